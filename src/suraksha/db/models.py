@@ -1,0 +1,13 @@
+"""Import every area's models so ``Base.metadata`` is complete (Alembic, test fixtures)."""
+
+from __future__ import annotations
+
+import importlib
+
+# Areas that own tables. Add an area here when it gets its first model.
+AREAS_WITH_MODELS = ["suraksha.matching.models"]
+
+
+def import_all_models() -> None:
+    for module in AREAS_WITH_MODELS:
+        importlib.import_module(module)
