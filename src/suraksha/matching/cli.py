@@ -1,0 +1,231 @@
+"""`suraksha bank ...` and `suraksha index ...` commands (adapters over the bank service)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+bank_app = typer.Typer(no_args_is_help=True, help="Hash banks: create, fill, import, export, fetch.")
+index_app = typer.Typer(no_args_is_help=True, help="The persisted match indexes.")
+
+
+def _fail(msg: str) -> None:
+    typer.echo(f"error: {msg}", err=True)
+    raise typer.Exit(1)
+
+
+def _guard(fn):  # one-line errors for expected failures
+    from functools import wraps
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (ValueError, LookupError, OSError) as exc:
+            _fail(str(exc) if not isinstance(exc, OSError) else f"{exc.filename or ''}: {exc.strerror or exc}")
+
+    return wrapper
+
+
+def _refresh_snapshot() -> None:
+    """Bring the persisted index up to date so the next `serve` starts without rebuilding."""
+    from suraksha.matching.matcher import get_matcher
+
+    get_matcher().save()
+
+
+@bank_app.command("create")
+@_guard
+def create(
+    name: str,
+    label: str = typer.Option(..., "--label", help="What the bank holds: csam, ncii, csam_url, ..."),
+    negative: bool = typer.Option(False, "--negative", help="Matches here suppress all other matches (known false positives)."),
+    threshold: int = typer.Option(31, "--threshold", help="PDQ distance threshold, 0-63."),
+    no_transforms: bool = typer.Option(False, "--no-transforms", help="Do not match rotated/mirrored images."),
+    description: str = typer.Option("", "--description"),
+) -> None:
+    """Create a bank."""
+    from suraksha.matching.banks import create_bank
+
+    b = create_bank(name, label, negative=negative, pdq_threshold=threshold, match_transforms=not no_transforms, description=description)
+    typer.echo(f"created bank {b.name} (label {b.label}{', negative' if b.negative else ''}, pdq threshold {b.pdq_threshold})")
+
+
+@bank_app.command("list")
+@_guard
+def list_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
+    """List banks with their settings and entry counts."""
+    from dataclasses import asdict
+
+    from suraksha.matching.banks import list_banks
+
+    banks = list_banks()
+    if as_json:
+        for b in banks:
+            typer.echo(json.dumps(asdict(b)))
+        return
+    typer.echo(f"{'name':24} {'label':12} {'entries':>9} {'thr':>4} {'transforms':10} {'state':8} source")
+    for b in banks:
+        state = ("disabled" if not b.enabled else "negative" if b.negative else "enabled")
+        typer.echo(f"{b.name:24} {b.label:12} {b.entries:>9} {b.pdq_threshold:>4} {('yes' if b.match_transforms else 'no'):10} {state:8} {b.source}")
+
+
+@bank_app.command("update")
+@_guard
+def update(
+    name: str,
+    enable: Optional[bool] = typer.Option(None, "--enable/--disable"),
+    threshold: Optional[int] = typer.Option(None, "--threshold"),
+    transforms: Optional[bool] = typer.Option(None, "--transforms/--no-transforms"),
+    label: Optional[str] = typer.Option(None, "--label"),
+) -> None:
+    """Change a bank's settings (takes effect in every matcher within a second)."""
+    from suraksha.matching.banks import update_bank
+
+    b = update_bank(name, enabled=enable, pdq_threshold=threshold, match_transforms=transforms, label=label)
+    typer.echo(f"bank {b.name}: {'enabled' if b.enabled else 'disabled'}, label {b.label}, threshold {b.pdq_threshold}, transforms {'on' if b.match_transforms else 'off'}")
+
+
+@bank_app.command("add")
+@_guard
+def add(
+    name: str,
+    files: list[Path] = typer.Argument(..., help="Media files whose signals to add."),
+    metadata: str = typer.Option("", "--metadata", help="JSON object stored with each entry."),
+) -> None:
+    """Hash media files and add their signals (sha256, md5, pdq / vpdq) to a bank."""
+    from suraksha.matching.banks import add_content, get_bank
+
+    meta = json.loads(metadata) if metadata else {}
+    if not isinstance(meta, dict):
+        raise ValueError("--metadata must be a JSON object")
+    get_bank(name)  # fail before hashing anything
+    failed = 0
+    for path in files:
+        try:
+            res = add_content(name, path.read_bytes(), {**meta, "file": path.name})
+        except (ValueError, OSError) as exc:
+            failed += 1
+            typer.echo(f"error: {path}: {exc}", err=True)
+            continue
+        note = f" ({'; '.join(res.skipped)})" if res.skipped else ""
+        typer.echo(f"{path}: {res.added} signals added, {res.duplicates} already present{note}")
+    _refresh_snapshot()
+    if failed:
+        raise typer.Exit(1)
+
+
+@bank_app.command("add-signal")
+@_guard
+def add_signal(name: str, signal_type: str, signal: str, metadata: str = typer.Option("", "--metadata")) -> None:
+    """Add one raw signal (e.g. `pdq <64 hex>`, `url <url>`, `domain <host>`)."""
+    from suraksha.matching.banks import SignalRow, add_signals
+
+    res = add_signals(name, [SignalRow(signal_type, signal, json.loads(metadata) if metadata else {})])
+    typer.echo(f"entry {res.entry_ids[0]} added" if res.entry_ids else "already present")
+    _refresh_snapshot()
+
+
+@bank_app.command("remove")
+@_guard
+def remove(name: str, entry_id: int) -> None:
+    """Delete one entry."""
+    from suraksha.matching.banks import remove_entry
+
+    remove_entry(name, entry_id)
+    typer.echo(f"entry {entry_id} removed from {name}")
+    _refresh_snapshot()
+
+
+@bank_app.command("import")
+@_guard
+def import_cmd(
+    name: str,
+    file: Path,
+    fmt: str = typer.Option("csv", "--format", help="csv (signal_type,signal,label,metadata) or te (threatexchange signal file)."),
+) -> None:
+    """Import signals from a file: all rows or none (a bad row names its line and stores nothing)."""
+    from suraksha.matching.banks import get_bank, import_rows
+    from suraksha.matching.formats import read_rows
+
+    get_bank(name)
+    with file.open("r", encoding="utf-8", newline="") as fh:
+        res = import_rows(name, read_rows(fh, fmt), progress=lambda r: typer.echo(f"  {r.added + r.duplicates} rows...", err=True))
+    typer.echo(f"imported {res.added} signals into {name} ({res.duplicates} already present)")
+    _refresh_snapshot()
+
+
+@bank_app.command("export")
+@_guard
+def export_cmd(
+    name: str,
+    fmt: str = typer.Option("csv", "--format", help="csv or te"),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="File to write (default: stdout)."),
+) -> None:
+    """Export a bank's enabled entries."""
+    from suraksha.matching.banks import get_bank, iter_entries
+    from suraksha.matching.formats import write_entries
+
+    bank = get_bank(name)
+    if output:
+        with output.open("w", encoding="utf-8", newline="") as fh:
+            counts = write_entries(iter_entries(name), fh, fmt, label=bank.label)
+    else:
+        counts = write_entries(iter_entries(name), sys.stdout, fmt, label=bank.label)
+    msg = f"exported {counts['written']} entries"
+    if counts["skipped"]:
+        msg += f"; {counts['skipped']} skipped (no equivalent in the {fmt} format)"
+    typer.echo(msg, err=True)
+
+
+@bank_app.command("link")
+@_guard
+def link(name: str, exchange: str, config: str = typer.Option("{}", "--config", help="JSON collaboration config, e.g. {\"filename\": \"/abs/path\"}")) -> None:
+    """Link a bank to an exchange (file, ncmec, stop_ncii, fb_threatexchange)."""
+    from suraksha.matching.exchanges import configure_exchange
+
+    cfg = json.loads(config)
+    if not isinstance(cfg, dict):
+        raise ValueError("--config must be a JSON object")
+    configure_exchange(name, exchange, cfg)
+    typer.echo(f"bank {name} linked to {exchange}")
+
+
+@bank_app.command("fetch")
+@_guard
+def fetch(name: str) -> None:
+    """Fetch new signals from the bank's exchange, from its stored checkpoint."""
+    from suraksha.matching.exchanges import fetch_exchange
+
+    res = fetch_exchange(name, progress=lambda r: typer.echo(f"  batch {r.batches}: +{r.added}", err=True))
+    typer.echo(f"fetched {res.batches} batches: {res.added} added, {res.duplicates} already present, {res.removed} removed, {res.skipped} skipped")
+    _refresh_snapshot()
+
+
+@index_app.command("stats")
+@_guard
+def stats() -> None:
+    """Entries per index and the change-log position."""
+    from suraksha.matching.matcher import get_matcher
+
+    for k, v in get_matcher().stats().items():
+        typer.echo(f"{k}: {v}")
+
+
+@index_app.command("rebuild")
+@_guard
+def rebuild() -> None:
+    """Discard the persisted indexes and build them again from bank rows."""
+    import shutil
+
+    from suraksha.config import get_settings
+    from suraksha.matching.matcher import Matcher
+
+    shutil.rmtree(get_settings().index_dir, ignore_errors=True)
+    m = Matcher.open()
+    m.save()
+    typer.echo(f"rebuilt: {m.stats()}")

@@ -1,0 +1,94 @@
+"""Import/export round trips (CSV and threatexchange files) and incremental exchange fetches."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from suraksha.matching import banks, exchanges
+from suraksha.matching.banks import SignalRow
+from suraksha.matching.formats import FormatError, read_rows, rows_from_text, write_entries
+
+PDQ = "e42926b9cb58d261383b699f0ff2e1076fe6183dff4986d82ca36da48034fc54"
+
+
+def test_csv_round_trip_keeps_metadata(db_url):
+    banks.create_bank("src", "csam")
+    banks.add_signals("src", [SignalRow("pdq", PDQ, {"case": 7}), SignalRow("url", "https://a.example/x"), SignalRow("domain", "b.example")])
+    out = io.StringIO()
+    counts = write_entries(banks.iter_entries("src"), out, "csv", label="csam")
+    assert counts == {"written": 3, "skipped": 0}
+    text = out.getvalue()
+    assert text.splitlines()[0] == "signal_type,signal,label,metadata"
+    banks.create_bank("dst", "csam")
+    banks.import_rows("dst", rows_from_text(text, "csv"))
+    got = {(e.signal_type, e.signal): e.metadata for e in banks.iter_entries("dst")}
+    assert got[("pdq", PDQ)] == {"case": 7, "label": "csam"}
+    assert ("domain", "b.example") in got
+
+
+def test_te_format_uses_threatexchange_names_and_reads_its_files(db_url, tmp_path):
+    banks.create_bank("src", "csam")
+    banks.add_signals("src", [SignalRow("pdq", PDQ), SignalRow("md5", "a" * 32), SignalRow("domain", "x.example")])
+    out = io.StringIO()
+    counts = write_entries(banks.iter_entries("src"), out, "te")
+    assert counts == {"written": 2, "skipped": 1}  # threatexchange has no domain type
+    assert sorted(out.getvalue().splitlines()) == sorted([f"pdq {PDQ}", "video_md5 " + "a" * 32])
+
+    # A file written by threatexchange's own LocalFileSignalExchangeAPI.report_opinion reads back.
+    from threatexchange.exchanges.impl.file_api import FileCollaborationConfig, LocalFileSignalExchangeAPI
+    from threatexchange.exchanges.fetch_state import SignalOpinion, SignalOpinionCategory
+    from threatexchange.signal_type.pdq.signal import PdqSignal
+
+    path = tmp_path / "te.txt"
+    path.write_text("")
+    api = LocalFileSignalExchangeAPI.for_collab(FileCollaborationConfig(name="x", filename=str(path)))
+    api.report_opinion(PdqSignal, PDQ, SignalOpinion(False, SignalOpinionCategory.POSITIVE_CLASS, set()))
+    rows = list(read_rows(path.open(), "te"))
+    assert [(r.signal_type, r.signal) for r in rows] == [("pdq", PDQ)]
+
+
+@pytest.mark.parametrize(
+    "text,fmt,message",
+    [
+        ("sig,signal\npdq,x\n", "csv", "line 1: expected the header"),
+        ("signal_type,signal,label,metadata\npdq,abc,csam,{bad\n", "csv", "line 2: metadata is not valid JSON"),
+        ("signal_type,signal,label,metadata\npdq,abc,csam,[1]\n", "csv", "line 2: metadata must be a JSON object"),
+        ("pdq\n", "te", "line 1: expected"),
+        ("photo_sha1 abc\n", "te", "unsupported threatexchange signal type"),
+        ("", "xml", "unknown format"),
+    ],
+)
+def test_malformed_files_name_the_line(text, fmt, message):
+    with pytest.raises(FormatError, match=message):
+        rows_from_text(text, fmt)
+
+
+def test_file_exchange_fetch_is_incremental_and_checkpointed(db_url, tmp_path):
+    path = tmp_path / "signals.txt"
+    path.write_text(f"pdq {PDQ}\nvideo_md5 {'a' * 32}\nraw_text secret meetup\n")
+    banks.create_bank("shared", "csam")
+    exchanges.configure_exchange("shared", "file", {"filename": str(path)})
+    first = exchanges.fetch_exchange("shared")
+    assert (first.added, first.duplicates) == (3, 0)
+    with path.open("a") as fh:
+        fh.write(f"video_sha256 {'b' * 64}\n")
+    second = exchanges.fetch_exchange("shared")
+    assert (second.added, second.duplicates) == (1, 3)
+    info = banks.get_bank("shared")
+    assert info.entries == 4 and info.source == "exchange:file"
+
+
+def test_exchange_errors_are_clear(db_url, tmp_path):
+    banks.create_bank("b", "csam")
+    with pytest.raises(exchanges.ExchangeError, match="unknown exchange"):
+        exchanges.configure_exchange("b", "myspace", {})
+    with pytest.raises(exchanges.ExchangeError, match="not linked"):
+        exchanges.fetch_exchange("b")
+    with pytest.raises(exchanges.ExchangeError, match="bad config"):
+        exchanges.configure_exchange("b", "file", {"no_such_field": 1})
+    exchanges.configure_exchange("b", "file", {"filename": str(tmp_path / "missing.txt")})
+    with pytest.raises(exchanges.ExchangeError, match="file fetch failed"):
+        exchanges.fetch_exchange("b")
+    assert banks.get_bank("b").entries == 0
