@@ -1,0 +1,54 @@
+"""Pipeline settings (env ``SURAKSHA_*``), next to the shared ``suraksha.config.Settings``.
+
+Kept in the pipeline package so this area can add knobs without editing the shared settings
+module that every area imports; the same ``SURAKSHA_`` prefix and the same environment apply.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class PipelineSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SURAKSHA_", extra="ignore")
+
+    # Media by URL.
+    fetch_allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Hosts media may be fetched from ('cdn.example.com', '*.example.com'). Empty: any "
+        "public host. A listed host may also resolve to a private address (your own CDN).",
+    )
+    fetch_timeout_seconds: float = 10.0
+    fetch_max_redirects: int = 3
+
+    # Ingest limits (the API returns 4xx with the reason when one is exceeded).
+    max_media_per_item: int = 20
+    max_links_per_item: int = 200
+    max_text_chars: int = 100_000
+
+    # Workers.
+    lease_seconds: int = 60
+    max_scan_attempts: int = 5
+    worker_batch: int = 8
+
+    # Text rules applied to item text besides the matcher's `text` banks (keywords, regexes).
+    text_keywords: list[str] = Field(default_factory=list)
+    text_regexes: list[str] = Field(default_factory=list)
+
+    # Classifiers, by name ("nudenet", "http"); off by default (NudeNet is slow to load).
+    classifiers: list[str] = Field(default_factory=list)
+
+    # Policy file (YAML); empty: the shipped default policy.
+    policy_path: str | None = None
+
+
+@lru_cache(maxsize=1)
+def get_pipeline_settings() -> PipelineSettings:
+    return PipelineSettings()
+
+
+def reset_pipeline_settings() -> None:
+    get_pipeline_settings.cache_clear()

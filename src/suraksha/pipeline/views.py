@@ -1,0 +1,116 @@
+"""Read side of the pipeline: an item with its scan, an account with its history, waiting for a verdict.
+
+These return the pydantic models of ``schemas.py`` so the REST API only serialises them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+from sqlalchemy import func, select
+
+from suraksha.db import session_scope
+from suraksha.pipeline import queue
+from suraksha.pipeline.models import Account, Item, ItemMatch, ItemMedia, ItemScore
+from suraksha.pipeline.schemas import AccountItemView, AccountView, ItemView, MatchView, MediaView, ScoreView
+from suraksha.pipeline.sql import aware
+
+MAX_WAIT_SECONDS = 10.0
+FINAL_STATUSES = ("done", "failed")
+
+
+class ItemNotFound(LookupError):
+    pass
+
+
+class AccountNotFound(LookupError):
+    pass
+
+
+def _media_view(m: ItemMedia) -> MediaView:
+    signals = {k: v for k, v in (("sha256", m.sha256), ("md5", m.md5), ("pdq", m.pdq), ("pdq_quality", m.pdq_quality)) if v is not None}
+    if m.vpdq:
+        signals["vpdq"] = m.vpdq
+    return MediaView(position=m.position, source="url" if m.source_url else "inline", url=m.source_url, mime=m.mime,
+                     size=m.size, kind=m.kind, signals=signals, error=m.error)
+
+
+def get_item(item_id: int) -> ItemView:
+    """The item, its status and, once scanned, its signals, matches, scores and verdict."""
+    with session_scope() as session:
+        item = session.get(Item, item_id)
+        if item is None:
+            raise ItemNotFound(f"item {item_id} not found")
+        account = session.get(Account, item.account_id) if item.account_id else None
+        media = session.scalars(select(ItemMedia).where(ItemMedia.item_id == item_id).order_by(ItemMedia.position)).all()
+        matches = session.scalars(select(ItemMatch).where(ItemMatch.item_id == item_id).order_by(ItemMatch.id)).all()
+        scores = session.scalars(select(ItemScore).where(ItemScore.item_id == item_id).order_by(ItemScore.id)).all()
+        return ItemView(
+            id=item.id, platform_id=item.platform_id,
+            account={"id": account.id, "platform_account_id": account.platform_account_id, "handle": account.handle} if account else None,
+            kind=item.kind, status=item.status, verdict=item.verdict, rule=item.rule, reasons=list(item.reasons or []),
+            actions=list(item.actions or []), priority=item.priority, text_hits=list(item.text_hits or []),
+            links=list(item.links or []), context=dict(item.context or {}),
+            created_at=aware(item.created_at), received_at=aware(item.received_at), scanned_at=aware(item.scanned_at),
+            error=item.error,
+            media=[_media_view(m) for m in media],
+            matches=[MatchView(media_position=m.media_position, bank=m.bank, label=m.label, signal_type=m.signal_type,
+                               signal=m.signal, entry_id=m.entry_id, distance=m.distance, transform=m.transform) for m in matches],
+            scores=[ScoreView(media_position=s.media_position, classifier=s.classifier, name=s.name, value=s.value) for s in scores],
+        )
+
+
+def wait_for_verdict(item_id: int, timeout: float = MAX_WAIT_SECONDS) -> ItemView:
+    """Wait (at most 10 s) until the item is scanned; returns its view either way (check ``status``)."""
+    deadline = time.monotonic() + min(max(timeout, 0.0), MAX_WAIT_SECONDS)
+    while True:
+        view = get_item(item_id)
+        remaining = deadline - time.monotonic()
+        if view.status in FINAL_STATUSES or remaining <= 0:
+            return view
+        # In-process workers wake us at once; workers in other processes are polled every 10 ms.
+        queue.wait_for_finish(min(0.01, remaining))
+
+
+def get_account(account_id: int | str, *, limit: int = 100) -> AccountView:
+    """An account (by our id, or by the platform's account id as a string) and its matched items."""
+    with session_scope() as session:
+        account = None
+        if isinstance(account_id, int):
+            account = session.get(Account, account_id)
+        if account is None:
+            account = session.scalars(select(Account).where(Account.platform_account_id == str(account_id))).first()
+        if account is None:
+            raise AccountNotFound(f"account {account_id} not found")
+        total = session.scalar(select(func.count()).select_from(Item).where(Item.account_id == account.id)) or 0
+        verdicts = dict(session.execute(
+            select(Item.verdict, func.count()).where(Item.account_id == account.id, Item.verdict.is_not(None)).group_by(Item.verdict)
+        ).all())
+        label_rows = session.execute(
+            select(ItemMatch.item_id, ItemMatch.label).join(Item, Item.id == ItemMatch.item_id)
+            .where(Item.account_id == account.id).distinct()
+        ).all()
+        labels_by_item: dict[int, set[str]] = {}
+        for item_id, label in label_rows:
+            labels_by_item.setdefault(item_id, set()).add(label)
+        label_counts = Counter(label for labels in labels_by_item.values() for label in labels)
+        matched_ids = sorted(labels_by_item, reverse=True)[:limit]
+        items = session.scalars(select(Item).where(Item.id.in_(matched_ids)).order_by(Item.created_at.desc(), Item.id.desc())).all() if matched_ids else []
+        return AccountView(
+            id=account.id, platform_account_id=account.platform_account_id, handle=account.handle,
+            first_seen=aware(account.first_seen), last_seen=aware(account.last_seen),
+            items_total=total, items_matched=len(labels_by_item), verdicts=verdicts, labels=dict(label_counts),
+            matched_items=[AccountItemView(id=i.id, platform_id=i.platform_id, created_at=aware(i.created_at), status=i.status,
+                                           verdict=i.verdict, rule=i.rule, labels=sorted(labels_by_item.get(i.id, ())))
+                           for i in items],
+        )
+
+
+def accounts_sharing_media(sha256: str) -> list[int]:
+    """Ids of the accounts whose items carried media with this SHA-256 (the '23 accounts' question)."""
+    with session_scope() as session:
+        return list(session.scalars(
+            select(Item.account_id).join(ItemMedia, ItemMedia.item_id == Item.id)
+            .where(ItemMedia.sha256 == sha256, Item.account_id.is_not(None)).distinct().order_by(Item.account_id)
+        ).all())
