@@ -24,6 +24,12 @@ def _register_area_commands() -> None:
     app.add_typer(bank_app, name="bank")
     app.add_typer(index_app, name="index")
 
+    from suraksha.api.cli import apikey_app, demo_app, serve
+
+    app.command("serve")(serve)
+    app.add_typer(apikey_app, name="apikey")
+    app.add_typer(demo_app, name="demo")
+
 
 _register_area_commands()
 

@@ -1,0 +1,204 @@
+"""The FastAPI application: ``create_app()`` wires routers, auth, limits, errors and background work.
+
+Startup loads the match index in a background thread, so the server answers at once: ``/status``
+says 503 until the index is ready, and lookups say 503 ``index_loading`` meanwhile. ``serve`` also
+starts the in-process scan workers and a task that persists the index every few minutes when it
+changed, and once more at shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from suraksha.api.errors import ApiError, install_error_handlers
+from suraksha.api.limits import BodySizeLimit, RateLimiter
+from suraksha.api.metrics import REQUEST_LATENCY, register_collectors
+from suraksha.api.settings import get_api_settings, max_request_bytes
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """\
+Suraksha's REST API. Send `Authorization: Bearer KEY` (create one with `suraksha apikey create NAME`).
+
+* `/v1/...`: items, accounts, banks, hashing and lookup.
+* `/h`, `/m`, `/c`: the HMA 2.0-compatible subset (same request and response shapes), so an HMA
+  client switches by changing its base URL. They need a key too unless `SURAKSHA_HMA_REQUIRE_KEY=false`.
+* `/status`, `/metrics`: health and Prometheus metrics (no key).
+
+Errors are always `{"error": {"code": "...", "message": "..."}}` with a 4xx/5xx status.
+"""
+
+
+class MatcherState:
+    """The process's matcher as seen by the API: loading, ready, or failed."""
+
+    def __init__(self, loader: Callable[[], Any]) -> None:
+        self._loader = loader
+        self.matcher: Any = None
+        self.error: str | None = None
+        self.started_at = time.time()
+        self.ready_at: float | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._load, name="suraksha-index-load", daemon=True)
+        self._thread.start()
+
+    def _load(self) -> None:
+        try:
+            self.matcher = self._loader()
+            self.ready_at = time.time()
+        except Exception as exc:  # reported by /status; lookups answer 503
+            log.exception("match index failed to load")
+            self.error = f"{type(exc).__name__}: {exc}"
+
+    def require(self) -> Any:
+        if self.matcher is not None:
+            return self.matcher
+        if self.error:
+            raise ApiError(503, "index_unavailable", f"match index failed to load: {self.error}")
+        raise ApiError(503, "index_loading", "match index is loading; retry shortly", {"Retry-After": "2"})
+
+
+def _default_loader() -> Any:
+    from suraksha.matching.matcher import get_matcher
+
+    return get_matcher()
+
+
+class _Latency:
+    """Record each request's duration under its route template (bounded label set)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = scope.get("route")
+            path = getattr(route, "path", None) or "unmatched"
+            REQUEST_LATENCY.labels(scope.get("method", ""), path, str(status)).observe(time.perf_counter() - start)
+
+
+def _save_if_changed(state: MatcherState, last: dict[str, Any]) -> None:
+    matcher = state.matcher
+    if matcher is None:
+        return
+    stats = matcher.stats()
+    if stats != last.get("stats"):
+        matcher.save()
+        last["stats"] = stats
+
+
+def create_app(
+    *,
+    matcher_loader: Callable[[], Any] | None = None,
+    workers_in_process: int = 0,
+    index_save_seconds: float | None = None,
+    max_body_bytes: int | None = None,
+    hma_require_key: bool | None = None,
+) -> FastAPI:
+    """Build the app.
+
+    ``matcher_loader`` replaces ``get_matcher`` (tests hold the index in "loading");
+    ``workers_in_process`` starts that many pipeline scan workers with the app (``serve``);
+    ``index_save_seconds`` persists the index periodically and at shutdown (``serve``).
+    """
+    settings = get_api_settings()
+    state = MatcherState(matcher_loader or _default_loader)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state.start()
+        stop_workers = _start_workers(workers_in_process) if workers_in_process > 0 else None
+        saver: asyncio.Task | None = None
+        last: dict[str, Any] = {}
+        if index_save_seconds:
+            saver = asyncio.create_task(_periodic_save(state, index_save_seconds, last))
+        try:
+            yield
+        finally:
+            if saver is not None:
+                saver.cancel()
+            if stop_workers is not None:
+                await asyncio.to_thread(stop_workers)
+            if index_save_seconds:
+                try:
+                    await asyncio.to_thread(_save_if_changed, state, last)
+                except Exception:
+                    log.exception("saving the match index at shutdown failed")
+
+    app = FastAPI(
+        title="Suraksha",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.matcher_state = state
+    app.state.rate_limiter = RateLimiter()
+    app.state.hma_require_key = settings.hma_require_key if hma_require_key is None else hma_require_key
+    app.state.wait_timeout = settings.wait_timeout_seconds
+
+    install_error_handlers(app)
+    register_collectors()
+
+    from suraksha.api.routers import accounts, banks, health, hma, items, lookup
+    from suraksha.web.routes import router as web_router
+
+    for module in (items, accounts, banks, lookup, hma, health):
+        app.include_router(module.router)
+    app.include_router(web_router)
+
+    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes or max_request_bytes())
+    app.add_middleware(_Latency)
+    return app
+
+
+async def _periodic_save(state: MatcherState, every: float, last: dict[str, Any]) -> None:
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await asyncio.to_thread(_save_if_changed, state, last)
+        except Exception:
+            log.exception("periodic save of the match index failed")
+
+
+def _start_workers(n: int) -> Callable[[], None] | None:
+    """Start the pipeline's in-process scan workers; returns their stop function."""
+    try:
+        from suraksha.pipeline.worker import start_background_workers
+    except ImportError:
+        log.warning("pipeline workers not available; items will queue until `suraksha worker` runs")
+        return None
+    handle = start_background_workers(n)
+    if callable(handle):
+        return handle
+    stop = getattr(handle, "stop", None)
+    return stop if callable(stop) else None
+
+
+def request_matcher(request: Request) -> Any:
+    """Dependency: the loaded matcher, or 503 while it loads."""
+    return request.app.state.matcher_state.require()

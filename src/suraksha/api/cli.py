@@ -1,0 +1,104 @@
+"""`suraksha serve`, `suraksha apikey ...` and `suraksha demo seed` (adapters)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any, Optional
+
+import typer
+
+apikey_app = typer.Typer(no_args_is_help=True, help="API keys (one per integration; sent as 'Authorization: Bearer KEY').")
+demo_app = typer.Typer(no_args_is_help=True, help="Demo data (benign reference images only).")
+
+
+def _guard(fn):
+    from functools import wraps
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (ValueError, LookupError, OSError) as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
+    port: int = typer.Option(8000, "--port", help="TCP port."),
+    workers_in_process: int = typer.Option(2, "--workers-in-process", min=0,
+                                           help="Scan worker threads in this process (0: run `suraksha worker` elsewhere)."),
+    log_level: str = typer.Option("info", "--log-level"),
+) -> None:
+    """Serve the API, the UI and in-process scan workers; persist the match index periodically."""
+    import uvicorn
+
+    from suraksha.api.app import create_app
+    from suraksha.api.settings import get_api_settings
+
+    app = create_app(workers_in_process=workers_in_process, index_save_seconds=get_api_settings().index_save_seconds)
+    uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=False, server_header=False)
+
+
+@apikey_app.command("create")
+@_guard
+def apikey_create(
+    name: str,
+    rate_limit: Optional[int] = typer.Option(None, "--rate-limit", help="Requests per minute (default SURAKSHA_DEFAULT_RATE_LIMIT_PER_MINUTE, 600)."),
+) -> None:
+    """Create a key and print it once (only its hash is stored)."""
+    from suraksha.api.keys import create_key
+
+    info, secret = create_key(name, rate_limit)
+    typer.echo(f"created API key {info.name!r} ({info.prefix}…, {info.rate_limit_per_minute} requests/minute)", err=True)
+    typer.echo("store it now; it cannot be shown again:", err=True)
+    typer.echo(secret)
+
+
+@apikey_app.command("list")
+@_guard
+def apikey_list(as_json: bool = typer.Option(False, "--json")) -> None:
+    """List keys (prefix, state, last use); secrets are never shown."""
+    from suraksha.api.keys import list_keys
+
+    keys = list_keys()
+    if as_json:
+        for k in keys:
+            typer.echo(json.dumps(asdict(k), default=str))
+        return
+    typer.echo(f"{'name':24} {'prefix':14} {'state':8} {'rate/min':>8} {'created':20} last used")
+    for k in keys:
+        last = k.last_used_at.strftime("%Y-%m-%d %H:%M:%S") if k.last_used_at else "never"
+        typer.echo(f"{k.name:24} {k.prefix + '…':14} {'revoked' if k.revoked else 'active':8} {k.rate_limit_per_minute:>8} "
+                   f"{k.created_at.strftime('%Y-%m-%d %H:%M:%S'):20} {last}")
+
+
+@apikey_app.command("revoke")
+@_guard
+def apikey_revoke(name: str = typer.Argument(..., help="The key's name (or its displayed prefix).")) -> None:
+    """Revoke a key (refused at once here, within seconds in other server processes)."""
+    from suraksha.api.keys import revoke_key
+
+    info = revoke_key(name)
+    typer.echo(f"API key {info.name!r} ({info.prefix}…) revoked")
+
+
+@demo_app.command("seed")
+@_guard
+def demo_seed() -> None:
+    """Create demo banks (filled from a benign reference image when present) and a demo API key.
+    Idempotent: a second run changes nothing and says so."""
+    from suraksha.demo import seed_demo
+
+    report = seed_demo()
+    for line in report.lines:
+        typer.echo(line)
+    if report.api_key:
+        typer.echo("")
+        typer.echo("demo API key (shown once; store it now):")
+        typer.echo(report.api_key)
+    if not report.changed:
+        typer.echo("demo already seeded; nothing changed")

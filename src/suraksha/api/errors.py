@@ -1,0 +1,127 @@
+"""One error body for every failure: ``{"error": {"code": ..., "message": ...}}``.
+
+Service errors (bad bank operation, unsupported media, unknown item) are mapped to HTTP statuses
+here, in one place, so routers stay thin and every endpoint answers bad input the same way.
+HMA-compatible routes also carry HMA's own ``{"message": ...}`` key so HMA clients read the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+HMA_PREFIXES = ("/h/", "/m/", "/c/")
+
+_STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_request",
+    429: "rate_limited",
+    503: "unavailable",
+}
+
+
+class ApiError(StarletteHTTPException):
+    """An HTTP error with a machine-readable code and a human reason."""
+
+    def __init__(self, status_code: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(status_code=status_code, detail=message, headers=headers)
+        self.code = code
+
+
+def error_response(request: Request | None, status: int, code: str, message: str,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"error": {"code": code, "message": message}}
+    if request is not None and request.url.path.startswith(HMA_PREFIXES):
+        body["message"] = message
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _validation_message(exc: RequestValidationError) -> tuple[int, str, str]:
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        e = next(e for e in errors if e.get("type") == "json_invalid")
+        ctx = e.get("ctx") or {}
+        return 400, "invalid_json", f"request body is not valid JSON ({ctx.get('error', 'parse error')})"
+    parts = []
+    for e in errors[:10]:
+        loc = ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body"
+        msg = str(e.get("msg", "invalid"))
+        parts.append(f"{loc}: {msg}")
+    more = f" (and {len(errors) - 10} more)" if len(errors) > 10 else ""
+    return 422, "invalid_request", "; ".join(parts) + more
+
+
+def media_error_status(exc: BaseException) -> tuple[int, str]:
+    """Status and code for a ``suraksha.signals.errors.MediaError``."""
+    from suraksha.signals import errors as me
+
+    if isinstance(exc, me.MediaTooLarge):
+        return 413, "media_too_large"
+    if isinstance(exc, me.UnsupportedMedia):
+        return 415, "unsupported_media"
+    return 400, "corrupt_media"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = getattr(exc, "code", None) or _STATUS_CODES.get(exc.status_code, "error")
+        message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        if exc.status_code == 404 and message == "Not Found":
+            message = f"no such endpoint: {request.method} {request.url.path}"
+        if exc.status_code == 405 and message == "Method Not Allowed":
+            message = f"{request.method} is not allowed on {request.url.path}"
+        return error_response(request, exc.status_code, code, message, getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        status, code, message = _validation_message(exc)
+        return error_response(request, status, code, message)
+
+    @app.exception_handler(LookupError)
+    async def _lookup(request: Request, exc: LookupError) -> JSONResponse:
+        message = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
+        return error_response(request, 404, "not_found", message)
+
+    @app.exception_handler(ValueError)
+    async def _value(request: Request, exc: ValueError) -> JSONResponse:
+        status, code = _value_error_status(exc)
+        return error_response(request, status, code, str(exc))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:  # pragma: no cover - safety net
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(request, 500, "internal_error", "internal error; see the server log")
+
+
+def _value_error_status(exc: ValueError) -> tuple[int, str]:
+    """Map service-layer ValueErrors (the services' "bad input" base class) to a status."""
+    try:
+        from suraksha.signals.errors import MediaError
+    except ImportError:  # pragma: no cover - signals not installed
+        MediaError = ()  # type: ignore[assignment]
+    if MediaError and isinstance(exc, MediaError):
+        return media_error_status(exc)
+    # The bank service wraps media errors in BankError (``raise ... from None`` keeps __context__).
+    if MediaError and isinstance(exc.__context__, MediaError):
+        return media_error_status(exc.__context__)
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int) and 400 <= status < 500:
+        return status, _STATUS_CODES.get(status, "bad_request")
+    if "already exists" in str(exc):
+        return 409, "conflict"
+    return 400, "bad_request"

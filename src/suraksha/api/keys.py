@@ -1,0 +1,193 @@
+"""API keys: create (the secret is shown once), list, revoke, verify.
+
+A key is ``srk_`` + 43 URL-safe characters (256 random bits). Its first 12 characters are stored as
+``prefix`` to find the row and to tell keys apart; only the SHA-256 of the whole key is stored, and
+it is compared in constant time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import re
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from suraksha.api.models import ApiKey
+from suraksha.db import session_scope, utcnow
+
+KEY_PREFIX = "srk_"
+PREFIX_CHARS = 12
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}$")
+LAST_USED_RESOLUTION = 60.0  # write last_used_at at most once a minute per key per process
+
+
+class ApiKeyError(ValueError):
+    """Bad key operation (bad name, duplicate name, bad rate limit)."""
+
+
+class KeyNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    id: int
+    name: str
+    prefix: str
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None
+    revoked: bool
+    rate_limit_per_minute: int
+
+    @classmethod
+    def of(cls, k: ApiKey) -> KeyInfo:
+        return cls(k.id, k.name, k.prefix, k.created_at, k.last_used_at, k.revoked, k.rate_limit_per_minute)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the key's id and name and its rate limit."""
+
+    key_id: int
+    name: str
+    rate_limit_per_minute: int
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def create_key(name: str, rate_limit_per_minute: int | None = None) -> tuple[KeyInfo, str]:
+    """Create a key; returns its info and the secret, which is not stored and cannot be shown again."""
+    from suraksha.api.settings import get_api_settings
+
+    if not isinstance(name, str) or not NAME.match(name):
+        raise ApiKeyError(f"key name must be 1-100 letters, digits, '_', '.', '@' or '-'; got {name!r}")
+    rate = get_api_settings().default_rate_limit_per_minute if rate_limit_per_minute is None else rate_limit_per_minute
+    if not isinstance(rate, int) or isinstance(rate, bool) or not 1 <= rate <= 1_000_000:
+        raise ApiKeyError(f"rate limit must be 1..1000000 requests per minute, got {rate!r}")
+    secret = KEY_PREFIX + secrets.token_urlsafe(32)
+    with session_scope() as session:
+        if session.scalar(select(ApiKey.id).where(ApiKey.name == name)) is not None:
+            raise ApiKeyError(f"an API key named {name!r} already exists")
+        row = ApiKey(name=name, prefix=secret[:PREFIX_CHARS], key_hash=_hash(secret), revoked=False,
+                     rate_limit_per_minute=rate, created_at=utcnow())
+        session.add(row)
+        session.flush()
+        return KeyInfo.of(row), secret
+
+
+def list_keys() -> list[KeyInfo]:
+    with session_scope() as session:
+        return [KeyInfo.of(k) for k in session.scalars(select(ApiKey).order_by(ApiKey.id))]
+
+
+def get_key(name: str) -> KeyInfo | None:
+    with session_scope() as session:
+        row = session.scalar(select(ApiKey).where(ApiKey.name == name))
+        return KeyInfo.of(row) if row else None
+
+
+def revoke_key(name_or_prefix: str) -> KeyInfo:
+    """Revoke by name or by displayed prefix. Takes effect at once in this process, within
+    ``key_cache_seconds`` in others."""
+    with session_scope() as session:
+        row = session.scalar(select(ApiKey).where(ApiKey.name == name_or_prefix))
+        if row is None:
+            rows = session.scalars(select(ApiKey).where(ApiKey.prefix == name_or_prefix)).all()
+            if len(rows) > 1:
+                raise ApiKeyError(f"prefix {name_or_prefix!r} is ambiguous; revoke by name")
+            row = rows[0] if rows else None
+        if row is None:
+            raise KeyNotFound(f"no API key named {name_or_prefix!r}")
+        if not row.revoked:
+            row.revoked = True
+            row.revoked_at = utcnow()
+        info = KeyInfo.of(row)
+    _cache.forget(info.id)
+    return info
+
+
+class _VerifiedCache:
+    """Recently verified keys (hash -> principal, expiry), so a request costs no DB read."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_hash: dict[str, tuple[Principal, float]] = {}
+        self._last_write: dict[int, float] = {}
+
+    def get(self, key_hash: str) -> Principal | None:
+        with self._lock:
+            hit = self._by_hash.get(key_hash)
+            if hit and hit[1] > time.monotonic():
+                return hit[0]
+            return None
+
+    def put(self, key_hash: str, principal: Principal, ttl: float) -> None:
+        with self._lock:
+            if len(self._by_hash) > 10_000:
+                self._by_hash.clear()
+            self._by_hash[key_hash] = (principal, time.monotonic() + ttl)
+
+    def forget(self, key_id: int) -> None:
+        with self._lock:
+            for h in [h for h, (p, _) in self._by_hash.items() if p.key_id == key_id]:
+                del self._by_hash[h]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._by_hash.clear()
+            self._last_write.clear()
+
+    def due_for_write(self, key_id: int) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            if now - self._last_write.get(key_id, -1e9) < LAST_USED_RESOLUTION:
+                return False
+            self._last_write[key_id] = now
+            return True
+
+
+_cache = _VerifiedCache()
+
+
+def clear_key_cache() -> None:
+    """Forget verified keys (tests switch databases)."""
+    _cache.clear()
+
+
+def verify_key(key: str) -> Principal | None:
+    """The principal for a presented key, or None when it is unknown or revoked."""
+    from suraksha.api.settings import get_api_settings
+
+    if not key.startswith(KEY_PREFIX) or len(key) > 200:
+        return None
+    key_hash = _hash(key)
+    cached = _cache.get(key_hash)
+    if cached is not None:
+        _touch(cached.key_id)
+        return cached
+    with session_scope() as session:
+        rows = session.scalars(select(ApiKey).where(ApiKey.prefix == key[:PREFIX_CHARS])).all()
+        found = None
+        for row in rows:
+            if hmac.compare_digest(row.key_hash, key_hash) and not row.revoked:
+                found = Principal(row.id, row.name, row.rate_limit_per_minute)
+    if found is None:
+        return None
+    _cache.put(key_hash, found, get_api_settings().key_cache_seconds)
+    _touch(found.key_id)
+    return found
+
+
+def _touch(key_id: int) -> None:
+    if not _cache.due_for_write(key_id):
+        return
+    with session_scope() as session:
+        session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=utcnow()))

@@ -1,0 +1,52 @@
+"""Items: submit one for scanning (optionally waiting for its verdict) and read it back (``pipeline``)."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from suraksha.api.auth import require_key
+from suraksha.api.metrics import ITEM_VERDICT_LATENCY, ITEMS_INGESTED, MATCHES
+from suraksha.api.schemas import ERRORS, ItemAccepted
+from suraksha.pipeline.schemas import ItemIn, ItemView
+
+router = APIRouter(prefix="/v1/items", tags=["items"], dependencies=[Depends(require_key)], responses=ERRORS)
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=ItemAccepted | ItemView,
+    summary="Submit an item for scanning",
+    responses={200: {"model": ItemView, "description": "`?wait=true` and the verdict came in time: the scanned item."},
+               202: {"model": ItemAccepted, "description": "Stored and queued (or still scanning when the wait ended)."}},
+)
+async def submit_item(request: Request, body: ItemIn, wait: bool = Query(False, description="Wait (<= 10 s) for the verdict.")):
+    """Store the item and queue its scan. A resend with the same `idempotency_key` returns the same item
+    and scans nothing again. With `?wait=true` the answer is the scanned item (200) when the verdict is
+    ready within 10 seconds, else `{id, status}` (202)."""
+    from suraksha.pipeline.ingest import submit_item as submit
+    from suraksha.pipeline.views import wait_for_verdict
+
+    start = time.perf_counter()
+    item, created = await run_in_threadpool(submit, body)
+    ITEMS_INGESTED.labels(created=str(created).lower()).inc()
+    if wait:
+        view = await run_in_threadpool(wait_for_verdict, item.id, request.app.state.wait_timeout)
+        if view.status in ("done", "failed"):
+            ITEM_VERDICT_LATENCY.observe(time.perf_counter() - start)
+            for m in view.matches:
+                MATCHES.labels(label=m.label, endpoint="v1_items").inc()
+            return JSONResponse(view.model_dump(mode="json"), status_code=200)
+        return JSONResponse({"id": item.id, "status": view.status}, status_code=202)
+    return JSONResponse({"id": item.id, "status": item.status}, status_code=202)
+
+
+@router.get("/{item_id}", response_model=ItemView, summary="An item: status, signals, matches, scores, verdict, rule")
+def get_item(item_id: int = Path(ge=1)) -> ItemView:
+    from suraksha.pipeline.views import get_item
+
+    return get_item(item_id)

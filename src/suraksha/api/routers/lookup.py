@@ -1,0 +1,88 @@
+"""``POST /v1/hash`` (media -> signals) and ``GET /v1/lookup`` (one signal -> matches)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from suraksha.api.app import request_matcher
+from suraksha.api.auth import require_key
+from suraksha.api.errors import ApiError
+from suraksha.api.metrics import LOOKUP_LATENCY, count_matches
+from suraksha.api.schemas import ERRORS, HashJsonIn, HashOut, LookupOut, match_out
+from suraksha.api.uploads import decode_base64, hash_out, media_signals_or_4xx, mime_hint, read_upload
+
+router = APIRouter(prefix="/v1", tags=["hashing and lookup"], dependencies=[Depends(require_key)], responses=ERRORS)
+
+HASH_BODY_DOC = {
+    "requestBody": {
+        "content": {
+            "multipart/form-data": {
+                "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}, "required": ["file"]}
+            },
+            "application/json": {"schema": HashJsonIn.model_json_schema()},
+        },
+        "required": True,
+    }
+}
+
+
+@router.post("/hash", response_model=HashOut, summary="Compute an image's or video's signals",
+             openapi_extra=HASH_BODY_DOC)
+async def hash_media(request: Request) -> dict[str, Any]:
+    """Upload a file as multipart field `file`, or send JSON `{"data_base64": ..., "mime": ...}`.
+    Nothing is stored."""
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype == "multipart/form-data":
+        form = await request.form(max_files=1, max_fields=5)
+        try:
+            upload = form.get("file")
+            if upload is None or isinstance(upload, str):
+                raise ApiError(422, "invalid_request", "multipart field 'file' (the media) is required")
+            data = await read_upload(upload)
+            mime = mime_hint(upload.content_type)
+        finally:
+            await form.close()
+    elif ctype == "application/json":
+        try:
+            body = HashJsonIn.model_validate_json(await request.body())
+        except ValueError as exc:
+            raise _json_error(exc) from None
+        data = decode_base64(body.data_base64)
+        mime = body.mime
+    else:
+        raise ApiError(415, "unsupported_media_type", "send multipart/form-data (field 'file') or application/json")
+    ms = await run_in_threadpool(media_signals_or_4xx, data, mime)
+    return hash_out(ms, len(data))
+
+
+def _json_error(exc: Exception) -> ApiError:
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return ApiError(400, "invalid_json", "request body is not valid JSON")
+        parts = [f"{'.'.join(str(p) for p in e.get('loc', ())) or 'body'}: {e.get('msg')}" for e in errors[:10]]
+        return ApiError(422, "invalid_request", "; ".join(parts))
+    return ApiError(400, "bad_request", str(exc))
+
+
+@router.get("/lookup", response_model=LookupOut, summary="Match one signal against every enabled bank")
+def lookup(
+    signal_type: str = Query(description="sha256, md5, pdq, vpdq, url, domain or text.", max_length=16),
+    signal: str = Query(description="The signal value (hash, URL, domain...).", max_length=100_000),
+    matcher: Any = Depends(request_matcher),
+) -> LookupOut:
+    from suraksha.signals import SIGNAL_TYPES
+
+    if signal_type not in SIGNAL_TYPES:
+        raise ApiError(400, "bad_request", f"unknown signal type {signal_type!r} (expected one of {', '.join(SIGNAL_TYPES)})")
+    start = time.perf_counter()
+    matches = matcher.lookup_url(signal) if signal_type == "url" else matcher.lookup(signal_type, signal)
+    LOOKUP_LATENCY.labels(signal_type).observe(time.perf_counter() - start)
+    count_matches(matches, "v1_lookup")
+    return LookupOut(signal_type=signal_type, signal=signal, matched=bool(matches), matches=[match_out(m) for m in matches])
