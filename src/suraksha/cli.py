@@ -30,6 +30,10 @@ def _register_area_commands() -> None:
     app.add_typer(apikey_app, name="apikey")
     app.add_typer(demo_app, name="demo")
 
+    from suraksha.pipeline.cli import register as register_pipeline
+
+    register_pipeline(app)
+
 
 _register_area_commands()
 
