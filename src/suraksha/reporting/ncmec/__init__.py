@@ -1,0 +1,2 @@
+"""NCMEC CyberTipline reporting: typed report models, the XML builders, the API client and the
+filing flow. See ``docs/reporting.md``."""
