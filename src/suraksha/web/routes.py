@@ -15,10 +15,10 @@ templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 @router.get("/", response_class=HTMLResponse)
 async def landing(request: Request) -> HTMLResponse:
-    from suraksha.matching.banks import list_banks
-
     error = None
     try:
+        from suraksha.matching.banks import list_banks
+
         banks = await run_in_threadpool(list_banks)
     except Exception as exc:  # an unmigrated database must not hide the page that says so
         banks, error = [], f"{type(exc).__name__}: database not ready (run `suraksha db upgrade`)"
