@@ -48,12 +48,13 @@ def reference_image() -> Path | None:
 
 
 def seed_demo() -> SeedReport:
-    from suraksha.api.keys import create_key, get_key
     from suraksha.config import get_settings
-    from suraksha.matching.banks import BankNotFound, SignalRow, add_content, add_signals, create_bank, get_bank
 
     if get_settings().mode == "production":
         raise ValueError("refusing to seed demo data in production mode (SURAKSHA_MODE=production)")
+    from suraksha.api.keys import create_key, get_key
+    from suraksha.matching.banks import BankNotFound, SignalRow, add_content, add_signals, create_bank, get_bank
+
     report = SeedReport()
 
     for name, label, negative, description in DEMO_BANKS:

@@ -63,6 +63,12 @@ class FakeMatcher:
     def save(self) -> None:
         pass
 
+    def lookup(self, signal_type: str, value: str) -> list:
+        return []
+
+    def lookup_url(self, url: str) -> list:
+        return []
+
 
 @pytest.fixture
 def fake_client(make_client) -> TestClient:
@@ -75,6 +81,7 @@ def fake_client(make_client) -> TestClient:
 @pytest.fixture
 def client(make_client) -> TestClient:
     """An app with the real matcher, index loaded."""
+    needs_signals()
     client = make_client()
     wait_ready(client)
     return client
@@ -112,6 +119,13 @@ def needs_signals() -> None:
         from suraksha.signals import media_signals  # noqa: F401
     except ImportError as exc:
         pytest.skip(f"signals / match index not available yet: {exc}")
+
+
+@pytest.fixture
+def bridge(reference_dir):
+    """The benign reference photo and a slightly blurred copy of it."""
+    base = reference_dir / "pdq" / "bridge-mods"
+    return (base / "aaa-orig.jpg").read_bytes(), (base / "blur-a-little.jpg").read_bytes()
 
 
 def png_bytes(seed: int = 0, size: int = 128) -> bytes:
