@@ -200,7 +200,7 @@ def _reporter(profile: ReporterProfile) -> Reporter:
         reporting_person=ContactPerson(
             first_name=profile.first_name,
             last_name=profile.last_name,
-            email=[Email(email=profile.email)],
+            email=[Email(email=profile.email)] if profile.email else [],
             phone=[Phone(number=profile.phone)] if profile.phone else [],
         ),
         contact_person=profile.contact,
