@@ -128,6 +128,15 @@ def bridge(reference_dir):
     return (base / "aaa-orig.jpg").read_bytes(), (base / "blur-a-little.jpg").read_bytes()
 
 
+def settle() -> None:
+    """Wait out the matcher's change-log refresh interval (a new entry matches within it)."""
+    import time
+
+    from suraksha.matching.matcher import REFRESH_SECONDS
+
+    time.sleep(REFRESH_SECONDS + 0.1)
+
+
 def png_bytes(seed: int = 0, size: int = 128) -> bytes:
     """A benign generated picture (a gradient with stripes) as PNG."""
     img = Image.new("RGB", (size, size))

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from suraksha.db import session_scope
-from tests.api.conftest import error_of, needs_signals, png_bytes
+from tests.api.conftest import error_of, needs_signals, png_bytes, settle
 
 pytestmark = pytest.mark.usefixtures("_signals")
 
@@ -77,6 +77,7 @@ def test_add_signals_lookup_and_delete(client, auth):
     assert res["added"] == 2 and res["duplicates"] == 0 and len(res["entry_ids"]) == 2
     again = client.post("/v1/banks/urls/signals", json=body, headers=auth).json()
     assert again["added"] == 0 and again["duplicates"] == 2
+    settle()
 
     r = client.get("/v1/lookup", params={"signal_type": "md5", "signal": md5}, headers=auth)
     assert r.status_code == 200
@@ -91,9 +92,7 @@ def test_add_signals_lookup_and_delete(client, auth):
     assert client.delete(f"/v1/banks/urls/entries/{entry}", headers=auth).status_code == 204
     r = client.delete(f"/v1/banks/urls/entries/{entry}", headers=auth)
     assert r.status_code == 404 and error_of(r)["code"] == "not_found"
-    import time
-
-    time.sleep(0.6)  # matcher refresh interval
+    settle()
     assert client.get("/v1/lookup", params={"signal_type": "md5", "signal": md5}, headers=auth).json()["matched"] is False
 
 
@@ -120,6 +119,7 @@ def test_upload_media_to_bank_then_lookup_a_variant(client, auth, bridge):
     assert r.json()["added"] == 3  # sha256, md5, pdq
     r = client.post("/v1/banks/known/media", files={"file": ("again.jpg", original, "image/jpeg")}, headers=auth)
     assert r.json()["added"] == 0 and r.json()["duplicates"] == 3
+    settle()
 
     hashed = client.post("/v1/hash", files={"file": ("blur.jpg", blurred, "image/jpeg")}, headers=auth)
     assert hashed.status_code == 200
@@ -158,7 +158,15 @@ def test_media_over_the_limit_is_413(make_client, auth, monkeypatch):
     client = make_client()
     wait_ready(client)
     client.post("/v1/banks", json={"name": "known", "label": "csam"}, headers=auth)
-    big = png_bytes(size=256)
+    import io
+    import random
+
+    from PIL import Image
+
+    noise = Image.frombytes("RGB", (64, 64), random.Random(7).randbytes(64 * 64 * 3))
+    buf = io.BytesIO()
+    noise.save(buf, format="PNG")
+    big = buf.getvalue()
     assert len(big) > 2000
     r = client.post("/v1/banks/known/media", files={"file": ("big.png", big, "image/png")}, headers=auth)
     assert r.status_code == 413 and error_of(r)["code"] == "media_too_large"
@@ -196,6 +204,7 @@ def test_lookup_rejects_bad_signals(client, auth):
 def test_item_with_known_image_gets_remove_verdict(make_client, auth, bridge):
     """End to end: bank the reference photo, submit a slightly blurred copy, wait for the verdict."""
     pytest.importorskip("suraksha.pipeline.worker")
+    pytest.importorskip("suraksha.policy.model", reason="policy engine not landed yet")
     from tests.api.conftest import wait_ready
 
     original, blurred = bridge
@@ -203,6 +212,7 @@ def test_item_with_known_image_gets_remove_verdict(make_client, auth, bridge):
     wait_ready(client)
     client.post("/v1/banks", json={"name": "known", "label": "csam"}, headers=auth)
     assert client.post("/v1/banks/known/media", files={"file": ("o.jpg", original, "image/jpeg")}, headers=auth).json()["added"] == 3
+    settle()
     payload = {"platform_id": "post-77", "account": {"id": "acct-77"},
                "media": [{"data_base64": base64.b64encode(blurred).decode(), "mime": "image/jpeg"}]}
     r = client.post("/v1/items?wait=true", json=payload, headers=auth)

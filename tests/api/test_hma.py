@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.api.conftest import FakeMatcher, needs_signals
+from tests.api.conftest import FakeMatcher, needs_signals, settle
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -68,6 +68,7 @@ def hma(client, auth, bridge):
     assert client.post("/v1/banks", json={"name": "TEST_BANK", "label": "csam"}, headers=auth).status_code == 201
     r = client.post("/c/bank/TEST_BANK/content", files={"photo": ("aaa-orig.jpg", original, "image/jpeg")}, headers=auth)
     assert r.status_code == 200, r.text
+    settle()
     return r.json()
 
 
@@ -135,6 +136,7 @@ def test_add_signal_directly(client, auth, hma):
     md5 = "d41d8cd98f00b204e9800998ecf8427e"
     r = client.post("/c/bank/TEST_BANK/signal", json={"video_md5": md5}, headers=auth)
     assert r.status_code == 200 and r.json()["signals"] == {"video_md5": md5} and isinstance(r.json()["id"], int)
+    settle()
     got = client.get("/m/lookup", params={"signal_type": "video_md5", "signal": md5}, headers=auth).json()
     assert got == {"TEST_BANK": [{"bank_content_id": r.json()["id"], "distance": "0"}]}
     r = client.post("/c/bank/TEST_BANK/signal", json={"pdq": "zz"}, headers=auth)
