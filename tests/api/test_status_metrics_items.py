@@ -166,3 +166,16 @@ def test_item_with_too_large_inline_media_is_413(make_client, auth, monkeypatch)
     from suraksha.pipeline.models import Item
 
     assert _count(Item) == 0
+
+
+def test_media_urls_to_internal_addresses_are_refused(fake_client, auth):
+    from suraksha.pipeline.models import Item
+
+    for url in ("http://127.0.0.1/x.jpg", "http://localhost:8080/a.png", "http://10.1.2.3/a.jpg", "http://[::1]/a.jpg",
+                "http://169.254.169.254/latest/meta-data", "http://192.168.0.1/a.jpg", "http://[::ffff:127.0.0.1]/a"):
+        r = fake_client.post("/v1/items", json={"platform_id": "ssrf", "media": [{"url": url}]}, headers=auth)
+        assert r.status_code == 422, (url, r.text)
+        assert error_of(r)["code"] == "media_url_refused", url
+    assert _count(Item) == 0
+    r = fake_client.post("/v1/items", json={"platform_id": "ok", "media": [{"url": "https://cdn.example.com/a.jpg"}]}, headers=auth)
+    assert r.status_code == 202

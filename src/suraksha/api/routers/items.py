@@ -9,11 +9,49 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from suraksha.api.auth import require_key
+from suraksha.api.errors import ApiError
 from suraksha.api.metrics import ITEM_VERDICT_LATENCY, ITEMS_INGESTED, MATCHES
 from suraksha.api.schemas import ERRORS, ItemAccepted
 from suraksha.pipeline.schemas import ItemIn, ItemView
 
 router = APIRouter(prefix="/v1/items", tags=["items"], dependencies=[Depends(require_key)], responses=ERRORS)
+
+
+def _refuse_internal_media_urls(body: ItemIn) -> None:
+    """Refuse at once a media URL that names a loopback/private/reserved address or localhost
+    (unless its host is allow-listed), so an SSRF attempt gets a 422 and nothing is stored. The
+    fetcher re-checks every hop with DNS, which this pre-check does not do."""
+    import ipaddress
+
+    import httpx
+
+    from suraksha.pipeline.fetch import host_allowed
+    from suraksha.pipeline.settings import get_pipeline_settings
+
+    allowed = get_pipeline_settings().fetch_allowed_hosts
+    for n, media in enumerate(body.media):
+        if media.url is None:
+            continue
+        try:
+            host = (httpx.URL(media.url).host or "").lower().rstrip(".")
+        except httpx.InvalidURL as exc:
+            raise ApiError(422, "invalid_request", f"media[{n}].url is not a valid URL ({exc})") from None
+        if not host:
+            raise ApiError(422, "invalid_request", f"media[{n}].url has no host")
+        if host_allowed(host, allowed):
+            continue
+        if allowed:
+            raise ApiError(422, "media_url_refused", f"media[{n}].url host {host!r} is not in SURAKSHA_FETCH_ALLOWED_HOSTS")
+        if host == "localhost" or host.endswith(".localhost"):
+            raise ApiError(422, "media_url_refused", f"media[{n}].url points at {host!r}: refused")
+        try:
+            ip = ipaddress.ip_address(host.strip("[]"))
+        except ValueError:
+            continue
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        if not ip.is_global:
+            raise ApiError(422, "media_url_refused", f"media[{n}].url points at non-public address {ip}: refused")
 
 
 @router.post(
@@ -31,6 +69,7 @@ async def submit_item(request: Request, body: ItemIn, wait: bool = Query(False, 
     from suraksha.pipeline.ingest import submit_item as submit
     from suraksha.pipeline.views import wait_for_verdict
 
+    _refuse_internal_media_urls(body)
     start = time.perf_counter()
     item, created = await run_in_threadpool(submit, body)
     ITEMS_INGESTED.labels(created=str(created).lower()).inc()
