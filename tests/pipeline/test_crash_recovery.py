@@ -131,7 +131,7 @@ def test_kill_dash_nine_loses_and_duplicates_nothing(db_url, tmp_path):
     deadline = time.monotonic() + 60 + N_ITEMS * 0.03
     try:
         while time.monotonic() < deadline:
-            time.sleep(rng.uniform(0.1, 0.5))
+            time.sleep(rng.uniform(0.4, 1.2))
             fleet.kill_one(rng)
             while len(fleet.alive()) < N_WORKERS:
                 fleet.start()

@@ -124,15 +124,15 @@ def test_rescan_uses_stored_signals_without_bytes(scanner, matcher):
 def test_unexpected_scan_error_is_retried_not_fatal(scanner, monkeypatch):
     item_id = submit(text="hello")
     calls = {"n": 0}
-    real = scanner.scan
+    real = scanner._scan
 
-    def flaky(i):
+    def flaky(*args):
         calls["n"] += 1
         if calls["n"] == 1:
             raise RuntimeError("matcher unavailable")
-        return real(i)
+        return real(*args)
 
-    monkeypatch.setattr(scanner, "scan", flaky)
+    monkeypatch.setattr(scanner, "_scan", flaky)
     [job] = queue.claim_jobs("w", 1, 60)
     assert process_batch("w", [job], scanner, max_attempts=3) == 0
     with session_scope() as s:

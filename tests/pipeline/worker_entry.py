@@ -32,13 +32,13 @@ def _scanner() -> scan_mod.Scanner:
     scanner = scan_mod.Scanner(**kwargs)
     delay = float(os.environ.get("SURAKSHA_TEST_SCAN_DELAY", "0"))
     if delay:
-        real = scanner.scan
+        real = scanner.scan_many
 
-        def slow(item_id: int):
-            time.sleep(delay)
-            return real(item_id)
+        def slow(item_ids: list[int]):
+            time.sleep(delay * len(item_ids))
+            return real(item_ids)
 
-        scanner.scan = slow  # type: ignore[method-assign]
+        scanner.scan_many = slow  # type: ignore[method-assign]
     return scanner
 
 

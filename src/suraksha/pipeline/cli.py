@@ -12,7 +12,7 @@ import typer
 
 def worker(
     concurrency: int = typer.Option(1, "--concurrency", "-c", min=1, help="Worker threads in this process."),
-    poll_interval: float = typer.Option(0.2, "--poll-interval", help="Longest idle wait between queue polls (s)."),
+    poll_interval: float = typer.Option(0.05, "--poll-interval", help="Longest idle wait between queue polls (s)."),
     batch: int = typer.Option(0, "--batch", help="Jobs claimed at a time (0: SURAKSHA_WORKER_BATCH)."),
 ) -> None:
     """Scan queued items until SIGTERM/SIGINT; the batch in hand is finished before exiting."""

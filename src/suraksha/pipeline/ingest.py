@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,7 +23,7 @@ from suraksha.pipeline import queue
 from suraksha.pipeline.models import Account, Item, ItemMedia, PendingMedia, ScanJob
 from suraksha.pipeline.schemas import ItemIn
 from suraksha.pipeline.settings import get_pipeline_settings
-from suraksha.pipeline.sql import insert_ignoring_conflicts
+from suraksha.pipeline.sql import dialect_name
 
 
 class IngestError(ValueError):
@@ -67,23 +69,18 @@ def _existing(session: Session, key: str) -> Item | None:
 
 
 def _account_id(session: Session, payload: ItemIn) -> int | None:
+    """Insert or touch the account in one statement (``INSERT ... ON CONFLICT DO UPDATE``)."""
     if payload.account is None:
         return None
     now = utcnow()
     pid, handle = payload.account.id, payload.account.handle
-    values: dict = {"last_seen": now}
-    if handle is not None:
-        values["handle"] = handle
-    stmt = update(Account).where(Account.platform_account_id == pid).values(**values).returning(Account.id)
-    account_id = session.execute(stmt).scalar()
-    if account_id is None:
-        insert_ignoring_conflicts(
-            session, Account.__table__,
-            [{"platform_account_id": pid, "handle": handle, "first_seen": now, "last_seen": now}],
-            ["platform_account_id"],
-        )
-        account_id = session.execute(select(Account.id).where(Account.platform_account_id == pid)).scalar_one()
-    return account_id
+    insert_fn = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
+    stmt = insert_fn(Account).values(platform_account_id=pid, handle=handle, first_seen=now, last_seen=now)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["platform_account_id"],
+        set_={"last_seen": stmt.excluded.last_seen, "handle": func.coalesce(stmt.excluded.handle, Account.handle)},
+    ).returning(Account.id)
+    return session.execute(stmt).scalar_one()
 
 
 def _store(session: Session, prep: _Prepared) -> Item:

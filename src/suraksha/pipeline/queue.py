@@ -19,7 +19,7 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from suraksha.db import session_scope, utcnow
@@ -136,70 +136,93 @@ def _take_job(session: Session, worker_id: str, job_id: int, **values) -> bool:
 
 
 # ---------------------------------------------------------------- finish
-def _write_result(session: Session, result: ScanResult) -> None:
-    item_id = result.item_id
+_media_update = (
+    update(ItemMedia.__table__)
+    .where(ItemMedia.__table__.c.item_id == bindparam("b_item"), ItemMedia.__table__.c.position == bindparam("b_pos"))
+    .values(kind=bindparam("b_kind"), sha256=bindparam("b_sha256"), md5=bindparam("b_md5"), pdq=bindparam("b_pdq"),
+            pdq_quality=bindparam("b_pdq_quality"), vpdq=bindparam("b_vpdq"), error=bindparam("b_error"),
+            size=bindparam("b_size"), mime=bindparam("b_mime"))
+)
+_item_update = (
+    update(Item.__table__)
+    .where(Item.__table__.c.id == bindparam("b_id"))
+    .values(status="done", verdict=bindparam("b_verdict"), rule=bindparam("b_rule"), reasons=bindparam("b_reasons"),
+            actions=bindparam("b_actions"), priority=bindparam("b_priority"), text_hits=bindparam("b_text_hits"),
+            scanned_at=bindparam("b_scanned_at"), error=bindparam("b_error"))
+)
+
+
+def _write_results(session: Session, results: list[ScanResult]) -> None:
+    """Record scans whose jobs this transaction has just closed (a few statements per batch)."""
     now = utcnow()
+    conn = session.connection()
+    item_ids = [r.item_id for r in results]
     # A rescan replaces the previous scan's matches and scores (never accumulates duplicates).
-    session.execute(delete(ItemMatch).where(ItemMatch.item_id == item_id))
-    session.execute(delete(ItemScore).where(ItemScore.item_id == item_id))
-    for m in result.media:
-        session.execute(
-            update(ItemMedia).where(ItemMedia.item_id == item_id, ItemMedia.position == m.position)
-            .values(kind=m.kind, sha256=m.sha256, md5=m.md5, pdq=m.pdq, pdq_quality=m.pdq_quality,
-                    vpdq=m.vpdq, error=m.error, size=m.size, mime=m.mime)
-            .execution_options(synchronize_session=False)
-        )
-    if result.matches:
-        session.execute(insert(ItemMatch), [{"item_id": item_id, **row} for row in result.matches])
-    if result.scores:
-        session.execute(insert(ItemScore), [{"item_id": item_id, **row} for row in result.scores])
-    v = result.verdict
-    session.execute(
-        update(Item).where(Item.id == item_id)
-        .values(status="done", verdict=v.verdict, rule=v.rule, reasons=list(v.reasons), actions=list(v.actions),
-                priority=v.priority, text_hits=result.text_hits, scanned_at=now, error=result.error)
-        .execution_options(synchronize_session=False)
-    )
-    if result.outbox:
-        insert_ignoring_conflicts(
-            session, OutboxMessage.__table__,
-            [{"topic": o.topic, "dedupe_key": o.dedupe_key, "item_id": item_id, "account_id": o.account_id,
-              "payload": o.payload, "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
-             for o in result.outbox],
-            ["dedupe_key"],
-        )
-    if result.preserve:
+    conn.execute(delete(ItemMatch.__table__).where(ItemMatch.__table__.c.item_id.in_(item_ids)))
+    conn.execute(delete(ItemScore.__table__).where(ItemScore.__table__.c.item_id.in_(item_ids)))
+    media = [{"b_item": r.item_id, "b_pos": m.position, "b_kind": m.kind, "b_sha256": m.sha256, "b_md5": m.md5,
+              "b_pdq": m.pdq, "b_pdq_quality": m.pdq_quality, "b_vpdq": m.vpdq, "b_error": m.error, "b_size": m.size,
+              "b_mime": m.mime} for r in results for m in r.media]
+    if media:
+        conn.execute(_media_update, media)
+    matches = [{"item_id": r.item_id, **row} for r in results for row in r.matches]
+    if matches:
+        conn.execute(insert(ItemMatch.__table__), matches)
+    scores = [{"item_id": r.item_id, **row} for r in results for row in r.scores]
+    if scores:
+        conn.execute(insert(ItemScore.__table__), scores)
+    conn.execute(_item_update, [
+        {"b_id": r.item_id, "b_verdict": r.verdict.verdict, "b_rule": r.verdict.rule, "b_reasons": list(r.verdict.reasons),
+         "b_actions": list(r.verdict.actions), "b_priority": r.verdict.priority, "b_text_hits": r.text_hits,
+         "b_scanned_at": now, "b_error": r.error}
+        for r in results
+    ])
+    outbox = [{"topic": o.topic, "dedupe_key": o.dedupe_key, "item_id": r.item_id, "account_id": o.account_id,
+               "payload": o.payload, "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
+              for r in results for o in r.outbox]
+    if outbox:
+        insert_ignoring_conflicts(session, OutboxMessage.__table__, outbox, ["dedupe_key"])
+    pm = PendingMedia.__table__.c
+    discard = [r.item_id for r in results if not r.preserve]
+    if discard:
+        conn.execute(delete(PendingMedia.__table__).where(pm.item_id.in_(discard), pm.held_for_evidence.is_(False)))
+    preserve = [r for r in results if r.preserve]
+    if preserve:
         # Held for the evidence vault: inline bytes stay; fetched bytes are added.
-        session.execute(
-            update(PendingMedia).where(PendingMedia.item_id == item_id).values(held_for_evidence=True)
-            .execution_options(synchronize_session=False)
-        )
-        kept = set(session.scalars(select(PendingMedia.position).where(PendingMedia.item_id == item_id)).all())
-        fetched = [{"item_id": item_id, "position": m.position, "data": m.data, "held_for_evidence": True, "created_at": now}
-                   for m in result.media if m.data is not None and m.position not in kept]
+        ids = [r.item_id for r in preserve]
+        conn.execute(update(PendingMedia.__table__).where(pm.item_id.in_(ids)).values(held_for_evidence=True))
+        kept = {(row[0], row[1]) for row in conn.execute(select(pm.item_id, pm.position).where(pm.item_id.in_(ids)))}
+        fetched = [{"item_id": r.item_id, "position": m.position, "data": m.data, "held_for_evidence": True, "created_at": now}
+                   for r in preserve for m in r.media if m.data is not None and (r.item_id, m.position) not in kept]
         if fetched:
-            session.execute(insert(PendingMedia), fetched)
-    else:
-        session.execute(delete(PendingMedia).where(PendingMedia.item_id == item_id, PendingMedia.held_for_evidence.is_(False)))
+            conn.execute(insert(PendingMedia.__table__), fetched)
 
 
 def finish_jobs(worker_id: str, done: list[tuple[int, ScanResult]]) -> list[int]:
     """Record finished scans (job id, result) in ONE transaction; returns the job ids recorded.
 
-    A job no longer leased to `worker_id` is skipped (its result discarded): whoever holds it now
-    records it instead.
+    The jobs are closed first, conditionally: a job no longer leased to `worker_id` is skipped (its
+    result discarded) because whoever holds it now records it instead.
     """
-    recorded: list[int] = []
     if not done:
-        return recorded
+        return []
     now = utcnow()
     with session_scope() as session:
+        taken = set(session.scalars(
+            update(ScanJob)
+            .where(ScanJob.id.in_([job_id for job_id, _ in done]), ScanJob.lease_owner == worker_id, ScanJob.state == "running")
+            .values(state="done", finished_at=now, last_error=None, lease_expires_at=None)
+            .returning(ScanJob.id)
+            .execution_options(synchronize_session=False)
+        ).all())
+        by_item: dict[int, ScanResult] = {}
         for job_id, result in done:
-            if _take_job(session, worker_id, job_id, state="done", finished_at=now, last_error=None):
-                _write_result(session, result)
-                recorded.append(job_id)
+            if job_id in taken:
+                by_item[result.item_id] = result  # two jobs of one item in a batch: record it once
+        if by_item:
+            _write_results(session, list(by_item.values()))
     _notify_finished()
-    return recorded
+    return sorted(taken)
 
 
 def finish_job(worker_id: str, job_id: int, result: ScanResult) -> bool:

@@ -168,17 +168,38 @@ class Scanner:
 
     # ------------------------------------------------------------------ the scan
     def scan(self, item_id: int) -> ScanResult:
+        result = self.scan_many([item_id])[item_id]
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def scan_many(self, item_ids: list[int]) -> dict[int, ScanResult | Exception]:
+        """Scan several items, loading them in one read; a failure is returned in place of its result."""
         with session_scope() as session:
-            item = session.get(Item, item_id)
-            if item is None:
-                raise LookupError(f"item {item_id} not found")
-            account = session.get(Account, item.account_id) if item.account_id else None
-            media_rows = session.scalars(select(ItemMedia).where(ItemMedia.item_id == item_id).order_by(ItemMedia.position)).all()
-            pending = dict(session.execute(
-                select(PendingMedia.position, PendingMedia.data).where(PendingMedia.item_id == item_id)
-            ).all())
+            items = {i.id: i for i in session.scalars(select(Item).where(Item.id.in_(item_ids))).all()}
+            account_ids = {i.account_id for i in items.values() if i.account_id}
+            accounts = {a.id: a for a in session.scalars(select(Account).where(Account.id.in_(account_ids))).all()} if account_ids else {}
+            media: dict[int, list[ItemMedia]] = {}
+            for row in session.scalars(select(ItemMedia).where(ItemMedia.item_id.in_(item_ids)).order_by(ItemMedia.item_id, ItemMedia.position)):
+                media.setdefault(row.item_id, []).append(row)
+            pending: dict[int, dict[int, bytes]] = {}
+            if media:
+                for item_id, position, data in session.execute(
+                    select(PendingMedia.item_id, PendingMedia.position, PendingMedia.data).where(PendingMedia.item_id.in_(list(media)))
+                ):
+                    pending.setdefault(item_id, {})[position] = data
             session.expunge_all()
-        return self._scan(item, account, media_rows, pending)
+        out: dict[int, ScanResult | Exception] = {}
+        for item_id in item_ids:
+            item = items.get(item_id)
+            if item is None:
+                out[item_id] = LookupError(f"item {item_id} not found")
+                continue
+            try:
+                out[item_id] = self._scan(item, accounts.get(item.account_id), media.get(item_id, []), pending.get(item_id, {}))
+            except Exception as exc:  # noqa: BLE001 - the worker decides (retry with backoff)
+                out[item_id] = exc
+        return out
 
     def _scan(self, item: Item, account: Account | None, media_rows: list[ItemMedia], pending: dict[int, bytes]) -> ScanResult:
         from suraksha.policy.model import MatchFact, ScanFacts, ScoreFact, TextFact

@@ -47,17 +47,24 @@ class _Held:
 def process_batch(worker_id: str, jobs: list[queue.ClaimedJob], scanner: Scanner, max_attempts: int) -> int:
     """Scan claimed jobs and record them; returns how many were recorded as done."""
     results: list[tuple[int, ScanResult]] = []
+    runnable = []
     for job in jobs:
         if job.attempts > max_attempts:
             # Claimed more times than allowed: its workers keep dying on it (a poison item).
             queue.fail_job(worker_id, job, f"gave up after {job.attempts - 1} attempts (worker died while scanning)",
                            max_attempts=max_attempts, permanent=True)
+        else:
+            runnable.append(job)
+    scanned = scanner.scan_many([j.item_id for j in runnable]) if runnable else {}
+    for job in runnable:
+        outcome = scanned.get(job.item_id)
+        if isinstance(outcome, ScanResult):
+            results.append((job.id, outcome))
             continue
-        try:
-            results.append((job.id, scanner.scan(job.item_id)))
-        except Exception as exc:  # noqa: BLE001 - a worker never dies on one item
-            log.exception("scan of item %s failed (attempt %s)", job.item_id, job.attempts)
-            queue.fail_job(worker_id, job, f"{type(exc).__name__}: {exc}", max_attempts=max_attempts)
+        exc = outcome if isinstance(outcome, Exception) else RuntimeError("no scan result")
+        log.error("scan of item %s failed (attempt %s): %s: %s", job.item_id, job.attempts, type(exc).__name__, exc,
+                  exc_info=exc)
+        queue.fail_job(worker_id, job, f"{type(exc).__name__}: {exc}", max_attempts=max_attempts)
     if not results:
         return 0
     try:

@@ -1,0 +1,209 @@
+"""Ingest-to-verdict throughput and latency of the scan pipeline, on SQLite and PostgreSQL.
+
+Measures, with 2 `suraksha worker` processes (1 thread each) and 2 submitting threads:
+- text/link items per second, from the first submit until the last verdict is recorded;
+- image items per second (generated benign JPEGs, bytes in the request);
+- p50/p99 ingest-to-verdict latency of a known-hash image item (its PDQ is in a bank), submitted
+  one at a time and awaited with `wait_for_verdict` (what `POST /v1/items?wait=true` does);
+- the largest queue depth seen.
+
+    python benchmarks/bench_ingest.py [--quick] [--pg URL]   (default PG: $SURAKSHA_TEST_DATABASE_URL)
+
+Modules other areas have not delivered yet (signals, policy) are replaced by the test stand-ins of
+tests/pipeline/fakes.py; the table says which, so numbers taken that way are not mistaken for the
+real thing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import io
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+ENTRY = ROOT / "tests" / "pipeline" / "worker_entry.py"
+
+from pipeline import fakes  # noqa: E402
+
+STAND_INS = fakes.install_missing()
+
+
+def make_images(n: int, seed: int = 1) -> list[bytes]:
+    """Benign generated pictures: smooth colour fields with noise, 640x480 JPEG."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    out = []
+    yy, xx = np.mgrid[0:480, 0:640]
+    for _ in range(n):
+        a, b, c = rng.uniform(0.005, 0.03, 3)
+        base = np.stack([np.sin(xx * a + rng.uniform(0, 6)), np.cos(yy * b + rng.uniform(0, 6)), np.sin((xx + yy) * c)], -1)
+        img = ((base + 1) * 110 + rng.normal(0, 12, base.shape)).clip(0, 255).astype("uint8")
+        buf = io.BytesIO()
+        Image.fromarray(img).save(buf, "JPEG", quality=85)
+        out.append(buf.getvalue())
+    return out
+
+
+def fake_image(n: int) -> bytes:
+    return b"IMG generated picture %d " % n + os.urandom(32)
+
+
+def database(kind: str, pg_url: str | None, tmp: Path) -> tuple[str, callable]:
+    from sqlalchemy import create_engine, text
+
+    if kind == "sqlite":
+        return f"sqlite:///{tmp / 'bench.db'}", lambda: None
+    name = f"suraksha_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop():
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return pg_url.rsplit("/", 1)[0] + "/" + name, drop
+
+
+class Workers:
+    def __init__(self, env: dict, n: int = 2) -> None:
+        self.procs = [subprocess.Popen([sys.executable, str(ENTRY), "worker", "--poll-interval", "0.01"], env=env,
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(n)]
+
+    def stop(self) -> None:
+        for p in self.procs:
+            p.terminate()
+        for p in self.procs:
+            p.wait(30)
+
+
+def run_backend(kind: str, url: str, home: Path, n_text: int, n_img: int, n_lat: int, real_images: bool) -> dict:
+    os.environ["SURAKSHA_DATABASE_URL"] = url
+    os.environ["SURAKSHA_HOME"] = str(home)
+    from suraksha.config import reset_settings
+    from suraksha.db.migrate import upgrade
+    from suraksha.db.session import reset_engine
+
+    reset_settings()
+    reset_engine()
+    upgrade(url)
+    from suraksha.pipeline import queue
+    from suraksha.pipeline.ingest import submit_item
+    from suraksha.pipeline.schemas import ItemIn
+    from suraksha.pipeline.views import wait_for_verdict
+
+    images = make_images(n_img + 1) if real_images else [fake_image(i) for i in range(n_img + 1)]
+    known = images[-1]
+    # Put the known image in a bank (a benign picture standing in for a known hash).
+    if fakes.real_matcher_usable():
+        from suraksha.matching import banks
+
+        banks.create_bank("bench-known", label="csam")
+        banks.add_content("bench-known", known)
+    else:
+        from sqlalchemy import insert
+
+        from suraksha.db import session_scope
+        from suraksha.matching.models import Bank, BankEntry
+
+        ms = fakes.media_signals(known, max_pixels=10**9, max_bytes=10**9)
+        with session_scope() as s:
+            bank = Bank(name="bench-known", label="csam")
+            s.add(bank)
+            s.flush()
+            s.execute(insert(BankEntry), [{"bank_id": bank.id, "signal_type": "sha256", "signal": ms.sha256, "extra": {}}])
+
+    env = {**os.environ, "SURAKSHA_WORKER_BATCH": "8"}
+    workers = Workers(env)
+    time.sleep(3)  # let the workers import and load the matcher
+    result: dict = {}
+    max_depth = [0]
+    stop_sampling = threading.Event()
+
+    def sample():
+        while not stop_sampling.wait(0.2):
+            d = queue.queue_depth()
+            max_depth[0] = max(max_depth[0], d.get("queued", 0) + d.get("running", 0))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+
+    def flow(payloads: list[ItemIn]) -> float:
+        t0 = time.perf_counter()
+        chunks = [payloads[i::2] for i in range(2)]
+        threads = [threading.Thread(target=lambda c=c: [submit_item(p) for p in c]) for c in chunks]
+        [t.start() for t in threads]
+        [t.join() for t in threads]
+        while True:
+            d = queue.queue_depth()
+            if not d.get("queued") and not d.get("running"):
+                return time.perf_counter() - t0
+            time.sleep(0.005)
+
+    try:
+        texts = [ItemIn(platform_id=f"t{i}", account={"id": f"a{i % 100}"}, text=f"hello number {i} see https://site{i % 50}.example/p/{i}",
+                        links=[f"https://links.example/{i}"]) for i in range(n_text)]
+        result["text_items_per_s"] = n_text / flow(texts)
+        imgs = [ItemIn(platform_id=f"i{i}", account={"id": f"a{i % 100}"}, media=[{"data_base64": base64.b64encode(images[i]).decode(),
+                                                                                   "mime": "image/jpeg"}]) for i in range(n_img)]
+        result["image_items_per_s"] = n_img / flow(imgs)
+        known_b64 = base64.b64encode(known).decode()
+        lat = []
+        for i in range(n_lat):
+            t0 = time.perf_counter()
+            item, _ = submit_item(ItemIn(platform_id=f"k{i}", account={"id": "known"}, media=[{"data_base64": known_b64, "mime": "image/jpeg"}]))
+            view = wait_for_verdict(item.id, 10)
+            lat.append((time.perf_counter() - t0) * 1000)
+            assert view.verdict == "remove", view
+        lat.sort()
+        result["p50_ms"] = statistics.median(lat)
+        result["p99_ms"] = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
+        result["max_queue_depth"] = max_depth[0]
+    finally:
+        stop_sampling.set()
+        workers.stop()
+        reset_engine()
+    return result
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--pg", default=os.environ.get("SURAKSHA_TEST_DATABASE_URL"))
+    args = ap.parse_args()
+    n_text, n_img, n_lat = (600, 200, 50) if args.quick else (3000, 1000, 300)
+    real_images = "suraksha.signals.media_signals" not in STAND_INS
+    rows = []
+    for kind in ["sqlite"] + (["postgresql"] if args.pg else []):
+        with tempfile.TemporaryDirectory() as tmp:
+            url, drop = database(kind, args.pg, Path(tmp))
+            try:
+                r = run_backend(kind, url, Path(tmp) / "home", n_text, n_img, n_lat, real_images)
+            finally:
+                drop()
+        rows.append((kind, r))
+    print(f"\ningest-to-verdict, 2 worker processes, {os.cpu_count()} CPUs; items: {n_text} text/link, {n_img} image, {n_lat} latency")
+    if STAND_INS:
+        print(f"stand-ins used (not yet delivered): {', '.join(STAND_INS)}")
+    print(f"{'backend':<11} {'text items/s':>13} {'image items/s':>14} {'known p50 ms':>13} {'known p99 ms':>13} {'max depth':>10}")
+    for kind, r in rows:
+        print(f"{kind:<11} {r['text_items_per_s']:>13.0f} {r['image_items_per_s']:>14.0f} {r['p50_ms']:>13.1f} {r['p99_ms']:>13.1f} {r['max_queue_depth']:>10}")
+    print("targets: text >= 500/s, images >= 100/s, known-hash p99 <= 50 ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
