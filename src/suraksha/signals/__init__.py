@@ -1,0 +1,128 @@
+"""Signals: values computed from content. Pure functions: no I/O beyond the bytes handed in, no DB.
+
+Signal type names follow python-threatexchange so banks interoperate: ``sha256``, ``md5``, ``pdq``,
+``vpdq``, ``url``, ``domain``, ``text``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from suraksha.signals.crypto import md5_hex, sha256_hex
+from suraksha.signals.errors import InvalidSignal, MediaError, MediaTooLarge, UnsupportedMedia
+from suraksha.signals.pdq import DEFAULT_MAX_PIXELS, PdqResult, normalize_pdq
+from suraksha.signals.video import VpdqFrame, frames_from_signal, frames_to_signal
+
+SIGNAL_TYPES = ("sha256", "md5", "pdq", "vpdq", "url", "domain", "text")
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+MAX_TEXT_SIGNAL = 1000
+
+
+@dataclass(frozen=True)
+class MediaSignals:
+    kind: str  # "image" | "video"
+    sha256: str
+    md5: str
+    pdq: PdqResult | None = None
+    pdq_dihedral: list[tuple[str, str]] | None = None  # (transform, hex), "original" first
+    vpdq: list[VpdqFrame] | None = None
+
+
+def _hex(value: str, length: int, name: str) -> str:
+    v = value.strip().lower() if isinstance(value, str) else ""
+    if len(v) != length or any(c not in "0123456789abcdef" for c in v):
+        raise InvalidSignal(f"{name} is {length} hexadecimal characters, got {str(value)[:80]!r}")
+    return v
+
+
+def normalize_signal(signal_type: str, value: str) -> str:
+    """Validate a raw signal string and return its canonical form (raises InvalidSignal)."""
+    from suraksha.signals.url import canonical_url, normalize_domain
+
+    if signal_type == "pdq":
+        return normalize_pdq(value)
+    if signal_type == "md5":
+        return _hex(value, 32, "an MD5 hash")
+    if signal_type == "sha256":
+        return _hex(value, 64, "a SHA-256 hash")
+    if signal_type == "url":
+        return canonical_url(value)
+    if signal_type == "domain":
+        return normalize_domain(value)
+    if signal_type == "vpdq":
+        return frames_to_signal(frames_from_signal(value))
+    if signal_type == "text":
+        v = " ".join(str(value).split()).lower() if isinstance(value, str) else ""
+        if not v or len(v) > MAX_TEXT_SIGNAL:
+            raise InvalidSignal(f"a text signal is 1-{MAX_TEXT_SIGNAL} characters")
+        return v
+    raise InvalidSignal(f"unknown signal type {signal_type!r} (expected one of {', '.join(SIGNAL_TYPES)})")
+
+
+def sniff_kind(data: bytes) -> str | None:
+    """'image', 'video' or None, from magic bytes (the declared MIME type is not trusted)."""
+    head = data[:64]
+    if head.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM", b"II*\x00", b"MM\x00*")):
+        return "image"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image"
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        return "image" if brand in (b"avif", b"avis", b"heic", b"heix", b"mif1", b"msf1") else "video"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):  # Matroska / WebM
+        return "video"
+    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
+        return "video"
+    if head.startswith((b"FLV", b"\x00\x00\x01\xba", b"\x00\x00\x01\xb3")) or head[:1] == b"\x47" and len(data) > 188 and data[188:189] == b"\x47":
+        return "video"
+    if head[4:8] in (b"moov", b"mdat", b"wide", b"free", b"skip"):
+        return "video"
+    return None
+
+
+def media_signals(
+    data: bytes,
+    mime: str | None = None,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    fast: bool = False,
+) -> MediaSignals:
+    """Everything matching needs from one piece of media, from one decode."""
+    from suraksha.signals.pdq import open_image, pdq_dihedral_from_array, to_reference_rgb
+    from suraksha.signals.video import vpdq_from_bytes
+
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise UnsupportedMedia("media must be bytes")
+    data = bytes(data)
+    if not data:
+        raise UnsupportedMedia("media is empty (0 bytes)")
+    if len(data) > max_bytes:
+        raise MediaTooLarge(f"media is {len(data)} bytes, over the limit of {max_bytes}")
+    kind = sniff_kind(data)
+    if kind is None and mime:
+        major = mime.split("/", 1)[0].lower()
+        kind = major if major in ("image", "video") else None
+    if kind is None:
+        # Let PIL try formats we do not sniff; anything else is refused.
+        kind = "image"
+    sha, md5 = sha256_hex(data), md5_hex(data)
+    if kind == "video":
+        return MediaSignals("video", sha, md5, vpdq=vpdq_from_bytes(data))
+    pdq, variants = pdq_dihedral_from_array(to_reference_rgb(open_image(data, max_pixels=max_pixels), fast=fast))
+    return MediaSignals("image", sha, md5, pdq=pdq, pdq_dihedral=variants)
+
+
+def vpdq_to_signal(frames: list[VpdqFrame]) -> str:
+    """Serialise vPDQ frames as threatexchange's vPDQ signal string."""
+    return frames_to_signal(frames)
+
+
+def vpdq_from_signal(signal: str) -> list[VpdqFrame]:
+    return frames_from_signal(signal)
+
+
+__all__ = [
+    "SIGNAL_TYPES", "MediaSignals", "media_signals", "normalize_signal", "sniff_kind", "vpdq_to_signal",
+    "vpdq_from_signal", "PdqResult", "VpdqFrame", "MediaError", "InvalidSignal",
+]

@@ -1,0 +1,153 @@
+"""PDQ perceptual hashes of images, bit-exact with the reference pipeline.
+
+The reference hasher (facebook/ThreatExchange) shrinks the image to fit 512x512 with PIL's
+``thumbnail``, converts to RGB, then hashes. We do the same, after applying the EXIF orientation and
+after checking the pixel count from the header, before anything is decoded.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pdqhash
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from suraksha.signals.errors import CorruptMedia, InvalidSignal, MediaTooLarge, UnsupportedMedia
+
+HASHABLE_QUALITY = 50
+REFERENCE_SIZE = (512, 512)
+DEFAULT_MAX_PIXELS = 64_000_000
+# Names of the eight dihedral variants, in the order pdqhash.compute_dihedral returns them
+# (checked against reference/pdq/reg-test-input/dih/ in the tests).
+DIHEDRAL = ("original", "rotate90", "rotate180", "rotate270", "flipx", "flipy", "transpose", "transverse")
+_HEX = set("0123456789abcdef")
+
+# Our own pixel check runs first; PIL's bomb check must not fire with a warning or a different error.
+Image.MAX_IMAGE_PIXELS = None
+
+
+@dataclass(frozen=True)
+class PdqResult:
+    hash: str  # 64 lowercase hex characters
+    quality: int  # 0..100; below 50 the image is too featureless to match safely
+
+    @property
+    def hashable(self) -> bool:
+        return self.quality >= HASHABLE_QUALITY
+
+
+def normalize_pdq(value: str) -> str:
+    v = value.strip().lower() if isinstance(value, str) else ""
+    if len(v) != 64 or not set(v) <= _HEX:
+        raise InvalidSignal(f"a PDQ hash is 64 hexadecimal characters, got {str(value)[:80]!r}")
+    return v
+
+
+def hamming(a: str, b: str) -> int:
+    return (int(a, 16) ^ int(b, 16)).bit_count()
+
+
+def _bits_to_hex(bits: np.ndarray) -> str:
+    return np.packbits(np.asarray(bits, dtype=np.uint8)).tobytes().hex()
+
+
+_EXIF_ORIENTATION = 0x0112
+_ORIENT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _why(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:160]
+
+
+def open_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+    """Open lazily (header only) and refuse decompression bombs before any pixel is decoded."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            img = Image.open(io.BytesIO(data))
+            width, height = img.size
+    except UnidentifiedImageError:
+        raise UnsupportedMedia("not an image format Suraksha can decode") from None
+    except Exception as exc:  # any plugin's header parser
+        raise CorruptMedia(f"image header is damaged ({_why(exc)})") from None
+    if width <= 0 or height <= 0:
+        raise CorruptMedia("image has no pixels")
+    if width * height > max_pixels:
+        raise MediaTooLarge(f"image is {width}x{height} = {width * height} pixels, over the limit of {max_pixels}")
+    return img
+
+
+def to_reference_rgb(img: Image.Image, *, fast: bool = False) -> np.ndarray:
+    """The reference preparation: thumbnail to fit 512x512, then RGB; EXIF orientation applied.
+
+    ``thumbnail`` on a not-yet-loaded JPEG already decodes at a reduced DCT scale (at least twice
+    the target size); ``fast`` asks for the smallest scale still >= 512, which is quicker and moves
+    the hash by a few bits (see docs/benchmarks.md).
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                orientation = img.getexif().get(_EXIF_ORIENTATION, 1)
+            except Exception:  # a damaged EXIF block is not a reason to refuse the picture
+                orientation = 1
+            if fast and img.format == "JPEG":
+                img.draft("RGB", REFERENCE_SIZE)
+            img = _rgb_capable(img)
+            img.thumbnail(REFERENCE_SIZE)
+            if orientation in _ORIENT:
+                img = img.transpose(_ORIENT[orientation])
+            return np.asarray(img.convert("RGB"), dtype=np.uint8)
+    except MemoryError:
+        raise MediaTooLarge("image too large to decode") from None
+    except Exception as exc:  # every decoder error, whatever PIL plugin raised it
+        raise CorruptMedia(f"image data is truncated or damaged ({_why(exc)})") from None
+
+
+def _rgb_capable(img: Image.Image) -> Image.Image:
+    """Modes PIL cannot resize or convert straight to RGB: 32-bit int/float and 16-bit grey, LAB, HSV."""
+    if img.mode in ("I", "F") or img.mode.startswith("I;"):
+        arr = np.asarray(img, dtype=np.float64)
+        lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
+        if img.mode == "F" and lo >= 0.0 and hi <= 1.0:
+            scaled = arr * 255.0
+        elif lo >= 0 and hi <= 255:
+            scaled = arr
+        else:
+            scaled = (arr - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros_like(arr)
+        return Image.fromarray(np.clip(np.nan_to_num(scaled), 0, 255).astype(np.uint8), "L")
+    if img.mode in ("LAB", "HSV"):
+        return img.convert("RGB")
+    return img
+
+
+def pdq_from_array(rgb: np.ndarray) -> PdqResult:
+    bits, quality = pdqhash.compute(rgb)
+    return PdqResult(_bits_to_hex(bits), int(quality))
+
+
+def pdq_dihedral_from_array(rgb: np.ndarray) -> tuple[PdqResult, list[tuple[str, str]]]:
+    """The hash and its eight rotations/mirrors from one DCT (the cost of about one hash)."""
+    all_bits, quality = pdqhash.compute_dihedral(rgb)
+    variants = [(name, _bits_to_hex(bits)) for name, bits in zip(DIHEDRAL, all_bits)]
+    return PdqResult(variants[0][1], int(quality)), variants
+
+
+def pdq_from_image_bytes(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, fast: bool = False) -> PdqResult:
+    return pdq_from_array(to_reference_rgb(open_image(data, max_pixels=max_pixels), fast=fast))
+
+
+def pdq_dihedral_from_image_bytes(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, fast: bool = False) -> list[tuple[str, str]]:
+    return pdq_dihedral_from_array(to_reference_rgb(open_image(data, max_pixels=max_pixels), fast=fast))[1]

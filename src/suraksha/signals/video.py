@@ -1,0 +1,171 @@
+"""vPDQ: one PDQ hash per second of video, decoded in memory with PyAV (no temporary file).
+
+Matching follows vPDQ's semantics: only frames of quality >= 50 count; a query frame matches when
+any frame of the other video is within distance 31; a video matches when >= 80% of the query's
+frames match.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import numpy as np
+import pdqhash
+
+from suraksha.signals.errors import CorruptMedia, MediaTooLarge, UnsupportedMedia
+from suraksha.signals.pdq import HASHABLE_QUALITY, REFERENCE_SIZE, hamming
+
+FRAME_DISTANCE = 31
+MATCH_PERCENT = 80.0
+DEFAULT_MAX_SECONDS = 4 * 3600
+DEFAULT_MAX_FRAME_PIXELS = 40_000_000
+
+
+@dataclass(frozen=True)
+class VpdqFrame:
+    second: int
+    pdq: str
+    quality: int
+
+
+@dataclass(frozen=True)
+class VpdqMatch:
+    query_match_percent: float
+    target_match_percent: float
+
+    @property
+    def matched(self) -> bool:
+        return self.query_match_percent >= MATCH_PERCENT
+
+
+def vpdq_from_bytes(
+    source: bytes | BinaryIO,
+    *,
+    max_seconds: int = DEFAULT_MAX_SECONDS,
+    max_frame_pixels: int = DEFAULT_MAX_FRAME_PIXELS,
+) -> list[VpdqFrame]:
+    """Hash the frame shown at each whole second (0, 1, 2, ...) of the first video stream."""
+    import av
+
+    stream_in = io.BytesIO(source) if isinstance(source, (bytes, bytearray, memoryview)) else source
+    try:
+        container = av.open(stream_in, mode="r")
+    except av.error.InvalidDataError:
+        raise UnsupportedMedia("not a video format Suraksha can decode") from None
+    except Exception as exc:
+        raise CorruptMedia(f"video container is damaged ({_why(exc)})") from None
+    frames: list[VpdqFrame] = []
+    duration: float | None = None
+    try:
+        if not container.streams.video:
+            raise UnsupportedMedia("the file has no video stream")
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        duration = _duration_seconds(container, stream)
+        if duration is not None and duration > max_seconds:
+            raise MediaTooLarge(f"video is {duration:.0f} s long, over the limit of {max_seconds} s")
+        ctx = stream.codec_context
+        if ctx.width and ctx.height and ctx.width * ctx.height > max_frame_pixels:
+            raise MediaTooLarge(f"video frames are {ctx.width}x{ctx.height}, over the limit of {max_frame_pixels} pixels")
+        next_second = 0
+        half_frame = 0.5 / float(stream.average_rate) if stream.average_rate else 0.0
+        for frame in container.decode(stream):
+            t = frame.time
+            if t is None:
+                continue
+            if t + half_frame < next_second:
+                continue
+            if t > max_seconds:
+                raise MediaTooLarge(f"video runs past the limit of {max_seconds} s")
+            if frame.width * frame.height > max_frame_pixels:
+                raise MediaTooLarge(f"video frames are {frame.width}x{frame.height}, over the limit")
+            img = frame.to_image()
+            img.thumbnail(REFERENCE_SIZE)
+            bits, quality = pdqhash.compute(np.asarray(img.convert("RGB"), dtype=np.uint8))
+            pdq_hex = np.packbits(bits.astype(np.uint8)).tobytes().hex()
+            # A long gap between frames (variable frame rate) covers several seconds with one frame.
+            while next_second <= t + half_frame:
+                frames.append(VpdqFrame(next_second, pdq_hex, int(quality)))
+                next_second += 1
+    except (UnsupportedMedia, MediaTooLarge):
+        raise
+    except MemoryError:
+        raise MediaTooLarge("video too large to decode") from None
+    except Exception as exc:
+        raise CorruptMedia(f"video data is truncated or damaged ({_why(exc)})") from None
+    finally:
+        container.close()
+    if not frames:
+        raise CorruptMedia("video has no decodable frames")
+    if duration is not None and frames[-1].second + 2 < duration:
+        raise CorruptMedia(f"video is truncated: frames stop at {frames[-1].second} s of {duration:.0f} s")
+    return frames
+
+
+def _duration_seconds(container, stream) -> float | None:
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        return container.duration / 1_000_000
+    return None
+
+
+def _why(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:160]
+
+
+def vpdq_match(
+    query: Sequence[VpdqFrame],
+    target: Sequence[VpdqFrame],
+    *,
+    distance: int = FRAME_DISTANCE,
+    quality: int = HASHABLE_QUALITY,
+) -> VpdqMatch:
+    """Share of each video's good frames that have a match in the other (vPDQ brute force)."""
+    q = [f for f in query if f.quality >= quality]
+    t = [f for f in target if f.quality >= quality]
+    if not q or not t:
+        return VpdqMatch(0.0, 0.0)
+    q_hit = sum(1 for a in q if any(hamming(a.pdq, b.pdq) <= distance for b in t))
+    t_hit = sum(1 for b in t if any(hamming(a.pdq, b.pdq) <= distance for a in q))
+    return VpdqMatch(100.0 * q_hit / len(q), 100.0 * t_hit / len(t))
+
+
+def frames_to_signal(frames: Sequence[VpdqFrame]) -> str:
+    """threatexchange's vPDQ signal string: a JSON list of "pdq,quality,timestamp" strings."""
+    import json
+
+    return json.dumps([f"{f.pdq},{f.quality},{float(f.second):.3}" for f in frames])
+
+
+def frames_from_signal(signal: str) -> list[VpdqFrame]:
+    import json
+
+    from suraksha.signals.errors import InvalidSignal
+    from suraksha.signals.pdq import normalize_pdq
+
+    try:
+        items = json.loads(signal)
+    except (json.JSONDecodeError, TypeError):
+        raise InvalidSignal("a vPDQ signal is a JSON list of \"pdq,quality,timestamp\" strings") from None
+    if not isinstance(items, list) or not items:
+        raise InvalidSignal("a vPDQ signal is a non-empty JSON list of \"pdq,quality,timestamp\" strings")
+    frames = []
+    for n, item in enumerate(items):
+        parts = item.split(",") if isinstance(item, str) else []
+        if len(parts) != 3:
+            raise InvalidSignal(f"vPDQ frame {n}: expected \"pdq,quality,timestamp\", got {str(item)[:80]!r}")
+        try:
+            q = int(parts[1])
+            ts = float(parts[2])
+        except ValueError:
+            raise InvalidSignal(f"vPDQ frame {n}: quality and timestamp must be numbers") from None
+        if not 0 <= q <= 100 or ts < 0 or not math.isfinite(ts):
+            raise InvalidSignal(f"vPDQ frame {n}: quality must be 0-100 and the timestamp >= 0")
+        frames.append(VpdqFrame(int(ts), normalize_pdq(parts[0]), q))
+    return frames

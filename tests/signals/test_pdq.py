@@ -1,0 +1,131 @@
+"""PDQ: bit-exact with the reference, every PIL mode, EXIF orientation, rotations and mirrors."""
+
+from __future__ import annotations
+
+import pytest
+
+from suraksha.signals import media_signals
+from suraksha.signals.errors import InvalidSignal
+from suraksha.signals.pdq import DIHEDRAL, hamming, normalize_pdq, pdq_dihedral_from_image_bytes, pdq_from_image_bytes
+
+
+def _expected(reference_dir):
+    rows = []
+    for line in (reference_dir / "pdq/expected.tsv").read_text().splitlines():
+        path, digest = line.split("\t")
+        if (reference_dir / "pdq" / path).exists():
+            rows.append((path, digest))
+    return rows
+
+
+def test_bit_exact_with_reference_for_hashable_images(reference_dir):
+    rows = _expected(reference_dir)
+    assert len(rows) >= 17
+    checked = 0
+    for path, digest in rows:
+        result = pdq_from_image_bytes((reference_dir / "pdq" / path).read_bytes())
+        if result.quality < 50:
+            continue
+        assert result.hash == digest, f"{path}: distance {hamming(result.hash, digest)}"
+        checked += 1
+    assert checked >= 14
+
+
+def test_low_quality_is_reported_not_an_error(reference_dir):
+    for name in ("q0003.jpg", "q0004.jpg"):
+        result = pdq_from_image_bytes((reference_dir / "pdq/reg-test-input/labelme-subset" / name).read_bytes())
+        assert result.quality < 50 and not result.hashable
+
+
+def test_every_pil_mode_and_format_hashes_alike(reference_dir):
+    folder = reference_dir / "pdq/misc-images/modes"
+    original = pdq_from_image_bytes((folder / "original.jpg").read_bytes())
+    files = sorted(folder.iterdir())
+    assert len(files) >= 14
+    for path in files:
+        result = pdq_from_image_bytes(path.read_bytes())
+        assert result.quality >= 50, path.name
+        # The same picture in another mode stays a near-duplicate (1-bit modes lose the most).
+        assert hamming(result.hash, original.hash) <= 31, path.name
+
+
+def test_exif_orientation_is_applied(reference_dir):
+    """A photo is hashed as it is displayed: upright, whatever the stored pixel orientation."""
+    from PIL import Image
+
+    from suraksha.signals.pdq import open_image, to_reference_rgb
+
+    folder = reference_dir / "pdq/reg-test-input/exif-rotn"
+    expected_transform = {1: "original", 3: "rotate180", 6: "rotate270", 8: "rotate90"}
+    for tag, transform in expected_transform.items():
+        data = (folder / f"exif-rotn-{tag}.jpg").read_bytes()
+        shape = to_reference_rgb(open_image(data)).shape
+        stored = Image.open(folder / f"exif-rotn-{tag}.jpg").size  # raw pixels are landscape
+        assert stored[0] > stored[1]
+        assert (shape[0] > shape[1]) == (tag in (6, 8)), f"tag {tag}: displayed shape {shape}"
+        # The hash of the displayed picture is exactly one rotation of the stored pixels' hash.
+        # (PDQ's dihedral variants are close to, not bit-identical with, hashing the rotated pixels.)
+        upright = pdq_from_image_bytes(data).hash
+        raw = dict(_raw_dihedral(folder / f"exif-rotn-{tag}.jpg"))
+        assert min(raw, key=lambda t: hamming(upright, raw[t])) == transform, f"tag {tag}"
+        assert hamming(upright, raw[transform]) <= 24, f"tag {tag}"
+
+
+def _raw_dihedral(path):
+    import numpy as np
+    import pdqhash
+    from PIL import Image
+
+    img = Image.open(path)
+    img.thumbnail((512, 512))
+    bits, _ = pdqhash.compute_dihedral(np.asarray(img.convert("RGB")))
+    return [(name, np.packbits(b.astype(np.uint8)).tobytes().hex()) for name, b in zip(DIHEDRAL, bits)]
+
+
+def test_dihedral_variants_are_named_correctly(reference_dir):
+    folder = reference_dir / "pdq/reg-test-input/dih"
+    variants = dict(pdq_dihedral_from_image_bytes((folder / "bridge-1-original.jpg").read_bytes()))
+    assert list(variants) == list(DIHEDRAL)
+    files = {
+        "bridge-2-rotate-90.jpg": "rotate90",
+        "bridge-3-rotate-180.jpg": "rotate180",
+        "bridge-4-rotate-270.jpg": "rotate270",
+        "bridge-5-flipx.jpg": "flipx",
+        "bridge-6-flipy.jpg": "flipy",
+        "bridge-7-flip-plus-1.jpg": "transpose",
+        "bridge-8-flip-minus-1.jpg": "transverse",
+    }
+    for name, transform in files.items():
+        h = pdq_from_image_bytes((folder / name).read_bytes()).hash
+        nearest = min(variants, key=lambda t: hamming(h, variants[t]))
+        assert nearest == transform, name
+        assert hamming(h, variants[transform]) <= 20, name
+        assert hamming(h, variants["original"]) > 80, name  # without transforms it would not match
+
+
+def test_media_signals_for_image(reference_dir):
+    data = (reference_dir / "pdq/misc-images/c.png").read_bytes()
+    ms = media_signals(data, "application/octet-stream")  # declared type is not trusted
+    assert ms.kind == "image" and ms.pdq.hash == "e64cc9d91e623842f8d1f1d9a398e78c9f199a3bd87924f2b7e11e0bf061b064"
+    assert [t for t, _ in ms.pdq_dihedral][0] == "original" and ms.pdq_dihedral[0][1] == ms.pdq.hash
+    import hashlib
+
+    assert ms.sha256 == hashlib.sha256(data).hexdigest() and ms.md5 == hashlib.md5(data).hexdigest()
+
+
+def test_fast_path_stays_close(reference_dir):
+    for path in sorted((reference_dir / "pdq/bridge-mods").glob("*.jpg")):
+        data = path.read_bytes()
+        exact = pdq_from_image_bytes(data)
+        fast = pdq_from_image_bytes(data, fast=True)
+        assert hamming(exact.hash, fast.hash) <= 16, path.name
+
+
+@pytest.mark.parametrize("value", ["", "xyz", "f" * 63, "f" * 65, "g" * 64, None])
+def test_malformed_pdq_strings(value):
+    with pytest.raises(InvalidSignal, match="64 hexadecimal"):
+        normalize_pdq(value)
+
+
+def test_pdq_normalised_lowercase():
+    assert normalize_pdq(" " + "AB" * 32 + "\n") == "ab" * 32
