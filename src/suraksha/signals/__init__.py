@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from suraksha.signals.crypto import md5_hex, sha256_hex
 from suraksha.signals.errors import InvalidSignal, MediaError, MediaTooLarge, UnsupportedMedia
 from suraksha.signals.pdq import DEFAULT_MAX_PIXELS, PdqResult, normalize_pdq
-from suraksha.signals.video import VpdqFrame, frames_from_signal, frames_to_signal
+from suraksha.signals.video import DEFAULT_MAX_SECONDS, VpdqFrame, frames_from_signal, frames_to_signal
 
 SIGNAL_TYPES = ("sha256", "md5", "pdq", "vpdq", "url", "domain", "text")
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
@@ -20,6 +20,8 @@ MAX_TEXT_SIGNAL = 1000
 
 @dataclass(frozen=True)
 class MediaSignals:
+    """The signals of one media file: crypto hashes always, PDQ (+ variants) for images, vPDQ for video."""
+
     kind: str  # "image" | "video"
     sha256: str
     md5: str
@@ -86,9 +88,15 @@ def media_signals(
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    max_seconds: int = DEFAULT_MAX_SECONDS,
     fast: bool = False,
 ) -> MediaSignals:
-    """Everything matching needs from one piece of media, from one decode."""
+    """Everything matching needs from one piece of media, from one decode.
+
+    The type comes from the magic bytes; ``mime`` is used only when they say nothing, because a
+    declared type is whatever the uploader wanted it to be. ``max_pixels`` bounds an image and each
+    video frame. Bad media raises a MediaError subclass and nothing else.
+    """
     from suraksha.signals.pdq import open_image, pdq_dihedral_from_array, to_reference_rgb
     from suraksha.signals.video import vpdq_from_bytes
 
@@ -108,7 +116,7 @@ def media_signals(
         kind = "image"
     sha, md5 = sha256_hex(data), md5_hex(data)
     if kind == "video":
-        return MediaSignals("video", sha, md5, vpdq=vpdq_from_bytes(data))
+        return MediaSignals("video", sha, md5, vpdq=vpdq_from_bytes(data, max_seconds=max_seconds, max_frame_pixels=max_pixels))
     pdq, variants = pdq_dihedral_from_array(to_reference_rgb(open_image(data, max_pixels=max_pixels), fast=fast))
     return MediaSignals("image", sha, md5, pdq=pdq, pdq_dihedral=variants)
 

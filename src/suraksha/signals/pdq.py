@@ -8,6 +8,8 @@ after checking the pixel count from the header, before anything is decoded.
 from __future__ import annotations
 
 import io
+import math
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -20,13 +22,24 @@ from suraksha.signals.errors import CorruptMedia, InvalidSignal, MediaTooLarge, 
 HASHABLE_QUALITY = 50
 REFERENCE_SIZE = (512, 512)
 DEFAULT_MAX_PIXELS = 64_000_000
-# Names of the eight dihedral variants, in the order pdqhash.compute_dihedral returns them
-# (checked against reference/pdq/reg-test-input/dih/ in the tests).
+# Names of the eight dihedral variants, in the order pdqhash.compute_dihedral returns them, named as
+# in the PDQ reference (reg-test-input/dih/). Each is (within a few bits) the hash of the picture after
+# this PIL transform, which the tests check against both PIL and the dih/ images:
+#   rotate90 = ROTATE_90 (counter-clockwise), rotate180, rotate270 = ROTATE_270 (clockwise),
+#   flipx = FLIP_TOP_BOTTOM (mirror in the x axis), flipy = FLIP_LEFT_RIGHT (mirror in the y axis),
+#   transpose = TRANSPOSE (main diagonal), transverse = TRANSVERSE (anti-diagonal).
 DIHEDRAL = ("original", "rotate90", "rotate180", "rotate270", "flipx", "flipy", "transpose", "transverse")
-_HEX = set("0123456789abcdef")
-
-# Our own pixel check runs first; PIL's bomb check must not fire with a warning or a different error.
-Image.MAX_IMAGE_PIXELS = None
+DIHEDRAL_PIL = {
+    "original": None,
+    "rotate90": Image.Transpose.ROTATE_90,
+    "rotate180": Image.Transpose.ROTATE_180,
+    "rotate270": Image.Transpose.ROTATE_270,
+    "flipx": Image.Transpose.FLIP_TOP_BOTTOM,
+    "flipy": Image.Transpose.FLIP_LEFT_RIGHT,
+    "transpose": Image.Transpose.TRANSPOSE,
+    "transverse": Image.Transpose.TRANSVERSE,
+}
+_HEX = frozenset("0123456789abcdef")
 
 
 @dataclass(frozen=True)
@@ -36,10 +49,12 @@ class PdqResult:
 
     @property
     def hashable(self) -> bool:
+        """Quality >= 50: below that PDQ hashes of flat pictures collide too often to act on."""
         return self.quality >= HASHABLE_QUALITY
 
 
 def normalize_pdq(value: str) -> str:
+    """Lower-case 64-hex form, so hashes from any source compare and index as equal strings."""
     v = value.strip().lower() if isinstance(value, str) else ""
     if len(v) != 64 or not set(v) <= _HEX:
         raise InvalidSignal(f"a PDQ hash is 64 hexadecimal characters, got {str(value)[:80]!r}")
@@ -47,6 +62,7 @@ def normalize_pdq(value: str) -> str:
 
 
 def hamming(a: str, b: str) -> int:
+    """Bits that differ between two hex hashes (PDQ's distance)."""
     return (int(a, 16) ^ int(b, 16)).bit_count()
 
 
@@ -78,6 +94,11 @@ def open_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Im
             warnings.simplefilter("ignore")
             img = Image.open(io.BytesIO(data))
             width, height = img.size
+    except Image.DecompressionBombError as exc:  # PIL's own limit (~179 MP), checked while opening
+        n = re.search(r"\((\d+) pixels\)", str(exc))
+        size = f"{int(n.group(1))} pixels" if n else "too many pixels"
+        limit = min(max_pixels, 2 * (Image.MAX_IMAGE_PIXELS or max_pixels))
+        raise MediaTooLarge(f"image is {size}, over the limit of {limit}") from None
     except UnidentifiedImageError:
         raise UnsupportedMedia("not an image format Suraksha can decode") from None
     except Exception as exc:  # any plugin's header parser
@@ -104,7 +125,7 @@ def to_reference_rgb(img: Image.Image, *, fast: bool = False) -> np.ndarray:
             except Exception:  # a damaged EXIF block is not a reason to refuse the picture
                 orientation = 1
             if fast and img.format == "JPEG":
-                img.draft("RGB", REFERENCE_SIZE)
+                img.draft("RGB", _fit(img.size, REFERENCE_SIZE))
             img = _rgb_capable(img)
             img.thumbnail(REFERENCE_SIZE)
             if orientation in _ORIENT:
@@ -114,6 +135,13 @@ def to_reference_rgb(img: Image.Image, *, fast: bool = False) -> np.ndarray:
         raise MediaTooLarge("image too large to decode") from None
     except Exception as exc:  # every decoder error, whatever PIL plugin raised it
         raise CorruptMedia(f"image data is truncated or damaged ({_why(exc)})") from None
+
+
+def _fit(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
+    """The size ``thumbnail`` will produce (rounded up), so draft keeps at least that many pixels."""
+    w, h = size
+    scale = min(box[0] / w, box[1] / h, 1.0)
+    return max(1, math.ceil(w * scale)), max(1, math.ceil(h * scale))
 
 
 def _rgb_capable(img: Image.Image) -> Image.Image:
@@ -134,6 +162,7 @@ def _rgb_capable(img: Image.Image) -> Image.Image:
 
 
 def pdq_from_array(rgb: np.ndarray) -> PdqResult:
+    """PDQ of an already prepared HxWx3 uint8 array (video frames, benchmarks)."""
     bits, quality = pdqhash.compute(rgb)
     return PdqResult(_bits_to_hex(bits), int(quality))
 
@@ -146,8 +175,14 @@ def pdq_dihedral_from_array(rgb: np.ndarray) -> tuple[PdqResult, list[tuple[str,
 
 
 def pdq_from_image_bytes(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, fast: bool = False) -> PdqResult:
+    """PDQ of an encoded image, bit-exact with the reference unless ``fast`` (a few bits off, quicker).
+
+    Raises UnsupportedMedia, CorruptMedia or MediaTooLarge (all MediaError); never another error.
+    """
     return pdq_from_array(to_reference_rgb(open_image(data, max_pixels=max_pixels), fast=fast))
 
 
 def pdq_dihedral_from_image_bytes(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, fast: bool = False) -> list[tuple[str, str]]:
+    """``[(transform, hex)]`` for the 8 rotations/mirrors, "original" first, so a rotated or
+    mirrored copy of a banked picture still matches."""
     return pdq_dihedral_from_array(to_reference_rgb(open_image(data, max_pixels=max_pixels), fast=fast))[1]

@@ -6,13 +6,17 @@ onion-address pattern, which is structural (v2: 16, v3: 56 base32 characters).
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from suraksha.signals.errors import InvalidSignal
 
-_ONION = re.compile(r"(?<![a-z2-7])((?:[a-z2-7]{56}|[a-z2-7]{16})\.onion)\b", re.IGNORECASE)
+# v3: 56 base32 characters whose last one encodes version 3 ('d'); v2 (retired in 2021, still
+# posted): 16. Subdomains (www.<host>.onion) are reported as the service host.
+_ONION = re.compile(r"(?<![a-z2-7])((?:[a-z2-7]{55}d|[a-z2-7]{16})\.onion)(?![a-z0-9-])", re.IGNORECASE)
 MAX_PATTERN_LENGTH = 1000
 
 
@@ -54,7 +58,11 @@ def _phrase(word: str) -> str:
 
 
 def scan_text(text: str, rules: TextRules) -> list[TextHit]:
-    """Every keyword and regex hit, in order of position."""
+    """Every keyword and regex hit, in order of position (spans let a reviewer see the context).
+
+    Onion addresses are a separate call (``find_onion_addresses``) so a rule list is never needed
+    to find them.
+    """
     if not text:
         return []
     hits: list[TextHit] = []
@@ -68,8 +76,30 @@ def scan_text(text: str, rules: TextRules) -> list[TextHit]:
     return sorted(hits, key=lambda h: (h.start, h.end, h.kind))
 
 
-def find_onion_addresses(text: str) -> list[str]:
-    """Onion hosts mentioned anywhere in the text (with or without scheme), lower-cased, unique."""
+def find_onion_addresses(text: str, *, verify_checksum: bool = False) -> list[str]:
+    """Onion hosts mentioned anywhere in the text (with or without scheme), lower-cased, unique.
+
+    ``verify_checksum`` keeps only v3 addresses whose built-in checksum is right (v2 has none), for
+    callers that want to ignore look-alike strings; by default every well-formed address counts,
+    because a deliberately mangled address is still worth a reviewer's look.
+    """
     if not text:
         return []
-    return list(dict.fromkeys(m.group(1).lower() for m in _ONION.finditer(text)))
+    found = dict.fromkeys(m.group(1).lower() for m in _ONION.finditer(text))
+    if verify_checksum:
+        return [h for h in found if len(h) != 62 or onion_v3_checksum_ok(h)]
+    return list(found)
+
+
+def onion_v3_checksum_ok(host: str) -> bool:
+    """True when a v3 onion host carries a valid checksum (rend-spec-v3: SHA3-256 of
+    ".onion checksum" + public key + version, first two bytes), i.e. it can be a real service."""
+    label = host.lower().removesuffix(".onion")
+    if len(label) != 56:
+        return False
+    try:
+        raw = base64.b32decode(label.upper())
+    except ValueError:
+        return False
+    pubkey, checksum, version = raw[:32], raw[32:34], raw[34:]
+    return version == b"\x03" and hashlib.sha3_256(b".onion checksum" + pubkey + version).digest()[:2] == checksum

@@ -17,7 +17,7 @@ import numpy as np
 import pdqhash
 
 from suraksha.signals.errors import CorruptMedia, MediaTooLarge, UnsupportedMedia
-from suraksha.signals.pdq import HASHABLE_QUALITY, REFERENCE_SIZE, hamming
+from suraksha.signals.pdq import HASHABLE_QUALITY, hamming
 
 FRAME_DISTANCE = 31
 MATCH_PERCENT = 80.0
@@ -27,6 +27,8 @@ DEFAULT_MAX_FRAME_PIXELS = 40_000_000
 
 @dataclass(frozen=True)
 class VpdqFrame:
+    """The PDQ hash of the frame shown at ``second`` (quality < 50: too flat to match on)."""
+
     second: int
     pdq: str
     quality: int
@@ -34,6 +36,8 @@ class VpdqFrame:
 
 @dataclass(frozen=True)
 class VpdqMatch:
+    """How much of each video is found in the other; vPDQ calls a video matched at >= 80% of the query."""
+
     query_match_percent: float
     target_match_percent: float
 
@@ -48,7 +52,11 @@ def vpdq_from_bytes(
     max_seconds: int = DEFAULT_MAX_SECONDS,
     max_frame_pixels: int = DEFAULT_MAX_FRAME_PIXELS,
 ) -> list[VpdqFrame]:
-    """Hash the frame shown at each whole second (0, 1, 2, ...) of the first video stream."""
+    """Hash the frame shown at each whole second (0, 1, 2, ...) of the first video stream.
+
+    ``source`` is bytes or any readable binary file object; it is decoded in memory, so media never
+    touches the disk. Bad input raises UnsupportedMedia, CorruptMedia or MediaTooLarge, nothing else.
+    """
     import av
 
     stream_in = io.BytesIO(source) if isinstance(source, (bytes, bytearray, memoryview)) else source
@@ -83,9 +91,9 @@ def vpdq_from_bytes(
                 raise MediaTooLarge(f"video runs past the limit of {max_seconds} s")
             if frame.width * frame.height > max_frame_pixels:
                 raise MediaTooLarge(f"video frames are {frame.width}x{frame.height}, over the limit")
-            img = frame.to_image()
-            img.thumbnail(REFERENCE_SIZE)
-            bits, quality = pdqhash.compute(np.asarray(img.convert("RGB"), dtype=np.uint8))
+            # The whole frame, not a 512 px thumbnail: vPDQ (and so every vPDQ bank) hashes full
+            # frames, and that is 1-4 bits from its output where a thumbnail is 2-10 (tests).
+            bits, quality = pdqhash.compute(frame.to_ndarray(format="rgb24"))
             pdq_hex = np.packbits(bits.astype(np.uint8)).tobytes().hex()
             # A long gap between frames (variable frame rate) covers several seconds with one frame.
             while next_second <= t + half_frame:
@@ -137,13 +145,18 @@ def vpdq_match(
 
 
 def frames_to_signal(frames: Sequence[VpdqFrame]) -> str:
-    """threatexchange's vPDQ signal string: a JSON list of "pdq,quality,timestamp" strings."""
+    """threatexchange's vPDQ signal string: a JSON list of "pdq,quality,timestamp" strings.
+
+    The timestamp is written as threatexchange writes it (``format(t, ".3")``: three significant
+    digits, so 0.0, 12.0, 1.23e+02), so strings round-trip byte for byte with HMA banks.
+    """
     import json
 
     return json.dumps([f"{f.pdq},{f.quality},{float(f.second):.3}" for f in frames])
 
 
 def frames_from_signal(signal: str) -> list[VpdqFrame]:
+    """Parse threatexchange's vPDQ signal string (raises InvalidSignal)."""
     import json
 
     from suraksha.signals.errors import InvalidSignal
