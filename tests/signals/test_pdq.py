@@ -49,6 +49,58 @@ def test_every_pil_mode_and_format_hashes_alike(reference_dir):
         assert hamming(result.hash, original.hash) <= 31, path.name
 
 
+@pytest.mark.parametrize("mode", ["1", "L", "LA", "P", "PA", "RGBA", "CMYK", "YCbCr", "LAB", "HSV", "I", "I;16", "F", "F-nan"])
+def test_generated_pictures_in_every_mode(reference_dir, mode):
+    """The reference modes/ files are partly re-encoded (its .webp ones open as RGB), so each PIL
+    mode is also generated here, saved in a format that keeps it, and must hash near the RGB original."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    rgb = Image.open(reference_dir / "pdq/misc-images/modes/original.jpg").convert("RGB")
+    rgb.thumbnail((800, 800))
+    original = pdq_from_image_bytes(_encode(rgb, "PNG"))
+    if mode in ("I", "I;16", "F", "F-nan"):
+        grey = np.asarray(rgb.convert("L"), dtype=np.float64)
+        scale = {"I": 70_000.0, "I;16": 250.0, "F": 1 / 255, "F-nan": 1000.0}[mode]  # beyond 8 bits; 0..1 floats
+        dtype = {"I": np.int32, "I;16": np.uint16, "F": np.float32, "F-nan": np.float32}[mode]
+        arr = (grey * scale - (1_000_000 if mode == "I" else 0)).astype(dtype)
+        if mode == "F-nan":
+            arr[:40, :40], arr[-1, -1] = np.nan, np.inf  # a float image with holes must still hash
+            mode = "F"
+        img = Image.fromarray(arr)
+        assert img.mode == mode
+    elif mode == "PA":
+        p = rgb.convert("P")
+        img = p.convert("PA")
+        img.putpalette(p.getpalette())  # PIL drops the palette in P -> PA
+    elif mode == "P":
+        img = rgb.convert("P")
+        img.info["transparency"] = 0  # palette with a transparent entry
+    else:
+        img = rgb.convert(mode)
+    fmt = {"CMYK": "JPEG", "YCbCr": "JPEG", "LAB": "TIFF", "I": "TIFF", "I;16": "TIFF", "F": "TIFF", "PA": "TIFF"}.get(mode, "PNG")
+    if mode == "HSV":  # no file format stores HSV; hash the decoded picture the way bytes are hashed
+        from suraksha.signals.pdq import pdq_from_array, to_reference_rgb
+
+        result = pdq_from_array(to_reference_rgb(img))
+    else:
+        data = _encode(img, fmt)
+        if mode != "YCbCr":  # JPEG returns YCbCr as RGB
+            assert Image.open(io.BytesIO(data)).mode == mode
+        result = pdq_from_image_bytes(data)
+    assert result.hashable and hamming(result.hash, original.hash) <= 40, (mode, hamming(result.hash, original.hash))
+
+
+def _encode(img, fmt: str) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    img.save(buf, fmt)
+    return buf.getvalue()
+
+
 def test_exif_orientation_is_applied(reference_dir):
     """A photo is hashed as it is displayed: upright, whatever the stored pixel orientation."""
     from PIL import Image

@@ -114,8 +114,8 @@ def to_reference_rgb(img: Image.Image, *, fast: bool = False) -> np.ndarray:
     """The reference preparation: thumbnail to fit 512x512, then RGB; EXIF orientation applied.
 
     ``thumbnail`` on a not-yet-loaded JPEG already decodes at a reduced DCT scale (at least twice
-    the target size); ``fast`` asks for the smallest scale still >= 512, which is quicker and moves
-    the hash by a few bits (see docs/benchmarks.md).
+    the target size); ``fast`` asks for the smallest scale that still covers the thumbnail, which is
+    quicker and moves the hash by a few bits (max 4 on the reference images; docs/benchmarks.md).
     """
     try:
         with warnings.catch_warnings():
@@ -126,8 +126,12 @@ def to_reference_rgb(img: Image.Image, *, fast: bool = False) -> np.ndarray:
                 orientation = 1
             if fast and img.format == "JPEG":
                 img.draft("RGB", _fit(img.size, REFERENCE_SIZE))
-            img = _rgb_capable(img)
+            deep = img.mode in ("I", "F") or img.mode.startswith("I;")
+            extrema = img.getextrema() if deep else None  # of the full picture: resizing overshoots
+            if img.mode in _RESIZE_FIRST:  # modes PIL resizes wrongly (PA loses its palette) or cannot
+                img = img.convert(_RESIZE_FIRST[img.mode])
             img.thumbnail(REFERENCE_SIZE)
+            img = _rgb_capable(img, extrema)  # after the thumbnail: 32-bit pixels are scaled when small
             if orientation in _ORIENT:
                 img = img.transpose(_ORIENT[orientation])
             return np.asarray(img.convert("RGB"), dtype=np.uint8)
@@ -137,6 +141,9 @@ def to_reference_rgb(img: Image.Image, *, fast: bool = False) -> np.ndarray:
         raise CorruptMedia(f"image data is truncated or damaged ({_why(exc)})") from None
 
 
+_RESIZE_FIRST = {"PA": "RGBA", "La": "LA"}
+
+
 def _fit(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
     """The size ``thumbnail`` will produce (rounded up), so draft keeps at least that many pixels."""
     w, h = size
@@ -144,18 +151,26 @@ def _fit(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
     return max(1, math.ceil(w * scale)), max(1, math.ceil(h * scale))
 
 
-def _rgb_capable(img: Image.Image) -> Image.Image:
-    """Modes PIL cannot resize or convert straight to RGB: 32-bit int/float and 16-bit grey, LAB, HSV."""
+def _rgb_capable(img: Image.Image, extrema: tuple | None = None) -> Image.Image:
+    """Modes PIL cannot convert to RGB faithfully: 32-bit int/float and 16-bit grey, LAB, HSV.
+
+    Deep grey is mapped to 0..255 from the picture's own range (0..1 floats are the usual
+    convention, 8-bit values are kept, anything else is stretched), since PIL would clip it.
+    """
     if img.mode in ("I", "F") or img.mode.startswith("I;"):
         arr = np.asarray(img, dtype=np.float64)
-        lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
+        lo, hi = extrema if extrema else (float(np.nanmin(arr)), float(np.nanmax(arr)))
+        lo, hi = float(lo), float(hi)
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            finite = arr[np.isfinite(arr)]
+            lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
         if img.mode == "F" and lo >= 0.0 and hi <= 1.0:
             scaled = arr * 255.0
         elif lo >= 0 and hi <= 255:
             scaled = arr
         else:
             scaled = (arr - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros_like(arr)
-        return Image.fromarray(np.clip(np.nan_to_num(scaled), 0, 255).astype(np.uint8), "L")
+        return Image.fromarray(np.clip(np.nan_to_num(scaled, posinf=255.0, neginf=0.0), 0, 255).astype(np.uint8), "L")
     if img.mode in ("LAB", "HSV"):
         return img.convert("RGB")
     return img
