@@ -17,7 +17,7 @@ import numpy as np
 import pdqhash
 
 from suraksha.signals.errors import CorruptMedia, MediaTooLarge, UnsupportedMedia
-from suraksha.signals.pdq import HASHABLE_QUALITY, hamming
+from suraksha.signals.pdq import HASHABLE_QUALITY
 
 FRAME_DISTANCE = 31
 MATCH_PERCENT = 80.0
@@ -135,12 +135,12 @@ def vpdq_match(
     quality: int = HASHABLE_QUALITY,
 ) -> VpdqMatch:
     """Share of each video's good frames that have a match in the other (vPDQ brute force)."""
-    q = [f for f in query if f.quality >= quality]
-    t = [f for f in target if f.quality >= quality]
+    q = [int(f.pdq, 16) for f in query if f.quality >= quality]
+    t = [int(f.pdq, 16) for f in target if f.quality >= quality]
     if not q or not t:
         return VpdqMatch(0.0, 0.0)
-    q_hit = sum(1 for a in q if any(hamming(a.pdq, b.pdq) <= distance for b in t))
-    t_hit = sum(1 for b in t if any(hamming(a.pdq, b.pdq) <= distance for a in q))
+    q_hit = sum(1 for a in q if any((a ^ b).bit_count() <= distance for b in t))
+    t_hit = sum(1 for b in t if any((a ^ b).bit_count() <= distance for a in q))
     return VpdqMatch(100.0 * q_hit / len(q), 100.0 * t_hit / len(t))
 
 
