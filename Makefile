@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench install clean
+.PHONY: run test bench install clean browser
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -21,7 +21,14 @@ run: $(STAMP)
 	$(BIN)/suraksha demo seed
 	$(BIN)/suraksha serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+# Browser tests drive the system Chromium (never a downloaded one). Installed once, as root, from
+# Debian's packages; without root or apt the browser tests skip and say why.
+browser:
+	@test -x /usr/bin/chromium || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+	  (apt-get install -y -q chromium >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)) ; } || \
+	  echo "note: /usr/bin/chromium not available; browser tests will be skipped"
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 bench: $(STAMP)
