@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pdqhash
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from suraksha.signals.errors import CorruptMedia, InvalidSignal, MediaTooLarge, UnsupportedMedia
 
