@@ -82,7 +82,7 @@ def extract_links(text: str) -> list[str]:
 
 
 def find_onion_addresses(text: str) -> list[str]:
-    return [m.lower() for m in re.findall(r"\b[a-z2-7]{56}\.onion\b", text or "", flags=re.I)]
+    return [m.lower() for m in re.findall(r"\b[a-z2-7]{55}d\.onion\b", text or "", flags=re.I)]
 
 
 @dataclass

@@ -17,7 +17,7 @@ from suraksha.pipeline.worker import process_batch, scan_now, start_background_w
 
 from .conftest import BENIGN_IMAGE, CSAM_IMAGE, NCII_IMAGE, b64
 
-ONION = "a" * 56 + ".onion"
+ONION = "a" * 55 + "d.onion"  # a v3 address ends in "d" (its version byte)
 
 
 def submit(**kw) -> int:
