@@ -36,17 +36,17 @@ def test_te_format_uses_threatexchange_names_and_reads_its_files(db_url, tmp_pat
     assert counts == {"written": 2, "skipped": 1}  # threatexchange has no domain type
     assert sorted(out.getvalue().splitlines()) == sorted([f"pdq {PDQ}", "video_md5 " + "a" * 32])
 
-    # A file written by threatexchange's own LocalFileSignalExchangeAPI.report_opinion reads back.
+    # threatexchange's own file exchange reads our export back, with its own signal type names.
     from threatexchange.exchanges.impl.file_api import FileCollaborationConfig, LocalFileSignalExchangeAPI
-    from threatexchange.exchanges.fetch_state import SignalOpinion, SignalOpinionCategory
-    from threatexchange.signal_type.pdq.signal import PdqSignal
 
     path = tmp_path / "te.txt"
-    path.write_text("")
+    path.write_text(out.getvalue())
     api = LocalFileSignalExchangeAPI.for_collab(FileCollaborationConfig(name="x", filename=str(path)))
-    api.report_opinion(PdqSignal, PDQ, SignalOpinion(False, SignalOpinionCategory.POSITIVE_CLASS, set()))
-    rows = list(read_rows(path.open(), "te"))
-    assert [(r.signal_type, r.signal) for r in rows] == [("pdq", PDQ)]
+    [delta] = list(api.fetch_iter([], None))
+    assert set(delta.updates) == {("pdq", PDQ), ("video_md5", "a" * 32)}
+    # ...and we read a file in its format (comments and blank lines ignored).
+    rows = list(read_rows(io.StringIO(f"# from HMA\n\npdq {PDQ}\nvideo_sha256 {'b' * 64}\n"), "te"))
+    assert [(r.signal_type, r.signal) for r in rows] == [("pdq", PDQ), ("sha256", "b" * 64)]
 
 
 @pytest.mark.parametrize(
