@@ -1,0 +1,44 @@
+"""Roles and what each may do. Every web route names one permission; this table is the whole policy.
+
+Analysts see hashes and metadata, never media; auditors see the audit log only; admins manage
+staff accounts (and read the audit log) but do not review.
+"""
+
+from __future__ import annotations
+
+ROLES = ("admin", "reviewer", "senior_reviewer", "legal", "analyst", "auditor")
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "admin": frozenset({"users.manage", "audit.read"}),
+    "reviewer": frozenset({"review.work", "media.view", "items.read", "accounts.read", "cases.read"}),
+    "senior_reviewer": frozenset({"review.work", "review.escalated", "media.view", "items.read", "accounts.read",
+                                  "cases.read", "cases.write"}),
+    "legal": frozenset({"media.view", "items.read", "accounts.read", "cases.read", "cases.write"}),
+    "analyst": frozenset({"items.read", "accounts.read", "cases.read"}),
+    "auditor": frozenset({"audit.read"}),
+}
+
+# Every role must use TOTP: media roles by the issue's rule, admins because they can grant media
+# roles, analysts and auditors because they see account metadata and who looked at what.
+MFA_REQUIRED = frozenset(ROLES)
+
+
+def validate_role(role: str) -> str:
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; choose one of: {', '.join(ROLES)}")
+    return role
+
+
+def can(role: str, permission: str) -> bool:
+    return permission in PERMISSIONS.get(role, frozenset())
+
+
+def home_path(role: str) -> str:
+    """Where a role lands after signing in."""
+    if can(role, "review.work"):
+        return "/review"
+    if can(role, "cases.read"):
+        return "/cases"
+    if role == "admin":
+        return "/admin/users"
+    return "/audit"

@@ -1,0 +1,105 @@
+"""Tables owned by cases: review tasks, decisions, media reveals (exposure), cases and their members."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from suraksha.db.base import Base, JSONType, utcnow
+
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+TASK_STATUSES = ("open", "second_review", "escalated", "done")
+CATEGORIES = ("not_violating", "csam", "ncii", "adult", "other")
+INDUSTRY_CLASSES = ("A1", "A2", "B1", "B2")
+STAGES = ("primary", "second", "senior")
+
+
+class ReviewTask(Base):
+    """One item waiting in one review queue; created once per ``review`` outbox message."""
+
+    __tablename__ = "review_tasks"
+    __table_args__ = (
+        UniqueConstraint("item_id", "queue", name="uq_review_tasks_item_queue"),
+        Index("ix_review_tasks_queue_order", "status", "queue", "priority", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None, index=True)
+    queue: Mapped[str] = mapped_column(String(100))
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    source_message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None, unique=True)
+    reasons: Mapped[list] = mapped_column(JSONType, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    due_at: Mapped[dt.datetime] = mapped_column()
+    escalated_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)
+    escalation_note: Mapped[str | None] = mapped_column(Text, nullable=True, default=None)
+    pending_bank: Mapped[str | None] = mapped_column(String(100), nullable=True, default=None)
+    final_decision_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(nullable=True, default=None)
+
+
+class ReviewDecision(Base):
+    """A reviewer's call on an item: category, industry class (CSAM), annotation, stage."""
+
+    __tablename__ = "review_decisions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("review_tasks.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(10))
+    category: Mapped[str] = mapped_column(String(20))
+    industry_class: Mapped[str | None] = mapped_column(String(2), nullable=True, default=None)
+    annotation: Mapped[str] = mapped_column(Text, default="")
+    final: Mapped[bool] = mapped_column(default=False)
+    bank: Mapped[str | None] = mapped_column(String(100), nullable=True, default=None)
+    bank_result: Mapped[dict] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class MediaReveal(Base):
+    """A reviewer un-blurred one media: the daily exposure counter counts these."""
+
+    __tablename__ = "media_reveals"
+    __table_args__ = (Index("ix_media_reveals_user_at", "user_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(BigInteger)
+    media_position: Mapped[int] = mapped_column(Integer)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Case(Base):
+    """The unit of human work around an incident."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    title: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open | closed
+    account_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None, index=True)
+    created_by: Mapped[str] = mapped_column(String(100), default="system")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class CaseItem(Base):
+    __tablename__ = "case_items"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), primary_key=True, index=True)
+    added_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class CaseAccount(Base):
+    __tablename__ = "case_accounts"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True, index=True)
+    added_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,666 @@
+"""Review and cases: the service functions behind the workspace (the web layer only renders).
+
+Tasks come from the scan's outbox (topic ``review``), exactly once per (item, queue): the insert
+ignores conflicts on that pair and the message is marked delivered in the same transaction, so
+concurrent or repeated syncs never duplicate a task. Decisions follow the second-review rule, and
+only a final decision feeds banks, cases and reports (``get_decision``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import case as sa_case
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from suraksha.auth import audit
+from suraksha.auth.models import StaffUser
+from suraksha.cases.models import (CATEGORIES, INDUSTRY_CLASSES, Case, CaseAccount, CaseItem, MediaReveal,
+                                   ReviewDecision, ReviewTask)
+from suraksha.cases.settings import get_review_settings
+from suraksha.db import session_scope
+from suraksha.db.base import utcnow
+
+REPORTABLE = frozenset({"csam"})
+CATEGORY_LABELS = {"not_violating": "Not violating", "csam": "CSAM", "ncii": "NCII", "adult": "Adult (legal)", "other": "Other violation"}
+BANK_LABEL_FOR = {"csam": "csam", "ncii": "ncii"}
+MAX_ANNOTATION = 4000
+
+
+class ReviewError(ValueError):
+    """A decision or case operation that is not allowed as asked (message is for the person)."""
+
+
+class TaskNotFound(LookupError):
+    pass
+
+
+class CaseNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: the signed-in staff member (id, username, role)."""
+
+    user_id: int
+    username: str
+    role: str
+
+    @property
+    def name(self) -> str:
+        return f"staff:{self.username}"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The final decision on an item, as the reporting area reads it."""
+
+    item_id: int
+    task_id: int
+    decision_id: int
+    category: str
+    industry_class: str | None
+    annotation: str
+    reviewer_ids: tuple[int, ...]  # every reviewer whose decision agreed with the final category
+    final_reviewer_id: int
+    stage: str
+    decided_at: dt.datetime
+
+    @property
+    def reportable(self) -> bool:
+        return self.category in REPORTABLE
+
+
+@dataclass
+class DecideResult:
+    final: bool
+    status: str
+    message: str
+    bank_result: dict[str, Any] = field(default_factory=dict)
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=dt.timezone.utc)
+    return value
+
+
+# ------------------------------------------------------------------------------------ task intake
+def sync_review_tasks(limit: int = 1000) -> int:
+    """Turn pending ``review`` outbox messages into tasks (once per item and queue); returns tasks created."""
+    from suraksha.enforcement.models import OutboxMessage
+    from suraksha.pipeline.sql import insert_ignoring_conflicts
+
+    settings = get_review_settings()
+    with session_scope() as session:
+        msgs = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.topic == "review", OutboxMessage.status == "pending")
+            .order_by(OutboxMessage.id).limit(limit)
+        ).all()
+        if not msgs:
+            return 0
+        rows = []
+        for m in msgs:
+            payload = m.payload or {}
+            queue = str(payload.get("queue") or "default")[:100]
+            try:
+                priority = int(payload.get("priority") or 0)
+            except (TypeError, ValueError):
+                priority = 0
+            created = _aware(m.created_at) or utcnow()
+            rows.append({"item_id": m.item_id, "account_id": m.account_id, "queue": queue, "priority": priority,
+                         "status": "open", "source_message_id": m.id, "reasons": list(payload.get("reasons") or []),
+                         "created_at": created, "due_at": created + dt.timedelta(minutes=settings.sla_for(queue))})
+        rows = [r for r in rows if r["item_id"] is not None]
+        created_n = 0
+        if rows:
+            result = insert_ignoring_conflicts(session, ReviewTask.__table__, rows, ["item_id", "queue"])
+            created_n = max(result.rowcount or 0, 0)
+        for m in msgs:
+            m.status = "delivered"
+            m.attempts = (m.attempts or 0) + 1
+        return created_n
+
+
+# ----------------------------------------------------------------------------------------- queues
+@dataclass(frozen=True)
+class QueueInfo:
+    queue: str
+    stage: str  # open | second_review | escalated
+    waiting: int
+    overdue: int
+    oldest: dt.datetime | None
+    next_due: dt.datetime | None
+
+
+def stages_for(role: str) -> tuple[str, ...]:
+    return ("open", "second_review", "escalated") if role == "senior_reviewer" else ("open", "second_review")
+
+
+def list_queues(actor: Actor) -> list[QueueInfo]:
+    now = utcnow()
+    with session_scope() as session:
+        rows = session.execute(
+            select(ReviewTask.queue, ReviewTask.status, func.count(), func.min(ReviewTask.created_at), func.min(ReviewTask.due_at),
+                   func.sum(sa_case((ReviewTask.due_at < now, 1), else_=0)))
+            .where(ReviewTask.status.in_(stages_for(actor.role)))
+            .group_by(ReviewTask.queue, ReviewTask.status)
+        ).all()
+    out = [QueueInfo(q, s, n, int(over or 0), _aware(oldest), _aware(due)) for q, s, n, oldest, due, over in rows]
+    order = {"escalated": 0, "second_review": 1, "open": 2}
+    return sorted(out, key=lambda q: (order[q.stage], q.next_due or now, q.queue))
+
+
+def _task_query(queue: str, stage: str):
+    return (select(ReviewTask).where(ReviewTask.queue == queue, ReviewTask.status == stage)
+            .order_by(ReviewTask.priority.desc(), ReviewTask.created_at, ReviewTask.id))
+
+
+def _check_stage(actor: Actor, stage: str) -> None:
+    if stage not in ("open", "second_review", "escalated"):
+        raise ReviewError(f"unknown stage {stage!r}; use open, second_review or escalated")
+    if stage not in stages_for(actor.role):
+        raise PermissionError("escalated tasks are for senior reviewers")
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    id: int
+    item_id: int
+    account_id: int | None
+    queue: str
+    status: str
+    priority: int
+    created_at: dt.datetime
+    due_at: dt.datetime
+    reasons: list
+
+    @property
+    def overdue(self) -> bool:
+        return self.due_at < utcnow()
+
+
+def _row(t: ReviewTask) -> TaskRow:
+    return TaskRow(t.id, t.item_id, t.account_id, t.queue, t.status, t.priority, _aware(t.created_at), _aware(t.due_at),
+                   list(t.reasons or []))
+
+
+def list_tasks(actor: Actor, queue: str, stage: str = "open", limit: int = 200) -> list[TaskRow]:
+    """A queue's waiting tasks: highest priority first, then oldest."""
+    _check_stage(actor, stage)
+    with session_scope() as session:
+        return [_row(t) for t in session.scalars(_task_query(queue, stage).limit(limit)).all()]
+
+
+def next_task(actor: Actor, queue: str, stage: str = "open") -> int | None:
+    """The next task this person may take (a second review is never by the first reviewer)."""
+    _check_stage(actor, stage)
+    with session_scope() as session:
+        q = _task_query(queue, stage)
+        if stage == "second_review":
+            mine = select(ReviewDecision.task_id).where(ReviewDecision.reviewer_id == actor.user_id)
+            q = q.where(ReviewTask.id.not_in(mine))
+        return session.scalar(q.limit(1).with_only_columns(ReviewTask.id))
+
+
+# ------------------------------------------------------------------------------------ task detail
+@dataclass(frozen=True)
+class DecisionRow:
+    id: int
+    reviewer: str
+    stage: str
+    category: str
+    industry_class: str | None
+    annotation: str
+    final: bool
+    bank: str | None
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class TaskView:
+    task: TaskRow
+    decisions: list[DecisionRow]
+    escalation_note: str | None
+    pending_bank: str | None
+    can_decide: bool
+    why_not: str | None
+
+
+def _decision_rows(session: Session, where) -> list[DecisionRow]:
+    rows = session.execute(select(ReviewDecision, StaffUser.username).join(StaffUser, StaffUser.id == ReviewDecision.reviewer_id)
+                           .where(where).order_by(ReviewDecision.id)).all()
+    return [DecisionRow(d.id, name, d.stage, d.category, d.industry_class, d.annotation, d.final, d.bank, _aware(d.created_at))
+            for d, name in rows]
+
+
+def _why_not(session: Session, task: ReviewTask, actor: Actor) -> str | None:
+    if task.status == "done":
+        return "this task is decided"
+    if task.status == "escalated" and actor.role != "senior_reviewer":
+        return "escalated: waiting for a senior reviewer"
+    if task.status == "second_review":
+        first = session.scalar(select(ReviewDecision.reviewer_id).where(ReviewDecision.task_id == task.id, ReviewDecision.stage == "primary"))
+        if first == actor.user_id:
+            return "waiting for a second reviewer (you made the first decision)"
+    return None
+
+
+def get_task(task_id: int, actor: Actor) -> TaskView:
+    with session_scope() as session:
+        task = session.get(ReviewTask, task_id)
+        if task is None:
+            raise TaskNotFound(f"review task {task_id} not found")
+        why = _why_not(session, task, actor)
+        audit.record(session, actor.name, "review.view", "item", task.item_id, {"task_id": task.id, "queue": task.queue})
+        return TaskView(_row(task), _decision_rows(session, ReviewDecision.task_id == task.id), task.escalation_note,
+                        task.pending_bank, why is None, why)
+
+
+# -------------------------------------------------------------------------------------- decisions
+def _validate_decision(category: str, industry_class: str | None, annotation: str) -> tuple[str, str | None, str]:
+    if category not in CATEGORIES:
+        raise ReviewError(f"unknown category {category!r}; choose one of: {', '.join(CATEGORIES)}")
+    industry_class = (industry_class or "").strip().upper() or None
+    if category == "csam":
+        if industry_class not in INDUSTRY_CLASSES:
+            raise ReviewError("a CSAM decision needs an industry class: A1, A2, B1 or B2")
+    elif industry_class is not None:
+        raise ReviewError("an industry class applies only to CSAM decisions")
+    annotation = (annotation or "").strip()
+    if len(annotation) > MAX_ANNOTATION:
+        raise ReviewError(f"annotation is longer than {MAX_ANNOTATION} characters")
+    return category, industry_class, annotation
+
+
+def bank_choices(category: str | None = None) -> list[Any]:
+    """Enabled banks a decision may add hashes to: positive banks with the category's label, or
+    negative banks for a not-violating decision (false positive). All of them when no category."""
+    from suraksha.matching.banks import list_banks
+
+    banks = [b for b in list_banks() if b.enabled]
+    if category is None:
+        return banks
+    if category == "not_violating":
+        return [b for b in banks if b.negative]
+    label = BANK_LABEL_FOR.get(category)
+    return [b for b in banks if not b.negative and (label is None or b.label == label)]
+
+
+def _check_bank(bank: str | None, category: str) -> str | None:
+    bank = (bank or "").strip() or None
+    if bank is None:
+        return None
+    allowed = {b.name for b in bank_choices(category)}
+    if bank not in allowed:
+        kind = "a negative bank" if category == "not_violating" else f"a bank labelled {BANK_LABEL_FOR.get(category, 'for this category')}"
+        raise ReviewError(f"bank {bank!r} cannot take this decision's hashes; choose {kind}"
+                          + (f" ({', '.join(sorted(allowed))})" if allowed else " (none exists)"))
+    return bank
+
+
+def item_signal_rows(session: Session, item_id: int, decision_id: int) -> list[Any]:
+    """The stored hashes of an item's media as bank rows (the bytes are usually gone; hashes are kept)."""
+    from suraksha.matching.banks import SignalRow
+    from suraksha.pipeline.models import ItemMedia
+
+    rows = []
+    meta = {"source": "review", "item_id": item_id, "decision_id": decision_id}
+    for m in session.scalars(select(ItemMedia).where(ItemMedia.item_id == item_id).order_by(ItemMedia.position)).all():
+        if m.sha256:
+            rows.append(SignalRow("sha256", m.sha256, meta))
+        if m.md5:
+            rows.append(SignalRow("md5", m.md5, meta))
+        if m.pdq and (m.pdq_quality or 0) >= 50:
+            rows.append(SignalRow("pdq", m.pdq, {**meta, "quality": m.pdq_quality}))
+        if m.vpdq:
+            try:
+                from suraksha.signals import VpdqFrame, vpdq_to_signal
+
+                rows.append(SignalRow("vpdq", vpdq_to_signal([VpdqFrame(**f) for f in m.vpdq]), meta))
+            except Exception:  # an odd stored vPDQ must not lose the other hashes
+                pass
+    return rows
+
+
+def _apply_bank(session: Session, bank: str, item_id: int, decision_id: int) -> dict[str, Any]:
+    from suraksha.matching.banks import add_signals
+
+    rows = item_signal_rows(session, item_id, decision_id)
+    if not rows:
+        return {"bank": bank, "added": 0, "duplicates": 0, "note": "no stored hashes for this item's media"}
+    # add_signals runs in its own transaction: the matcher's change feed must see it at once.
+    result = add_signals(bank, rows)
+    return {"bank": bank, "added": result.added, "duplicates": result.duplicates}
+
+
+def _auto_case(session: Session, item_id: int, account_id: int | None, actor: Actor) -> int:
+    """Violating decisions join the account's open case (one is opened when there is none)."""
+    case = None
+    if account_id is not None:
+        case = session.scalar(select(Case).where(Case.account_id == account_id, Case.status == "open").order_by(Case.id).limit(1))
+    if case is None:
+        from suraksha.pipeline.models import Account
+
+        account = session.get(Account, account_id) if account_id is not None else None
+        title = f"Account {account.handle or account.platform_account_id}" if account else f"Item {item_id}"
+        case = Case(title=title[:200], status="open", account_id=account_id, created_by=actor.name)
+        session.add(case)
+        session.flush()
+        audit.record(session, actor.name, "case.create", "case", case.id, {"title": case.title, "auto": True})
+    if session.get(CaseItem, (case.id, item_id)) is None:
+        session.add(CaseItem(case_id=case.id, item_id=item_id))
+    if account_id is not None and session.get(CaseAccount, (case.id, account_id)) is None:
+        session.add(CaseAccount(case_id=case.id, account_id=account_id))
+    case.updated_at = utcnow()
+    return case.id
+
+
+def decide(task_id: int, actor: Actor, category: str, industry_class: str | None = None, annotation: str = "",
+           bank: str | None = None) -> DecideResult:
+    """Record a decision. Categories listed in SURAKSHA_REVIEW_SECOND_REVIEW need a second,
+    different reviewer to agree before the decision is final; a disagreement goes to a senior
+    reviewer. A final decision adds the hashes to the chosen bank and files the item in a case."""
+    category, industry_class, annotation = _validate_decision(category, industry_class, annotation)
+    bank = _check_bank(bank, category)
+    needs_second = category in get_review_settings().second_review_categories
+    bank_to_apply = None
+    with session_scope() as session:
+        task = session.scalars(select(ReviewTask).where(ReviewTask.id == task_id).with_for_update()).first()
+        if task is None:
+            raise TaskNotFound(f"review task {task_id} not found")
+        why = _why_not(session, task, actor)
+        if why:
+            raise ReviewError(why)
+        stage = {"open": "primary", "second_review": "second", "escalated": "senior"}[task.status]
+        d = ReviewDecision(task_id=task.id, item_id=task.item_id, reviewer_id=actor.user_id, stage=stage, category=category,
+                           industry_class=industry_class, annotation=annotation, bank=bank, bank_result={})
+        session.add(d)
+        session.flush()
+        final = True
+        message = f"Decided: {CATEGORY_LABELS[category]}{' ' + industry_class if industry_class else ''}."
+        if stage == "primary" and needs_second:
+            final = False
+            task.status = "second_review"
+            task.pending_bank = bank
+            message += " Waiting for a second reviewer before it is final."
+        elif stage == "second":
+            first = session.scalar(select(ReviewDecision).where(ReviewDecision.task_id == task.id, ReviewDecision.stage == "primary"))
+            if first is not None and (first.category, first.industry_class) != (category, industry_class):
+                final = False
+                task.status = "escalated"
+                task.escalation_note = (f"second review disagreed: {first.category} {first.industry_class or ''} vs "
+                                        f"{category} {industry_class or ''}").replace("  ", " ")
+                message = "The second review disagrees with the first; sent to a senior reviewer."
+            else:
+                bank = bank or task.pending_bank
+        if final:
+            d.final = True
+            d.bank = bank
+            task.status = "done"
+            task.final_decision_id = d.id
+            task.decided_at = utcnow()
+            if category != "not_violating":
+                _auto_case(session, task.item_id, task.account_id, actor)
+            bank_to_apply = bank
+        audit.record(session, actor.name, "review.decide", "item", task.item_id,
+                     {"task_id": task.id, "decision_id": d.id, "stage": stage, "category": category,
+                      "industry_class": industry_class, "final": final, "bank": bank, "annotation": annotation[:200]})
+        decision_id, item_id = d.id, task.item_id
+        status = task.status
+    result = DecideResult(final=final, status=status, message=message)
+    if bank_to_apply:
+        with session_scope() as session:
+            outcome = _apply_bank(session, bank_to_apply, item_id, decision_id)
+            row = session.get(ReviewDecision, decision_id)
+            row.bank_result = outcome
+            audit.record(session, actor.name, "bank.add_from_review", "bank", bank_to_apply,
+                         {"item_id": item_id, "decision_id": decision_id, **outcome})
+        result.bank_result = outcome
+        result.message += f" Added {outcome['added']} hash(es) to {bank_to_apply}" + (
+            f" ({outcome['duplicates']} already there)." if outcome.get("duplicates") else ".")
+    return result
+
+
+def escalate(task_id: int, actor: Actor, note: str = "") -> None:
+    note = (note or "").strip()
+    if len(note) > MAX_ANNOTATION:
+        raise ReviewError(f"note is longer than {MAX_ANNOTATION} characters")
+    with session_scope() as session:
+        task = session.get(ReviewTask, task_id)
+        if task is None:
+            raise TaskNotFound(f"review task {task_id} not found")
+        if task.status in ("done", "escalated"):
+            raise ReviewError(f"task is already {'decided' if task.status == 'done' else 'escalated'}")
+        task.status = "escalated"
+        task.escalated_by = actor.user_id
+        task.escalation_note = note or f"escalated by {actor.username}"
+        audit.record(session, actor.name, "review.escalate", "item", task.item_id, {"task_id": task.id, "note": note[:200]})
+
+
+# ------------------------------------------------------------------------ decisions for reporting
+def get_decision(item_id: int) -> Decision | None:
+    """The latest final decision on an item, with every reviewer who agreed with it; None if none."""
+    with session_scope() as session:
+        final = session.scalar(select(ReviewDecision).where(ReviewDecision.item_id == item_id, ReviewDecision.final.is_(True))
+                               .order_by(ReviewDecision.id.desc()).limit(1))
+        if final is None:
+            return None
+        same = session.scalars(select(ReviewDecision).where(ReviewDecision.task_id == final.task_id).order_by(ReviewDecision.id)).all()
+        agreeing = [r.reviewer_id for r in same if (r.category, r.industry_class) == (final.category, final.industry_class)]
+        ids = tuple(dict.fromkeys(agreeing))
+        return Decision(item_id=item_id, task_id=final.task_id, decision_id=final.id, category=final.category,
+                        industry_class=final.industry_class, annotation=final.annotation, reviewer_ids=ids,
+                        final_reviewer_id=final.reviewer_id, stage=final.stage, decided_at=_aware(final.created_at))
+
+
+def decision_satisfies_report_rule(item_id: int, two_person: bool) -> bool:
+    """True when a final decision says the item is reportable (CSAM) and, with ``two_person``, at
+    least two different reviewers agreed on that category."""
+    d = get_decision(item_id)
+    if d is None or not d.reportable:
+        return False
+    if not two_person:
+        return True
+    with session_scope() as session:
+        agreeing = set(session.scalars(select(ReviewDecision.reviewer_id).where(
+            ReviewDecision.task_id == d.task_id, ReviewDecision.category == d.category)).all())
+    return len(agreeing) >= 2
+
+
+# ---------------------------------------------------------------------------- media and exposure
+def _day_start(now: dt.datetime) -> dt.datetime:
+    return now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def exposure_today(user_id: int) -> int:
+    now = utcnow()
+    with session_scope() as session:
+        return session.scalar(select(func.count()).select_from(MediaReveal)
+                              .where(MediaReveal.user_id == user_id, MediaReveal.at >= _day_start(now))) or 0
+
+
+def record_reveal(actor: Actor, item_id: int, position: int) -> int:
+    """Audit a reveal and count it; returns today's count for this person."""
+    from suraksha.pipeline.models import ItemMedia
+
+    with session_scope() as session:
+        media = session.scalar(select(ItemMedia.id).where(ItemMedia.item_id == item_id, ItemMedia.position == position))
+        if media is None:
+            raise LookupError(f"item {item_id} has no media {position}")
+        session.add(MediaReveal(user_id=actor.user_id, item_id=item_id, media_position=position))
+        audit.record(session, actor.name, "media.reveal", "item", item_id, {"position": position})
+    return exposure_today(actor.user_id)
+
+
+def media_bytes(item_id: int, position: int, actor: Actor) -> tuple[bytes, str] | None:
+    """The media's bytes when they are still held (pending scan, or held for evidence); None when
+    only hashes were kept. Every access is an audit event."""
+    from suraksha.pipeline.models import ItemMedia, PendingMedia
+
+    with session_scope() as session:
+        media = session.scalar(select(ItemMedia).where(ItemMedia.item_id == item_id, ItemMedia.position == position))
+        if media is None:
+            raise LookupError(f"item {item_id} has no media {position}")
+        data = session.scalar(select(PendingMedia.data).where(PendingMedia.item_id == item_id, PendingMedia.position == position)
+                              .order_by(PendingMedia.id.desc()).limit(1))
+        if data is None:
+            data = _from_evidence(item_id, position, actor)
+        audit.record(session, actor.name, "media.view", "item", item_id, {"position": position, "retained": data is not None})
+        if data is None:
+            return None
+        return data, media.mime or _sniff_mime(data)
+
+
+def _from_evidence(item_id: int, position: int, actor: Actor) -> bytes | None:
+    """Bytes from the evidence vault when that area can find them for an item's media."""
+    try:
+        from suraksha import evidence
+    except ImportError:
+        return None
+    find = getattr(evidence, "find_for_item", None)
+    read = getattr(evidence, "read", None)
+    if find is None or read is None:
+        return None
+    try:
+        evidence_id = find(item_id, position)
+        return read(evidence_id, actor.name, "review") if evidence_id else None
+    except Exception:
+        return None
+
+
+def _sniff_mime(data: bytes) -> str:
+    if data[:3] == b"\xff\xd8\xff":
+        return "image/jpeg"
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "image/png"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data[4:8] == b"ftyp":
+        return "video/mp4"
+    if data[:4] == b"\x1a\x45\xdf\xa3":
+        return "video/webm"
+    return "application/octet-stream"
+
+
+def media_retained(item_id: int) -> set[int]:
+    from suraksha.pipeline.models import PendingMedia
+
+    with session_scope() as session:
+        return set(session.scalars(select(PendingMedia.position).where(PendingMedia.item_id == item_id)).all())
+
+
+# ------------------------------------------------------------------------------------------ cases
+@dataclass(frozen=True)
+class CaseRow:
+    id: int
+    title: str
+    status: str
+    account_id: int | None
+    items: int
+    created_by: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class CaseView:
+    case: CaseRow
+    items: list[dict[str, Any]]
+    accounts: list[dict[str, Any]]
+    decisions: list[DecisionRow]
+
+
+def list_cases(status: str | None = None, limit: int = 200) -> list[CaseRow]:
+    with session_scope() as session:
+        counts = select(CaseItem.case_id, func.count().label("n")).group_by(CaseItem.case_id).subquery()
+        q = select(Case, func.coalesce(counts.c.n, 0)).outerjoin(counts, counts.c.case_id == Case.id)
+        if status:
+            q = q.where(Case.status == status)
+        rows = session.execute(q.order_by(Case.updated_at.desc(), Case.id.desc()).limit(limit)).all()
+        return [CaseRow(c.id, c.title, c.status, c.account_id, n, c.created_by, _aware(c.created_at), _aware(c.updated_at)) for c, n in rows]
+
+
+def get_case(case_id: int, actor: Actor) -> CaseView:
+    from suraksha.pipeline.models import Account, Item
+
+    with session_scope() as session:
+        c = session.get(Case, case_id)
+        if c is None:
+            raise CaseNotFound(f"case {case_id} not found")
+        items = session.execute(select(Item).join(CaseItem, CaseItem.item_id == Item.id).where(CaseItem.case_id == case_id)
+                                .order_by(Item.id)).scalars().all()
+        accounts = session.execute(select(Account).join(CaseAccount, CaseAccount.account_id == Account.id)
+                                   .where(CaseAccount.case_id == case_id).order_by(Account.id)).scalars().all()
+        item_ids = [i.id for i in items]
+        decisions = _decision_rows(session, ReviewDecision.item_id.in_(item_ids)) if item_ids else []
+        n = len(items)
+        audit.record(session, actor.name, "case.view", "case", case_id, {})
+        return CaseView(
+            CaseRow(c.id, c.title, c.status, c.account_id, n, c.created_by, _aware(c.created_at), _aware(c.updated_at)),
+            [{"id": i.id, "platform_id": i.platform_id, "verdict": i.verdict, "rule": i.rule, "account_id": i.account_id,
+              "created_at": _aware(i.created_at)} for i in items],
+            [{"id": a.id, "platform_account_id": a.platform_account_id, "handle": a.handle} for a in accounts],
+            decisions,
+        )
+
+
+def create_case(title: str, actor: Actor, *, item_ids: list[int] | None = None, account_ids: list[int] | None = None) -> int:
+    title = (title or "").strip()
+    if not title or len(title) > 200:
+        raise ReviewError("a case needs a title of 1-200 characters")
+    with session_scope() as session:
+        c = Case(title=title, status="open", created_by=actor.name)
+        session.add(c)
+        session.flush()
+        audit.record(session, actor.name, "case.create", "case", c.id, {"title": title})
+        case_id = c.id
+    for item_id in item_ids or []:
+        add_to_case(case_id, actor, item_id=item_id)
+    for account_id in account_ids or []:
+        add_to_case(case_id, actor, account_id=account_id)
+    return case_id
+
+
+def add_to_case(case_id: int, actor: Actor, *, item_id: int | None = None, account_id: int | None = None) -> None:
+    """Add an item (and its account) or an account to a case."""
+    from suraksha.pipeline.models import Account, Item
+
+    if (item_id is None) == (account_id is None):
+        raise ReviewError("give either an item id or an account id")
+    with session_scope() as session:
+        c = session.get(Case, case_id)
+        if c is None:
+            raise CaseNotFound(f"case {case_id} not found")
+        if item_id is not None:
+            item = session.get(Item, item_id)
+            if item is None:
+                raise ReviewError(f"item {item_id} not found")
+            if session.get(CaseItem, (case_id, item_id)) is None:
+                session.add(CaseItem(case_id=case_id, item_id=item_id))
+            account_id = item.account_id
+        if account_id is not None:
+            if session.get(Account, account_id) is None:
+                raise ReviewError(f"account {account_id} not found")
+            if session.get(CaseAccount, (case_id, account_id)) is None:
+                session.add(CaseAccount(case_id=case_id, account_id=account_id))
+        c.updated_at = utcnow()
+        audit.record(session, actor.name, "case.add", "case", case_id, {"item_id": item_id, "account_id": account_id})
+
+
+def set_case_status(case_id: int, status: str, actor: Actor) -> None:
+    if status not in ("open", "closed"):
+        raise ReviewError("case status must be open or closed")
+    with session_scope() as session:
+        c = session.get(Case, case_id)
+        if c is None:
+            raise CaseNotFound(f"case {case_id} not found")
+        c.status = status
+        c.updated_at = utcnow()
+        audit.record(session, actor.name, "case.status", "case", case_id, {"status": status})
