@@ -1,0 +1,143 @@
+"""NudeNet as an explicit-nudity probability: ``nudity`` = the highest detection score among the
+explicit classes (exposed genitalia, anus, buttocks, female breast), 0.0 when none is detected.
+
+NudeNet ships its ONNX detector (``320n.onnx``) inside the wheel, so this runs offline. The model is
+loaded once per process on first use (about 0.3 s), behind a lock; onnxruntime sessions are safe
+to call from several threads. Bytes are decoded in memory with the same bomb-safe opener the
+signals use and handed to NudeNet as an array: no temporary files.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+
+from suraksha.classify.base import ClassifierError
+from suraksha.policy.model import ScoreFact
+
+#: NudeNet 3.4 labels counted as explicit nudity (the other 13 are covered parts, faces, feet, ...).
+EXPLICIT_CLASSES: frozenset[str] = frozenset({
+    "FEMALE_GENITALIA_EXPOSED",
+    "MALE_GENITALIA_EXPOSED",
+    "FEMALE_BREAST_EXPOSED",
+    "BUTTOCKS_EXPOSED",
+    "ANUS_EXPOSED",
+})
+
+_detector: Any = None
+_detector_lock = threading.Lock()
+
+
+def _get_detector() -> Any:
+    global _detector
+    if _detector is None:
+        with _detector_lock:
+            if _detector is None:
+                try:
+                    from nudenet import NudeDetector
+                except ImportError as exc:
+                    raise ClassifierError("nudenet is not installed (pip install 'suraksha[classify]')") from exc
+                try:
+                    _detector = NudeDetector()
+                except Exception as exc:  # noqa: BLE001 - a damaged model file, onnxruntime missing a provider
+                    raise ClassifierError(f"NudeNet model failed to load: {exc}") from exc
+    return _detector
+
+
+class NudeNetClassifier:
+    """``score(bytes, 'image'|'video') -> [ScoreFact('nudity', p)]``; other kinds get no score."""
+
+    def __init__(self, name: str = "nudenet", *, score_name: str = "nudity", max_pixels: int | None = None,
+                 video_interval_seconds: float = 2.0, max_video_frames: int = 16) -> None:
+        if video_interval_seconds <= 0 or max_video_frames < 1:
+            raise ValueError("video_interval_seconds must be > 0 and max_video_frames >= 1")
+        self.name = name
+        self.score_name = score_name
+        self._max_pixels = max_pixels
+        self.video_interval_seconds = video_interval_seconds
+        self.max_video_frames = max_video_frames
+
+    def load(self) -> None:
+        """Load the model now (e.g. at worker start) instead of on the first media."""
+        _get_detector()
+
+    def score(self, media: bytes, kind: str) -> list[ScoreFact]:
+        if kind == "image":
+            frames = [self._decode_image(media)]
+        elif kind == "video":
+            frames = self._video_frames(media)
+        else:
+            return []
+        detector = _get_detector()
+        best = 0.0
+        for bgr in frames:
+            try:
+                detections = detector.detect(bgr)
+            except Exception as exc:  # noqa: BLE001 - onnxruntime/cv2 errors become one clear note
+                raise ClassifierError(f"NudeNet failed on this media: {exc}") from exc
+            for d in detections:
+                if d.get("class") in EXPLICIT_CLASSES:
+                    best = max(best, float(d.get("score", 0.0)))
+        return [ScoreFact(self.score_name, round(best, 4))]
+
+    # ------------------------------------------------------------------ decoding
+    def _limit(self) -> int:
+        if self._max_pixels is not None:
+            return self._max_pixels
+        from suraksha.config import get_settings
+
+        return get_settings().max_image_pixels
+
+    def _decode_image(self, media: bytes) -> np.ndarray:
+        from suraksha.signals.errors import MediaError
+        from suraksha.signals.pdq import open_image, to_reference_rgb
+
+        try:
+            # At most 512 px a side, EXIF orientation applied: NudeNet resizes to 320 px anyway.
+            rgb = to_reference_rgb(open_image(media, max_pixels=self._limit()))
+        except MediaError as exc:
+            raise ClassifierError(f"cannot decode image: {exc}") from exc
+        return np.ascontiguousarray(rgb[:, :, ::-1])  # NudeNet expects OpenCV's BGR order
+
+    def _video_frames(self, media: bytes) -> list[np.ndarray]:
+        """One frame every ``video_interval_seconds``, at most ``max_video_frames``, decoded in memory."""
+        import io
+
+        import av
+        from PIL import Image
+
+        from suraksha.signals.video import DEFAULT_MAX_FRAME_PIXELS
+
+        frames: list[np.ndarray] = []
+        try:
+            container = av.open(io.BytesIO(media), mode="r")
+        except Exception as exc:  # noqa: BLE001 - any demuxer error
+            raise ClassifierError(f"cannot open video: {exc}") from exc
+        try:
+            if not container.streams.video:
+                raise ClassifierError("the file has no video stream")
+            stream = container.streams.video[0]
+            next_t = 0.0
+            for frame in container.decode(stream):
+                if frame.time is None or frame.time < next_t:
+                    continue
+                if frame.width * frame.height > DEFAULT_MAX_FRAME_PIXELS:
+                    raise ClassifierError(f"video frames are {frame.width}x{frame.height}, over the limit")
+                img = frame.to_image()
+                img.thumbnail((512, 512), Image.Resampling.BILINEAR)
+                frames.append(np.ascontiguousarray(np.asarray(img.convert("RGB"))[:, :, ::-1]))
+                next_t = frame.time + self.video_interval_seconds
+                if len(frames) >= self.max_video_frames:
+                    break
+        except ClassifierError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - truncated or damaged streams
+            if not frames:
+                raise ClassifierError(f"cannot decode video: {exc}") from exc
+        finally:
+            container.close()
+        if not frames:
+            raise ClassifierError("video has no decodable frames")
+        return frames

@@ -1,0 +1,258 @@
+"""Loading and validating a policy file: every mistake is refused at load time with one clear reason.
+
+A policy is YAML (read with ``yaml.safe_load``: no tags, no code)::
+
+    version: 1                      # optional; only 1 exists
+    settings:                       # optional; defaults in PolicySettings
+      require_review_before_report: true     # or false, or a list of destinations
+      two_person_rule: false
+    rules:
+      - name: csam-match
+        when: {match: {label: csam}}
+        verdict: remove
+        actions: [remove, suspend_account, preserve, "report:ncmec", "review:csam"]
+        priority: 100
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from suraksha.policy.conditions import ConditionError, country_code, parse_condition, suggest, unknown_key
+from suraksha.policy.engine import REPORT_DESTINATIONS, Policy, PolicySettings, Rule
+from suraksha.policy.errors import PolicyError
+from suraksha.policy.model import VERDICTS
+
+TOP_KEYS = ("version", "settings", "rules")
+SETTINGS_KEYS = ("require_review_before_report", "two_person_rule")
+RULE_KEYS = ("name", "description", "when", "verdict", "actions", "priority", "stop")
+SIMPLE_ACTIONS = ("remove", "suspend_account", "preserve", "notify_user")
+PARAM_ACTIONS = ("report", "review", "priority", "withhold")
+ALL_ACTION_FORMS = SIMPLE_ACTIONS + tuple(f"{p}:" for p in PARAM_ACTIONS)
+MAX_PRIORITY = 100
+MAX_POLICY_BYTES = 1_000_000
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
+_QUEUE = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,49}$")
+
+
+def load_policy(source: str | Path | Mapping[str, Any]) -> Policy:
+    """A policy from YAML text, a file path (``str`` or ``Path``) or an already-parsed mapping.
+
+    A ``str`` is read as a path when it is one line ending in ``.yaml``/``.yml`` or naming an
+    existing file; otherwise it is YAML text. Raises PolicyError for every problem.
+    """
+    path: str | None = None
+    if isinstance(source, Mapping):
+        return _build(source, None)
+    if isinstance(source, Path) or (
+        isinstance(source, str) and "\n" not in source and (source.strip().endswith((".yaml", ".yml")) or Path(source).is_file())
+    ):
+        path = str(source)
+        try:
+            raw = Path(path).read_bytes()
+        except FileNotFoundError:
+            raise PolicyError(f"policy file {path!r} not found") from None
+        except OSError as exc:
+            raise PolicyError(f"policy file {path!r} cannot be read: {exc.strerror or exc}") from None
+        if len(raw) > MAX_POLICY_BYTES:
+            raise PolicyError(f"policy file {path!r} is over {MAX_POLICY_BYTES} bytes")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise PolicyError(f"policy file {path!r} is not UTF-8 text") from None
+    elif isinstance(source, str):
+        text = source
+    else:
+        raise PolicyError(f"a policy is YAML text, a path or a mapping, not {type(source).__name__}")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise PolicyError(f"not valid YAML{where}: {problem}") from None
+    return _build(data, path)
+
+
+@lru_cache(maxsize=1)
+def default_policy() -> Policy:
+    """The shipped default (``policy/default.yaml``), loaded once per process; policies are immutable."""
+    text = resources.files("suraksha.policy").joinpath("default.yaml").read_text(encoding="utf-8")
+    return load_policy(text)
+
+
+def _build(data: Any, path: str | None) -> Policy:
+    if not isinstance(data, Mapping):
+        raise PolicyError("a policy is a mapping with a 'rules' list" + ("" if data is not None else " (the document is empty)"))
+    for key in data:
+        if key not in TOP_KEYS:
+            raise PolicyError(unknown_key(key, TOP_KEYS), field=str(key))
+    version = data.get("version", 1)
+    if version != 1 or isinstance(version, bool):
+        raise PolicyError(f"unsupported version {version!r}; this Suraksha reads version 1", field="version")
+    settings = _settings(data.get("settings"))
+    raw_rules = data.get("rules")
+    if raw_rules is None:
+        raise PolicyError("missing: a policy needs at least one rule", field="rules")
+    if not isinstance(raw_rules, list):
+        raise PolicyError(f"must be a list of rules, got {type(raw_rules).__name__}", field="rules")
+    if not raw_rules:
+        raise PolicyError("empty: a policy needs at least one rule", field="rules")
+    rules: list[Rule] = []
+    seen: dict[str, int] = {}
+    for i, raw in enumerate(raw_rules, start=1):
+        rule = _rule(raw, i)
+        if rule.name in seen:
+            raise PolicyError(f"duplicate rule name; rule #{seen[rule.name]} is already called {rule.name!r}",
+                              rule=rule.name, index=i, field="name")
+        seen[rule.name] = i
+        rules.append(rule)
+    return Policy(rules=tuple(rules), settings=settings, source=path)
+
+
+def _settings(raw: Any) -> PolicySettings:
+    if raw is None:
+        return PolicySettings()
+    if not isinstance(raw, Mapping):
+        raise PolicyError("must be a mapping", field="settings")
+    for key in raw:
+        if key not in SETTINGS_KEYS:
+            raise PolicyError(unknown_key(key, SETTINGS_KEYS), field=f"settings.{key}")
+    default = PolicySettings()
+    review = raw.get("require_review_before_report", None)
+    if review is None:
+        destinations = default.require_review_before_report
+    elif review is True:
+        destinations = frozenset(REPORT_DESTINATIONS)
+    elif review is False:
+        destinations = frozenset()
+    elif isinstance(review, list):
+        for j, d in enumerate(review):
+            if d not in REPORT_DESTINATIONS:
+                raise PolicyError(f"unknown report destination {d!r}{suggest(d, REPORT_DESTINATIONS)}; expected one of "
+                                  f"{', '.join(REPORT_DESTINATIONS)}", field=f"settings.require_review_before_report[{j}]")
+        destinations = frozenset(review)
+    else:
+        raise PolicyError(f"must be true, false or a list of destinations, got {review!r}",
+                          field="settings.require_review_before_report")
+    two = raw.get("two_person_rule", default.two_person_rule)
+    if not isinstance(two, bool):
+        raise PolicyError(f"must be true or false, got {two!r}", field="settings.two_person_rule")
+    return PolicySettings(require_review_before_report=destinations, two_person_rule=two)
+
+
+def _rule(raw: Any, index: int) -> Rule:
+    if not isinstance(raw, Mapping):
+        raise PolicyError(f"a rule is a mapping with name, when and verdict, got {type(raw).__name__}", index=index)
+    name = raw.get("name")
+    label = name if isinstance(name, str) else None
+
+    def fail(field: str, reason: str) -> PolicyError:
+        return PolicyError(reason, rule=label, index=index, field=field)
+
+    for key in raw:
+        if key not in RULE_KEYS:
+            raise fail(str(key), unknown_key(key, RULE_KEYS))
+    if name is None:
+        raise fail("name", "missing: every rule needs a name (it is recorded with each verdict)")
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise fail("name", f"must be 1-100 letters, digits, '-', '_' or '.', starting with a letter or digit, got {name!r}")
+    description = raw.get("description", "")
+    if not isinstance(description, str):
+        raise fail("description", "must be text")
+    if "when" not in raw:
+        raise fail("when", "missing: the condition under which the rule fires, e.g. {match: {label: csam}}")
+    try:
+        when = parse_condition(raw["when"], "when")
+    except ConditionError as exc:
+        raise fail(exc.field, exc.reason) from None
+    verdict = raw.get("verdict")
+    if verdict is None:
+        raise fail("verdict", f"missing: one of {', '.join(VERDICTS)}")
+    if verdict not in VERDICTS:
+        raise fail("verdict", f"unknown verdict {verdict!r}{suggest(verdict, VERDICTS)}; expected one of {', '.join(VERDICTS)}")
+    raw_actions = raw.get("actions", [])
+    if raw_actions is None:
+        raw_actions = []
+    if not isinstance(raw_actions, list):
+        raise fail("actions", f"must be a list such as [remove, preserve], got {type(raw_actions).__name__}")
+    actions: list[str] = []
+    action_priority: int | None = None
+    for j, a in enumerate(raw_actions):
+        try:
+            action = _action(a)
+        except ValueError as exc:
+            raise fail(f"actions[{j}]", str(exc)) from None
+        if action.startswith("priority:"):
+            if action_priority is not None:
+                raise fail(f"actions[{j}]", "priority given twice")
+            action_priority = int(action.partition(":")[2])
+            continue
+        if action in ("remove", "suspend_account") and verdict != "remove":
+            raise fail(f"actions[{j}]", f"action {action!r} needs verdict remove (the rule says {verdict})")
+        if action not in actions:
+            actions.append(action)
+    priority = raw.get("priority")
+    if priority is not None:
+        if isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= MAX_PRIORITY:
+            raise fail("priority", f"must be a whole number from 0 to {MAX_PRIORITY}, got {priority!r}")
+        if action_priority is not None and action_priority != priority:
+            raise fail("priority", f"priority {priority} disagrees with action 'priority:{action_priority}'; give it once")
+    stop = raw.get("stop", False)
+    if not isinstance(stop, bool):
+        raise fail("stop", f"must be true or false, got {stop!r}")
+    return Rule(name=name, index=index, when=when, verdict=verdict, actions=tuple(actions),
+                priority=priority if priority is not None else (action_priority or 0), stop=stop, description=description)
+
+
+def _action(a: Any) -> str:
+    """The canonical form of one action, or ValueError with the reason."""
+    if not isinstance(a, str):
+        hint = " (quote actions with a colon: \"report:ncmec\")" if isinstance(a, Mapping) else ""
+        raise ValueError(f"an action is a string such as 'remove' or 'report:ncmec', got {a!r}{hint}")
+    kind, colon, arg = a.strip().partition(":")
+    if not colon:
+        if kind in SIMPLE_ACTIONS:
+            return kind
+        if kind in PARAM_ACTIONS:
+            raise ValueError(f"action {a!r} needs a value: {_forms(kind)}")
+        raise ValueError(f"unknown action {a!r}{suggest(a, SIMPLE_ACTIONS + _all_examples())}; expected one of "
+                         f"{', '.join(SIMPLE_ACTIONS)}, report:<destination>, review:<queue>, priority:<n>, withhold:<country>")
+    if kind in SIMPLE_ACTIONS:
+        raise ValueError(f"action {kind!r} takes no value, got {a!r}")
+    if kind == "report":
+        if arg not in REPORT_DESTINATIONS:
+            raise ValueError(f"unknown report destination {arg!r}{suggest(arg, REPORT_DESTINATIONS)}; expected one of "
+                             f"{', '.join(REPORT_DESTINATIONS)}")
+        return f"report:{arg}"
+    if kind == "review":
+        if not _QUEUE.match(arg):
+            raise ValueError(f"review queue {arg!r} must be 1-50 lower-case letters, digits, '-' or '_'")
+        return f"review:{arg}"
+    if kind == "priority":
+        if not arg.isdigit() or not 0 <= int(arg) <= MAX_PRIORITY:
+            raise ValueError(f"priority must be a whole number from 0 to {MAX_PRIORITY}, got {arg!r}")
+        return f"priority:{int(arg)}"
+    if kind == "withhold":
+        try:
+            return f"withhold:{country_code(arg, 'withhold')}"
+        except ConditionError as exc:
+            raise ValueError(exc.reason) from None
+    raise ValueError(f"unknown action {a!r}{suggest(a, _all_examples())}; expected one of {', '.join(SIMPLE_ACTIONS)}, "
+                     f"report:<destination>, review:<queue>, priority:<n>, withhold:<country>")
+
+
+def _forms(kind: str) -> str:
+    return {"report": "report:<" + "|".join(REPORT_DESTINATIONS) + ">", "review": "review:<queue>",
+            "priority": f"priority:<0-{MAX_PRIORITY}>", "withhold": "withhold:<country code>"}[kind]
+
+
+def _all_examples() -> tuple[str, ...]:
+    return tuple(f"report:{d}" for d in REPORT_DESTINATIONS) + ("review:", "priority:", "withhold:")
