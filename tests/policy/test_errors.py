@@ -75,13 +75,13 @@ def test_bad_rule_fields(bad, field, words):
     assert err.rule == (bad["name"] if isinstance(bad.get("name"), str) else None)
     for w in words:
         assert w in str(err), str(err)
-    assert f"field {field!r}" in str(err) and "(#2)" in str(err)
+    assert str(err).startswith("rule #2") and f": {field}: " in str(err)
     assert "\n" not in str(err)
 
 
 def test_message_names_the_rule_field_and_reason_in_one_line():
     err = error_of({"rules": [rule(name="csam-match", actions=["remove", "reprot:ncmec"])]})
-    assert str(err) == ("rule 'csam-match' (#1), field 'actions[1]': unknown action 'reprot:ncmec' "
+    assert str(err) == ("rule #1 'csam-match': actions[1]: unknown action 'reprot:ncmec' "
                         "(did you mean 'report:ncmec'?); expected one of remove, suspend_account, preserve, "
                         "notify_user, report:<destination>, review:<queue>, priority:<n>, withhold:<country>")
 
