@@ -1,4 +1,4 @@
-"""The landing page at ``/`` (the reviewer UI comes later): what this server is, where to go next."""
+"""The landing page at ``/`` and, included here, the review workspace (``suraksha.web.pages``)."""
 
 from __future__ import annotations
 
@@ -27,3 +27,31 @@ async def landing(request: Request) -> HTMLResponse:
         request, "index.html",
         {"banks": banks, "error": error, "index_ready": state.matcher is not None},
     )
+
+
+def _first_start() -> None:
+    """No staff users yet: production creates the admin (one-time password printed once), demo seeds demo users."""
+    import logging
+
+    from suraksha.auth.bootstrap import first_start
+    from suraksha.config import get_settings
+
+    try:
+        first_start(get_settings().mode)
+    except Exception as exc:  # an unmigrated database must not stop the API from starting
+        logging.getLogger(__name__).warning("staff users not bootstrapped: %s: %s", type(exc).__name__, exc)
+
+
+from contextlib import asynccontextmanager  # noqa: E402
+
+
+@asynccontextmanager
+async def _lifespan(app):  # merged into the app's lifespan by include_router
+    await run_in_threadpool(_first_start)
+    yield
+
+
+from suraksha.web.pages import router as pages_router  # noqa: E402
+
+router.include_router(pages_router)
+router.lifespan_context = _lifespan

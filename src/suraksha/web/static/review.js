@@ -1,0 +1,112 @@
+// Suraksha review workspace: reveal one media at a time (audited POST), keyboard decisions, SLA timers.
+// Plain JavaScript, no build step and no third-party code.
+(function () {
+  "use strict";
+  var meta = document.querySelector('meta[name="csrf-token"]');
+  var csrf = meta ? meta.content : "";
+
+  function post(url) {
+    return fetch(url, { method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": csrf } });
+  }
+
+  function blurAll() {
+    document.querySelectorAll(".media.revealed").forEach(function (fig) {
+      fig.classList.remove("revealed");
+      var v = fig.querySelector("video");
+      if (v) { v.pause(); }
+      var b = fig.querySelector("button.reveal");
+      if (b) { b.textContent = "Reveal"; }
+    });
+  }
+
+  function showBreak(count) {
+    var box = document.getElementById("break-prompt");
+    if (!box) { return; }
+    box.querySelectorAll(".break-count").forEach(function (el) { el.textContent = count; });
+    box.hidden = false;
+  }
+
+  function reveal(fig) {
+    if (fig.classList.contains("revealed")) { blurAll(); return; }
+    post(fig.dataset.revealUrl).then(function (r) {
+      if (!r.ok) { throw new Error("reveal refused (" + r.status + ")"); }
+      return r.json();
+    }).then(function (j) {
+      blurAll();  // one at a time
+      fig.classList.add("revealed");
+      var b = fig.querySelector("button.reveal");
+      if (b) { b.textContent = "Blur"; }
+      var c = document.getElementById("exposure-count");
+      if (c) { c.textContent = j.exposure_today; }
+      if (j.break_prompt) { showBreak(j.exposure_today); }
+    }).catch(function (e) { alert(e.message); });
+  }
+
+  document.querySelectorAll(".media[data-reveal-url]").forEach(function (fig) {
+    var b = fig.querySelector("button.reveal");
+    if (b) { b.addEventListener("click", function () { reveal(fig); }); }
+    fig.querySelectorAll("video").forEach(function (v) { v.muted = true; v.autoplay = false; });
+  });
+  var dismiss = document.getElementById("break-dismiss");
+  if (dismiss) { dismiss.addEventListener("click", function () { document.getElementById("break-prompt").hidden = true; }); }
+
+  function nextToReveal() {
+    var all = Array.prototype.slice.call(document.querySelectorAll(".media[data-reveal-url]"));
+    if (!all.length) { return null; }
+    var i = all.findIndex(function (f) { return f.classList.contains("revealed"); });
+    return i < 0 ? all[0] : (i + 1 < all.length ? all[i + 1] : all[i]);
+  }
+
+  document.addEventListener("keydown", function (e) {
+    if (e.ctrlKey || e.metaKey || e.altKey) { return; }
+    var t = e.target;
+    if (t && t.matches && t.matches("input, textarea, select")) {
+      if (e.key === "Escape") { t.blur(); }
+      return;
+    }
+    var key = e.key.toLowerCase();
+    var decide = document.getElementById("decide-form");
+    if (decide) {
+      var button = decide.querySelector('button[data-key="' + key + '"]');
+      if (button) { e.preventDefault(); decide.requestSubmit(button); return; }
+      if (key === "b") { e.preventDefault(); document.getElementById("bank").focus(); return; }
+      if (key === "/") { e.preventDefault(); document.getElementById("annotation").focus(); return; }
+    }
+    if (key === "e") {
+      var esc = document.getElementById("escalate-form");
+      if (esc && esc.querySelector("button")) {
+        e.preventDefault();
+        var note = window.prompt("Why escalate? (optional)");
+        if (note === null) { return; }
+        esc.querySelector('input[name="note"]').value = note;
+        esc.requestSubmit();
+      }
+      return;
+    }
+    if (key === "r") {
+      var fig = nextToReveal();
+      if (fig) { e.preventDefault(); reveal(fig); }
+      return;
+    }
+    if (key === "j") {
+      var start = document.getElementById("start");
+      if (start) { window.location = start.href; }
+    }
+  });
+
+  function fmt(ms) {
+    var m = Math.round(Math.abs(ms) / 60000);
+    var s = m >= 1440 ? Math.floor(m / 1440) + "d " + Math.floor(m % 1440 / 60) + "h" : m >= 60 ? Math.floor(m / 60) + "h " + m % 60 + "m" : m + "m";
+    return ms < 0 ? "overdue " + s : "due in " + s;
+  }
+  function tick() {
+    document.querySelectorAll("[data-due]").forEach(function (el) {
+      if (!el.dataset.due) { return; }
+      var ms = Date.parse(el.dataset.due) - Date.now();
+      el.textContent = fmt(ms);
+      el.classList.toggle("overdue", ms < 0);
+    });
+  }
+  tick();
+  setInterval(tick, 30000);
+})();
