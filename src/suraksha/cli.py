@@ -34,6 +34,10 @@ def _register_area_commands() -> None:
 
     register_pipeline(app)
 
+    from suraksha.auth.cli import user_app
+
+    app.add_typer(user_app, name="user")
+
 
 _register_area_commands()
 

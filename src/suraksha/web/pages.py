@@ -53,7 +53,7 @@ async def _call(request: Request, fn, *args: Any, **kwargs: Any) -> Any:
     try:
         return await run_in_threadpool(fn, *args, **kwargs)
     except (review.TaskNotFound, review.CaseNotFound, LookupError) as exc:
-        raise _Refused(_error(request, 404, str(exc).strip("'\""))) from None
+        raise _Refused(_error(request, 404, str(exc))) from None
     except PermissionError as exc:
         raise _Refused(_error(request, 403, str(exc))) from None
     except ValueError as exc:
