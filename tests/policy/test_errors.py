@@ -136,3 +136,8 @@ def test_missing_file_is_a_policy_error(tmp_path):
 def test_yaml_tags_are_not_executed():
     err = error_of("rules: !!python/object/apply:os.system ['echo hi']\n")
     assert "not valid YAML" in str(err)
+
+
+def test_a_missing_path_without_yaml_extension_is_not_read_as_a_policy(tmp_path):
+    err = error_of(str(tmp_path / "policy"))
+    assert "neither an existing policy file nor a YAML policy" in str(err)

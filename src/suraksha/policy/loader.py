@@ -78,6 +78,8 @@ def load_policy(source: str | Path | Mapping[str, Any]) -> Policy:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise PolicyError(f"not valid YAML{where}: {problem}") from None
+    if path is None and isinstance(data, str) and "\n" not in text.strip():
+        raise PolicyError(f"{text.strip()[:200]!r} is neither an existing policy file nor a YAML policy")
     return _build(data, path)
 
 
