@@ -1,0 +1,344 @@
+"""Record audit events in the caller's transaction and verify the hash chain.
+
+Each event's ``hash`` is SHA-256 over a canonical JSON of its fields and the previous event's
+hash, so editing, deleting, reordering or inserting an event breaks the chain at that point;
+the head row (last ``seq`` and ``hash``) catches deletion of the newest events. Appends are
+serialized by locking the head row (PostgreSQL ``FOR UPDATE``; SQLite has one writer anyway), so
+concurrent transactions on many machines still produce one unbroken chain.
+
+What this cannot catch on its own: someone with write access who rewrites the whole chain and the
+head consistently. Against that, publish or store the head elsewhere now and then and pass it back
+as ``anchor`` (``suraksha audit verify --anchor SEQ:HASH``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import hashlib
+import json
+import math
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from suraksha.audit.models import GENESIS_HASH, HEAD_ID, AuditEvent, AuditHead
+from suraksha.db.base import utcnow
+
+ACTOR_TYPES = ("user", "api_key", "system")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did it: a staff user, an API key, or the system itself (a worker, the purge job)."""
+
+    type: str
+    id: str
+
+    def __post_init__(self) -> None:
+        if self.type not in ACTOR_TYPES:
+            raise ValueError(f"actor type must be one of {', '.join(ACTOR_TYPES)}, not {self.type!r}")
+        if not self.id or len(self.id) > 180:
+            raise ValueError("actor id must be 1-180 characters")
+
+    @classmethod
+    def user(cls, name: str) -> Actor:
+        return cls("user", str(name))
+
+    @classmethod
+    def api_key(cls, key_id: str | int) -> Actor:
+        return cls("api_key", str(key_id))
+
+    @classmethod
+    def system(cls, component: str = "suraksha") -> Actor:
+        return cls("system", component)
+
+    @classmethod
+    def parse(cls, value: Actor | str) -> Actor:
+        """``Actor``, ``"api_key:12"``, ``"system:purge"``, ``"user:asha"`` or a bare user name."""
+        if isinstance(value, Actor):
+            return value
+        if not isinstance(value, str):
+            raise TypeError("actor must be an Actor or a string")
+        kind, sep, rest = value.partition(":")
+        if sep and kind in ACTOR_TYPES:
+            return cls(kind, rest)
+        return cls("user", value)
+
+    def __str__(self) -> str:
+        return f"{self.type}:{self.id}"
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    checked: int
+    first_bad_seq: int | None = None
+    reason: str | None = None
+    head_seq: int = 0
+    head_hash: str = GENESIS_HASH
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime in audit details; give a timezone")
+        return value.astimezone(dt.timezone.utc).isoformat()
+    if isinstance(value, (dt.date, dt.time, uuid.UUID, PurePath)):
+        return str(value) if not isinstance(value, dt.date) else value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, (set, frozenset, tuple)):
+        return sorted(value, key=str) if isinstance(value, (set, frozenset)) else list(value)
+    if isinstance(value, bytes):
+        raise TypeError("bytes in audit details: record a hash or a length, never content")
+    raise TypeError(f"audit details must be JSON data; got {type(value).__name__}")
+
+
+def _check_finite(value: Any) -> None:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("audit details may not contain NaN or infinity")
+    if isinstance(value, dict):
+        for v in value.values():
+            _check_finite(v)
+    elif isinstance(value, list):
+        for v in value:
+            _check_finite(v)
+
+
+def normalise_details(details: dict[str, Any] | None) -> dict[str, Any]:
+    """Details as they will read back from either database (plain JSON, string keys)."""
+    if details is None:
+        return {}
+    if not isinstance(details, dict):
+        raise TypeError("audit details must be a dict")
+    data = json.loads(json.dumps(details, default=_json_default, allow_nan=False))
+    _check_finite(data)
+    return data
+
+
+def _format_at(at: dt.datetime) -> str:
+    if at.tzinfo is None:  # SQLite gives back naive datetimes; they were stored as UTC
+        at = at.replace(tzinfo=dt.timezone.utc)
+    return at.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def compute_hash(
+    *,
+    seq: int,
+    at: dt.datetime,
+    actor_type: str,
+    actor: str,
+    action: str,
+    object_type: str | None,
+    object_id: str | None,
+    details: dict[str, Any],
+    ip: str | None,
+    prev_hash: str,
+) -> str:
+    """SHA-256 (hex) of the canonical JSON of an event's fields and the previous hash."""
+    payload = {
+        "v": 1,
+        "seq": seq,
+        "at": _format_at(at),
+        "actor_type": actor_type,
+        "actor": actor,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "details": details,
+        "ip": ip,
+        "prev_hash": prev_hash,
+    }
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _event_hash(ev: AuditEvent) -> str:
+    return compute_hash(
+        seq=ev.seq,
+        at=ev.at,
+        actor_type=ev.actor_type,
+        actor=ev.actor,
+        action=ev.action,
+        object_type=ev.object_type,
+        object_id=ev.object_id,
+        details=ev.details or {},
+        ip=ev.ip,
+        prev_hash=ev.prev_hash,
+    )
+
+
+def _lock_head(session: Session) -> AuditHead:
+    """Take the append lock and return the head row, creating it on first use."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - only the two supported databases
+        raise RuntimeError(f"unsupported database {dialect!r}")
+    if dialect == "sqlite":
+        # Write first so this transaction holds SQLite's write lock before it reads the head.
+        session.execute(
+            update(AuditHead).where(AuditHead.id == HEAD_ID).values(seq=AuditHead.seq),
+            execution_options={"synchronize_session": False},
+        )
+    # populate_existing: a head object left in the session by an earlier transaction is stale.
+    locked = select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update().execution_options(populate_existing=True)
+    head = session.execute(locked).scalar_one_or_none()
+    if head is None:
+        session.execute(
+            insert(AuditHead)
+            .values(id=HEAD_ID, seq=0, hash=GENESIS_HASH, updated_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
+        head = session.execute(locked).scalar_one()
+    return head
+
+
+def record(
+    session: Session,
+    actor: Actor | str,
+    action: str,
+    object_type: str | None,
+    object_id: str | int | None,
+    details: dict[str, Any] | None = None,
+    *,
+    ip: str | None = None,
+    at: dt.datetime | None = None,
+) -> AuditEvent:
+    """Append one event in the caller's transaction (it commits or rolls back with the caller's work).
+
+    The head row stays locked until that transaction ends, so keep audited transactions short.
+    """
+    who = Actor.parse(actor)
+    if not action or len(action) > 100:
+        raise ValueError("action must be 1-100 characters")
+    if object_type is not None and len(object_type) > 50:
+        raise ValueError("object_type must be at most 50 characters")
+    object_id = None if object_id is None else str(object_id)
+    if object_id is not None and len(object_id) > 200:
+        raise ValueError("object_id must be at most 200 characters")
+    if ip is not None and len(ip) > 64:
+        raise ValueError("ip must be at most 64 characters")
+    clean = normalise_details(details)
+    when = at or utcnow()
+    if when.tzinfo is None:
+        raise ValueError("at must be timezone-aware")
+    when = when.astimezone(dt.timezone.utc)
+
+    head = _lock_head(session)
+    seq = head.seq + 1
+    digest = compute_hash(
+        seq=seq,
+        at=when,
+        actor_type=who.type,
+        actor=who.id,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        details=clean,
+        ip=ip,
+        prev_hash=head.hash,
+    )
+    event = AuditEvent(
+        seq=seq,
+        at=when,
+        actor_type=who.type,
+        actor=who.id,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        details=clean,
+        ip=ip,
+        prev_hash=head.hash,
+        hash=digest,
+    )
+    session.add(event)
+    head.seq = seq
+    head.hash = digest
+    head.updated_at = utcnow()
+    session.flush()
+    return event
+
+
+def _iter_events(session: Session, batch: int = 1000) -> Iterator[AuditEvent]:
+    last = None
+    while True:
+        stmt = select(AuditEvent).order_by(AuditEvent.seq).limit(batch)
+        if last is not None:
+            stmt = stmt.where(AuditEvent.seq > last)
+        rows = session.execute(stmt).scalars().all()
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].seq
+        session.expunge_all()
+
+
+def verify_chain(session: Session | None = None, anchor: tuple[int, str] | None = None) -> VerifyResult:
+    """Walk the whole chain in ``seq`` order and report the first break.
+
+    ``anchor``: a ``(seq, hash)`` pair recorded earlier outside the database; the event at that
+    ``seq`` must still carry that hash (catches a consistently rewritten chain).
+    """
+    if session is None:
+        from suraksha.db import session_scope
+
+        with session_scope() as own:
+            return verify_chain(own, anchor)
+
+    head = session.get(AuditHead, HEAD_ID)
+    head_seq = head.seq if head else 0
+    head_hash = head.hash if head else GENESIS_HASH
+    result = dict(head_seq=head_seq, head_hash=head_hash)
+
+    prev_hash = GENESIS_HASH
+    expected_seq = 1
+    checked = 0
+    anchor_seen = anchor is None
+    for ev in _iter_events(session):
+        if ev.seq != expected_seq:
+            if ev.seq > expected_seq:
+                missing = f"{expected_seq}" if ev.seq == expected_seq + 1 else f"{expected_seq}-{ev.seq - 1}"
+                reason = f"event(s) {missing} missing (deleted)"
+            else:
+                reason = f"unexpected seq {ev.seq} after {expected_seq - 1}"
+            return VerifyResult(False, checked, expected_seq, reason, **result)
+        if ev.prev_hash != prev_hash:
+            return VerifyResult(
+                False, checked, ev.seq, "prev_hash does not match the previous event (inserted, removed or reordered)", **result
+            )
+        if _event_hash(ev) != ev.hash:
+            return VerifyResult(False, checked, ev.seq, "hash does not match the event's content (edited)", **result)
+        if anchor is not None and ev.seq == anchor[0]:
+            if ev.hash != anchor[1]:
+                return VerifyResult(False, checked, ev.seq, "hash differs from the anchor (chain rewritten)", **result)
+            anchor_seen = True
+        prev_hash = ev.hash
+        expected_seq += 1
+        checked += 1
+
+    last_seq = expected_seq - 1
+    if head is None:
+        if checked:
+            return VerifyResult(False, checked, None, "audit head row is missing", **result)
+    elif head_seq != last_seq:
+        if head_seq > last_seq:
+            bad = last_seq + 1
+            reason = f"head records {head_seq} events but the last is {last_seq}: newest events deleted"
+        else:
+            bad = head_seq + 1
+            reason = f"events after head seq {head_seq} (appended without the head)"
+        return VerifyResult(False, checked, bad, reason, **result)
+    elif head_hash != prev_hash:
+        return VerifyResult(False, checked, last_seq or None, "head hash does not match the last event", **result)
+    if not anchor_seen:
+        return VerifyResult(False, checked, anchor[0], f"anchor seq {anchor[0]} not found (events deleted)", **result)
+    return VerifyResult(True, checked, None, None, **result)
