@@ -38,6 +38,10 @@ def _register_area_commands() -> None:
 
     app.add_typer(user_app, name="user")
 
+    from suraksha.audit.cli import audit_app
+
+    app.add_typer(audit_app, name="audit")
+
 
 _register_area_commands()
 
