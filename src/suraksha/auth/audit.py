@@ -1,7 +1,8 @@
 """One call for every audit event of the workspace (logins, views, reveals, decisions, admin changes).
 
 Uses ``suraksha.audit.record`` (hash-chained, append-only, same transaction) when that area provides
-it; until then a local shim writes the event to the log so nothing is silently skipped.
+it; the local fallback (writing the event to the log) only runs in a build without that area.
+Actors are ``user:<username>`` or ``system:<component>``.
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ def user_create(
     """Create a user with a one-time password (changed at first sign-in) and a TOTP secret."""
     from suraksha.auth.service import create_user
 
-    creds = create_user(username, role, display_name=display_name, actor="cli")
+    creds = create_user(username, role, display_name=display_name, actor="system:cli")
     typer.echo(f"created {creds.username!r} with role {role}", err=True)
     _print_credentials(creds)
 
@@ -73,7 +73,7 @@ def user_reset_mfa(username: str) -> None:
     """Issue a new TOTP secret (lost device); the user's sessions end."""
     from suraksha.auth.service import reset_mfa
 
-    _print_credentials(reset_mfa(username, actor="cli"))
+    _print_credentials(reset_mfa(username, actor="system:cli"))
 
 
 @user_app.command("reset-password")
@@ -82,7 +82,7 @@ def user_reset_password(username: str) -> None:
     """Issue a new one-time password; the user's sessions end."""
     from suraksha.auth.service import reset_password
 
-    _print_credentials(reset_password(username, actor="cli"))
+    _print_credentials(reset_password(username, actor="system:cli"))
 
 
 @user_app.command("unlock")
@@ -91,5 +91,5 @@ def user_unlock(username: str) -> None:
     """Clear a lock-out after repeated failed sign-ins."""
     from suraksha.auth.service import unlock
 
-    unlock(username, actor="cli")
+    unlock(username, actor="system:cli")
     typer.echo(f"unlocked {username!r}")

@@ -89,7 +89,7 @@ class StaffPrincipal:
 
     @property
     def actor(self) -> str:
-        return f"staff:{self.username}"
+        return f"user:{self.username}"
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
@@ -137,7 +137,7 @@ def create_user(
     password: str | None = None,
     totp_secret: str | None = None,
     must_change_password: bool | None = None,
-    actor: str = "system",
+    actor: str = "system:suraksha",
 ) -> NewCredentials:
     """Create a staff user. Without ``password`` a one-time password is generated (changed at first
     sign-in). A TOTP secret is generated for roles that require MFA. Returns what to hand over, once."""
@@ -177,7 +177,7 @@ def _user_by(session: Session, user: int | str) -> StaffUser:
     return row
 
 
-def reset_mfa(user: int | str, *, actor: str = "system") -> NewCredentials:
+def reset_mfa(user: int | str, *, actor: str = "system:suraksha") -> NewCredentials:
     """Give the user a new TOTP secret (lost phone); their sessions end."""
     with session_scope() as session:
         row = _user_by(session, user)
@@ -188,7 +188,7 @@ def reset_mfa(user: int | str, *, actor: str = "system") -> NewCredentials:
         return NewCredentials(row.username, None, row.totp_secret)
 
 
-def reset_password(user: int | str, *, actor: str = "system") -> NewCredentials:
+def reset_password(user: int | str, *, actor: str = "system:suraksha") -> NewCredentials:
     """A new one-time password, to be changed at next sign-in; the user's sessions end."""
     password = generate_password()
     with session_scope() as session:
@@ -200,7 +200,7 @@ def reset_password(user: int | str, *, actor: str = "system") -> NewCredentials:
         return NewCredentials(row.username, password, None)
 
 
-def unlock(user: int | str, *, actor: str = "system") -> None:
+def unlock(user: int | str, *, actor: str = "system:suraksha") -> None:
     with session_scope() as session:
         row = _user_by(session, user)
         row.failed_logins = 0
@@ -208,7 +208,7 @@ def unlock(user: int | str, *, actor: str = "system") -> None:
         audit.record(session, actor, "user.unlock", "staff_user", row.id, {"username": row.username})
 
 
-def set_active(user: int | str, active: bool, *, actor: str = "system") -> None:
+def set_active(user: int | str, active: bool, *, actor: str = "system:suraksha") -> None:
     with session_scope() as session:
         row = _user_by(session, user)
         row.active = active
@@ -218,7 +218,7 @@ def set_active(user: int | str, active: bool, *, actor: str = "system") -> None:
                      {"username": row.username})
 
 
-def set_role(user: int | str, role: str, *, actor: str = "system") -> None:
+def set_role(user: int | str, role: str, *, actor: str = "system:suraksha") -> None:
     validate_role(role)
     with session_scope() as session:
         row = _user_by(session, user)
@@ -269,13 +269,13 @@ def login(username: str, password: str, code: str, *, ip: str | None = None) -> 
                 _hasher.verify(_DUMMY_HASH, password or "x")
             except VerificationError:
                 pass
-            audit.record(session, f"anonymous@{ip or '?'}", "login.failed", "staff_user", None, {"username": username[:50], "reason": "unknown user"})
+            audit.record(session, "system:login", "login.failed", "staff_user", None, {"username": username[:50], "reason": "unknown user", "ip": ip})
             session.commit()  # keep the audit event; the raise below rolls back nothing else
             raise LoginFailed(generic)
         now = utcnow()
         locked_until = _aware(user.locked_until)
         if locked_until and locked_until > now:
-            audit.record(session, f"staff:{user.username}", "login.refused", "staff_user", user.id, {"reason": "locked", "ip": ip})
+            audit.record(session, f"user:{user.username}", "login.refused", "staff_user", user.id, {"reason": "locked", "ip": ip})
             session.commit()
             minutes = max(1, int((locked_until - now).total_seconds() // 60) + 1)
             raise LoginFailed(f"account locked after repeated failures; try again in {minutes} minutes or ask an admin to unlock it")
@@ -295,7 +295,7 @@ def login(username: str, password: str, code: str, *, ip: str | None = None) -> 
             if user.failed_logins >= settings.login_max_failures:
                 user.locked_until = now + dt.timedelta(minutes=settings.lockout_minutes)
                 details["locked_until"] = user.locked_until.isoformat()
-            audit.record(session, f"staff:{user.username}", "login.failed", "staff_user", user.id, details)
+            audit.record(session, f"user:{user.username}", "login.failed", "staff_user", user.id, details)
             session.commit()
             if reason == "inactive":
                 raise LoginFailed("this account is deactivated")
@@ -306,7 +306,7 @@ def login(username: str, password: str, code: str, *, ip: str | None = None) -> 
         user.locked_until = None
         user.last_login_at = now
         token = _new_session(session, user, ip)
-        audit.record(session, f"staff:{user.username}", "login", "staff_user", user.id, {"ip": ip})
+        audit.record(session, f"user:{user.username}", "login", "staff_user", user.id, {"ip": ip})
         return token
 
 
@@ -348,7 +348,7 @@ def logout(token: str | None) -> None:
         if row is not None:
             user = session.get(StaffUser, row.user_id)
             session.delete(row)
-            audit.record(session, f"staff:{user.username if user else row.user_id}", "logout", "staff_user", row.user_id, {})
+            audit.record(session, f"user:{user.username if user else row.user_id}", "logout", "staff_user", row.user_id, {})
 
 
 def change_password(user_id: int, current: str, new: str) -> None:
@@ -363,7 +363,7 @@ def change_password(user_id: int, current: str, new: str) -> None:
             raise AuthError("the new password must differ from the current one")
         user.password_hash = hash_password(new)
         user.must_change_password = False
-        audit.record(session, f"staff:{user.username}", "user.change_password", "staff_user", user.id, {})
+        audit.record(session, f"user:{user.username}", "user.change_password", "staff_user", user.id, {})
 
 
 def set_preferences(user_id: int, prefs: dict) -> dict:
@@ -371,7 +371,7 @@ def set_preferences(user_id: int, prefs: dict) -> dict:
         user = _user_by(session, user_id)
         merged = {**(user.preferences or {}), **prefs}
         user.preferences = merged
-        audit.record(session, f"staff:{user.username}", "user.preferences", "staff_user", user.id, prefs)
+        audit.record(session, f"user:{user.username}", "user.preferences", "staff_user", user.id, prefs)
         return merged
 
 

@@ -52,7 +52,7 @@ class Actor:
 
     @property
     def name(self) -> str:
-        return f"staff:{self.username}"
+        return f"user:{self.username}"
 
 
 @dataclass(frozen=True)
@@ -118,8 +118,10 @@ def sync_review_tasks(limit: int = 1000) -> int:
         rows = [r for r in rows if r["item_id"] is not None]
         created_n = 0
         if rows:
-            result = insert_ignoring_conflicts(session, ReviewTask.__table__, rows, ["item_id", "queue"])
-            created_n = max(result.rowcount or 0, 0)
+            insert_ignoring_conflicts(session, ReviewTask.__table__, rows, ["item_id", "queue"])
+            # executemany's rowcount is not reliable on every driver; count what these messages made.
+            created_n = session.scalar(select(func.count()).select_from(ReviewTask).where(
+                ReviewTask.source_message_id.in_([r["source_message_id"] for r in rows]))) or 0
         for m in msgs:
             m.status = "delivered"
             m.attempts = (m.attempts or 0) + 1
