@@ -279,8 +279,9 @@ class _Segment:
         if self.n == 0 or len(ids) == 0:
             return np.empty(0, dtype=np.int64)
         p = np.searchsorted(self.ids, ids)
-        p = p[p < self.n]
-        p = p[np.isin(self.ids[p], ids)]
+        inside = p < self.n
+        p, ids = p[inside], ids[inside]
+        p = p[self.ids[p] == ids]  # ids are unique per call and per segment: no duplicates
         return p[self.alive[p] == 1]
 
     def kill(self, positions: np.ndarray) -> None:
@@ -421,7 +422,7 @@ class PdqIndex:
 
     def remove(self, ids: Iterable[int]) -> None:
         """Remove entries by id (unknown ids are ignored). Not matched when this returns."""
-        ids = _as_ids(ids if isinstance(ids, np.ndarray) else list(ids))
+        ids = np.unique(_as_ids(ids if isinstance(ids, np.ndarray) else list(ids)))
         if len(ids) == 0:
             return
         with self._lock:
