@@ -35,7 +35,6 @@ SETTINGS_KEYS = ("require_review_before_report", "two_person_rule")
 RULE_KEYS = ("name", "description", "when", "verdict", "actions", "priority", "stop")
 SIMPLE_ACTIONS = ("remove", "suspend_account", "preserve", "notify_user")
 PARAM_ACTIONS = ("report", "review", "priority", "withhold")
-ALL_ACTION_FORMS = SIMPLE_ACTIONS + tuple(f"{p}:" for p in PARAM_ACTIONS)
 MAX_PRIORITY = 100
 MAX_POLICY_BYTES = 1_000_000
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
