@@ -42,6 +42,10 @@ def _register_area_commands() -> None:
 
     app.add_typer(audit_app, name="audit")
 
+    from suraksha.evidence.cli import evidence_app
+
+    app.add_typer(evidence_app, name="evidence")
+
 
 _register_area_commands()
 

@@ -1,0 +1,56 @@
+"""Evidence vault: encrypted preservation (AES-256-GCM, envelope keys), retention from the
+jurisdiction profiles, legal holds, purge, and a chain of custody for every access."""
+
+from suraksha.evidence.keys import EvidenceKeyError, ensure_key_configured, load_keyring
+from suraksha.evidence.models import CustodyEvent, Evidence, LegalHold
+from suraksha.evidence.vault import (
+    EvidenceError,
+    EvidenceNotFound,
+    EvidencePurged,
+    EvidenceTampered,
+    ExportedEvidence,
+    PurgeResult,
+    VerifyOutcome,
+    active_holds,
+    custody_log,
+    export,
+    new_key_b64,
+    orphaned_blobs,
+    place_hold,
+    preserve,
+    purge_expired,
+    read,
+    read_record,
+    release_hold,
+    rotate_keys,
+    verify,
+)
+
+__all__ = [
+    "CustodyEvent",
+    "Evidence",
+    "EvidenceError",
+    "EvidenceKeyError",
+    "EvidenceNotFound",
+    "EvidencePurged",
+    "EvidenceTampered",
+    "ExportedEvidence",
+    "LegalHold",
+    "PurgeResult",
+    "VerifyOutcome",
+    "active_holds",
+    "custody_log",
+    "ensure_key_configured",
+    "export",
+    "load_keyring",
+    "new_key_b64",
+    "orphaned_blobs",
+    "place_hold",
+    "preserve",
+    "purge_expired",
+    "read",
+    "read_record",
+    "release_hold",
+    "rotate_keys",
+    "verify",
+]
