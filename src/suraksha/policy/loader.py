@@ -71,7 +71,7 @@ def load_policy(source: str | Path | Mapping[str, Any]) -> Policy:
     else:
         raise PolicyError(f"a policy is YAML text, a path or a mapping, not {type(source).__name__}")
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
@@ -89,7 +89,55 @@ def default_policy() -> Policy:
     return load_policy(text)
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """``yaml.safe_load`` that refuses a key given twice in one mapping.
+
+    Plain YAML keeps the last value silently, so a second ``when:`` (or ``match:`` inside one
+    condition) would quietly replace the first and change what a rule catches.
+    """
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    first_line: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *defaults` may be overridden on purpose
+            continue
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            seen = key in first_line
+        except TypeError:  # an unhashable key; the base constructor reports it
+            continue
+        if seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key {key!r} given twice in one mapping (first at line {first_line[key] + 1})",
+                key_node.start_mark)
+        first_line[key] = key_node.start_mark.line
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+#: Values a policy may expand to once YAML aliases are followed (the default policy has ~100).
+MAX_POLICY_VALUES = 100_000
+
+
+def _check_expanded_size(data: Any) -> None:
+    """Refuse alias bombs: ``&a [*b, *b, ...]`` nested a few times is tiny text but billions of values."""
+    count, stack = 0, [data]
+    while stack:
+        node = stack.pop()
+        count += 1
+        if count > MAX_POLICY_VALUES:
+            raise PolicyError(f"the policy expands to over {MAX_POLICY_VALUES} values (YAML aliases nested in each other?)")
+        if isinstance(node, Mapping):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
 def _build(data: Any, path: str | None) -> Policy:
+    _check_expanded_size(data)
     if not isinstance(data, Mapping):
         raise PolicyError("a policy is a mapping with a 'rules' list" + ("" if data is not None else " (the document is empty)"))
     for key in data:
