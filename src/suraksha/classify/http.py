@@ -62,6 +62,10 @@ class HttpClassifier:
             raise ClassifierConfigError(f"classifier {name!r}: response_mapping must map score names to paths")
         self.name = name
         self.url = str(parsed)
+        # What error notes show: no query string or user:password, where API keys often travel
+        # (e.g. ``?key=...``); those notes are stored with the item and shown in the UI.
+        self.shown_url = str(parsed.copy_with(query=None, fragment=None, username=None, password=None)) + (
+            "?…" if parsed.query else "")
         self.timeout = float(timeout)
         self.encoding = encoding
         self.kinds = tuple(kinds)
@@ -88,12 +92,13 @@ class HttpClassifier:
                 files = {self.file_field: ("media", media, "application/octet-stream")}
                 response = self._client.post(self.url, files=files, data={**self.form_fields, "kind": kind})
         except httpx.TimeoutException:
-            raise ClassifierError(f"{self.name}: no answer from {self.url} within {self.timeout:g} s") from None
+            raise ClassifierError(f"{self.name}: no answer from {self.shown_url} within {self.timeout:g} s") from None
         except httpx.HTTPError as exc:
-            raise ClassifierError(f"{self.name}: request to {self.url} failed: {type(exc).__name__}: {exc}") from None
+            raise ClassifierError(f"{self.name}: request to {self.shown_url} failed: {type(exc).__name__}: "
+                                  f"{str(exc).replace(self.url, self.shown_url)}") from None
         if response.status_code >= 300:
             snippet = response.text[:200].replace("\n", " ")
-            raise ClassifierError(f"{self.name}: {self.url} answered HTTP {response.status_code}: {snippet}")
+            raise ClassifierError(f"{self.name}: {self.shown_url} answered HTTP {response.status_code}: {snippet}")
         if len(response.content) > MAX_RESPONSE_BYTES:
             raise ClassifierError(f"{self.name}: response over {MAX_RESPONSE_BYTES} bytes")
         try:
