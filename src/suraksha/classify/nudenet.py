@@ -102,15 +102,19 @@ class NudeNetClassifier:
         return np.ascontiguousarray(rgb[:, :, ::-1])  # NudeNet expects OpenCV's BGR order
 
     def _video_frames(self, media: bytes) -> list[np.ndarray]:
-        """One frame every ``video_interval_seconds``, at most ``max_video_frames``, decoded in memory."""
+        """At most ``max_video_frames`` frames, decoded in memory, spread over the whole video.
+
+        Short videos: a frame every ``video_interval_seconds`` from the start. Longer ones (duration
+        known): one frame in the middle of each of ``max_video_frames`` equal slices, reached by
+        seeking, so what comes after a harmless opening is scored too and a long video costs about
+        ``max_video_frames`` short decodes, not a full one.
+        """
         import io
 
         import av
-        from PIL import Image
 
         from suraksha.signals.video import DEFAULT_MAX_FRAME_PIXELS
 
-        frames: list[np.ndarray] = []
         try:
             container = av.open(io.BytesIO(media), mode="r")
         except Exception as exc:  # noqa: BLE001 - any demuxer error
@@ -119,25 +123,77 @@ class NudeNetClassifier:
             if not container.streams.video:
                 raise ClassifierError("the file has no video stream")
             stream = container.streams.video[0]
-            next_t = 0.0
-            for frame in container.decode(stream):
-                if frame.time is None or frame.time < next_t:
-                    continue
-                if frame.width * frame.height > DEFAULT_MAX_FRAME_PIXELS:
-                    raise ClassifierError(f"video frames are {frame.width}x{frame.height}, over the limit")
-                img = frame.to_image()
-                img.thumbnail((512, 512), Image.Resampling.BILINEAR)
-                frames.append(np.ascontiguousarray(np.asarray(img.convert("RGB"))[:, :, ::-1]))
-                next_t = frame.time + self.video_interval_seconds
-                if len(frames) >= self.max_video_frames:
-                    break
+            ctx = stream.codec_context
+            if ctx.width and ctx.height and ctx.width * ctx.height > DEFAULT_MAX_FRAME_PIXELS:
+                raise ClassifierError(f"video frames are {ctx.width}x{ctx.height}, over the limit")
+            duration = _duration_seconds(container, stream)
+            if duration and stream.time_base and duration > self.video_interval_seconds * self.max_video_frames:
+                frames = self._frames_at(container, stream, duration)
+            else:
+                frames = self._frames_from_start(container, stream)
         except ClassifierError:
             raise
         except Exception as exc:  # noqa: BLE001 - truncated or damaged streams
-            if not frames:
-                raise ClassifierError(f"cannot decode video: {exc}") from exc
+            raise ClassifierError(f"cannot decode video: {exc}") from exc
         finally:
             container.close()
         if not frames:
             raise ClassifierError("video has no decodable frames")
         return frames
+
+    def _frames_from_start(self, container: Any, stream: Any) -> list[np.ndarray]:
+        frames: list[np.ndarray] = []
+        next_t = 0.0
+        try:
+            for frame in container.decode(stream):
+                if frame.time is not None and frame.time < next_t:
+                    continue
+                frames.append(_bgr(frame))
+                next_t = (frame.time or 0.0) + self.video_interval_seconds
+                if len(frames) >= self.max_video_frames:
+                    break
+        except ClassifierError:
+            raise
+        except Exception:  # noqa: BLE001 - a damaged tail: keep the frames decoded so far
+            if not frames:
+                raise
+        return frames
+
+    def _frames_at(self, container: Any, stream: Any, duration: float) -> list[np.ndarray]:
+        frames: list[np.ndarray] = []
+        n = self.max_video_frames
+        for i in range(n):
+            target = duration * (i + 0.5) / n
+            try:
+                container.seek(int(target / stream.time_base), stream=stream, backward=True, any_frame=False)
+                for decoded, frame in enumerate(container.decode(stream)):
+                    # The keyframe before the target, then forward to it (at most ~10 s of frames).
+                    if frame.time is None or frame.time >= target - 1e-3 or decoded >= 300:
+                        frames.append(_bgr(frame))
+                        break
+            except ClassifierError:
+                raise
+            except Exception:  # noqa: BLE001 - one damaged slice does not lose the others
+                continue
+        return frames
+
+
+def _bgr(frame: Any) -> np.ndarray:
+    """A PyAV frame as NudeNet's input: at most 512 px a side, OpenCV's BGR order."""
+    from PIL import Image
+
+    from suraksha.signals.video import DEFAULT_MAX_FRAME_PIXELS
+
+    if frame.width * frame.height > DEFAULT_MAX_FRAME_PIXELS:  # the stream header may not have said
+        raise ClassifierError(f"video frames are {frame.width}x{frame.height}, over the limit")
+    img = frame.to_image()
+    img.thumbnail((512, 512), Image.Resampling.BILINEAR)
+    return np.ascontiguousarray(np.asarray(img.convert("RGB"))[:, :, ::-1])
+
+
+def _duration_seconds(container: Any, stream: Any) -> float | None:
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        return container.duration / 1_000_000
+    return None
