@@ -1,4 +1,4 @@
-"""YAML traps that would silently change or stall a policy are refused at load time."""
+"""Policies that would silently change, stall or contradict themselves are refused at load time."""
 
 from __future__ import annotations
 
@@ -50,3 +50,11 @@ def test_an_alias_bomb_is_refused_quickly():
     with pytest.raises(PolicyError, match="expands to over 100000 values"):
         load_policy(text)
     assert time.monotonic() - started < 2
+
+
+def test_an_allow_rule_cannot_report():
+    text = "rules: [{name: trusted, when: {match: {label: csam}}, verdict: allow, actions: ['report:ncmec']}]"
+    with pytest.raises(PolicyError) as err:
+        load_policy(text)
+    assert str(err.value) == ("rule #1 'trusted': actions[0]: action 'report:ncmec' needs verdict review or remove: "
+                              "an allowed item is not reported")

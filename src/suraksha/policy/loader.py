@@ -246,6 +246,8 @@ def _rule(raw: Any, index: int) -> Rule:
             continue
         if action in ("remove", "suspend_account") and verdict != "remove":
             raise fail(f"actions[{j}]", f"action {action!r} needs verdict remove (the rule says {verdict})")
+        if action.startswith("report:") and verdict == "allow":
+            raise fail(f"actions[{j}]", f"action {action!r} needs verdict review or remove: an allowed item is not reported")
         if action not in actions:
             actions.append(action)
     priority = raw.get("priority")
