@@ -284,11 +284,11 @@ def login(username: str, password: str, code: str, *, ip: str | None = None) -> 
         except (VerificationError, InvalidHashError):
             ok = False
         reason = None if ok else "password"
+        if ok and not user.active:
+            ok, reason = False, "inactive"
         if ok and (user.role in MFA_REQUIRED or user.totp_secret):
             if not _verify_totp(user, code):
                 ok, reason = False, "totp"
-        if ok and not user.active:
-            ok, reason = False, "inactive"
         if not ok:
             user.failed_logins += 1
             details = {"reason": reason, "ip": ip, "failures": user.failed_logins}
