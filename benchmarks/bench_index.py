@@ -18,7 +18,7 @@ queries (the serving footprint), minus its own baseline. Ground truth is faiss I
 
 Engines:
   ours        suraksha PdqIndex: `query` per hash, one thread; also `query_many` (a thread per core)
-  te          threatexchange PDQIndex (what PdqSignal.get_index_cls() returns: faiss
+  te          (faiss on one thread) threatexchange PDQIndex (what PdqSignal.get_index_cls() returns: faiss
               IndexBinaryMultiHash 16x16 bits, nflip 1), `query(hex)` per hash as HMA calls it
   te2         threatexchange PDQIndex2 (faiss IndexFlatL2 over 256 float32 per hash); only up to
               --te2-max (10M would need 10 GiB of floats)
@@ -45,26 +45,27 @@ import numpy as np
 DATA = Path(__file__).resolve().parent / ".data"
 THRESHOLD = 31
 ENGINES = ["ours", "te", "te2", "faiss_flat", "faiss_mih"]
+DEFAULT_ENGINES = ["ours", "te", "faiss_flat", "faiss_mih"]  # te2: --engines ...,te2 (slow: 2 min at 1M)
 
 
 # --------------------------------------------------------------------------- data
 def _flip_rows(rows: np.ndarray, counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Flip `counts[i]` distinct random bits of row i (blocks of 256k rows to bound memory)."""
+    """Flip up to `counts[i]` random bits of row i (positions drawn with replacement: a repeated
+    position cancels, so a few rows get fewer flips). Vectorised: no per-row Python."""
     out = rows.copy()
-    for s in range(0, len(rows), 1 << 18):
-        blk = out[s : s + (1 << 18)]
-        bits = np.unpackbits(blk, axis=1)
-        keys = rng.random(bits.shape)
-        # the k smallest random keys of a row pick k distinct bit positions
-        ranks = np.argsort(keys, axis=1).argsort(axis=1)
-        bits ^= (ranks < counts[s : s + (1 << 18), None]).astype(np.uint8)
-        out[s : s + (1 << 18)] = np.packbits(bits, axis=1)
+    r = np.arange(len(rows))
+    for c in range(int(counts.max(initial=0))):
+        sel = r[counts > c]
+        pos = rng.integers(0, 256, len(sel))
+        np.bitwise_xor.at(out, (sel, pos >> 3), (1 << (pos & 7)).astype(np.uint8))
     return out
 
 
 def make_data(n: int, n_queries: int) -> tuple[Path, Path, Path]:
     DATA.mkdir(parents=True, exist_ok=True)
-    hp, ip, qp = DATA / f"pdq-{n}.npy", DATA / f"pdq-{n}-ids.npy", DATA / f"pdq-{n}-q{n_queries}.npy"
+    tag = "v2"  # bump when the generator changes
+    hp, ip = DATA / f"pdq-{tag}-{n}.npy", DATA / f"pdq-{tag}-{n}-ids.npy"
+    qp = DATA / f"pdq-{tag}-{n}-q{n_queries}.npy"
     if not hp.exists():
         rng = np.random.default_rng(n)
         n_clustered = n // 2 // 10 * 10
@@ -99,7 +100,12 @@ def _results_payload(results: list[list[tuple[int, int]]]) -> list[list[list[int
 
 def worker(engine: str, n: int, hp: Path, ip: Path, qp: Path, workdir: Path, phase: str) -> dict:
     """Runs in a subprocess. phase 'build': build, query, save; phase 'load': load, query."""
-    import faiss  # noqa: F401  (imported by every engine's process, so baselines are comparable)
+    import faiss  # imported by every engine's process, so baselines are comparable
+
+    if engine in ("te", "te2"):
+        # one query per call, compared with ours on one thread; faiss's OpenMP threads only add
+        # overhead to a single-query range_search (and spin badly when the machine is busy)
+        faiss.omp_set_num_threads(1)
 
     out: dict = {"engine": engine, "n": n, "phase": phase}
     queries = np.load(qp)
@@ -127,11 +133,12 @@ def worker(engine: str, n: int, hp: Path, ip: Path, qp: Path, workdir: Path, pha
         del first
     # timed queries
     k = len(queries) if not getattr(eng, "slow", False) else min(len(queries), eng.slow_queries(n))
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     results = eng.query_all(index, queries[:k], q_hex[:k])
-    dt = time.perf_counter() - t
+    dt, dc = time.perf_counter() - t, time.process_time() - c
     out["queries"] = k
     out["qps"] = k / dt
+    out["qps_cpu"] = k / dc  # per CPU-second of this process: robust to other load on the machine
     if hasattr(eng, "query_many"):
         t = time.perf_counter()
         many = eng.query_many(index, queries)
@@ -235,6 +242,12 @@ class _TeBase:
 
 
 class Te(_TeBase):
+    slow = True
+
+    @staticmethod
+    def slow_queries(n):
+        return 2000 if n <= 2_000_000 else 500
+
     @staticmethod
     def cls():
         from threatexchange.signal_type.pdq.signal import PdqSignal
@@ -275,6 +288,12 @@ class Te2(_TeBase):
 
 
 class _Faiss:
+    slow = True
+
+    @staticmethod
+    def slow_queries(n):
+        return 2000 if n <= 2_000_000 else 500
+
     @staticmethod
     def add_trials(n):
         return 5
@@ -354,7 +373,7 @@ def run_worker(engine: str, n: int, paths, workdir: Path, phase: str, timeout: f
 
 
 def compare(results, truth) -> tuple[float, bool]:
-    k = len(results)
+    k = min(len(results), len(truth))
     true_pairs = sum(len(t) for t in truth[:k])
     found = sum(len({tuple(x) for x in r} & {tuple(x) for x in t}) for r, t in zip(results, truth[:k]))
     exact = all(r == t for r, t in zip(results, truth[:k]))
@@ -377,8 +396,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="1000000,10000000")
     ap.add_argument("--queries", type=int, default=2000)
-    ap.add_argument("--engines", default=",".join(ENGINES))
-    ap.add_argument("--te2-max", type=int, default=1_000_000, help="largest size to run PDQIndex2 at")
+    ap.add_argument("--engines", default=",".join(DEFAULT_ENGINES), help=f"any of {','.join(ENGINES)}")
+    ap.add_argument("--te2-max", type=int, default=1_000_000, help="largest size to run PDQIndex2 at (10M: 10 GiB)")
+    ap.add_argument("--mih-max", type=int, default=1_000_000, help="largest size to run faiss_mih at")
     ap.add_argument("--quick", action="store_true", help="100k hashes, 500 queries")
     ap.add_argument("--timeout", type=float, default=420.0, help="per engine subprocess, seconds")
     ap.add_argument("--json", type=Path, help="also write all measurements here")
@@ -402,14 +422,15 @@ def main() -> None:
         truth = None
         order = ["faiss_flat"] + [e for e in engines if e != "faiss_flat"]  # the truth first
         for e in order:
-            if e == "te2" and n > a.te2_max:
+            if (e == "te2" and n > a.te2_max) or (e == "faiss_mih" and n > a.mih_max):
                 continue
             workdir = Path(tempfile.mkdtemp(prefix=f"bench-{e}-", dir=DATA))
             try:
                 t = time.time()
                 b = run_worker(e, n, paths, workdir, "build", a.timeout)
                 ld = run_worker(e, n, paths, workdir, "load", a.timeout) if "error" not in b else {}
-                print(f"# n={n:,} {e}: {time.time() - t:.1f} s {b.get('error', '')}", file=sys.stderr)
+                brief = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in {**b, **{"load_" + k: v for k, v in ld.items()}}.items() if k != "results" and not k.startswith("load_results")}
+                print(f"# n={n:,} {e}: {time.time() - t:.1f} s {json.dumps(brief)}", file=sys.stderr)
             finally:
                 shutil.rmtree(workdir, ignore_errors=True)
             if e == "faiss_flat" and "results" in b:
@@ -426,16 +447,19 @@ def main() -> None:
             b.pop("results", None)
             ld.pop("results", None)
             all_rows.append({"n": n, "engine": e, "build": b, "load": ld})
+        if a.json:  # after every size, so a long run that is stopped keeps what it measured
+            a.json.write_text(json.dumps(all_rows, indent=1))
         print(f"# n={n:,} done at {time.time() - t_start:.0f} s", file=sys.stderr)
-    if a.json:
-        a.json.write_text(json.dumps(all_rows, indent=1))
     print_table(all_rows)
+    la = os.getloadavg()
+    print(f"\nMachine: {os.cpu_count()} CPUs; load average at the end {la[0]:.1f} / {la[1]:.1f} / {la[2]:.1f} "
+          f"(1/5/15 min); total {time.time() - t_start:.0f} s. Command: {' '.join(sys.argv)}")
 
 
 def print_table(rows) -> None:
     print(f"Threshold {THRESHOLD}. te = threatexchange PDQIndex (per-hash query, as HMA calls it). "
           "Ratios are vs te at the same size.\n")
-    head = ["n", "engine", "lookups/s", "× te", "batch lookups/s", "recall", "exact", "build s",
+    head = ["n", "engine", "lookups/s", "per CPU-s", "× te (CPU)", "batch lookups/s", "recall", "exact", "build s",
             "index MiB", "peak MiB", "save s", "load s", "loaded MiB (process)", "add→match ms (median/max)"]
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
@@ -443,7 +467,7 @@ def print_table(rows) -> None:
     for r in rows:
         by_n.setdefault(r["n"], {})[r["engine"]] = r
     for n, engines in by_n.items():
-        te_qps = engines.get("te", {}).get("build", {}).get("qps")
+        te_qps = engines.get("te", {}).get("build", {}).get("qps_cpu")
         for e, r in engines.items():
             b, ld = r["build"], r["load"]
             if "error" in b:
@@ -451,14 +475,16 @@ def print_table(rows) -> None:
                 continue
             single = b["qps"] if e in ("ours", "te", "te2") else None
             batch = b.get("qps_many") if e == "ours" else (b["qps"] if e.startswith("faiss") else None)
-            ratio = (f"{single / te_qps:,.1f}×" if single / te_qps < 10 else f"{single / te_qps:,.0f}×") if single and te_qps else "–"
+            cpu = b.get("qps_cpu") if e in ("ours", "te", "te2") else None
+            ratio = (f"{cpu / te_qps:,.1f}×" if cpu / te_qps < 10 else f"{cpu / te_qps:,.0f}×") if cpu and te_qps else "–"
             loaded = f"{fmt(ld.get('loaded_mib'))} ({fmt(ld.get('loaded_abs_mib'))})" if ld and "error" not in ld else "–"
             add = f"{b['add_to_match_s_median'] * 1e3:.2f} / {b['add_to_match_s_max'] * 1e3:.2f}" if "add_to_match_s_median" in b else "–"
-            cells = [f"{n:,}", e, fmt(single), ratio, fmt(batch), f"{b.get('recall', float('nan')) * 100:.2f}%",
+            cells = [f"{n:,}", e, fmt(single), fmt(cpu), ratio, fmt(batch), f"{b.get('recall', float('nan')) * 100:.2f}%",
                      fmt(b.get("exact")), fmt(b["build_s"]), fmt(b["index_mib"]), fmt(b["peak_mib"]),
                      fmt(b.get("save_s")), fmt(ld.get("load_s") if ld else None), loaded, add]
             print("| " + " | ".join(cells) + " |")
-    print("\nlookups/s: one query call per hash, one thread. batch: ours query_many (a thread per core); "
+    print("\nlookups/s: one query call per hash, one thread, wall clock; per CPU-s: the same per CPU-second "
+          "of that process (what a quiet core gives; the wall figure drops when other work shares the CPUs). batch: ours query_many (a thread per core); "
           "faiss: one range_search over all queries (OpenMP, all cores). load s: read the saved form "
           "in a fresh process; loaded MiB: that process's VmRSS growth after load and queries "
           "(absolute VmRSS in brackets).")

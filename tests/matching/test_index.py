@@ -344,3 +344,17 @@ def test_exact_index_bad_input(tmp_path):
     with pytest.raises(ValueError, match="no readable exact index"):
         ExactIndex.load(tmp_path / "missing")
     assert len(idx) == 0
+
+
+def test_kernel_tables_identical_to_numpy_tables():
+    """The C build (parallel over chunk groups above 100k entries) writes the numpy twin's bytes."""
+    if not kernel_available():
+        pytest.skip("C kernel not built")
+    rng = np.random.default_rng(12)
+    hashes = rng.integers(0, 256, (150_000, 32), dtype=np.uint8)
+    ids = rng.permutation(150_000).astype(np.int64)
+    a = pdq_mod._Segment.build(ids, hashes, use_kernel=True)
+    b = pdq_mod._Segment.build(ids, hashes, use_kernel=False)
+    assert np.array_equal(a.ids, b.ids) and np.array_equal(a.hashes, b.hashes)
+    assert np.array_equal(a.offsets, b.offsets)
+    assert np.array_equal(a.pos[:-1], b.pos[:-1])

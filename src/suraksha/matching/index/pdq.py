@@ -253,7 +253,21 @@ class _Segment:
         pos = np.empty(len(widths) * n * pos_bytes + 1, dtype=np.uint8)  # +1: safe 4-byte reads
         pos[-1] = 0
         if use_kernel and _kernel is not None:
-            _kernel.build(hashes, n, bitoff, widths, base, offsets, pos, pos_bytes)
+            # tables are independent: contiguous groups of chunks built in parallel (GIL released)
+            m = len(widths)
+            groups = min(m, os.cpu_count() or 1, 4) if n >= 100_000 else 1
+            bounds = [m * g // groups for g in range(groups + 1)]
+            view = memoryview(pos)
+
+            def part(g: int) -> None:
+                a, b = bounds[g], bounds[g + 1]
+                _kernel.build(hashes, n, bitoff[a:b], widths[a:b], base[a:b], offsets, view[a * n * pos_bytes :], pos_bytes)
+
+            if groups == 1:
+                part(0)
+            else:
+                with ThreadPoolExecutor(groups) as pool:
+                    list(pool.map(part, range(groups)))
         else:
             words = hashes.view("<u8").reshape(-1, 4)
             for j in range(len(widths)):
