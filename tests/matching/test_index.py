@@ -184,6 +184,33 @@ def test_many_small_adds_and_removes_match_brute_force(use_kernel, monkeypatch):
     assert_same(idx, ref, qs)
 
 
+def test_background_merges_keep_results_exact(use_kernel, monkeypatch):
+    """Big merges run in a thread; removals and replacements made meanwhile still apply."""
+    monkeypatch.setattr(pdq_mod, "DELTA_MAX", 32)
+    monkeypatch.setattr(pdq_mod, "BACKGROUND_MERGE_MIN", 64)
+    rng = np.random.default_rng(21)
+    pool = clustered(rng, 20, 10, 600)
+    idx, ref = PdqIndex(use_kernel=use_kernel), BruteForcePdqIndex()
+    qs = queries(rng, pool, 10)
+    for step in range(60):
+        k = int(rng.integers(1, 50))
+        ids = rng.choice(500, k, replace=False).astype(np.int64)
+        hs = pool[rng.integers(0, len(pool), k)]
+        idx.add(ids, hs)
+        ref.add(ids, hs)
+        gone = rng.choice(500, int(rng.integers(0, 20)), replace=False)
+        idx.remove(gone)
+        ref.remove(gone.tolist())
+        assert len(idx) == len(ref)
+        if step % 10 == 0:
+            assert_same(idx, ref, qs, (31,))
+    idx.wait_for_merges()
+    assert len(idx) == len(ref)
+    assert_same(idx, ref, qs, (0, 31, 63))
+    idx.compact()
+    assert_same(idx, ref, qs, (31,))
+
+
 def test_compact_preserves_results(use_kernel):
     rng = np.random.default_rng(4)
     hashes = clustered(rng, 30, 20, 1000)

@@ -53,6 +53,7 @@ HASH_BITS = 256
 MAX_THRESHOLD = 63
 FORMAT_VERSION = 1
 DELTA_MAX = 8192  # entries scanned linearly on every query before they become a segment
+BACKGROUND_MERGE_MIN = 1 << 20  # merges this big run in a thread (about 1 s of build at 1M)
 
 # Cost model for choosing probe radii vs a linear scan, in units of "one random cache miss".
 _CAND_COST = 1.0  # verifying one candidate (random read of a 32-byte hash)
@@ -373,6 +374,10 @@ class PdqIndex:
     def __init__(self, *, use_kernel: bool | None = None) -> None:
         self._use_kernel = kernel_available() if use_kernel is None else bool(use_kernel and kernel_available())
         self._lock = threading.RLock()
+        self._background_merges = True
+        self._merging_segments: tuple[_Segment, ...] = ()
+        self._merge_thread: threading.Thread | None = None
+        self._kill_log: list[np.ndarray] | None = None
         self._segments: tuple[_Segment, ...] = ()
         self._reset_delta()
 
@@ -418,6 +423,8 @@ class PdqIndex:
                 self._d_alive[slot] = 0
         for seg in self._segments:
             seg.kill(seg.locate(ids))
+        if self._kill_log is not None:
+            self._kill_log.append(ids.copy())
 
     def add(self, ids: np.ndarray, hashes: np.ndarray) -> None:
         """Add entries; an id already present is replaced. Matchable when this returns."""
@@ -452,24 +459,87 @@ class PdqIndex:
             self._segments = segments
 
     def _merge_tail(self) -> None:
-        """Merge the newest segments while the last is at least half the size of the one before."""
-        segs = list(self._segments)
-        while len(segs) >= 2 and 2 * segs[-1].live >= segs[-2].live:
+        """Merge the newest segments while the last is at least half the size of the one before
+        (a binary counter: each entry is rebuilt O(log n) times in all). Small merges run here;
+        one of >= BACKGROUND_MERGE_MIN entries runs in a thread, so add() never waits for a big
+        rebuild and what it added is already matchable (it is in a segment or the delta)."""
+        while True:
+            segs = self._segments
+            busy = self._merging_segments
+            if busy:  # only segments newer than the ones being merged in the background
+                where = [i for i, s in enumerate(segs) if any(s is x for x in busy)]
+                if where:
+                    segs = segs[max(where) + 1 :]
+            if len(segs) < 2 or 2 * segs[-1].live < segs[-2].live:
+                return
             a, b = segs[-2], segs[-1]
+            if a.live + b.live >= BACKGROUND_MERGE_MIN and self._background_merges:
+                if busy:
+                    return  # one at a time; the running one calls _merge_tail again when done
+                self._start_background_merge(a, b)
+                return
             ia, ha = a.live_entries()
             ib, hb = b.live_entries()
-            segs[-2:] = [_Segment.build(np.concatenate([ia, ib]), np.concatenate([ha, hb]), self._use_kernel)]
-            self._publish(tuple(segs), clear_delta=False)
-            segs = list(self._segments)
+            merged = _Segment.build(np.concatenate([ia, ib]), np.concatenate([ha, hb]), self._use_kernel)
+            self._replace((a, b), merged)
+
+    def _replace(self, olds: tuple[_Segment, ...], new: _Segment) -> bool:
+        """Swap `olds` (still all present) for `new`, at the place of the first; else do nothing."""
+        segs = list(self._segments)
+        where = [i for i, s in enumerate(segs) if any(s is o for o in olds)]
+        if len(where) != len(olds):
+            return False
+        segs = [s for s in segs if not any(s is o for o in olds)]
+        segs.insert(where[0], new)
+        self._publish(tuple(segs), clear_delta=False)
+        return True
+
+    def _start_background_merge(self, a: _Segment, b: _Segment) -> None:
+        ia, ha = a.live_entries()  # under the lock: a consistent snapshot
+        ib, hb = b.live_entries()
+        self._kill_log = []
+        self._merging_segments = (a, b)
+
+        def run() -> None:
+            try:
+                merged = _Segment.build(np.concatenate([ia, ib]), np.concatenate([ha, hb]), self._use_kernel)
+            except BaseException:  # pragma: no cover - e.g. out of memory: keep the two segments
+                with self._lock:
+                    self._kill_log, self._merging_segments = None, ()
+                raise
+            with self._lock:
+                # removals and replacements made while building apply to the new segment too
+                for ids in self._kill_log or ():
+                    merged.kill(merged.locate(ids))
+                self._kill_log, self._merging_segments = None, ()
+                self._replace((a, b), merged)
+                self._merge_tail()
+
+        t = threading.Thread(target=run, name="pdq-index-merge", daemon=True)
+        self._merge_thread = t
+        t.start()
+
+    def wait_for_merges(self) -> None:
+        """Block until no background merge is running (tests, benchmarks, shutdown)."""
+        while True:
+            t = self._merge_thread
+            if t is None or not t.is_alive():
+                return
+            t.join()
 
     def compact(self) -> None:
         """Merge every segment and the delta into one segment, dropping removed entries."""
-        with self._lock:
-            parts = [s.live_entries() for s in self._segments] + [self._delta_live()]
-            ids = np.concatenate([p[0] for p in parts])
-            hashes = np.concatenate([p[1] for p in parts]) if len(ids) else np.empty((0, HASH_BYTES), np.uint8)
-            segs = (_Segment.build(ids, hashes, self._use_kernel),) if len(ids) else ()
-            self._publish(segs, clear_delta=True)
+        while True:
+            self.wait_for_merges()
+            with self._lock:
+                if self._merging_segments:  # another one started meanwhile
+                    continue
+                parts = [s.live_entries() for s in self._segments] + [self._delta_live()]
+                ids = np.concatenate([p[0] for p in parts])
+                hashes = np.concatenate([p[1] for p in parts]) if len(ids) else np.empty((0, HASH_BYTES), np.uint8)
+                segs = (_Segment.build(ids, hashes, self._use_kernel),) if len(ids) else ()
+                self._publish(segs, clear_delta=True)
+                return
 
     # -- queries -----------------------------------------------------------------------------
     def __len__(self) -> int:
