@@ -123,9 +123,9 @@ def needs_signals() -> None:
 
 @pytest.fixture
 def bridge(reference_dir):
-    """The benign reference photo and a slightly blurred copy of it."""
+    """The benign reference photo and a heavily blurred copy of it (PDQ distance 4)."""
     base = reference_dir / "pdq" / "bridge-mods"
-    return (base / "aaa-orig.jpg").read_bytes(), (base / "blur-a-little.jpg").read_bytes()
+    return (base / "aaa-orig.jpg").read_bytes(), (base / "blur-a-lot.jpg").read_bytes()
 
 
 def settle() -> None:
