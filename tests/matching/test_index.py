@@ -385,3 +385,22 @@ def test_kernel_tables_identical_to_numpy_tables():
     assert np.array_equal(a.ids, b.ids) and np.array_equal(a.hashes, b.hashes)
     assert np.array_equal(a.offsets, b.offsets)
     assert np.array_equal(a.pos[:-1], b.pos[:-1])
+
+
+def test_exact_index_shared_values_vs_reference():
+    """Many entries per value and one per value, with churn: same answers as a plain dict of sets."""
+    rng = np.random.default_rng(13)
+    idx, ref = ExactIndex(), {}
+    vocab = [f"v{k}" for k in range(30)]
+    for _ in range(300):
+        ids = rng.choice(200, int(rng.integers(1, 8)), replace=False).tolist()
+        vals = [vocab[int(rng.integers(0, len(vocab)))] for _ in ids]
+        idx.add(ids, vals)
+        ref.update(zip(ids, vals))
+        gone = rng.choice(200, int(rng.integers(0, 4)), replace=False).tolist()
+        idx.remove(gone)
+        for g in gone:
+            ref.pop(g, None)
+        assert len(idx) == len(ref)
+    for v in vocab + ["absent"]:
+        assert idx.query(v) == sorted(i for i, x in ref.items() if x == v)

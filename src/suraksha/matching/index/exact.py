@@ -1,7 +1,8 @@
 """Exact-value index for md5 / sha256 / url / domain signals: value -> ids.
 
 Values are compared as given (the caller normalises: lowercase hex, canonical URL). A dict of
-value -> ids and id -> value; adds and removes take effect immediately. The persisted form is an
+value -> id (a set only when several entries share a value) and id -> value; adds and removes take
+effect immediately. The persisted form is an
 int64 id array plus one UTF-8 blob with value lengths, so loading is two reads and one decode.
 """
 
@@ -37,7 +38,8 @@ class ExactIndex:
     """value -> sorted ids of live entries holding exactly that value."""
 
     def __init__(self) -> None:
-        self._by_value: dict[str, set[int]] = {}
+        # one id per value is the common case: stored as a bare int (a set costs ~200 bytes more)
+        self._by_value: dict[str, int | set[int]] = {}
         self._by_id: dict[int, str] = {}
         self._lock = threading.Lock()
 
@@ -53,18 +55,29 @@ class ExactIndex:
             if not isinstance(v, str):
                 raise ValueError(f"values must be strings, got {type(v).__name__}")
         with self._lock:
+            by_value = self._by_value
             for i, v in zip(id_list, values):
                 self._drop(i)
                 self._by_id[i] = v
-                self._by_value.setdefault(v, set()).add(i)
+                cur = by_value.get(v)
+                if cur is None:
+                    by_value[v] = i
+                elif isinstance(cur, set):
+                    cur.add(i)
+                elif cur != i:
+                    by_value[v] = {cur, i}
 
     def _drop(self, i: int) -> None:
         old = self._by_id.pop(i, None)
-        if old is not None:
-            s = self._by_value[old]
-            s.discard(i)
-            if not s:
-                del self._by_value[old]
+        if old is None:
+            return
+        cur = self._by_value[old]
+        if isinstance(cur, set):
+            cur.discard(i)
+            if len(cur) == 1:
+                self._by_value[old] = next(iter(cur))
+        else:
+            del self._by_value[old]
 
     def remove(self, ids: np.ndarray | Iterable[int]) -> None:
         """Remove entries by id; unknown ids are ignored."""
@@ -77,8 +90,10 @@ class ExactIndex:
         """Ids whose value equals ``value`` exactly, ascending."""
         if not isinstance(value, str):
             raise ValueError(f"query value must be a string, got {type(value).__name__}")
-        s = self._by_value.get(value)
-        return sorted(s) if s else []
+        cur = self._by_value.get(value)
+        if cur is None:
+            return []
+        return sorted(cur) if isinstance(cur, set) else [cur]
 
     def __len__(self) -> int:
         return len(self._by_id)
