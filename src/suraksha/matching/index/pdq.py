@@ -40,6 +40,13 @@ try:  # the C kernel; optional
 except ImportError:  # pragma: no cover - exercised by forcing use_kernel=False in tests
     _kernel = None
 
+try:  # glibc's malloc_trim: return freed heap pages to the OS after a big build (see _Segment.build)
+    import ctypes
+
+    _malloc_trim = ctypes.CDLL(None).malloc_trim
+except (OSError, AttributeError):  # pragma: no cover - not glibc
+    _malloc_trim = None
+
 __all__ = [
     "BruteForcePdqIndex",
     "PdqIndex",
@@ -53,6 +60,7 @@ HASH_BITS = 256
 MAX_THRESHOLD = 63
 FORMAT_VERSION = 1
 DELTA_MAX = 8192  # entries scanned linearly on every query before they become a segment
+TRIM_AFTER_BUILD = 1 << 18  # segments this big release freed heap memory to the OS when built
 BACKGROUND_MERGE_MIN = 1 << 20  # merges this big run in a thread (about 1 s of build at 1M)
 
 # Cost model for choosing probe radii vs a linear scan, in units of "one random cache miss".
@@ -282,7 +290,13 @@ class _Segment:
                 raw = order_j.view(np.uint8).reshape(n, 4)[:, :pos_bytes]
                 pos[j * n * pos_bytes : (j + 1) * n * pos_bytes] = raw.reshape(-1)
         alive = np.ones(n, dtype=np.uint8)
-        return cls(ids, hashes, alive, bitoff, widths, base, offsets, pos, pos_bytes)
+        seg = cls(ids, hashes, alive, bitoff, widths, base, offsets, pos, pos_bytes)
+        if n >= TRIM_AFTER_BUILD and _malloc_trim is not None:
+            # glibc keeps the build's freed temporaries resident (measured: 220 MiB after building
+            # 10M entries, 1084 -> 864 MiB RSS once trimmed); hand them back to the OS.
+            del order
+            _malloc_trim(0)
+        return seg
 
     def plan(self, threshold: int) -> np.ndarray | None:
         if threshold not in self._plans:
