@@ -142,9 +142,18 @@ def _check_add(ids: np.ndarray, hashes: np.ndarray) -> tuple[np.ndarray, np.ndar
     hashes = _as_hashes(hashes)
     if len(ids) != len(hashes):
         raise ValueError(f"{len(ids)} ids but {len(hashes)} hashes")
-    if len(np.unique(ids)) != len(ids):
+    if not _all_unique(ids):
         raise ValueError("ids in one add() call must be unique")
     return ids, hashes
+
+
+def _all_unique(ids: np.ndarray) -> bool:
+    """Whether the int64 ids are distinct. np.unique took 16 s on 10M ids (numpy 2.4); a sort
+    takes 0.1 s, and ascending ids (bank rows) need one comparison pass."""
+    if len(ids) < 2 or bool(np.all(ids[1:] > ids[:-1])):
+        return True
+    s = np.sort(ids)
+    return not bool(np.any(s[1:] == s[:-1]))
 
 
 def _popcount_rows(words: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -431,10 +440,11 @@ class PdqIndex:
 
     # -- mutation ----------------------------------------------------------------------------
     def _kill(self, ids: np.ndarray) -> None:
-        for i in ids.tolist():
-            slot = self._d_slot.pop(i, None)
-            if slot is not None:
-                self._d_alive[slot] = 0
+        if self._d_slot:
+            for i in ids.tolist():
+                slot = self._d_slot.pop(i, None)
+                if slot is not None:
+                    self._d_alive[slot] = 0
         for seg in self._segments:
             seg.kill(seg.locate(ids))
         if self._kill_log is not None:
@@ -457,7 +467,8 @@ class PdqIndex:
 
     def remove(self, ids: Iterable[int]) -> None:
         """Remove entries by id (unknown ids are ignored). Not matched when this returns."""
-        ids = np.unique(_as_ids(ids if isinstance(ids, np.ndarray) else list(ids)))
+        ids = np.sort(_as_ids(ids if isinstance(ids, np.ndarray) else list(ids)))
+        ids = ids[np.concatenate([[True], ids[1:] != ids[:-1]])] if len(ids) > 1 else ids
         if len(ids) == 0:
             return
         with self._lock:
