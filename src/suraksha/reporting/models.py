@@ -1,0 +1,80 @@
+"""Tables owned by reporting: reports to authorities and every change of their state.
+
+A ``Report`` is one submission of one subject (for now: one item; see docs/decisions.md) to one
+destination (``ncmec``, ``in_police``, ``uk_nca``). ``(destination, subject)`` is unique, so an
+outbox message handled twice, or two dispatchers racing, can never file a subject twice;
+supplemental reports get their own subject (``item:42:supplemental:1``) and point at the first
+(``supplemental_to``). Every state change is a ``ReportEvent`` written in the same transaction.
+
+States: ``draft`` (waiting for something: the review decision the policy requires, the evidence)
+-> ``queued`` (ready: the dispatcher files NCMEC reports; India/UK packages wait for a person to
+send them) -> ``submitted`` (NCMEC: filing in progress; India/UK: sent through the portal, by
+email or in person) -> ``finished`` (NCMEC finished the report; police/NCA acknowledged) or
+``failed`` (retried at ``next_attempt_at`` unless ``gave_up``) or ``retracted`` (withdrawn).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from suraksha.db.base import Base, utcnow
+
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+REPORT_STATES = ("draft", "queued", "submitted", "finished", "failed", "retracted")
+DESTINATIONS = ("ncmec", "in_police", "uk_nca")
+DELIVERY_METHODS = ("portal", "email", "in_person")
+
+
+class Report(Base):
+    __tablename__ = "reports"
+    __table_args__ = (
+        UniqueConstraint("destination", "subject", name="uq_reports_destination_subject"),
+        Index("ix_reports_claim", "state", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    destination: Mapped[str] = mapped_column(String(20))
+    subject: Mapped[str] = mapped_column(String(200))  # "item:42", "item:42:supplemental:1"
+    item_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None, index=True)
+    account_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None, index=True)
+    outbox_message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)
+    supplemental_to: Mapped[int | None] = mapped_column(ForeignKey("reports.id"), nullable=True, default=None, index=True)
+    state: Mapped[str] = mapped_column(String(12), default="draft")
+    state_reason: Mapped[str | None] = mapped_column(Text, nullable=True, default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    lease_owner: Mapped[str | None] = mapped_column(String(100), nullable=True, default=None)
+    lease_expires_at: Mapped[dt.datetime | None] = mapped_column(nullable=True, default=None)
+    gave_up: Mapped[bool] = mapped_column(Boolean, default=False)  # failed for good; alert raised
+    external_id: Mapped[str | None] = mapped_column(String(100), nullable=True, default=None)  # NCMEC reportId, portal ack no.
+    request_id: Mapped[str | None] = mapped_column(String(100), nullable=True, default=None)  # NCMEC Request-ID of the last error
+    package: Mapped[dict] = mapped_column(default=dict)  # India / UK: the package as built (JSON)
+    extra_info: Mapped[str | None] = mapped_column(Text, nullable=True, default=None)  # supplemental: what is new
+    police_unit: Mapped[str | None] = mapped_column(String(300), nullable=True, default=None)
+    fir_number: Mapped[str | None] = mapped_column(String(100), nullable=True, default=None)
+    delivery_method: Mapped[str | None] = mapped_column(String(20), nullable=True, default=None)
+    delivery_reference: Mapped[str | None] = mapped_column(String(300), nullable=True, default=None)
+    created_by: Mapped[str] = mapped_column(String(200), default="system:pipeline")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(nullable=True, default=None)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(nullable=True, default=None)
+
+
+class ReportEvent(Base):
+    """One state change of a report (or a note on it), with when, who and why."""
+
+    __tablename__ = "report_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    from_state: Mapped[str | None] = mapped_column(String(12), nullable=True, default=None)
+    to_state: Mapped[str] = mapped_column(String(12))
+    actor: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True, default=None)
+    details: Mapped[dict] = mapped_column(default=dict)
