@@ -62,14 +62,20 @@ def test_kernel_is_built():
 
 
 # ---------------------------------------------------------------- exactness vs brute force
+@pytest.mark.parametrize("compacted", [True, False], ids=["segment", "delta"])
 @pytest.mark.parametrize("n_random", [0, 3000])
-def test_identical_to_brute_force(use_kernel, n_random):
+def test_identical_to_brute_force(use_kernel, n_random, compacted):
     rng = np.random.default_rng(7 + n_random)
     hashes = clustered(rng, 60, 30, n_random)
     ids = rng.permutation(10 * len(hashes))[: len(hashes)].astype(np.int64)
     idx, ref = PdqIndex(use_kernel=use_kernel), BruteForcePdqIndex()
     idx.add(ids, hashes)
     ref.add(ids, hashes)
+    if compacted:
+        idx.compact()
+        assert len(idx._segments) == 1 and idx._d_n == 0
+    else:
+        assert not idx._segments
     assert len(idx) == len(ref) == len(hashes)
     assert_same(idx, ref, queries(rng, hashes, 40))
 
@@ -85,6 +91,7 @@ def test_edge_distances_exactly_at_threshold(use_kernel):
     ids = np.arange(len(hashes), dtype=np.int64)
     idx, ref = PdqIndex(use_kernel=use_kernel), BruteForcePdqIndex()
     idx.add(ids, hashes)
+    idx.compact()  # a segment (probed), not the delta (scanned)
     ref.add(ids, hashes)
     for t in THRESHOLDS:
         got = idx.query(q, t)
@@ -108,6 +115,7 @@ def test_concentrated_flips_still_found(use_kernel):
     ids = np.arange(len(hashes), dtype=np.int64)
     idx, ref = PdqIndex(use_kernel=use_kernel), BruteForcePdqIndex()
     idx.add(ids, hashes)
+    idx.compact()  # a segment (probed), not the delta (scanned)
     ref.add(ids, hashes)
     assert_same(idx, ref, q[None])
 
@@ -117,6 +125,7 @@ def test_query_many_matches_query(use_kernel):
     hashes = clustered(rng, 30, 20, 2000)
     idx = PdqIndex(use_kernel=use_kernel)
     idx.add(np.arange(len(hashes), dtype=np.int64), hashes)
+    idx.compact()  # a segment (probed), not the delta (scanned)
     qs = queries(rng, hashes, 64)
     for t in (0, 31, 47):
         assert idx.query_many(qs, t) == [idx.query(q, t) for q in qs]
@@ -237,6 +246,7 @@ def test_large_ids_and_negative_ids(use_kernel):
     ids = np.array([2**62, -5, 123 * 2**20 + 7], dtype=np.int64)
     idx = PdqIndex(use_kernel=use_kernel)
     idx.add(ids, hashes)
+    idx.compact()  # a segment (probed), not the delta (scanned)
     for i, h in zip(ids.tolist(), hashes):
         assert idx.query(h, 0) == [(i, 0)]
     idx.remove([2**62])
@@ -249,6 +259,7 @@ def test_save_load_round_trip(tmp_path, use_kernel):
     hashes = clustered(rng, 30, 20, 2000)
     idx = PdqIndex(use_kernel=use_kernel)
     idx.add(np.arange(len(hashes), dtype=np.int64), hashes)
+    idx.compact()  # a segment (probed), not the delta (scanned)
     idx.remove([1, 2, 3])
     idx.add(np.array([10**9]), hashes[:1])  # delta entry
     qs = queries(rng, hashes, 30)
@@ -404,3 +415,27 @@ def test_exact_index_shared_values_vs_reference():
         assert len(idx) == len(ref)
     for v in vocab + ["absent"]:
         assert idx.query(v) == sorted(i for i, x in ref.items() if x == v)
+
+
+@pytest.mark.parametrize("scan_cost", [pytest.param(1e9, id="always-probe"), pytest.param(0.0, id="always-scan")])
+def test_exact_whichever_plan_is_chosen(use_kernel, monkeypatch, scan_cost):
+    """Probing with large radii (what big indexes do at high thresholds) and the linear scan are
+    both exact; small test indexes would otherwise pick the scan above ~40 bits."""
+    monkeypatch.setattr(pdq_mod, "_SCAN_COST", scan_cost)
+    rng = np.random.default_rng(31)
+    q = rng.integers(0, 256, 32, dtype=np.uint8)
+    bits = np.unpackbits(q)
+    rows = [flip(q, d, rng) for d in range(0, 65) for _ in range(2)]
+    for start in range(0, 256, 16):  # differing bits packed together
+        for d in (31, 32, 47, 48, 63, 64):
+            b = bits.copy()
+            b[np.arange(start, start + d) % 256] ^= 1
+            rows.append(np.packbits(b))
+    hashes = np.concatenate([np.stack(rows), clustered(rng, 20, 10, 1500)])
+    ids = np.arange(len(hashes), dtype=np.int64)
+    idx, ref = PdqIndex(use_kernel=use_kernel), BruteForcePdqIndex()
+    idx.add(ids, hashes)
+    idx.compact()  # a segment (probed), not the delta (scanned)
+    ref.add(ids, hashes)
+    assert all((idx._segments[0].plan(t) is None) == (scan_cost == 0.0) for t in THRESHOLDS if t > 0)
+    assert_same(idx, ref, np.concatenate([q[None], queries(rng, hashes, 6)]))
