@@ -107,6 +107,7 @@ typedef struct {
     uint64_t q[4];
     uint32_t qchunk[MAXCHUNKS];
     results_t res;
+    int corrupt; /* an offset or position outside the segment: the persisted form was damaged */
 } ctx_t;
 
 /* A candidate within the threshold found through table j is reported only if no earlier probed
@@ -174,9 +175,11 @@ static void run_query(ctx_t *c) {
     for (size_t k = 0; k < p.n; k++) {
         if (k + PF < p.n) __builtin_prefetch(c->offsets + c->base[p.tab[k + PF]] + p.val[k + PF]);
         const uint32_t *off = c->offsets + c->base[p.tab[k]] + p.val[k];
-        p.val[k] = off[0];
-        p.end[k] = off[1];
-        ncand += off[1] - off[0];
+        uint32_t lo = off[0], hi = off[1];
+        if (hi < lo || (int64_t)hi > c->n) { lo = hi = 0; c->corrupt = 1; } /* never read outside */
+        p.val[k] = lo;
+        p.end[k] = hi;
+        ncand += hi - lo;
     }
     uint32_t *cand = malloc((ncand ? ncand : 1) * sizeof(uint32_t));
     uint8_t *ctab = malloc(ncand ? ncand : 1);
@@ -198,6 +201,7 @@ static void run_query(ctx_t *c) {
     for (size_t k = 0; k < nc; k++) {
         if (k + PF < nc) __builtin_prefetch(c->hashes + (size_t)cand[k + PF] * 32);
         uint32_t pos = cand[k];
+        if ((int64_t)pos >= c->n) { c->corrupt = 1; continue; }
         const uint8_t *h = c->hashes + (size_t)pos * 32;
         int d = dist256(h, c->q);
         if (d > c->threshold) continue;
@@ -271,6 +275,11 @@ static PyObject *mih_query(PyObject *self, PyObject *args) {
             Py_BEGIN_ALLOW_THREADS
             run_query(&c);
             Py_END_ALLOW_THREADS
+        }
+        if (c.corrupt) {
+            free(c.res.pos); free(c.res.dist);
+            PyErr_SetString(PyExc_ValueError, "PDQ index segment is corrupt: an offset or position is out of range");
+            goto end;
         }
         out = res_to_list(&c.res);
     }
