@@ -1,0 +1,492 @@
+"""Actions: created from the outbox exactly once, claimed with a lease, delivered until acknowledged.
+
+Exactly once, end to end:
+* ``intake_outbox`` turns pending ``action`` outbox messages into ``Action`` rows with
+  ``INSERT ... ON CONFLICT (idempotency_key) DO NOTHING`` and marks the messages delivered in the
+  same transaction. The key is per item for item actions and per *account* for suspensions, so the
+  23 ``suspend_account`` messages of one account's 23 items make one action (with 23
+  ``action_items``).
+* ``claim_actions`` leases due actions to one dispatcher: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL,
+  one conditional ``UPDATE ... WHERE id IN (SELECT ...)`` on SQLite. A dispatcher that dies leaves
+  its actions ``delivering`` with a lease that expires; they are claimed again and re-sent with the
+  same idempotency key, which the platform dedupes. So a kill can cause a repeat *delivery* but never
+  a lost action or a repeated *effect*.
+* Results are recorded conditionally (still leased to this dispatcher), and every attempt is an
+  ``ActionDelivery`` row written before the request is sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from prometheus_client import Counter
+from sqlalchemy import and_, func, or_, select, true, update
+from sqlalchemy.orm import Session
+
+from suraksha.db import session_scope, utcnow
+from suraksha.enforcement.connector import Connector, DeliveryResult, Webhook
+from suraksha.enforcement.models import ACTION_KINDS, ACTION_STATUSES, Action, ActionDelivery, ActionItem, OutboxMessage
+from suraksha.enforcement.settings import get_enforcement_settings
+from suraksha.pipeline.sql import aware, dialect_name, insert_ignoring_conflicts
+
+log = logging.getLogger(__name__)
+
+DELIVERIES = Counter("suraksha_action_deliveries", "Action deliveries to the platform connector, by outcome.", ["kind", "outcome"])
+DEAD_LETTERS = Counter("suraksha_actions_dead_lettered", "Actions dead-lettered after failed deliveries (alert on any increase).", ["kind"])
+
+# Pipeline verdict action names -> connector action kinds.
+_FROM_VERDICT = {"remove": "remove_item", "suspend_account": "suspend_account", "withhold": "withhold_in_country",
+                 "restore": "restore", "notify_user": "notify_user"}
+
+
+class ActionError(ValueError):
+    """An action request that cannot be carried out as asked (the message says why)."""
+
+
+class ActionNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class ClaimedAction:
+    id: int
+    attempt: int
+    delivery_id: int
+    webhook: Webhook
+
+
+@dataclass
+class DeliveryView:
+    attempt: int
+    dispatcher: str
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    outcome: str
+    http_status: int | None
+    error: str | None
+
+
+@dataclass
+class ActionView:
+    id: int
+    kind: str
+    status: str
+    idempotency_key: str
+    item_id: int | None
+    account_id: int | None
+    platform_item_id: str | None
+    platform_account_id: str | None
+    country: str | None
+    reason: str
+    source: str
+    requested_by: str
+    attempts: int
+    next_attempt_at: dt.datetime | None
+    last_error: str | None
+    alert: bool
+    created_at: dt.datetime
+    acknowledged_at: dt.datetime | None
+    item_ids: list[int] = field(default_factory=list)
+    deliveries: list[DeliveryView] = field(default_factory=list)
+
+
+def _view(a: Action, items: list[int] | None = None, deliveries: list[ActionDelivery] | None = None) -> ActionView:
+    return ActionView(
+        id=a.id, kind=a.kind, status=a.status, idempotency_key=a.idempotency_key, item_id=a.item_id, account_id=a.account_id,
+        platform_item_id=a.platform_item_id, platform_account_id=a.platform_account_id, country=a.country, reason=a.reason,
+        source=a.source, requested_by=a.requested_by, attempts=a.attempts, next_attempt_at=aware(a.next_attempt_at),
+        last_error=a.last_error, alert=a.alert, created_at=aware(a.created_at), acknowledged_at=aware(a.acknowledged_at),
+        item_ids=list(items or []),
+        deliveries=[DeliveryView(d.attempt, d.dispatcher, aware(d.started_at), aware(d.finished_at), d.outcome, d.http_status, d.error)
+                    for d in deliveries or []],
+    )
+
+
+# --------------------------------------------------------------------------- keys
+def _restores(session: Session, *, item_id: int | None = None, account_id: int | None = None) -> int:
+    """How many restores the target has had: a new generation of keys starts after each, so an
+    account suspended, restored and caught again is suspended again (not deduped into the old one)."""
+    where = Action.account_id == account_id if account_id is not None else Action.item_id == item_id
+    extra = Action.item_id.is_(None) if account_id is not None else true()
+    return session.scalar(select(func.count()).select_from(Action).where(Action.kind == "restore", where, extra)) or 0
+
+
+def action_key(session: Session, kind: str, *, item_id: int | None, account_id: int | None, country: str | None = None) -> str:
+    if kind == "suspend_account":
+        base = f"suspend_account:account:{account_id}"
+        gen = _restores(session, account_id=account_id)
+    elif kind == "withhold_in_country":
+        base = f"withhold_in_country:item:{item_id}:{country}"
+        gen = _restores(session, item_id=item_id)
+    else:
+        base = f"{kind}:item:{item_id}"
+        gen = _restores(session, item_id=item_id)
+    return base if gen == 0 else f"{base}:g{gen}"
+
+
+def _insert_action(session: Session, row: dict[str, Any], item_ids: list[int], message_id: int | None = None) -> tuple[int, bool]:
+    """Insert unless the key exists; returns (action id, created)."""
+    now = utcnow()
+    values = {"status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now, "updated_at": now,
+              "alert": False, "details": {}, "reason": "", "source": "outbox", "requested_by": "system:pipeline", **row}
+    result = insert_ignoring_conflicts(session, Action.__table__, [values], ["idempotency_key"])
+    created = bool(result.rowcount)
+    action_id = session.scalar(select(Action.id).where(Action.idempotency_key == values["idempotency_key"]))
+    links = [{"action_id": action_id, "item_id": i, "outbox_message_id": message_id, "added_at": now} for i in item_ids if i is not None]
+    if links:
+        insert_ignoring_conflicts(session, ActionItem.__table__, links, ["action_id", "item_id"])
+    return action_id, created
+
+
+# --------------------------------------------------------------------------- outbox intake
+def intake_outbox(limit: int = 500) -> int:
+    """Turn pending ``action`` outbox messages into actions; returns the messages handled."""
+    with session_scope() as session:
+        stmt = (select(OutboxMessage).where(OutboxMessage.topic == "action", OutboxMessage.status == "pending")
+                .order_by(OutboxMessage.id).limit(limit))
+        if dialect_name(session) == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        msgs = session.scalars(stmt).all()
+        for m in msgs:
+            payload = m.payload or {}
+            name, _, arg = str(payload.get("action") or "").partition(":")
+            kind = _FROM_VERDICT.get(name)
+            account_id = m.account_id if m.account_id is not None else payload.get("account_id")
+            problem = None
+            if kind is None:
+                problem = f"unknown action {payload.get('action')!r}"
+            elif kind == "suspend_account" and account_id is None:
+                problem = "suspend_account without an account (the item was submitted without one)"
+            elif kind == "withhold_in_country" and not (arg and len(arg) == 2 and arg.isalpha()):
+                problem = f"withhold needs a two-letter country, got {arg!r}"
+            m.attempts = (m.attempts or 0) + 1
+            if problem:
+                m.status, m.last_error = "skipped", problem
+                log.warning("outbox message %s not turned into an action: %s", m.id, problem)
+                continue
+            country = arg.upper() if kind == "withhold_in_country" else None
+            item_id = None if kind == "suspend_account" else m.item_id  # a suspension targets the account
+            key = action_key(session, kind, item_id=item_id, account_id=account_id, country=country)
+            reason = f"policy rule {payload.get('rule')}" if payload.get("rule") else "policy verdict"
+            _insert_action(session, {
+                "kind": kind, "idempotency_key": key, "item_id": item_id,
+                "account_id": account_id, "platform_item_id": payload.get("platform_id") if item_id is not None else None,
+                "platform_account_id": payload.get("platform_account_id"), "country": country, "reason": reason,
+                "details": {"rule": payload.get("rule"), "labels": list(payload.get("labels") or []),
+                            "verdict": payload.get("verdict")},
+            }, [m.item_id], m.id)
+            m.status, m.last_error = "delivered", None
+        return len(msgs)
+
+
+# --------------------------------------------------------------------------- claim / deliver / record
+def _webhook(a: Action, attempt: int) -> Webhook:
+    body: dict[str, Any] = {
+        "id": a.idempotency_key,
+        "type": a.kind,
+        "action_id": a.id,
+        "created_at": aware(a.created_at).isoformat(),
+        "attempt": attempt,
+        "item": {"platform_id": a.platform_item_id} if a.platform_item_id else None,
+        "account": {"platform_account_id": a.platform_account_id} if a.platform_account_id else None,
+        "country": a.country,
+        "reason": a.reason,
+        "labels": list((a.details or {}).get("labels") or []),
+    }
+    if a.kind == "suspend_account":
+        body["item"] = None  # the account is the target; the items that led to it are in Suraksha
+    if a.kind == "notify_user":
+        body["message"] = (a.details or {}).get("message")
+    return Webhook(event=a.kind, idempotency_key=a.idempotency_key, body=body)
+
+
+def claim_actions(dispatcher: str, n: int = 20, lease_seconds: int | None = None) -> list[ClaimedAction]:
+    """Lease up to ``n`` due actions (new, failed and due, or delivering with an expired lease)."""
+    lease = lease_seconds or get_enforcement_settings().action_lease_s
+    now = utcnow()
+    runnable = or_(
+        and_(Action.status.in_(("pending", "failed")), Action.next_attempt_at <= now),
+        and_(Action.status == "delivering", Action.lease_expires_at < now),
+    )
+    with session_scope() as session:
+        if dialect_name(session) == "postgresql":
+            ids = session.scalars(select(Action.id).where(runnable).order_by(Action.id).limit(n)
+                                  .with_for_update(skip_locked=True)).all()
+            if not ids:
+                return []
+            target = Action.id.in_(ids)
+        else:
+            target = Action.id.in_(select(Action.id).where(runnable).order_by(Action.id).limit(n).scalar_subquery())
+        got = session.execute(
+            update(Action).where(target, runnable)
+            .values(status="delivering", lease_owner=dispatcher, lease_expires_at=now + dt.timedelta(seconds=lease),
+                    attempts=Action.attempts + 1, updated_at=now)
+            .returning(Action.id).execution_options(synchronize_session=False)
+        ).scalars().all()
+        if not got:
+            return []
+        # An attempt left in flight by a dispatcher that died: its outcome is unknown.
+        session.execute(update(ActionDelivery).where(ActionDelivery.action_id.in_(got), ActionDelivery.outcome == "in_flight")
+                        .values(outcome="abandoned", finished_at=now,
+                                error="dispatcher stopped before recording the outcome (lease expired)")
+                        .execution_options(synchronize_session=False))
+        rows = session.scalars(select(Action).where(Action.id.in_(got)).order_by(Action.id)
+                               .execution_options(populate_existing=True)).all()
+        out = []
+        for a in rows:
+            d = ActionDelivery(action_id=a.id, attempt=a.attempts, dispatcher=dispatcher, started_at=now, outcome="in_flight")
+            session.add(d)
+            session.flush()
+            out.append(ClaimedAction(a.id, a.attempts, d.id, _webhook(a, a.attempts)))
+        return out
+
+
+def backoff_seconds(attempt: int) -> float:
+    """Exponential backoff with jitter: base * 2^(attempt-1), capped, then a random 50-100 % of it."""
+    es = get_enforcement_settings()
+    full = min(es.action_backoff_max_s, es.action_backoff_base_s * (2 ** max(attempt - 1, 0)))
+    return full / 2 + random.uniform(0, full / 2)
+
+
+def record_delivery(dispatcher: str, claimed: ClaimedAction, result: DeliveryResult) -> str:
+    """Store one attempt's outcome; returns the action's new status ('lost' if no longer ours)."""
+    es = get_enforcement_settings()
+    now = utcnow()
+    outcome = "acknowledged" if result.acknowledged else "error"
+    kind = claimed.webhook.event
+    DELIVERIES.labels(kind, outcome).inc()
+    with session_scope() as session:
+        session.execute(update(ActionDelivery).where(ActionDelivery.id == claimed.delivery_id)
+                        .values(outcome=outcome, finished_at=now, http_status=result.http_status,
+                                error=result.error, response=(result.response or None) and result.response[:500])
+                        .execution_options(synchronize_session=False))
+        mine = and_(Action.id == claimed.id, Action.lease_owner == dispatcher, Action.status == "delivering")
+        if result.acknowledged:
+            values: dict[str, Any] = {"status": "acknowledged", "acknowledged_at": now, "last_error": None, "alert": False}
+            status = "acknowledged"
+        elif not result.retryable or claimed.attempt >= es.action_max_attempts:
+            why = "not retryable" if not result.retryable else f"{claimed.attempt} attempts"
+            values = {"status": "dead", "alert": True, "last_error": f"{result.error} ({why})"}
+            status = "dead"
+        else:
+            values = {"status": "failed", "last_error": result.error,
+                      "next_attempt_at": now + dt.timedelta(seconds=backoff_seconds(claimed.attempt))}
+            status = "failed"
+        r = session.execute(update(Action).where(mine).values(lease_owner=None, lease_expires_at=None, updated_at=now, **values)
+                            .execution_options(synchronize_session=False))
+        if r.rowcount != 1:
+            return "lost"
+    if status == "dead":
+        DEAD_LETTERS.labels(kind).inc()
+        log.error("ALERT action %s (%s, key %s) dead-lettered: %s; retry with 'suraksha actions retry %s'",
+                  claimed.id, kind, claimed.webhook.idempotency_key, values["last_error"], claimed.id)
+    return status
+
+
+def deliver_due(connector: Connector, dispatcher: str, n: int | None = None) -> dict[str, int]:
+    """Claim due actions and deliver each once; returns counts by resulting status."""
+    counts: dict[str, int] = {}
+    for claimed in claim_actions(dispatcher, n or get_enforcement_settings().dispatch_batch):
+        try:
+            result = connector.deliver(claimed.webhook)
+        except Exception as exc:  # noqa: BLE001 - a connector bug must not stop the others
+            log.exception("connector raised on action %s", claimed.id)
+            result = DeliveryResult(False, True, None, f"connector error: {type(exc).__name__}: {exc}"[:500])
+        status = record_delivery(dispatcher, claimed, result)
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+# --------------------------------------------------------------------------- people's actions
+def _audit(session: Session, actor: str, action: str, object_id: Any, details: dict[str, Any]) -> None:
+    from suraksha.audit import record
+
+    record(session, actor, action, "action", object_id, details)
+
+
+def retry_action(action_id: int, actor: str) -> ActionView:
+    """Send a dead or failed action again now (attempt counter restarts; history is kept)."""
+    with session_scope() as session:
+        a = session.get(Action, action_id)
+        if a is None:
+            raise ActionNotFound(f"action {action_id} not found")
+        if a.status not in ("dead", "failed"):
+            raise ActionError(f"action {action_id} is {a.status}; only dead or failed actions can be retried")
+        previous = a.status
+        a.status, a.attempts, a.alert, a.next_attempt_at, a.updated_at = "pending", 0, False, utcnow(), utcnow()
+        _audit(session, actor, "action.retry", a.id, {"previous_status": previous, "last_error": a.last_error})
+        session.flush()
+        return _view(a)
+
+
+def request_action(kind: str, actor: str, *, item_id: int | None = None, account_id: int | None = None,
+                   country: str | None = None, reason: str = "", message: str | None = None) -> tuple[ActionView, bool]:
+    """Ask for an action by hand (restore, notify, withhold, remove, suspend); returns (action, created).
+
+    Repeating the same request while the first is still on record returns it (created False).
+    """
+    from suraksha.pipeline.models import Account, Item
+
+    if kind not in ACTION_KINDS:
+        raise ActionError(f"unknown action kind {kind!r}; expected one of {', '.join(ACTION_KINDS)}")
+    if not reason or not reason.strip():
+        raise ActionError("a reason is required (it is sent to the platform and kept in the audit log)")
+    if kind == "withhold_in_country" and not (country and len(country) == 2 and country.isalpha()):
+        raise ActionError("withhold_in_country needs a two-letter country code")
+    if kind == "notify_user" and not (message and message.strip()):
+        raise ActionError("notify_user needs the message to show the user")
+    with session_scope() as session:
+        item = session.get(Item, item_id) if item_id is not None else None
+        if item_id is not None and item is None:
+            raise ActionNotFound(f"item {item_id} not found")
+        if kind == "suspend_account" or (kind == "restore" and item_id is None):
+            account_id = account_id if account_id is not None else (item.account_id if item else None)
+            if account_id is None:
+                raise ActionError(f"{kind} needs an account (or an item that has one)")
+        elif item is None:
+            raise ActionError(f"{kind} needs an item")
+        account = session.get(Account, account_id) if account_id is not None else (
+            session.get(Account, item.account_id) if item is not None and item.account_id else None)
+        if account_id is not None and account is None:
+            raise ActionNotFound(f"account {account_id} not found")
+        country = country.upper() if country else None
+        if kind == "restore":
+            target = f"account:{account_id}" if item is None else f"item:{item.id}"
+            n = _restores(session, item_id=item.id if item else None, account_id=None if item else account_id) + 1
+            key = f"restore:{target}:{n}"
+        elif kind == "notify_user":
+            key = f"notify_user:item:{item.id}:{uuid.uuid4().hex[:12]}"
+        else:
+            key = action_key(session, kind, item_id=item.id if item else None, account_id=account_id, country=country)
+        target_item = None if (kind in ("suspend_account",) or (kind == "restore" and item is None)) else item
+        action_id, created = _insert_action(session, {
+            "kind": kind, "idempotency_key": key, "item_id": target_item.id if target_item else None,
+            "account_id": account.id if account else None, "platform_item_id": target_item.platform_id if target_item else None,
+            "platform_account_id": account.platform_account_id if account else None, "country": country,
+            "reason": reason.strip()[:2000], "source": "manual", "requested_by": actor,
+            "details": {"message": message.strip()[:2000]} if message else {},
+        }, [item.id] if item else [])
+        _audit(session, actor, f"action.request.{kind}", action_id, {"created": created, "item_id": item_id,
+                                                                    "account_id": account_id, "reason": reason[:500]})
+        return _view(session.get(Action, action_id)), created
+
+
+# --------------------------------------------------------------------------- account networks
+@dataclass
+class NetworkMember:
+    account_id: int
+    platform_account_id: str
+    action_id: int
+    enqueued: bool  # False: a suspension was already on record
+    shared: list[str]  # what links it: "sha256:<first 16>", "entry:<bank entry id>"
+
+
+@dataclass
+class NetworkSuspension:
+    account_id: int
+    members: list[NetworkMember]
+
+    @property
+    def enqueued(self) -> list[NetworkMember]:
+        return [m for m in self.members if m.enqueued]
+
+
+def network_of(session: Session, account_id: int) -> dict[int, set[str]]:
+    """Accounts linked to ``account_id`` by matched material: the same media (SHA-256) as one of its
+    matched items, or a match on the same bank entry (e.g. a near-duplicate PDQ of one known image)."""
+    from suraksha.pipeline.models import Item, ItemMatch, ItemMedia
+
+    matched_media = (select(ItemMedia.sha256).join(Item, Item.id == ItemMedia.item_id)
+                     .join(ItemMatch, and_(ItemMatch.item_id == ItemMedia.item_id, ItemMatch.media_position == ItemMedia.position))
+                     .where(Item.account_id == account_id, ItemMedia.sha256.is_not(None)).distinct())
+    shas = list(session.scalars(matched_media).all())
+    entries = list(session.scalars(select(ItemMatch.entry_id).join(Item, Item.id == ItemMatch.item_id)
+                                   .where(Item.account_id == account_id, ItemMatch.entry_id.is_not(None)).distinct()).all())
+    linked: dict[int, set[str]] = {account_id: set()}
+    if shas:
+        for acc, sha in session.execute(select(Item.account_id, ItemMedia.sha256).join(ItemMedia, ItemMedia.item_id == Item.id)
+                                        .where(ItemMedia.sha256.in_(shas), Item.account_id.is_not(None)).distinct()):
+            linked.setdefault(acc, set()).add(f"sha256:{sha[:16]}")
+    if entries:
+        for acc, entry in session.execute(select(Item.account_id, ItemMatch.entry_id).join(ItemMatch, ItemMatch.item_id == Item.id)
+                                          .where(ItemMatch.entry_id.in_(entries), Item.account_id.is_not(None)).distinct()):
+            linked.setdefault(acc, set()).add(f"entry:{entry}")
+    return linked
+
+
+def suspend_network(account_id: int, reason: str, actor: str, *, max_accounts: int = 500) -> NetworkSuspension:
+    """Suspend ``account_id`` and every account that posted the same matched material, in one call.
+
+    Accounts already suspended (pipeline or an earlier call) are listed with ``enqueued=False``.
+    More than ``max_accounts`` linked accounts is refused: a common image wrongly in a bank must not
+    suspend thousands of people by one click; raise the limit deliberately if it is right.
+    """
+    from suraksha.pipeline.models import Account
+
+    if not reason or not reason.strip():
+        raise ActionError("a reason is required to suspend an account network")
+    with session_scope() as session:
+        if session.get(Account, account_id) is None:
+            raise ActionNotFound(f"account {account_id} not found")
+        linked = network_of(session, account_id)
+        if len(linked) > max_accounts:
+            raise ActionError(f"the network of account {account_id} has {len(linked)} accounts, more than max_accounts="
+                              f"{max_accounts}; check the matches, then raise the limit to proceed")
+        accounts = {a.id: a for a in session.scalars(select(Account).where(Account.id.in_(list(linked)))).all()}
+        members = []
+        for acc_id in sorted(linked):
+            acc = accounts[acc_id]
+            key = action_key(session, "suspend_account", item_id=None, account_id=acc_id)
+            action_id, created = _insert_action(session, {
+                "kind": "suspend_account", "idempotency_key": key, "account_id": acc_id,
+                "platform_account_id": acc.platform_account_id, "reason": reason.strip()[:2000], "source": "network",
+                "requested_by": actor, "details": {"network_of": account_id, "shared": sorted(linked[acc_id])},
+            }, [])
+            members.append(NetworkMember(acc_id, acc.platform_account_id, action_id, created, sorted(linked[acc_id])))
+        _audit(session, actor, "action.suspend_network", None, {
+            "account_id": account_id, "reason": reason[:500], "accounts": [m.account_id for m in members],
+            "enqueued": [m.account_id for m in members if m.enqueued]})
+        return NetworkSuspension(account_id, members)
+
+
+# --------------------------------------------------------------------------- reading
+def list_actions(*, status: str | None = None, kind: str | None = None, item_id: int | None = None,
+                 account_id: int | None = None, alert: bool | None = None, limit: int = 100) -> list[ActionView]:
+    if status is not None and status not in ACTION_STATUSES:
+        raise ActionError(f"unknown status {status!r}; expected one of {', '.join(ACTION_STATUSES)}")
+    if kind is not None and kind not in ACTION_KINDS:
+        raise ActionError(f"unknown kind {kind!r}; expected one of {', '.join(ACTION_KINDS)}")
+    stmt = select(Action).order_by(Action.id.desc()).limit(max(1, min(limit, 10_000)))
+    if status:
+        stmt = stmt.where(Action.status == status)
+    if kind:
+        stmt = stmt.where(Action.kind == kind)
+    if account_id is not None:
+        stmt = stmt.where(Action.account_id == account_id)
+    if alert is not None:
+        stmt = stmt.where(Action.alert.is_(alert))
+    if item_id is not None:
+        stmt = stmt.where(or_(Action.item_id == item_id, Action.id.in_(select(ActionItem.action_id).where(ActionItem.item_id == item_id))))
+    with session_scope() as session:
+        return [_view(a) for a in session.scalars(stmt).all()]
+
+
+def get_action(action_id: int) -> ActionView:
+    with session_scope() as session:
+        a = session.get(Action, action_id)
+        if a is None:
+            raise ActionNotFound(f"action {action_id} not found")
+        items = list(session.scalars(select(ActionItem.item_id).where(ActionItem.action_id == a.id).order_by(ActionItem.item_id)).all())
+        deliveries = list(session.scalars(select(ActionDelivery).where(ActionDelivery.action_id == a.id).order_by(ActionDelivery.id)).all())
+        return _view(a, items, deliveries)
+
+
+def action_counts() -> dict[str, int]:
+    """Actions per status (for /metrics and the CLI)."""
+    with session_scope() as session:
+        return dict(session.execute(select(Action.status, func.count()).group_by(Action.status)).all())
