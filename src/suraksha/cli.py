@@ -46,6 +46,14 @@ def _register_area_commands() -> None:
 
     app.add_typer(evidence_app, name="evidence")
 
+    from suraksha.enforcement.cli import register as register_enforcement
+
+    register_enforcement(app)
+
+    from suraksha.reporting.cli import register as register_reporting
+
+    register_reporting(app)
+
 
 _register_area_commands()
 
