@@ -439,3 +439,22 @@ def test_exact_whichever_plan_is_chosen(use_kernel, monkeypatch, scan_cost):
     ref.add(ids, hashes)
     assert all((idx._segments[0].plan(t) is None) == (scan_cost == 0.0) for t in THRESHOLDS if t > 0)
     assert_same(idx, ref, np.concatenate([q[None], queries(rng, hashes, 6)]))
+
+
+def test_numpy_fallback_when_kernel_missing():
+    """Without the compiled module the index still imports and answers (numpy twins)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['suraksha.matching.index._pdqkernel'] = None\n"
+        "import numpy as np\n"
+        "from suraksha.matching.index import pdq\n"
+        "assert not pdq.kernel_available()\n"
+        "h = np.random.default_rng(0).integers(0, 256, (300, 32), dtype=np.uint8)\n"
+        "i = pdq.PdqIndex(); i.add(np.arange(300), h); i.compact()\n"
+        "r = pdq.BruteForcePdqIndex(); r.add(np.arange(300), h)\n"
+        "assert all(i.query(q, 63) == r.query(q, 63) for q in h[:20])\n"
+        "assert i.query(h[7], 0) == [(7, 0)]\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
