@@ -63,8 +63,10 @@ def case_summary(session: Any, report: Report) -> tuple[Any, dict[str, bytes]]:
     contents: dict[str, bytes] = {}
     media = []
     for m in facts.media:
-        if not m.matched and not m.evidence_id:
-            continue  # only the material the report is about
+        if not m.matched:
+            # Only the media that matched: another picture in the same post is preserved with the
+            # item but is not "Reported" material, and must not carry the item's classification.
+            continue
         data = None
         media_id = m.evidence_id or f"pending:{facts.item_id}:{m.position}"
         if m.evidence_id:
