@@ -83,9 +83,17 @@ def outbox_for(item_id: int, account_id: int | None, verdict: Any, base: dict[st
             payload["destination"] = arg
             out.append(OutboxSpec("report", f"{item_id}:report:{arg}", account_id, payload))
         elif name == "review":
+            # One review task per item, in the first queue the policy names (rule order): a reviewer
+            # should meet the same material once, not once per rule that fired. The other queues
+            # travel with it so the reviewer sees every reason.
+            queue = arg or "default"
+            if has_review:
+                first = next(o for o in out if o.topic == "review")
+                first.payload.setdefault("also_queues", []).append(queue)
+                continue
             has_review = True
-            payload["queue"] = arg or "default"
-            out.append(OutboxSpec("review", f"{item_id}:review:{arg or 'default'}", account_id, payload))
+            payload["queue"] = queue
+            out.append(OutboxSpec("review", f"{item_id}:review:{queue}", account_id, payload))
         elif name == "preserve":
             out.append(OutboxSpec("preserve", f"{item_id}:preserve", account_id, payload))
         # priority:<n> only sets the verdict's priority; it is not a message.
