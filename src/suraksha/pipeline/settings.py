@@ -38,6 +38,9 @@ class PipelineSettings(BaseSettings):
     text_keywords: list[str] = Field(default_factory=list)
     text_regexes: list[str] = Field(default_factory=list)
 
+    # Decode-time downscaling for PDQ while scanning (SURAKSHA_PDQ_FAST_DECODE=false: bit-exact).
+    pdq_fast_decode: bool = True
+
     # Classifiers, by name ("nudenet", "http"); off by default (NudeNet is slow to load).
     classifiers: list[str] = Field(default_factory=list)
 
