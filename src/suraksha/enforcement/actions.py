@@ -107,6 +107,17 @@ def _view(a: Action, items: list[int] | None = None, deliveries: list[ActionDeli
     )
 
 
+def insert_new(session: Session, table: Any, row: dict[str, Any], conflict_cols: list[str]) -> int | None:
+    """``INSERT ... ON CONFLICT DO NOTHING RETURNING id``: the new id, or None when the row existed.
+    (RETURNING, not rowcount: psycopg reports -1 for a conflicting insert that did nothing.)"""
+    if dialect_name(session) == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    stmt = dialect_insert(table).values(**row).on_conflict_do_nothing(index_elements=conflict_cols).returning(table.c.id)
+    return session.execute(stmt).scalar_one_or_none()
+
+
 # --------------------------------------------------------------------------- keys
 def _restores(session: Session, *, item_id: int | None = None, account_id: int | None = None) -> int:
     """How many restores the target has had: a new generation of keys starts after each, so an
@@ -134,9 +145,10 @@ def _insert_action(session: Session, row: dict[str, Any], item_ids: list[int], m
     now = utcnow()
     values = {"status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now, "updated_at": now,
               "alert": False, "details": {}, "reason": "", "source": "outbox", "requested_by": "system:pipeline", **row}
-    result = insert_ignoring_conflicts(session, Action.__table__, [values], ["idempotency_key"])
-    created = bool(result.rowcount)
-    action_id = session.scalar(select(Action.id).where(Action.idempotency_key == values["idempotency_key"]))
+    action_id = insert_new(session, Action.__table__, values, ["idempotency_key"])
+    created = action_id is not None
+    if action_id is None:
+        action_id = session.scalar(select(Action.id).where(Action.idempotency_key == values["idempotency_key"]))
     links = [{"action_id": action_id, "item_id": i, "outbox_message_id": message_id, "added_at": now} for i in item_ids if i is not None]
     if links:
         insert_ignoring_conflicts(session, ActionItem.__table__, links, ["action_id", "item_id"])

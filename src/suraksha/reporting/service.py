@@ -28,7 +28,8 @@ from sqlalchemy.orm import Session
 
 from suraksha.db import session_scope, utcnow
 from suraksha.enforcement.models import OutboxMessage
-from suraksha.pipeline.sql import aware, dialect_name, insert_ignoring_conflicts
+from suraksha.enforcement.actions import insert_new
+from suraksha.pipeline.sql import aware, dialect_name
 from suraksha.reporting.models import DELIVERY_METHODS, DESTINATIONS, REPORT_STATES, Report, ReportEvent
 from suraksha.reporting.settings import get_report_settings, get_reporter_settings
 
@@ -145,13 +146,12 @@ def intake_outbox(limit: int = 500) -> int:
                 log.warning("outbox message %s: %s", m.id, m.last_error)
                 continue
             subject = f"item:{m.item_id}"
-            result = insert_ignoring_conflicts(session, Report.__table__, [{
+            report_id = insert_new(session, Report.__table__, {
                 "destination": dest, "subject": subject, "item_id": m.item_id, "account_id": m.account_id,
                 "outbox_message_id": m.id, "state": "draft", "attempts": 0, "next_attempt_at": now, "gave_up": False,
                 "package": {}, "created_by": "system:pipeline", "created_at": now, "updated_at": now,
-            }], ["destination", "subject"])
-            if result.rowcount:
-                report_id = session.scalar(select(Report.id).where(Report.destination == dest, Report.subject == subject))
+            }, ["destination", "subject"])
+            if report_id is not None:  # new (an existing report for this subject and destination is left alone)
                 session.add(ReportEvent(report_id=report_id, at=now, from_state=None, to_state="draft", actor="system:pipeline",
                                         reason=f"policy rule {payload.get('rule')} asked for report:{dest}",
                                         details={"outbox_message_id": m.id, "labels": list(payload.get("labels") or [])}))
