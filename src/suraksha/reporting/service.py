@@ -295,7 +295,8 @@ def record_delivery(report_id: int, method: str, actor: str, *, reference: str |
         if report.destination == "in_police" and not (police_unit or report.police_unit or get_report_settings().india_police_unit):
             raise ReportError("name the receiving police unit (SJPU, police station or the cyber-crime portal)")
         values: dict[str, Any] = {"delivery_method": method, "delivery_reference": (reference or None) and reference[:300],
-                                  "submitted_at": sent_at or utcnow()}
+                                  # UTC before storing: SQLite keeps the wall-clock time and drops the zone
+                                  "submitted_at": sent_at.astimezone(dt.timezone.utc) if sent_at else utcnow()}
         if police_unit:
             values["police_unit"] = police_unit[:300]
         if fir_number:
@@ -318,7 +319,9 @@ def record_acknowledgement(report_id: int, actor: str, *, reference: str | None 
             raise ReportNotFound(f"report {report_id} not found")
         if report.destination == "ncmec":
             raise ReportError("NCMEC reports are finished by the API, not acknowledged by hand")
-        values: dict[str, Any] = {"finished_at": at or utcnow()}
+        if at is not None and at.tzinfo is None:
+            raise ReportError("the acknowledgement time must include a time zone")
+        values: dict[str, Any] = {"finished_at": at.astimezone(dt.timezone.utc) if at else utcnow()}
         if fir_number:
             values["fir_number"] = fir_number[:100]
         if reference:
