@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 import typer
+
+from suraksha.cli_support import CliError, one_line_errors
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Suraksha child-safety system.")
 db_app = typer.Typer(no_args_is_help=True, help="Database migrations.")
@@ -56,24 +57,6 @@ def _register_area_commands() -> None:
 
 
 _register_area_commands()
-
-
-class CliError(Exception):
-    """An expected failure: printed as one line, exit status 1."""
-
-
-def one_line_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn expected errors (bad input, missing things) into a one-line message and exit 1."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except (CliError, ValueError, LookupError, OSError) as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(1) from None
-
-    return wrapper
 
 
 @db_app.command("upgrade")

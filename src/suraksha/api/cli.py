@@ -4,26 +4,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from typing import Any, Optional
+from typing import Optional
 
 import typer
 
+from suraksha.cli_support import one_line_errors
+
 apikey_app = typer.Typer(no_args_is_help=True, help="API keys (one per integration; sent as 'Authorization: Bearer KEY').")
 demo_app = typer.Typer(no_args_is_help=True, help="Demo data (benign reference images only).")
-
-
-def _guard(fn):
-    from functools import wraps
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except (ValueError, LookupError, OSError) as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(1) from None
-
-    return wrapper
 
 
 def serve(
@@ -44,7 +32,7 @@ def serve(
 
 
 @apikey_app.command("create")
-@_guard
+@one_line_errors
 def apikey_create(
     name: str,
     rate_limit: Optional[int] = typer.Option(None, "--rate-limit", help="Requests per minute (default SURAKSHA_DEFAULT_RATE_LIMIT_PER_MINUTE, 600)."),
@@ -59,7 +47,7 @@ def apikey_create(
 
 
 @apikey_app.command("list")
-@_guard
+@one_line_errors
 def apikey_list(as_json: bool = typer.Option(False, "--json")) -> None:
     """List keys (prefix, state, last use); secrets are never shown."""
     from suraksha.api.keys import list_keys
@@ -77,7 +65,7 @@ def apikey_list(as_json: bool = typer.Option(False, "--json")) -> None:
 
 
 @apikey_app.command("revoke")
-@_guard
+@one_line_errors
 def apikey_revoke(name: str = typer.Argument(..., help="The key's name (or its displayed prefix).")) -> None:
     """Revoke a key (refused at once here, within seconds in other server processes)."""
     from suraksha.api.keys import revoke_key
@@ -87,7 +75,7 @@ def apikey_revoke(name: str = typer.Argument(..., help="The key's name (or its d
 
 
 @demo_app.command("seed")
-@_guard
+@one_line_errors
 def demo_seed() -> None:
     """Create demo banks (filled from a benign reference image when present) and a demo API key.
     Idempotent: a second run changes nothing and says so."""

@@ -5,30 +5,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 import typer
 
+from suraksha.cli_support import one_line_errors
+
 bank_app = typer.Typer(no_args_is_help=True, help="Hash banks: create, fill, import, export, fetch.")
 index_app = typer.Typer(no_args_is_help=True, help="The persisted match indexes.")
-
-
-def _fail(msg: str) -> None:
-    typer.echo(f"error: {msg}", err=True)
-    raise typer.Exit(1)
-
-
-def _guard(fn):  # one-line errors for expected failures
-    from functools import wraps
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except (ValueError, LookupError, OSError) as exc:
-            _fail(str(exc) if not isinstance(exc, OSError) else f"{exc.filename or ''}: {exc.strerror or exc}")
-
-    return wrapper
 
 
 def _refresh_snapshot() -> None:
@@ -39,7 +23,7 @@ def _refresh_snapshot() -> None:
 
 
 @bank_app.command("create")
-@_guard
+@one_line_errors
 def create(
     name: str,
     label: str = typer.Option(..., "--label", help="What the bank holds: csam, ncii, csam_url, ..."),
@@ -56,7 +40,7 @@ def create(
 
 
 @bank_app.command("list")
-@_guard
+@one_line_errors
 def list_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
     """List banks with their settings and entry counts."""
     from dataclasses import asdict
@@ -75,7 +59,7 @@ def list_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
 
 
 @bank_app.command("update")
-@_guard
+@one_line_errors
 def update(
     name: str,
     enable: Optional[bool] = typer.Option(None, "--enable/--disable"),
@@ -91,7 +75,7 @@ def update(
 
 
 @bank_app.command("add")
-@_guard
+@one_line_errors
 def add(
     name: str,
     files: list[Path] = typer.Argument(..., help="Media files whose signals to add."),
@@ -120,7 +104,7 @@ def add(
 
 
 @bank_app.command("add-signal")
-@_guard
+@one_line_errors
 def add_signal(name: str, signal_type: str, signal: str, metadata: str = typer.Option("", "--metadata")) -> None:
     """Add one raw signal (e.g. `pdq <64 hex>`, `url <url>`, `domain <host>`)."""
     from suraksha.matching.banks import SignalRow, add_signals
@@ -131,7 +115,7 @@ def add_signal(name: str, signal_type: str, signal: str, metadata: str = typer.O
 
 
 @bank_app.command("remove")
-@_guard
+@one_line_errors
 def remove(name: str, entry_id: int) -> None:
     """Delete one entry."""
     from suraksha.matching.banks import remove_entry
@@ -142,7 +126,7 @@ def remove(name: str, entry_id: int) -> None:
 
 
 @bank_app.command("import")
-@_guard
+@one_line_errors
 def import_cmd(
     name: str,
     file: Path,
@@ -160,7 +144,7 @@ def import_cmd(
 
 
 @bank_app.command("export")
-@_guard
+@one_line_errors
 def export_cmd(
     name: str,
     fmt: str = typer.Option("csv", "--format", help="csv or te"),
@@ -183,7 +167,7 @@ def export_cmd(
 
 
 @bank_app.command("link")
-@_guard
+@one_line_errors
 def link(name: str, exchange: str, config: str = typer.Option("{}", "--config", help="JSON collaboration config, e.g. {\"filename\": \"/abs/path\"}")) -> None:
     """Link a bank to an exchange (file, ncmec, stop_ncii, fb_threatexchange)."""
     from suraksha.matching.exchanges import configure_exchange
@@ -196,7 +180,7 @@ def link(name: str, exchange: str, config: str = typer.Option("{}", "--config", 
 
 
 @bank_app.command("fetch")
-@_guard
+@one_line_errors
 def fetch(name: str) -> None:
     """Fetch new signals from the bank's exchange, from its stored checkpoint."""
     from suraksha.matching.exchanges import fetch_exchange
@@ -207,7 +191,7 @@ def fetch(name: str) -> None:
 
 
 @index_app.command("stats")
-@_guard
+@one_line_errors
 def stats() -> None:
     """Entries per index and the change-log position."""
     from suraksha.matching.matcher import get_matcher
@@ -217,7 +201,7 @@ def stats() -> None:
 
 
 @index_app.command("rebuild")
-@_guard
+@one_line_errors
 def rebuild() -> None:
     """Discard the persisted indexes and build them again from bank rows."""
     import shutil
