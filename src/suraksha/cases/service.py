@@ -519,19 +519,22 @@ def media_bytes(item_id: int, position: int, actor: Actor) -> tuple[bytes, str] 
 
 
 def _from_evidence(item_id: int, position: int, actor: Actor) -> bytes | None:
-    """Bytes from the evidence vault when that area can find them for an item's media."""
+    """Bytes from the evidence vault (preserved as ``item:<id>:media:<position>``), read with its
+    own custody and audit records; None when nothing was preserved or it was purged."""
     try:
-        from suraksha import evidence
+        from suraksha.evidence import read
+        from suraksha.evidence.models import Evidence
     except ImportError:
         return None
-    find = getattr(evidence, "find_for_item", None)
-    read = getattr(evidence, "read", None)
-    if find is None or read is None:
+    with session_scope() as session:
+        evidence_id = session.scalar(select(Evidence.id).where(
+            Evidence.item_ref == f"item:{item_id}:media:{position}", Evidence.purged_at.is_(None))
+            .order_by(Evidence.captured_at.desc()).limit(1))
+    if evidence_id is None:
         return None
     try:
-        evidence_id = find(item_id, position)
-        return read(evidence_id, actor.name, "review") if evidence_id else None
-    except Exception:
+        return read(evidence_id, actor.name, "review")
+    except Exception:  # a missing key or blob shows as "not retained" rather than a broken page
         return None
 
 
