@@ -85,6 +85,23 @@ def seed_demo() -> SeedReport:
         report.lines.append(f"created API key {DEMO_KEY_NAME!r}")
         report.changed = True
 
+    # Review workspace: a few benign demo items waiting in the review queues, so /login leads somewhere.
+    from sqlalchemy import func, select
+
+    from suraksha.cases.demo import seed_review_demo
+    from suraksha.db import session_scope
+    from suraksha.pipeline.models import Item
+
+    def count_items() -> int:
+        with session_scope() as session:
+            return session.scalar(select(func.count()).select_from(Item)) or 0
+
+    before = count_items()
+    seed_review_demo(reference_image())
+    if count_items() > before:
+        report.lines.append(f"review demo: {count_items() - before} items waiting in the review queues (sign in at /login)")
+        report.changed = True
+
     if report.changed:
         from suraksha.matching.matcher import get_matcher
 
