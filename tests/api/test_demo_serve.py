@@ -107,3 +107,17 @@ def test_make_run_sequence(tmp_path, reference_dir):
             proc.kill()
             proc.wait()
     assert (tmp_path / "home" / "index" / "state.json").exists()
+
+
+def test_serve_refuses_production_without_an_evidence_key(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "SURAKSHA_HOME": str(tmp_path), "SURAKSHA_MODE": "production"}
+    env.pop("SURAKSHA_EVIDENCE_KEY", None)
+    env.pop("SURAKSHA_EVIDENCE_KEY_FILE", None)
+    res = subprocess.run([sys.executable, "-m", "suraksha.cli", "serve", "--port", "1"], env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 1
+    assert res.stderr.startswith("error: production mode needs an evidence master key")

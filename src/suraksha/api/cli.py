@@ -14,6 +14,7 @@ apikey_app = typer.Typer(no_args_is_help=True, help="API keys (one per integrati
 demo_app = typer.Typer(no_args_is_help=True, help="Demo data (benign reference images only).")
 
 
+@one_line_errors
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
     port: int = typer.Option(8000, "--port", help="TCP port."),
@@ -26,7 +27,13 @@ def serve(
 
     from suraksha.api.app import create_app
     from suraksha.api.settings import get_api_settings
+    from suraksha.cli_support import CliError
+    from suraksha.evidence.keys import EvidenceKeyError, ensure_key_configured
 
+    try:  # production without an evidence key stops here, before serving anything
+        ensure_key_configured()
+    except EvidenceKeyError as exc:
+        raise CliError(str(exc)) from None
     app = create_app(workers_in_process=workers_in_process, index_save_seconds=get_api_settings().index_save_seconds)
     uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=False, server_header=False)
 
