@@ -45,3 +45,17 @@ def test_dispatch_once_then_list_show_and_errors(env, reference_dir, home, monke
                           (["actions", "suspend-network", "999", "--reason", "x"], "not found")):
         r = runner.invoke(app, args)
         assert r.exit_code == 1 and message in r.output, (args, r.output)
+
+
+def test_dispatch_refuses_production_without_an_evidence_key(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "SURAKSHA_HOME": str(tmp_path), "SURAKSHA_MODE": "production"}
+    env.pop("SURAKSHA_EVIDENCE_KEY", None)
+    env.pop("SURAKSHA_EVIDENCE_KEY_FILE", None)
+    res = subprocess.run([sys.executable, "-m", "suraksha.cli", "dispatch", "--once"], env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 1
+    assert res.stderr.startswith("error: production mode needs an evidence master key")

@@ -30,11 +30,13 @@ def dispatch(
     """Deliver the outbox until SIGTERM/SIGINT: actions to the platform connector, evidence to the
     vault, review tasks, reports to NCMEC; India/UK packages are prepared for a person to send."""
     from suraksha.enforcement.dispatch import dispatcher_from_settings
+    from suraksha.evidence.keys import EvidenceKeyError, ensure_key_configured
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
+        ensure_key_configured()  # it preserves evidence: production without a key stops here
         d = dispatcher_from_settings()
-    except ValueError as exc:
+    except (ValueError, EvidenceKeyError) as exc:
         _fail(exc)
     if d.ncmec is None:
         logging.getLogger("suraksha.dispatch").warning(
