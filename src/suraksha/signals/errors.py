@@ -21,3 +21,9 @@ class MediaTooLarge(MediaError):
 
 class InvalidSignal(ValueError):
     """A signal string (hash, URL, domain...) that is malformed for its type."""
+
+
+def reason(exc: BaseException) -> str:
+    """A decoder's exception as a short, one-line reason for the user."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:160]

@@ -17,7 +17,7 @@ import numpy as np
 import pdqhash
 from PIL import Image, UnidentifiedImageError
 
-from suraksha.signals.errors import CorruptMedia, InvalidSignal, MediaTooLarge, UnsupportedMedia
+from suraksha.signals.errors import CorruptMedia, InvalidSignal, MediaTooLarge, UnsupportedMedia, reason
 
 HASHABLE_QUALITY = 50
 REFERENCE_SIZE = (512, 512)
@@ -82,11 +82,6 @@ _ORIENT = {
 }
 
 
-def _why(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:160]
-
-
 def open_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
     """Open lazily (header only) and refuse decompression bombs before any pixel is decoded."""
     try:
@@ -102,7 +97,7 @@ def open_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Im
     except UnidentifiedImageError:
         raise UnsupportedMedia("not an image format Suraksha can decode") from None
     except Exception as exc:  # any plugin's header parser
-        raise CorruptMedia(f"image header is damaged ({_why(exc)})") from None
+        raise CorruptMedia(f"image header is damaged ({reason(exc)})") from None
     if width <= 0 or height <= 0:
         raise CorruptMedia("image has no pixels")
     if width * height > max_pixels:
@@ -138,7 +133,7 @@ def to_reference_rgb(img: Image.Image, *, fast: bool = False) -> np.ndarray:
     except MemoryError:
         raise MediaTooLarge("image too large to decode") from None
     except Exception as exc:  # every decoder error, whatever PIL plugin raised it
-        raise CorruptMedia(f"image data is truncated or damaged ({_why(exc)})") from None
+        raise CorruptMedia(f"image data is truncated or damaged ({reason(exc)})") from None
 
 
 _RESIZE_FIRST = {"PA": "RGBA", "La": "LA"}

@@ -16,7 +16,7 @@ from typing import BinaryIO
 import numpy as np
 import pdqhash
 
-from suraksha.signals.errors import CorruptMedia, MediaTooLarge, UnsupportedMedia
+from suraksha.signals.errors import CorruptMedia, MediaTooLarge, UnsupportedMedia, reason
 from suraksha.signals.pdq import HASHABLE_QUALITY
 
 FRAME_DISTANCE = 31
@@ -65,7 +65,7 @@ def vpdq_from_bytes(
     except av.error.InvalidDataError:
         raise UnsupportedMedia("not a video format Suraksha can decode") from None
     except Exception as exc:
-        raise CorruptMedia(f"video container is damaged ({_why(exc)})") from None
+        raise CorruptMedia(f"video container is damaged ({reason(exc)})") from None
     frames: list[VpdqFrame] = []
     duration: float | None = None
     try:
@@ -104,7 +104,7 @@ def vpdq_from_bytes(
     except MemoryError:
         raise MediaTooLarge("video too large to decode") from None
     except Exception as exc:
-        raise CorruptMedia(f"video data is truncated or damaged ({_why(exc)})") from None
+        raise CorruptMedia(f"video data is truncated or damaged ({reason(exc)})") from None
     finally:
         container.close()
     if not frames:
@@ -120,11 +120,6 @@ def _duration_seconds(container, stream) -> float | None:
     if container.duration is not None:
         return container.duration / 1_000_000
     return None
-
-
-def _why(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:160]
 
 
 def vpdq_match(
