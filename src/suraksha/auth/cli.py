@@ -3,24 +3,13 @@
 from __future__ import annotations
 
 import json
-from functools import wraps
 from typing import Any
 
 import typer
 
+from suraksha.cli_support import one_line_errors
+
 user_app = typer.Typer(no_args_is_help=True, help="Staff users of the review workspace (roles, passwords, TOTP).")
-
-
-def _guard(fn):
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except (ValueError, LookupError, OSError) as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(1) from None
-
-    return wrapper
 
 
 def _print_credentials(creds: Any) -> None:
@@ -33,7 +22,7 @@ def _print_credentials(creds: Any) -> None:
 
 
 @user_app.command("create")
-@_guard
+@one_line_errors
 def user_create(
     username: str,
     role: str = typer.Option(..., "--role", help="admin, reviewer, senior_reviewer, legal, analyst or auditor."),
@@ -48,7 +37,7 @@ def user_create(
 
 
 @user_app.command("list")
-@_guard
+@one_line_errors
 def user_list(as_json: bool = typer.Option(False, "--json")) -> None:
     """List staff users (never their secrets)."""
     from suraksha.auth.service import list_users
@@ -68,7 +57,7 @@ def user_list(as_json: bool = typer.Option(False, "--json")) -> None:
 
 
 @user_app.command("reset-mfa")
-@_guard
+@one_line_errors
 def user_reset_mfa(username: str) -> None:
     """Issue a new TOTP secret (lost device); the user's sessions end."""
     from suraksha.auth.service import reset_mfa
@@ -77,7 +66,7 @@ def user_reset_mfa(username: str) -> None:
 
 
 @user_app.command("reset-password")
-@_guard
+@one_line_errors
 def user_reset_password(username: str) -> None:
     """Issue a new one-time password; the user's sessions end."""
     from suraksha.auth.service import reset_password
@@ -86,7 +75,7 @@ def user_reset_password(username: str) -> None:
 
 
 @user_app.command("unlock")
-@_guard
+@one_line_errors
 def user_unlock(username: str) -> None:
     """Clear a lock-out after repeated failed sign-ins."""
     from suraksha.auth.service import unlock
