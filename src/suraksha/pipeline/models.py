@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from suraksha.db.base import Base, JSONType, utcnow
@@ -123,6 +123,9 @@ class ItemMatch(Base):
     entry_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None, index=True)
     distance: Mapped[int] = mapped_column(Integer, default=0)
     transform: Mapped[str | None] = mapped_column(String(30), nullable=True, default=None)
+    # True for a match found by ``suraksha rescan`` after the item was scanned (p0002).
+    retroactive: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    matched_at: Mapped[dt.datetime | None] = mapped_column(nullable=True, default=None)  # None: at scanned_at
 
 
 class ItemScore(Base):
@@ -152,5 +155,39 @@ class ScanJob(Base):
     lease_expires_at: Mapped[dt.datetime | None] = mapped_column(nullable=True, default=None)
     available_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(nullable=True, default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True, default=None)
+
+
+BACKFILL_STATUSES = ("running", "finished", "stopped", "failed")
+
+
+class BackfillRun(Base):
+    """A ``suraksha backfill`` of one export file: its checkpoint and its counts.
+
+    Updated in the same transaction as each batch of items it ingests, so after a crash the
+    position says exactly which rows are stored and a rerun continues from there. Keyed by the
+    file's content fingerprint (not its path), so a moved copy resumes and an edited file starts
+    afresh.
+    """
+
+    __tablename__ = "backfill_runs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(Text)  # path as given on the latest run
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    format: Mapped[str] = mapped_column(String(10))  # jsonl | parquet
+    status: Mapped[str] = mapped_column(String(12), default="running")
+    position: Mapped[int] = mapped_column(BigInteger, default=0)  # lines (jsonl) / rows (parquet) done
+    byte_offset: Mapped[int] = mapped_column(BigInteger, default=0)  # jsonl: where the next line starts
+    total: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)  # bytes / rows
+    rows_read: Mapped[int] = mapped_column(BigInteger, default=0)
+    ingested: Mapped[int] = mapped_column(BigInteger, default=0)
+    already_present: Mapped[int] = mapped_column(BigInteger, default=0)
+    bad_rows: Mapped[int] = mapped_column(BigInteger, default=0)
+    first_item_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)
+    errors: Mapped[list] = mapped_column(JSONType, default=list)  # the first bad rows: {line, reason}
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(nullable=True, default=None)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True, default=None)
