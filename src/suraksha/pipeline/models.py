@@ -186,6 +186,7 @@ class BackfillRun(Base):
     already_present: Mapped[int] = mapped_column(BigInteger, default=0)
     bad_rows: Mapped[int] = mapped_column(BigInteger, default=0)
     first_item_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)
+    last_item_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)  # items: ids in [first, last]
     errors: Mapped[list] = mapped_column(JSONType, default=list)  # the first bad rows: {line, reason}
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

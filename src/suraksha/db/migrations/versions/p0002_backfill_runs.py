@@ -29,6 +29,7 @@ def upgrade() -> None:
     sa.Column('already_present', sa.BigInteger(), nullable=False),
     sa.Column('bad_rows', sa.BigInteger(), nullable=False),
     sa.Column('first_item_id', sa.BigInteger(), nullable=True),
+    sa.Column('last_item_id', sa.BigInteger(), nullable=True),
     sa.Column('errors', sa.JSON().with_variant(postgresql.JSONB(), 'postgresql'), nullable=False),
     sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
