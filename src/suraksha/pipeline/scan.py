@@ -214,23 +214,16 @@ class Scanner:
         return out
 
     def _scan(self, item: Item, account: Account | None, media_rows: list[ItemMedia], pending: dict[int, bytes]) -> ScanResult:
-        from suraksha.policy.model import MatchFact, ScanFacts, ScoreFact, TextFact
-
         errors: list[str] = []
         matches: list[dict[str, Any]] = []
         scores: list[dict[str, Any]] = []
         media_out: list[MediaOutcome] = []
-        match_facts: list[Any] = []
-        score_facts: list[Any] = []
-        text_facts: list[Any] = []
 
         def add_matches(found: list[Any], position: int | None) -> None:
             for m in found:
                 matches.append({"media_position": position, "bank": m.bank, "bank_id": m.bank_id, "label": m.label,
                                 "signal_type": m.signal_type, "signal": m.signal, "entry_id": m.entry_id,
                                 "distance": m.distance, "transform": m.transform})
-                match_facts.append(MatchFact(bank=m.bank, label=m.label, signal_type=m.signal_type,
-                                             distance=m.distance, transform=m.transform))
 
         # ---- media
         for row in media_rows:
@@ -270,7 +263,6 @@ class Scanner:
                         continue
                     for f in facts:
                         scores.append({"media_position": row.position, "classifier": clf.name, "name": f.name, "value": float(f.value)})
-                        score_facts.append(ScoreFact(name=f.name, value=float(f.value)))
 
         # ---- links (given and found in the text)
         from suraksha.signals.text import find_onion_addresses, scan_text
@@ -299,32 +291,16 @@ class Scanner:
         corpus = "\n".join([item.text or "", *links])
         for onion in dict.fromkeys(find_onion_addresses(corpus)):
             text_hits.append({"kind": "onion", "value": onion})
-            text_facts.append(TextFact(kind="onion", value=onion))
         rules = _text_rules()
         if rules is not None and item.text:
             for hit in scan_text(item.text, rules):
                 text_hits.append({"kind": hit.kind, "value": hit.value, "start": hit.start, "end": hit.end})
-                text_facts.append(TextFact(kind=hit.kind, value=hit.value))
         if item.text and hasattr(self.matcher, "lookup_text"):
             add_matches(self.matcher.lookup_text(item.text), None)
 
         # ---- policy
-        country = (item.context or {}).get("country")
-        facts = ScanFacts(matches=match_facts, scores=score_facts, text_hits=text_facts, item_kind=item.kind, country=country)
-        verdict = self.policy.evaluate(facts)
+        verdict, outbox = decide(self.policy, item, account, matches, scores, text_hits)
         media_errors = [f"media[{m.position}]: {m.error}" for m in media_out if m.error]
-        base = {
-            "item_id": item.id,
-            "platform_id": item.platform_id,
-            "account_id": account.id if account else None,
-            "platform_account_id": account.platform_account_id if account else None,
-            "verdict": verdict.verdict,
-            "rule": verdict.rule,
-            "reasons": list(verdict.reasons),
-            "priority": verdict.priority,
-            "labels": sorted({m["label"] for m in matches}),
-            "context": item.context or {},
-        }
         return ScanResult(
             item_id=item.id,
             verdict=verdict,
@@ -332,10 +308,44 @@ class Scanner:
             matches=matches,
             scores=scores,
             text_hits=text_hits,
-            outbox=outbox_for(item.id, account.id if account else None, verdict, base),
+            outbox=outbox,
             preserve="preserve" in verdict.actions,
             error="; ".join(media_errors + errors) or None,
         )
+
+
+def decide(policy: Any, item: Item, account: Account | None, matches: list[dict[str, Any]],
+           scores: list[dict[str, Any]], text_hits: list[dict[str, Any]]) -> tuple[Any, list[OutboxSpec]]:
+    """An item's facts (match, score and text-hit rows) -> the policy's verdict and its outbox messages.
+
+    One function for the scan and for ``pipeline.rescan`` (stored signals matched against new bank
+    entries), so both reach the same verdict and the same dedupe keys from the same facts.
+    """
+    from suraksha.policy.model import MatchFact, ScanFacts, ScoreFact, TextFact
+
+    facts = ScanFacts(
+        matches=[MatchFact(bank=m["bank"], label=m["label"], signal_type=m["signal_type"], distance=m["distance"],
+                           transform=m["transform"]) for m in matches],
+        scores=[ScoreFact(name=s["name"], value=float(s["value"])) for s in scores],
+        text_hits=[TextFact(kind=t["kind"], value=t["value"]) for t in text_hits],
+        item_kind=item.kind,
+        country=(item.context or {}).get("country"),
+    )
+    verdict = policy.evaluate(facts)
+    account_id = account.id if account else None
+    base = {
+        "item_id": item.id,
+        "platform_id": item.platform_id,
+        "account_id": account_id,
+        "platform_account_id": account.platform_account_id if account else None,
+        "verdict": verdict.verdict,
+        "rule": verdict.rule,
+        "reasons": list(verdict.reasons),
+        "priority": verdict.priority,
+        "labels": sorted({m["label"] for m in matches}),
+        "context": item.context or {},
+    }
+    return verdict, outbox_for(item.id, account_id, verdict, base)
 
 
 def _is_media_problem(exc: Exception) -> bool:
