@@ -1,0 +1,292 @@
+"""The stored events the figures are computed from, read with portable SQL (SQLite and PostgreSQL).
+
+Every function here returns plain rows for a UTC range; nothing is counted in Python that SQL can
+answer per row (existence of a match, the first acknowledged removal, the latest review decision,
+the filing time of a report). Bucketing into periods and percentiles happen in ``figures``:
+``date_trunc`` and ``percentile_cont`` exist on PostgreSQL only, and the periods follow the
+jurisdiction's time zone.
+
+Definitions (docs/transparency.md says the same in words):
+
+- an item is **identified** when the scan flagged it (verdict ``remove`` or ``review``), a
+  reviewer's final decision called it violating, a removal or withholding was requested for it,
+  or a legal request / complaint named it;
+- it came **by complaint** when it was submitted because of one (``context.source`` is
+  ``complaint`` or ``user_report``) or a legal request named it and the scan had not flagged it;
+  otherwise it was found **proactively**;
+- its signals are read from what the scan stored: ``hash`` (a sha256 / md5 / pdq / vpdq bank
+  match), ``link`` (a url / domain match, or an onion / link text hit), ``text`` (a text-bank
+  match, or a keyword / regex text hit), ``classifier`` (a score condition made a rule fire: the
+  verdict's ``reasons`` hold ``"<rule>: score ..."``);
+- **detected** at the earliest match time (``item_matches.matched_at``, a rescan's; a match made
+  at scan time counts at ``scanned_at``), else at ``scanned_at``;
+- **removed** / **withheld** when the platform acknowledged the ``remove_item`` /
+  ``withhold_in_country`` action (``actions.acknowledged_at``, set with the acknowledged delivery);
+- a report is **filed** when NCMEC finished it (``finished_at``) or, for Indian police and the NCA,
+  when a person recorded that it was sent (``submitted_at``, which keeps the real sending time).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, exists, func, literal, or_, select, true
+from sqlalchemy.orm import Session
+
+from suraksha.cases.models import ReviewDecision
+from suraksha.enforcement.models import Action
+from suraksha.pipeline.models import Item, ItemMatch
+from suraksha.reporting.models import Report
+
+HASH_SIGNALS = ("sha256", "md5", "pdq", "vpdq")
+LINK_SIGNALS = ("url", "domain")
+TEXT_SIGNALS = ("text",)
+LINK_TEXT_KINDS = ("onion", "link")
+WORD_TEXT_KINDS = ("keyword", "regex")
+COMPLAINT_SOURCES = ("complaint", "user_report")
+#: Bank labels of material depicting child sexual abuse or rape (the commission's question, IT Rules
+#: Rule 4(4)). ``csam_url`` (links to such material) is not depiction and is left out.
+ABUSE_LABELS = ("csam", "rape")
+FLAGGED_VERDICTS = ("remove", "review")
+TAKEDOWN_KINDS = ("remove_item", "withhold_in_country")
+#: Legal request types that are complaints (grievances) rather than orders or data requests.
+COMPLAINT_REQUEST_TYPES = ("ncii_complaint", "removal_request", "grievance", "user_complaint")
+
+
+def aware(value: dt.datetime | None) -> dt.datetime | None:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value.astimezone(dt.timezone.utc)
+
+
+def legal_models() -> Any:
+    """The legal area's models, or None where that area is not installed."""
+    try:
+        from suraksha.legal import models
+    except ImportError:
+        return None
+    return models
+
+
+# --------------------------------------------------------------------------- items
+@dataclass(frozen=True)
+class ItemFacts:
+    id: int
+    created_at: dt.datetime
+    scanned_at: dt.datetime | None
+    detected_at: dt.datetime | None
+    removed_at: dt.datetime | None
+    withheld: bool
+    retroactive: bool
+    by_complaint: bool
+    signals: frozenset[str]
+    decision: str | None  # latest final review category
+    country: str | None
+    csam: bool  # a match labelled csam / rape or a final csam decision, not cleared by review
+
+
+def _country_filter(countries: tuple[str, ...] | None) -> Any:
+    if not countries:
+        return true()
+    return Item.context["country"].as_string().in_(countries)
+
+
+def _signals(row: Any) -> frozenset[str]:
+    out: set[str] = set()
+    if row.has_hash:
+        out.add("hash")
+    if row.has_link:
+        out.add("link")
+    if row.has_text:
+        out.add("text")
+    for hit in row.text_hits or []:
+        kind = hit.get("kind") if isinstance(hit, dict) else None
+        if kind in LINK_TEXT_KINDS:
+            out.add("link")
+        elif kind in WORD_TEXT_KINDS:
+            out.add("text")
+    if any(isinstance(r, str) and ": score " in r for r in row.reasons or []):
+        out.add("classifier")
+    return frozenset(out)
+
+
+def identified_items(session: Session, start: dt.datetime, end: dt.datetime,
+                     countries: tuple[str, ...] | None = None) -> Iterator[ItemFacts]:
+    """Identified items posted (``created_at``) in ``[start, end)``, streamed, with their facts."""
+    match = select(ItemMatch.id).where(ItemMatch.item_id == Item.id)
+    has_hash = exists(match.where(ItemMatch.signal_type.in_(HASH_SIGNALS)))
+    has_link = exists(match.where(ItemMatch.signal_type.in_(LINK_SIGNALS)))
+    has_text = exists(match.where(ItemMatch.signal_type.in_(TEXT_SIGNALS)))
+    has_csam = exists(match.where(ItemMatch.label.in_(ABUSE_LABELS)))
+    retro_match = exists(match.where(ItemMatch.retroactive.is_(True)))
+    detected = (select(func.min(func.coalesce(ItemMatch.matched_at, Item.scanned_at)))
+                .where(ItemMatch.item_id == Item.id).scalar_subquery())
+    removed = (select(func.min(Action.acknowledged_at))
+               .where(Action.item_id == Item.id, Action.kind == "remove_item", Action.status == "acknowledged")
+               .scalar_subquery())
+    withheld = exists(select(Action.id).where(Action.item_id == Item.id, Action.kind == "withhold_in_country",
+                                              Action.status == "acknowledged"))
+    takedown_asked = exists(select(Action.id).where(Action.item_id == Item.id, Action.kind.in_(TAKEDOWN_KINDS)))
+    decision = (select(ReviewDecision.category)
+                .where(ReviewDecision.item_id == Item.id, ReviewDecision.final.is_(True))
+                .order_by(ReviewDecision.id.desc()).limit(1).scalar_subquery())
+    violating_decision = exists(select(ReviewDecision.id).where(
+        ReviewDecision.item_id == Item.id, ReviewDecision.final.is_(True), ReviewDecision.category != "not_violating"))
+    legal = legal_models()
+    named = (exists(select(legal.LegalTarget.id).where(legal.LegalTarget.item_id == Item.id))
+             if legal is not None else literal(False))
+    source = Item.context["source"].as_string()
+    flagged = Item.verdict.in_(FLAGGED_VERDICTS)
+    stmt = (
+        select(Item.id, Item.created_at, Item.scanned_at, Item.retroactive, Item.reasons, Item.text_hits,
+               Item.context["country"].as_string().label("country"), source.label("source"), flagged.label("flagged"),
+               has_hash.label("has_hash"), has_link.label("has_link"), has_text.label("has_text"),
+               has_csam.label("has_csam"), retro_match.label("retro_match"), detected.label("detected"),
+               removed.label("removed"), withheld.label("withheld"), decision.label("decision"), named.label("named"))
+        .where(Item.created_at >= start, Item.created_at < end, _country_filter(countries),
+               or_(flagged, violating_decision, takedown_asked, named))
+        .order_by(Item.id)
+        .execution_options(yield_per=2000)
+    )
+    for row in session.execute(stmt):
+        complaint = (row.source in COMPLAINT_SOURCES) or (bool(row.named) and not row.flagged)
+        decision_now = row.decision
+        yield ItemFacts(
+            id=row.id, created_at=aware(row.created_at), scanned_at=aware(row.scanned_at),
+            detected_at=aware(_as_datetime(row.detected)) or aware(row.scanned_at),
+            removed_at=aware(_as_datetime(row.removed)), withheld=bool(row.withheld),
+            retroactive=bool(row.retroactive) or bool(row.retro_match), by_complaint=complaint,
+            signals=_signals(row), decision=decision_now, country=row.country,
+            csam=(bool(row.has_csam) or decision_now == "csam") and decision_now != "not_violating",
+        )
+
+
+def _as_datetime(value: Any) -> dt.datetime | None:
+    """Aggregates over a datetime column come back as text on SQLite."""
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    return dt.datetime.fromisoformat(str(value))
+
+
+# --------------------------------------------------------------------------- reports
+@dataclass(frozen=True)
+class ReportFacts:
+    id: int
+    item_id: int | None
+    destination: str
+    state: str
+    item_created_at: dt.datetime
+    detected_at: dt.datetime | None
+    filed_at: dt.datetime | None
+
+
+def reports(session: Session, start: dt.datetime, end: dt.datetime,
+            countries: tuple[str, ...] | None = None) -> list[ReportFacts]:
+    """First reports (not supplementals) about items posted in ``[start, end)``."""
+    detected = (select(func.min(func.coalesce(ItemMatch.matched_at, Item.scanned_at)))
+                .where(ItemMatch.item_id == Item.id).scalar_subquery())
+    stmt = (select(Report.id, Report.item_id, Report.destination, Report.state, Report.submitted_at, Report.finished_at,
+                   Item.created_at, Item.scanned_at, detected.label("detected"))
+            .join(Item, Item.id == Report.item_id)
+            .where(Report.supplemental_to.is_(None), Item.created_at >= start, Item.created_at < end,
+                   _country_filter(countries))
+            .order_by(Report.id))
+    out = []
+    for r in session.execute(stmt):
+        if r.destination == "ncmec":
+            filed = r.finished_at if r.state == "finished" else None
+        else:
+            filed = r.submitted_at if r.state in ("submitted", "finished") else None
+        out.append(ReportFacts(r.id, r.item_id, r.destination, r.state, aware(r.created_at),
+                               aware(_as_datetime(r.detected)) or aware(r.scanned_at), aware(filed)))
+    return out
+
+
+# --------------------------------------------------------------------------- accounts, appeals
+def _posted_in(countries: tuple[str, ...] | None) -> Any:
+    """An action belongs to a jurisdiction through its item, or (account actions) through an item
+    the account posted there."""
+    if not countries:
+        return true()
+    item_country = exists(select(Item.id).where(Item.id == Action.item_id, _country_filter(countries)))
+    account_country = exists(select(Item.id).where(Item.account_id == Action.account_id, _country_filter(countries)))
+    return or_(item_country, and_(Action.item_id.is_(None), account_country))
+
+
+@dataclass(frozen=True)
+class ActionFacts:
+    id: int
+    kind: str
+    item_id: int | None
+    account_id: int | None
+    status: str
+    created_at: dt.datetime
+    acknowledged_at: dt.datetime | None
+
+
+def account_and_restore_actions(session: Session, start: dt.datetime, end: dt.datetime,
+                                countries: tuple[str, ...] | None = None) -> list[ActionFacts]:
+    """Suspensions acknowledged in the range, and restores requested or acknowledged in it."""
+    in_range = lambda col: and_(col >= start, col < end)  # noqa: E731
+    stmt = (select(Action.id, Action.kind, Action.item_id, Action.account_id, Action.status, Action.created_at,
+                   Action.acknowledged_at)
+            .where(or_(and_(Action.kind == "suspend_account", Action.status == "acknowledged", in_range(Action.acknowledged_at)),
+                       and_(Action.kind == "restore", or_(in_range(Action.created_at), in_range(Action.acknowledged_at)))),
+                   _posted_in(countries))
+            .order_by(Action.id))
+    return [ActionFacts(r.id, r.kind, r.item_id, r.account_id, r.status, aware(r.created_at), aware(r.acknowledged_at))
+            for r in session.execute(stmt)]
+
+
+# --------------------------------------------------------------------------- complaints, legal requests
+@dataclass(frozen=True)
+class ComplaintItem:
+    id: int
+    received_at: dt.datetime
+    actioned: bool  # removal or withholding acknowledged
+
+
+def complaint_items(session: Session, start: dt.datetime, end: dt.datetime,
+                    countries: tuple[str, ...] | None = None) -> list[ComplaintItem]:
+    """Items submitted because of a complaint, by when the complaint reached us (``received_at``)."""
+    actioned = exists(select(Action.id).where(Action.item_id == Item.id, Action.kind.in_(TAKEDOWN_KINDS),
+                                              Action.status == "acknowledged"))
+    stmt = (select(Item.id, Item.received_at, actioned.label("actioned"))
+            .where(Item.context["source"].as_string().in_(COMPLAINT_SOURCES), Item.received_at >= start,
+                   Item.received_at < end, _country_filter(countries))
+            .order_by(Item.id))
+    return [ComplaintItem(r.id, aware(r.received_at), bool(r.actioned)) for r in session.execute(stmt)]
+
+
+@dataclass(frozen=True)
+class RequestFacts:
+    id: int
+    type: str
+    issuer_kind: str
+    jurisdiction: str
+    status: str
+    received_at: dt.datetime
+    due_at: dt.datetime
+    answered_at: dt.datetime | None
+
+    @property
+    def complaint(self) -> bool:
+        return self.issuer_kind == "user" or self.type in COMPLAINT_REQUEST_TYPES
+
+
+def legal_requests(session: Session, start: dt.datetime, end: dt.datetime, jurisdiction: str | None = None) -> list[RequestFacts]:
+    """Legal requests received in ``[start, end)``; empty where the legal area has no table yet."""
+    legal = legal_models()
+    if legal is None:
+        return []
+    R = legal.LegalRequest
+    stmt = (select(R.id, R.type, R.issuer_kind, R.jurisdiction, R.status, R.received_at, R.due_at, R.answered_at)
+            .where(R.received_at >= start, R.received_at < end,
+                   R.jurisdiction == jurisdiction if jurisdiction else true())
+            .order_by(R.id))
+    return [RequestFacts(r.id, r.type, r.issuer_kind, r.jurisdiction, r.status, aware(r.received_at), aware(r.due_at),
+                         aware(r.answered_at)) for r in session.execute(stmt)]
