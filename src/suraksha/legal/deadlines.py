@@ -1,23 +1,122 @@
-"""Clocks: due dates, the due / at-risk / overdue dashboard and escalation before breach."""
+"""Clocks: the due / at-risk / overdue dashboard and escalation before breach.
+
+``due_at`` is fixed at intake (``jurisdictions.deadline``: the profile's period, or the order's
+own deadline where it is stricter or where the law leaves the time to the order). Here the
+remaining share of each open request's period decides where it shows and who is told:
+the nodal officer at ``SURAKSHA_LEGAL_ESCALATE_NODAL_AT`` (default half the period used), then
+the compliance officer at ``SURAKSHA_LEGAL_ESCALATE_COMPLIANCE_AT`` (default 80%). Notifications
+are rows plus audit events (unique per request and level, so two workers never send twice);
+no mail server is needed.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from suraksha.legal.schemas import Dashboard, NotificationView
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from suraksha.auth.models import StaffUser
+from suraksha.db.base import utcnow
+from suraksha.db.session import session_scope
+from suraksha.enforcement.actions import insert_new
+from suraksha.legal import store
+from suraksha.legal.models import OPEN_STATUSES, Agency, LegalNotification, LegalRequest
+from suraksha.legal.schemas import Dashboard, DashboardEntry, NotificationView
+from suraksha.legal.settings import get_legal_settings
+from suraksha.pipeline.sql import aware
+
+ACTOR = "system:legal-escalation"
+
+
+def elapsed_fraction(received_at: dt.datetime, due_at: dt.datetime, now: dt.datetime) -> float:
+    """Share of the period used at ``now`` (>= 1.0 once due). A zero-length period counts as used."""
+    total = (aware(due_at) - aware(received_at)).total_seconds()
+    if total <= 0:
+        return 1.0
+    return max(0.0, (now - aware(received_at)).total_seconds() / total)
+
+
+def _open(session: Session, agency_id: int | None = None) -> list[LegalRequest]:
+    stmt = select(LegalRequest).where(LegalRequest.status.in_(OPEN_STATUSES)).order_by(LegalRequest.due_at, LegalRequest.id)
+    if agency_id is not None:
+        stmt = stmt.where(LegalRequest.agency_id == agency_id)
+    return list(session.scalars(stmt).all())
 
 
 def dashboard(now: dt.datetime | None = None, *, agency_id: int | None = None) -> Dashboard:
-    """Open requests grouped: overdue, at risk (past SURAKSHA_LEGAL_AT_RISK_FRACTION of the
-    period), due (the rest), each sorted by due time."""
-    raise NotImplementedError
+    """Open requests grouped: overdue, at risk (past SURAKSHA_LEGAL_AT_RISK_AT of the period),
+    due (the rest), each sorted by due time. ``agency_id`` limits to one agency (the portal)."""
+    now = now or utcnow()
+    at_risk_at = get_legal_settings().legal_at_risk_at
+    groups: dict[str, list[DashboardEntry]] = {"overdue": [], "at_risk": [], "due": []}
+    with session_scope() as session:
+        names = {a.id: a.name for a in session.scalars(select(Agency)).all()}
+        for r in _open(session, agency_id):
+            frac = elapsed_fraction(r.received_at, r.due_at, now)
+            entry = DashboardEntry(r.id, r.reference, r.type, r.status, names.get(r.agency_id),
+                                   store.local(r, r.received_at), store.local(r, r.due_at), aware(r.due_at) - now, frac)
+            groups["overdue" if frac >= 1.0 else "at_risk" if frac >= at_risk_at else "due"].append(entry)
+    return Dashboard(now, groups["overdue"], groups["at_risk"], groups["due"])
+
+
+def recipients(session: Session, level: str) -> list[str]:
+    """Who is told: the configured email, else every active staff user with the legal role."""
+    s = get_legal_settings()
+    email = s.nodal_officer_email if level == "nodal" else s.compliance_officer_email
+    if email:
+        return [email]
+    users = session.scalars(select(StaffUser.username).where(StaffUser.role == "legal", StaffUser.active.is_(True))
+                            .order_by(StaffUser.username)).all()
+    return [f"user:{u}" for u in users]
+
+
+def _notification_view(n: LegalNotification, reference: str) -> NotificationView:
+    return NotificationView(n.id, n.request_id, reference, n.level, list(n.recipients or []), n.threshold, n.message,
+                            aware(n.at))
 
 
 def escalate_due(now: dt.datetime | None = None) -> list[NotificationView]:
     """Called periodically by the dispatcher: notify the nodal officer at the first threshold and
-    the compliance officer at the second (of the period used) for each open request, once each."""
-    raise NotImplementedError
+    the compliance officer at the second for each open request, once each (a request already
+    overdue when first seen gets both). Returns the notifications made by this call."""
+    now = now or utcnow()
+    s = get_legal_settings()
+    levels = (("nodal", s.legal_escalate_nodal_at), ("compliance", s.legal_escalate_compliance_at))
+    made: list[NotificationView] = []
+    with session_scope() as session:
+        for r in _open(session):
+            frac = elapsed_fraction(r.received_at, r.due_at, now)
+            for level, threshold in levels:
+                if frac < threshold:
+                    continue
+                left = aware(r.due_at) - now
+                when = store.local(r, r.due_at).strftime("%d %b %Y %H:%M %Z")
+                state = (f"overdue by {_human(-left)}" if left.total_seconds() <= 0 else f"{_human(left)} left")
+                message = (f"{r.reference} ({r.type}, status {r.status}) is due {when}: {state}. "
+                           f"Escalated to the {level} officer at {int(threshold * 100)}% of the period.")
+                to = recipients(session, level)
+                new_id = insert_new(session, LegalNotification.__table__, {
+                    "request_id": r.id, "level": level, "recipients": to, "threshold": threshold,
+                    "message": message, "at": now}, ["request_id", "level"])
+                if new_id is None:
+                    continue
+                store.event(session, r, ACTOR, f"escalation.{level}", {"recipients": to, "threshold": threshold,
+                                                                      "due_at": r.due_at, "message": message}, at=now)
+                made.append(_notification_view(session.get(LegalNotification, new_id), r.reference))
+    return made
 
 
-def list_notifications(request_id: int | None = None) -> list[NotificationView]:
-    raise NotImplementedError
+def _human(delta: dt.timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+
+
+def list_notifications(request_id: int | str | None = None) -> list[NotificationView]:
+    with session_scope() as session:
+        stmt = select(LegalNotification, LegalRequest.reference).join(LegalRequest, LegalRequest.id == LegalNotification.request_id)
+        if request_id is not None:
+            stmt = stmt.where(LegalNotification.request_id == store.load(session, request_id).id)
+        stmt = stmt.order_by(LegalNotification.id)
+        return [_notification_view(n, ref) for n, ref in session.execute(stmt).all()]
