@@ -75,6 +75,7 @@ class AbuseFigures:
     reported: int
     automated: int
     retroactive: int
+    by_signal: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -266,5 +267,6 @@ def _one_period(p: Period, items: list[ev.ItemFacts], reports: list[ev.ReportFac
         complaints_actioned=sum(1 for c in complaints if c.actioned) + sum(1 for r in complaint_requests if r.answered_at),
         legal=legal, upload_to_removal=latency(to_removal), detection_to_report=latency(to_report),
         abuse=AbuseFigures(len(abuse), sum(1 for it in abuse if it.removed_at), sum(1 for it in abuse if it.id in reported_ids),
-                           sum(1 for it in abuse if it.signals), sum(1 for it in abuse if it.retroactive)),
+                           sum(1 for it in abuse if it.signals), sum(1 for it in abuse if it.retroactive),
+                           {s: sum(1 for it in abuse if s in it.signals) for s in SIGNALS}),
     )

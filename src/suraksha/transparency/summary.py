@@ -1,0 +1,81 @@
+"""The multi-year summary that answers a commission's question, exactly as it was asked:
+
+    "How many posts depicting child sexual abuse and rape were identified, deleted and reported in
+    the past four years, and were automated tools used?"
+
+Per calendar year and in total, from the same figures as every other report (``AbuseFigures``:
+items with a bank match labelled ``csam`` / ``rape`` or a reviewer's final CSAM decision, not
+cleared by a later review), with a plain yes / no on automated tools and the share they found.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from suraksha.transparency.figures import SIGNALS, Figures, PeriodFigures, figures, share
+
+QUESTION = ("How many posts depicting child sexual abuse and rape were identified, deleted and reported "
+            "in the past four years, and were automated tools used?")
+SIGNAL_WORDS = {"hash": "hash matching", "classifier": "image classifiers", "link": "link matching",
+                "text": "text matching"}
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    period: str
+    identified: int
+    deleted: int
+    reported: int
+    found_by_automated_tools: int
+    automated_share: float | None
+    found_retroactively: int
+    by_tool: dict[str, int]
+
+
+@dataclass(frozen=True)
+class CommissionSummary:
+    question: str
+    start: dt.date
+    end: dt.date
+    jurisdiction: str | None
+    timezone: str
+    generated_at: dt.datetime
+    years: list[SummaryRow]
+    total: SummaryRow
+    automated_tools_used: bool
+    answer: str
+
+
+def _row(p: PeriodFigures) -> SummaryRow:
+    a = p.abuse
+    return SummaryRow(p.label, a.identified, a.removed, a.reported, a.automated, share(a.automated, a.identified),
+                      a.retroactive, dict(a.by_signal))
+
+
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{value * 100:.1f}%"
+
+
+def answer_text(total: SummaryRow, start: dt.date, end: dt.date) -> str:
+    """The answer in one paragraph, every number taken from ``total``."""
+    used = total.found_by_automated_tools > 0
+    tools = ", ".join(f"{SIGNAL_WORDS[s]} {total.by_tool[s]}" for s in SIGNALS if total.by_tool.get(s))
+    text = (f"From {start.isoformat()} to {end.isoformat()}, {total.identified} posts depicting child sexual abuse or "
+            f"rape were identified, {total.deleted} were deleted and {total.reported} were reported to the "
+            f"authorities. Automated tools used: {'yes' if used else 'no'}")
+    if used:
+        text += (f"; they found {total.found_by_automated_tools} of the {total.identified} posts "
+                 f"({_percent(total.automated_share)}): {tools}")
+    if total.found_retroactively:
+        text += f". {total.found_retroactively} of the posts were found retroactively (a later scan of older content)"
+    return text + "."
+
+
+def commission_summary(start: dt.date | str, end: dt.date | str, *, jurisdiction: str | None = None,
+                       now: dt.datetime | None = None) -> CommissionSummary:
+    f: Figures = figures(start, end, by="year", jurisdiction=jurisdiction, now=now)
+    total = _row(f.total)
+    return CommissionSummary(QUESTION, f.start, f.end, f.jurisdiction, f.timezone, f.generated_at,
+                             [_row(p) for p in f.periods], total, total.found_by_automated_tools > 0,
+                             answer_text(total, f.start, f.end))
