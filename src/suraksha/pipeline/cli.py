@@ -61,3 +61,168 @@ def register(app: typer.Typer) -> None:
     app.command("worker")(worker)
     app.command("scan-item")(scan_item)
     app.command("item")(item_show)
+    app.command("backfill")(backfill)
+    app.command("rescan")(rescan)
+
+
+# ---------------------------------------------------------------- backfill and rescan
+def _progress(console, enabled: bool):
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>5.1f}%"),
+        TextColumn("{task.fields[rows]:>9,} rows  {task.fields[rate]:>7,.0f}/s  {task.fields[matched]:,} matched"),
+        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+        console=console, disable=not enabled, transient=False,
+    )
+
+
+def _render_summary(summary: dict, console) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"backfill {summary['source']} ({summary['status']})", show_header=False)
+    for label, key in [("rows read", "rows_read"), ("items ingested", "ingested"), ("already present (skipped)", "already_present"),
+                       ("bad rows", "bad_rows"), ("matched", "matched"), ("not scanned yet", "pending_scans"),
+                       ("scans failed", "failed_scans"), ("elapsed (s)", "elapsed_s"), ("items/s", "items_per_s")]:
+        table.add_row(label, f"{summary[key]:,}" if isinstance(summary[key], int) else str(summary[key]))
+    for verdict, n in sorted(summary["verdicts"].items()):
+        table.add_row(f"verdict {verdict}", f"{n:,}")
+    if summary["resumed_from_line"]:
+        table.add_row("resumed after row", f"{summary['resumed_from_line']:,}")
+    console.print(table)
+
+
+def backfill(
+    source: str = typer.Argument(..., help="Export file: JSON Lines or Parquet, one item per line/row."),
+    fmt: str = typer.Option(None, "--format", help="jsonl or parquet (default: from the file name)."),
+    batch_size: int = typer.Option(500, "--batch-size", min=1, help="Rows per transaction (and checkpoint)."),
+    max_errors: int = typer.Option(100, "--max-errors", min=0, help="Stop after this many bad rows (0: at the first)."),
+    workers: int = typer.Option(1, "--workers", min=0, help="Scan worker threads in this process (0: rely on `suraksha worker`)."),
+    no_wait: bool = typer.Option(False, "--no-wait", help="Return once the export is read; workers scan later."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Scan a platform's history from an export, resumably (rerun the same command to continue)."""
+    from suraksha.cli_support import one_line_errors
+
+    one_line_errors(_backfill)(source, fmt, batch_size, max_errors, workers, no_wait, as_json)
+
+
+def _backfill(source: str, fmt: str | None, batch_size: int, max_errors: int, workers: int, no_wait: bool,
+              as_json: bool) -> None:
+    import time
+
+    from rich.console import Console
+
+    from suraksha.cli_support import CliError
+    from suraksha.pipeline import backfill as bf
+    from suraksha.pipeline.worker import start_background_workers
+
+    console = Console(stderr=True)
+    shown_bad = [0]
+
+    def bad_row(report: bf.BadRowReport) -> None:
+        shown_bad[0] += 1
+        if shown_bad[0] <= 20:
+            console.print(f"bad row: line {report.line}: {report.reason}", markup=False, highlight=False, soft_wrap=True)
+        elif shown_bad[0] == 21:
+            console.print("bad row: ... (more; all are counted, the first 100 kept in the run)", markup=False)
+
+    started = time.monotonic()
+    pool = start_background_workers(workers) if workers else None
+    run_id = None
+    try:
+        with _progress(console, not as_json and console.is_terminal) as progress:
+            read = progress.add_task("reading ", total=None, rows=0, rate=0.0, matched=0)
+            last_poll, matched = 0.0, [0]
+
+            def on_progress(p: bf.Progress) -> None:
+                nonlocal last_poll
+                if time.monotonic() - last_poll > 1.0 and run_id is not None:
+                    last_poll = time.monotonic()
+                    matched[0] = bf.pending_scans(run_id)[1]
+                progress.update(read, completed=p.done, total=p.total, rows=p.rows_read,
+                                rate=p.rows_read / max(time.monotonic() - started, 1e-6), matched=matched[0])
+
+            def on_start(run) -> None:
+                nonlocal run_id
+                run_id = run.id
+                done = run.position if run.format == "parquet" else run.byte_offset
+                progress.update(read, completed=done, total=run.total)
+                if run.position and run.status != "finished":
+                    console.print(f"resuming {source} after row {run.position:,} (checkpoint of run {run.id})")
+
+            summary = bf.run_backfill(source, fmt=fmt, batch_size=batch_size, max_errors=max_errors,
+                                      on_bad_row=bad_row, on_progress=on_progress, on_start=on_start)
+            if not no_wait and summary.status == "finished" and summary.ingested:
+                if not workers:
+                    console.print("waiting for `suraksha worker` processes to scan the items (--no-wait to skip)")
+                scan = progress.add_task("scanning", total=summary.ingested, rows=0, rate=0.0, matched=0)
+                wait_started = time.monotonic()
+
+                def on_scan(pending: int, matched_now: int) -> None:
+                    done = summary.ingested - pending
+                    progress.update(scan, completed=done, rows=done, matched=matched_now,
+                                    rate=done / max(time.monotonic() - wait_started, 1e-6))
+
+                bf.wait_for_scans(summary.run_id, on_progress=on_scan)
+    except bf.BackfillConflict as exc:
+        raise CliError(str(exc)) from None
+    except KeyboardInterrupt:
+        console.print("interrupted: the checkpoint is at the last committed batch; rerun the same command to continue")
+        raise typer.Exit(130) from None
+    finally:
+        if pool is not None:
+            pool.stop()
+    final = bf.summarize(summary.run_id, resumed_from_line=summary.resumed_from_line)
+    final.rows_read_now = summary.rows_read_now
+    final.elapsed_s = round(time.monotonic() - started, 3)
+    final.items_per_s = round(final.rows_read_now / final.elapsed_s, 1) if final.elapsed_s else 0.0
+    if as_json:
+        typer.echo(json.dumps(final.as_dict(), indent=2))
+    else:
+        _render_summary(final.as_dict(), Console())
+    if final.status == "stopped":
+        raise CliError(f"stopped after {final.bad_rows} bad rows (--max-errors {max_errors}); fix them, or raise "
+                       f"--max-errors and rerun to continue after line {final.position}")
+
+
+def rescan(
+    since: str = typer.Option(..., "--since", help="Rescan items posted on or after this date (YYYY-MM-DD or ISO time)."),
+    bank: str = typer.Option(None, "--bank", help="Only record new matches in this bank."),
+    batch_size: int = typer.Option(500, "--batch-size", min=1, help="Items per transaction."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Match stored signals of past items against the banks as they are now (no media is fetched)."""
+    from suraksha.cli_support import one_line_errors
+
+    one_line_errors(_rescan)(since, bank, batch_size, as_json)
+
+
+def _rescan(since: str, bank: str | None, batch_size: int, as_json: bool) -> None:
+    import datetime as dt
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from suraksha.pipeline.rescan import rescan as run_rescan
+
+    try:
+        when = dt.datetime.fromisoformat(since)
+    except ValueError:
+        raise ValueError(f"--since {since!r} is not a date (YYYY-MM-DD) or an ISO time") from None
+    console = Console(stderr=True)
+    with _progress(console, not as_json and console.is_terminal) as progress:
+        task = progress.add_task("rescan  ", total=None, rows=0, rate=0.0, matched=0)
+        summary = run_rescan(when, bank=bank, batch_size=batch_size, on_progress=lambda done, total, new: progress.update(
+            task, completed=done, total=total, rows=done, matched=new, rate=0.0))
+    data = summary.as_dict()
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    table = Table(title=f"rescan since {summary.since}" + (f", bank {bank}" if bank else ""), show_header=False)
+    for label, key in [("items checked", "items_checked"), ("items with new matches", "items_matched"),
+                       ("new matches", "new_matches"), ("messages enqueued", "messages_enqueued"), ("elapsed (s)", "elapsed_s")]:
+        table.add_row(label, str(data[key]))
+    for change, n in sorted(summary.verdict_changes.items()):
+        table.add_row(f"verdict {change}", str(n))
+    Console().print(table)

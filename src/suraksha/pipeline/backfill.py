@@ -1,0 +1,352 @@
+"""Backfill: scan a platform's history from an export file, resumably, on the worker pool.
+
+The export is streamed (``pipeline.exports``) in batches. Each batch is ONE transaction: its
+items, their media and scan jobs (stored by ``pipeline.ingest``'s own functions, so a backfilled
+item is exactly what ``POST /v1/items`` would have stored) and the run's checkpoint row
+(``backfill_runs``: position, byte offset, counts, the first bad rows). A crash, ``kill -9`` or
+Ctrl-C therefore loses at most the batch in hand, and a rerun continues after the last committed
+row: nothing is read twice into the counts and nothing is stored twice. A second guard makes
+that hold even across different export files: every backfilled item has the idempotency key
+``backfill:<platform id>`` and a row whose key or platform id is already stored is counted as
+"already present" and skipped.
+
+Items keep their original ``created_at`` (``context.created_at``, required) and are marked
+``retroactive``, so statistics put them in the period the content was posted and tell them from
+live ingestion. Scanning is done by the ordinary workers (in this process with ``workers``, and
+any ``suraksha worker`` elsewhere); ``wait_for_scans`` follows them until the run's items are done.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.orm import Session
+
+from suraksha.config import get_settings
+from suraksha.db import session_scope, utcnow
+from suraksha.pipeline import exports, ingest, queue
+from suraksha.pipeline.models import BackfillRun, Item, ItemMatch
+from suraksha.pipeline.sql import insert_ignoring_conflicts
+
+MAX_ERRORS_KEPT = 100  # bad rows listed in the run row (all are counted)
+BATCH_BYTES = 32 << 20  # a batch is committed early once its inline media reach this size
+
+
+class BackfillConflict(RuntimeError):
+    """Another process moved this export's checkpoint: two backfills of one file at once."""
+
+
+@dataclass(frozen=True)
+class BadRowReport:
+    line: int
+    reason: str
+
+
+@dataclass
+class Progress:
+    """What a progress display needs after each batch."""
+
+    done: int  # bytes (JSONL) or rows (Parquet) read, of `total`
+    total: int | None
+    rows_read: int  # in this invocation
+    ingested: int
+    bad_rows: int
+
+
+@dataclass
+class BackfillSummary:
+    """The run's counts (cumulative over every attempt) and this invocation's timing."""
+
+    run_id: int
+    source: str
+    format: str
+    status: str  # running | finished | stopped
+    resumed_from_line: int
+    position: int
+    rows_read: int
+    ingested: int
+    already_present: int
+    bad_rows: int
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    matched: int = 0
+    verdicts: dict[str, int] = field(default_factory=dict)
+    pending_scans: int = 0
+    failed_scans: int = 0
+    rows_read_now: int = 0  # by this invocation (a resumed run read the rest before)
+    elapsed_s: float = 0.0
+    items_per_s: float = 0.0  # rows_read_now per second of elapsed_s
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class _Batch:
+    first_line: int = 0
+    items: list[ingest._Prepared] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    bad: list[BadRowReport] = field(default_factory=list)
+    rows: int = 0
+    inline_bytes: int = 0
+    position: int = 0
+    offset: int = 0
+
+
+# ---------------------------------------------------------------- the run row
+def open_run(path: Path, fmt: str | None = None) -> BackfillRun:
+    """The checkpoint row of this export (created on the first run, found by fingerprint after)."""
+    if not path.is_file():
+        raise FileNotFoundError(2, "No such file", str(path))
+    fmt = exports.detect_format(path, fmt)
+    fp = exports.fingerprint(path)
+    total = exports.total_of(path, fmt)
+    now = utcnow()
+    with session_scope() as session:
+        insert_ignoring_conflicts(session, BackfillRun.__table__, [{
+            "source": str(path), "fingerprint": fp, "format": fmt, "status": "running", "position": 0,
+            "byte_offset": 0, "total": total, "rows_read": 0, "ingested": 0, "already_present": 0, "bad_rows": 0,
+            "errors": [], "started_at": now, "updated_at": now,
+        }], ["fingerprint"])
+        run = session.scalars(select(BackfillRun).where(BackfillRun.fingerprint == fp)).one()
+        if run.format != fmt:
+            raise ValueError(f"this file was backfilled before as {run.format}, not {fmt}")
+        run.source = str(path)
+        session.flush()
+        session.expunge(run)
+    return run
+
+
+def _rows(run: BackfillRun, path: Path, max_line_bytes: int) -> Iterator[exports.Row]:
+    if run.format == "parquet":
+        return exports.iter_parquet(path, start_row=run.position)
+    return exports.iter_jsonl(path, start_line=run.position, start_offset=run.byte_offset, max_line_bytes=max_line_bytes)
+
+
+# ---------------------------------------------------------------- one batch, one transaction
+def _commit_batch(run_id: int, expected_position: int, batch: _Batch, *, status: str = "running") -> tuple[int, int]:
+    """Store the batch's new items and move the checkpoint, together; returns (ingested, already present)."""
+    now = utcnow()
+    with session_scope() as session:
+        present = _already_present(session, batch.items)
+        ids: list[int] = []
+        skipped = 0
+        for prep in batch.items:
+            p = prep.payload
+            if p.idempotency_key in present or p.platform_id in present:
+                skipped += 1
+                continue
+            present.update((p.idempotency_key, p.platform_id))
+            ids.append(ingest._store(session, prep).id)
+        if ids:
+            session.execute(update(Item).where(Item.id.in_(ids)).values(retroactive=True)
+                            .execution_options(synchronize_session=False))
+        errors = session.scalar(select(BackfillRun.errors).where(BackfillRun.id == run_id)) or []
+        room = MAX_ERRORS_KEPT - len(errors)
+        if room > 0 and batch.bad:
+            errors = [*errors, *({"line": b.line, "reason": b.reason} for b in batch.bad[:room])]
+        values: dict[str, Any] = {
+            "position": batch.position, "byte_offset": batch.offset, "status": status, "updated_at": now,
+            "rows_read": BackfillRun.rows_read + batch.rows, "ingested": BackfillRun.ingested + len(ids),
+            "already_present": BackfillRun.already_present + skipped, "bad_rows": BackfillRun.bad_rows + len(batch.bad),
+            "errors": errors, "last_error": None,
+        }
+        if ids:
+            values["first_item_id"] = func.coalesce(BackfillRun.first_item_id, min(ids))
+            values["last_item_id"] = max(ids)
+        if status == "finished":
+            values["finished_at"] = now
+        moved = session.execute(
+            update(BackfillRun).where(BackfillRun.id == run_id, BackfillRun.position == expected_position)
+            .values(**values).execution_options(synchronize_session=False)
+        ).rowcount
+        if moved != 1:
+            raise BackfillConflict("another backfill of this export is running (its checkpoint moved); "
+                                   "run one backfill per file")
+    if ids:
+        queue.notify_new_work()
+    return len(ids), skipped
+
+
+def _already_present(session: Session, items: list[ingest._Prepared]) -> set[str]:
+    """Keys and platform ids of this batch that are stored already (by a backfill or live ingest)."""
+    if not items:
+        return set()
+    keys = [p.payload.idempotency_key for p in items]
+    pids = list({p.payload.platform_id for p in items})
+    found = set(session.scalars(select(Item.idempotency_key).where(Item.idempotency_key.in_(keys))))
+    found |= set(session.scalars(select(Item.platform_id).where(Item.platform_id.in_(pids))))
+    return found
+
+
+def _mark(run_id: int, status: str, error: str | None = None) -> None:
+    with session_scope() as session:
+        session.execute(update(BackfillRun).where(BackfillRun.id == run_id)
+                        .values(status=status, last_error=error, updated_at=utcnow()))
+
+
+# ---------------------------------------------------------------- the run
+def run_backfill(
+    source: str | Path,
+    *,
+    fmt: str | None = None,
+    batch_size: int = 500,
+    max_errors: int = 100,
+    max_line_bytes: int | None = None,
+    on_bad_row: Callable[[BadRowReport], None] | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+    on_start: Callable[[BackfillRun], None] | None = None,
+) -> BackfillSummary:
+    """Read the export from its checkpoint to the end (or until more than ``max_errors`` bad rows).
+
+    Returns the run's summary with status ``finished`` or ``stopped`` (too many bad rows; a rerun
+    with a larger ``max_errors`` continues after the row that stopped it). The items are queued
+    for scanning; ``wait_for_scans`` follows that and ``summarize`` counts the verdicts.
+    """
+    if batch_size < 1:
+        raise ValueError("batch size must be at least 1")
+    if max_errors < 0:
+        raise ValueError("--max-errors must be 0 or more")
+    path = Path(source)
+    settings = get_settings()
+    max_media = settings.max_media_bytes
+    max_line_bytes = max_line_bytes or max_media * 4 // 3 + (1 << 20)
+    started = time.monotonic()
+    run = open_run(path, fmt)
+    resumed_from = run.position
+    if on_start:
+        on_start(run)
+    if run.status == "finished":
+        return summarize(run.id, resumed_from_line=resumed_from)
+    base_dir = path.resolve().parent
+    position, bad_total, read_here, ingested_here = run.position, run.bad_rows, 0, 0
+    status = "running"
+    batch = _Batch(position=run.position, offset=run.byte_offset)
+    try:
+        for row in _rows(run, path, max_line_bytes):
+            batch.rows += 1
+            batch.position, batch.offset = row.position, row.offset
+            reason = row.error
+            if reason is None:
+                try:
+                    prep = ingest._prepare(exports.to_item(row.data or {}, base_dir=base_dir, max_media_bytes=max_media))
+                except (exports.BadRow, ingest.IngestError) as exc:
+                    reason = str(exc)
+                else:
+                    batch.items.append(prep)
+                    batch.inline_bytes += sum(len(d) for d in prep.inline if d)
+            if reason is not None:
+                report = BadRowReport(row.line, reason)
+                batch.bad.append(report)
+                bad_total += 1
+                if on_bad_row:
+                    on_bad_row(report)
+                if bad_total > max_errors:
+                    status = "stopped"
+                    break
+            if batch.rows >= batch_size or batch.inline_bytes >= BATCH_BYTES:
+                ingested_here += _commit_batch(run.id, position, batch)[0]
+                read_here += batch.rows
+                position = batch.position
+                batch = _Batch(position=position, offset=batch.offset)
+                if on_progress:
+                    on_progress(Progress(_done(run, batch), run.total, read_here, ingested_here, bad_total))
+        if status == "running":
+            status = "finished"
+        ingested_here += _commit_batch(run.id, position, batch, status=status)[0]
+        read_here += batch.rows
+        if on_progress:
+            on_progress(Progress((run.total or 0) if status == "finished" else _done(run, batch), run.total, read_here,
+                                 ingested_here, bad_total))
+    except BackfillConflict:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - Ctrl-C or a failure: the checkpoint stays at the last batch
+        if not isinstance(exc, KeyboardInterrupt):
+            _mark(run.id, "failed", f"{type(exc).__name__}: {exc}"[:2000])
+        raise
+    elapsed = time.monotonic() - started
+    summary = summarize(run.id, resumed_from_line=resumed_from)
+    summary.rows_read_now = read_here
+    summary.elapsed_s = round(elapsed, 3)
+    summary.items_per_s = round(read_here / elapsed, 1) if elapsed > 0 else 0.0
+    return summary
+
+
+def _done(run: BackfillRun, batch: _Batch) -> int:
+    return batch.position if run.format == "parquet" else batch.offset
+
+
+# ---------------------------------------------------------------- after: scans and counts
+def _run_items(run: BackfillRun) -> Any:
+    """The run's items: retroactive, backfill-keyed, with ids in the run's range."""
+    if run.first_item_id is None:
+        return Item.id.is_(None)
+    return and_(Item.id >= run.first_item_id, Item.id <= run.last_item_id, Item.retroactive.is_(True),
+                Item.idempotency_key.like(exports.KEY_PREFIX + "%"))
+
+
+def _get(run_id: int) -> BackfillRun:
+    with session_scope() as session:
+        run = session.get(BackfillRun, run_id)
+        if run is None:
+            raise LookupError(f"backfill run {run_id} not found")
+        session.expunge(run)
+    return run
+
+
+def pending_scans(run_id: int) -> tuple[int, int]:
+    """(items of the run not yet scanned, items scanned so far that matched a bank)."""
+    run = _get(run_id)
+    with session_scope() as session:
+        pending = session.scalar(select(func.count()).select_from(Item)
+                                 .where(_run_items(run), Item.status.in_(("queued", "scanning"))))
+        matched = session.scalar(select(func.count(func.distinct(ItemMatch.item_id)))
+                                 .join(Item, Item.id == ItemMatch.item_id).where(_run_items(run)))
+    return int(pending or 0), int(matched or 0)
+
+
+def wait_for_scans(run_id: int, *, poll_seconds: float = 0.5,
+                   on_progress: Callable[[int, int], None] | None = None) -> None:
+    """Block until every item of the run is scanned (done or failed); calls ``on_progress(pending, matched)``."""
+    while True:
+        pending, matched = pending_scans(run_id)
+        if on_progress:
+            on_progress(pending, matched)
+        if pending == 0:
+            return
+        queue.wait_for_finish(poll_seconds)
+
+
+def summarize(run_id: int, *, resumed_from_line: int = 0) -> BackfillSummary:
+    """The run's counts from the database: rows, items, bad rows, matches and verdicts so far."""
+    run = _get(run_id)
+    with session_scope() as session:
+        verdicts = Counter({v or "unscanned": n for v, n in session.execute(
+            select(Item.verdict, func.count()).where(_run_items(run), Item.status == "done").group_by(Item.verdict))})
+        states = dict(session.execute(select(Item.status, func.count()).where(_run_items(run)).group_by(Item.status)).all())
+    pending, matched = pending_scans(run_id)
+    return BackfillSummary(
+        run_id=run.id, source=run.source, format=run.format, status=run.status, resumed_from_line=resumed_from_line,
+        position=run.position, rows_read=run.rows_read, ingested=run.ingested, already_present=run.already_present,
+        bad_rows=run.bad_rows, errors=list(run.errors or [])[:10], matched=matched, verdicts=dict(verdicts),
+        pending_scans=pending, failed_scans=int(states.get("failed", 0)),
+    )
+
+
+def list_runs() -> list[BackfillRun]:
+    """Every backfill run, newest first (``suraksha backfill --list``)."""
+    with session_scope() as session:
+        runs = list(session.scalars(select(BackfillRun).order_by(BackfillRun.id.desc())))
+        session.expunge_all()
+    return runs
+
+
+__all__ = [
+    "BackfillConflict", "BackfillSummary", "BadRowReport", "Progress", "list_runs", "open_run", "pending_scans",
+    "run_backfill", "summarize", "wait_for_scans",
+]
