@@ -1,0 +1,1 @@
+"""Account networks: accounts linked by shared matched media, suspicious links and IPs/devices."""

@@ -1,0 +1,307 @@
+"""What links accounts: the edges of the account graph, found with indexed SQL.
+
+Every edge is anchored in evidence, so that chains of ordinary coincidences (the same news link,
+the same café Wi-Fi) never join strangers to a group:
+
+* **media**: the same bytes (SHA-256) as media that matched a bank somewhere, or a match on the same
+  bank entry (e.g. a near-duplicate PDQ of one known image); one edge per picture, named after its
+  first bank entry (``entry:<id>``);
+* **link**: a canonical URL or a domain that matched a bank (always), or a URL that appears in a
+  flagged item and was posted by at most ``SURAKSHA_NETWORK_LINK_MAX_ACCOUNTS`` accounts;
+* **ip** / **device**: items from the same IP address or device within the window of a *flagged*
+  item, unless more than ``SURAKSHA_NETWORK_IP_MAX_ACCOUNTS`` accounts were there in that window.
+
+``find_edges(session, scope)`` returns the edges touching the accounts in ``scope`` (None: all
+edges), so a breadth-first walk from one account and a pass over the whole graph agree.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session
+
+from suraksha.networks.models import NetworkKey
+from suraksha.pipeline.models import Item, ItemMatch, ItemMedia
+
+EDGE_KINDS = ("media", "link", "ip", "device")
+FLAGGED_VERDICTS = ("review", "remove")
+CHUNK = 500
+
+
+@dataclass
+class Edge:
+    """One shared key and the accounts (and their items) that share it."""
+
+    kind: str  # media | link | ip | device
+    value: str  # sha256:<hex> | entry:<id> | a canonical URL | domain:<host> | an IP | a device id
+    detail: str = ""  # why it counts, e.g. "bank known-csam (csam)" or "in flagged items, 3 accounts"
+    accounts: set[int] = field(default_factory=set)
+    items: set[int] = field(default_factory=set)
+    via: dict[int, set[str]] = field(default_factory=dict)  # media: per account, "sha256:<16>" / "entry:<id>"
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.kind, self.value
+
+    def add(self, account_id: int, item_id: int) -> None:
+        self.accounts.add(account_id)
+        self.items.add(item_id)
+
+    def merge(self, other: Edge) -> None:
+        self.accounts |= other.accounts
+        self.items |= other.items
+        for account_id, keys in other.via.items():
+            self.via.setdefault(account_id, set()).update(keys)
+        self.detail = self.detail or other.detail
+
+
+def _chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
+    values = sorted(set(values))
+    for start in range(0, len(values), CHUNK):
+        yield values[start:start + CHUNK]
+
+
+def _in_scope(column: Any, scope: set[int] | None) -> Iterator[Any]:
+    """``column IN scope`` in chunks (a single True-ish condition when scope is None)."""
+    if scope is None:
+        yield None
+        return
+    for chunk in _chunks(scope):
+        yield column.in_(chunk)
+
+
+def _where(stmt: Any, cond: Any) -> Any:
+    return stmt if cond is None else stmt.where(cond)
+
+
+def _flagged() -> Any:
+    return case((Item.verdict.in_(FLAGGED_VERDICTS), 1), else_=0)
+
+
+class _Edges:
+    def __init__(self) -> None:
+        self.by_key: dict[tuple[str, str], Edge] = {}
+
+    def get(self, kind: str, value: str, detail: str = "") -> Edge:
+        edge = self.by_key.get((kind, value))
+        if edge is None:
+            edge = self.by_key[(kind, value)] = Edge(kind, value, detail)
+        return edge
+
+    def linking(self) -> list[Edge]:
+        """Edges that link at least two accounts."""
+        return [e for e in self.by_key.values() if len(e.accounts) >= 2]
+
+
+# --------------------------------------------------------------------------------------- media
+def _media_keys(session: Session, shas: set[str], entries: set[int],
+                rows: dict[tuple[int, int], tuple[int, set[str]]], details: dict[str, str]) -> tuple[set[str], set[int]]:
+    """Record the media rows carrying these SHA-256s / matching these entries; returns the keys
+    those rows bring in (the entries a copy matched, the files that matched an entry)."""
+    new_shas: set[str] = set()
+    new_entries: set[int] = set()
+    matched_media = and_(ItemMatch.item_id == ItemMedia.item_id, ItemMatch.media_position == ItemMedia.position)
+    for chunk in _chunks(shas):
+        for account_id, item_id, position, sha, entry_id in session.execute(
+                select(Item.account_id, Item.id, ItemMedia.position, ItemMedia.sha256, ItemMatch.entry_id)
+                .join(Item, Item.id == ItemMedia.item_id).outerjoin(ItemMatch, matched_media)
+                .where(ItemMedia.sha256.in_(chunk), Item.account_id.is_not(None))):
+            rows.setdefault((item_id, position), (account_id, set()))[1].add(f"sha256:{sha}")
+            if entry_id is not None:
+                new_entries.add(entry_id)
+    for chunk in _chunks(entries):
+        for account_id, item_id, position, entry_id, bank, label, sha in session.execute(
+                select(Item.account_id, Item.id, ItemMatch.media_position, ItemMatch.entry_id, ItemMatch.bank,
+                       ItemMatch.label, ItemMedia.sha256)
+                .join(Item, Item.id == ItemMatch.item_id).outerjoin(ItemMedia, matched_media)
+                .where(ItemMatch.entry_id.in_(chunk), ItemMatch.media_position.is_not(None), Item.account_id.is_not(None))):
+            rows.setdefault((item_id, position), (account_id, set()))[1].add(f"entry:{entry_id}")
+            details.setdefault(f"entry:{entry_id}", f"bank {bank} ({label})")
+            if sha is not None:
+                new_shas.add(sha)
+    return new_shas, new_entries
+
+
+def _media_edges(session: Session, scope: set[int] | None, out: _Edges) -> None:
+    """One edge per matched picture: the files (SHA-256) and bank entries that one media carried,
+    closed over every media sharing any of them, so the edge is the same from wherever it is found."""
+    matched_media = and_(ItemMatch.item_id == ItemMedia.item_id, ItemMatch.media_position == ItemMedia.position)
+    media_match = and_(ItemMatch.entry_id.is_not(None), ItemMatch.media_position.is_not(None))
+    if scope is None:
+        shas = set(session.scalars(select(ItemMedia.sha256).join(ItemMatch, matched_media)
+                                   .where(ItemMedia.sha256.is_not(None)).distinct()).all())
+        entries = set(session.scalars(select(ItemMatch.entry_id).where(media_match).distinct()).all())
+    else:
+        mine: set[str] = set()
+        entries = set()
+        for cond in _in_scope(Item.account_id, scope):
+            mine.update(session.scalars(select(ItemMedia.sha256).join(Item, Item.id == ItemMedia.item_id)
+                                        .where(cond, ItemMedia.sha256.is_not(None)).distinct()).all())
+            entries.update(session.scalars(select(ItemMatch.entry_id).join(Item, Item.id == ItemMatch.item_id)
+                                           .where(cond, media_match).distinct()).all())
+        shas = set()  # only files that matched somewhere link anyone
+        for chunk in _chunks(mine):
+            shas.update(session.scalars(select(ItemMedia.sha256).join(ItemMatch, matched_media)
+                                        .where(ItemMedia.sha256.in_(chunk)).distinct()).all())
+    rows: dict[tuple[int, int], tuple[int, set[str]]] = {}
+    details: dict[str, str] = {}
+    seen_shas, seen_entries = set(shas), set(entries)
+    while shas or entries:
+        more_shas, more_entries = _media_keys(session, shas, entries, rows, details)
+        shas, entries = more_shas - seen_shas, more_entries - seen_entries
+        seen_shas |= shas
+        seen_entries |= entries
+    # Keys carried by one media belong to one picture.
+    parent: dict[str, str] = {}
+
+    def find(k: str) -> str:
+        parent.setdefault(k, k)
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    for _, keys in rows.values():
+        first, *rest = sorted(keys)
+        for k in rest:
+            a, b = find(first), find(k)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    clusters: dict[str, set[str]] = {}
+    for _, keys in rows.values():
+        for k in keys:
+            clusters.setdefault(find(k), set()).add(k)
+    for root, keys in clusters.items():
+        entry_ids = sorted(int(k[6:]) for k in keys if k.startswith("entry:"))
+        files = sum(1 for k in keys if k.startswith("sha256:"))
+        value = f"entry:{entry_ids[0]}" if entry_ids else min(keys)
+        banks = sorted({details[f"entry:{e}"] for e in entry_ids})
+        detail = "; ".join(banks) + f"; {len(entry_ids)} bank entr{'y' if len(entry_ids) == 1 else 'ies'}, {files} file(s)"
+        edge = out.get("media", value, detail)
+        for (item_id, _), (account_id, media_keys) in rows.items():
+            if find(next(iter(media_keys))) == root:
+                edge.add(account_id, item_id)
+                edge.via.setdefault(account_id, set()).update(
+                    k[:23] if k.startswith("sha256:") else k for k in media_keys)
+
+
+# ---------------------------------------------------------------------------------------- links
+def _scope_values(session: Session, kind: str, scope: set[int] | None) -> set[str]:
+    """Values of ``kind`` the scope posted (None: values that appear in a flagged item or matched)."""
+    values: set[str] = set()
+    if scope is not None:
+        for cond in _in_scope(NetworkKey.account_id, scope):
+            values.update(session.scalars(select(NetworkKey.value).where(cond, NetworkKey.kind == kind).distinct()).all())
+        return values
+    values.update(session.scalars(select(NetworkKey.value).join(Item, Item.id == NetworkKey.item_id)
+                                  .where(NetworkKey.kind == kind, Item.verdict.in_(FLAGGED_VERDICTS)).distinct()).all())
+    values.update(session.scalars(select(NetworkKey.value).join(ItemMatch, and_(
+        ItemMatch.item_id == NetworkKey.item_id, ItemMatch.signal_type == ("url" if kind == "link" else "domain"),
+        ItemMatch.signal == NetworkKey.value)).where(NetworkKey.kind == kind).distinct()).all())
+    return values
+
+
+def _banked(session: Session, kind: str, values: set[str]) -> dict[str, str]:
+    """Which of these links/domains matched a bank (in any item that carried them): value -> bank."""
+    signal_type = "url" if kind == "link" else "domain"
+    out: dict[str, str] = {}
+    for chunk in _chunks(values):
+        for value, bank, label in session.execute(
+                select(NetworkKey.value, ItemMatch.bank, ItemMatch.label).join(ItemMatch, and_(
+                    ItemMatch.item_id == NetworkKey.item_id, ItemMatch.signal_type == signal_type,
+                    ItemMatch.signal == NetworkKey.value))
+                .where(NetworkKey.kind == kind, NetworkKey.value.in_(chunk)).distinct()):
+            out.setdefault(value, f"bank {bank} ({label})")
+    return out
+
+
+def _link_edges(session: Session, scope: set[int] | None, out: _Edges, link_cap: int) -> None:
+    for kind in ("link", "domain"):
+        candidates = _scope_values(session, kind, scope)
+        banked = _banked(session, kind, candidates)
+        qualifying = dict(banked)
+        if kind == "link":  # a domain counts only when banked: a shared unbanked domain is too broad
+            for chunk in _chunks(candidates - set(banked)):
+                for value, accounts, flagged in session.execute(
+                        select(NetworkKey.value, func.count(NetworkKey.account_id.distinct()), func.max(_flagged()))
+                        .join(Item, Item.id == NetworkKey.item_id)
+                        .where(NetworkKey.kind == "link", NetworkKey.value.in_(chunk)).group_by(NetworkKey.value)):
+                    if flagged and 2 <= accounts <= link_cap:
+                        qualifying[value] = f"in flagged items, posted by {accounts} accounts"
+        for chunk in _chunks(qualifying):
+            for account_id, value, item_id in session.execute(
+                    select(NetworkKey.account_id, NetworkKey.value, NetworkKey.item_id)
+                    .where(NetworkKey.kind == kind, NetworkKey.value.in_(chunk))):
+                shown = value if kind == "link" else f"domain:{value}"
+                out.get("link", shown, qualifying[value]).add(account_id, item_id)
+
+
+# ----------------------------------------------------------------------------------- ip, device
+@dataclass(frozen=True)
+class _Seen:
+    at: dt.datetime
+    account_id: int
+    item_id: int
+    flagged: bool
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value
+
+
+def _rows(session: Session, kind: str, cond: Any, extra: Any = None) -> list[tuple[str, _Seen]]:
+    stmt = (select(NetworkKey.value, NetworkKey.created_at, NetworkKey.account_id, NetworkKey.item_id, _flagged())
+            .join(Item, Item.id == NetworkKey.item_id).where(NetworkKey.kind == kind))
+    stmt = _where(_where(stmt, cond), extra)
+    return [(v, _Seen(_aware(at), acc, item, bool(f))) for v, at, acc, item, f in session.execute(stmt)]
+
+
+def _context_edges(session: Session, scope: set[int] | None, out: _Edges, window: dt.timedelta, cap: int) -> None:
+    for kind in ("ip", "device"):
+        if scope is None:
+            anchors_sql = Item.verdict.in_(FLAGGED_VERDICTS)
+            mine = _rows(session, kind, anchors_sql)
+        else:
+            mine = [r for cond in _in_scope(NetworkKey.account_id, scope) for r in _rows(session, kind, cond)]
+        if not mine:
+            continue
+        by_value: dict[str, list[_Seen]] = {}
+        for value, seen in mine:
+            by_value.setdefault(value, []).append(seen)
+        for value, own in by_value.items():
+            lo, hi = min(s.at for s in own) - 2 * window, max(s.at for s in own) + 2 * window
+            around = sorted((s for _, s in _rows(session, kind, NetworkKey.value == value,
+                                                 and_(NetworkKey.created_at >= lo, NetworkKey.created_at <= hi))),
+                            key=lambda s: s.at)
+            times = [s.at for s in around]
+
+            def near(t: dt.datetime) -> list[_Seen]:
+                return around[bisect.bisect_left(times, t - window):bisect.bisect_right(times, t + window)]
+
+            # Anchors: flagged items of the scope, and flagged items near any item of the scope.
+            anchors = {s for s in own if s.flagged}
+            for s in own:
+                anchors.update(x for x in near(s.at) if x.flagged)
+            for anchor in anchors:
+                crowd = near(anchor.at)
+                accounts = {x.account_id for x in crowd}
+                if 2 <= len(accounts) <= cap:
+                    hours = int(window.total_seconds() // 3600)
+                    edge = out.get(kind, value, f"within {hours} h of a flagged item")
+                    for x in crowd:
+                        edge.add(x.account_id, x.item_id)
+
+
+def find_edges(session: Session, scope: set[int] | None, *, window_hours: int, link_cap: int, ip_cap: int) -> list[Edge]:
+    """Every edge that links at least two accounts and touches ``scope`` (None: the whole graph)."""
+    out = _Edges()
+    _media_edges(session, scope, out)
+    _link_edges(session, scope, out, link_cap)
+    _context_edges(session, scope, out, dt.timedelta(hours=window_hours), ip_cap)
+    return out.linking()
