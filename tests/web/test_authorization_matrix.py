@@ -18,6 +18,7 @@ READERS = frozenset({"reviewer", "senior_reviewer", "legal", "analyst"})
 CASE_WRITERS = frozenset({"senior_reviewer", "legal"})
 AUDIT = frozenset({"auditor", "admin"})
 ADMIN = frozenset({"admin"})
+TRANSPARENCY = frozenset({"analyst", "legal"})
 
 # (method, path) -> who may call it. API routes (/v1, /h, /m, /c) need an API key: no staff
 # session and no anonymous caller gets in (declared below by prefix, checked for every route).
@@ -53,6 +54,8 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/cases/{case_id}/add"): CASE_WRITERS,
     ("POST", "/cases/{case_id}/status"): CASE_WRITERS,
     ("GET", "/audit"): AUDIT,
+    ("GET", "/transparency"): TRANSPARENCY,
+    ("GET", "/transparency/download"): TRANSPARENCY,
     ("GET", "/admin/users"): ADMIN,
     ("POST", "/admin/users"): ADMIN,
     ("POST", "/admin/users/{user_id}/{operation}"): ADMIN,

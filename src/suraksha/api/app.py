@@ -169,6 +169,9 @@ def create_app(
 
     for module in (items, accounts, banks, lookup, hma, health):
         app.include_router(module.router)
+    from suraksha.api.routers import transparency as transparency_router
+
+    app.include_router(transparency_router.router)
     app.include_router(web_router)
 
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes or max_request_bytes())

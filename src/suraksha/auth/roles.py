@@ -13,8 +13,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "reviewer": frozenset({"review.work", "media.view", "items.read", "accounts.read", "cases.read"}),
     "senior_reviewer": frozenset({"review.work", "review.escalated", "media.view", "items.read", "accounts.read",
                                   "cases.read", "cases.write"}),
-    "legal": frozenset({"media.view", "items.read", "accounts.read", "cases.read", "cases.write"}),
-    "analyst": frozenset({"items.read", "accounts.read", "cases.read"}),
+    "legal": frozenset({"media.view", "items.read", "accounts.read", "cases.read", "cases.write", "transparency.read"}),
+    "analyst": frozenset({"items.read", "accounts.read", "cases.read", "transparency.read"}),
     "auditor": frozenset({"audit.read"}),
 }
 

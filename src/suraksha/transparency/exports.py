@@ -50,13 +50,15 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def period_row(p: PeriodFigures) -> dict[str, Any]:
-    return flatten(_plain(p))
+    return {k: v for k, v in flatten(_plain(p)).items() if not k.endswith(".destination")}
 
 
 def _csv(rows: list[dict[str, Any]]) -> bytes:
     buf = io.StringIO()
+    # Columns are the union in order of appearance: legal.by_type.* differ between periods.
+    fields = list(dict.fromkeys(k for row in rows for k in row))
     if rows:
-        writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+        writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n", restval="")
         writer.writeheader()
         for row in rows:
             writer.writerow({k: "" if v is None else v for k, v in row.items()})

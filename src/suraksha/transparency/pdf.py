@@ -100,7 +100,7 @@ def figures_pdf(f: Figures) -> bytes:
     doc.para(f"Period {f.start.isoformat()} to {f.end.isoformat()} by {f.by}, {where}, periods in {f.timezone}. "
              f"Generated {f.generated_at.isoformat(timespec='seconds')} from stored events. Items count in the period "
              "their content was posted; suspensions, appeals, complaints and legal requests when they happened.")
-    doc.table(["period", *FIGURE_COLUMNS], [_figure_row(p) for p in f.periods] + [_figure_row(f.total)])
+    doc.table(["period", *FIGURE_COLUMNS], [_figure_row(p) for p in f.periods] + [["total", *_figure_row(f.total)[1:]]])
     t = f.total
     doc.heading("Totals")
     lines = [
@@ -110,8 +110,8 @@ def figures_pdf(f: Figures) -> bytes:
         f". Found by automated tools: {t.automated} ({percent(t.automated_share)}).",
         f"Removed {t.removed} (proactively with automated tools {t.removed_proactive_automated}), withheld {t.withheld}, "
         f"accounts suspended {t.accounts_suspended}, appeals {t.appeals}, restorations {t.restorations}.",
-        "Reports: " + "; ".join(f"{AUTHORITY_NAMES[d]} {r.reports} ({r.filed} filed; "
-                                + ", ".join(f"{s} {n}" for s, n in r.states.items() if n) + ")"
+        "Reports: " + "; ".join(f"{AUTHORITY_NAMES[d]} {r.reports} ({r.filed} filed"
+                                + "".join(f", {s} {n}" for s, n in r.states.items() if n) + ")"
                                 for d, r in t.reports.items()) + f". Items reported: {t.items_reported}.",
         f"Legal requests received {t.legal.received}, answered {t.legal.answered}, in time {t.legal.answered_in_time}, "
         f"late {t.legal.answered_late}, open past due {t.legal.open_overdue}. Complaints received {t.complaints_received}, "

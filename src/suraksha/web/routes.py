@@ -54,4 +54,8 @@ async def _lifespan(app):  # merged into the app's lifespan by include_router
 from suraksha.web.pages import router as pages_router  # noqa: E402
 
 router.include_router(pages_router)
+
+from suraksha.web.transparency_pages import router as transparency_router  # noqa: E402
+
+router.include_router(transparency_router)
 router.lifespan_context = _lifespan
