@@ -1,0 +1,457 @@
+"""Officers of registered agencies: who may use the officers' portal, and their sessions.
+
+An officer registers with an address on one of the agency's official email domains, proves the
+mailbox with a one-time link, sets an argon2 password and enrols an authenticator (TOTP) in the
+same step, then signs in with password + code. Failures lock the account like a staff account;
+sessions expire like staff sessions. The password rules, argon2 hashing, the TOTP check (each code
+once) and the session / lock-out settings are the staff ones (``suraksha.auth``), so both kinds of
+account follow one policy.
+
+Officers are a principal of their own (their own tables, cookie and session lookup): an officer
+session can never open a staff page and a staff session never opens the portal.
+
+There is no mail server: the confirmation link is an outbound notification row
+(``legal_officer_notifications``) for a relay to send; demo mode also shows it on the page and
+writes it to the log. Audit actors are ``officer:<id>`` (recorded as a user actor with that name,
+which no staff username can collide with: staff names have no colon).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+
+import pyotp
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, delete, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from suraksha.audit import record
+from suraksha.auth import service as staff_auth
+from suraksha.auth.settings import get_auth_settings
+from suraksha.db.base import Base, utcnow
+from suraksha.db.session import session_scope
+from suraksha.legal.models import Agency
+
+log = logging.getLogger(__name__)
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+EMAIL = re.compile(r"^[a-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@([a-z0-9-]+(\.[a-z0-9-]+)+)$")
+CONFIRM_HOURS = 48
+ISSUER = "Suraksha portal"
+GENERIC_FAILURE = "invalid email, password or authentication code"
+
+
+# ------------------------------------------------------------------------------------------ tables
+class Officer(Base):
+    """A person at a registered agency who files and follows requests through the portal."""
+
+    __tablename__ = "legal_officers"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("legal_agencies.id"), index=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    rank: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(40), nullable=True, default=None)
+    password_hash: Mapped[str | None] = mapped_column(Text, nullable=True, default=None)
+    totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True, default=None)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)  # replay guard
+    email_confirmed_at: Mapped[dt.datetime | None] = mapped_column(nullable=True, default=None)
+    mfa_enrolled_at: Mapped[dt.datetime | None] = mapped_column(nullable=True, default=None)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(nullable=True, default=None)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(nullable=True, default=None)
+
+
+class OfficerToken(Base):
+    """A one-time confirmation link; only the token's SHA-256 is kept. Used up at enrolment."""
+
+    __tablename__ = "legal_officer_tokens"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256(token)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("legal_officers.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20), default="confirm")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column()
+    used_at: Mapped[dt.datetime | None] = mapped_column(nullable=True, default=None)
+
+
+class OfficerSession(Base):
+    """A signed-in officer's browser; only the token's SHA-256 is stored."""
+
+    __tablename__ = "legal_officer_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("legal_officers.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column()
+    ip: Mapped[str | None] = mapped_column(String(64), nullable=True, default=None)
+
+
+class OfficerNotification(Base):
+    """A message for an officer's mailbox (the confirmation link), for a mail relay to send."""
+
+    __tablename__ = "legal_officer_notifications"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("legal_officers.id", ondelete="CASCADE"), index=True)
+    to_address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(Text, nullable=True, default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(nullable=True, default=None)
+
+
+# ------------------------------------------------------------------------------------------- views
+class OfficerError(ValueError):
+    """Bad input for a registration / enrolment step (the message is safe to show)."""
+
+
+class OfficerLoginFailed(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class OfficerView:
+    id: int
+    agency_id: int
+    agency_name: str
+    email: str
+    name: str
+    rank: str
+    phone: str | None
+    email_confirmed: bool
+    mfa_enrolled: bool
+    active: bool
+    locked: bool
+    created_at: dt.datetime
+    last_login_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class NotificationView:
+    id: int
+    officer_id: int
+    to_address: str
+    subject: str
+    body: str
+    link: str | None
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """What the officer adds to an authenticator app; shown once, after the password is set."""
+
+    email: str
+    totp_secret: str
+
+    @property
+    def totp_uri(self) -> str:
+        return pyotp.TOTP(self.totp_secret).provisioning_uri(name=self.email, issuer_name=ISSUER)
+
+
+@dataclass(frozen=True)
+class OfficerPrincipal:
+    """The signed-in officer as the portal sees them."""
+
+    officer_id: int
+    email: str
+    name: str
+    rank: str
+    agency_id: int
+    agency_name: str
+    jurisdiction: str
+    agency_kind: str
+    csrf_token: str
+    session_id: str
+
+    @property
+    def actor(self) -> str:
+        return f"officer:{self.officer_id}"
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=dt.timezone.utc)
+    return value
+
+
+def _sha(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _view(o: Officer, agency_name: str) -> OfficerView:
+    locked = _aware(o.locked_until)
+    return OfficerView(o.id, o.agency_id, agency_name, o.email, o.name, o.rank, o.phone, o.email_confirmed_at is not None,
+                       o.mfa_enrolled_at is not None, o.active, bool(locked and locked > utcnow()), _aware(o.created_at),
+                       _aware(o.last_login_at))
+
+
+def normalise_email(email: str) -> str:
+    email = (email or "").strip().lower()
+    if len(email) > 320 or not EMAIL.match(email):
+        raise OfficerError("enter a valid official email address (name@agency.gov.in)")
+    return email
+
+
+# -------------------------------------------------------------------------------------- registration
+def register_officer(agency_id: int, email: str, name: str, rank: str, *, phone: str | None = None,
+                     base_url: str = "", mode: str = "demo") -> OfficerView:
+    """Register (or re-send the link to) an officer of ``agency_id``; the address must be on one of
+    the agency's official domains. The confirmation link goes to the outbox; an address that is
+    already set up gets a notice instead of a link, and the caller's answer is the same either
+    way, so the form does not tell a stranger which addresses have accounts."""
+    email = normalise_email(email)
+    name, rank = (name or "").strip(), (rank or "").strip()
+    if not name or len(name) > 200:
+        raise OfficerError("enter your name (up to 200 characters)")
+    if not rank or len(rank) > 100:
+        raise OfficerError("enter your rank / designation, e.g. Deputy Inspector General (up to 100 characters)")
+    phone = (phone or "").strip()[:40] or None
+    now = utcnow()
+    with session_scope() as session:
+        agency = session.get(Agency, agency_id) if isinstance(agency_id, int) else None
+        if agency is None:
+            raise OfficerError("choose your agency from the list")
+        domain = email.rsplit("@", 1)[1]
+        domains = list(agency.email_domains or [])
+        if domain not in domains:
+            raise OfficerError(f"{domain} is not an official email domain of {agency.name}"
+                               + (f" (use an address at {', '.join(domains)})" if domains else
+                                  "; the platform has not registered any domain for it yet"))
+        officer = session.scalar(select(Officer).where(Officer.email == email))
+        if officer is not None and officer.mfa_enrolled_at is not None:
+            _notify(session, officer, "Suraksha portal: registration attempt",
+                    "Someone asked to register this address, which already has a portal account. If it was you, sign "
+                    "in as usual; if you forgot your password, ask the platform's legal team to reset it.", None, mode)
+            return _view(officer, agency.name)
+        if officer is None:
+            officer = Officer(agency_id=agency.id, email=email, name=name, rank=rank, phone=phone, created_at=now)
+            session.add(officer)
+            session.flush()
+        else:  # registered but not finished: details may be corrected, older links stop working
+            officer.agency_id, officer.name, officer.rank, officer.phone = agency.id, name, rank, phone
+            session.execute(update(OfficerToken).where(OfficerToken.officer_id == officer.id, OfficerToken.used_at.is_(None))
+                            .values(used_at=now))
+        token = secrets.token_urlsafe(32)
+        session.add(OfficerToken(id=_sha(token), officer_id=officer.id, purpose="confirm", created_at=now,
+                                 expires_at=now + dt.timedelta(hours=CONFIRM_HOURS)))
+        link = f"{base_url.rstrip('/')}/portal/confirm?token={token}"
+        _notify(session, officer, "Suraksha portal: confirm your address",
+                f"Open this link within {CONFIRM_HOURS} hours to set your password and authenticator: {link}", link, mode)
+        record(session, f"officer:{officer.id}", "legal.officer.register", "legal_officer", officer.id,
+               {"agency_id": agency.id, "email": email, "rank": rank})
+        return _view(officer, agency.name)
+
+
+def _notify(session: Session, officer: Officer, subject: str, body: str, link: str | None, mode: str) -> None:
+    session.add(OfficerNotification(officer_id=officer.id, to_address=officer.email, subject=subject, body=body, link=link))
+    if mode != "production":
+        log.info("portal mail to %s: %s", officer.email, body)
+
+
+def outbox(email: str | None = None) -> list[NotificationView]:
+    """Messages waiting for the mail relay (all of them, or one address's), oldest first."""
+    with session_scope() as session:
+        stmt = select(OfficerNotification).order_by(OfficerNotification.id)
+        if email:
+            stmt = stmt.where(OfficerNotification.to_address == email.strip().lower())
+        return [NotificationView(n.id, n.officer_id, n.to_address, n.subject, n.body, n.link, _aware(n.created_at))
+                for n in session.scalars(stmt).all()]
+
+
+def _live_token(session: Session, token: str) -> tuple[OfficerToken, Officer]:
+    row = session.get(OfficerToken, _sha(token)) if token and len(token) < 200 else None
+    if row is None or row.used_at is not None or _aware(row.expires_at) <= utcnow():
+        raise OfficerError("this confirmation link is not valid (used, replaced by a newer one, or expired); register again for a new one")
+    officer = session.get(Officer, row.officer_id)
+    if officer is None or not officer.active:
+        raise OfficerError("this account is deactivated")
+    return row, officer
+
+
+def check_confirmation(token: str) -> OfficerView:
+    """The officer a live confirmation link belongs to (OfficerError otherwise)."""
+    with session_scope() as session:
+        _, officer = _live_token(session, token)
+        return _view(officer, session.get(Agency, officer.agency_id).name)
+
+
+def set_password_and_begin_enrolment(token: str, password: str) -> Enrolment:
+    """First half of confirming: the link proves the mailbox; set the password and get a new
+    TOTP secret to add to an authenticator. The link stays usable until enrolment finishes (so
+    a closed tab can start again), each time with a fresh secret."""
+    staff_auth.validate_password(password)
+    with session_scope() as session:
+        _, officer = _live_token(session, token)
+        officer.password_hash = staff_auth.hash_password(password)
+        officer.totp_secret = pyotp.random_base32()
+        officer.totp_last_step = None
+        officer.email_confirmed_at = officer.email_confirmed_at or utcnow()
+        record(session, f"officer:{officer.id}", "legal.officer.confirm", "legal_officer", officer.id, {"email": officer.email})
+        return Enrolment(officer.email, officer.totp_secret)
+
+
+def complete_enrolment(token: str, code: str) -> OfficerView:
+    """Second half: a correct code from the new authenticator finishes set-up and uses up the
+    link. Wrong codes count towards the lock-out like failed sign-ins."""
+    settings = get_auth_settings()
+    with session_scope() as session:
+        row, officer = _live_token(session, token)
+        if officer.password_hash is None or officer.totp_secret is None:
+            raise OfficerError("set your password first")
+        now = utcnow()
+        locked = _aware(officer.locked_until)
+        if locked and locked > now:
+            raise OfficerError("too many wrong codes; try again later")
+        if not staff_auth._verify_totp(officer, code):  # noqa: SLF001 - the staff TOTP rule, shared on purpose
+            officer.failed_logins += 1
+            if officer.failed_logins >= settings.login_max_failures:
+                officer.locked_until = now + dt.timedelta(minutes=settings.lockout_minutes)
+            record(session, f"officer:{officer.id}", "legal.officer.enrol_failed", "legal_officer", officer.id,
+                   {"failures": officer.failed_logins})
+            session.commit()
+            raise OfficerError("that code is not right; check the time on your phone and enter the current code")
+        officer.mfa_enrolled_at, officer.failed_logins, officer.locked_until = now, 0, None
+        row.used_at = now
+        record(session, f"officer:{officer.id}", "legal.officer.enrol", "legal_officer", officer.id, {"email": officer.email})
+        return _view(officer, session.get(Agency, officer.agency_id).name)
+
+
+# ------------------------------------------------------------------------------------------ sign-in
+def login(email: str, password: str, code: str, *, ip: str | None = None) -> str:
+    """Password + TOTP; returns a new session token. Repeated failures lock the account for the
+    staff lock-out period. Unconfirmed / unenrolled officers cannot sign in."""
+    settings = get_auth_settings()
+    email = (email or "").strip().lower()
+    with session_scope() as session:
+        officer = session.scalar(select(Officer).where(Officer.email == email)) if email else None
+        if officer is None or officer.password_hash is None:
+            try:
+                staff_auth._hasher.verify(staff_auth._DUMMY_HASH, password or "x")  # noqa: SLF001 - same timing as a real check
+            except VerificationError:
+                pass
+            record(session, "system:portal-login", "legal.officer.login_failed", "legal_officer",
+                   officer.id if officer else None, {"email": email[:320], "ip": ip,
+                                                     "reason": "unconfirmed" if officer else "unknown"})
+            session.commit()
+            raise OfficerLoginFailed(GENERIC_FAILURE)
+        actor = f"officer:{officer.id}"
+        now = utcnow()
+        locked = _aware(officer.locked_until)
+        if locked and locked > now:
+            record(session, actor, "legal.officer.login_refused", "legal_officer", officer.id, {"reason": "locked", "ip": ip})
+            session.commit()
+            minutes = max(1, int((locked - now).total_seconds() // 60) + 1)
+            raise OfficerLoginFailed(f"account locked after repeated failures; try again in {minutes} minutes or ask the platform's legal team")
+        try:
+            ok = staff_auth._hasher.verify(officer.password_hash, password or "")  # noqa: SLF001
+        except (VerificationError, InvalidHashError):
+            ok = False
+        reason = None if ok else "password"
+        if ok and not officer.active:
+            ok, reason = False, "inactive"
+        elif ok and officer.mfa_enrolled_at is None:
+            ok, reason = False, "not_enrolled"
+        elif ok and not staff_auth._verify_totp(officer, code):  # noqa: SLF001
+            ok, reason = False, "totp"
+        if not ok:
+            if reason in ("password", "totp"):
+                officer.failed_logins += 1
+                if officer.failed_logins >= settings.login_max_failures:
+                    officer.locked_until = now + dt.timedelta(minutes=settings.lockout_minutes)
+            record(session, actor, "legal.officer.login_failed", "legal_officer", officer.id,
+                   {"reason": reason, "ip": ip, "failures": officer.failed_logins})
+            session.commit()
+            if reason == "inactive":
+                raise OfficerLoginFailed("this account is deactivated; ask the platform's legal team")
+            if reason == "not_enrolled":
+                raise OfficerLoginFailed("your authenticator is not set up yet: open the confirmation link again "
+                                         "(or register again for a new one)")
+            raise OfficerLoginFailed(GENERIC_FAILURE)
+        officer.failed_logins, officer.locked_until, officer.last_login_at = 0, None, now
+        token = secrets.token_urlsafe(32)
+        session.add(OfficerSession(id=_sha(token), officer_id=officer.id, csrf_token=secrets.token_urlsafe(32),
+                                   created_at=now, last_seen_at=now,
+                                   expires_at=now + dt.timedelta(hours=settings.session_max_hours), ip=(ip or "")[:64] or None))
+        record(session, actor, "legal.officer.login", "legal_officer", officer.id, {"ip": ip})
+        return token
+
+
+def resolve_session(token: str | None) -> OfficerPrincipal | None:
+    """The officer of a live portal session, or None (unknown, expired, idle, deactivated)."""
+    if not token or len(token) > 200:
+        return None
+    settings = get_auth_settings()
+    with session_scope() as session:
+        row = session.get(OfficerSession, _sha(token))
+        if row is None:
+            return None
+        now = utcnow()
+        idle = now - _aware(row.last_seen_at)
+        officer = session.get(Officer, row.officer_id)
+        if (_aware(row.expires_at) <= now or idle > dt.timedelta(minutes=settings.session_idle_minutes)
+                or officer is None or not officer.active):
+            session.delete(row)
+            return None
+        if idle > dt.timedelta(seconds=30):
+            row.last_seen_at = now
+        agency = session.get(Agency, officer.agency_id)
+        return OfficerPrincipal(officer.id, officer.email, officer.name, officer.rank, agency.id, agency.name,
+                                agency.jurisdiction, agency.kind, row.csrf_token, row.id)
+
+
+def logout(token: str | None) -> None:
+    if not token:
+        return
+    with session_scope() as session:
+        row = session.get(OfficerSession, _sha(token))
+        if row is not None:
+            session.delete(row)
+            record(session, f"officer:{row.officer_id}", "legal.officer.logout", "legal_officer", row.officer_id, {})
+
+
+# ------------------------------------------------------------------------------- staff administration
+def list_officers(agency_id: int | None = None) -> list[OfficerView]:
+    with session_scope() as session:
+        stmt = select(Officer, Agency.name).join(Agency, Agency.id == Officer.agency_id).order_by(Agency.name, Officer.email)
+        if agency_id is not None:
+            stmt = stmt.where(Officer.agency_id == agency_id)
+        return [_view(o, name) for o, name in session.execute(stmt).all()]
+
+
+def _officer(session: Session, officer_id: int) -> Officer:
+    row = session.get(Officer, officer_id)
+    if row is None:
+        raise LookupError(f"no officer {officer_id}")
+    return row
+
+
+def set_active(officer_id: int, active: bool, actor: str) -> None:
+    """Deactivate (sessions end at once) or reactivate an officer, e.g. one who left the agency."""
+    with session_scope() as session:
+        row = _officer(session, officer_id)
+        row.active = active
+        if not active:
+            session.execute(delete(OfficerSession).where(OfficerSession.officer_id == row.id))
+        record(session, actor, "legal.officer.activate" if active else "legal.officer.deactivate", "legal_officer",
+               row.id, {"email": row.email})
+
+
+def unlock(officer_id: int, actor: str) -> None:
+    with session_scope() as session:
+        row = _officer(session, officer_id)
+        row.failed_logins, row.locked_until = 0, None
+        record(session, actor, "legal.officer.unlock", "legal_officer", row.id, {"email": row.email})

@@ -1,0 +1,158 @@
+"""Officer identity (service level): official email domain, one-time confirmation link, argon2
+password + TOTP enrolment, sign-in with lock-out, expiring sessions, deactivation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from urllib.parse import parse_qs, urlparse
+
+import pyotp
+import pytest
+
+from suraksha.legal import officers
+
+PASSWORD = "a long portal passphrase"
+EMAIL = "test.officer@cybercrime.gov.in"  # fictional person on the domain the brief names for tests
+
+
+@pytest.fixture
+def agency(db_url):
+    from suraksha import legal
+
+    return legal.register_agency("Test Cyber Crime Unit", "police", "in", ["cybercrime.gov.in"], "user:t-admin")
+
+
+def _token(email: str = EMAIL) -> str:
+    link = officers.outbox(email)[-1].link
+    return parse_qs(urlparse(link).query)["token"][0]
+
+
+def wrong_code(totp: pyotp.TOTP) -> str:
+    """A 6-digit code that is not valid in the accepted window (now and one step either side)."""
+    valid = {totp.at(time.time() + 30 * k) for k in (-1, 0, 1)}
+    return next(c for c in ("000000", "111111", "222222", "333333") if c not in valid)
+
+
+def enrolled_officer(agency_id: int, email: str = EMAIL, rank: str = "Deputy Inspector General") -> pyotp.TOTP:
+    """Register, confirm and enrol an officer; returns their authenticator."""
+    officers.register_officer(agency_id, email, "Test Officer", rank)
+    token = _token(email)
+    enrolment = officers.set_password_and_begin_enrolment(token, PASSWORD)
+    totp = pyotp.TOTP(enrolment.totp_secret)
+    officers.complete_enrolment(token, totp.at(time.time() - 30))  # the previous step: now and +30 s stay free
+    return totp
+
+
+def test_only_an_official_domain_of_the_agency_may_register(agency):
+    with pytest.raises(officers.OfficerError, match="gmail.com is not an official email domain of Test Cyber Crime Unit"):
+        officers.register_officer(agency.id, "someone@gmail.com", "Someone", "Inspector")
+    with pytest.raises(officers.OfficerError, match="not an official email domain"):
+        officers.register_officer(agency.id, "someone@mail.cybercrime.gov.in.attacker.example", "Someone", "Inspector")
+    with pytest.raises(officers.OfficerError, match="valid official email"):
+        officers.register_officer(agency.id, "not-an-address", "Someone", "Inspector")
+    with pytest.raises(officers.OfficerError, match="rank"):
+        officers.register_officer(agency.id, EMAIL, "Someone", "")
+    assert officers.list_officers() == [] and officers.outbox() == []
+
+
+def test_confirmation_link_enrolment_and_sign_in(agency):
+    view = officers.register_officer(agency.id, EMAIL.upper(), "Test Officer", "Superintendent of Police",
+                                     base_url="https://platform.example")
+    assert view.email == EMAIL and not view.email_confirmed and not view.mfa_enrolled
+    mail = officers.outbox(EMAIL)
+    assert len(mail) == 1 and mail[0].link.startswith("https://platform.example/portal/confirm?token=")
+    token = _token()
+
+    # Registered but unconfirmed: no password exists, sign-in fails like any wrong credentials.
+    with pytest.raises(officers.OfficerLoginFailed, match="invalid email, password or authentication code"):
+        officers.login(EMAIL, PASSWORD, wrong_code(totp))
+
+    with pytest.raises(ValueError, match="at least 12"):
+        officers.set_password_and_begin_enrolment(token, "short")
+    enrolment = officers.set_password_and_begin_enrolment(token, PASSWORD)
+    assert enrolment.totp_uri.startswith("otpauth://totp/") and EMAIL.replace("@", "%40") in enrolment.totp_uri
+    totp = pyotp.TOTP(enrolment.totp_secret)
+    # Confirmed, password set, authenticator not yet enrolled: still cannot sign in.
+    with pytest.raises(officers.OfficerLoginFailed, match="authenticator is not set up"):
+        officers.login(EMAIL, PASSWORD, totp.now())
+    with pytest.raises(officers.OfficerError, match="code is not right"):
+        officers.complete_enrolment(token, wrong_code(totp))
+    done = officers.complete_enrolment(token, totp.now())
+    assert done.email_confirmed and done.mfa_enrolled
+
+    # The link is used up.
+    with pytest.raises(officers.OfficerError, match="not valid"):
+        officers.set_password_and_begin_enrolment(token, PASSWORD)
+
+    from sqlalchemy import select
+
+    from suraksha.db import session_scope
+
+    with session_scope() as s:
+        stored = s.scalar(select(officers.Officer.password_hash))
+        tokens = s.scalars(select(officers.OfficerToken.id)).all()
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
+    assert token not in tokens  # only the hash of the link's token is kept
+
+    with pytest.raises(officers.OfficerLoginFailed):  # the enrolment code cannot be replayed
+        officers.login(EMAIL, PASSWORD, totp.now())
+    session_token = officers.login(EMAIL, PASSWORD, totp.at(time.time() + 30))
+    who = officers.resolve_session(session_token)
+    assert who.agency_id == agency.id and who.actor == f"officer:{who.officer_id}" and who.rank == "Superintendent of Police"
+    officers.logout(session_token)
+    assert officers.resolve_session(session_token) is None
+
+
+def test_a_newer_link_replaces_the_older_one_and_links_expire(agency):
+    officers.register_officer(agency.id, EMAIL, "Test Officer", "Inspector")
+    first = _token()
+    officers.register_officer(agency.id, EMAIL, "Test Officer", "Inspector General")
+    second = _token()
+    with pytest.raises(officers.OfficerError, match="not valid"):
+        officers.check_confirmation(first)
+    assert officers.check_confirmation(second).rank == "Inspector General"
+    from suraksha.db import session_scope
+
+    with session_scope() as s:
+        for row in s.query(officers.OfficerToken).all():
+            row.expires_at = row.expires_at - dt.timedelta(hours=officers.CONFIRM_HOURS + 1)
+    with pytest.raises(officers.OfficerError, match="expired"):
+        officers.check_confirmation(second)
+
+
+def test_registering_an_enrolled_address_again_sends_a_notice_not_a_link(agency):
+    enrolled_officer(agency.id)
+    officers.register_officer(agency.id, EMAIL, "Impostor", "Inspector")
+    last = officers.outbox(EMAIL)[-1]
+    assert last.link is None and "already has a portal account" in last.body
+    assert officers.list_officers()[0].name == "Test Officer"
+
+
+def test_bad_codes_lock_the_officer_out_until_unlocked(agency):
+    totp = enrolled_officer(agency.id)
+    for _ in range(5):
+        with pytest.raises(officers.OfficerLoginFailed, match="invalid"):
+            officers.login(EMAIL, PASSWORD, wrong_code(totp))
+    with pytest.raises(officers.OfficerLoginFailed, match="locked"):
+        officers.login(EMAIL, PASSWORD, totp.at(time.time() + 30))
+    assert officers.list_officers()[0].locked
+    officers.unlock(officers.list_officers()[0].id, "user:t-legal")
+    assert officers.resolve_session(officers.login(EMAIL, PASSWORD, totp.at(time.time() + 30)))
+
+
+def test_sessions_expire_when_idle_and_end_when_deactivated(agency):
+    totp = enrolled_officer(agency.id)
+    token = officers.login(EMAIL, PASSWORD, totp.now())
+    from suraksha.db import session_scope
+
+    with session_scope() as s:
+        row = s.query(officers.OfficerSession).one()
+        row.last_seen_at = row.last_seen_at - dt.timedelta(minutes=31)
+    assert officers.resolve_session(token) is None
+    token = officers.login(EMAIL, PASSWORD, totp.at(time.time() + 30))
+    officer_id = officers.list_officers()[0].id
+    officers.set_active(officer_id, False, "user:t-legal")
+    assert officers.resolve_session(token) is None
+    with pytest.raises(officers.OfficerLoginFailed, match="deactivated"):
+        officers.login(EMAIL, PASSWORD, totp.now())
