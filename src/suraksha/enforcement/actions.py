@@ -408,31 +408,16 @@ class NetworkSuspension:
         return [m for m in self.members if m.enqueued]
 
 
-def network_of(session: Session, account_id: int) -> dict[int, set[str]]:
-    """Accounts linked to ``account_id`` by matched material: the same media (SHA-256) as one of its
-    matched items, or a match on the same bank entry (e.g. a near-duplicate PDQ of one known image)."""
-    from suraksha.pipeline.models import Item, ItemMatch, ItemMedia
+def network_of(session: Session, account_id: int, *, max_accounts: int = 500) -> dict[int, set[str]]:
+    """The accounts of ``account_id``'s network (``networks.service``, the one definition) and what
+    links each: "sha256:<first 16>" / "entry:<id>" for shared matched media, "<kind> <value>" otherwise."""
+    from suraksha.networks.service import build_network, shared_keys
 
-    matched_media = (select(ItemMedia.sha256).join(Item, Item.id == ItemMedia.item_id)
-                     .join(ItemMatch, and_(ItemMatch.item_id == ItemMedia.item_id, ItemMatch.media_position == ItemMedia.position))
-                     .where(Item.account_id == account_id, ItemMedia.sha256.is_not(None)).distinct())
-    shas = list(session.scalars(matched_media).all())
-    entries = list(session.scalars(select(ItemMatch.entry_id).join(Item, Item.id == ItemMatch.item_id)
-                                   .where(Item.account_id == account_id, ItemMatch.entry_id.is_not(None)).distinct()).all())
-    linked: dict[int, set[str]] = {account_id: set()}
-    if shas:
-        for acc, sha in session.execute(select(Item.account_id, ItemMedia.sha256).join(ItemMedia, ItemMedia.item_id == Item.id)
-                                        .where(ItemMedia.sha256.in_(shas), Item.account_id.is_not(None)).distinct()):
-            linked.setdefault(acc, set()).add(f"sha256:{sha[:16]}")
-    if entries:
-        for acc, entry in session.execute(select(Item.account_id, ItemMatch.entry_id).join(ItemMatch, ItemMatch.item_id == Item.id)
-                                          .where(ItemMatch.entry_id.in_(entries), Item.account_id.is_not(None)).distinct()):
-            linked.setdefault(acc, set()).add(f"entry:{entry}")
-    return linked
+    return shared_keys(build_network(session, account_id, max_accounts=max_accounts))
 
 
 def suspend_network(account_id: int, reason: str, actor: str, *, max_accounts: int = 500) -> NetworkSuspension:
-    """Suspend ``account_id`` and every account that posted the same matched material, in one call.
+    """Suspend ``account_id`` and every account of its network (``networks.service``), in one call.
 
     Accounts already suspended (pipeline or an earlier call) are listed with ``enqueued=False``.
     More than ``max_accounts`` linked accounts is refused: a common image wrongly in a bank must not
@@ -445,10 +430,13 @@ def suspend_network(account_id: int, reason: str, actor: str, *, max_accounts: i
     with session_scope() as session:
         if session.get(Account, account_id) is None:
             raise ActionNotFound(f"account {account_id} not found")
-        linked = network_of(session, account_id)
-        if len(linked) > max_accounts:
-            raise ActionError(f"the network of account {account_id} has {len(linked)} accounts, more than max_accounts="
-                              f"{max_accounts}; check the matches, then raise the limit to proceed")
+        from suraksha.networks.service import build_network, shared_keys
+
+        network = build_network(session, account_id, max_accounts=max_accounts)
+        if network.truncated:
+            raise ActionError(f"the network of account {account_id} has more than max_accounts={max_accounts} "
+                              f"accounts; check the matches, then raise the limit to proceed")
+        linked = shared_keys(network)
         accounts = {a.id: a for a in session.scalars(select(Account).where(Account.id.in_(list(linked)))).all()}
         members = []
         for acc_id in sorted(linked):

@@ -61,6 +61,7 @@ class NetworkLink:
     accounts: list[int]
     item_count: int
     examples: list[int]
+    via: dict[int, set[str]] = field(default_factory=dict, repr=False)  # media: per account, files / entries
 
     @property
     def label(self) -> str:
@@ -178,7 +179,8 @@ def _links(edges: list[Edge], members: set[int]) -> list[NetworkLink]:
         accounts = sorted(e.accounts & members)
         if len(accounts) < 2:
             continue
-        out.append(NetworkLink(e.kind, e.value, e.detail, accounts, len(e.items), sorted(e.items)[:EXAMPLES]))
+        out.append(NetworkLink(e.kind, e.value, e.detail, accounts, len(e.items), sorted(e.items)[:EXAMPLES],
+                               {a: set(v) for a, v in e.via.items() if a in members}))
     order = {k: n for n, k in enumerate(EDGE_KINDS)}
     return sorted(out, key=lambda link: (order[link.kind], -len(link.accounts), link.value))
 
@@ -277,3 +279,13 @@ def groups(*, min_size: int = 2, window_hours: int | None = None, limit: int = 1
             out.append(Network(None, _members(session, ids, links), links, caps["window_hours"], max_accounts,
                                len(component) > max_accounts))
         return sorted(out, key=lambda n: (-n.size, n.first_activity or dt.datetime.max.replace(tzinfo=dt.timezone.utc)))
+
+
+def shared_keys(network: Network) -> dict[int, set[str]]:
+    """Member -> what links it, in the short form enforcement records with a suspension."""
+    out: dict[int, set[str]] = {m.account_id: set() for m in network.members}
+    for link in network.links:
+        for account_id in link.accounts:
+            via = link.via.get(account_id) if link.kind == "media" else None
+            out[account_id].update(via or {f"{link.kind} {link.value}"})
+    return out
