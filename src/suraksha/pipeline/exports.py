@@ -118,13 +118,14 @@ def iter_parquet(path: Path, *, start_row: int = 0, batch_rows: int = 1024) -> I
     import pyarrow.parquet as pq
 
     pf = pq.ParquetFile(path)
-    first, groups = 0, []
+    first, groups, start = 0, [], 0  # first: the row where the first group still to read begins
     for g in range(pf.metadata.num_row_groups):
         n = pf.metadata.row_group(g).num_rows
-        if first + n > start_row:
+        if start + n > start_row:
+            if not groups:
+                first = start
             groups.append(g)
-        elif not groups:
-            first += n
+        start += n
     if not groups:
         return
     skip = start_row - first
