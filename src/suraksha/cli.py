@@ -55,6 +55,10 @@ def _register_area_commands() -> None:
 
     register_reporting(app)
 
+    from suraksha.networks.cli import network_app
+
+    app.add_typer(network_app, name="network")
+
     from suraksha.transparency.cli import register as register_transparency
 
     register_transparency(app)
