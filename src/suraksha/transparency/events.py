@@ -109,7 +109,7 @@ def _signals(row: Any) -> frozenset[str]:
             out.add("link")
         elif kind in WORD_TEXT_KINDS:
             out.add("text")
-    if any(isinstance(r, str) and ": score " in r for r in row.reasons or []):
+    if _score_fired(row.reasons):
         out.add("classifier")
     return frozenset(out)
 
@@ -157,12 +157,29 @@ def identified_items(session: Session, start: dt.datetime, end: dt.datetime,
         decision_now = row.decision
         yield ItemFacts(
             id=row.id, created_at=aware(row.created_at), scanned_at=aware(row.scanned_at),
-            detected_at=aware(_as_datetime(row.detected)) or aware(row.scanned_at),
+            detected_at=detection_time(row.detected, row.scanned_at, row.text_hits, row.reasons),
             removed_at=aware(_as_datetime(row.removed)), withheld=bool(row.withheld),
             retroactive=bool(row.retroactive) or bool(row.retro_match), by_complaint=complaint,
             signals=_signals(row), decision=decision_now, country=row.country,
             csam=(bool(row.has_csam) or decision_now == "csam") and decision_now != "not_violating",
         )
+
+
+def _score_fired(reasons: list | None) -> bool:
+    return any(isinstance(r, str) and ": score " in r for r in reasons or [])
+
+
+def detection_time(first_match: Any, scanned_at: dt.datetime | None, text_hits: list | None,
+                   reasons: list | None) -> dt.datetime | None:
+    """When the item was first detected: its earliest match (a rescan's ``matched_at``, else the
+    scan), or the scan itself when a text hit or a classifier score flagged it then."""
+    first = aware(_as_datetime(first_match))
+    scanned = aware(scanned_at)
+    if first is None:
+        return scanned
+    if scanned is not None and (text_hits or _score_fired(reasons)):
+        return min(first, scanned)
+    return first
 
 
 def _as_datetime(value: Any) -> dt.datetime | None:
@@ -190,7 +207,7 @@ def reports(session: Session, start: dt.datetime, end: dt.datetime,
     detected = (select(func.min(func.coalesce(ItemMatch.matched_at, Item.scanned_at)))
                 .where(ItemMatch.item_id == Item.id).scalar_subquery())
     stmt = (select(Report.id, Report.item_id, Report.destination, Report.state, Report.submitted_at, Report.finished_at,
-                   Item.created_at, Item.scanned_at, detected.label("detected"))
+                   Item.created_at, Item.scanned_at, Item.text_hits, Item.reasons, detected.label("detected"))
             .join(Item, Item.id == Report.item_id)
             .where(Report.supplemental_to.is_(None), Item.created_at >= start, Item.created_at < end,
                    _country_filter(countries))
@@ -202,7 +219,7 @@ def reports(session: Session, start: dt.datetime, end: dt.datetime,
         else:
             filed = r.submitted_at if r.state in ("submitted", "finished") else None
         out.append(ReportFacts(r.id, r.item_id, r.destination, r.state, aware(r.created_at),
-                               aware(_as_datetime(r.detected)) or aware(r.scanned_at), aware(filed)))
+                               detection_time(r.detected, r.scanned_at, r.text_hits, r.reasons), aware(filed)))
     return out
 
 

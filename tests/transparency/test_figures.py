@@ -1,0 +1,211 @@
+"""Every figure of the known history (history.py), exactly, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from .history import build_history, utc
+
+NOW = utc(2026, 12, 1, 8)
+H = 3600.0
+
+
+@pytest.fixture
+def history(db_url):
+    return build_history()
+
+
+def by_label(f):
+    return {p.label: p for p in f.periods}
+
+
+def interp(values, q):
+    xs = sorted(values)
+    pos = (len(xs) - 1) * q
+    lo = int(pos)
+    hi = min(lo + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
+def test_yearly_figures_are_exactly_the_history(history):
+    from suraksha.transparency.figures import figures
+
+    f = figures("2022-01-01", "2025-12-31", by="year", now=NOW)
+    assert [p.label for p in f.periods] == ["2022", "2023", "2024", "2025"]
+    assert f.timezone == "UTC" and f.jurisdiction is None
+    y = by_label(f)
+    assert [y[k].identified for k in ("2022", "2023", "2024", "2025")] == [2, 2, 3, 2]
+    assert [y[k].by_complaint for k in ("2022", "2023", "2024", "2025")] == [0, 0, 1, 1]
+    assert [y[k].retroactive for k in ("2022", "2023", "2024", "2025")] == [0, 0, 2, 0]
+    assert [y[k].removed for k in ("2022", "2023", "2024", "2025")] == [2, 0, 2, 1]
+    assert [y[k].withheld for k in ("2022", "2023", "2024", "2025")] == [0, 1, 0, 1]
+    assert [y[k].items_reported for k in ("2022", "2023", "2024", "2025")] == [1, 0, 2, 0]
+    assert [y[k].accounts_suspended for k in ("2022", "2023", "2024", "2025")] == [1, 1, 0, 1]
+    assert [y[k].appeals for k in ("2022", "2023", "2024", "2025")] == [0, 2, 0, 0]
+    assert [y[k].restorations for k in ("2022", "2023", "2024", "2025")] == [0, 1, 0, 0]
+    assert y["2023"].cleared_on_review == 1 and y["2023"].by_signal == {"hash": 0, "classifier": 0, "link": 1, "text": 1, "human": 0}
+    assert y["2022"].by_signal == {"hash": 1, "classifier": 1, "link": 0, "text": 0, "human": 0}
+    assert y["2024"].by_signal == {"hash": 2, "classifier": 0, "link": 0, "text": 0, "human": 1}
+
+    t = f.total
+    assert (t.identified, t.proactive, t.by_complaint, t.retroactive) == (9, 7, 2, 2)
+    assert t.by_signal == {"hash": 4, "classifier": 1, "link": 1, "text": 1, "human": 2}
+    assert t.automated == 7 and t.automated_share == pytest.approx(7 / 9)
+    assert (t.removed, t.withheld, t.removed_proactive_automated, t.cleared_on_review) == (5, 2, 4, 1)
+    assert t.items_reported == 3
+    # An account suspended in two years counts once in the total.
+    assert t.accounts_suspended == 2 and (t.appeals, t.restorations) == (2, 1)
+    assert (t.complaints_received, t.complaints_actioned) == (2, 2)
+
+
+def test_reports_per_authority_and_their_states(history):
+    from suraksha.transparency.figures import figures
+
+    t = figures("2022-01-01", "2025-12-31", by="year", now=NOW).total
+    ncmec, police, nca = t.reports["ncmec"], t.reports["in_police"], t.reports["uk_nca"]
+    assert (ncmec.reports, ncmec.filed) == (3, 2)
+    assert {k: v for k, v in ncmec.states.items() if v} == {"finished": 2, "failed": 1}
+    assert (police.reports, police.filed) == (2, 2)
+    assert {k: v for k, v in police.states.items() if v} == {"submitted": 1, "finished": 1}
+    assert (nca.reports, nca.filed) == (1, 0) and nca.states["queued"] == 1
+
+
+def test_legal_requests_received_answered_in_time(history):
+    from suraksha.transparency.figures import figures
+
+    y = by_label(figures("2022-01-01", "2025-12-31", by="year", now=NOW))
+    lg = y["2024"].legal
+    assert (lg.received, lg.answered, lg.answered_in_time, lg.answered_late, lg.open_overdue) == (3, 2, 1, 1, 1)
+    assert lg.by_type == {"data_request": 2, "takedown_order": 1}
+    lg = y["2025"].legal
+    assert (lg.received, lg.answered, lg.answered_in_time, lg.answered_late, lg.open_overdue) == (1, 1, 1, 0, 0)
+    assert y["2023"].legal.received == 0
+    # A deadline that has not passed yet is not "overdue".
+    early = by_label(figures("2024-01-01", "2024-12-31", by="year", now=utc(2024, 3, 2)))
+    assert early["2024"].legal.open_overdue == 0
+
+
+def test_medians_and_95th_percentiles(history):
+    from suraksha.transparency.figures import figures
+
+    f = figures("2022-01-01", "2025-12-31", by="year", now=NOW)
+    backfilled = (utc(2026, 11, 20, 10) - utc(2024, 5, 5)).total_seconds()
+    removal = [2 * H, 4 * H, backfilled, 6 * H, 0.5 * H]
+    t = f.total.upload_to_removal
+    assert t.count == 5 and t.median_seconds == 4 * H
+    assert t.p95_seconds == pytest.approx(6 * H + (backfilled - 6 * H) * 0.8) == pytest.approx(interp(removal, 0.95))
+    r = f.total.detection_to_report
+    assert r.count == 4 and r.median_seconds == pytest.approx(3.5 * H)
+    assert r.p95_seconds == pytest.approx(4 * H + (24 * H - 4 * H) * 0.85)
+    y2022 = by_label(f)["2022"]
+    assert y2022.upload_to_removal.median_seconds == 3 * H
+    assert y2022.upload_to_removal.p95_seconds == pytest.approx(2 * H + 0.95 * 2 * H)
+    assert y2022.detection_to_report.median_seconds == pytest.approx(13.5 * H)
+    assert by_label(f)["2023"].upload_to_removal == type(t)(0, None, None)
+
+
+def test_jurisdiction_filters_items_requests_accounts_and_uses_its_time_zone(history):
+    from suraksha.transparency.figures import figures
+
+    f = figures("2022-01-01", "2025-12-31", by="year", jurisdiction="in", now=NOW)
+    assert f.timezone == "Asia/Kolkata"
+    y = by_label(f)
+    # I7 is posted 2024-12-31 19:00 UTC = 2025-01-01 00:30 IST; GB/US items are gone.
+    assert [y[k].identified for k in ("2022", "2023", "2024", "2025")] == [2, 0, 2, 3]
+    assert f.total.by_signal == {"hash": 4, "classifier": 1, "link": 0, "text": 0, "human": 2}
+    assert [y[k].legal.received for k in ("2022", "2023", "2024", "2025")] == [0, 0, 2, 1]
+    # A2 posted only in GB/US: its suspension is not India's; A1's two are.
+    assert [y[k].accounts_suspended for k in ("2022", "2023", "2024", "2025")] == [1, 1, 0, 0]
+    assert f.total.reports["uk_nca"].reports == 0 and f.total.reports["in_police"].filed == 2
+
+
+def test_month_and_quarter_boundaries_in_utc_and_ist(history):
+    from suraksha.transparency.figures import figures
+
+    utc_months = by_label(figures("2024-12-01", "2025-01-31", by="month", now=NOW))
+    ist_months = by_label(figures("2024-12-01", "2025-01-31", by="month", jurisdiction="in", now=NOW))
+    assert (utc_months["2024-12"].identified, utc_months["2025-01"].identified) == (1, 0)
+    assert (ist_months["2024-12"].identified, ist_months["2025-01"].identified) == (0, 1)
+    assert ist_months["2025-01"].start == dt.datetime(2025, 1, 1, tzinfo=ist_months["2025-01"].start.tzinfo)
+    assert ist_months["2025-01"].start.utcoffset() == dt.timedelta(hours=5, minutes=30)
+    # I9: 2025-09-30 23:00 UTC is Q3 in UTC and 2025-10-01 04:30, Q4, in IST.
+    q = by_label(figures("2025-07-01", "2025-12-31", by="quarter", now=NOW))
+    qi = by_label(figures("2025-07-01", "2025-12-31", by="quarter", jurisdiction="in", now=NOW))
+    assert list(q) == ["2025-Q3", "2025-Q4"]
+    assert (q["2025-Q3"].identified, q["2025-Q4"].identified) == (1, 0)
+    assert (qi["2025-Q3"].identified, qi["2025-Q4"].identified) == (0, 1)
+    # An item posted exactly at midnight on the 1st belongs to the month that starts then.
+    m = by_label(figures("2022-06-01", "2022-07-31", by="month", now=NOW))
+    assert (m["2022-06"].identified, m["2022-07"].identified) == (0, 1)
+    # The last day is included; ranges are clipped to the days asked for.
+    one = figures("2022-03-10", "2022-03-10", by="month", now=NOW)
+    assert [p.label for p in one.periods] == ["2022-03"] and one.total.identified == 1
+    assert figures("2022-03-09", "2022-03-09", by="month", now=NOW).total.identified == 0
+    assert figures("2022-03-11", "2022-03-31", by="month", now=NOW).total.identified == 0
+
+
+def test_commission_summary_answers_the_question(history):
+    from suraksha.transparency.summary import QUESTION, commission_summary
+
+    s = commission_summary("2022-01-01", "2025-12-31", now=NOW)
+    assert s.question == QUESTION and "past four years" in s.question
+    rows = {r.period: r for r in s.years}
+    assert [(rows[y].identified, rows[y].deleted, rows[y].reported) for y in ("2022", "2023", "2024", "2025")] == \
+        [(2, 2, 1), (0, 0, 0), (3, 2, 2), (0, 0, 0)]
+    assert rows["2024"].found_retroactively == 2
+    t = s.total
+    assert (t.identified, t.deleted, t.reported, t.found_by_automated_tools) == (5, 4, 3, 4)
+    assert t.automated_share == pytest.approx(0.8) and t.by_tool == {"hash": 3, "classifier": 1, "link": 0, "text": 0}
+    assert s.automated_tools_used is True
+    assert s.answer.startswith("From 2022-01-01 to 2025-12-31, 5 posts depicting child sexual abuse or rape were "
+                               "identified, 4 were deleted and 3 were reported")
+    assert "Automated tools used: yes; they found 4 of the 5 posts (80.0%): hash matching 3, image classifiers 1" in s.answer
+    assert "2 of the posts were found retroactively" in s.answer
+
+
+def test_compliance_report_for_india_by_ist_month(history):
+    from suraksha.transparency.compliance import compliance_report
+
+    c = compliance_report("2025-03-01", "2025-10-31", now=NOW)
+    assert [m.month for m in c.months][:2] == ["2025-03", "2025-04"] and c.months[-1].month == "2025-10"
+    assert any("Rule 4(1)(d)" in x for x in c.citations) and any("Rule 4(4)" in x for x in c.citations)
+    march = c.months[0]
+    assert march.value("Complaints received") == 1 and march.value("Complaints on which action was taken") == 1
+    assert march.value("Items identified through complaints") == 1
+    assert march.value("Answered within the deadline") == 1
+    october = c.months[-1]
+    assert october.value("Items removed or disabled after proactive monitoring with automated tools") == 1
+    assert october.value("Items identified by hash signals") == 1
+    assert october.value("Share of identified items found by automated tools") == 1.0
+    assert c.months[1].value("Items identified by proactive monitoring") == 0
+
+
+def test_empty_database_and_no_legal_requests_give_zeros(db_url):
+    from suraksha.transparency.figures import figures
+    from suraksha.transparency.summary import commission_summary
+
+    f = figures("2022-01-01", "2022-12-31", by="quarter", now=NOW)
+    assert len(f.periods) == 4 and f.total.identified == 0 and f.total.automated_share is None
+    assert f.total.upload_to_removal.median_seconds is None and f.total.legal.received == 0
+    s = commission_summary("2022-01-01", "2025-12-31", now=NOW)
+    assert s.automated_tools_used is False and "Automated tools used: no." in s.answer
+
+
+@pytest.mark.parametrize(("start", "end", "by", "jurisdiction", "message"), [
+    ("2025-12-31", "2022-01-01", "month", None, "is before 'from'"),
+    ("2022-13-01", "2022-12-31", "month", None, "is not a date"),
+    ("yesterday", "2022-12-31", "month", None, "is not a date"),
+    ("1900-01-01", "1950-12-31", "year", None, "before 1990"),
+    ("1990-01-01", "2026-11-30", "year", None, "longer than 30 years"),
+    ("2027-01-01", "2027-12-31", "year", None, "in the future"),
+    ("2022-01-01", "2022-12-31", "week", None, "'by' must be one of"),
+    ("2022-01-01", "2022-12-31", "month", "fr", "unknown jurisdiction"),
+])
+def test_bad_periods_are_refused_with_the_reason(db_url, start, end, by, jurisdiction, message):
+    from suraksha.transparency.figures import figures
+    from suraksha.transparency.periods import PeriodError
+
+    with pytest.raises(PeriodError, match=message):
+        figures(start, end, by=by, jurisdiction=jurisdiction, now=NOW)
