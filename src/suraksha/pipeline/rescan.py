@@ -166,6 +166,9 @@ def rescan(
         from suraksha.matching.banks import get_bank
 
         get_bank(bank)  # a clear error for a misspelt bank name
+    refresh = getattr(scanner.matcher, "refresh", None)
+    if refresh is not None:
+        refresh(force=True)  # entries banked a moment ago count (the matcher re-reads its log at most every 0.5 s)
     started = time.monotonic()
     summary = RescanSummary(since=since.isoformat(), bank=bank)
     scope = (Item.created_at >= since, Item.status == "done")
