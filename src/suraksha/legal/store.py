@@ -68,9 +68,9 @@ def load(session: Session, ref: int | str, *, agency_id: int | None = None, lock
 def event(session: Session, req: LegalRequest, actor: str, action: str, details: dict[str, Any] | None = None,
           *, at: dt.datetime | None = None) -> None:
     """Record one step on ``req`` in its history and in the audit log."""
-    details = details or {}
+    details = _jsonable(details or {})
     when = at or utcnow()
-    session.add(LegalEvent(request_id=req.id, at=when, actor=actor, action=action, details=_jsonable(details)))
+    session.add(LegalEvent(request_id=req.id, at=when, actor=actor, action=action, details=details))
     record(session, actor, f"legal.{action}", "legal_request", req.reference, details)
     req.updated_at = when
 
