@@ -63,6 +63,10 @@ def _register_area_commands() -> None:
 
     register_transparency(app)
 
+    from suraksha.legal.cli import register as register_legal
+
+    register_legal(app)
+
 
 _register_area_commands()
 

@@ -172,6 +172,9 @@ def create_app(
     from suraksha.api.routers import transparency as transparency_router
 
     app.include_router(transparency_router.router)
+    from suraksha.api.routers import legal as legal_router
+
+    app.include_router(legal_router.router)
     app.include_router(web_router)
 
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes or max_request_bytes())
