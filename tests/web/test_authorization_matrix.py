@@ -19,6 +19,9 @@ CASE_WRITERS = frozenset({"senior_reviewer", "legal"})
 AUDIT = frozenset({"auditor", "admin"})
 ADMIN = frozenset({"admin"})
 TRANSPARENCY = frozenset({"analyst", "legal"})
+LEGAL = frozenset({"legal"})
+AGENCIES = frozenset({"legal", "admin"})
+OFFICERS = frozenset()  # officers' portal pages: an officer session only, never staff (tests/legal/test_portal_web.py)
 
 # (method, path) -> who may call it. API routes (/v1, /h, /m, /c) need an API key: no staff
 # session and no anonymous caller gets in (declared below by prefix, checked for every route).
@@ -48,6 +51,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/media/{item_id}/{position}/reveal"): MEDIA,
     ("GET", "/items/{item_id}"): READERS,
     ("GET", "/accounts/{account_id}"): READERS,
+    ("POST", "/accounts/{account_id}/network/suspend"): CASE_WRITERS,  # senior_reviewer, legal (accounts.suspend)
     ("GET", "/cases"): READERS,
     ("POST", "/cases"): CASE_WRITERS,
     ("GET", "/cases/{case_id}"): READERS,
@@ -59,6 +63,43 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/admin/users"): ADMIN,
     ("POST", "/admin/users"): ADMIN,
     ("POST", "/admin/users/{user_id}/{operation}"): ADMIN,
+    ("GET", "/legal"): LEGAL,
+    ("GET", "/legal/requests"): LEGAL,
+    ("GET", "/legal/requests/new"): LEGAL,
+    ("POST", "/legal/requests/new"): LEGAL,
+    ("GET", "/legal/requests/{request_id}"): LEGAL,
+    ("POST", "/legal/requests/{request_id}/checks/{key}"): LEGAL,
+    ("POST", "/legal/requests/{request_id}/reminders"): LEGAL,
+    ("POST", "/legal/requests/{request_id}/documents"): LEGAL,
+    ("POST", "/legal/requests/{request_id}/execute"): LEGAL,
+    ("POST", "/legal/requests/{request_id}/preserve"): LEGAL,
+    ("POST", "/legal/requests/{request_id}/gather"): LEGAL,
+    ("POST", "/legal/requests/{request_id}/data/{key}"): LEGAL,
+    ("POST", "/legal/requests/{request_id}/answer"): LEGAL,
+    ("POST", "/legal/requests/{request_id}/approve"): LEGAL,
+    ("POST", "/legal/requests/{request_id}/disclosure"): LEGAL,
+    ("GET", "/legal/disclosures/{disclosure_id}"): LEGAL,
+    ("GET", "/legal/agencies"): AGENCIES,
+    ("POST", "/legal/agencies"): AGENCIES,
+    ("POST", "/legal/officers/{officer_id}/{operation}"): AGENCIES,
+    ("GET", "/portal"): OFFICERS,  # redirects to the portal sign-in without an officer session
+    ("GET", "/portal/static/portal.css"): EVERYONE,
+    ("GET", "/portal/register"): EVERYONE,
+    ("POST", "/portal/register"): EVERYONE,
+    ("GET", "/portal/confirm"): EVERYONE,
+    ("POST", "/portal/confirm"): EVERYONE,
+    ("POST", "/portal/mfa"): EVERYONE,
+    ("GET", "/portal/login"): EVERYONE,
+    ("POST", "/portal/login"): EVERYONE,
+    ("POST", "/portal/logout"): OFFICERS,
+    ("GET", "/portal/requests"): OFFICERS,
+    ("GET", "/portal/requests/new"): OFFICERS,
+    ("POST", "/portal/requests/new"): OFFICERS,
+    ("GET", "/portal/requests/{request_id}"): OFFICERS,
+    ("POST", "/portal/requests/{request_id}/reminder"): OFFICERS,
+    ("POST", "/portal/requests/{request_id}/documents"): OFFICERS,
+    ("POST", "/portal/requests/{request_id}/checks/{key}"): OFFICERS,
+    ("GET", "/portal/disclosures/{disclosure_id}"): OFFICERS,
 }
 API_KEY_PREFIXES = ("/v1/", "/h/", "/m/", "/c/")
 
@@ -92,6 +133,7 @@ def concrete(path: str, ids: dict, role: str | None) -> str:
         "item_id": ids["items"][0], "position": 0, "task_id": ids["task_id"], "account_id": ids["accounts"]["sunrise_42"],
         "case_id": ids["case_id"], "user_id": ids["staff"]["analyst"].user_id, "operation": "unlock", "queue": "csam",
         "name": "review.css", "bank_name": "review-demo-csam", "entry_id": 1,
+        "request_id": 1, "disclosure_id": 1, "officer_id": 1, "key": "rank",
     }
     return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path)
 
@@ -99,6 +141,8 @@ def concrete(path: str, ids: dict, role: str | None) -> str:
 def denied(status: int, location: str | None, who: str) -> bool:
     if status in (401, 403):
         return True
+    if status == 303 and (location or "").startswith("/portal/login"):
+        return True  # the officers' portal: staff sessions are strangers there
     return who == ANON and status == 303 and (location or "").startswith("/login")
 
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 ROLES = ("admin", "reviewer", "senior_reviewer", "legal", "analyst", "auditor")
 
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "admin": frozenset({"users.manage", "audit.read"}),
+    "admin": frozenset({"users.manage", "audit.read", "agencies.manage"}),
     "reviewer": frozenset({"review.work", "media.view", "items.read", "accounts.read", "cases.read"}),
     "senior_reviewer": frozenset({"review.work", "review.escalated", "media.view", "items.read", "accounts.read",
-                                  "cases.read", "cases.write"}),
-    "legal": frozenset({"media.view", "items.read", "accounts.read", "cases.read", "cases.write", "transparency.read"}),
+                                  "cases.read", "cases.write", "accounts.suspend"}),
+    "legal": frozenset({"media.view", "items.read", "accounts.read", "cases.read", "cases.write", "transparency.read",
+                        "accounts.suspend",
+                        "legal.read", "legal.work", "legal.approve", "agencies.manage"}),
     "analyst": frozenset({"items.read", "accounts.read", "cases.read", "transparency.read"}),
     "auditor": frozenset({"audit.read"}),
 }
@@ -37,6 +39,8 @@ def home_path(role: str) -> str:
     """Where a role lands after signing in."""
     if can(role, "review.work"):
         return "/review"
+    if can(role, "legal.work"):
+        return "/legal"
     if can(role, "cases.read"):
         return "/cases"
     if role == "admin":

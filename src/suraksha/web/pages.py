@@ -336,8 +336,27 @@ async def item_page(request: Request, item_id: int) -> Response:
 @staff_page("accounts.read")
 @refusable
 async def account_page(request: Request, account_id: int) -> Response:
+    from suraksha.networks.service import network_for
+
     overview = await _call(request, account_links.account_overview, account_id, request.state.staff.actor)
-    return render(request, "account.html", {"a": overview})
+    network = await _call(request, network_for, account_id)
+    return render(request, "account.html", {"a": overview, "network": network, "msg": request.query_params.get("msg")})
+
+
+@router.post("/accounts/{account_id}/network/suspend")
+@staff_page("accounts.suspend")
+@refusable
+async def account_network_suspend(request: Request, account_id: int) -> Response:
+    """One action: every member of the account's network is suspended through enforcement."""
+    from suraksha.enforcement.actions import suspend_network
+
+    form = await _form(request)
+    if form.get("confirm") != "yes":
+        return _error(request, 400, "Tick the box to confirm that every member of the group is to be suspended.")
+    result = await _call(request, suspend_network, account_id, form.get("reason", ""), request.state.staff.actor)
+    done = len(result.enqueued)
+    note = f"Suspension requested for {done} account(s); {len(result.members) - done} already on record."
+    return _redirect(f"/accounts/{account_id}?msg=" + quote(note))
 
 
 # -------------------------------------------------------------------------------------------- cases
