@@ -1,8 +1,8 @@
 """Runs ``suraksha backfill`` for the crash test, slowed down so a ``kill -9`` lands mid-run.
 
 Usage: python tests/pipeline/backfill_entry.py backfill FILE [options]
-SURAKSHA_TEST_STORE_DELAY (seconds) pauses inside the batch transaction after each stored item,
-so the kill usually lands between an item's insert and the checkpoint's commit.
+SURAKSHA_TEST_STORE_DELAY (seconds) pauses inside each batch's transaction, after its items are
+stored and before the checkpoint moves, so the kill usually lands between the two.
 """
 
 from __future__ import annotations
@@ -23,14 +23,15 @@ from suraksha.pipeline import backfill  # noqa: E402
 if __name__ == "__main__":
     delay = float(os.environ.get("SURAKSHA_TEST_STORE_DELAY", "0"))
     if delay:
-        real_store = backfill.ingest._store
+        real_store = backfill._store_many
 
-        def slow_store(session, prep):
-            item = real_store(session, prep)
+        def slow_store(session, preps):
+            ids = real_store(session, preps)
+            session.flush()
             time.sleep(delay)
-            return item
+            return ids
 
-        backfill.ingest._store = slow_store
+        backfill._store_many = slow_store
     from suraksha.cli import app
 
     app(sys.argv[1:], prog_name="suraksha")

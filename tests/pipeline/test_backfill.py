@@ -112,6 +112,18 @@ def test_live_items_are_not_counted_as_the_runs(scanner, tmp_path):
     assert live.retroactive is False
 
 
+def test_accounts_first_and_last_seen_come_from_the_posts(db_url, tmp_path):
+    from suraksha.pipeline.models import Account
+
+    submit_item(ItemIn(platform_id="live", account={"id": "acct-0"}, text="today"))
+    bf.run_backfill(write_jsonl(tmp_path / "e.jsonl", [row(0, year=2023), row(7, year=2021), row(14, year=2022)]),
+                    batch_size=2)
+    with session_scope() as s:
+        acct = s.scalars(select(Account).where(Account.platform_account_id == "acct-0")).one()
+    assert acct.first_seen.year == 2021  # the oldest post, over two batches
+    assert acct.last_seen.year == dt.datetime.now().year  # the live item stays the latest
+
+
 # ---------------------------------------------------------------- streaming
 def test_jsonl_is_read_a_line_at_a_time(tmp_path):
     filler = "x" * 4000

@@ -1,8 +1,9 @@
 """Backfill: scan a platform's history from an export file, resumably, on the worker pool.
 
 The export is streamed (``pipeline.exports``) in batches. Each batch is ONE transaction: its
-items, their media and scan jobs (stored by ``pipeline.ingest``'s own functions, so a backfilled
-item is exactly what ``POST /v1/items`` would have stored) and the run's checkpoint row
+items, their media and scan jobs (validated and stored by ``pipeline.ingest``'s functions, so a
+backfilled item is what ``POST /v1/items`` would have stored, in one statement per table per
+batch) and the run's checkpoint row
 (``backfill_runs``: position, byte offset, counts, the first bad rows). A crash, ``kill -9`` or
 Ctrl-C therefore loses at most the batch in hand, and a rerun continues after the last committed
 row: nothing is read twice into the counts and nothing is stored twice. A second guard makes
@@ -18,6 +19,7 @@ any ``suraksha worker`` elsewhere); ``wait_for_scans`` follows them until the ru
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -25,14 +27,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, case, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from suraksha.config import get_settings
 from suraksha.db import session_scope, utcnow
 from suraksha.pipeline import exports, ingest, queue
-from suraksha.pipeline.models import BackfillRun, Item, ItemMatch
-from suraksha.pipeline.sql import insert_ignoring_conflicts
+from suraksha.pipeline.models import Account, BackfillRun, Item, ItemMatch, ItemMedia, PendingMedia, ScanJob
+from suraksha.pipeline.sql import dialect_name, insert_ignoring_conflicts
 
 MAX_ERRORS_KEPT = 100  # bad rows listed in the run row (all are counted)
 BATCH_BYTES = 32 << 20  # a batch is committed early once its inline media reach this size
@@ -79,7 +83,8 @@ class BackfillSummary:
     pending_scans: int = 0
     failed_scans: int = 0
     rows_read_now: int = 0  # by this invocation (a resumed run read the rest before)
-    elapsed_s: float = 0.0
+    read_s: float = 0.0  # reading and ingesting, by this invocation
+    elapsed_s: float = 0.0  # reading, ingesting and (unless --no-wait) waiting for the scans
     items_per_s: float = 0.0  # rows_read_now per second of elapsed_s
 
     def as_dict(self) -> dict[str, Any]:
@@ -134,18 +139,15 @@ def _commit_batch(run_id: int, expected_position: int, batch: _Batch, *, status:
     now = utcnow()
     with session_scope() as session:
         present = _already_present(session, batch.items)
-        ids: list[int] = []
-        skipped = 0
+        new: list[ingest._Prepared] = []
         for prep in batch.items:
             p = prep.payload
             if p.idempotency_key in present or p.platform_id in present:
-                skipped += 1
                 continue
             present.update((p.idempotency_key, p.platform_id))
-            ids.append(ingest._store(session, prep).id)
-        if ids:
-            session.execute(update(Item).where(Item.id.in_(ids)).values(retroactive=True)
-                            .execution_options(synchronize_session=False))
+            new.append(prep)
+        skipped = len(batch.items) - len(new)
+        ids = _store_many(session, new)
         errors = session.scalar(select(BackfillRun.errors).where(BackfillRun.id == run_id)) or []
         room = MAX_ERRORS_KEPT - len(errors)
         if room > 0 and batch.bad:
@@ -171,6 +173,66 @@ def _commit_batch(run_id: int, expected_position: int, batch: _Batch, *, status:
     if ids:
         queue.notify_new_work()
     return len(ids), skipped
+
+
+def _item_row(prep: ingest._Prepared, now: dt.datetime) -> dict[str, Any]:
+    """The item's columns as ``submit_item`` stores them, with its original time, marked retroactive."""
+    p = prep.payload
+    return {"platform_id": p.platform_id, "kind": p.kind, "text": p.text, "links": list(p.links),
+            "context": p.context.model_dump(mode="json", exclude_none=True), "idempotency_key": p.idempotency_key,
+            "status": "queued", "created_at": p.context.created_at or now, "received_at": now, "retroactive": True,
+            "reasons": [], "actions": [], "text_hits": [], "priority": 0}
+
+
+def _store_many(session: Session, preps: list[ingest._Prepared]) -> list[int]:
+    """The batch's items, media, inline bytes and scan jobs: ``ingest``'s rows, one statement per table.
+
+    Validated by ``ingest._prepare`` as any submit is; ``_item_row`` is the stored shape.
+    Accounts take the earliest and latest ``created_at`` of their items as first/last seen (kept
+    if already earlier/later), so a backfilled account's history starts when it posted.
+    """
+    if not preps:
+        return []
+    now = utcnow()
+    values = [_item_row(p, now) for p in preps]
+    seen: dict[str, dict[str, Any]] = {}
+    for p, v in zip(preps, values):
+        if p.payload.account is not None:
+            t = v["created_at"]
+            a = seen.setdefault(p.payload.account.id, {"platform_account_id": p.payload.account.id, "handle": None,
+                                                       "first_seen": t, "last_seen": t})
+            a["handle"] = p.payload.account.handle or a["handle"]
+            a["first_seen"], a["last_seen"] = min(a["first_seen"], t), max(a["last_seen"], t)
+    accounts: dict[str, int] = {}
+    if seen:
+        insert_fn = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
+        stmt = insert_fn(Account).values(list(seen.values()))
+        ex = stmt.excluded
+        stmt = stmt.on_conflict_do_update(index_elements=["platform_account_id"], set_={
+            "handle": func.coalesce(ex.handle, Account.handle),
+            "first_seen": case((ex.first_seen < Account.first_seen, ex.first_seen), else_=Account.first_seen),
+            "last_seen": case((ex.last_seen > Account.last_seen, ex.last_seen), else_=Account.last_seen),
+        }).returning(Account.id, Account.platform_account_id)
+        accounts = {pid: aid for aid, pid in session.execute(stmt)}
+    for p, v in zip(preps, values):
+        v["account_id"] = accounts[p.payload.account.id] if p.payload.account else None
+    items = Item.__table__
+    ids = list(session.scalars(insert(items).returning(items.c.id, sort_by_parameter_order=True), values))
+    media, pending = [], []
+    for item_id, p in zip(ids, preps):
+        for n, (m, data) in enumerate(zip(p.payload.media, p.inline)):
+            media.append({"item_id": item_id, "position": n, "source_url": m.url, "mime": m.mime,
+                          "size": len(data) if data is not None else None})
+            if data is not None:
+                pending.append({"item_id": item_id, "position": n, "data": data, "held_for_evidence": False,
+                                "created_at": now})
+    if media:
+        session.execute(insert(ItemMedia.__table__), media)
+    if pending:
+        session.execute(insert(PendingMedia.__table__), pending)
+    session.execute(insert(ScanJob.__table__), [{"item_id": i, "state": "queued", "attempts": 0, "available_at": now,
+                                                 "created_at": now} for i in ids])
+    return ids
 
 
 def _already_present(session: Session, items: list[ingest._Prepared]) -> set[str]:
@@ -272,7 +334,7 @@ def run_backfill(
     elapsed = time.monotonic() - started
     summary = summarize(run.id, resumed_from_line=resumed_from)
     summary.rows_read_now = read_here
-    summary.elapsed_s = round(elapsed, 3)
+    summary.read_s = summary.elapsed_s = round(elapsed, 3)
     summary.items_per_s = round(read_here / elapsed, 1) if elapsed > 0 else 0.0
     return summary
 

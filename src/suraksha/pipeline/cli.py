@@ -83,7 +83,8 @@ def _render_summary(summary: dict, console) -> None:
     table = Table(title=f"backfill {summary['source']} ({summary['status']})", show_header=False)
     for label, key in [("rows read", "rows_read"), ("items ingested", "ingested"), ("already present (skipped)", "already_present"),
                        ("bad rows", "bad_rows"), ("matched", "matched"), ("not scanned yet", "pending_scans"),
-                       ("scans failed", "failed_scans"), ("elapsed (s)", "elapsed_s"), ("items/s", "items_per_s")]:
+                       ("scans failed", "failed_scans"), ("reading (s)", "read_s"), ("elapsed (s)", "elapsed_s"),
+                       ("items/s", "items_per_s")]:
         table.add_row(label, f"{summary[key]:,}" if isinstance(summary[key], int) else str(summary[key]))
     for verdict, n in sorted(summary["verdicts"].items()):
         table.add_row(f"verdict {verdict}", f"{n:,}")
@@ -174,7 +175,7 @@ def _backfill(source: str, fmt: str | None, batch_size: int, max_errors: int, wo
         if pool is not None:
             pool.stop()
     final = bf.summarize(summary.run_id, resumed_from_line=summary.resumed_from_line)
-    final.rows_read_now = summary.rows_read_now
+    final.rows_read_now, final.read_s = summary.rows_read_now, summary.read_s
     final.elapsed_s = round(time.monotonic() - started, 3)
     final.items_per_s = round(final.rows_read_now / final.elapsed_s, 1) if final.elapsed_s else 0.0
     if as_json:

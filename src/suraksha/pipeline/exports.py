@@ -11,6 +11,7 @@ groups. Every row carries its position so the caller can checkpoint after it and
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterator
@@ -170,7 +171,9 @@ def to_item(data: dict[str, Any], *, base_dir: Path, max_media_bytes: int) -> It
         raise BadRow(_reason(exc)) from None
     if item.context.created_at is None:
         raise BadRow("context.created_at is required for backfill (the time the content was posted)")
-    return item.model_copy(update={"idempotency_key": backfill_key(item.platform_id, item.idempotency_key)})
+    # Stored in UTC: SQLite keeps no zone, and statistics group by the instant, not the wall clock.
+    context = item.context.model_copy(update={"created_at": item.context.created_at.astimezone(dt.timezone.utc)})
+    return item.model_copy(update={"idempotency_key": backfill_key(item.platform_id, item.idempotency_key), "context": context})
 
 
 def _inline_media(n: int, media: Any, base_dir: Path, max_bytes: int) -> Any:
