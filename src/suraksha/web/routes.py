@@ -58,4 +58,12 @@ router.include_router(pages_router)
 from suraksha.web.transparency_pages import router as transparency_router  # noqa: E402
 
 router.include_router(transparency_router)
+
+from suraksha.web.portal import router as portal_router  # noqa: E402
+
+router.include_router(portal_router)
+
+from suraksha.web.legal_pages import router as legal_pages_router  # noqa: E402
+
+router.include_router(legal_pages_router)
 router.lifespan_context = _lifespan

@@ -1,0 +1,334 @@
+"""The officers' portal under ``/portal``: register, confirm, enrol an authenticator, sign in, file
+requests with the signed order (PDF), follow them, answer failed checks, send reminders and
+download the disclosure.
+
+Officers are their own principal (``legal.officers``): their session cookie is scoped to
+``/portal`` and resolved only against officer sessions, so a staff session is a stranger here and
+an officer session is a stranger on staff pages. An officer sees only their agency's requests;
+another agency's request or disclosure answers 404, exactly like one that does not exist.
+Adapters only: read the form, call one legal service function, render.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from suraksha import legal
+from suraksha.legal import officers
+from suraksha.web import legal_forms
+from suraksha.web.render import render, templates
+from suraksha.web.security import SAFE_METHODS, cookie_secure, csrf_from, harden, new_login_csrf, safe_next
+
+router = APIRouter(prefix="/portal", include_in_schema=False)
+PORTAL_COOKIE = "suraksha_portal"
+FORM_CSRF_COOKIE = "suraksha_portal_form"
+STATIC = Path(__file__).parent / "static"
+legal_forms.register_filters(templates.env)
+
+
+# ------------------------------------------------------------------------------------------ plumbing
+def _page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
+    officer = getattr(request.state, "officer", None)
+    return render(request, f"portal/{name}", {"officer": officer, "msg": request.query_params.get("msg"), **context},
+                  status=status)
+
+
+def _error(request: Request, status: int, message: str) -> HTMLResponse:
+    titles = {400: "That did not work", 401: "Sign in required", 403: "Not permitted", 404: "Not found"}
+    return _page(request, "error.html", {"title": titles.get(status, "Error"), "message": message}, status)
+
+
+def _redirect(url: str) -> Response:
+    return harden(RedirectResponse(url, status_code=303))
+
+
+async def _current(request: Request) -> officers.OfficerPrincipal | None:
+    token = request.cookies.get(PORTAL_COOKIE)
+    return await run_in_threadpool(officers.resolve_session, token) if token else None
+
+
+def officer_page(fn: Callable[..., Awaitable[Response]]) -> Callable[..., Awaitable[Response]]:
+    """Only a signed-in officer gets through; a POST also needs the session's CSRF token."""
+
+    @wraps(fn)
+    async def wrapper(request: Request, **kwargs: Any) -> Response:
+        who = await _current(request)
+        if who is None:
+            if request.method in SAFE_METHODS:
+                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                return _redirect(f"/portal/login?next={quote(target, safe='')}")
+            return _error(request, 401, "Your portal session has ended; sign in again.")
+        request.state.officer = who
+        if request.method not in SAFE_METHODS:
+            sent = await csrf_from(request)
+            if not sent or not secrets.compare_digest(sent, who.csrf_token):
+                return _error(request, 403, "The form's security token is missing or stale; reload the page and try again.")
+        try:
+            return harden(await fn(request, **kwargs))
+        except (legal.RequestNotFound, legal.DisclosureNotFound, legal.LegalForbidden):
+            # Another agency's request reads exactly like a missing one.
+            return _error(request, 404, "No such request for your agency.")
+        except (legal.LegalError, ValidationError, ValueError) as exc:
+            return _error(request, 400, legal_forms.validation_message(exc))
+
+    return wrapper
+
+
+def _form_page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
+    """A page with an anonymous form (register, sign in, confirm): double-submit CSRF cookie."""
+    token = new_login_csrf()
+    response = _page(request, name, {"csrf": token, **context}, status)
+    response.set_cookie(FORM_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=cookie_secure(request), path="/portal")
+    return response
+
+
+def _form_csrf_ok(request: Request, form: Any) -> bool:
+    sent, expected = form.get("csrf_token"), request.cookies.get(FORM_CSRF_COOKIE, "")
+    return isinstance(sent, str) and bool(sent) and bool(expected) and secrets.compare_digest(sent, expected)
+
+
+def _s(form: Any, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _demo() -> bool:
+    from suraksha.config import get_settings
+
+    return get_settings().mode != "production"
+
+
+@router.get("/static/portal.css")
+async def portal_css() -> Response:
+    return FileResponse(STATIC / "portal.css", media_type="text/css", headers={"Cache-Control": "no-cache"})
+
+
+@router.get("")
+async def portal_home(request: Request) -> Response:
+    return _redirect("/portal/requests" if await _current(request) else "/portal/login")
+
+
+# -------------------------------------------------------------------------------------- registration
+async def _agencies() -> list[Any]:
+    return await run_in_threadpool(legal.list_agencies)
+
+
+@router.get("/register", response_class=HTMLResponse)
+async def register_form(request: Request) -> Response:
+    return _form_page(request, "register.html", {"agencies": await _agencies(), "error": None, "values": {},
+                                                 "ranks": legal_forms.rank_suggestions("in")})
+
+
+@router.post("/register")
+async def register_submit(request: Request) -> Response:
+    form = await request.form()
+    values = {k: _s(form, k) for k in ("agency_id", "email", "name", "rank", "phone")}
+    context = {"agencies": await _agencies(), "values": values, "ranks": legal_forms.rank_suggestions("in")}
+    if not _form_csrf_ok(request, form):
+        return _form_page(request, "register.html", {**context, "error": "The form expired; please try again."}, 400)
+    try:
+        agency_id = int(values["agency_id"]) if values["agency_id"].isdigit() else -1
+        await run_in_threadpool(officers.register_officer, agency_id, values["email"], values["name"], values["rank"],
+                                phone=values["phone"], base_url=str(request.base_url),
+                                mode="demo" if _demo() else "production")
+    except officers.OfficerError as exc:
+        return _form_page(request, "register.html", {**context, "error": str(exc)}, 400)
+    demo_link = None
+    if _demo():  # no mail server in the demo: show the link that was "sent"
+        mail = await run_in_threadpool(officers.outbox, values["email"])
+        demo_link = mail[-1].link if mail else None
+    return _page(request, "registered.html", {"email": values["email"].lower(), "demo_link": demo_link})
+
+
+@router.get("/confirm", response_class=HTMLResponse)
+async def confirm_form(request: Request, token: str = "") -> Response:
+    try:
+        who = await run_in_threadpool(officers.check_confirmation, token)
+    except officers.OfficerError as exc:
+        return _error(request, 400, str(exc))
+    return _form_page(request, "confirm.html", {"token": token, "person": who, "error": None})
+
+
+@router.post("/confirm")
+async def confirm_submit(request: Request) -> Response:
+    form = await request.form()
+    token = _s(form, "token")
+    try:
+        who = await run_in_threadpool(officers.check_confirmation, token)
+    except officers.OfficerError as exc:
+        return _error(request, 400, str(exc))
+    context = {"token": token, "person": who}
+    if not _form_csrf_ok(request, form):
+        return _form_page(request, "confirm.html", {**context, "error": "The form expired; please try again."}, 400)
+    password = form.get("password") if isinstance(form.get("password"), str) else ""
+    if password != form.get("confirm"):
+        return _form_page(request, "confirm.html", {**context, "error": "The two passwords differ."}, 400)
+    try:
+        enrolment = await run_in_threadpool(officers.set_password_and_begin_enrolment, token, password)
+    except (officers.OfficerError, ValueError) as exc:
+        return _form_page(request, "confirm.html", {**context, "error": str(exc)}, 400)
+    return _form_page(request, "enrol.html", {"token": token, "enrolment": enrolment, "error": None})
+
+
+@router.post("/mfa")
+async def enrol_submit(request: Request) -> Response:
+    form = await request.form()
+    token = _s(form, "token")
+    if not _form_csrf_ok(request, form):
+        return _error(request, 400, "The form expired; open the confirmation link again.")
+    try:
+        await run_in_threadpool(officers.complete_enrolment, token, _s(form, "code"))
+    except officers.OfficerError as exc:
+        return _form_page(request, "enrol_retry.html", {"token": token, "error": str(exc)}, 400)
+    return _redirect("/portal/login?msg=" + quote("Your account is ready. Sign in with your password and the code from your app."))
+
+
+# ------------------------------------------------------------------------------------------ sign-in
+def _portal_next(value: str | None) -> str | None:
+    target = safe_next(value)
+    return target if target and target.startswith("/portal/") else None
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_form(request: Request, next: str | None = None) -> Response:
+    if await _current(request):
+        return _redirect(_portal_next(next) or "/portal/requests")
+    return _form_page(request, "login.html", {"error": None, "next": _portal_next(next) or "", "email": ""})
+
+
+@router.post("/login")
+async def login_submit(request: Request) -> Response:
+    form = await request.form()
+    next_url, email = _portal_next(_s(form, "next")), _s(form, "email")
+    context = {"next": next_url or "", "email": email}
+    if not _form_csrf_ok(request, form):
+        return _form_page(request, "login.html", {**context, "error": "The sign-in form expired; please try again."}, 400)
+    password = form.get("password") if isinstance(form.get("password"), str) else ""
+    if not email or not password or not _s(form, "code"):
+        return _form_page(request, "login.html", {**context, "error": "Enter your email, password and the 6-digit code."}, 400)
+    try:
+        token = await run_in_threadpool(officers.login, email, password, _s(form, "code"),
+                                        ip=request.client.host if request.client else None)
+    except officers.OfficerLoginFailed as exc:
+        return _form_page(request, "login.html", {**context, "error": exc.message}, 401)
+    response = _redirect(next_url or "/portal/requests")
+    response.set_cookie(PORTAL_COOKIE, token, httponly=True, samesite="strict", secure=cookie_secure(request), path="/portal")
+    response.delete_cookie(FORM_CSRF_COOKIE, path="/portal")
+    return response
+
+
+@router.post("/logout")
+@officer_page
+async def logout(request: Request) -> Response:
+    await run_in_threadpool(officers.logout, request.cookies.get(PORTAL_COOKIE))
+    response = _redirect("/portal/login?msg=" + quote("Signed out."))
+    response.delete_cookie(PORTAL_COOKIE, path="/portal")
+    return response
+
+
+# ---------------------------------------------------------------------------------------- requests
+def _who(request: Request) -> officers.OfficerPrincipal:
+    return request.state.officer
+
+
+@router.get("/requests", response_class=HTMLResponse)
+@officer_page
+async def my_requests(request: Request) -> Response:
+    who = _who(request)
+    rows = await run_in_threadpool(lambda: legal.list_requests(agency_id=who.agency_id))
+    return _page(request, "requests.html", {"requests": rows})
+
+
+def _new_context(who: officers.OfficerPrincipal, values: dict[str, Any], error: str | None) -> dict[str, Any]:
+    return {"types": legal_forms.request_types(who.jurisdiction, officer=True), "values": values, "error": error,
+            "data_points": list(legal_forms.DATA_POINT_LABELS)}
+
+
+@router.get("/requests/new", response_class=HTMLResponse)
+@officer_page
+async def new_request_form(request: Request) -> Response:
+    return _page(request, "new.html", _new_context(_who(request), {"data_points": []}, None))
+
+
+@router.post("/requests/new")
+@officer_page
+async def new_request_submit(request: Request) -> Response:
+    who = _who(request)
+    form = await request.form()
+    values = {k: _s(form, k) for k in ("type", "case_number", "legal_basis", "summary", "order_deadline", "period_from",
+                                       "period_to", "accounts", "urls", "items", "rank_exception")}
+    values["data_points"] = [p for p in form.getlist("data_points") if isinstance(p, str)]
+    try:
+        fields = legal_forms.request_fields(form, who.jurisdiction)
+        data = legal.RequestIn(**fields, channel="portal", agency_id=who.agency_id, officer_id=who.officer_id,
+                               officer_name=who.name, officer_rank=who.rank, officer_email=who.email,
+                               issuer_kind=who.agency_kind)
+        content, filename = await legal_forms.read_pdf_upload(form)
+        view = await run_in_threadpool(lambda: legal.file_request(data, who.actor, document=content, document_name=filename))
+    except (legal.LegalError, ValidationError, ValueError) as exc:
+        return _page(request, "new.html", _new_context(who, values, legal_forms.validation_message(exc)), 400)
+    return _redirect(f"/portal/requests/{view.id}?msg=" + quote(f"Filed as {view.reference}."))
+
+
+@router.get("/requests/{request_id}", response_class=HTMLResponse)
+@officer_page
+async def request_detail(request: Request, request_id: int) -> Response:
+    who = _who(request)
+    view = await run_in_threadpool(lambda: legal.get_request(request_id, agency_id=who.agency_id))
+    history = await run_in_threadpool(lambda: legal.request_history(request_id, agency_id=who.agency_id))
+    return _page(request, "request.html", {"r": view, "history": history})
+
+
+@router.post("/requests/{request_id}/reminder")
+@officer_page
+async def send_reminder(request: Request, request_id: int) -> Response:
+    who = _who(request)
+    form = await request.form()
+    content, filename = await legal_forms.read_pdf_upload(form)
+    await run_in_threadpool(lambda: legal.add_reminder(request_id, _s(form, "note"), who.actor, officer_id=who.officer_id,
+                                                       agency_id=who.agency_id, channel="portal", document=content,
+                                                       document_name=filename))
+    return _redirect(f"/portal/requests/{request_id}?msg=" + quote("Reminder sent; it is logged against the request."))
+
+
+@router.post("/requests/{request_id}/documents")
+@officer_page
+async def add_document(request: Request, request_id: int) -> Response:
+    who = _who(request)
+    form = await request.form()
+    content, filename = await legal_forms.read_pdf_upload(form)
+    if content is None:
+        raise legal.LegalError("choose the PDF to upload")
+    await run_in_threadpool(lambda: legal.add_document(request_id, content, filename, who.actor, kind="order",
+                                                       agency_id=who.agency_id))
+    return _redirect(f"/portal/requests/{request_id}?msg=" + quote("Document added; the checks were run again."))
+
+
+@router.post("/requests/{request_id}/checks/{key}")
+@officer_page
+async def answer_check(request: Request, request_id: int, key: str) -> Response:
+    who = _who(request)
+    form = await request.form()
+    await run_in_threadpool(lambda: legal.get_request(request_id, agency_id=who.agency_id))  # 404 unless ours
+    await run_in_threadpool(lambda: legal.answer_check(request_id, key, _s(form, "note"), who.actor, "officer"))
+    return _redirect(f"/portal/requests/{request_id}?msg=" + quote("Your answer was recorded; the platform's legal team will review it."))
+
+
+@router.get("/disclosures/{disclosure_id}")
+@officer_page
+async def download(request: Request, disclosure_id: int) -> Response:
+    who = _who(request)
+    got = await run_in_threadpool(legal.download_disclosure, disclosure_id, who.actor, who.agency_id)
+    return Response(got.content, media_type="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="{got.filename}"', "Cache-Control": "no-store",
+        "X-Content-SHA256": got.sha256})
