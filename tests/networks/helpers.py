@@ -98,3 +98,38 @@ def build_ring() -> dict[str, Any]:
     scan_all()
     return {"ring": [account_id(f"ring-{n:02d}") for n in range(23)], "unrelated": account_id("unrelated"),
             "readers": [account_id(f"reader-{n:02d}") for n in range(POPULAR_POSTERS)]}
+
+
+def bulk_platform(accounts: int, items: int, ring: int = 10, seed: int = 7) -> dict[str, Any]:
+    """Many stored items written directly (as if scanned): benign accounts posting popular news links,
+    their own links and IPs; a ring of ``ring`` accounts whose removed items share one rare link, and
+    whose first two members posted from one IP an hour apart. For scale tests and benchmarks."""
+    import random
+
+    from sqlalchemy import insert, select
+
+    from suraksha.db import session_scope
+    from suraksha.pipeline.models import Account, Item
+
+    rnd = random.Random(seed)
+    popular = [f"https://news{n}.example/story/{n}" for n in range(20)]
+    with session_scope() as s:
+        s.execute(insert(Account), [{"platform_account_id": f"user-{n}", "handle": f"@user{n}", "first_seen": T0,
+                                     "last_seen": T0} for n in range(accounts)]
+                  + [{"platform_account_id": f"ring-{n}", "handle": None, "first_seen": T0, "last_seen": T0} for n in range(ring)])
+        ids = dict(s.execute(select(Account.platform_account_id, Account.id)).all())
+        rows = []
+        for n in range(items):
+            at = T0 + dt.timedelta(minutes=rnd.randrange(60 * 24 * 60))
+            rows.append({"platform_id": f"post-{n}", "account_id": ids[f"user-{rnd.randrange(accounts)}"], "status": "done",
+                         "verdict": "allow", "links": rnd.sample(popular, 2) + [f"https://blog.example/{n}"],
+                         "context": {"ip": f"198.51.{rnd.randrange(4)}.{rnd.randrange(250)}", "device_id": f"dev-{rnd.randrange(accounts)}"},
+                         "created_at": at, "received_at": at})
+        for n in range(ring):
+            at = T0 + dt.timedelta(days=n)
+            rows.append({"platform_id": f"ring-post-{n}", "account_id": ids[f"ring-{n}"], "status": "done", "verdict": "remove",
+                         "links": ["https://rare.example/folder/77", popular[0]],
+                         "context": {"ip": "10.9.8.7" if n < 2 else f"10.0.0.{n}"},
+                         "created_at": T0 + dt.timedelta(hours=n) if n < 2 else at, "received_at": at})
+        s.execute(insert(Item), rows)
+    return {"ring": [ids[f"ring-{n}"] for n in range(ring)], "user": ids["user-0"]}
