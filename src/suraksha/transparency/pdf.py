@@ -78,8 +78,12 @@ class _Doc:
 
 
 # --------------------------------------------------------------------------- figures
-FIGURE_COLUMNS = ("identified", "proactive", "complaint", "retro", *SIGNALS, "human", "automated", "removed",
-                  "withheld", "reported", "suspended", "upload->removal median", "p95")
+FIGURE_COLUMNS = ("ident.", "proact.", "compl.", "retro.", "hash", "class.", "link", "text", "human", "auto %",
+                  "removed", "withh.", "reported", "susp.", "to removal median", "p95")
+LEGEND = ("ident. identified; proact. proactively; compl. by complaint or order; retro. found retroactively; "
+          "hash / class.(ifier) / link / text: signals that identified the items (an item can have several); human: no "
+          "automated signal; auto %: share found by automated tools; withh. withheld in a country; reported: items with a "
+          "filed report; susp. accounts suspended; to removal: upload to acknowledged removal.")
 
 
 def _figure_row(p: PeriodFigures) -> list[Any]:
@@ -100,7 +104,9 @@ def figures_pdf(f: Figures) -> bytes:
     doc.para(f"Period {f.start.isoformat()} to {f.end.isoformat()} by {f.by}, {where}, periods in {f.timezone}. "
              f"Generated {f.generated_at.isoformat(timespec='seconds')} from stored events. Items count in the period "
              "their content was posted; suspensions, appeals, complaints and legal requests when they happened.")
-    doc.table(["period", *FIGURE_COLUMNS], [_figure_row(p) for p in f.periods] + [["total", *_figure_row(f.total)[1:]]])
+    doc.table(["period", *FIGURE_COLUMNS], [_figure_row(p) for p in f.periods] + [["total", *_figure_row(f.total)[1:]]],
+              first_col=1.4)
+    doc.para(LEGEND, 7)
     t = f.total
     doc.heading("Totals")
     lines = [
