@@ -10,9 +10,10 @@ jobs with their checkpoint) and end-to-end items/s (until the last verdict is re
 `csam`-labelled bank receives the PDQ of 1% of the pictures and `suraksha rescan` matches every
 stored image item's signals again: rescan items/s and the matches it found.
 
-    python benchmarks/bench_backfill.py [--quick] [--pg URL]   (default PG: $SURAKSHA_TEST_DATABASE_URL)
+    python benchmarks/bench_backfill.py [--quick] [--pg URL] [--sqlite-only]
 
---quick: 10,000 text items and 1,000 images (under two minutes on SQLite); full: 100,000 and 10,000.
+--quick: 10,000 text items and 1,000 images, SQLite only unless --pg is given (under two minutes);
+full: 100,000 and 10,000, on SQLite and on PostgreSQL ($SURAKSHA_TEST_DATABASE_URL or --pg).
 python-threatexchange has no equivalent (it hashes and matches single files; it has no item store,
 queue, checkpointed import or rescan), so there is no side-by-side column.
 """
@@ -149,9 +150,11 @@ def run_backend(kind: str, url: str, tmp: Path, n_text: int, pictures: list[byte
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="10,000 text items and 1,000 images")
-    ap.add_argument("--pg", default=os.environ.get("SURAKSHA_TEST_DATABASE_URL"))
+    ap.add_argument("--pg", help="PostgreSQL URL (default for full runs: $SURAKSHA_TEST_DATABASE_URL)")
     ap.add_argument("--sqlite-only", action="store_true")
     args = ap.parse_args()
+    if args.pg is None and not args.quick:
+        args.pg = os.environ.get("SURAKSHA_TEST_DATABASE_URL")
     n_text, n_img = (10_000, 1_000) if args.quick else (100_000, 10_000)
     t0 = time.perf_counter()
     pictures = make_pictures(n_img)

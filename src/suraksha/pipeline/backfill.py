@@ -93,9 +93,7 @@ class BackfillSummary:
 
 @dataclass
 class _Batch:
-    first_line: int = 0
     items: list[ingest._Prepared] = field(default_factory=list)
-    lines: list[int] = field(default_factory=list)
     bad: list[BadRowReport] = field(default_factory=list)
     rows: int = 0
     inline_bytes: int = 0
