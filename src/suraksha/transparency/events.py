@@ -19,7 +19,8 @@ Definitions (docs/transparency.md says the same in words):
   match, or a keyword / regex text hit), ``classifier`` (a score condition made a rule fire: the
   verdict's ``reasons`` hold ``"<rule>: score ..."``);
 - **detected** at the earliest match time (``item_matches.matched_at``, a rescan's; a match made
-  at scan time counts at ``scanned_at``), else at ``scanned_at``;
+  at scan time counts at ``scanned_at``), else at ``scanned_at``, and at ``scanned_at`` whenever a
+  text hit or a classifier score flagged it at scan;
 - **removed** / **withheld** when the platform acknowledged the ``remove_item`` /
   ``withhold_in_country`` action (``actions.acknowledged_at``, set with the acknowledged delivery);
 - a report is **filed** when NCMEC finished it (``finished_at``) or, for Indian police and the NCA,
@@ -29,11 +30,12 @@ Definitions (docs/transparency.md says the same in words):
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, func, literal, or_, select, true
+from sqlalchemy import Text, and_, cast, exists, func, literal, or_, select, true
 from sqlalchemy.orm import Session
 
 from suraksha.cases.models import ReviewDecision
@@ -89,6 +91,11 @@ class ItemFacts:
     csam: bool  # a match labelled csam / rape or a final csam decision, not cleared by review
 
 
+def _json_text(column: Any) -> Any:
+    """A JSON column as its text: decoding every row's JSON was most of the time of a large report."""
+    return cast(column, Text)
+
+
 def _country_filter(countries: tuple[str, ...] | None) -> Any:
     if not countries:
         return true()
@@ -103,7 +110,7 @@ def _signals(row: Any) -> frozenset[str]:
         out.add("link")
     if row.has_text:
         out.add("text")
-    for hit in row.text_hits or []:
+    for hit in _hits(row.text_hits):
         kind = hit.get("kind") if isinstance(hit, dict) else None
         if kind in LINK_TEXT_KINDS:
             out.add("link")
@@ -142,7 +149,8 @@ def identified_items(session: Session, start: dt.datetime, end: dt.datetime,
     source = Item.context["source"].as_string()
     flagged = Item.verdict.in_(FLAGGED_VERDICTS)
     stmt = (
-        select(Item.id, Item.created_at, Item.scanned_at, Item.retroactive, Item.reasons, Item.text_hits,
+        select(Item.id, Item.created_at, Item.scanned_at, Item.retroactive, _json_text(Item.reasons).label("reasons"),
+               _json_text(Item.text_hits).label("text_hits"),
                Item.context["country"].as_string().label("country"), source.label("source"), flagged.label("flagged"),
                has_hash.label("has_hash"), has_link.label("has_link"), has_text.label("has_text"),
                has_csam.label("has_csam"), retro_match.label("retro_match"), detected.label("detected"),
@@ -165,19 +173,28 @@ def identified_items(session: Session, start: dt.datetime, end: dt.datetime,
         )
 
 
-def _score_fired(reasons: list | None) -> bool:
-    return any(isinstance(r, str) and ": score " in r for r in reasons or [])
+def _score_fired(reasons: str | None) -> bool:
+    """``reasons`` as its JSON text: a score condition's reason reads ``"<rule>: score ..."``."""
+    return bool(reasons) and ": score " in reasons
 
 
-def detection_time(first_match: Any, scanned_at: dt.datetime | None, text_hits: list | None,
-                   reasons: list | None) -> dt.datetime | None:
+def _hits(raw: str | None) -> list:
+    """``text_hits`` from its JSON text; most items have none, so "[]" is not even parsed."""
+    if not raw or raw.strip() in ("[]", "null"):
+        return []
+    value = json.loads(raw)
+    return value if isinstance(value, list) else []
+
+
+def detection_time(first_match: Any, scanned_at: dt.datetime | None, text_hits: str | None,
+                   reasons: str | None) -> dt.datetime | None:
     """When the item was first detected: its earliest match (a rescan's ``matched_at``, else the
     scan), or the scan itself when a text hit or a classifier score flagged it then."""
     first = aware(_as_datetime(first_match))
     scanned = aware(scanned_at)
     if first is None:
         return scanned
-    if scanned is not None and (text_hits or _score_fired(reasons)):
+    if scanned is not None and (_hits(text_hits) or _score_fired(reasons)):
         return min(first, scanned)
     return first
 
@@ -207,7 +224,8 @@ def reports(session: Session, start: dt.datetime, end: dt.datetime,
     detected = (select(func.min(func.coalesce(ItemMatch.matched_at, Item.scanned_at)))
                 .where(ItemMatch.item_id == Item.id).scalar_subquery())
     stmt = (select(Report.id, Report.item_id, Report.destination, Report.state, Report.submitted_at, Report.finished_at,
-                   Item.created_at, Item.scanned_at, Item.text_hits, Item.reasons, detected.label("detected"))
+                   Item.created_at, Item.scanned_at, _json_text(Item.text_hits).label("text_hits"),
+                   _json_text(Item.reasons).label("reasons"), detected.label("detected"))
             .join(Item, Item.id == Report.item_id)
             .where(Report.supplemental_to.is_(None), Item.created_at >= start, Item.created_at < end,
                    _country_filter(countries))
