@@ -114,6 +114,9 @@ def test_lock_out_after_repeated_bad_codes(two_agencies, make_client):
 def test_csrf_is_enforced_and_a_refused_post_changes_nothing(two_agencies, make_client):
     a, _ = two_agencies
     c = officer_client(make_client, a.id, EMAIL_A)
+    blank = c.get("/portal/requests/new")
+    assert blank.status_code == 200 and all(re.search(rf'name="{f}"[^>]*></textarea>', blank.text)
+                                            for f in ("accounts", "urls", "items", "summary"))
     files = {"document": ("order.pdf", make_pdf(), "application/pdf")}
     r = c.post("/portal/requests/new", data=_file_form(), files=files)
     assert r.status_code == 403 and "security token" in r.text
@@ -140,7 +143,8 @@ def test_bad_upload_gets_a_clear_error_and_stores_nothing(two_agencies, make_cli
     c = officer_client(make_client, a.id, EMAIL_A)
     r = c.post("/portal/requests/new", data={**_file_form(), "csrf_token": portal_csrf(c)}, files={"document": upload})
     assert r.status_code == 400 and message in r.text
-    assert 'value="FIR 77/2026"' in r.text  # the form keeps what was typed
+    assert 'value="FIR 77/2026"' in r.text and ">acct-portal-1</textarea>" in r.text  # the form keeps what was typed
+    assert re.search(r'name="items"[^>]*></textarea>', r.text)  # and nothing that was not
     assert _counts() == {"LegalRequest": 0, "LegalDocument": 0, "Evidence": 0}
 
 
@@ -162,6 +166,7 @@ def test_filing_and_the_wall_between_agencies(two_agencies, make_client):
     page = ca.get(r.headers["location"])
     assert page.status_code == 200 and view.reference in page.text and "Filed as" in page.text
     assert "left" in page.text  # the clock is shown
+    assert "01 Nov 2026 00:00 IST – 30 Nov 2026 23:59 IST" in page.text  # the period as the officer wrote it
 
     # A reminder is logged against the request.
     r = ca.post(f"/portal/requests/{rid}/reminder", data={"note": "Second reminder: reply awaited", "csrf_token": portal_csrf(ca)})

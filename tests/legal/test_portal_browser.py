@@ -1,0 +1,157 @@
+"""Playwright in the system Chromium: an officer registers on the portal, opens the (demo-mode)
+confirmation link, sets a password, enrols an authenticator, signs in with a TOTP code and files
+a data request with a PDF; the nodal officer sees it on the /legal dashboard. Screenshots go to
+docs/screenshots/portal-*.png and legal-*.png when SURAKSHA_SCREENSHOTS=1 (else a temporary folder)."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from pathlib import Path
+
+import pyotp
+import pytest
+
+from tests.legal.conftest import make_pdf
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+STAFF_PASSWORD = "correct horse battery staple"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"system Chromium not found at {CHROMIUM} (apt-get install chromium)"),
+]
+
+
+@pytest.fixture
+def nodal(db_url):
+    from suraksha import legal
+    from suraksha.auth.service import create_user
+
+    secret = pyotp.random_base32()
+    create_user("t-nodal", "legal", display_name="Nodal Officer", password=STAFF_PASSWORD, totp_secret=secret,
+                must_change_password=False)
+    agency = legal.register_agency("Test Cyber Crime Unit", "police", "in", ["cybercrime.gov.in"], "user:t-nodal")
+    return pyotp.TOTP(secret), agency
+
+
+@pytest.fixture
+def server(nodal):
+    import uvicorn
+
+    from suraksha.api import create_app
+    from tests.web.conftest import FakeMatcher
+    from tests.web.test_browser import _free_port
+
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(create_app(matcher_loader=FakeMatcher), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert srv.started, "uvicorn did not start"
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    if os.environ.get("SURAKSHA_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        return SCREENSHOTS
+    return tmp_path
+
+
+def test_officer_registers_enrols_signs_in_and_files_a_request(server, browser, nodal, shots):
+    from suraksha import legal
+
+    staff_totp, agency = nodal
+    page = browser.new_page(viewport={"width": 1180, "height": 900})
+    email = "si.test@cybercrime.gov.in"  # a fictional officer
+
+    page.goto(f"{server}/portal/register")
+    page.select_option('select[name="agency_id"]', str(agency.id))
+    page.fill('input[name="email"]', "si.test@gmail.com")
+    page.fill('input[name="name"]', "S. I. Test")
+    page.fill('input[name="rank"]', "Deputy Inspector General")
+    page.click('button[type="submit"]')
+    assert "gmail.com is not an official email domain" in page.locator(".error").inner_text()
+    page.fill('input[name="email"]', email)
+    page.screenshot(path=str(shots / "portal-register.png"), full_page=True)
+    page.click('button[type="submit"]')
+    page.click("#demo-link")  # demo mode: the link that was "mailed"
+
+    page.wait_for_url("**/portal/confirm?token=*")
+    page.fill('input[name="password"]', "a long portal passphrase")
+    page.fill('input[name="confirm"]', "a long portal passphrase")
+    page.click('button[type="submit"]')
+    totp = pyotp.TOTP(page.locator("#totp-secret").inner_text().strip())
+    page.screenshot(path=str(shots / "portal-enrol.png"), full_page=True)
+    page.fill('input[name="code"]', totp.at(time.time() - 30))
+    page.click('button[type="submit"]')
+
+    page.wait_for_url("**/portal/login*")
+    assert "Your account is ready" in page.locator(".flash").inner_text()
+    page.fill('input[name="email"]', email)
+    page.fill('input[name="password"]', "a long portal passphrase")
+    page.fill('input[name="code"]', totp.now())
+    page.click('button[type="submit"]')
+    page.wait_for_url(f"{server}/portal/requests")
+
+    page.click('a[href="/portal/requests/new"] >> nth=0')
+    page.select_option('select[name="type"]', "data_request")
+    page.fill('input[name="case_number"]', "FIR 123/2026")
+    page.fill('input[name="legal_basis"]', "BNSS s.94; IT Rules 2021 Rule 3(1)(j)")
+    page.set_input_files('input[name="document"]', files=[{"name": "notice.pdf", "mimeType": "application/pdf",
+                                                           "buffer": make_pdf()}])
+    page.fill('textarea[name="accounts"]', "acct-demo-1\nacct-demo-2")
+    page.fill('textarea[name="urls"]', "https://example.org/shared-link")
+    for key in ("subscriber_data", "ip_logs", "content_urls", "server_details"):
+        page.check(f'input[name="data_points"][value="{key}"]')
+    page.fill('input[name="period_from"]', "2026-11-01")
+    page.fill('input[name="period_to"]', "2026-11-30")
+    page.fill('textarea[name="summary"]', "Accounts that shared the link; subscriber details and IP logs with ports.")
+    page.screenshot(path=str(shots / "portal-file.png"), full_page=True)
+    page.click('form.legal-form button[type="submit"]')
+
+    page.wait_for_url(re.compile(r".*/portal/requests/\d+\?msg=.*"))
+    flash = page.locator(".flash").inner_text()
+    assert flash.startswith("Filed as LR-2026-")
+    reference = flash.removeprefix("Filed as ").rstrip(".")
+    facts = page.locator("dl.facts").inner_text()
+    assert "left" in facts and "IST" in facts and "in progress" in facts
+    page.screenshot(path=str(shots / "portal-request.png"), full_page=True)
+    view = legal.get_request(reference)
+    assert view.documents[0].filename == "notice.pdf" and len(view.targets) == 3
+
+    # The nodal officer lands on the legal dashboard and sees it due.
+    staff = browser.new_page(viewport={"width": 1180, "height": 800})
+    staff.goto(f"{server}/login")
+    staff.fill('input[name="username"]', "t-nodal")
+    staff.fill('input[name="password"]', STAFF_PASSWORD)
+    staff.fill('input[name="code"]', staff_totp.now())
+    staff.click('button[type="submit"]')
+    staff.wait_for_url(f"{server}/legal")
+    assert reference in staff.locator("#dash-due").inner_text()
+    staff.screenshot(path=str(shots / "legal-dashboard.png"), full_page=True)
+    staff.click(f"text={reference}")
+    staff.wait_for_url(f"**/legal/requests/{view.id}")
+    assert staff.locator("table.checklist").is_visible()
+    staff.screenshot(path=str(shots / "legal-request.png"), full_page=True)
