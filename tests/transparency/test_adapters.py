@@ -82,7 +82,7 @@ def test_page_for_analyst_and_legal_only(app_client, seeded):
         assert bad.status_code == 400 and "is before &#39;from&#39;" in bad.text
         bad = c.get("/transparency/download", params={"from": "2022-01-01", "to": "2022-02-30", "format": "csv"})
         assert bad.status_code == 400 and "is not a date" in bad.text
-    for role in ("reviewer", "auditor"):
+    for role in ("reviewer", "senior_reviewer", "auditor", "admin"):
         c = app_client()
         assert sign_in(c, seeded["staff"][role]).status_code == 303
         assert c.get("/transparency").status_code == 403

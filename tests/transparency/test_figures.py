@@ -209,3 +209,36 @@ def test_bad_periods_are_refused_with_the_reason(db_url, start, end, by, jurisdi
 
     with pytest.raises(PeriodError, match=message):
         figures(start, end, by=by, jurisdiction=jurisdiction, now=NOW)
+
+
+def test_a_review_calling_it_legal_adult_content_clears_it(db_url):
+    """A csam hash match that a reviewer then decided is legal adult content: flagged (identified),
+    cleared on review, and not in the commission's child-abuse count."""
+    import pyotp
+    from sqlalchemy import select
+
+    from suraksha.auth.models import StaffUser
+    from suraksha.auth.service import create_user
+    from suraksha.cases.models import ReviewDecision, ReviewTask
+    from suraksha.db import session_scope
+    from suraksha.pipeline.models import Item, ItemMatch
+    from suraksha.transparency.figures import figures
+
+    create_user("t-adult-reviewer", "reviewer", password="correct horse battery staple", totp_secret=pyotp.random_base32(),
+                must_change_password=False)
+    at = utc(2023, 5, 1)
+    with session_scope() as s:
+        reviewer = s.scalar(select(StaffUser.id).where(StaffUser.username == "t-adult-reviewer"))
+        item = Item(platform_id="p-adult", kind="post", links=[], context={}, status="done", created_at=at, received_at=at,
+                    verdict="review", reasons=[], actions=[], text_hits=[], scanned_at=at)
+        s.add(item)
+        s.flush()
+        s.add(ItemMatch(item_id=item.id, bank="b", label="csam", signal_type="pdq", signal="x", distance=3))
+        task = ReviewTask(item_id=item.id, queue="csam", status="done", reasons=[], created_at=at, due_at=at)
+        s.add(task)
+        s.flush()
+        s.add(ReviewDecision(task_id=task.id, item_id=item.id, reviewer_id=reviewer, stage="primary", category="adult",
+                             annotation="", final=True, bank_result={}, created_at=at))
+    t = figures("2023-01-01", "2023-12-31", by="year", now=NOW).total
+    assert (t.identified, t.cleared_on_review, t.by_signal["hash"]) == (1, 1, 1)
+    assert t.abuse.identified == 0

@@ -54,6 +54,8 @@ COMPLAINT_SOURCES = ("complaint", "user_report")
 ABUSE_LABELS = ("csam", "rape")
 FLAGGED_VERDICTS = ("remove", "review")
 TAKEDOWN_KINDS = ("remove_item", "withhold_in_country")
+#: Review categories that say the item breaks no law: "not violating" and legal adult content.
+NON_VIOLATING = ("not_violating", "adult")
 #: Legal request types that are complaints (grievances) rather than orders or data requests.
 COMPLAINT_REQUEST_TYPES = ("ncii_complaint", "removal_request", "grievance", "user_complaint")
 
@@ -89,6 +91,10 @@ class ItemFacts:
     decision: str | None  # latest final review category
     country: str | None
     csam: bool  # a match labelled csam / rape or a final csam decision, not cleared by review
+
+    @property
+    def cleared(self) -> bool:
+        return self.decision in NON_VIOLATING
 
 
 def _json_text(column: Any) -> Any:
@@ -142,7 +148,7 @@ def identified_items(session: Session, start: dt.datetime, end: dt.datetime,
                 .where(ReviewDecision.item_id == Item.id, ReviewDecision.final.is_(True))
                 .order_by(ReviewDecision.id.desc()).limit(1).scalar_subquery())
     violating_decision = exists(select(ReviewDecision.id).where(
-        ReviewDecision.item_id == Item.id, ReviewDecision.final.is_(True), ReviewDecision.category != "not_violating"))
+        ReviewDecision.item_id == Item.id, ReviewDecision.final.is_(True), ReviewDecision.category.notin_(NON_VIOLATING)))
     legal = legal_models()
     named = (exists(select(legal.LegalTarget.id).where(legal.LegalTarget.item_id == Item.id))
              if legal is not None else literal(False))
@@ -169,7 +175,7 @@ def identified_items(session: Session, start: dt.datetime, end: dt.datetime,
             removed_at=aware(_as_datetime(row.removed)), withheld=bool(row.withheld),
             retroactive=bool(row.retroactive) or bool(row.retro_match), by_complaint=complaint,
             signals=_signals(row), decision=decision_now, country=row.country,
-            csam=(bool(row.has_csam) or decision_now == "csam") and decision_now != "not_violating",
+            csam=(bool(row.has_csam) or decision_now == "csam") and decision_now not in NON_VIOLATING,
         )
 
 

@@ -258,7 +258,7 @@ def _one_period(p: Period, items: list[ev.ItemFacts], reports: list[ev.ReportFac
         retroactive=sum(1 for it in items if it.retroactive),
         by_signal={**{s: signals.get(s, 0) for s in SIGNALS}, "human": human},
         automated=automated, automated_share=share(automated, len(items)),
-        cleared_on_review=sum(1 for it in items if it.decision == "not_violating"),
+        cleared_on_review=sum(1 for it in items if it.cleared),
         removed=len(removed), withheld=sum(1 for it in items if it.withheld),
         removed_proactive_automated=sum(1 for it in removed if not it.by_complaint and it.signals),
         items_reported=sum(1 for it in items if it.id in reported_ids),
