@@ -212,13 +212,22 @@ def test_officer_and_staff_sessions_are_separate_principals(two_agencies, make_c
     from suraksha.auth.service import create_user
     from tests.web.conftest import Staff, sign_in
 
+    from tests.web.test_authorization_matrix import ANON, all_routes, concrete, denied, expected
+
     a, _ = two_agencies
     officer = officer_client(make_client, a.id, EMAIL_A)
-    for path in ("/legal", "/legal/requests", "/review", "/cases", "/audit", "/admin/users", "/me/settings"):
-        r = officer.get(path, follow_redirects=False)
-        assert r.status_code == 303 and r.headers["location"].startswith("/login"), path
-    r = officer.post("/legal/agencies", data={"name": "x", "kind": "police", "csrf_token": portal_csrf(officer)})
-    assert r.status_code == 401
+    # Every staff-only route of the app refuses an officer session (it is anonymous there).
+    ids = {"items": [1], "task_id": 1, "accounts": {"sunrise_42": 1}, "case_id": 1,
+           "staff": {"analyst": Staff("x", "analyst", "", 1)}}
+    token = portal_csrf(officer)
+    staff_only = [(m, p) for m, p in all_routes(officer.app) if ANON not in expected(m, p) and not p.startswith("/portal")]
+    assert ("GET", "/legal") in staff_only and len(staff_only) > 30
+    for method, path in staff_only:
+        url = concrete(path, ids, None)
+        r = officer.request(method, url, data={"csrf_token": token} if method == "POST" else None,
+                            headers={"X-CSRF-Token": token}, follow_redirects=False)
+        assert denied(r.status_code, r.headers.get("location"), ANON), (method, url, r.status_code)
+    assert officer.get("/portal/requests").status_code == 200  # and the officer is still signed in
 
     creds = create_user("t-legal", "legal", password="correct horse battery staple", totp_secret=pyotp.random_base32(),
                         must_change_password=False)

@@ -133,7 +133,7 @@ def concrete(path: str, ids: dict, role: str | None) -> str:
         "item_id": ids["items"][0], "position": 0, "task_id": ids["task_id"], "account_id": ids["accounts"]["sunrise_42"],
         "case_id": ids["case_id"], "user_id": ids["staff"]["analyst"].user_id, "operation": "unlock", "queue": "csam",
         "name": "review.css", "bank_name": "review-demo-csam", "entry_id": 1,
-        "request_id": 1, "disclosure_id": 1, "officer_id": 1, "key": "rank",
+        "request_id": 1, "disclosure_id": 1, "officer_id": 1, "key": "rank", "ref": "LR-2026-000001",
     }
     return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path)
 

@@ -33,6 +33,10 @@ router = APIRouter(prefix="/portal", include_in_schema=False)
 PORTAL_COOKIE = "suraksha_portal"
 FORM_CSRF_COOKIE = "suraksha_portal_form"
 STATIC = Path(__file__).parent / "static"
+# Steps of a request an officer sees in its history (internal ones, e.g. escalations, stay inside).
+OFFICER_EVENTS = ("request.filed", "document.added", "status.changed", "check.answered", "check.overridden",
+                  "reminder.received", "evidence.held", "order.executed", "request.approved", "request.answered",
+                  "disclosure.built", "disclosure.downloaded")
 legal_forms.register_filters(templates.env)
 
 
@@ -286,7 +290,7 @@ async def request_detail(request: Request, request_id: int) -> Response:
     who = _who(request)
     view = await run_in_threadpool(lambda: legal.get_request(request_id, agency_id=who.agency_id))
     history = await run_in_threadpool(lambda: legal.request_history(request_id, agency_id=who.agency_id))
-    return _page(request, "request.html", {"r": view, "history": history})
+    return _page(request, "request.html", {"r": view, "history": [e for e in history if e.action in OFFICER_EVENTS]})
 
 
 @router.post("/requests/{request_id}/reminder")
