@@ -165,3 +165,20 @@ def test_production_refuses_to_sign_without_key(agencies, order_pdf, connector, 
     with pytest.raises(LegalError, match="SURAKSHA_DISCLOSURE_SIGNING_KEY is not set"):
         legal.build_package(r.id, "user:lena", "legal")
     assert legal.get_request(r.id).disclosures == []
+
+
+def test_linked_accounts_come_from_the_account_network(agencies, order_pdf, connector):
+    a, _ = agencies
+    from suraksha.db.session import session_scope
+    from suraksha.pipeline.models import Item
+
+    flagged = post("n-1", "acct-1", ip="198.51.100.20")
+    post("n-2", "acct-other", ip="198.51.100.20")  # same IP in the window of a flagged item: linked
+    with session_scope() as s:
+        s.get(Item, flagged).verdict = "review"
+    r = _file(a.id, order_pdf)
+    points = {p.key: p for p in legal.gather(r.id, "user:nodal", transport=connector.transport())}
+    linked = points["linked_accounts"]
+    assert linked.status == "found", linked
+    assert [(row["of_account"], row["platform_account_id"]) for row in linked.rows] == [("acct-1", "acct-other")]
+    assert "198.51.100.20" in linked.rows[0]["linked_by"]

@@ -111,7 +111,7 @@ def build_package(request_id: int | str, actor: str, role: str) -> DisclosureVie
             "actions_taken": enforcement_record(session, req), "answer": dict(req.answer or {}),
             "approved_by": req.approved_by, "approved_at": req.approved_at, "generated_at": now, "complete": not not_given,
         }
-        files["data/request.json"] = json.dumps(store._jsonable(body), indent=2, sort_keys=True,
+        files["data/request.json"] = json.dumps(store.jsonable(body), indent=2, sort_keys=True,
                                                         ensure_ascii=False).encode("utf-8")
         files.update(media)
         pub_raw = signing.public_key_raw(signing.signing_key())

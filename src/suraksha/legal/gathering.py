@@ -225,7 +225,7 @@ def gather(request_id: int | str, actor: str, *, transport: httpx.BaseTransport 
         for p in session.scalars(select(LegalDataPoint).where(LegalDataPoint.request_id == req.id).order_by(LegalDataPoint.id)).all():
             if p.status in ("pending", "found"):
                 rows = held.get(p.key, []) + platform.get(p.key, [])
-                p.data = store._jsonable(rows)
+                p.data = store.jsonable(rows)
                 p.sources = sorted({r["source"] for r in rows})
                 if rows:
                     p.status, p.reason = "found", None

@@ -68,18 +68,18 @@ def load(session: Session, ref: int | str, *, agency_id: int | None = None, lock
 def event(session: Session, req: LegalRequest, actor: str, action: str, details: dict[str, Any] | None = None,
           *, at: dt.datetime | None = None) -> None:
     """Record one step on ``req`` in its history and in the audit log."""
-    details = _jsonable(details or {})
+    details = jsonable(details or {})
     when = at or utcnow()
     session.add(LegalEvent(request_id=req.id, at=when, actor=actor, action=action, details=details))
     record(session, actor, f"legal.{action}", "legal_request", req.reference, details)
     req.updated_at = when
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, dt.datetime):
         return aware(value).isoformat()
     return value

@@ -98,7 +98,7 @@ def execute_order(request_id: int | str, actor: str, role: str, *, country: str 
             else:
                 errors = "; ".join(r["error"] for r in entry["results"] if "error" in r)
                 t.outcome = errors or "not known to Suraksha: act on the platform directly and record it"
-        req.answer = store._jsonable({
+        req.answer = store.jsonable({
             "kind": "order_executed", "executed_at": now, "executed_by": actor, "country": where if req.type == "blocking_order" else None,
             "targets": [{"kind": e["kind"], "value": e["value"], "actions": e["results"]} for e in plan],
             "not_done": [{"kind": e["kind"], "value": e["value"]} for e in not_done],
@@ -162,7 +162,7 @@ def answer_request(request_id: int | str, note: str, actor: str, role: str, *, d
         req = store.load(session, request_id, lock=True)
         _workable(req)
         now = utcnow()
-        req.answer = store._jsonable({"kind": "reply", "note": note[:20000], "at": now, "by": actor, **(details or {})})
+        req.answer = store.jsonable({"kind": "reply", "note": note[:20000], "at": now, "by": actor, **(details or {})})
         req.status, req.answered_at, req.status_reason = "answered", now, None
         store.event(session, req, actor, "request.answered", {"note": note[:2000]}, at=now)
         return store.request_view(session, req)
