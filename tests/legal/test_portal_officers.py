@@ -156,3 +156,22 @@ def test_sessions_expire_when_idle_and_end_when_deactivated(agency):
     assert officers.resolve_session(token) is None
     with pytest.raises(officers.OfficerLoginFailed, match="deactivated"):
         officers.login(EMAIL, PASSWORD, totp.now())
+
+
+def test_reset_clears_credentials_and_sends_a_new_link(agency):
+    totp = enrolled_officer(agency.id)
+    session_token = officers.login(EMAIL, PASSWORD, totp.now())
+    officer_id = officers.list_officers()[0].id
+    officers.reset_credentials(officer_id, "user:t-legal", base_url="https://platform.example")
+    assert officers.resolve_session(session_token) is None
+    with pytest.raises(officers.OfficerLoginFailed, match="invalid"):
+        officers.login(EMAIL, PASSWORD, totp.at(time.time() + 30))
+    view = officers.list_officers()[0]
+    assert not view.mfa_enrolled and view.email_confirmed
+    link = officers.outbox(EMAIL)[-1].link
+    assert link.startswith("https://platform.example/portal/confirm?token=")
+    enrolment = officers.set_password_and_begin_enrolment(_token(), "another long passphrase")
+    new = pyotp.TOTP(enrolment.totp_secret)
+    assert enrolment.totp_secret != totp.secret
+    officers.complete_enrolment(_token(), new.at(time.time() - 30))
+    assert officers.resolve_session(officers.login(EMAIL, "another long passphrase", new.now()))

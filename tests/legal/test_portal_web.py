@@ -238,3 +238,36 @@ def test_officer_and_staff_sessions_are_separate_principals(two_agencies, make_c
         r = staff.get(path, follow_redirects=False)
         assert r.status_code == 303 and r.headers["location"].startswith("/portal/login"), path
     assert staff.get("/portal/disclosures/1", follow_redirects=False).headers["location"].startswith("/portal/login")
+
+
+def test_staff_manage_officers_unlock_deactivate_reset(two_agencies, make_client):
+    import pyotp
+
+    from suraksha import legal
+    from suraksha.auth.service import create_user
+    from suraksha.legal import officers
+    from tests.web.conftest import Staff, csrf_of, sign_in
+
+    a, _ = two_agencies
+    officer = officer_client(make_client, a.id, EMAIL_A)
+    creds = create_user("t-legal", "legal", password="correct horse battery staple", totp_secret=pyotp.random_base32(),
+                        must_change_password=False)
+    staff = make_client()
+    assert sign_in(staff, Staff("t-legal", "legal", creds.totp_secret, 0)).status_code == 303
+    page = staff.get("/legal/agencies")
+    assert page.status_code == 200 and EMAIL_A in page.text and "Test District Police" in page.text
+    oid = officers.list_officers()[0].id
+    csrf = csrf_of(staff)
+    r = staff.post(f"/legal/officers/{oid}/deactivate", data={"csrf_token": csrf})
+    assert r.status_code == 200 and "Officer deactivated." in r.text and "deactivated" in r.text
+    assert officer.get("/portal/requests", follow_redirects=False).status_code == 303  # their session ended
+    staff.post(f"/legal/officers/{oid}/activate", data={"csrf_token": csrf})
+    r = staff.post(f"/legal/officers/{oid}/reset", data={"csrf_token": csrf})
+    assert r.status_code == 200 and "new confirmation link" in r.text and "authenticator not set up" in r.text
+    assert portal_sign_in(officer, EMAIL_A, officer.totp.now()).status_code == 401
+    assert staff.post(f"/legal/officers/{oid}/promote", data={"csrf_token": csrf}).status_code == 404
+    assert staff.post("/legal/officers/999999/unlock", data={"csrf_token": csrf}).status_code == 404
+    # An agency with a bad domain is refused with the reason, nothing registered.
+    r = staff.post("/legal/agencies", data={"csrf_token": csrf, "name": "Bad", "kind": "police", "email_domains": "not a domain"})
+    assert r.status_code == 400 and "is not an email domain" in r.text
+    assert [x.name for x in legal.list_agencies()] == ["Test Cyber Crime Unit", "Test District Police"]

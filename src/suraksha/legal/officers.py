@@ -243,17 +243,22 @@ def register_officer(agency_id: int, email: str, name: str, rank: str, *, phone:
             session.flush()
         else:  # registered but not finished: details may be corrected, older links stop working
             officer.agency_id, officer.name, officer.rank, officer.phone = agency.id, name, rank, phone
-            session.execute(update(OfficerToken).where(OfficerToken.officer_id == officer.id, OfficerToken.used_at.is_(None))
-                            .values(used_at=now))
-        token = secrets.token_urlsafe(32)
-        session.add(OfficerToken(id=_sha(token), officer_id=officer.id, purpose="confirm", created_at=now,
-                                 expires_at=now + dt.timedelta(hours=CONFIRM_HOURS)))
-        link = f"{base_url.rstrip('/')}/portal/confirm?token={token}"
-        _notify(session, officer, "Suraksha portal: confirm your address",
-                f"Open this link within {CONFIRM_HOURS} hours to set your password and authenticator: {link}", link, mode)
+        _send_link(session, officer, base_url, mode, now)
         record(session, f"officer:{officer.id}", "legal.officer.register", "legal_officer", officer.id,
                {"agency_id": agency.id, "email": email, "rank": rank})
         return _view(officer, agency.name)
+
+
+def _send_link(session: Session, officer: Officer, base_url: str, mode: str, now: dt.datetime) -> None:
+    """A fresh one-time link in the officer's outbox; older unused links stop working."""
+    session.execute(update(OfficerToken).where(OfficerToken.officer_id == officer.id, OfficerToken.used_at.is_(None))
+                    .values(used_at=now))
+    token = secrets.token_urlsafe(32)
+    session.add(OfficerToken(id=_sha(token), officer_id=officer.id, purpose="confirm", created_at=now,
+                             expires_at=now + dt.timedelta(hours=CONFIRM_HOURS)))
+    link = f"{base_url.rstrip('/')}/portal/confirm?token={token}"
+    _notify(session, officer, "Suraksha portal: confirm your address",
+            f"Open this link within {CONFIRM_HOURS} hours to set your password and authenticator: {link}", link, mode)
 
 
 def _notify(session: Session, officer: Officer, subject: str, body: str, link: str | None, mode: str) -> None:
@@ -448,6 +453,19 @@ def set_active(officer_id: int, active: bool, actor: str) -> None:
             session.execute(delete(OfficerSession).where(OfficerSession.officer_id == row.id))
         record(session, actor, "legal.officer.activate" if active else "legal.officer.deactivate", "legal_officer",
                row.id, {"email": row.email})
+
+
+def reset_credentials(officer_id: int, actor: str, *, base_url: str = "", mode: str = "demo") -> None:
+    """Lost phone or forgotten password: the password and authenticator are cleared, sessions
+    end, and a new one-time link goes to the officer's (official) mailbox, so only the mailbox's
+    owner sets them again."""
+    with session_scope() as session:
+        row = _officer(session, officer_id)
+        row.password_hash = row.totp_secret = row.totp_last_step = row.mfa_enrolled_at = None
+        row.failed_logins, row.locked_until = 0, None
+        session.execute(delete(OfficerSession).where(OfficerSession.officer_id == row.id))
+        _send_link(session, row, base_url, mode, utcnow())
+        record(session, actor, "legal.officer.reset", "legal_officer", row.id, {"email": row.email})
 
 
 def unlock(officer_id: int, actor: str) -> None:

@@ -313,6 +313,12 @@ async def officer_change(request: Request, officer_id: int, operation: str) -> R
         await run_in_threadpool(officers.unlock, officer_id, actor)
     elif operation in ("deactivate", "activate"):
         await run_in_threadpool(officers.set_active, officer_id, operation == "activate", actor)
+    elif operation == "reset":
+        from suraksha.config import get_settings
+
+        await run_in_threadpool(lambda: officers.reset_credentials(officer_id, actor, base_url=str(request.base_url),
+                                                                   mode=get_settings().mode))
     else:
         return _error(request, 404, f"unknown operation {operation!r}")
-    return _redirect("/legal/agencies?" + urlencode({"msg": f"Officer {operation}d." if operation != "unlock" else "Officer unlocked."}))
+    done = {"unlock": "unlocked", "reset": "reset: a new confirmation link went to their mailbox"}
+    return _redirect("/legal/agencies?" + urlencode({"msg": f"Officer {done.get(operation, operation + 'd')}."}))
