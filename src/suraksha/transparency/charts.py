@@ -13,6 +13,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 from matplotlib.figure import Figure as MplFigure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from suraksha.transparency.figures import Figures  # noqa: E402
 from suraksha.transparency.summary import CommissionSummary  # noqa: E402
@@ -36,6 +37,7 @@ def _bars(labels: list[str], series: dict[str, list[float]], title: str, ylabel:
     ax.set_xticklabels(labels, rotation=45 if len(labels) > 8 else 0, ha="right" if len(labels) > 8 else "center", fontsize=8)
     ax.set_title(title)
     ax.set_ylabel(ylabel)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts of items: no 2.5 posts
     ax.legend(fontsize=8)
     ax.grid(axis="y", alpha=0.3)
     return _png(fig)

@@ -19,7 +19,10 @@ _FONT_BOLD = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
 
 
 def hours(seconds: float | None) -> str:
-    return "-" if seconds is None else f"{seconds / 3600:.2f} h"
+    """A duration for people: hours up to two days, days beyond (a backfilled item's removal took years)."""
+    if seconds is None:
+        return "-"
+    return f"{seconds / 3600:.2f} h" if seconds < 48 * 3600 else f"{seconds / 86400:.1f} d"
 
 
 def percent(value: float | None) -> str:

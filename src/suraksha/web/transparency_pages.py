@@ -40,7 +40,9 @@ def _page_data(form: dict[str, str]) -> dict:
     figures = build("figures", form["from"], form["to"], by=form["by"], jurisdiction=form["jurisdiction"] or None)
     summary = build("summary", form["from"], form["to"], jurisdiction=form["jurisdiction"] or None)
     png = {"trend": charts.trend_chart(figures), "automation": charts.automation_chart(figures)}
-    return {"figures": figures, "summary": summary,
+    from suraksha.transparency.pdf import hours
+
+    return {"figures": figures, "summary": summary, "duration": hours,
             "charts": {k: base64.b64encode(v).decode() for k, v in png.items()}}
 
 
