@@ -69,3 +69,32 @@ def test_oversized_pdf_refused(agencies, monkeypatch):
     with pytest.raises(LegalError, match="more than the 1000-byte limit"):
         legal.file_request(_officer_request(a.id), "officer:7", document=make_pdf("x" * 3000), document_name="big.pdf")
     assert _counts()["requests"] == 0
+
+
+def test_times_given_in_ist_are_the_same_instants_when_read_back(agencies):
+    """SQLite keeps no zone: every stored time must be converted to UTC first."""
+    a, _ = agencies
+    start = dt.datetime(2026, 11, 1, 0, 0, tzinfo=IST)
+    end = dt.datetime(2026, 11, 30, 23, 59, tzinfo=IST)
+    received = dt.datetime(2026, 12, 1, 0, 10, tzinfo=IST)
+    r = legal.file_request(_officer_request(a.id, period_from=start, period_to=end, received_at=received), "officer:7")
+    back = legal.get_request(r.id)
+    assert (back.period_from, back.period_to, back.received_at) == (start, end, received)
+    assert back.reference.startswith("LR-2026-")  # 00:10 IST on 1 Dec is still 2026 in UTC
+    rem = legal.add_reminder(r.id, "reminder", "officer:7", agency_id=a.id, received_at=received + dt.timedelta(hours=1))
+    assert legal.get_request(r.id).reminders[0].received_at == rem.received_at == received + dt.timedelta(hours=1)
+    made = legal.escalate_due(received + dt.timedelta(hours=40))
+    assert [n.at for n in legal.list_notifications(r.id)] == [received + dt.timedelta(hours=40)] == [m.at for m in made]
+
+
+def test_missing_targets_or_data_points_refused(agencies):
+    a, _ = agencies
+    with pytest.raises(LegalError, match="must say which data it asks for"):
+        legal.file_request(_officer_request(a.id, data_points=[]), "officer:7")
+    with pytest.raises(LegalError, match="must name the accounts, URLs or items"):
+        legal.file_request(_officer_request(a.id, type="takedown_order", targets=[]), "officer:7")
+    with pytest.raises(LegalError, match="needs the officer and the agency"):
+        legal.file_request(_officer_request(None), "officer:7")
+    with pytest.raises(LegalError, match="agency 999 is not registered"):
+        legal.file_request(_officer_request(999), "officer:7")
+    assert _counts() == {"requests": 0, "evidence": 0}

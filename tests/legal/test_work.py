@@ -112,3 +112,12 @@ def test_answer_to_a_commission_summons(agencies, order_pdf):
                                      case_number="NCPCR/2026/44"), "user:nodal", document=order_pdf)
     done = legal.answer_request(r.id, "Reply filed with the compliance report and the actions taken", "user:lena", "legal")
     assert done.status == "answered" and done.answer["note"].startswith("Reply filed")
+
+
+def test_data_request_cannot_be_answered_without_a_package(agencies, order_pdf):
+    a, _ = agencies
+    r = legal.file_request(_order("data_request", a.id, [{"kind": "account", "value": "x"}], data_points=["ip_logs"]),
+                           "user:nodal", document=order_pdf)
+    with pytest.raises(legal.LegalConflict, match="disclosure package"):
+        legal.answer_request(r.id, "nothing found", "user:lena", "legal")
+    assert legal.get_request(r.id).status == "in_progress"

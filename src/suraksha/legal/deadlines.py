@@ -47,7 +47,7 @@ def _open(session: Session, agency_id: int | None = None) -> list[LegalRequest]:
 def dashboard(now: dt.datetime | None = None, *, agency_id: int | None = None) -> Dashboard:
     """Open requests grouped: overdue, at risk (past SURAKSHA_LEGAL_AT_RISK_AT of the period),
     due (the rest), each sorted by due time. ``agency_id`` limits to one agency (the portal)."""
-    now = now or utcnow()
+    now = store.utc(now, "now") if now is not None else utcnow()
     at_risk_at = get_legal_settings().legal_at_risk_at
     groups: dict[str, list[DashboardEntry]] = {"overdue": [], "at_risk": [], "due": []}
     with session_scope() as session:
@@ -80,7 +80,7 @@ def escalate_due(now: dt.datetime | None = None) -> list[NotificationView]:
     """Called periodically by the dispatcher: notify the nodal officer at the first threshold and
     the compliance officer at the second for each open request, once each (a request already
     overdue when first seen gets both). Returns the notifications made by this call."""
-    now = now or utcnow()
+    now = store.utc(now, "now") if now is not None else utcnow()
     s = get_legal_settings()
     levels = (("nodal", s.legal_escalate_nodal_at), ("compliance", s.legal_escalate_compliance_at))
     made: list[NotificationView] = []

@@ -140,7 +140,7 @@ def file_request(data: RequestIn, actor: str, *, document: bytes | None = None, 
     defaults to the profile's (the complainant cites no law; the rule the platform acts under is
     known from the type).
     """
-    now = now or utcnow()
+    now = store.utc(now, "now") if now is not None else utcnow()
     received, due = _validate(data, now)
     pdf = check_pdf(document, document_name) if document is not None else None
     rule = load_profile(data.jurisdiction).deadline_for(data.type)
@@ -156,7 +156,7 @@ def file_request(data: RequestIn, actor: str, *, document: bytes | None = None, 
             summary=data.summary, received_at=received.astimezone(dt.timezone.utc),
             order_deadline=data.order_deadline.astimezone(dt.timezone.utc) if data.order_deadline else None,
             due_at=due.astimezone(dt.timezone.utc), status="received", channel=data.channel,
-            period_from=data.period_from, period_to=data.period_to, created_by=actor, created_at=now, updated_at=now,
+            period_from=store.utc(data.period_from), period_to=store.utc(data.period_to), created_by=actor, created_at=now, updated_at=now,
         )
         session.add(req)
         session.flush()

@@ -33,6 +33,7 @@ from suraksha.legal.schemas import (
     DataPointView,
     DisclosureView,
     DocumentView,
+    LegalError,
     LegalForbidden,
     ReminderView,
     RequestNotFound,
@@ -42,6 +43,15 @@ from suraksha.legal.schemas import (
 from suraksha.pipeline.sql import aware
 
 LEGAL_ROLES = ("legal",)
+
+
+def utc(value: dt.datetime | None, name: str = "time") -> dt.datetime | None:
+    """An aware time converted to UTC for storage (SQLite drops the zone without converting)."""
+    if value is None:
+        return None
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise LegalError(f"{name} must carry a time zone")
+    return value.astimezone(dt.timezone.utc)
 
 
 def require_legal(role: str, what: str) -> None:

@@ -20,6 +20,7 @@ from suraksha.enforcement.actions import ActionError, request_action
 from suraksha.enforcement.preservation import evidence_for_item, item_record, jurisdictions_for, media_ref
 from suraksha.legal import store
 from suraksha.legal.gathering import concerned, gather, mark_data_point
+from suraksha.legal.intake import DATA_TYPES
 from suraksha.legal.models import LegalRequest, LegalTarget
 from suraksha.legal.schemas import LegalConflict, LegalError, RequestView
 from suraksha.pipeline.models import Item, PendingMedia
@@ -161,6 +162,9 @@ def answer_request(request_id: int | str, note: str, actor: str, role: str, *, d
     with session_scope() as session:
         req = store.load(session, request_id, lock=True)
         _workable(req)
+        if req.type in DATA_TYPES:
+            raise LegalConflict(f"a {req.type} is answered with a disclosure package (gather, approve, package), "
+                                "so that every data point asked for is given or says why not")
         now = utcnow()
         req.answer = store.jsonable({"kind": "reply", "note": note[:20000], "at": now, "by": actor, **(details or {})})
         req.status, req.answered_at, req.status_reason = "answered", now, None
