@@ -1,3 +1,5 @@
-"""The web area's fixtures (a seeded workspace, one signed-in user per role) for the page tests."""
+"""Other areas' fixtures, re-exported: the web area's seeded workspace and signed-in users (page
+tests) and the enforcement area's connector, fake platform and dispatcher (end-to-end test)."""
 
-from web.conftest import app_client, seeded  # noqa: F401  (pytest fixtures, re-exported)
+from enforcement.conftest import dispatcher, env, platform  # noqa: F401  (pytest fixtures)
+from web.conftest import app_client, seeded  # noqa: F401

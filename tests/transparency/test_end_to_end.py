@@ -1,0 +1,37 @@
+"""Through the real areas: an item posted in 2025 is ingested, scanned with the shipped policy and
+a csam bank, its removal and its account's suspension are delivered to the platform and
+acknowledged, and the figures show exactly that (no row written by this test)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from enforcement.helpers import csam_bank, jpeg_bytes, scan_all, submit
+
+
+def test_a_scanned_and_removed_item_appears_in_the_figures(dispatcher, platform, reference_dir):
+    from suraksha.enforcement.actions import list_actions
+    from suraksha.transparency.figures import figures
+
+    image = csam_bank(reference_dir)
+    item_id = submit("post-e2e", "acct-e2e", [image], country="IN", created_at="2025-06-10T06:00:00+00:00")
+    submit("post-harmless", "acct-other", [jpeg_bytes(3)], country="IN", created_at="2025-06-11T06:00:00+00:00")
+    scan_all()
+    dispatcher.run_once()
+    [removal] = list_actions(kind="remove_item")
+    assert removal.status == "acknowledged" and removal.item_id == item_id
+
+    today = dt.datetime.now(dt.timezone.utc).date()
+    f = figures("2025-01-01", today.isoformat(), by="year", jurisdiction="in")
+    y2025 = next(p for p in f.periods if p.label == "2025")
+    assert (y2025.identified, y2025.proactive, y2025.removed) == (1, 1, 1)
+    assert y2025.by_signal == {"hash": 1, "classifier": 0, "link": 0, "text": 0, "human": 0}
+    assert y2025.automated_share == 1.0 and y2025.abuse.identified == 1 and y2025.abuse.removed == 1
+    expected = (removal.acknowledged_at - dt.datetime(2025, 6, 10, 6, tzinfo=dt.timezone.utc)).total_seconds()
+    assert y2025.upload_to_removal.count == 1 and y2025.upload_to_removal.median_seconds == expected
+    # The suspension counts when it was acknowledged (now), not when the content was posted.
+    this_year = next(p for p in f.periods if p.label == str(today.year))
+    assert (y2025.accounts_suspended, this_year.accounts_suspended, f.total.accounts_suspended) == (0, 1, 1)
+    # The NCMEC report waits for a reviewer (shipped policy): counted, not filed.
+    assert (f.total.reports["ncmec"].reports, f.total.reports["ncmec"].filed) == (1, 0)
+    assert f.total.reports["ncmec"].states["draft"] == 1
