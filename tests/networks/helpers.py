@@ -124,12 +124,12 @@ def bulk_platform(accounts: int, items: int, ring: int = 10, seed: int = 7) -> d
             rows.append({"platform_id": f"post-{n}", "account_id": ids[f"user-{rnd.randrange(accounts)}"], "status": "done",
                          "verdict": "allow", "links": rnd.sample(popular, 2) + [f"https://blog.example/{n}"],
                          "context": {"ip": f"198.51.{rnd.randrange(4)}.{rnd.randrange(250)}", "device_id": f"dev-{rnd.randrange(accounts)}"},
-                         "created_at": at, "received_at": at})
+                         "created_at": at, "received_at": T0 - dt.timedelta(days=1)})
         for n in range(ring):
             at = T0 + dt.timedelta(days=n)
             rows.append({"platform_id": f"ring-post-{n}", "account_id": ids[f"ring-{n}"], "status": "done", "verdict": "remove",
                          "links": ["https://rare.example/folder/77", popular[0]],
                          "context": {"ip": "10.9.8.7" if n < 2 else f"10.0.0.{n}"},
-                         "created_at": T0 + dt.timedelta(hours=n) if n < 2 else at, "received_at": at})
+                         "created_at": T0 + dt.timedelta(hours=n) if n < 2 else at, "received_at": T0 - dt.timedelta(days=1)})
         s.execute(insert(Item), rows)
     return {"ring": [ids[f"ring-{n}"] for n in range(ring)], "user": ids["user-0"]}

@@ -144,3 +144,30 @@ def test_to_dict_is_json(ring):
     assert set(m) >= {"account_id", "platform_account_id", "handle", "first_activity", "last_activity", "items",
                       "matched_items", "suspended", "linked_by"}
     assert data["first_activity"] == T0.isoformat()
+
+
+def test_a_banked_link_or_domain_links_however_many_posted_it_and_a_negative_bank_does_not(env):
+    from suraksha.matching import banks
+    from suraksha.matching.matcher import reset_matcher
+    from suraksha.networks.service import network_for
+
+    banks.create_bank("bad-links", label="csam_url")
+    banks.add_signals("bad-links", [banks.SignalRow("url", "https://bad.example/folder/1"),
+                                    banks.SignalRow("domain", "evil.example")])
+    banks.create_bank("fp-links", label="csam_url", negative=True)
+    banks.add_signals("fp-links", [banks.SignalRow("url", "https://fine.example/a")])
+    reset_matcher()
+    for n in range(60):  # more posters than the popularity cap (50): banked, so it still links
+        submit(f"b{n}", f"poster-{n}", links=["https://BAD.example/folder/1?utm_source=feed#x"], at=T0)
+    submit("d1", "dom-1", text="see https://www.evil.example/other/page", at=T0)
+    submit("d2", "dom-2", links=["https://evil.example/third"], at=T0)
+    submit("f1", "fp-1", links=["https://fine.example/a"], at=T0)
+    submit("f2", "fp-2", links=["https://fine.example/a"], at=T0)
+    scan_all()
+    net = network_for(account_id("poster-0"))
+    assert net.size == 60 and [(x.value, x.detail) for x in net.links] == [
+        ("https://bad.example/folder/1", "bank bad-links (csam_url)")]
+    dom = network_for(account_id("dom-1"))
+    assert {m.platform_account_id for m in dom.members} == {"dom-1", "dom-2"}
+    assert [x.value for x in dom.links] == ["domain:evil.example"]
+    assert network_for(account_id("fp-1")).size == 1

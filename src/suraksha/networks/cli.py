@@ -81,6 +81,12 @@ def refresh() -> None:
     from suraksha.db import session_scope
     from suraksha.networks.index import refresh_keys
 
-    with session_scope() as session:
-        n = refresh_keys(session)
-    typer.echo(f"{n} item(s) indexed")
+    total = 0
+    while True:  # one transaction per batch: an interrupted first run keeps what it did
+        with session_scope() as session:
+            n = refresh_keys(session, limit=10_000)
+        total += n
+        if n < 10_000:
+            break
+        typer.echo(f"{total} item(s) indexed so far", err=True)
+    typer.echo(f"{total} item(s) indexed")

@@ -6,8 +6,9 @@ the same café Wi-Fi) never join strangers to a group:
 * **media**: the same bytes (SHA-256) as media that matched a bank somewhere, or a match on the same
   bank entry (e.g. a near-duplicate PDQ of one known image); one edge per picture, named after its
   first bank entry (``entry:<id>``);
-* **link**: a canonical URL or a domain that matched a bank (always), or a URL that appears in a
-  flagged item and was posted by at most ``SURAKSHA_NETWORK_LINK_MAX_ACCOUNTS`` accounts;
+* **link**: a canonical URL or a domain that is in a bank (enabled, not negative; always), or a URL
+  that appears in a flagged item and was posted by at most ``SURAKSHA_NETWORK_LINK_MAX_ACCOUNTS``
+  accounts;
 * **ip** / **device**: items from the same IP address or device within the window of a *flagged*
   item, unless more than ``SURAKSHA_NETWORK_IP_MAX_ACCOUNTS`` accounts were there in that window.
 
@@ -82,6 +83,13 @@ def _where(stmt: Any, cond: Any) -> Any:
 
 def _flagged() -> Any:
     return case((Item.verdict.in_(FLAGGED_VERDICTS), 1), else_=0)
+
+
+def _flagged_items(session: Session) -> list[Any]:
+    """``network_keys.item_id IN (flagged items)``, in chunks: the ids come from the verdict index and
+    the keys are then found by item (a subquery lets SQLite scan every key of a kind instead)."""
+    ids = session.scalars(select(Item.id).where(Item.verdict.in_(FLAGGED_VERDICTS))).all()
+    return [NetworkKey.item_id.in_(chunk) for chunk in _chunks(ids)]
 
 
 class _Edges:
@@ -192,48 +200,66 @@ def _media_edges(session: Session, scope: set[int] | None, out: _Edges) -> None:
 
 
 # ---------------------------------------------------------------------------------------- links
+def _signal_type(kind: str) -> str:
+    return "url" if kind == "link" else "domain"
+
+
 def _scope_values(session: Session, kind: str, scope: set[int] | None) -> set[str]:
-    """Values of ``kind`` the scope posted (None: values that appear in a flagged item or matched)."""
+    """Values of ``kind`` the scope posted (None: values that appear in a flagged item or a bank)."""
+    from suraksha.matching.models import BankEntry
+
     values: set[str] = set()
     if scope is not None:
         for cond in _in_scope(NetworkKey.account_id, scope):
-            values.update(session.scalars(select(NetworkKey.value).where(cond, NetworkKey.kind == kind).distinct()).all())
+            values.update(session.scalars(select(NetworkKey.value).where(cond, NetworkKey.kind == kind)).all())
         return values
-    values.update(session.scalars(select(NetworkKey.value).join(Item, Item.id == NetworkKey.item_id)
-                                  .where(NetworkKey.kind == kind, Item.verdict.in_(FLAGGED_VERDICTS)).distinct()).all())
-    values.update(session.scalars(select(NetworkKey.value).join(ItemMatch, and_(
-        ItemMatch.item_id == NetworkKey.item_id, ItemMatch.signal_type == ("url" if kind == "link" else "domain"),
-        ItemMatch.signal == NetworkKey.value)).where(NetworkKey.kind == kind).distinct()).all())
+    for cond in _flagged_items(session):
+        values.update(session.scalars(select(NetworkKey.value).where(cond, NetworkKey.kind == kind)).all())
+    banked = select(BankEntry.signal).where(BankEntry.signal_type == _signal_type(kind))
+    values.update(session.scalars(select(NetworkKey.value).where(NetworkKey.kind == kind, NetworkKey.value.in_(banked))
+                                  .distinct()).all())
     return values
 
 
 def _banked(session: Session, kind: str, values: set[str]) -> dict[str, str]:
-    """Which of these links/domains matched a bank (in any item that carried them): value -> bank."""
-    signal_type = "url" if kind == "link" else "domain"
+    """Which of these links/domains are in an enabled, non-negative bank now: value -> "bank <name> (<label>)"."""
+    from suraksha.matching.models import Bank, BankEntry
+
     out: dict[str, str] = {}
     for chunk in _chunks(values):
         for value, bank, label in session.execute(
-                select(NetworkKey.value, ItemMatch.bank, ItemMatch.label).join(ItemMatch, and_(
-                    ItemMatch.item_id == NetworkKey.item_id, ItemMatch.signal_type == signal_type,
-                    ItemMatch.signal == NetworkKey.value))
-                .where(NetworkKey.kind == kind, NetworkKey.value.in_(chunk)).distinct()):
+                select(BankEntry.signal, Bank.name, Bank.label).join(Bank, Bank.id == BankEntry.bank_id)
+                .where(BankEntry.signal_type == _signal_type(kind), BankEntry.signal.in_(chunk), BankEntry.enabled.is_(True),
+                       Bank.enabled.is_(True), Bank.negative.is_(False))):
             out.setdefault(value, f"bank {bank} ({label})")
     return out
+
+
+def _rare_and_flagged(session: Session, value: str, link_cap: int) -> int | None:
+    """How many accounts posted this link, if at most ``link_cap`` did and one of its items is flagged.
+
+    Reads at most ``link_cap + 1`` accounts of the link (index on kind + value): a popular link is
+    recognised as popular without counting all its posts.
+    """
+    posters = session.scalars(select(NetworkKey.account_id).where(NetworkKey.kind == "link", NetworkKey.value == value)
+                              .distinct().limit(link_cap + 1)).all()
+    if not 2 <= len(posters) <= link_cap:
+        return None
+    flagged = session.scalar(select(NetworkKey.item_id).join(Item, Item.id == NetworkKey.item_id)
+                             .where(NetworkKey.kind == "link", NetworkKey.value == value,
+                                    Item.verdict.in_(FLAGGED_VERDICTS)).limit(1))
+    return len(posters) if flagged is not None else None
 
 
 def _link_edges(session: Session, scope: set[int] | None, out: _Edges, link_cap: int) -> None:
     for kind in ("link", "domain"):
         candidates = _scope_values(session, kind, scope)
-        banked = _banked(session, kind, candidates)
-        qualifying = dict(banked)
+        qualifying = _banked(session, kind, candidates)
         if kind == "link":  # a domain counts only when banked: a shared unbanked domain is too broad
-            for chunk in _chunks(candidates - set(banked)):
-                for value, accounts, flagged in session.execute(
-                        select(NetworkKey.value, func.count(NetworkKey.account_id.distinct()), func.max(_flagged()))
-                        .join(Item, Item.id == NetworkKey.item_id)
-                        .where(NetworkKey.kind == "link", NetworkKey.value.in_(chunk)).group_by(NetworkKey.value)):
-                    if flagged and 2 <= accounts <= link_cap:
-                        qualifying[value] = f"in flagged items, posted by {accounts} accounts"
+            for value in sorted(candidates - set(qualifying)):
+                posters = _rare_and_flagged(session, value, link_cap)
+                if posters is not None:
+                    qualifying[value] = f"in flagged items, posted by {posters} accounts"
         for chunk in _chunks(qualifying):
             for account_id, value, item_id in session.execute(
                     select(NetworkKey.account_id, NetworkKey.value, NetworkKey.item_id)
@@ -265,8 +291,7 @@ def _rows(session: Session, kind: str, cond: Any, extra: Any = None) -> list[tup
 def _context_edges(session: Session, scope: set[int] | None, out: _Edges, window: dt.timedelta, cap: int) -> None:
     for kind in ("ip", "device"):
         if scope is None:
-            anchors_sql = Item.verdict.in_(FLAGGED_VERDICTS)
-            mine = _rows(session, kind, anchors_sql)
+            mine = [r for cond in _flagged_items(session) for r in _rows(session, kind, cond)]
         else:
             mine = [r for cond in _in_scope(NetworkKey.account_id, scope) for r in _rows(session, kind, cond)]
         if not mine:

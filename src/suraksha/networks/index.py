@@ -64,8 +64,12 @@ def _state_floor(session: Session) -> int:
     return session.scalar(select(NetworkIndexState.floor).where(NetworkIndexState.id == 1)) or 0
 
 
-def refresh_keys(session: Session, *, batch: int = BATCH) -> int:
-    """Copy the keys of every item not indexed yet; returns how many items were indexed."""
+def refresh_keys(session: Session, *, batch: int = BATCH, limit: int | None = None) -> int:
+    """Copy the keys of every item not indexed yet (at most ``limit``); returns how many were indexed.
+
+    The first run on a large history takes a while (about 2,000 items/s on SQLite); run
+    ``suraksha network refresh`` once after upgrading, which commits batch by batch.
+    """
     floor = _state_floor(session)
     done = 0
     cursor = floor
@@ -89,6 +93,8 @@ def refresh_keys(session: Session, *, batch: int = BATCH) -> int:
         insert_ignoring_conflicts(session, NetworkIndexedItem.__table__, [{"item_id": r[0]} for r in rows], ["item_id"])
         done += len(rows)
         cursor = rows[-1][0]
+        if limit is not None and done >= limit:
+            break
     settled = utcnow() - dt.timedelta(seconds=get_network_settings().index_settle_s)
     new_floor = session.scalar(select(func.max(Item.id)).where(Item.id > floor, Item.received_at < settled))
     if new_floor is not None:

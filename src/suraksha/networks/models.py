@@ -29,7 +29,7 @@ class NetworkKey(Base):
     __table_args__ = (
         UniqueConstraint("item_id", "kind", "value", name="uq_network_keys_item_kind_value"),
         Index("ix_network_keys_lookup", "kind", "value", "created_at"),
-        Index("ix_network_keys_account", "account_id", "kind"),
+        Index("ix_network_keys_account", "account_id", "kind", "value"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

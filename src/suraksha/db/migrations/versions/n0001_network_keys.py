@@ -27,7 +27,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('item_id', 'kind', 'value', name='uq_network_keys_item_kind_value')
     )
     op.create_index('ix_network_keys_lookup', 'network_keys', ['kind', 'value', 'created_at'], unique=False)
-    op.create_index('ix_network_keys_account', 'network_keys', ['account_id', 'kind'], unique=False)
+    op.create_index('ix_network_keys_account', 'network_keys', ['account_id', 'kind', 'value'], unique=False)
     op.create_table('network_indexed_items',
     sa.Column('item_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.ForeignKeyConstraint(['item_id'], ['items.id'], name=op.f('fk_network_indexed_items_item_id_items'), ondelete='CASCADE'),
