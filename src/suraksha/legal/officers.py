@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import pyotp
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, delete, select, update
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, delete, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from suraksha.audit import record
@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 EMAIL = re.compile(r"^[a-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@([a-z0-9-]+(\.[a-z0-9-]+)+)$")
 CONFIRM_HOURS = 48
+MESSAGES_PER_HOUR = 5  # per address: registering over and over must not flood an officer's mailbox
 ISSUER = "Suraksha portal"
 GENERIC_FAILURE = "invalid email, password or authentication code"
 
@@ -232,6 +233,9 @@ def register_officer(agency_id: int, email: str, name: str, rank: str, *, phone:
                                + (f" (use an address at {', '.join(domains)})" if domains else
                                   "; the platform has not registered any domain for it yet"))
         officer = session.scalar(select(Officer).where(Officer.email == email))
+        if officer is not None and _recent_messages(session, email, now) >= MESSAGES_PER_HOUR:
+            record(session, "system:portal", "legal.officer.register_throttled", "legal_officer", officer.id, {"email": email})
+            return _view(officer, agency.name)
         if officer is not None and officer.mfa_enrolled_at is not None:
             _notify(session, officer, "Suraksha portal: registration attempt",
                     "Someone asked to register this address, which already has a portal account. If it was you, sign "
@@ -247,6 +251,11 @@ def register_officer(agency_id: int, email: str, name: str, rank: str, *, phone:
         record(session, f"officer:{officer.id}", "legal.officer.register", "legal_officer", officer.id,
                {"agency_id": agency.id, "email": email, "rank": rank})
         return _view(officer, agency.name)
+
+
+def _recent_messages(session: Session, email: str, now: dt.datetime) -> int:
+    return session.scalar(select(func.count()).select_from(OfficerNotification).where(
+        OfficerNotification.to_address == email, OfficerNotification.created_at > now - dt.timedelta(hours=1))) or 0
 
 
 def _send_link(session: Session, officer: Officer, base_url: str, mode: str, now: dt.datetime) -> None:
