@@ -271,3 +271,25 @@ def test_staff_manage_officers_unlock_deactivate_reset(two_agencies, make_client
     r = staff.post("/legal/agencies", data={"csrf_token": csrf, "name": "Bad", "kind": "police", "email_domains": "not a domain"})
     assert r.status_code == 400 and "is not an email domain" in r.text
     assert [x.name for x in legal.list_agencies()] == ["Test Cyber Crime Unit", "Test District Police"]
+
+
+def test_production_never_shows_the_confirmation_link(two_agencies, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from suraksha.api import create_app
+    from suraksha.config import reset_settings
+    from suraksha.legal import officers
+    from tests.web.conftest import FakeMatcher
+
+    monkeypatch.setenv("SURAKSHA_MODE", "production")
+    reset_settings()
+    a, _ = two_agencies
+    with TestClient(create_app(matcher_loader=FakeMatcher), base_url="https://testserver") as c:
+        r = register(c, a.id, EMAIL_A)
+        assert r.status_code == 200 and "Check your mailbox" in r.text
+        assert "demo-link" not in r.text and "/portal/confirm?token=" not in r.text
+        form_cookie = next(x for x in c.cookies.jar if x.name == "suraksha_portal_form")
+        assert form_cookie.secure  # cookies are Secure in production
+    link = officers.outbox(EMAIL_A)[-1].link
+    assert link.startswith("https://testserver/portal/confirm?token=")  # waiting for the mail relay
+    reset_settings()
