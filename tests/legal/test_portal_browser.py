@@ -141,7 +141,19 @@ def test_officer_registers_enrols_signs_in_and_files_a_request(server, browser, 
     view = legal.get_request(reference)
     assert view.documents[0].filename == "notice.pdf" and len(view.targets) == 3
 
-    # The nodal officer lands on the legal dashboard and sees it due.
+    # Two older requests entered by staff: one overdue, one at risk.
+    import datetime as dt
+
+    now = dt.datetime.now(dt.timezone.utc)
+    common = dict(jurisdiction="in", channel="email", agency_id=agency.id, issuer_kind="police", officer_name="DIG Test",
+                  officer_rank="deputy inspector general", case_number="FIR 45/2026")
+    late = legal.file_request(legal.RequestIn(type="data_request", data_points=["subscriber_data"],
+                                              received_at=now - dt.timedelta(hours=80), **common), "user:t-nodal")
+    risky = legal.file_request(legal.RequestIn(type="takedown_order", targets=[{"kind": "url", "value": "https://example.org/p/9"}],
+                                               legal_basis="IT Rules 2021 Rule 3(1)(d)",
+                                               received_at=now - dt.timedelta(hours=2, minutes=10), **common), "user:t-nodal")
+
+    # The nodal officer lands on the legal dashboard: one overdue, one at risk, the new one due.
     staff = browser.new_page(viewport={"width": 1180, "height": 800})
     staff.goto(f"{server}/login")
     staff.fill('input[name="username"]', "t-nodal")
@@ -150,6 +162,8 @@ def test_officer_registers_enrols_signs_in_and_files_a_request(server, browser, 
     staff.click('button[type="submit"]')
     staff.wait_for_url(f"{server}/legal")
     assert reference in staff.locator("#dash-due").inner_text()
+    assert late.reference in staff.locator("#dash-overdue").inner_text() and "overdue by" in staff.locator("#dash-overdue").inner_text()
+    assert risky.reference in staff.locator("#dash-at-risk").inner_text()
     staff.screenshot(path=str(shots / "legal-dashboard.png"), full_page=True)
     staff.click(f"text={reference}")
     staff.wait_for_url(f"**/legal/requests/{view.id}")
