@@ -1,12 +1,13 @@
 """A known history, 2021-2026, inserted with explicit timestamps (the services stamp "now").
 
-Rows are inserted as each area's own models; where a service takes an explicit time (a staff
-user, nothing else here) it is used. Every expected figure in the tests follows from the table
+Rows are inserted as each area's own models; where a service takes an explicit time it is used
+(staff user; the Indian police packages' sending and acknowledgement). Every expected figure in the tests follows from the table
 below by hand; the comments say which item carries which fact.
 
 item  posted (UTC)            country  how found / what happened
 I1    2022-03-10 10:00        IN       pdq match (csam); removed +2 h; NCMEC finished +3 h after scan;
-                                       Indian police package sent +24 h after scan (submitted)
+                                       Indian police package sent +24 h after scan (submitted, recorded
+                                       with reporting.service.record_delivery)
 I2    2022-07-01 00:00        IN       classifier (nudity 0.93) -> review -> final decision csam; removed +4 h;
                                        NCMEC report failed; item restore requested 2023-06-01 (pending)
 I3    2023-02-15 08:00        GB       url match (csam_url) + onion text hit; withheld in GB; NCA report queued
@@ -15,7 +16,8 @@ I5    2024-05-05 00:00        IN       backfilled (items.retroactive), scanned 2
                                        removed +1 h after scan; NCMEC finished +2 h after scan
 I6    2024-08-09 00:00        IN       complaint (context.source), verdict allow; removed by hand +6 h; decision csam
 I7    2024-12-31 19:00        IN       (= 2025-01-01 00:30 IST) allow at scan; rescan md5 csam match on
-                                       2026-11-25 10:00 (retroactive); Indian police sent +4 h, acknowledged
+                                       2026-11-25 10:00 (retroactive); Indian police sent +4 h (given as
+                                       19:30 IST), acknowledged (record_delivery / record_acknowledgement)
 I8    2025-06-15 00:00        IN       allow, nothing found: not identified
 I9    2025-09-30 23:00        IN       (= 2025-10-01 04:30 IST) vpdq match (ncii); removed +30 min
 I10   2025-03-03 07:00        IN       allow; named in a legal complaint (LR3); withheld in IN
@@ -130,7 +132,7 @@ def build_history() -> dict[str, Any]:
         match(i1, "pdq", "csam")
         action("remove_item", item_id=i1, created=utc(2022, 3, 10, 10, 5), acked=utc(2022, 3, 10, 12))
         report(i1, "ncmec", "finished", created=utc(2022, 3, 10, 10, 5), submitted=utc(2022, 3, 10, 13), finished=utc(2022, 3, 10, 13, 5))
-        report(i1, "in_police", "submitted", created=utc(2022, 3, 10, 10, 5), submitted=utc(2022, 3, 11, 10, 5))
+        police_reports = {"I1": report(i1, "in_police", "queued", created=utc(2022, 3, 10, 10, 5))}
         # I2: classifier, decision csam, removed +4 h, NCMEC failed
         i2 = item("I2", utc(2022, 7, 1), "IN", "A1", "review", scanned=utc(2022, 7, 1, 0, 5),
                   reasons=["nudity: score nudity 0.93 (>= 0.8)"])
@@ -162,8 +164,7 @@ def build_history() -> dict[str, Any]:
         # I7: allow at scan; rescan md5 csam on 2026-11-25 10:00; police sent +4 h and acknowledged
         i7 = item("I7", utc(2024, 12, 31, 19), "IN", "A3", "remove", scanned=utc(2024, 12, 31, 19, 1))
         match(i7, "md5", "csam", retroactive=True, matched_at=utc(2026, 11, 25, 10))
-        report(i7, "in_police", "finished", created=utc(2026, 11, 25, 10), submitted=utc(2026, 11, 25, 14),
-               finished=utc(2026, 11, 26, 9))
+        police_reports["I7"] = report(i7, "in_police", "queued", created=utc(2026, 11, 25, 10))
         # I8: nothing found
         item("I8", utc(2025, 6, 15), "IN", "A4", "allow")
         # I9: vpdq ncii, removed +30 min
@@ -202,5 +203,14 @@ def build_history() -> dict[str, Any]:
         lr3 = request("LR-3", "ncii_complaint", "in", utc(2025, 3, 3, 8), 2 * H, 1 * H, issuer="user")
         s.add(LegalTarget(request_id=lr3, kind="item", value="post-I10", item_id=i10))
         request("LR-4", "data_request", "uk", utc(2024, 3, 1), 72 * H, None)
+    # The Indian police packages go through the reporting service, which takes the real sending time.
+    from suraksha.reporting.service import record_acknowledgement, record_delivery
+
+    record_delivery(police_reports["I1"], "portal", "user:t-legal", reference="CCRP-2022-1", police_unit="Cyber PS, Pune",
+                    sent_at=utc(2022, 3, 11, 10, 5))
+    record_delivery(police_reports["I7"], "email", "user:t-legal", police_unit="SJPU Bengaluru",
+                    sent_at=dt.datetime(2026, 11, 25, 19, 30, tzinfo=dt.timezone(dt.timedelta(hours=5, minutes=30))))
+    record_acknowledgement(police_reports["I7"], "user:t-legal", fir_number="FIR 0457/2026", at=utc(2026, 11, 26, 9))
     ids["accounts"] = accounts
+    ids["police_reports"] = police_reports
     return ids
