@@ -26,6 +26,10 @@ def pdf_text(data: bytes) -> str:
     return "\n".join(page.extract_text() for page in reader.pages)
 
 
+def pdf_images(data: bytes) -> int:
+    return sum(len(page.images) for page in PdfReader(io.BytesIO(data)).pages)
+
+
 def test_figures_csv_has_a_row_per_period_and_the_total(history):
     from suraksha.transparency.service import render_report
 
@@ -61,11 +65,15 @@ def test_json_keeps_the_structure(history):
 def test_pdfs_are_real_pdfs_with_the_numbers(history):
     from suraksha.transparency.service import render_report
 
-    text = pdf_text(render_report("figures", "pdf", "2022-01-01", "2025-12-31", by="year", now=NOW).content)
+    figures_pdf = render_report("figures", "pdf", "2022-01-01", "2025-12-31", by="year", now=NOW).content
+    assert pdf_images(figures_pdf) == 2  # the two trend charts
+    text = pdf_text(figures_pdf)
     assert "Suraksha transparency figures" in text
     assert "Identified 9 (proactively 7, by complaint 2; found retroactively 2)" in " ".join(text.split())
     assert "Found by automated tools: 7 (77.8%)" in " ".join(text.split())
-    summary = " ".join(pdf_text(render_report("summary", "pdf", "2022-01-01", "2025-12-31", now=NOW).content).split())
+    summary_pdf = render_report("summary", "pdf", "2022-01-01", "2025-12-31", now=NOW).content
+    assert pdf_images(summary_pdf) == 1
+    summary = " ".join(pdf_text(summary_pdf).split())
     assert "5 posts depicting child sexual abuse or rape were identified, 4 were deleted and 3 were reported" in summary
     assert "Automated tools used: yes" in summary
     compliance = " ".join(pdf_text(render_report("compliance", "pdf", "2025-03-01", "2025-03-31", now=NOW).content).split())
