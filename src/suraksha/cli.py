@@ -67,6 +67,10 @@ def _register_area_commands() -> None:
 
     register_legal(app)
 
+    from suraksha.legal.portal_cli import register as register_portal
+
+    register_portal(app)
+
 
 _register_area_commands()
 

@@ -276,14 +276,28 @@ def _notify(session: Session, officer: Officer, subject: str, body: str, link: s
         log.info("portal mail to %s: %s", officer.email, body)
 
 
-def outbox(email: str | None = None) -> list[NotificationView]:
-    """Messages waiting for the mail relay (all of them, or one address's), oldest first."""
+def outbox(email: str | None = None, *, unsent_only: bool = False) -> list[NotificationView]:
+    """Messages for officers' mailboxes (all, or one address's; ``unsent_only``: those the mail
+    relay has not taken yet), oldest first."""
     with session_scope() as session:
         stmt = select(OfficerNotification).order_by(OfficerNotification.id)
         if email:
             stmt = stmt.where(OfficerNotification.to_address == email.strip().lower())
+        if unsent_only:
+            stmt = stmt.where(OfficerNotification.sent_at.is_(None))
         return [NotificationView(n.id, n.officer_id, n.to_address, n.subject, n.body, n.link, _aware(n.created_at))
                 for n in session.scalars(stmt).all()]
+
+
+def mark_sent(notification_ids: list[int]) -> int:
+    """The mail relay took these messages; returns how many were newly marked."""
+    with session_scope() as session:
+        rows = session.scalars(select(OfficerNotification).where(OfficerNotification.id.in_(notification_ids),
+                                                                  OfficerNotification.sent_at.is_(None))).all()
+        now = utcnow()
+        for n in rows:
+            n.sent_at = now
+        return len(rows)
 
 
 def _live_token(session: Session, token: str) -> tuple[OfficerToken, Officer]:
