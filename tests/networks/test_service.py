@@ -171,3 +171,42 @@ def test_a_banked_link_or_domain_links_however_many_posted_it_and_a_negative_ban
     assert {m.platform_account_id for m in dom.members} == {"dom-1", "dom-2"}
     assert [x.value for x in dom.links] == ["domain:evil.example"]
     assert network_for(account_id("fp-1")).size == 1
+
+
+def test_new_posts_join_on_the_next_view_and_late_commits_are_still_indexed(env):
+    from sqlalchemy import delete, select
+
+    from suraksha.db import session_scope
+    from suraksha.networks.models import NetworkIndexedItem, NetworkIndexState, NetworkKey
+    from suraksha.networks.service import network_for
+
+    bad = picture(21)
+    bank_pictures(bad)
+    submit("f1", "flagged", media=[bad], links=["https://rare.example/x"], at=T0)
+    scan_all()
+    assert network_for(account_id("flagged")).size == 1
+    late = submit("n1", "newcomer", links=["https://rare.example/x"], at=T0)
+    assert network_for(account_id("flagged")).size == 2  # indexed on this view
+
+    # An item whose transaction committed after a refresh had passed its id (PostgreSQL hands out
+    # ids before commit): items younger than the settle time stay above the floor and are re-checked.
+    with session_scope() as s:
+        s.execute(delete(NetworkKey).where(NetworkKey.item_id == late))
+        s.execute(delete(NetworkIndexedItem).where(NetworkIndexedItem.item_id == late))
+        assert s.scalar(select(NetworkIndexState.floor)) < late
+    assert network_for(account_id("flagged")).size == 2
+
+
+def test_a_picture_taken_out_of_the_bank_stops_linking(env):
+    from suraksha.matching import banks
+    from suraksha.networks.service import network_for
+
+    common = picture(31)
+    bank_pictures(common)
+    for n in range(3):
+        submit(f"c{n}", f"sharer-{n}", media=[common], at=T0)
+    scan_all()
+    assert network_for(account_id("sharer-0")).size == 3
+    for entry in list(banks.iter_entries("known-csam")):  # a false positive: removed from the bank
+        banks.remove_entry("known-csam", entry.id)
+    assert network_for(account_id("sharer-0")).size == 1

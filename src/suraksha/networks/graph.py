@@ -133,7 +133,19 @@ def _media_keys(session: Session, shas: set[str], entries: set[int],
             details.setdefault(f"entry:{entry_id}", f"bank {bank} ({label})")
             if sha is not None:
                 new_shas.add(sha)
-    return new_shas, new_entries
+    return new_shas, _active_entries(session, new_entries)
+
+
+def _active_entries(session: Session, ids: set[int]) -> set[int]:
+    """The entries that still count: present, enabled, in an enabled bank that is not negative. A
+    picture taken out of a bank as a false positive stops linking the accounts that posted it."""
+    from suraksha.matching.models import Bank, BankEntry
+
+    out: set[int] = set()
+    for chunk in _chunks(ids):
+        out.update(session.scalars(select(BankEntry.id).join(Bank, Bank.id == BankEntry.bank_id).where(
+            BankEntry.id.in_(chunk), BankEntry.enabled.is_(True), Bank.enabled.is_(True), Bank.negative.is_(False))).all())
+    return out
 
 
 def _media_edges(session: Session, scope: set[int] | None, out: _Edges) -> None:
@@ -141,9 +153,9 @@ def _media_edges(session: Session, scope: set[int] | None, out: _Edges) -> None:
     closed over every media sharing any of them, so the edge is the same from wherever it is found."""
     matched_media = and_(ItemMatch.item_id == ItemMedia.item_id, ItemMatch.media_position == ItemMedia.position)
     media_match = and_(ItemMatch.entry_id.is_not(None), ItemMatch.media_position.is_not(None))
+    matched_files = select(ItemMedia.sha256, ItemMatch.entry_id).join(ItemMatch, matched_media).distinct()
     if scope is None:
-        shas = set(session.scalars(select(ItemMedia.sha256).join(ItemMatch, matched_media)
-                                   .where(ItemMedia.sha256.is_not(None)).distinct()).all())
+        hits = set(session.execute(matched_files.where(ItemMedia.sha256.is_not(None))).all())
         entries = set(session.scalars(select(ItemMatch.entry_id).where(media_match).distinct()).all())
     else:
         mine: set[str] = set()
@@ -153,10 +165,12 @@ def _media_edges(session: Session, scope: set[int] | None, out: _Edges) -> None:
                                         .where(cond, ItemMedia.sha256.is_not(None)).distinct()).all())
             entries.update(session.scalars(select(ItemMatch.entry_id).join(Item, Item.id == ItemMatch.item_id)
                                            .where(cond, media_match).distinct()).all())
-        shas = set()  # only files that matched somewhere link anyone
+        hits = set()  # only files that matched somewhere link anyone
         for chunk in _chunks(mine):
-            shas.update(session.scalars(select(ItemMedia.sha256).join(ItemMatch, matched_media)
-                                        .where(ItemMedia.sha256.in_(chunk)).distinct()).all())
+            hits.update(session.execute(matched_files.where(ItemMedia.sha256.in_(chunk))).all())
+    active = _active_entries(session, entries | {e for _, e in hits if e is not None})
+    shas = {sha for sha, e in hits if e is None or e in active}
+    entries &= active
     rows: dict[tuple[int, int], tuple[int, set[str]]] = {}
     details: dict[str, str] = {}
     seen_shas, seen_entries = set(shas), set(entries)
@@ -288,6 +302,17 @@ def _rows(session: Session, kind: str, cond: Any, extra: Any = None) -> list[tup
     return [(v, _Seen(_aware(at), acc, item, bool(f))) for v, at, acc, item, f in session.execute(stmt)]
 
 
+def _spans(times: list[dt.datetime], pad: dt.timedelta) -> list[tuple[dt.datetime, dt.datetime]]:
+    """[t - pad, t + pad] around each (sorted) time, overlapping ones merged."""
+    spans: list[tuple[dt.datetime, dt.datetime]] = []
+    for t in times:
+        if spans and t - pad <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], t + pad)
+        else:
+            spans.append((t - pad, t + pad))
+    return spans
+
+
 def _context_edges(session: Session, scope: set[int] | None, out: _Edges, window: dt.timedelta, cap: int) -> None:
     for kind in ("ip", "device"):
         if scope is None:
@@ -300,10 +325,14 @@ def _context_edges(session: Session, scope: set[int] | None, out: _Edges, window
         for value, seen in mine:
             by_value.setdefault(value, []).append(seen)
         for value, own in by_value.items():
-            lo, hi = min(s.at for s in own) - 2 * window, max(s.at for s in own) + 2 * window
-            around = sorted((s for _, s in _rows(session, kind, NetworkKey.value == value,
-                                                 and_(NetworkKey.created_at >= lo, NetworkKey.created_at <= hi))),
-                            key=lambda s: s.at)
+            # Only the stretches of time around the scope's own items (an IP shared for years by a
+            # carrier is read around these posts, not in full).
+            found: dict[int, _Seen] = {}
+            for lo, hi in _spans(sorted(s.at for s in own), 2 * window):
+                for _, seen in _rows(session, kind, NetworkKey.value == value,
+                                     and_(NetworkKey.created_at >= lo, NetworkKey.created_at <= hi)):
+                    found[seen.item_id] = seen
+            around = sorted(found.values(), key=lambda s: s.at)
             times = [s.at for s in around]
 
             def near(t: dt.datetime) -> list[_Seen]:
