@@ -159,8 +159,11 @@ def test_commission_summary_answers_the_question(history):
     assert (t.identified, t.deleted, t.reported, t.found_by_automated_tools) == (5, 4, 3, 4)
     assert t.automated_share == pytest.approx(0.8) and t.by_tool == {"hash": 3, "classifier": 1, "link": 0, "text": 0}
     assert s.automated_tools_used is True
+    assert t.reported_to == {"ncmec": 2, "in_police": 2, "uk_nca": 0}
+    assert rows["2022"].reported_to == {"ncmec": 1, "in_police": 1, "uk_nca": 0}
     assert s.answer.startswith("From 2022-01-01 to 2025-12-31, 5 posts depicting child sexual abuse or rape were "
-                               "identified, 4 were deleted and 3 were reported")
+                               "identified, 4 were deleted and 3 were reported to the authorities (NCMEC 2, "
+                               "Indian police 2).")
     assert "Automated tools used: yes; they found 4 of the 5 posts (80.0%): hash matching 3, image classifiers 1" in s.answer
     assert "2 of the posts were found retroactively" in s.answer
 

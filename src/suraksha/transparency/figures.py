@@ -76,6 +76,7 @@ class AbuseFigures:
     automated: int
     retroactive: int
     by_signal: dict[str, int]
+    reported_to: dict[str, int]  # destination -> items with a filed report there
 
 
 @dataclass(frozen=True)
@@ -230,6 +231,7 @@ def _one_period(p: Period, items: list[ev.ItemFacts], reports: list[ev.ReportFac
     by_complaint = sum(1 for it in items if it.by_complaint)
     removed = [it for it in items if it.removed_at is not None]
     reported_ids = {r.item_id for r in reports if r.filed_at is not None}
+    filed_to = {(r.item_id, r.destination) for r in reports if r.filed_at is not None}
 
     per_dest: dict[str, AuthorityReports] = {}
     for dest in DESTINATIONS:
@@ -268,5 +270,6 @@ def _one_period(p: Period, items: list[ev.ItemFacts], reports: list[ev.ReportFac
         legal=legal, upload_to_removal=latency(to_removal), detection_to_report=latency(to_report),
         abuse=AbuseFigures(len(abuse), sum(1 for it in abuse if it.removed_at), sum(1 for it in abuse if it.id in reported_ids),
                            sum(1 for it in abuse if it.signals), sum(1 for it in abuse if it.retroactive),
-                           {s: sum(1 for it in abuse if s in it.signals) for s in SIGNALS}),
+                           {s: sum(1 for it in abuse if s in it.signals) for s in SIGNALS},
+                           {d: sum(1 for it in abuse if (it.id, d) in filed_to) for d in DESTINATIONS}),
     )

@@ -158,11 +158,11 @@ def summary_pdf(s: CommissionSummary) -> bytes:
     doc.para(f"Question: {s.question}")
     doc.heading("Answer")
     doc.para(s.answer, 10)
-    rows = [[r.period, r.identified, r.deleted, r.reported, r.found_by_automated_tools, percent(r.automated_share),
-             r.found_retroactively] for r in [*s.years, s.total]]
+    rows = [[r.period, r.identified, r.deleted, r.reported, *r.reported_to.values(), r.found_by_automated_tools,
+             percent(r.automated_share), r.found_retroactively] for r in [*s.years, s.total]]
     rows[-1][0] = "total"
-    doc.table(["year", "identified", "deleted", "reported", "by automated tools", "share", "found retroactively"], rows,
-              size=8, first_col=1.2)
+    doc.table(["year", "identified", "deleted", "reported", "to NCMEC", "to Indian police", "to NCA", "by automated tools",
+               "share", "found retroactively"], rows, size=8, first_col=1.0)
     doc.para(f"Automated tools used: {'yes' if s.automated_tools_used else 'no'}. Years are calendar years in {s.timezone}; "
              "a post counts in the year it was posted, also when it was found later.")
     if s.years:

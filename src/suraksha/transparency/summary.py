@@ -17,6 +17,7 @@ from suraksha.transparency.figures import SIGNALS, Figures, PeriodFigures, figur
 
 QUESTION = ("How many posts depicting child sexual abuse and rape were identified, deleted and reported "
             "in the past four years, and were automated tools used?")
+AUTHORITY_WORDS = {"ncmec": "NCMEC", "in_police": "Indian police", "uk_nca": "the UK's NCA"}
 SIGNAL_WORDS = {"hash": "hash matching", "classifier": "image classifiers", "link": "link matching",
                 "text": "text matching"}
 
@@ -31,6 +32,7 @@ class SummaryRow:
     automated_share: float | None
     found_retroactively: int
     by_tool: dict[str, int]
+    reported_to: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ class CommissionSummary:
 def _row(p: PeriodFigures) -> SummaryRow:
     a = p.abuse
     return SummaryRow(p.label, a.identified, a.removed, a.reported, a.automated, share(a.automated, a.identified),
-                      a.retroactive, dict(a.by_signal))
+                      a.retroactive, dict(a.by_signal), dict(a.reported_to))
 
 
 def _percent(value: float | None) -> str:
@@ -61,9 +63,10 @@ def answer_text(total: SummaryRow, start: dt.date, end: dt.date) -> str:
     """The answer in one paragraph, every number taken from ``total``."""
     used = total.found_by_automated_tools > 0
     tools = ", ".join(f"{SIGNAL_WORDS[s]} {total.by_tool[s]}" for s in SIGNALS if total.by_tool.get(s))
+    to = ", ".join(f"{AUTHORITY_WORDS[d]} {n}" for d, n in total.reported_to.items() if n)
     text = (f"From {start.isoformat()} to {end.isoformat()}, {total.identified} posts depicting child sexual abuse or "
             f"rape were identified, {total.deleted} were deleted and {total.reported} were reported to the "
-            f"authorities. Automated tools used: {'yes' if used else 'no'}")
+            f"authorities{f' ({to})' if to else ''}. Automated tools used: {'yes' if used else 'no'}")
     if used:
         text += (f"; they found {total.found_by_automated_tools} of the {total.identified} posts "
                  f"({_percent(total.automated_share)}): {tools}")
