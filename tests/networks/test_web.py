@@ -60,6 +60,7 @@ def test_readers_see_the_group_without_the_suspend_button(web, role):
     members = set(int(x) for x in re.findall(r'<a href="/accounts/(\d+)">', section))
     assert members == set(ring["ring"])  # every member links to its page, the unrelated account is not there
     assert "https://files.example/share/ab12" in section
+    assert section.count("<td>media, link</td>") == 23  # what links each member
     assert "Suspend whole group" not in page.text and "/network/suspend" not in page.text
     r = c.post(f"/accounts/{ring['ring'][0]}/network/suspend", data={"csrf_token": csrf_of(c), "reason": "x", "confirm": "yes"})
     assert r.status_code == 403

@@ -44,6 +44,12 @@ class NetworkMember:
     suspension_status: str | None
     linked_by: list[str] = field(default_factory=list)  # "kind value" of the links it is part of
 
+    @property
+    def linked_kinds(self) -> list[str]:
+        """The kinds of link that join it to the group, in EDGE_KINDS order (media first)."""
+        kinds = {label.split(" ", 1)[0] for label in self.linked_by}
+        return [k for k in EDGE_KINDS if k in kinds]
+
     def to_dict(self) -> dict[str, Any]:
         return {"account_id": self.account_id, "platform_account_id": self.platform_account_id, "handle": self.handle,
                 "first_activity": _iso(self.first_activity), "last_activity": _iso(self.last_activity),
