@@ -172,11 +172,11 @@ def test_linked_accounts_come_from_the_account_network(agencies, order_pdf, conn
     from suraksha.db.session import session_scope
     from suraksha.pipeline.models import Item
 
+    r = _file(a.id, order_pdf)  # filed before Suraksha has seen the account: linked when gathering
     flagged = post("n-1", "acct-1", ip="198.51.100.20")
     post("n-2", "acct-other", ip="198.51.100.20")  # same IP in the window of a flagged item: linked
     with session_scope() as s:
         s.get(Item, flagged).verdict = "review"
-    r = _file(a.id, order_pdf)
     points = {p.key: p for p in legal.gather(r.id, "user:nodal", transport=connector.transport())}
     linked = points["linked_accounts"]
     assert linked.status == "found", linked

@@ -121,3 +121,14 @@ def test_data_request_cannot_be_answered_without_a_package(agencies, order_pdf):
     with pytest.raises(legal.LegalConflict, match="disclosure package"):
         legal.answer_request(r.id, "nothing found", "user:lena", "legal")
     assert legal.get_request(r.id).status == "in_progress"
+
+
+def test_target_unknown_at_filing_is_resolved_when_work_starts(agencies, order_pdf):
+    a, _ = agencies
+    r = legal.file_request(_order("takedown_order", a.id, [{"kind": "account", "value": "acct-late"}],
+                                  legal_basis="IT Rules 2021 Rule 3(1)(d)"), "user:nodal", document=order_pdf)
+    assert r.targets[0].account_id is None
+    post("late-1", "acct-late")  # the platform submits the account's content after the order arrived
+    done = legal.execute_order(r.id, "user:lena", "legal")
+    assert done.targets[0].account_id is not None and done.answer["complete"] is True
+    assert _actions() == [("suspend_account", None, "acct-late", None)]

@@ -79,32 +79,49 @@ def _notification_view(n: LegalNotification, reference: str) -> NotificationView
 def escalate_due(now: dt.datetime | None = None) -> list[NotificationView]:
     """Called periodically by the dispatcher: notify the nodal officer at the first threshold and
     the compliance officer at the second for each open request, once each (a request already
-    overdue when first seen gets both). Returns the notifications made by this call."""
+    overdue when first seen gets both). Returns the notifications made by this call.
+
+    One short transaction per request, so a backlog never holds the audit chain's lock for long.
+    """
     now = store.utc(now, "now") if now is not None else utcnow()
     s = get_legal_settings()
     levels = (("nodal", s.legal_escalate_nodal_at), ("compliance", s.legal_escalate_compliance_at))
-    made: list[NotificationView] = []
     with session_scope() as session:
+        sent = set(session.execute(select(LegalNotification.request_id, LegalNotification.level)
+                                   .join(LegalRequest, LegalRequest.id == LegalNotification.request_id)
+                                   .where(LegalRequest.status.in_(OPEN_STATUSES))).all())
+        due = []
         for r in _open(session):
             frac = elapsed_fraction(r.received_at, r.due_at, now)
-            for level, threshold in levels:
-                if frac < threshold:
-                    continue
-                left = aware(r.due_at) - now
-                when = store.local(r, r.due_at).strftime("%d %b %Y %H:%M %Z")
-                state = (f"overdue by {_human(-left)}" if left.total_seconds() <= 0 else f"{_human(left)} left")
-                message = (f"{r.reference} ({r.type}, status {r.status}) is due {when}: {state}. "
-                           f"Escalated to the {level} officer at {int(threshold * 100)}% of the period.")
-                to = recipients(session, level)
-                new_id = insert_new(session, LegalNotification.__table__, {
-                    "request_id": r.id, "level": level, "recipients": to, "threshold": threshold,
-                    "message": message, "at": now}, ["request_id", "level"])
-                if new_id is None:
-                    continue
-                store.event(session, r, ACTOR, f"escalation.{level}", {"recipients": to, "threshold": threshold,
-                                                                      "due_at": r.due_at, "message": message}, at=now)
-                made.append(_notification_view(session.get(LegalNotification, new_id), r.reference))
+            wanted = [(level, t) for level, t in levels if frac >= t and (r.id, level) not in sent]
+            if wanted:
+                due.append((r.id, wanted))
+    made: list[NotificationView] = []
+    for request_id, wanted in due:
+        with session_scope() as session:
+            r = session.get(LegalRequest, request_id)
+            if r is None or r.status not in OPEN_STATUSES:
+                continue  # answered meanwhile
+            for level, threshold in wanted:
+                made.extend(_notify(session, r, level, threshold, now))
     return made
+
+
+def _notify(session: Session, r: LegalRequest, level: str, threshold: float, now: dt.datetime) -> list[NotificationView]:
+    left = aware(r.due_at) - now
+    when = store.local(r, r.due_at).strftime("%d %b %Y %H:%M %Z")
+    state = f"overdue by {_human(-left)}" if left.total_seconds() <= 0 else f"{_human(left)} left"
+    message = (f"{r.reference} ({r.type}, status {r.status}) is due {when}: {state}. "
+               f"Escalated to the {level} officer at {int(threshold * 100)}% of the period.")
+    to = recipients(session, level)
+    new_id = insert_new(session, LegalNotification.__table__, {
+        "request_id": r.id, "level": level, "recipients": to, "threshold": threshold, "message": message, "at": now},
+        ["request_id", "level"])
+    if new_id is None:
+        return []  # another worker sent it first
+    store.event(session, r, ACTOR, f"escalation.{level}", {"recipients": to, "threshold": threshold,
+                                                          "due_at": r.due_at, "message": message}, at=now)
+    return [_notification_view(session.get(LegalNotification, new_id), r.reference)]
 
 
 def _human(delta: dt.timedelta) -> str:

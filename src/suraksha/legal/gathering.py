@@ -32,6 +32,7 @@ from suraksha.enforcement.connector import signed_headers
 from suraksha.enforcement.models import Action
 from suraksha.enforcement.preservation import evidence_for_item
 from suraksha.legal import store
+from suraksha.legal.targets import refresh
 from suraksha.legal.models import DATA_POINT_KEYS, LegalDataPoint, LegalRequest, LegalTarget
 from suraksha.legal.schemas import DataPointView, LegalConflict, LegalError
 from suraksha.pipeline.models import Account, Item, ItemMatch, ItemMedia
@@ -50,7 +51,7 @@ def _iso(value: dt.datetime | None) -> str | None:
 
 def concerned(session: Session, req: LegalRequest) -> tuple[list[Account], list[Item]]:
     """The accounts and items a request concerns: its targets, and the target accounts' items
-    inside the request's period."""
+    inside the request's period. (Callers refresh the targets first, see ``targets.refresh``.)"""
     targets = session.scalars(select(LegalTarget).where(LegalTarget.request_id == req.id)).all()
     account_ids = {t.account_id for t in targets if t.account_id is not None}
     item_ids = {t.item_id for t in targets if t.item_id is not None}
@@ -201,12 +202,17 @@ def gather(request_id: int | str, actor: str, *, transport: httpx.BaseTransport 
     """Fill each data point asked for from what Suraksha holds and what the platform connector
     answers (signed ``data_request`` POST). Points found nowhere stay ``pending``; points a
     person marked withheld / unavailable keep that decision."""
-    with session_scope() as session:
+    with session_scope() as session:  # a short write first: link targets that became known
         req = store.load(session, request_id)
         if req.status not in EDITABLE:
             raise LegalConflict(f"{req.reference} is {req.status}; data can be gathered only before approval")
         if req.status == "received":
             raise LegalConflict(f"{req.reference} has failed checks ({req.status_reason}); answer them before work starts")
+        refresh(session, req)
+    # Then read only: the networks area writes its own key index in its own transaction, which a
+    # write lock held here would block (SQLite has one writer).
+    with session_scope() as session:
+        req = store.load(session, request_id)
         points = session.scalars(select(LegalDataPoint).where(LegalDataPoint.request_id == req.id)).all()
         if not points:
             raise LegalError(f"{req.reference} asks for no data points")

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from suraksha.db.base import utcnow
 from suraksha.db.session import session_scope
 from suraksha.jurisdictions import ProfileError, deadline, load_profile
-from suraksha.legal import store
+from suraksha.legal import store, targets
 from suraksha.legal.documents import check_pdf, store_document
 from suraksha.legal.models import AGENCY_KINDS, CHANNELS, Agency, LegalDataPoint, LegalEvent, LegalReminder, LegalRequest, LegalTarget
 from suraksha.legal.schemas import (
@@ -30,7 +30,6 @@ from suraksha.legal.schemas import (
     RequestView,
 )
 from suraksha.legal.verification import compute_checks
-from suraksha.pipeline.models import Account, Item
 from suraksha.pipeline.sql import aware
 
 # Types whose work is acting on content / accounts: they must name what to act on.
@@ -89,22 +88,6 @@ def get_agency(agency_id: int) -> AgencyView:
 
 
 # --------------------------------------------------------------------------- filing
-def _resolve_target(session: Session, kind: str, value: str) -> tuple[int | None, int | None]:
-    """(account_id, item_id) Suraksha knows for a target, or Nones when it knows nothing of it."""
-    if kind == "account":
-        acc = session.scalar(select(Account).where(Account.platform_account_id == value))
-        if acc is None:
-            acc = session.scalar(select(Account).where(Account.handle == value.lstrip("@")).order_by(Account.id).limit(1))
-        return (acc.id if acc else None), None
-    if kind == "item":
-        item = session.scalar(select(Item).where(Item.platform_id == value).order_by(Item.id.desc()).limit(1))
-        if item is None and value.isdigit():
-            item = session.get(Item, int(value))
-        return (item.account_id if item else None), (item.id if item else None)
-    item = session.scalar(select(Item).where(Item.context["url"].as_string() == value).order_by(Item.id.desc()).limit(1))
-    return (item.account_id if item else None), (item.id if item else None)
-
-
 def _validate(data: RequestIn, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     try:
         profile = load_profile(data.jurisdiction)
@@ -162,7 +145,7 @@ def file_request(data: RequestIn, actor: str, *, document: bytes | None = None, 
         session.flush()
         req.reference = f"LR-{received.astimezone(dt.timezone.utc).year}-{req.id:06d}"
         for t in data.targets:
-            account_id, item_id = _resolve_target(session, t.kind, t.value)
+            account_id, item_id = targets.resolve(session, t.kind, t.value)
             session.add(LegalTarget(request_id=req.id, kind=t.kind, value=t.value, account_id=account_id, item_id=item_id))
         for key in data.data_points:
             session.add(LegalDataPoint(request_id=req.id, key=key, status="pending", updated_at=now))

@@ -21,6 +21,7 @@ from suraksha.enforcement.preservation import evidence_for_item, item_record, ju
 from suraksha.legal import store
 from suraksha.legal.gathering import concerned, gather, mark_data_point
 from suraksha.legal.intake import DATA_TYPES
+from suraksha.legal.targets import refresh
 from suraksha.legal.models import LegalRequest, LegalTarget
 from suraksha.legal.schemas import LegalConflict, LegalError, RequestView
 from suraksha.pipeline.models import Item, PendingMedia
@@ -42,7 +43,7 @@ def _workable(req: LegalRequest) -> None:
 def _plan(session: Any, req: LegalRequest, country: str | None) -> list[dict[str, Any]]:
     """One entry per target: the actions to request (kind, item, account)."""
     plan = []
-    for t in session.scalars(select(LegalTarget).where(LegalTarget.request_id == req.id).order_by(LegalTarget.id)).all():
+    for t in refresh(session, req):
         steps: list[dict[str, Any]] = []
         if req.type == "blocking_order":
             item_ids = [t.item_id] if t.item_id else (list(session.scalars(
@@ -119,6 +120,7 @@ def preserve_for_request(request_id: int | str, actor: str) -> list[str]:
     with session_scope() as session:
         req = store.load(session, request_id, lock=True)
         _workable(req)
+        refresh(session, req)
         _accounts, items = concerned(session, req)
         held: list[str] = []
         missing: list[str] = []
