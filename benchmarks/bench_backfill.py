@@ -2,11 +2,12 @@
 
 Two exports are generated in a temporary folder:
 - text/link items (text with a link, one more link, an account, the original `created_at`);
-- image items, one generated benign 256x256 JPEG each (noise over a gradient), inline base64.
-Each is backfilled by `suraksha backfill EXPORT --workers 0 --json` (one process reading and
-ingesting) while two `suraksha worker` processes (one thread each) scan, all on the same machine
-as the database. Printed per export: ingest items/s (reading, validating, storing items and scan
-jobs with their checkpoint) and end-to-end items/s (until the last verdict is recorded). Then a
+- image items, one generated benign 256x256 JPEG each (blocky noise over a gradient, ~4.5 KB), inline base64.
+Printed per export: ingest items/s — `suraksha backfill EXPORT --no-wait --max-queued 0` alone
+(reading, validating, storing items and scan jobs with their checkpoint; nothing scans) — and
+end-to-end items/s — `suraksha backfill EXPORT --workers 0` into a second database while two
+`suraksha worker` processes (one thread each) scan, until the last verdict is recorded; all on the
+same machine as the database. Then a
 `csam`-labelled bank receives the PDQ of 1% of the pictures and `suraksha rescan` matches every
 stored image item's signals again: rescan items/s and the matches it found.
 
@@ -38,7 +39,7 @@ SURAKSHA = [sys.executable, "-c", "import sys; from suraksha.cli import app; sys
 
 
 def make_pictures(n: int, seed: int = 1) -> list[bytes]:
-    """Benign generated pictures: a colour gradient with blocky noise, 256x256 JPEG (~10-20 KB)."""
+    """Benign generated pictures: a colour gradient with blocky noise, 256x256 JPEG (~4.5 KB)."""
     import numpy as np
     from PIL import Image
 
@@ -106,30 +107,44 @@ def suraksha(args: list[str], env: dict) -> dict:
     return json.loads(done.stdout)
 
 
-def run_backend(kind: str, url: str, tmp: Path, n_text: int, pictures: list[bytes]) -> dict:
-    env = {**os.environ, "SURAKSHA_DATABASE_URL": url, "SURAKSHA_HOME": str(tmp / "home"), "SURAKSHA_WORKER_BATCH": "8"}
+def _env(url: str, home: Path) -> dict:
+    env = {**os.environ, "SURAKSHA_DATABASE_URL": url, "SURAKSHA_HOME": str(home), "SURAKSHA_WORKER_BATCH": "8"}
     subprocess.run([*SURAKSHA, "db", "upgrade"], env=env, check=True, capture_output=True)
+    return env
+
+
+def run_backend(ingest_url: str, e2e_url: str, tmp: Path, n_text: int, pictures: list[bytes]) -> dict:
     text_export, image_export = tmp / "text.jsonl", tmp / "images.jsonl"
     write_text_export(text_export, n_text)
     write_image_export(image_export, pictures)
+    exports = (("text", text_export), ("image", image_export))
+    result: dict = {name: {"mb": export.stat().st_size / 1e6} for name, export in exports}
+
+    # 1. Ingest alone: nothing scans, reading never pauses (--max-queued 0).
+    env = _env(ingest_url, tmp / "home-ingest")
+    for name, export in exports:
+        s = suraksha(["backfill", str(export), "--workers", "0", "--no-wait", "--max-queued", "0", "--json"], env)
+        assert s["ingested"] == s["rows_read"], s
+        result[name]["ingest"] = s["rows_read_now"] / s["read_s"]
+
+    # 2. End to end with two worker processes, reading paced by the queue (default --max-queued).
+    env = _env(e2e_url, tmp / "home")
     workers = [subprocess.Popen([*SURAKSHA, "worker", "--poll-interval", "0.02"], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]
-    result: dict = {}
     try:
         time.sleep(3)  # the workers import and open the matcher
-        for name, export in (("text", text_export), ("image", image_export)):
+        for name, export in exports:
             s = suraksha(["backfill", str(export), "--workers", "0", "--json"], env)
             assert s["ingested"] == s["rows_read"] and s["pending_scans"] == 0, s
-            result[name] = {"n": s["ingested"], "ingest": s["rows_read_now"] / s["read_s"],
-                            "end_to_end": s["rows_read_now"] / s["elapsed_s"], "verdicts": s["verdicts"],
-                            "mb": export.stat().st_size / 1e6}
+            result[name].update(n=s["ingested"], end_to_end=s["rows_read_now"] / s["elapsed_s"], verdicts=s["verdicts"])
     finally:
         for p in workers:
             p.terminate()
         for p in workers:
             p.wait(30)
-    # 1% of the pictures become "known" after the fact (benign stand-ins), then a rescan finds them.
-    os.environ.update(SURAKSHA_DATABASE_URL=url, SURAKSHA_HOME=env["SURAKSHA_HOME"])
+
+    # 3. 1% of the pictures become "known" after the fact (benign stand-ins); a rescan finds them.
+    os.environ.update(SURAKSHA_DATABASE_URL=e2e_url, SURAKSHA_HOME=env["SURAKSHA_HOME"])
     from suraksha.config import reset_settings
     from suraksha.db.session import reset_engine
     from suraksha.matching import banks
@@ -161,11 +176,15 @@ def main() -> int:
     rows = []
     for kind in ["sqlite"] + (["postgresql"] if args.pg and not args.sqlite_only else []):
         with tempfile.TemporaryDirectory() as tmp:
-            url, drop = database(kind, args.pg, Path(tmp))
+            (Path(tmp) / "a").mkdir()
+            (Path(tmp) / "b").mkdir()
+            ingest_url, drop_a = database(kind, args.pg, Path(tmp) / "a")
+            e2e_url, drop_b = database(kind, args.pg, Path(tmp) / "b")
             try:
-                rows.append((kind, run_backend(kind, url, Path(tmp), n_text, pictures)))
+                rows.append((kind, run_backend(ingest_url, e2e_url, Path(tmp), n_text, pictures)))
             finally:
-                drop()
+                drop_a()
+                drop_b()
     print(f"\nbackfill: 1 reader process + 2 `suraksha worker` processes, {os.cpu_count()} CPUs; "
           f"{n_text:,} text/link items, {n_img:,} images (256x256 JPEG, inline base64)")
     print(f"{'backend':<11} {'export':<7} {'items':>8} {'MB':>6} {'ingest items/s':>15} {'end-to-end items/s':>19}  verdicts")

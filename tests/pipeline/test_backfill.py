@@ -190,6 +190,31 @@ def test_checkpoint_moves_with_every_batch(db_url, tmp_path):
     assert seen == positions  # each batch's items were committed with its checkpoint
 
 
+def test_reading_pauses_while_the_scan_queue_is_full(scanner, tmp_path):
+    from suraksha.pipeline.worker import start_background_workers
+
+    export = write_jsonl(tmp_path / "e.jsonl", [row(n) for n in range(120)])
+    queued_at_commit: list[int] = []
+    real = bf._commit_batch
+
+    def spy(run_id, expected, batch, **kw):
+        if batch.items:
+            queued_at_commit.append(bf.queued_jobs())
+        return real(run_id, expected, batch, **kw)
+
+    bf._commit_batch = spy
+    pool = start_background_workers(1)
+    try:
+        summary = bf.run_backfill(export, batch_size=10, max_queued=25)
+        bf.wait_for_scans(summary.run_id)
+    finally:
+        pool.stop()
+        bf._commit_batch = real
+    assert summary.ingested == 120
+    assert max(queued_at_commit) <= 15  # room for the batch: 25 - 10
+    assert bf.summarize(summary.run_id).verdicts == {"allow": 120}
+
+
 # ---------------------------------------------------------------- bad rows
 def test_bad_rows_are_reported_with_line_numbers_and_skipped(db_url, tmp_path):
     export = write_jsonl(tmp_path / "e.jsonl", [

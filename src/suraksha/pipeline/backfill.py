@@ -61,6 +61,7 @@ class Progress:
     rows_read: int  # in this invocation
     ingested: int
     bad_rows: int
+    waiting: bool = False  # reading is paused: the scan queue is full (see ``max_queued``)
 
 
 @dataclass
@@ -261,8 +262,13 @@ def run_backfill(
     on_bad_row: Callable[[BadRowReport], None] | None = None,
     on_progress: Callable[[Progress], None] | None = None,
     on_start: Callable[[BackfillRun], None] | None = None,
+    max_queued: int = 2000,
 ) -> BackfillSummary:
     """Read the export from its checkpoint to the end (or until more than ``max_errors`` bad rows).
+
+    Reading pauses while more than ``max_queued`` scan jobs wait (0: never pauses): live items
+    are then never queued behind a whole history, and the queue stays short enough to claim from
+    cheaply. With no worker running, a backfill of more than ``max_queued`` items waits for one.
 
     Returns the run's summary with status ``finished`` or ``stopped`` (too many bad rows; a rerun
     with a larger ``max_errors`` continues after the row that stopped it). The items are queued
@@ -272,6 +278,8 @@ def run_backfill(
         raise ValueError("batch size must be at least 1")
     if max_errors < 0:
         raise ValueError("--max-errors must be 0 or more")
+    if max_queued < 0:
+        raise ValueError("--max-queued must be 0 or more")
     path = Path(source)
     settings = get_settings()
     max_media = settings.max_media_bytes
@@ -287,6 +295,12 @@ def run_backfill(
     position, bad_total, read_here, ingested_here = run.position, run.bad_rows, 0, 0
     status = "running"
     batch = _Batch(position=run.position, offset=run.byte_offset)
+
+    def pace(batch: _Batch) -> None:
+        if max_queued and batch.items:
+            _wait_for_room(max_queued - len(batch.items), lambda: on_progress and on_progress(
+                Progress(_done(run, batch), run.total, read_here, ingested_here, bad_total, waiting=True)))
+
     try:
         for row in _rows(run, path, max_line_bytes):
             batch.rows += 1
@@ -310,6 +324,7 @@ def run_backfill(
                     status = "stopped"
                     break
             if batch.rows >= batch_size or batch.inline_bytes >= BATCH_BYTES:
+                pace(batch)
                 ingested_here += _commit_batch(run.id, position, batch)[0]
                 read_here += batch.rows
                 position = batch.position
@@ -318,6 +333,7 @@ def run_backfill(
                     on_progress(Progress(_done(run, batch), run.total, read_here, ingested_here, bad_total))
         if status == "running":
             status = "finished"
+        pace(batch)
         ingested_here += _commit_batch(run.id, position, batch, status=status)[0]
         read_here += batch.rows
         if on_progress:
@@ -335,6 +351,20 @@ def run_backfill(
     summary.read_s = summary.elapsed_s = round(elapsed, 3)
     summary.items_per_s = round(read_here / elapsed, 1) if elapsed > 0 else 0.0
     return summary
+
+
+def queued_jobs() -> int:
+    """Scan jobs waiting for a worker (all of them: live and backfilled)."""
+    with session_scope() as session:
+        return int(session.scalar(select(func.count()).select_from(ScanJob).where(ScanJob.state == "queued")) or 0)
+
+
+def _wait_for_room(room: int, on_wait: Callable[[], Any]) -> None:
+    """Block until at most ``room`` scan jobs are queued (backpressure on the reader)."""
+    room = max(room, 0)
+    while queued_jobs() > room:
+        on_wait()
+        queue.wait_for_finish(0.2)
 
 
 def _done(run: BackfillRun, batch: _Batch) -> int:

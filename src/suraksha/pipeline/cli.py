@@ -100,16 +100,18 @@ def backfill(
     max_errors: int = typer.Option(100, "--max-errors", min=0, help="Stop after this many bad rows (0: at the first)."),
     workers: int = typer.Option(1, "--workers", min=0, help="Scan worker threads in this process (0: rely on `suraksha worker`)."),
     no_wait: bool = typer.Option(False, "--no-wait", help="Return once the export is read; workers scan later."),
+    max_queued: int = typer.Option(2000, "--max-queued", min=0,
+                                   help="Pause reading while more scan jobs than this wait (0: never pause)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Scan a platform's history from an export, resumably (rerun the same command to continue)."""
     from suraksha.cli_support import one_line_errors
 
-    one_line_errors(_backfill)(source, fmt, batch_size, max_errors, workers, no_wait, as_json)
+    one_line_errors(_backfill)(source, fmt, batch_size, max_errors, workers, no_wait, max_queued, as_json)
 
 
 def _backfill(source: str, fmt: str | None, batch_size: int, max_errors: int, workers: int, no_wait: bool,
-              as_json: bool) -> None:
+              max_queued: int, as_json: bool) -> None:
     import time
 
     from rich.console import Console
@@ -142,6 +144,7 @@ def _backfill(source: str, fmt: str | None, batch_size: int, max_errors: int, wo
                     last_poll = time.monotonic()
                     matched[0] = bf.pending_scans(run_id)[1]
                 progress.update(read, completed=p.done, total=p.total, rows=p.rows_read,
+                                description="waiting " if p.waiting else "reading ",
                                 rate=p.rows_read / max(time.monotonic() - started, 1e-6), matched=matched[0])
 
             def on_start(run) -> None:
@@ -153,7 +156,8 @@ def _backfill(source: str, fmt: str | None, batch_size: int, max_errors: int, wo
                     console.print(f"resuming {source} after row {run.position:,} (checkpoint of run {run.id})")
 
             summary = bf.run_backfill(source, fmt=fmt, batch_size=batch_size, max_errors=max_errors,
-                                      on_bad_row=bad_row, on_progress=on_progress, on_start=on_start)
+                                      on_bad_row=bad_row, on_progress=on_progress, on_start=on_start,
+                                      max_queued=max_queued)
             if not no_wait and summary.status == "finished" and summary.ingested:
                 if not workers:
                     console.print("waiting for `suraksha worker` processes to scan the items (--no-wait to skip)")
