@@ -103,3 +103,14 @@ def test_user_ncii_complaint_needs_no_agency_rank_or_document(db_url):
                                      targets=[{"kind": "url", "value": "https://platform.example/p/77"}]), "user:grievance")
     assert r.status == "in_progress" and r.legal_basis == "IT Rules 2021, Rule 3(2)(b)"
     assert r.due_at - r.received_at == dt.timedelta(hours=2)
+
+
+def test_officer_answers_only_own_agencys_checks(agencies):
+    a, b = agencies
+    r = legal.file_request(_takedown(a.id), "user:nodal")  # no document yet
+    with pytest.raises(legal.RequestNotFound):
+        legal.answer_check(r.id, "document", "sent by post", "officer:9", "officer", agency_id=b.id)
+    c = legal.answer_check(r.id, "document", "the signed copy was sent by post today", "officer:3", "officer", agency_id=a.id)
+    assert not c.ok and c.answer_note.startswith("the signed copy")
+    with pytest.raises(LegalForbidden):
+        legal.answer_check(r.id, "document", "override", "officer:3", "officer", override=True, agency_id=a.id)

@@ -124,9 +124,11 @@ def run_checks(request_id: int | str, actor: str) -> list[CheckView]:
         return [store.check_view(c) for c in compute_checks(session, req, actor)]
 
 
-def answer_check(request_id: int | str, key: str, note: str, actor: str, role: str, *, override: bool = False) -> CheckView:
+def answer_check(request_id: int | str, key: str, note: str, actor: str, role: str, *, override: bool = False,
+                 agency_id: int | None = None) -> CheckView:
     """Answer a failed check with a note; ``override=True`` (role ``legal`` only) lets work start
-    despite the failure. Recorded as an event and in the audit log."""
+    despite the failure. Recorded as an event and in the audit log. ``agency_id`` given (an
+    officer answering through the portal): another agency's request reads as not found."""
     if key not in CHECK_KEYS:
         raise LegalError(f"unknown check {key!r}; checks are {', '.join(CHECK_KEYS)}")
     note = (note or "").strip()
@@ -135,7 +137,7 @@ def answer_check(request_id: int | str, key: str, note: str, actor: str, role: s
     if override:
         store.require_legal(role, "overriding a failed check")
     with session_scope() as session:
-        req = store.load(session, request_id, lock=True)
+        req = store.load(session, request_id, agency_id=agency_id, lock=True)
         row = session.scalar(select(LegalCheck).where(LegalCheck.request_id == req.id, LegalCheck.key == key))
         if row is None:
             raise LegalError(f"check {key} has not been run on {req.reference}")
