@@ -245,3 +245,19 @@ def test_a_review_calling_it_legal_adult_content_clears_it(db_url):
     t = figures("2023-01-01", "2023-12-31", by="year", now=NOW).total
     assert (t.identified, t.cleared_on_review, t.by_signal["hash"]) == (1, 1, 1)
     assert t.abuse.identified == 0
+
+
+def test_requests_from_people_and_ngos_are_complaints_orders_are_not(db_url):
+    from suraksha.db import session_scope
+    from suraksha.legal.models import LegalRequest
+    from suraksha.transparency.figures import figures
+
+    at = utc(2024, 6, 1, 9)
+    with session_scope() as s:
+        for n, (issuer, kind) in enumerate([("ngo", "takedown_order"), ("user", "data_request"), ("police", "takedown_order"),
+                                            ("court", "removal_request")]):
+            s.add(LegalRequest(reference=f"LR-C-{n}", type=kind, jurisdiction="in", issuer_kind=issuer, received_at=at,
+                               due_at=at + dt.timedelta(hours=3), status="received", created_by="test"))
+    t = figures("2024-06-01", "2024-06-30", by="month", jurisdiction="in", now=NOW).total
+    # ngo + user by issuer; the court's removal_request by type; the police order is not a complaint.
+    assert (t.complaints_received, t.complaints_actioned, t.legal.received, t.legal.open_overdue) == (3, 0, 4, 4)

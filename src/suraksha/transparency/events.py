@@ -58,6 +58,8 @@ TAKEDOWN_KINDS = ("remove_item", "withhold_in_country")
 NON_VIOLATING = ("not_violating", "adult")
 #: Legal request types that are complaints (grievances) rather than orders or data requests.
 COMPLAINT_REQUEST_TYPES = ("ncii_complaint", "removal_request", "grievance", "user_complaint")
+#: Issuers whose requests are complaints (the legal area's complainants: a person or an NGO).
+COMPLAINANT_ISSUERS = ("user", "ngo")
 
 
 def aware(value: dt.datetime | None) -> dt.datetime | None:
@@ -316,7 +318,7 @@ class RequestFacts:
 
     @property
     def complaint(self) -> bool:
-        return self.issuer_kind == "user" or self.type in COMPLAINT_REQUEST_TYPES
+        return self.issuer_kind in COMPLAINANT_ISSUERS or self.type in COMPLAINT_REQUEST_TYPES
 
 
 def legal_requests(session: Session, start: dt.datetime, end: dt.datetime, jurisdiction: str | None = None) -> list[RequestFacts]:
