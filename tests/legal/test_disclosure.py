@@ -41,10 +41,13 @@ def _file(agency_id: int, pdf: bytes, server_details: bool = True) -> legal.sche
 
 def test_data_request_to_verified_disclosure(agencies, order_pdf, connector, tmp_path):
     a, b = agencies
-    post("p-1", "acct-1", media=True, links=["https://example.org/shared-link"])
+    first = post("p-1", "acct-1", media=True, links=["https://example.org/shared-link"])
     post("p-2", "acct-1", ip="2001:db8::5", port=443)
     r = _file(a.id, order_pdf)
     assert r.status == "in_progress"
+    from suraksha.enforcement.actions import request_action
+
+    request_action("remove_item", "user:rev", item_id=first, reason="policy: removed after review")
 
     # The officer sees their request; another agency's officer does not.
     assert legal.get_request(r.reference, agency_id=a.id).id == r.id
@@ -89,6 +92,8 @@ def test_data_request_to_verified_disclosure(agencies, order_pdf, connector, tmp
         assert any(n.startswith("media/") for n in names)
         body = json.loads(z.read("data/request.json"))
         assert z.read("cover_letter.pdf").startswith(b"%PDF-")
+    assert [(x["kind"], x["platform_item_id"]) for x in body["actions_taken"]] == [("remove_item", "p-1")]
+    assert body["reports_filed"] == []
     statuses = {p["key"]: (p["status"], p["reason"]) for p in body["data_points"]}
     assert statuses["linked_accounts"] == ("unavailable", "no linked accounts found: no shared media, IP or device")
     assert body["complete"] is False

@@ -21,7 +21,7 @@ from suraksha.audit import record
 from suraksha.db.base import utcnow
 from suraksha.db.session import session_scope
 from suraksha.legal import package, signing, store
-from suraksha.legal.gathering import enforcement_record
+from suraksha.legal.gathering import enforcement_record, reports_record
 from suraksha.legal.models import Disclosure, LegalCheck, LegalDataPoint, LegalRequest
 from suraksha.legal.schemas import (
     DisclosureNotFound,
@@ -108,7 +108,8 @@ def build_package(request_id: int | str, actor: str, role: str) -> DisclosureVie
             "targets": [{"kind": t.kind, "value": t.value} for t in view.targets],
             "data_points": [{"key": p.key, "status": p.status, "reason": p.reason, "sources": list(p.sources or []),
                              "rows": rows[p.key]} for p in points],
-            "actions_taken": enforcement_record(session, req), "answer": dict(req.answer or {}),
+            "actions_taken": enforcement_record(session, req), "reports_filed": reports_record(session, req),
+            "answer": dict(req.answer or {}),
             "approved_by": req.approved_by, "approved_at": req.approved_at, "generated_at": now, "complete": not not_given,
         }
         files["data/request.json"] = json.dumps(store.jsonable(body), indent=2, sort_keys=True,

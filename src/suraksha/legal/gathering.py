@@ -156,6 +156,19 @@ def enforcement_record(session: Session, req: LegalRequest) -> list[dict[str, An
              "created_at": _iso(a.created_at)} for a in rows]
 
 
+def reports_record(session: Session, req: LegalRequest) -> list[dict[str, Any]]:
+    """Reports already filed with authorities about the items concerned (NCMEC, police, NCA)."""
+    from suraksha.reporting.models import Report
+
+    _accounts, items = concerned(session, req)
+    ids = [i.id for i in items]
+    if not ids:
+        return []
+    rows = session.scalars(select(Report).where(Report.item_id.in_(ids)).order_by(Report.id).limit(MAX_ITEMS)).all()
+    return [{"report_id": r.id, "destination": r.destination, "subject": r.subject, "state": r.state,
+             "external_id": r.external_id, "fir_number": r.fir_number, "submitted_at": _iso(r.submitted_at)} for r in rows]
+
+
 # --------------------------------------------------------------------------- the platform
 def connector_request(req: LegalRequest, keys: list[str], targets: list[dict[str, Any]],
                       transport: httpx.BaseTransport | None) -> tuple[dict[str, list[dict]], dict[str, str], str | None]:
