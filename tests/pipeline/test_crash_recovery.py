@@ -76,7 +76,7 @@ class Fleet:
     def __init__(self, db_url: str, home: str) -> None:
         self.env = {**os.environ, "SURAKSHA_DATABASE_URL": db_url, "SURAKSHA_HOME": home,
                     "SURAKSHA_LEASE_SECONDS": "2", "SURAKSHA_MAX_SCAN_ATTEMPTS": "1000", "SURAKSHA_WORKER_BATCH": "8",
-                    "SURAKSHA_TEST_SCAN_DELAY": "0.002"}
+                    "SURAKSHA_TEST_SCAN_DELAY": "0.01"}
         self.procs: list[subprocess.Popen] = []
         self.kills = 0
 
@@ -85,12 +85,30 @@ class Fleet:
                                            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
 
     def kill_one(self, rng: random.Random) -> None:
-        alive = [p for p in self.procs if p.poll() is None]
-        if alive:
+        """Kill -9 a worker, preferably one holding leases (mid-batch): on a busy machine the
+        feeder is slow and workers are idle most of the time, and killing an idle one tests nothing."""
+        victim = None
+        give_up = time.monotonic() + 0.5
+        while victim is None and time.monotonic() < give_up:
+            holding = self._holding()
+            busy = [p for p in self.alive() if p.pid in holding]
+            victim = rng.choice(busy) if busy else None
+            if victim is None:
+                time.sleep(0.01)
+        alive = self.alive()
+        if victim is None and alive:
             victim = rng.choice(alive)
+        if victim is not None:
             os.kill(victim.pid, signal.SIGKILL)
             victim.wait()
             self.kills += 1
+
+    @staticmethod
+    def _holding() -> set[int]:
+        """Pids of the workers holding a lease right now (worker ids are "host:pid:...")."""
+        with session_scope() as s:
+            owners = s.scalars(select(ScanJob.lease_owner).where(ScanJob.state == "running").distinct()).all()
+        return {int(o.split(":")[1]) for o in owners if o and o.count(":") >= 2 and o.split(":")[1].isdigit()}
 
     def alive(self) -> list[subprocess.Popen]:
         return [p for p in self.procs if p.poll() is None]

@@ -14,18 +14,21 @@ recorded exactly once; outbox ``dedupe_key``s are unique besides.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from suraksha.db import session_scope, utcnow
+from suraksha.db import get_engine, session_scope, utcnow
 from suraksha.enforcement.models import OutboxMessage
+from suraksha.pipeline import wakeups
 from suraksha.pipeline.models import Item, ItemMatch, ItemMedia, ItemScore, PendingMedia, ScanJob
-from suraksha.pipeline.sql import dialect_name, insert_ignoring_conflicts
+from suraksha.pipeline.sql import autocommit_engine, dialect_name, insert_ignoring_conflicts
 
 if TYPE_CHECKING:
     from suraksha.pipeline.scan import ScanResult
@@ -38,30 +41,25 @@ class ClaimedJob:
     attempts: int  # including this one
 
 
-# ---------------------------------------------------------------- in-process wake-ups
-_new_work = threading.Event()
-_finished = threading.Condition()
-
-
+# ---------------------------------------------------------------- wake-ups (pipeline.wakeups)
 def notify_new_work() -> None:
-    """Wake in-process workers now (ingest calls this after its commit); others poll."""
-    _new_work.set()
+    """Wake in-process workers now (ingest calls this after its commit); other processes get
+    ingest's NOTIFY on PostgreSQL, or poll on SQLite."""
+    wakeups.new_work()
 
 
-def wait_for_work(timeout: float) -> None:
-    if _new_work.wait(timeout):
-        _new_work.clear()
+def wait_for_work(timeout: float) -> bool:
+    """Sleep until new work is announced or `timeout` seconds pass; True when announcements from
+    other processes reach this one (PostgreSQL LISTEN), so idle polling can be slow."""
+    listening = wakeups.listen(wakeups.NEW_WORK, get_engine())
+    wakeups.wait_for_work(timeout)
+    return listening
 
 
 def wait_for_finish(timeout: float) -> None:
-    """Block until an in-process worker finishes some job, or `timeout` seconds."""
-    with _finished:
-        _finished.wait(timeout)
-
-
-def _notify_finished() -> None:
-    with _finished:
-        _finished.notify_all()
+    """Block until some job is finished (by a worker here or, on PostgreSQL, anywhere), or `timeout` seconds."""
+    wakeups.listen(wakeups.SCANNED, get_engine())
+    wakeups.wait_for_any_scan(timeout)
 
 
 # ---------------------------------------------------------------- enqueue / claim
@@ -70,32 +68,52 @@ def enqueue_scan(session: Session, item_id: int, *, delay_seconds: float = 0) ->
     now = utcnow()
     session.add(ScanJob(item_id=item_id, state="queued", available_at=now + dt.timedelta(seconds=delay_seconds), created_at=now))
     session.execute(update(Item).where(Item.id == item_id).values(status="queued"))
+    if dialect_name(session) == "postgresql":
+        session.execute(_PG_NEW_WORK)  # wakes workers in other processes at commit
+
+
+_PG_NEW_WORK = text(f"SELECT pg_notify('{wakeups.NEW_WORK}', '')")
+
+
+# PostgreSQL: pick, lease and mark the items in ONE statement (autocommit, so it is its own
+# transaction). SKIP LOCKED: workers on many machines never wait on each other's rows; a row
+# changed by another worker since our snapshot is re-checked against the WHERE before it is locked.
+_PG_CLAIM = text("""
+WITH picked AS (
+    SELECT id FROM scan_jobs
+    WHERE (state = 'queued' AND available_at <= :now) OR (state = 'running' AND lease_expires_at < :now)
+    ORDER BY id LIMIT :n
+    FOR UPDATE SKIP LOCKED
+), claimed AS (
+    UPDATE scan_jobs SET state = 'running', lease_owner = :worker, lease_expires_at = :until,
+                         attempts = scan_jobs.attempts + 1
+    FROM picked WHERE scan_jobs.id = picked.id
+    RETURNING scan_jobs.id, scan_jobs.item_id, scan_jobs.attempts
+), scanning AS (
+    UPDATE items SET status = 'scanning'
+    FROM claimed WHERE items.id = claimed.item_id AND items.status = 'queued'
+)
+SELECT id, item_id, attempts FROM claimed
+""")
 
 
 def claim_jobs(worker_id: str, n: int = 1, lease_seconds: int = 60) -> list[ClaimedJob]:
     """Lease up to `n` runnable jobs (queued and due, or running with an expired lease) to `worker_id`."""
     now = utcnow()
+    until = now + dt.timedelta(seconds=lease_seconds)
+    engine = get_engine()
+    if engine.dialect.name == "postgresql":
+        with autocommit_engine().connect() as conn:
+            rows = conn.execute(_PG_CLAIM, {"now": now, "n": n, "worker": worker_id, "until": until}).all()
+        return sorted((ClaimedJob(r.id, r.item_id, r.attempts) for r in rows), key=lambda j: j.id)
     runnable = or_(
         and_(ScanJob.state == "queued", ScanJob.available_at <= now),
         and_(ScanJob.state == "running", ScanJob.lease_expires_at < now),
     )
-    values = {
-        "state": "running",
-        "lease_owner": worker_id,
-        "lease_expires_at": now + dt.timedelta(seconds=lease_seconds),
-        "attempts": ScanJob.attempts + 1,
-    }
+    values = {"state": "running", "lease_owner": worker_id, "lease_expires_at": until, "attempts": ScanJob.attempts + 1}
     with session_scope() as session:
-        if dialect_name(session) == "postgresql":
-            ids = session.scalars(
-                select(ScanJob.id).where(runnable).order_by(ScanJob.id).limit(n).with_for_update(skip_locked=True)
-            ).all()
-            if not ids:
-                return []
-            target = ScanJob.id.in_(ids)
-        else:
-            # One statement: SQLite takes the write lock for it, so two workers cannot claim one job.
-            target = ScanJob.id.in_(select(ScanJob.id).where(runnable).order_by(ScanJob.id).limit(n).scalar_subquery())
+        # One statement: SQLite takes the write lock for it, so two workers cannot claim one job.
+        target = ScanJob.id.in_(select(ScanJob.id).where(runnable).order_by(ScanJob.id).limit(n).scalar_subquery())
         rows = session.execute(
             update(ScanJob).where(target, runnable).values(**values)
             .returning(ScanJob.id, ScanJob.item_id, ScanJob.attempts)
@@ -198,31 +216,140 @@ def _write_results(session: Session, results: list[ScanResult]) -> None:
             conn.execute(insert(PendingMedia.__table__), fetched)
 
 
+# ---------------------------------------------------------------- finish, PostgreSQL: one statement
+# The same writes as ``_write_results``, as data-modifying CTEs of ONE statement run in autocommit
+# (so it is its own transaction): every write joins ``r``, the results whose jobs ``taken`` just
+# closed, so a job no longer leased to this worker writes nothing at all. All CTEs see one snapshot:
+# deleting the old matches and inserting the new ones touch different rows. Results, media signals,
+# matches, scores and messages travel as JSON record sets; a job's rows carry its job id.
+_PG_FINISH = text(f"""
+WITH taken AS (
+    UPDATE scan_jobs SET state = 'done', finished_at = :now, last_error = NULL, lease_expires_at = NULL
+    WHERE id = ANY(CAST(:job_ids AS bigint[])) AND lease_owner = :worker AND state = 'running'
+    RETURNING id, item_id
+), r AS (
+    SELECT DISTINCT ON (x.item_id) x.*
+    FROM jsonb_to_recordset(CAST(:results AS jsonb)) AS x(job_id bigint, item_id bigint, verdict text, rule text,
+         reasons jsonb, actions jsonb, priority int, text_hits jsonb, error text, preserve boolean)
+    JOIN taken ON taken.id = x.job_id
+    ORDER BY x.item_id, x.job_id DESC
+), old_matches AS (
+    DELETE FROM item_matches WHERE item_id IN (SELECT item_id FROM r)
+), old_scores AS (
+    DELETE FROM item_scores WHERE item_id IN (SELECT item_id FROM r)
+), signals AS (
+    UPDATE item_media SET kind = m.kind, sha256 = m.sha256, md5 = m.md5, pdq = m.pdq, pdq_quality = m.pdq_quality,
+                          vpdq = m.vpdq, error = m.error, size = m.size, mime = m.mime
+    FROM jsonb_to_recordset(CAST(:media AS jsonb)) AS m(job_id bigint, position int, kind text, sha256 text, md5 text,
+         pdq text, pdq_quality int, vpdq jsonb, error text, size bigint, mime text)
+    JOIN r ON r.job_id = m.job_id
+    WHERE item_media.item_id = r.item_id AND item_media.position = m.position
+), new_matches AS (
+    INSERT INTO item_matches (item_id, media_position, bank, bank_id, label, signal_type, signal, entry_id, distance, transform)
+    SELECT r.item_id, x.media_position, x.bank, x.bank_id, x.label, x.signal_type, x.signal, x.entry_id, x.distance, x.transform
+    FROM jsonb_to_recordset(CAST(:matches AS jsonb)) AS x(job_id bigint, media_position int, bank text, bank_id int,
+         label text, signal_type text, signal text, entry_id bigint, distance int, transform text)
+    JOIN r ON r.job_id = x.job_id
+), new_scores AS (
+    INSERT INTO item_scores (item_id, media_position, classifier, name, value)
+    SELECT r.item_id, x.media_position, x.classifier, x.name, x.value
+    FROM jsonb_to_recordset(CAST(:scores AS jsonb)) AS x(job_id bigint, media_position int, classifier text, name text,
+         value double precision)
+    JOIN r ON r.job_id = x.job_id
+), verdicts AS (
+    UPDATE items SET status = 'done', verdict = r.verdict, rule = r.rule, reasons = r.reasons, actions = r.actions,
+                     priority = r.priority, text_hits = r.text_hits, scanned_at = :now, error = r.error
+    FROM r WHERE items.id = r.item_id
+), messages AS (
+    INSERT INTO outbox_messages (topic, dedupe_key, item_id, account_id, payload, status, attempts, next_attempt_at, created_at)
+    SELECT o.topic, o.dedupe_key, r.item_id, o.account_id, o.payload, 'pending', 0, :now, :now
+    FROM jsonb_to_recordset(CAST(:outbox AS jsonb)) AS o(job_id bigint, topic text, dedupe_key text, account_id bigint,
+         payload jsonb)
+    JOIN r ON r.job_id = o.job_id
+    ON CONFLICT (dedupe_key) DO NOTHING
+), discarded AS (
+    DELETE FROM pending_media WHERE item_id IN (SELECT item_id FROM r WHERE NOT preserve) AND NOT held_for_evidence
+), held AS (
+    UPDATE pending_media SET held_for_evidence = true WHERE item_id IN (SELECT item_id FROM r WHERE preserve)
+), fetched AS (
+    INSERT INTO pending_media (item_id, position, data, held_for_evidence, created_at)
+    SELECT r.item_id, f.position, decode(f.data, 'base64'), true, :now
+    FROM jsonb_to_recordset(CAST(:fetched AS jsonb)) AS f(job_id bigint, position int, data text)
+    JOIN r ON r.job_id = f.job_id AND r.preserve
+    WHERE NOT EXISTS (SELECT 1 FROM pending_media p WHERE p.item_id = r.item_id AND p.position = f.position)
+)
+SELECT taken.id, (SELECT pg_notify('{wakeups.SCANNED}', string_agg(item_id::text, ',')) FROM r) IS NULL AS announced
+FROM taken
+""")
+
+
+def _finish_pg(worker_id: str, done: list[tuple[int, ScanResult]]) -> tuple[list[int], list[int]]:
+    """Record finished scans in one statement; returns (job ids recorded, item ids recorded)."""
+    now = utcnow()
+    results, media, matches, scores, outbox, fetched = [], [], [], [], [], []
+    for job_id, r in done:
+        v = r.verdict
+        results.append({"job_id": job_id, "item_id": r.item_id, "verdict": v.verdict, "rule": v.rule,
+                        "reasons": list(v.reasons), "actions": list(v.actions), "priority": v.priority,
+                        "text_hits": r.text_hits, "error": r.error, "preserve": r.preserve})
+        for m in r.media:
+            media.append({"job_id": job_id, "position": m.position, "kind": m.kind, "sha256": m.sha256, "md5": m.md5,
+                          "pdq": m.pdq, "pdq_quality": m.pdq_quality, "vpdq": m.vpdq, "error": m.error, "size": m.size,
+                          "mime": m.mime})
+            if r.preserve and m.data is not None and m.source_url is not None:  # inline bytes are there already
+                fetched.append({"job_id": job_id, "position": m.position, "data": base64.b64encode(m.data).decode()})
+        matches += [{"job_id": job_id, **row} for row in r.matches]
+        scores += [{"job_id": job_id, **row} for row in r.scores]
+        outbox += [{"job_id": job_id, "topic": o.topic, "dedupe_key": o.dedupe_key, "account_id": o.account_id,
+                    "payload": o.payload} for o in r.outbox]
+    params = {"now": now, "worker": worker_id, "job_ids": [job_id for job_id, _ in done],
+              "results": json.dumps(results), "media": json.dumps(media), "matches": json.dumps(matches),
+              "scores": json.dumps(scores), "outbox": json.dumps(outbox), "fetched": json.dumps(fetched)}
+    with autocommit_engine().connect() as conn:
+        taken = sorted(row.id for row in conn.execute(_PG_FINISH, params))
+    by_job = dict(done)
+    return taken, sorted({by_job[j].item_id for j in taken})
+
+
+def _announce_scanned(session: Session, item_ids: list[int]) -> None:
+    """NOTIFY waiters in other processes (PostgreSQL delivers it at commit, never on rollback)."""
+    if item_ids and dialect_name(session) == "postgresql":
+        session.execute(_PG_ANNOUNCE, {"ids": ",".join(map(str, item_ids))})
+
+
+_PG_ANNOUNCE = text(f"SELECT pg_notify('{wakeups.SCANNED}', :ids)")
+
+
 def finish_jobs(worker_id: str, done: list[tuple[int, ScanResult]]) -> list[int]:
     """Record finished scans (job id, result) in ONE transaction; returns the job ids recorded.
 
     The jobs are closed first, conditionally: a job no longer leased to `worker_id` is skipped (its
-    result discarded) because whoever holds it now records it instead.
+    result discarded) because whoever holds it now records it instead. On PostgreSQL the whole
+    batch is one statement (``_PG_FINISH``), elsewhere a few statements in one transaction.
     """
     if not done:
         return []
-    now = utcnow()
-    with session_scope() as session:
-        taken = set(session.scalars(
-            update(ScanJob)
-            .where(ScanJob.id.in_([job_id for job_id, _ in done]), ScanJob.lease_owner == worker_id, ScanJob.state == "running")
-            .values(state="done", finished_at=now, last_error=None, lease_expires_at=None)
-            .returning(ScanJob.id)
-            .execution_options(synchronize_session=False)
-        ).all())
-        by_item: dict[int, ScanResult] = {}
-        for job_id, result in done:
-            if job_id in taken:
-                by_item[result.item_id] = result  # two jobs of one item in a batch: record it once
-        if by_item:
-            _write_results(session, list(by_item.values()))
-    _notify_finished()
-    return sorted(taken)
+    if get_engine().dialect.name == "postgresql":
+        taken, item_ids = _finish_pg(worker_id, done)
+    else:
+        now = utcnow()
+        with session_scope() as session:
+            taken = sorted(session.scalars(
+                update(ScanJob)
+                .where(ScanJob.id.in_([job_id for job_id, _ in done]), ScanJob.lease_owner == worker_id, ScanJob.state == "running")
+                .values(state="done", finished_at=now, last_error=None, lease_expires_at=None)
+                .returning(ScanJob.id)
+                .execution_options(synchronize_session=False)
+            ).all())
+            by_item: dict[int, ScanResult] = {}
+            for job_id, result in done:
+                if job_id in taken:
+                    by_item[result.item_id] = result  # two jobs of one item in a batch: record it once
+            if by_item:
+                _write_results(session, list(by_item.values()))
+        item_ids = list(by_item)
+    wakeups.scanned(item_ids)
+    return taken
 
 
 def finish_job(worker_id: str, job_id: int, result: ScanResult) -> bool:
@@ -244,6 +371,7 @@ def fail_job(worker_id: str, job: ClaimedJob, error: str, *, max_attempts: int, 
                 update(Item).where(Item.id == job.item_id).values(status="failed", error=error)
                 .execution_options(synchronize_session=False)
             )
+            _announce_scanned(session, [job.item_id])
             state = "failed"
         else:
             delay = min(300.0, 2.0 ** job.attempts)
@@ -251,7 +379,8 @@ def fail_job(worker_id: str, job: ClaimedJob, error: str, *, max_attempts: int, 
                              available_at=now + dt.timedelta(seconds=delay)):
                 return "lost"
             state = "queued"
-    _notify_finished()
+    if state == "failed":
+        wakeups.scanned([job.item_id])
     return state
 
 

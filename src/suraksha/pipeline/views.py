@@ -8,13 +8,13 @@ from __future__ import annotations
 import time
 from collections import Counter
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
-from suraksha.db import session_scope
-from suraksha.pipeline import queue
+from suraksha.db import get_engine, session_scope
+from suraksha.pipeline import wakeups
 from suraksha.pipeline.models import Account, Item, ItemMatch, ItemMedia, ItemScore
 from suraksha.pipeline.schemas import AccountItemView, AccountView, ItemView, MatchView, MediaView, ScoreView
-from suraksha.pipeline.sql import aware
+from suraksha.pipeline.sql import autocommit_engine, aware
 
 MAX_WAIT_SECONDS = 10.0
 FINAL_STATUSES = ("done", "failed")
@@ -62,15 +62,32 @@ def get_item(item_id: int) -> ItemView:
 
 
 def wait_for_verdict(item_id: int, timeout: float = MAX_WAIT_SECONDS) -> ItemView:
-    """Wait (at most 10 s) until the item is scanned; returns its view either way (check ``status``)."""
+    """Wait (at most 10 s) until the item is scanned; returns its view either way (check ``status``).
+
+    Woken by the scan itself (in-process workers; PostgreSQL NOTIFY from workers anywhere), so the
+    wait costs one cheap status read per wake-up, not a full read every few milliseconds; without
+    a listener (SQLite, workers in other processes) it looks again every 5 ms.
+    """
     deadline = time.monotonic() + min(max(timeout, 0.0), MAX_WAIT_SECONDS)
-    while True:
-        view = get_item(item_id)
-        remaining = deadline - time.monotonic()
-        if view.status in FINAL_STATUSES or remaining <= 0:
-            return view
-        # In-process workers wake us at once; workers in other processes are polled every 5 ms.
-        queue.wait_for_finish(min(0.005, remaining))
+    with wakeups.watching(item_id) as scanned:
+        while True:
+            listening = wakeups.listen(wakeups.SCANNED, get_engine(), max(0.0, min(1.0, deadline - time.monotonic())))
+            status = _status(item_id)
+            remaining = deadline - time.monotonic()
+            if status is None or status in FINAL_STATUSES or remaining <= 0:
+                break
+            poll = wakeups.FALLBACK_POLL_SECONDS if listening else wakeups.LOCAL_POLL_SECONDS
+            scanned.wait(min(poll, remaining))
+            scanned.clear()
+    return get_item(item_id)
+
+
+_status_of = select(Item.status).where(Item.id == bindparam("item_id"))
+
+
+def _status(item_id: int) -> str | None:
+    with autocommit_engine().connect() as conn:  # one read, no transaction around it
+        return conn.execute(_status_of, {"item_id": item_id}).scalar()
 
 
 def get_account(account_id: int | str, *, limit: int = 100) -> AccountView:

@@ -93,8 +93,11 @@ def _loop(worker_id: str, stop_event: threading.Event, poll_interval: float, sca
             stop_event.wait(poll_interval)
             continue
         if not jobs:
-            queue.wait_for_work(idle)
-            idle = min(poll_interval, idle * 2)
+            # Woken at once by new work (in-process ingest; PostgreSQL NOTIFY from anywhere). The
+            # poll finds what nobody announces (retries coming due, expired leases); without
+            # notifications from other processes (SQLite) it starts fast and backs off.
+            listening = queue.wait_for_work(idle)
+            idle = poll_interval if listening else min(poll_interval, idle * 2)
             continue
         idle = MIN_IDLE_SLEEP
         held.set(worker_id, [j.id for j in jobs])
@@ -129,8 +132,9 @@ def run_worker(
 ) -> int:
     """Run `concurrency` worker threads until `stop_event` is set; returns the jobs recorded.
 
-    When idle, a thread polls the queue starting at 5 ms and backing off to `poll_interval`;
-    in-process ingest wakes it at once.
+    New work wakes an idle thread at once (in-process ingest; on PostgreSQL, ingest's NOTIFY from
+    any process). Besides, it polls every `poll_interval` (on SQLite starting at 5 ms and backing
+    off to it, since other processes cannot wake it).
     """
     ps = get_pipeline_settings()
     batch = batch or ps.worker_batch
