@@ -8,6 +8,7 @@ import io
 import json
 import zipfile
 
+import httpx
 import pytest
 
 from suraksha import legal
@@ -187,3 +188,18 @@ def test_linked_accounts_come_from_the_account_network(agencies, order_pdf, conn
     assert linked.status == "found", linked
     assert [(row["of_account"], row["platform_account_id"]) for row in linked.rows] == [("acct-1", "acct-other")]
     assert "198.51.100.20" in linked.rows[0]["linked_by"]
+
+
+@pytest.mark.parametrize("answer, error", [
+    (lambda req: httpx.Response(500, text="boom"), "answered HTTP 500"),
+    (lambda req: httpx.Response(200, text="<html>"), "not JSON"),
+])
+def test_platform_failure_is_recorded_and_loses_nothing(agencies, order_pdf, connector, answer, error):
+    a, _ = agencies
+    post("f-1", "acct-1")
+    r = _file(a.id, order_pdf)
+    points = {p.key: p for p in legal.gather(r.id, "user:nodal", transport=httpx.MockTransport(answer))}
+    assert points["ip_logs"].status == "found"  # Suraksha's own records are still used
+    assert points["subscriber_data"].sources == ["suraksha"]
+    gathered = [e for e in legal.request_history(r.id) if e.action == "data.gathered"]
+    assert error in gathered[-1].details["connector_error"]

@@ -206,7 +206,7 @@ def connector_request(req: LegalRequest, keys: list[str], targets: list[dict[str
     rows: dict[str, list[dict]] = {}
     for key, value in (answer.get("data_points") or {}).items():
         if key in keys and isinstance(value, list):
-            rows[key] = [{"source": "platform", **v} for v in value[:MAX_ROWS_PER_POINT] if isinstance(v, dict)]
+            rows[key] = [{**v, "source": "platform"} for v in value[:MAX_ROWS_PER_POINT] if isinstance(v, dict)]
     unavailable = {k: str(v)[:2000] for k, v in (answer.get("unavailable") or {}).items() if k in keys}
     return rows, unavailable, None
 
