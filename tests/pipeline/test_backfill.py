@@ -243,6 +243,21 @@ def test_bad_rows_are_reported_with_line_numbers_and_skipped(db_url, tmp_path):
     assert item_count() == 2
 
 
+def test_media_paths_must_stay_inside_the_media_folder(scanner, tmp_path):
+    (tmp_path / "outside.jpg").write_bytes(CSAM_IMAGE)
+    (tmp_path / "export").mkdir()
+    (tmp_path / "export" / "link.jpg").symlink_to(tmp_path / "outside.jpg")
+    rows = [row(1, media=[{"path": "../outside.jpg"}]), row(2, media=[{"path": str(tmp_path / "outside.jpg")}]),
+            row(3, media=[{"path": "link.jpg"}])]
+    bad: list[bf.BadRowReport] = []
+    summary = bf.run_backfill(write_jsonl(tmp_path / "export" / "e.jsonl", rows), on_bad_row=bad.append)
+    assert [b.line for b in bad] == [1, 2, 3] and summary.ingested == 0
+    assert all("is outside the media folder" in b.reason for b in bad)
+
+    allowed = bf.run_backfill(write_jsonl(tmp_path / "export" / "f.jsonl", rows[:1]), media_root=tmp_path)
+    assert (allowed.ingested, allowed.bad_rows) == (1, 0)
+
+
 def test_too_many_bad_rows_stop_the_run_and_a_rerun_continues_after_them(db_url, tmp_path):
     rows = [row(n) for n in range(1, 11)]
     rows[2] = rows[5] = "garbage"  # lines 3 and 6

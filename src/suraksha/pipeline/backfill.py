@@ -263,12 +263,14 @@ def run_backfill(
     on_progress: Callable[[Progress], None] | None = None,
     on_start: Callable[[BackfillRun], None] | None = None,
     max_queued: int = 2000,
+    media_root: str | Path | None = None,
 ) -> BackfillSummary:
     """Read the export from its checkpoint to the end (or until more than ``max_errors`` bad rows).
 
     Reading pauses while more than ``max_queued`` scan jobs wait (0: never pauses): live items
     are then never queued behind a whole history, and the queue stays short enough to claim from
     cheaply. With no worker running, a backfill of more than ``max_queued`` items waits for one.
+    Media ``path``s must lie inside ``media_root`` (default: the export's folder).
 
     Returns the run's summary with status ``finished`` or ``stopped`` (too many bad rows; a rerun
     with a larger ``max_errors`` continues after the row that stopped it). The items are queued
@@ -292,6 +294,9 @@ def run_backfill(
     if run.status == "finished":
         return summarize(run.id, resumed_from_line=resumed_from)
     base_dir = path.resolve().parent
+    root = Path(media_root).resolve() if media_root else base_dir
+    if not root.is_dir():
+        raise ValueError(f"--media-root {str(media_root)!r} is not a folder")
     position, bad_total, read_here, ingested_here = run.position, run.bad_rows, 0, 0
     status = "running"
     batch = _Batch(position=run.position, offset=run.byte_offset)
@@ -308,7 +313,8 @@ def run_backfill(
             reason = row.error
             if reason is None:
                 try:
-                    prep = ingest._prepare(exports.to_item(row.data or {}, base_dir=base_dir, max_media_bytes=max_media))
+                    prep = ingest._prepare(exports.to_item(row.data or {}, base_dir=base_dir, max_media_bytes=max_media,
+                                                           media_root=root))
                 except (exports.BadRow, ingest.IngestError) as exc:
                     reason = str(exc)
                 else:

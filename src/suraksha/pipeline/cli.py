@@ -102,16 +102,17 @@ def backfill(
     no_wait: bool = typer.Option(False, "--no-wait", help="Return once the export is read; workers scan later."),
     max_queued: int = typer.Option(2000, "--max-queued", min=0,
                                    help="Pause reading while more scan jobs than this wait (0: never pause)."),
+    media_root: str = typer.Option(None, "--media-root", help="Folder media paths must lie in (default: the export's)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Scan a platform's history from an export, resumably (rerun the same command to continue)."""
     from suraksha.cli_support import one_line_errors
 
-    one_line_errors(_backfill)(source, fmt, batch_size, max_errors, workers, no_wait, max_queued, as_json)
+    one_line_errors(_backfill)(source, fmt, batch_size, max_errors, workers, no_wait, max_queued, media_root, as_json)
 
 
 def _backfill(source: str, fmt: str | None, batch_size: int, max_errors: int, workers: int, no_wait: bool,
-              max_queued: int, as_json: bool) -> None:
+              max_queued: int, media_root: str | None, as_json: bool) -> None:
     import time
 
     from rich.console import Console
@@ -157,7 +158,7 @@ def _backfill(source: str, fmt: str | None, batch_size: int, max_errors: int, wo
 
             summary = bf.run_backfill(source, fmt=fmt, batch_size=batch_size, max_errors=max_errors,
                                       on_bad_row=bad_row, on_progress=on_progress, on_start=on_start,
-                                      max_queued=max_queued)
+                                      max_queued=max_queued, media_root=media_root)
             if not no_wait and summary.status == "finished" and summary.ingested:
                 if not workers:
                     console.print("waiting for `suraksha worker` processes to scan the items (--no-wait to skip)")

@@ -159,12 +159,17 @@ def backfill_key(platform_id: str, given: str | None) -> str:
     return key
 
 
-def to_item(data: dict[str, Any], *, base_dir: Path, max_media_bytes: int) -> ItemIn:
-    """Validate one row as an ``ItemIn`` (media paths and bytes made inline); raises ``BadRow``."""
+def to_item(data: dict[str, Any], *, base_dir: Path, max_media_bytes: int, media_root: Path | None = None) -> ItemIn:
+    """Validate one row as an ``ItemIn`` (media paths and bytes made inline); raises ``BadRow``.
+
+    Media paths are relative to ``base_dir`` (the export's folder) and must lie, symlinks resolved,
+    inside ``media_root`` (default: ``base_dir``), so an export cannot make us read other files.
+    """
     data = dict(data)
     media = data.get("media")
+    root = (media_root or base_dir).resolve()
     if isinstance(media, list):
-        data["media"] = [_inline_media(n, m, base_dir, max_media_bytes) for n, m in enumerate(media)]
+        data["media"] = [_inline_media(n, m, base_dir, root, max_media_bytes) for n, m in enumerate(media)]
     try:
         item = ItemIn.model_validate(data)
     except ValidationError as exc:
@@ -176,7 +181,7 @@ def to_item(data: dict[str, Any], *, base_dir: Path, max_media_bytes: int) -> It
     return item.model_copy(update={"idempotency_key": backfill_key(item.platform_id, item.idempotency_key), "context": context})
 
 
-def _inline_media(n: int, media: Any, base_dir: Path, max_bytes: int) -> Any:
+def _inline_media(n: int, media: Any, base_dir: Path, root: Path, max_bytes: int) -> Any:
     if not isinstance(media, dict) or ("path" not in media and "data" not in media):
         return media  # ItemIn says what is wrong with it
     media = dict(media)
@@ -185,17 +190,17 @@ def _inline_media(n: int, media: Any, base_dir: Path, max_bytes: int) -> Any:
         if not isinstance(data, (bytes, bytearray)):
             raise BadRow(f"media[{n}].data must be binary (use data_base64 in JSON)")
     else:
-        data = _read_media_file(n, str(media.pop("path")), base_dir, max_bytes)
+        data = _read_media_file(n, str(media.pop("path")), base_dir, root, max_bytes)
     if len(data) > max_bytes:
         raise BadRow(f"media[{n}] is {len(data)} bytes, over the {max_bytes}-byte media limit")
     media["data_base64"] = base64.b64encode(data).decode("ascii")
     return media
 
 
-def _read_media_file(n: int, name: str, base_dir: Path, max_bytes: int) -> bytes:
-    path = Path(name)
-    if not path.is_absolute():
-        path = base_dir / path
+def _read_media_file(n: int, name: str, base_dir: Path, root: Path, max_bytes: int) -> bytes:
+    path = (base_dir / name).resolve()  # an absolute name replaces base_dir
+    if not path.is_relative_to(root):
+        raise BadRow(f"media[{n}].path {name!r} is outside the media folder {str(root)!r} (see --media-root)")
     if not path.is_file():
         raise BadRow(f"media[{n}].path {name!r}: no such file")
     size = path.stat().st_size
