@@ -177,6 +177,7 @@ def test_filing_and_the_wall_between_agencies(two_agencies, make_client):
     cb = officer_client(make_client, b.id, EMAIL_B)
     assert view.reference not in cb.get("/portal/requests").text
     missing = cb.get("/portal/requests/999999")
+    assert cb.get("/portal/requests/99999999999999999999").status_code == 422  # beyond any row id: 4xx, not a DB overflow
     theirs = cb.get(f"/portal/requests/{rid}")
     assert theirs.status_code == missing.status_code == 404 and view.reference not in theirs.text
     token = portal_csrf(cb)

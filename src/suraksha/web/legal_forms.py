@@ -6,9 +6,10 @@ turns form fields into values."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
+from fastapi import Path
 from starlette.datastructures import FormData, UploadFile
 
 from suraksha.jurisdictions import load_profile
@@ -34,6 +35,8 @@ STATUS_LABELS = {
     "closed": "closed",
 }
 TARGET_FIELDS = (("accounts", "account"), ("urls", "url"), ("items", "item"))
+# A row id in a path: out-of-range numbers get a 4xx, not a database overflow.
+RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 def request_types(jurisdiction: str, *, officer: bool) -> list[tuple[str, str]]:

@@ -149,7 +149,7 @@ async def new_request_submit(request: Request) -> Response:
 @router.get("/legal/requests/{request_id}", response_class=HTMLResponse)
 @staff_page("legal.read")
 @answers_errors
-async def request_detail(request: Request, request_id: int) -> Response:
+async def request_detail(request: Request, request_id: legal_forms.RowId) -> Response:
     view = await run_in_threadpool(legal.get_request, request_id)
     history = await run_in_threadpool(legal.request_history, request_id)
     notes = await run_in_threadpool(legal.list_notifications, request_id)
@@ -162,7 +162,7 @@ async def request_detail(request: Request, request_id: int) -> Response:
 @router.post("/legal/requests/{request_id}/checks/{key}")
 @staff_page("legal.work")
 @answers_errors
-async def answer_check(request: Request, request_id: int, key: str) -> Response:
+async def answer_check(request: Request, request_id: legal_forms.RowId, key: str) -> Response:
     form = await _form(request)
     actor, role = _actor(request)
     override = _s(form, "override") == "on"
@@ -173,7 +173,7 @@ async def answer_check(request: Request, request_id: int, key: str) -> Response:
 @router.post("/legal/requests/{request_id}/reminders")
 @staff_page("legal.work")
 @answers_errors
-async def log_reminder(request: Request, request_id: int) -> Response:
+async def log_reminder(request: Request, request_id: legal_forms.RowId) -> Response:
     form = await _form(request)
     content, filename = await legal_forms.read_pdf_upload(form)
     channel = _s(form, "channel") or "email"
@@ -186,7 +186,7 @@ async def log_reminder(request: Request, request_id: int) -> Response:
 @router.post("/legal/requests/{request_id}/documents")
 @staff_page("legal.work")
 @answers_errors
-async def add_document(request: Request, request_id: int) -> Response:
+async def add_document(request: Request, request_id: legal_forms.RowId) -> Response:
     form = await _form(request)
     content, filename = await legal_forms.read_pdf_upload(form)
     if content is None:
@@ -199,7 +199,7 @@ async def add_document(request: Request, request_id: int) -> Response:
 @router.post("/legal/requests/{request_id}/execute")
 @staff_page("legal.work")
 @answers_errors
-async def execute(request: Request, request_id: int) -> Response:
+async def execute(request: Request, request_id: legal_forms.RowId) -> Response:
     form = await _form(request)
     actor, role = _actor(request)
     view = await run_in_threadpool(lambda: legal.execute_order(request_id, actor, role, country=_s(form, "country") or None))
@@ -210,7 +210,7 @@ async def execute(request: Request, request_id: int) -> Response:
 @router.post("/legal/requests/{request_id}/preserve")
 @staff_page("legal.work")
 @answers_errors
-async def preserve(request: Request, request_id: int) -> Response:
+async def preserve(request: Request, request_id: legal_forms.RowId) -> Response:
     actor, _ = _actor(request)
     held = await run_in_threadpool(legal.preserve_for_request, request_id, actor)
     return _back(request_id, f"Legal hold on {len(held)} evidence object(s).")
@@ -219,7 +219,7 @@ async def preserve(request: Request, request_id: int) -> Response:
 @router.post("/legal/requests/{request_id}/gather")
 @staff_page("legal.work")
 @answers_errors
-async def gather(request: Request, request_id: int) -> Response:
+async def gather(request: Request, request_id: legal_forms.RowId) -> Response:
     actor, _ = _actor(request)
     points = await run_in_threadpool(legal.gather, request_id, actor)
     found = sum(p.status == "found" for p in points)
@@ -229,7 +229,7 @@ async def gather(request: Request, request_id: int) -> Response:
 @router.post("/legal/requests/{request_id}/data/{key}")
 @staff_page("legal.work")
 @answers_errors
-async def mark_data_point(request: Request, request_id: int, key: str) -> Response:
+async def mark_data_point(request: Request, request_id: legal_forms.RowId, key: str) -> Response:
     form = await _form(request)
     actor, _ = _actor(request)
     await run_in_threadpool(legal.mark_data_point, request_id, key, _s(form, "status"), _s(form, "reason"), actor)
@@ -239,7 +239,7 @@ async def mark_data_point(request: Request, request_id: int, key: str) -> Respon
 @router.post("/legal/requests/{request_id}/answer")
 @staff_page("legal.work")
 @answers_errors
-async def answer(request: Request, request_id: int) -> Response:
+async def answer(request: Request, request_id: legal_forms.RowId) -> Response:
     form = await _form(request)
     actor, role = _actor(request)
     await run_in_threadpool(lambda: legal.answer_request(request_id, _s(form, "note"), actor, role))
@@ -249,7 +249,7 @@ async def answer(request: Request, request_id: int) -> Response:
 @router.post("/legal/requests/{request_id}/approve")
 @staff_page("legal.approve")
 @answers_errors
-async def approve(request: Request, request_id: int) -> Response:
+async def approve(request: Request, request_id: legal_forms.RowId) -> Response:
     form = await _form(request)
     actor, role = _actor(request)
     await run_in_threadpool(lambda: legal.approve(request_id, actor, role, _s(form, "note") or None))
@@ -259,7 +259,7 @@ async def approve(request: Request, request_id: int) -> Response:
 @router.post("/legal/requests/{request_id}/disclosure")
 @staff_page("legal.approve")
 @answers_errors
-async def build_disclosure(request: Request, request_id: int) -> Response:
+async def build_disclosure(request: Request, request_id: legal_forms.RowId) -> Response:
     actor, role = _actor(request)
     d = await run_in_threadpool(legal.build_package, request_id, actor, role)
     return _back(request_id, f"Disclosure {d.filename} built, signed and delivered to the agency's portal.")
@@ -268,7 +268,7 @@ async def build_disclosure(request: Request, request_id: int) -> Response:
 @router.get("/legal/disclosures/{disclosure_id}")
 @staff_page("legal.read")
 @answers_errors
-async def download_disclosure(request: Request, disclosure_id: int) -> Response:
+async def download_disclosure(request: Request, disclosure_id: legal_forms.RowId) -> Response:
     actor, _ = _actor(request)
     got = await run_in_threadpool(legal.download_disclosure, disclosure_id, actor, None)
     return Response(got.content, media_type="application/zip", headers={
@@ -307,7 +307,7 @@ async def agencies_create(request: Request) -> Response:
 @router.post("/legal/officers/{officer_id}/{operation}")
 @staff_page("agencies.manage")
 @answers_errors
-async def officer_change(request: Request, officer_id: int, operation: str) -> Response:
+async def officer_change(request: Request, officer_id: legal_forms.RowId, operation: str) -> Response:
     actor = request.state.staff.actor
     if operation == "unlock":
         await run_in_threadpool(officers.unlock, officer_id, actor)

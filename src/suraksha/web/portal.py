@@ -286,7 +286,7 @@ async def new_request_submit(request: Request) -> Response:
 
 @router.get("/requests/{request_id}", response_class=HTMLResponse)
 @officer_page
-async def request_detail(request: Request, request_id: int) -> Response:
+async def request_detail(request: Request, request_id: legal_forms.RowId) -> Response:
     who = _who(request)
     view = await run_in_threadpool(lambda: legal.get_request(request_id, agency_id=who.agency_id))
     history = await run_in_threadpool(lambda: legal.request_history(request_id, agency_id=who.agency_id))
@@ -295,7 +295,7 @@ async def request_detail(request: Request, request_id: int) -> Response:
 
 @router.post("/requests/{request_id}/reminder")
 @officer_page
-async def send_reminder(request: Request, request_id: int) -> Response:
+async def send_reminder(request: Request, request_id: legal_forms.RowId) -> Response:
     who = _who(request)
     form = await request.form()
     content, filename = await legal_forms.read_pdf_upload(form)
@@ -307,7 +307,7 @@ async def send_reminder(request: Request, request_id: int) -> Response:
 
 @router.post("/requests/{request_id}/documents")
 @officer_page
-async def add_document(request: Request, request_id: int) -> Response:
+async def add_document(request: Request, request_id: legal_forms.RowId) -> Response:
     who = _who(request)
     form = await request.form()
     content, filename = await legal_forms.read_pdf_upload(form)
@@ -320,7 +320,7 @@ async def add_document(request: Request, request_id: int) -> Response:
 
 @router.post("/requests/{request_id}/checks/{key}")
 @officer_page
-async def answer_check(request: Request, request_id: int, key: str) -> Response:
+async def answer_check(request: Request, request_id: legal_forms.RowId, key: str) -> Response:
     who = _who(request)
     form = await request.form()
     await run_in_threadpool(lambda: legal.get_request(request_id, agency_id=who.agency_id))  # 404 unless ours
@@ -330,7 +330,7 @@ async def answer_check(request: Request, request_id: int, key: str) -> Response:
 
 @router.get("/disclosures/{disclosure_id}")
 @officer_page
-async def download(request: Request, disclosure_id: int) -> Response:
+async def download(request: Request, disclosure_id: legal_forms.RowId) -> Response:
     who = _who(request)
     got = await run_in_threadpool(legal.download_disclosure, disclosure_id, who.actor, who.agency_id)
     return Response(got.content, media_type="application/zip", headers={
