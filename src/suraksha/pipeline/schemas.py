@@ -93,9 +93,13 @@ class ContextIn(BaseModel):
     @field_validator("created_at")
     @classmethod
     def _aware(cls, v: dt.datetime | None) -> dt.datetime | None:
-        if v is not None and v.tzinfo is None:
-            v = v.replace(tzinfo=dt.timezone.utc)
-        return v
+        # Stored as UTC: SQLite keeps a datetime's wall-clock digits and drops the offset, so a
+        # "+05:30" time kept as given would be read back 5 h 30 min late.
+        if v is None:
+            return v
+        if v.tzinfo is None:
+            return v.replace(tzinfo=dt.timezone.utc)
+        return v.astimezone(dt.timezone.utc)
 
 
 class ItemIn(BaseModel):
