@@ -157,3 +157,40 @@ def test_staff_entry_from_email_with_a_failed_check_answered_and_overridden(app_
     # Filters on the list.
     assert "LR-2026-" in staff.get("/legal/requests?status=answered").text
     assert "no request matches" in staff.get("/legal/requests?status=received").text
+
+
+def test_bad_input_on_every_form_gets_a_4xx_with_a_reason_and_stores_nothing(app_client, seeded):
+    from tests.legal.portal_client import register
+
+    staff = app_client()
+    assert sign_in(staff, seeded["staff"]["legal"]).status_code == 303
+    csrf = csrf_of(staff)
+    a = _register_agency(staff, csrf, "Test Cyber Crime Unit", "cybercrime.gov.in")
+    officer = officer_client(app_client, a, EMAIL_A)
+    huge = "9" * 25
+    base = {"type": "data_request", "accounts": "acct-x", "data_points": ["ip_logs"], "issuer_kind": "police",
+            "officer_name": "Insp. Test", "channel": "email"}
+    staff_cases = [
+        {**base, "type": "no_such_type"}, {**base, "issuer_kind": "pirate"}, {**base, "channel": "portal"},
+        {**base, "received_at": "2026-13-01T10:00"}, {**base, "order_deadline": "tomorrow"},
+        {**base, "data_points": ["passwords"]}, {**base, "agency_id": huge}, {**base, "period_from": "2026-12-01", "period_to": "2026-11-01"},
+        {**base, "urls": "x" * 2001}, {**base, "received_at": "2030-01-01T00:00"},
+    ]
+    for data in staff_cases:
+        r = staff.post("/legal/requests/new", data={**data, "csrf_token": csrf})
+        assert r.status_code == 400 and 'class="error"' in r.text, ({k: data[k] for k in data if data[k] != base.get(k)}, r.status_code)
+    portal_cases = [{k: v for k, v in d.items() if k not in ("issuer_kind", "officer_name", "channel", "agency_id")}
+                    for d in staff_cases if d.get("channel") != "portal" and "agency_id" not in d and "received_at" not in d
+                    and d.get("issuer_kind") != "pirate"]
+    token = portal_csrf(officer)
+    for data in portal_cases:
+        r = officer.post("/portal/requests/new", data={**data, "csrf_token": token})
+        assert r.status_code == 400 and 'class="error"' in r.text, ({k: data[k] for k in data if data[k] != base.get(k)}, r.status_code)
+    assert legal.list_requests() == []
+    for url in (f"/legal/requests?agency={huge}", f"/legal/requests/{huge}"):
+        assert staff.get(url).status_code < 500
+    for op, data in (("agencies", {"name": "", "kind": "police"}), ("agencies", {"name": "X", "kind": "army"}),
+                     ("agencies", {"name": "X", "kind": "police", "jurisdiction": "zz"})):
+        assert staff.post(f"/legal/{op}", data={**data, "csrf_token": csrf}).status_code == 400
+    assert register(app_client(), int(huge[:18]), "someone@cybercrime.gov.in").status_code == 400
+    assert [x.name for x in legal.list_agencies()] == ["Test Cyber Crime Unit"]

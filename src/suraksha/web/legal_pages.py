@@ -96,7 +96,8 @@ async def request_list(request: Request) -> Response:
     q = request.query_params
     status = q.get("status") if q.get("status") in REQUEST_STATUSES else None
     kind = q.get("type") or None
-    agency = int(q["agency"]) if (q.get("agency") or "").isdigit() else None
+    raw = q.get("agency") or ""
+    agency = int(raw) if raw.isdigit() and len(raw) < 19 else None
     rows = await run_in_threadpool(lambda: legal.list_requests(agency_id=agency, status=status, type=kind, limit=500))
     agencies = await run_in_threadpool(legal.list_agencies)
     return render(request, "legal_requests.html", {
@@ -128,7 +129,9 @@ async def new_request_submit(request: Request) -> Response:
     values["data_points"] = [p for p in form.getlist("data_points") if isinstance(p, str)]
     agencies = await run_in_threadpool(legal.list_agencies)
     try:
-        agency_id = int(values["agency_id"]) if values["agency_id"].isdigit() else None
+        if values["agency_id"] and not (values["agency_id"].isdigit() and len(values["agency_id"]) < 19):
+            raise ValueError("agency: choose one from the list (or none for an unregistered sender)")
+        agency_id = int(values["agency_id"]) if values["agency_id"] else None
         jurisdiction = next((a.jurisdiction for a in agencies if a.id == agency_id), "in")
         fields = legal_forms.request_fields(form, jurisdiction)
         received = legal_forms.local_time_field(values["received_at"], load_profile(jurisdiction).zone, "received at")

@@ -141,7 +141,7 @@ async def register_submit(request: Request) -> Response:
     if not _form_csrf_ok(request, form):
         return _form_page(request, "register.html", {**context, "error": "The form expired; please try again."}, 400)
     try:
-        agency_id = int(values["agency_id"]) if values["agency_id"].isdigit() else -1
+        agency_id = int(values["agency_id"]) if values["agency_id"].isdigit() and len(values["agency_id"]) < 19 else -1
         await run_in_threadpool(officers.register_officer, agency_id, values["email"], values["name"], values["rank"],
                                 phone=values["phone"], base_url=str(request.base_url),
                                 mode="demo" if _demo() else "production")
