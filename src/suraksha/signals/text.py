@@ -2,6 +2,13 @@
 
 Lists are supplied by the operator (policy settings, `text` banks); nothing is shipped here but the
 onion-address pattern, which is structural (v2: 16, v3: 56 base32 characters).
+
+Operator regexes run on every item's text, so one careless pattern (``(a+)+$``) must not be able to
+stall a worker on a crafted post: they are compiled with RE2 (``google-re2``), whose matching time
+is linear in the text. Constructs RE2 cannot run in linear time (backreferences, lookaround, atomic
+groups, possessive quantifiers, conditionals) are refused when the rules load, naming the construct,
+rather than quietly handed to Python's backtracking ``re``. Our own fixed patterns (onion
+addresses, escaped keyword lists) stay on ``re``: they are ours and cannot backtrack badly.
 """
 
 from __future__ import annotations
@@ -11,6 +18,9 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
+
+import re2
 
 from suraksha.signals.errors import InvalidSignal
 
@@ -42,14 +52,53 @@ class TextRules:
             if words else None
         )
         self._words = {w: w for w in words}
-        self._regexes: list[tuple[str, re.Pattern[str]]] = []
-        for pattern in self.regexes:
-            if len(pattern) > MAX_PATTERN_LENGTH:
-                raise InvalidSignal(f"regex longer than {MAX_PATTERN_LENGTH} characters: {pattern[:60]!r}...")
-            try:
-                self._regexes.append((pattern, re.compile(pattern, re.IGNORECASE)))
-            except re.error as exc:
-                raise InvalidSignal(f"invalid regex {pattern!r}: {exc}") from None
+        self._regexes: list[tuple[str, Any]] = [(pattern, compile_linear_regex(pattern)) for pattern in self.regexes]
+
+
+# What RE2's parser says at the first construct it cannot run in linear time, and what to call it.
+_UNSUPPORTED = (
+    ("(?<=", "a lookbehind"), ("(?<!", "a negative lookbehind"), ("(?=", "a lookahead"),
+    ("(?!", "a negative lookahead"), ("(?>", "an atomic group"), ("(?(", "a conditional group"),
+    ("(?P", "a backreference"), ("\\k", "a backreference"), ("\\g", "a backreference"),
+) + tuple((f"\\{d}", "a backreference") for d in "123456789")
+
+
+def _re2_options() -> Any:
+    options = re2.Options()
+    options.case_sensitive = False
+    options.log_errors = False  # the reason goes to the caller in the exception, not to stderr
+    return options
+
+
+def compile_linear_regex(pattern: str) -> Any:
+    """Compile an operator-supplied regex with RE2 (case-insensitive); InvalidSignal says why not.
+
+    RE2 character classes (``\\w``, ``\\d``, ``\\s``, ``\\b``) are ASCII; use ``\\p{L}``,
+    ``\\p{Devanagari}`` and the like for other scripts.
+    """
+    if not isinstance(pattern, str) or not pattern:
+        raise InvalidSignal("a regex must be a non-empty string")
+    if len(pattern) > MAX_PATTERN_LENGTH:
+        raise InvalidSignal(f"regex longer than {MAX_PATTERN_LENGTH} characters: {pattern[:60]!r}...")
+    try:
+        return re2.compile(pattern, _re2_options())
+    except re2.error as exc:
+        raise InvalidSignal(_refusal(pattern, exc)) from None
+
+
+def _refusal(pattern: str, exc: Exception) -> str:
+    raw = exc.args[0] if exc.args else str(exc)
+    message = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+    kind, _, where = message.partition(": ")
+    if kind in ("invalid escape sequence", "invalid perl operator"):
+        for prefix, construct in _UNSUPPORTED:
+            if where.startswith(prefix):
+                return (f"regex {pattern!r} uses {construct} ({where}), which is not allowed: "
+                        "patterns must run in linear time")
+    if kind == "bad repetition operator" and where[-1:] == "+":
+        return (f"regex {pattern!r} uses a possessive quantifier ({where}), which is not allowed: "
+                "patterns must run in linear time")
+    return f"invalid regex {pattern!r}: {message}"
 
 
 def _phrase(word: str) -> str:
