@@ -164,7 +164,10 @@ def test_filing_and_the_wall_between_agencies(two_agencies, make_client):
     assert [p.key for p in view.data_points] == ["subscriber_data", "ip_logs"]
     assert view.period_from.isoformat().startswith("2026-10-31T18:30") and view.documents[0].filename == "FIR-77 notice.pdf"
     page = ca.get(r.headers["location"])
-    assert page.status_code == 200 and view.reference in page.text and "Filed as" in page.text
+    assert page.status_code == 200 and view.reference in page.text and f"Filed as {view.reference}." in page.text
+    assert "Filed as" not in ca.get(r.headers["location"]).text  # shown once
+    # Words in a crafted link are never shown as a message from the platform.
+    assert "call this number" not in ca.get(f"/portal/requests/{rid}?msg=Account+suspended:+call+this+number").text
     assert "left" in page.text  # the clock is shown
     assert "01 Nov 2026 00:00 IST – 30 Nov 2026 23:59 IST" in page.text  # the period as the officer wrote it
 

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from functools import wraps
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
@@ -32,6 +32,7 @@ from suraksha.web.security import SAFE_METHODS, cookie_secure, csrf_from, harden
 router = APIRouter(prefix="/portal", include_in_schema=False)
 PORTAL_COOKIE = "suraksha_portal"
 FORM_CSRF_COOKIE = "suraksha_portal_form"
+FLASH_COOKIE = "suraksha_portal_flash"
 STATIC = Path(__file__).parent / "static"
 # Steps of a request an officer sees in its history (internal ones, e.g. escalations, stay inside).
 OFFICER_EVENTS = ("request.filed", "document.added", "status.changed", "check.answered", "check.overridden",
@@ -42,9 +43,16 @@ legal_forms.register_filters(templates.env)
 
 # ------------------------------------------------------------------------------------------ plumbing
 def _page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
+    """Render a portal page; a flash message left by the previous step is shown once. Messages
+    travel in a short-lived cookie, not in the URL, so nobody can mail an officer a genuine portal
+    link that displays words of their own."""
     officer = getattr(request.state, "officer", None)
-    return render(request, f"portal/{name}", {"officer": officer, "msg": request.query_params.get("msg"), **context},
-                  status=status)
+    flash = request.cookies.get(FLASH_COOKIE)
+    response = render(request, f"portal/{name}", {"officer": officer, "msg": unquote(flash) if flash else None, **context},
+                      status=status)
+    if flash:
+        response.delete_cookie(FLASH_COOKIE, path="/portal")
+    return response
 
 
 def _error(request: Request, status: int, message: str) -> HTMLResponse:
@@ -52,8 +60,12 @@ def _error(request: Request, status: int, message: str) -> HTMLResponse:
     return _page(request, "error.html", {"title": titles.get(status, "Error"), "message": message}, status)
 
 
-def _redirect(url: str) -> Response:
-    return harden(RedirectResponse(url, status_code=303))
+def _redirect(url: str, request: Request | None = None, msg: str | None = None) -> Response:
+    response = harden(RedirectResponse(url, status_code=303))
+    if msg and request is not None:
+        response.set_cookie(FLASH_COOKIE, quote(msg[:300]), max_age=60, httponly=True, samesite="strict",
+                            secure=cookie_secure(request), path="/portal")
+    return response
 
 
 async def _current(request: Request) -> officers.OfficerPrincipal | None:
@@ -194,7 +206,7 @@ async def enrol_submit(request: Request) -> Response:
         await run_in_threadpool(officers.complete_enrolment, token, _s(form, "code"))
     except officers.OfficerError as exc:
         return _form_page(request, "enrol_retry.html", {"token": token, "error": str(exc)}, 400)
-    return _redirect("/portal/login?msg=" + quote("Your account is ready. Sign in with your password and the code from your app."))
+    return _redirect("/portal/login", request, "Your account is ready. Sign in with your password and the code from your app.")
 
 
 # ------------------------------------------------------------------------------------------ sign-in
@@ -235,7 +247,7 @@ async def login_submit(request: Request) -> Response:
 @officer_page
 async def logout(request: Request) -> Response:
     await run_in_threadpool(officers.logout, request.cookies.get(PORTAL_COOKIE))
-    response = _redirect("/portal/login?msg=" + quote("Signed out."))
+    response = _redirect("/portal/login", request, "Signed out.")
     response.delete_cookie(PORTAL_COOKIE, path="/portal")
     return response
 
@@ -281,7 +293,7 @@ async def new_request_submit(request: Request) -> Response:
         view = await run_in_threadpool(lambda: legal.file_request(data, who.actor, document=content, document_name=filename))
     except (legal.LegalError, ValidationError, ValueError) as exc:
         return _page(request, "new.html", _new_context(who, values, legal_forms.validation_message(exc)), 400)
-    return _redirect(f"/portal/requests/{view.id}?msg=" + quote(f"Filed as {view.reference}."))
+    return _redirect(f"/portal/requests/{view.id}", request, f"Filed as {view.reference}.")
 
 
 @router.get("/requests/{request_id}", response_class=HTMLResponse)
@@ -302,7 +314,7 @@ async def send_reminder(request: Request, request_id: legal_forms.RowId) -> Resp
     await run_in_threadpool(lambda: legal.add_reminder(request_id, _s(form, "note"), who.actor, officer_id=who.officer_id,
                                                        agency_id=who.agency_id, channel="portal", document=content,
                                                        document_name=filename))
-    return _redirect(f"/portal/requests/{request_id}?msg=" + quote("Reminder sent; it is logged against the request."))
+    return _redirect(f"/portal/requests/{request_id}", request, "Reminder sent; it is logged against the request.")
 
 
 @router.post("/requests/{request_id}/documents")
@@ -315,7 +327,7 @@ async def add_document(request: Request, request_id: legal_forms.RowId) -> Respo
         raise legal.LegalError("choose the PDF to upload")
     await run_in_threadpool(lambda: legal.add_document(request_id, content, filename, who.actor, kind="order",
                                                        agency_id=who.agency_id))
-    return _redirect(f"/portal/requests/{request_id}?msg=" + quote("Document added; the checks were run again."))
+    return _redirect(f"/portal/requests/{request_id}", request, "Document added; the checks were run again.")
 
 
 @router.post("/requests/{request_id}/checks/{key}")
@@ -325,7 +337,7 @@ async def answer_check(request: Request, request_id: legal_forms.RowId, key: str
     form = await request.form()
     await run_in_threadpool(lambda: legal.get_request(request_id, agency_id=who.agency_id))  # 404 unless ours
     await run_in_threadpool(lambda: legal.answer_check(request_id, key, _s(form, "note"), who.actor, "officer"))
-    return _redirect(f"/portal/requests/{request_id}?msg=" + quote("Your answer was recorded; the platform's legal team will review it."))
+    return _redirect(f"/portal/requests/{request_id}", request, "Your answer was recorded; the platform's legal team will review it.")
 
 
 @router.get("/disclosures/{disclosure_id}")
