@@ -54,6 +54,7 @@ def test_unknown_account_is_404_with_a_reason(api):
     assert r.status_code == 404
     assert r.json()["error"] == {"code": "not_found", "message": "account no-such-account not found"}
     assert client.get("/v1/accounts/987654/network").status_code == 404
+    assert client.get("/v1/accounts/" + "9" * 20 + "/network").status_code == 404  # not a database overflow
 
 
 def test_bad_parameters_and_no_key_are_refused(api):

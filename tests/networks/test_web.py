@@ -119,6 +119,10 @@ def test_suspending_an_unknown_account_is_404(web):
     c = signed_in("legal")
     r = c.post("/accounts/999999/network/suspend", data={"csrf_token": csrf_of(c), "reason": "x", "confirm": "yes"})
     assert r.status_code == 404 and "account 999999 not found" in r.text
+    huge = "9" * 20  # beyond BIGINT: refused with a reason, not a database overflow
+    r = c.post(f"/accounts/{huge}/network/suspend", data={"csrf_token": csrf_of(c), "reason": "x", "confirm": "yes"})
+    assert r.status_code == 422
+    assert c.get(f"/accounts/{huge}").status_code == 422
 
 
 @pytest.mark.parametrize("role", ["auditor", "admin", None])

@@ -130,7 +130,7 @@ def _iso(value: dt.datetime | None) -> str | None:
 # ------------------------------------------------------------------------------------- building
 def _resolve(session: Session, account: int | str) -> Account:
     """By our id, else by the platform's account id (as ``GET /v1/accounts/{id}`` does)."""
-    found = session.get(Account, account) if isinstance(account, int) else None
+    found = session.get(Account, account) if isinstance(account, int) and 0 < account < 2**63 else None
     if found is None:
         found = session.scalars(select(Account).where(Account.platform_account_id == str(account))).first()
     if found is None:

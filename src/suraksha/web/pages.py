@@ -6,10 +6,11 @@ Adapters only: read the form, call one service function (auth/, cases/), render 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
+from fastapi import Path as FastApiPath
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -332,10 +333,14 @@ async def item_page(request: Request, item_id: int) -> Response:
                                          "media": _media_context(item, retained)})
 
 
+# An account id in a path: out-of-range numbers get a 422, not a database overflow.
+AccountId = Annotated[int, FastApiPath(ge=1, le=2**63 - 1)]
+
+
 @router.get("/accounts/{account_id}", response_class=HTMLResponse)
 @staff_page("accounts.read")
 @refusable
-async def account_page(request: Request, account_id: int) -> Response:
+async def account_page(request: Request, account_id: AccountId) -> Response:
     from suraksha.networks.service import network_for
 
     overview = await _call(request, account_links.account_overview, account_id, request.state.staff.actor)
@@ -346,7 +351,7 @@ async def account_page(request: Request, account_id: int) -> Response:
 @router.post("/accounts/{account_id}/network/suspend")
 @staff_page("accounts.suspend")
 @refusable
-async def account_network_suspend(request: Request, account_id: int) -> Response:
+async def account_network_suspend(request: Request, account_id: AccountId) -> Response:
     """One action: every member of the account's network is suspended through enforcement."""
     from suraksha.enforcement.actions import suspend_network
 
