@@ -67,6 +67,8 @@ def run(url: str, n: int) -> list[tuple[str, str, float, str]]:
 
     t, _ = _time(file_all)
     rows.append((backend, f"file {n} data requests with PDF", t, f"{t / n * 1000:.1f} ms each"))
+    t, listed = _time(lambda: legal.list_requests(limit=200))
+    rows.append((backend, "list_requests (200 newest)", t, f"{len(listed)} requests"))
     t, board = _time(lambda: legal.dashboard())
     rows.append((backend, f"dashboard over {n} open", t, str(board.counts())))
     t, made = _time(lambda: legal.escalate_due())

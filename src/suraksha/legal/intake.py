@@ -228,7 +228,7 @@ def list_requests(*, agency_id: int | None = None, status: str | None = None, ty
             stmt = stmt.where(LegalRequest.status == status)
         if type:
             stmt = stmt.where(LegalRequest.type == type)
-        return [store.request_view(session, r) for r in session.scalars(stmt).all()]
+        return store.request_views(session, list(session.scalars(stmt).all()))
 
 
 def request_history(request_id: int | str, *, agency_id: int | None = None) -> list[EventView]:
