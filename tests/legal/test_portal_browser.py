@@ -1,6 +1,7 @@
 """Playwright in the system Chromium: an officer registers on the portal, opens the (demo-mode)
 confirmation link, sets a password, enrols an authenticator, signs in with a TOTP code and files
-a data request with a PDF; the nodal officer sees it on the /legal dashboard. Screenshots go to
+a data request with a PDF; the nodal officer sees it on the /legal dashboard, gathers, marks one
+point unavailable, approves and delivers; the officer downloads the package and it verifies. Screenshots go to
 docs/screenshots/portal-*.png and legal-*.png when SURAKSHA_SCREENSHOTS=1 (else a temporary folder)."""
 
 from __future__ import annotations
@@ -115,6 +116,9 @@ def test_officer_registers_enrols_signs_in_and_files_a_request(server, browser, 
     page.click('button[type="submit"]')
     page.wait_for_url(f"{server}/portal/requests")
 
+    from tests.legal.helpers import post
+
+    post("p-demo-1", "acct-demo-1", links=["https://example.org/shared-link"])  # what the platform holds
     page.click('a[href="/portal/requests/new"] >> nth=0')
     page.select_option('select[name="type"]', "data_request")
     page.fill('input[name="case_number"]', "FIR 123/2026")
@@ -123,7 +127,7 @@ def test_officer_registers_enrols_signs_in_and_files_a_request(server, browser, 
                                                            "buffer": make_pdf()}])
     page.fill('textarea[name="accounts"]', "acct-demo-1\nacct-demo-2")
     page.fill('textarea[name="urls"]', "https://example.org/shared-link")
-    for key in ("subscriber_data", "ip_logs", "content_urls", "server_details"):
+    for key in ("subscriber_data", "ip_logs", "content_urls", "server_details", "linked_accounts"):
         page.check(f'input[name="data_points"][value="{key}"]')
     page.fill('input[name="period_from"]', "2026-11-01")
     page.fill('input[name="period_to"]', "2026-11-30")
@@ -168,4 +172,25 @@ def test_officer_registers_enrols_signs_in_and_files_a_request(server, browser, 
     staff.click(f"text={reference}")
     staff.wait_for_url(f"**/legal/requests/{view.id}")
     assert staff.locator("table.checklist").is_visible()
+
+    # Gather, mark what is not there with the reason, approve, build and deliver.
+    staff.click("text=Gather (what Suraksha holds + ask the platform)")
+    assert "Gathered: 4 of 5 data point(s) found." in staff.locator(".flash").inner_text()
+    row = staff.locator("#dp-linked_accounts")
+    row.locator('select[name="status"]').select_option("unavailable")
+    row.locator('input[name="reason"]').fill("no linked accounts: no shared media, links or IP addresses")
+    row.locator("button").click()
+    assert "unavailable: no linked accounts" in staff.locator("#dp-linked_accounts").inner_text()
     staff.screenshot(path=str(shots / "legal-request.png"), full_page=True)
+    staff.click("text=Approve the answer")
+    staff.click("text=Build, sign and deliver the disclosure")
+    assert "built, signed and delivered" in staff.locator(".flash").inner_text()
+
+    # The officer sees the delivered answer and downloads it; it verifies.
+    page.reload()
+    assert "Answer delivered" in page.content()
+    page.screenshot(path=str(shots / "portal-delivered.png"), full_page=True)
+    with page.expect_download() as download:
+        page.click("section.delivered a.button")
+    data = Path(download.value.path()).read_bytes()
+    assert legal.verify_package(data, legal.public_key_b64()).ok
