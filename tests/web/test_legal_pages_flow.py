@@ -67,7 +67,7 @@ def test_officer_files_nodal_officer_discloses_officer_downloads_and_it_verifies
     assert r.status_code == 409 and "linked_accounts" in r.text
     r = staff.post(f"/legal/requests/{rid}/data/linked_accounts", data={
         "csrf_token": csrf, "status": "unavailable", "reason": "no linked accounts: no shared media, links or IP addresses"})
-    assert r.status_code == 200 and "linked accounts marked unavailable" in r.text
+    assert r.status_code == 200 and "Linked accounts marked unavailable." in r.text
     r = staff.post(f"/legal/requests/{rid}/approve", data={"csrf_token": csrf, "note": "complete except linked accounts"})
     assert r.status_code == 200 and "Approved." in r.text
     r = staff.post(f"/legal/requests/{rid}/disclosure", data={"csrf_token": csrf})

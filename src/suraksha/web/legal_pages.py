@@ -236,7 +236,7 @@ async def mark_data_point(request: Request, request_id: legal_forms.RowId, key: 
     form = await _form(request)
     actor, _ = _actor(request)
     await run_in_threadpool(legal.mark_data_point, request_id, key, _s(form, "status"), _s(form, "reason"), actor)
-    return _back(request_id, f"{key.replace('_', ' ')} marked {_s(form, 'status')}.")
+    return _back(request_id, f"{key.replace('_', ' ').capitalize()} marked {_s(form, 'status')}.")
 
 
 @router.post("/legal/requests/{request_id}/answer")
