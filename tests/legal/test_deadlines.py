@@ -108,3 +108,34 @@ def test_escalation_falls_back_to_legal_staff(agencies):
     made = legal.escalate_due(r.received_at + dt.timedelta(minutes=50))  # 83% of 1 h
     assert {n.level: n.recipients for n in made} == {"nodal": ["user:lena"], "compliance": ["user:lena"]}
     assert [n.level for n in legal.list_notifications(r.id)] == ["nodal", "compliance"]
+
+
+def test_escalation_also_sent_to_the_platform_when_enabled(agencies, monkeypatch):
+    import json
+
+    import httpx
+
+    from suraksha.enforcement.connector import verify_signature
+    from suraksha.enforcement.settings import reset_enforcement_settings
+    from tests.legal.helpers import SECRET
+
+    monkeypatch.setenv("SURAKSHA_CONNECTOR_URL", "https://platform.example/hooks")
+    monkeypatch.setenv("SURAKSHA_CONNECTOR_SECRET", SECRET)
+    monkeypatch.setenv("SURAKSHA_LEGAL_ESCALATION_WEBHOOK", "true")
+    reset_enforcement_settings()
+    got = []
+
+    def platform(request: httpx.Request) -> httpx.Response:
+        verify_signature(request.headers, request.content, SECRET)
+        got.append(json.loads(request.content))
+        return httpx.Response(200 if len(got) == 1 else 503)
+
+    a, _ = agencies
+    r = legal.file_request(_request("takedown_order", a.id), "user:nodal")
+    made = legal.escalate_due(NEAR_MIDNIGHT + dt.timedelta(hours=2, minutes=40), transport=httpx.MockTransport(platform))
+    reset_enforcement_settings()
+    assert [(b["event"], b["reference"], b["level"]) for b in got] == [
+        ("legal_escalation", r.reference, "nodal"), ("legal_escalation", r.reference, "compliance")]
+    assert len(made) == 2
+    actions = [e.action for e in legal.request_history(r.id)]
+    assert actions.count("escalation.delivered") == 1 and actions.count("escalation.delivery_failed") == 1

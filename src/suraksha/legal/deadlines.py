@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -76,12 +77,14 @@ def _notification_view(n: LegalNotification, reference: str) -> NotificationView
                             aware(n.at))
 
 
-def escalate_due(now: dt.datetime | None = None) -> list[NotificationView]:
+def escalate_due(now: dt.datetime | None = None, *, transport: httpx.BaseTransport | None = None) -> list[NotificationView]:
     """Called periodically by the dispatcher: notify the nodal officer at the first threshold and
     the compliance officer at the second for each open request, once each (a request already
     overdue when first seen gets both). Returns the notifications made by this call.
 
     One short transaction per request, so a backlog never holds the audit chain's lock for long.
+    With ``SURAKSHA_LEGAL_ESCALATION_WEBHOOK=true`` each new one is also sent to the platform
+    connector (``transport``: tests plug in a fake platform).
     """
     now = store.utc(now, "now") if now is not None else utcnow()
     s = get_legal_settings()
@@ -104,7 +107,34 @@ def escalate_due(now: dt.datetime | None = None) -> list[NotificationView]:
                 continue  # answered meanwhile
             for level, threshold in wanted:
                 made.extend(_notify(session, r, level, threshold, now))
+    if made and s.legal_escalation_webhook:
+        _deliver(made, transport)
     return made
+
+
+def _deliver(made: list[NotificationView], transport: httpx.BaseTransport | None) -> None:
+    """Best effort: each new escalation as a signed ``legal_escalation`` webhook. The stored row is
+    the record; a failed delivery is logged on the request's history and not retried (the next
+    level, the dashboard and the audit log still show it)."""
+    from suraksha.enforcement.connector import HttpConnector, Webhook
+    from suraksha.enforcement.settings import get_enforcement_settings
+
+    es = get_enforcement_settings()
+    if not es.connector_url or not es.connector_secret:
+        return
+    connector = HttpConnector(es.connector_url, es.connector_secret.get_secret_value(), timeout=es.connector_timeout_s,
+                              transport=transport)
+    try:
+        for n in made:
+            body = {"id": f"legal_escalation:{n.id}", "event": "legal_escalation", "reference": n.reference,
+                    "level": n.level, "recipients": n.recipients, "message": n.message, "at": n.at.isoformat()}
+            result = connector.deliver(Webhook("legal_escalation", body["id"], body))
+            with session_scope() as session:
+                r = session.get(LegalRequest, n.request_id)
+                store.event(session, r, ACTOR, "escalation.delivered" if result.acknowledged else "escalation.delivery_failed",
+                            {"notification_id": n.id, "http_status": result.http_status, "error": result.error})
+    finally:
+        connector.close()
 
 
 def _notify(session: Session, r: LegalRequest, level: str, threshold: float, now: dt.datetime) -> list[NotificationView]:

@@ -18,6 +18,7 @@ class LegalSettings(BaseSettings):
     legal_escalate_nodal_at: float = Field(default=0.5, gt=0, lt=1, description="Share of the period used before the nodal officer is alerted.")
     legal_escalate_compliance_at: float = Field(default=0.8, gt=0, lt=1, description="Share used before the compliance officer is alerted.")
     legal_at_risk_at: float = Field(default=0.5, gt=0, lt=1, description="Share used from which the dashboard lists a request as at risk.")
+    legal_escalation_webhook: bool = Field(default=False, description="Also send each escalation to the platform connector (event legal_escalation).")
     disclosure_signing_key: SecretStr | None = Field(default=None, description="Base64 raw Ed25519 private key (32 bytes).")
     legal_disclose_media: bool = Field(default=True, description="Include preserved media in packages when content_media is asked for.")
 
