@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import signal
 import socket
@@ -99,6 +100,19 @@ def test_make_run_sequence(tmp_path, reference_dir):
             "demo-csam", "demo-ncii", "demo-csam-urls", "demo-false-positives",  # scanning demo
             "review-demo-csam", "review-demo-false-positives",  # review workspace demo
         }
+        # The in-process dispatcher acts: a known-material match reaches the (demo, recording)
+        # platform connector without a separate `suraksha dispatch`.
+        photo = (reference_dir / "pdq" / "bridge-mods" / "aaa-orig.jpg").read_bytes()
+        body = {"platform_id": "serve-1", "account": {"id": "u-serve"},
+                "media": [{"data_base64": base64.b64encode(photo).decode(), "mime": "image/jpeg"}]}
+        res = httpx.post(f"{base}/v1/items?wait=true", json=body, headers={"Authorization": f"Bearer {key}"}, timeout=30)
+        assert res.status_code in (200, 202), res.text
+        assert res.json()["verdict"] == "remove"
+        outbox = tmp_path / "home" / "connector-outbox.jsonl"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (outbox.exists() and "remove_item" in outbox.read_text()):
+            time.sleep(0.3)
+        assert outbox.exists() and "remove_item" in outbox.read_text()
     finally:
         proc.send_signal(signal.SIGINT)
         try:

@@ -119,12 +119,16 @@ def create_app(
     index_save_seconds: float | None = None,
     max_body_bytes: int | None = None,
     hma_require_key: bool | None = None,
+    dispatcher: Any = None,
 ) -> FastAPI:
     """Build the app.
 
     ``matcher_loader`` replaces ``get_matcher`` (tests hold the index in "loading");
     ``workers_in_process`` starts that many pipeline scan workers with the app (``serve``);
-    ``index_save_seconds`` persists the index periodically and at shutdown (``serve``).
+    ``index_save_seconds`` persists the index periodically and at shutdown (``serve``);
+    ``dispatcher`` (an ``enforcement.dispatch.Dispatcher``) runs in a thread beside the app, so
+    the embedded default delivers actions, reports, review tasks and legal escalations without a
+    separate ``suraksha dispatch`` process.
     """
     settings = get_api_settings()
     state = MatcherState(matcher_loader or _default_loader)
@@ -133,6 +137,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state.start()
         stop_workers = _start_workers(workers_in_process) if workers_in_process > 0 else None
+        stop_dispatcher = _start_dispatcher(dispatcher) if dispatcher is not None else None
         saver: asyncio.Task | None = None
         last: dict[str, Any] = {}
         if index_save_seconds:
@@ -142,6 +147,8 @@ def create_app(
         finally:
             if saver is not None:
                 saver.cancel()
+            if stop_dispatcher is not None:
+                await asyncio.to_thread(stop_dispatcher)
             if stop_workers is not None:
                 await asyncio.to_thread(stop_workers)
             if index_save_seconds:
@@ -175,6 +182,9 @@ def create_app(
     from suraksha.api.routers import legal as legal_router
 
     app.include_router(legal_router.router)
+    from suraksha.api.routers import networks as networks_router
+
+    app.include_router(networks_router.router)
     app.include_router(web_router)
 
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes or max_request_bytes())
@@ -203,6 +213,27 @@ def _start_workers(n: int) -> Callable[[], None] | None:
         return handle
     stop = getattr(handle, "stop", None)
     return stop if callable(stop) else None
+
+
+def _start_dispatcher(dispatcher: Any) -> Callable[[], None]:
+    """Run ``dispatcher`` pass after pass in a daemon thread; returns the function that stops it
+    (the current pass finishes first, as with SIGTERM to ``suraksha dispatch``)."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        try:
+            dispatcher.run(stop)
+        except Exception:  # a failing pass is already logged per step; this is the loop itself
+            log.exception("in-process dispatcher stopped")
+
+    thread = threading.Thread(target=loop, name="suraksha-dispatch", daemon=True)
+    thread.start()
+
+    def stop_it() -> None:
+        stop.set()
+        thread.join(timeout=30)
+
+    return stop_it
 
 
 def request_matcher(request: Request) -> Any:

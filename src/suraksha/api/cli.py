@@ -20,9 +20,13 @@ def serve(
     port: int = typer.Option(8000, "--port", help="TCP port."),
     workers_in_process: int = typer.Option(2, "--workers-in-process", min=0,
                                            help="Scan worker threads in this process (0: run `suraksha worker` elsewhere)."),
+    dispatch_in_process: bool = typer.Option(
+        True, "--dispatch-in-process/--no-dispatch-in-process",
+        help="Deliver actions, reports, review tasks and legal escalations from this process "
+             "(--no-dispatch-in-process: run `suraksha dispatch` elsewhere)."),
     log_level: str = typer.Option("info", "--log-level"),
 ) -> None:
-    """Serve the API, the UI and in-process scan workers; persist the match index periodically."""
+    """Serve the API, the UI, in-process scan workers and a dispatcher; persist the match index periodically."""
     import uvicorn
 
     from suraksha.api.app import create_app
@@ -34,7 +38,16 @@ def serve(
         ensure_key_configured()
     except EvidenceKeyError as exc:
         raise CliError(str(exc)) from None
-    app = create_app(workers_in_process=workers_in_process, index_save_seconds=get_api_settings().index_save_seconds)
+    dispatcher = None
+    if dispatch_in_process:
+        from suraksha.enforcement.dispatch import dispatcher_from_settings
+
+        try:
+            dispatcher = dispatcher_from_settings()
+        except ValueError as exc:
+            raise CliError(f"{exc} (or serve with --no-dispatch-in-process and run `suraksha dispatch` elsewhere)") from None
+    app = create_app(workers_in_process=workers_in_process, index_save_seconds=get_api_settings().index_save_seconds,
+                     dispatcher=dispatcher)
     uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=False, server_header=False)
 
 

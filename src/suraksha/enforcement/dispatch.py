@@ -2,7 +2,8 @@
 
 Each pass: ``action`` messages -> actions; ``preserve`` -> evidence vault; ``review`` -> review
 tasks (the cases area's own intake); ``report`` -> draft reports; drafts whose review/evidence is
-done -> queued; due actions -> the platform connector; due NCMEC reports -> the CyberTipline. Every
+done -> queued; due actions -> the platform connector; due NCMEC reports -> the CyberTipline; legal requests near their deadline -> escalation notices
+to the nodal and compliance officers (at most once a minute). Every
 step reads and writes the database only, so any number of dispatchers on any machines can run side
 by side, and a killed one loses nothing (see ``enforcement.actions`` and ``reporting.dispatch``).
 """
@@ -13,6 +14,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +47,8 @@ class Dispatcher:
     ncmec: Any = None
     dispatcher_id: str = field(default_factory=new_dispatcher_id)
     sync_reviews: bool = True
+    escalate_every_s: float = 60.0  # legal deadlines are hours long; a minute's granularity is plenty
+    _escalated_at: float | None = field(default=None, repr=False)
 
     def run_once(self) -> dict[str, Any]:
         """One pass over every step; a failing step is logged and the others still run."""
@@ -61,6 +65,7 @@ class Dispatcher:
             ("reports_queued", reports.advance_drafts),
             ("actions", lambda: actions.deliver_due(self.connector, self.dispatcher_id)),
             ("reports", lambda: report_dispatch.file_due(self.ncmec, self.dispatcher_id) if self.ncmec is not None else {}),
+            ("legal_escalations", self._escalate_legal),
         ]
         for name, step in steps:
             try:
@@ -69,6 +74,20 @@ class Dispatcher:
                 log.exception("dispatch step %s failed", name)
                 out[name] = f"error: {type(exc).__name__}: {exc}"
         return out
+
+    def _escalate_legal(self) -> int:
+        """Notify the nodal / compliance officer of legal requests nearing their deadline.
+
+        Throttled: an idle pass costs a query per open request set, and deadlines are hours long.
+        Each notification is made once per request and level whichever dispatcher gets there first.
+        """
+        now = time.monotonic()
+        if self._escalated_at is not None and now - self._escalated_at < self.escalate_every_s:
+            return 0
+        self._escalated_at = now
+        from suraksha.legal.deadlines import escalate_due
+
+        return len(escalate_due())
 
     def _sync_reviews(self) -> int:
         if not self.sync_reviews:
