@@ -27,14 +27,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, case, func, insert, select, update
+from sqlalchemy import and_, case, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from suraksha.config import get_settings
 from suraksha.db import session_scope, utcnow
-from suraksha.pipeline import exports, ingest, queue
+from suraksha.pipeline import exports, ingest, queue, wakeups
 from suraksha.pipeline.models import Account, BackfillRun, Item, ItemMatch, ItemMedia, PendingMedia, ScanJob
 from suraksha.pipeline.sql import dialect_name, insert_ignoring_conflicts
 
@@ -231,6 +231,9 @@ def _store_many(session: Session, preps: list[ingest._Prepared]) -> list[int]:
         session.execute(insert(PendingMedia.__table__), pending)
     session.execute(insert(ScanJob.__table__), [{"item_id": i, "state": "queued", "attempts": 0, "available_at": now,
                                                  "created_at": now} for i in ids])
+    if dialect_name(session) == "postgresql":
+        # Delivered at commit: idle workers in other processes wake now, not at their next poll.
+        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": wakeups.NEW_WORK})
     return ids
 
 
