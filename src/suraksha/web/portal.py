@@ -335,8 +335,8 @@ async def add_document(request: Request, request_id: legal_forms.RowId) -> Respo
 async def answer_check(request: Request, request_id: legal_forms.RowId, key: str) -> Response:
     who = _who(request)
     form = await request.form()
-    await run_in_threadpool(lambda: legal.get_request(request_id, agency_id=who.agency_id))  # 404 unless ours
-    await run_in_threadpool(lambda: legal.answer_check(request_id, key, _s(form, "note"), who.actor, "officer"))
+    await run_in_threadpool(lambda: legal.answer_check(request_id, key, _s(form, "note"), who.actor, "officer",
+                                                       agency_id=who.agency_id))
     return _redirect(f"/portal/requests/{request_id}", request, "Your answer was recorded; the platform's legal team will review it.")
 
 
