@@ -52,6 +52,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/items/{item_id}"): READERS,
     ("GET", "/accounts/{account_id}"): READERS,
     ("POST", "/accounts/{account_id}/network/suspend"): CASE_WRITERS,  # senior_reviewer, legal (accounts.suspend)
+    ("GET", "/networks"): READERS,  # accounts.read: the list of account networks
     ("GET", "/cases"): READERS,
     ("POST", "/cases"): CASE_WRITERS,
     ("GET", "/cases/{case_id}"): READERS,
@@ -232,7 +233,9 @@ def test_media_is_sent_no_store_and_missing_media_says_so(app_client, seeded, re
     assert sign_in(c, seeded["staff"]["legal"]).status_code == 303
     r = c.get(f"/media/{seeded['items'][0]}/0")
     assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
-    assert r.content == (reference_dir / "pdq" / "bridge-mods" / "aaa-orig.jpg").read_bytes()
+    # The default answer is the server-blurred preview, never the original (tests/web/test_media_preview.py).
+    assert r.content != (reference_dir / "pdq" / "bridge-mods" / "aaa-orig.jpg").read_bytes()
+    assert r.headers["x-suraksha-media"] == "image"
     r = c.get(f"/media/{seeded['items'][2]}/0")
     assert r.status_code == 404 and r.headers["cache-control"] == "no-store" and "not retained" in r.text
     page = c.get(f"/items/{seeded['items'][2]}")

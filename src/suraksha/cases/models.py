@@ -1,4 +1,5 @@
-"""Tables owned by cases: review tasks, decisions, media reveals (exposure), cases and their members."""
+"""Tables owned by cases: review tasks, decisions, media reveals (exposure) and their one-time
+original links, cases and their members."""
 
 from __future__ import annotations
 
@@ -73,6 +74,22 @@ class MediaReveal(Base):
     item_id: Mapped[int] = mapped_column(BigInteger)
     media_position: Mapped[int] = mapped_column(Integer)
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class MediaRevealToken(Base):
+    """A one-time, short-lived right to fetch one media's original bytes, granted to the reviewer
+    whose reveal was audited. Only the token's SHA-256 is stored; ``used_at`` is set by the one
+    fetch it allows (an atomic update, so two fetches cannot both win)."""
+
+    __tablename__ = "media_reveal_tokens"
+
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reveal_id: Mapped[int] = mapped_column(ForeignKey("media_reveals.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int] = mapped_column(BigInteger)
+    media_position: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[dt.datetime] = mapped_column()
+    used_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
 class Case(Base):

@@ -488,20 +488,30 @@ def exposure_today(user_id: int) -> int:
 
 def record_reveal(actor: Actor, item_id: int, position: int) -> int:
     """Audit a reveal and count it; returns today's count for this person."""
-    from suraksha.pipeline.models import ItemMedia
-
     with session_scope() as session:
-        media = session.scalar(select(ItemMedia.id).where(ItemMedia.item_id == item_id, ItemMedia.position == position))
-        if media is None:
-            raise LookupError(f"item {item_id} has no media {position}")
-        session.add(MediaReveal(user_id=actor.user_id, item_id=item_id, media_position=position))
-        audit.record(session, actor.name, "media.reveal", "item", item_id, {"position": position})
+        add_reveal(session, actor, item_id, position)
     return exposure_today(actor.user_id)
 
 
-def media_bytes(item_id: int, position: int, actor: Actor) -> tuple[bytes, str] | None:
+def add_reveal(session: Any, actor: Actor, item_id: int, position: int, detail: dict[str, Any] | None = None) -> MediaReveal:
+    """Count and audit one reveal inside the caller's transaction (``cases.media`` adds its
+    one-time original link to the same transaction)."""
+    from suraksha.pipeline.models import ItemMedia
+
+    media = session.scalar(select(ItemMedia.id).where(ItemMedia.item_id == item_id, ItemMedia.position == position))
+    if media is None:
+        raise LookupError(f"item {item_id} has no media {position}")
+    reveal = MediaReveal(user_id=actor.user_id, item_id=item_id, media_position=position)
+    session.add(reveal)
+    session.flush()
+    audit.record(session, actor.name, "media.reveal", "item", item_id, {"position": position, **(detail or {})})
+    return reveal
+
+
+def media_bytes(item_id: int, position: int, actor: Actor, served: str = "original") -> tuple[bytes, str] | None:
     """The media's bytes when they are still held (pending scan, or held for evidence); None when
-    only hashes were kept. Every access is an audit event."""
+    only hashes were kept. Every access is an audit event; ``served`` says what the bytes become
+    (``original``, or ``preview`` when ``cases.media`` only derives a blurred thumbnail from them)."""
     from suraksha.pipeline.models import ItemMedia, PendingMedia
 
     with session_scope() as session:
@@ -512,7 +522,8 @@ def media_bytes(item_id: int, position: int, actor: Actor) -> tuple[bytes, str] 
                               .order_by(PendingMedia.id.desc()).limit(1))
         if data is None:
             data = _from_evidence(item_id, position, actor)
-        audit.record(session, actor.name, "media.view", "item", item_id, {"position": position, "retained": data is not None})
+        audit.record(session, actor.name, "media.view", "item", item_id,
+                     {"position": position, "retained": data is not None, "served": served})
         if data is None:
             return None
         return data, media.mime or _sniff_mime(data)

@@ -17,6 +17,9 @@ class ReviewSettings(BaseSettings):
     # (and so before anything is reported). Empty: one reviewer suffices.
     second_review: str = "csam"
     break_every: int = 20  # suggest a break after this many reveals in a day (per-user setting overrides)
+    # A reveal grants a one-time link to the original bytes, valid this many seconds (the page
+    # fetches it at once; a link that leaks later is worthless).
+    reveal_link_seconds: int = 60
 
     def sla_for(self, queue: str) -> int:
         for part in self.sla.split(","):

@@ -288,24 +288,34 @@ async def task_escalate(request: Request, task_id: int) -> Response:
 @router.get("/media/{item_id}/{position}")
 @staff_page("media.view")
 @refusable
-async def media(request: Request, item_id: int, position: int) -> Response:
-    found = await _call(request, review.media_bytes, item_id, position, _actor(request))
-    if found is None:
-        return Response("media not retained: only its hashes were kept", status_code=404, media_type="text/plain",
-                        headers={"Cache-Control": "no-store"})
-    data, mime = found
-    return Response(data, media_type=mime, headers={"Cache-Control": "no-store", "Content-Disposition": "inline",
-                                                    "X-Content-Type-Options": "nosniff"})
+async def media(request: Request, item_id: int, position: int, token: str | None = None) -> Response:
+    """The blurred preview; the original only with the one-time token of this user's audited reveal."""
+    from suraksha.cases import media as media_rules
+    from suraksha.web import media as media_http
+
+    if token is None:
+        found = await _call(request, media_rules.media_preview, item_id, position, _actor(request),
+                            **media_http.preview_options(prefs_of(request.state.staff)))
+        return media_http.preview_response(found) if found is not None else media_http.not_retained_response()
+    try:
+        original = await run_in_threadpool(media_rules.original_for_reveal, _actor(request), item_id, position, token)
+    except PermissionError as exc:  # RevealLinkRefused: no valid link of this user for this media
+        return media_http.refused_response(str(exc))
+    if original is None:
+        return media_http.not_retained_response()
+    return media_http.original_response(*original)
 
 
 @router.post("/media/{item_id}/{position}/reveal")
 @staff_page("media.view")
 @refusable
 async def media_reveal(request: Request, item_id: int, position: int) -> Response:
-    count = await _call(request, review.record_reveal, _actor(request), item_id, position)
+    from suraksha.cases import media as media_rules
+    from suraksha.web import media as media_http
+
+    grant = await _call(request, media_rules.reveal, _actor(request), item_id, position)
     every = int(prefs_of(request.state.staff).get("break_every") or 20)
-    return JSONResponse({"revealed": True, "exposure_today": count, "break_prompt": count > 0 and count % every == 0,
-                         "break_every": every}, headers={"Cache-Control": "no-store"})
+    return JSONResponse(media_http.reveal_payload(grant, item_id, position, every), headers={"Cache-Control": "no-store"})
 
 
 # ---------------------------------------------------------------------------------- items, accounts

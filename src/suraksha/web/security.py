@@ -28,7 +28,8 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; media-src 'self'; script-src 'self'; "
+    # blob: only so review.js can show a revealed original it fetched once with its one-time link.
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; script-src 'self'; "
                                "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'",
 }
 # Pages a user who must change their one-time password can still reach.

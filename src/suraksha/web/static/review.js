@@ -1,4 +1,5 @@
-// Suraksha review workspace: reveal one media at a time (audited POST), keyboard decisions, SLA timers.
+// Suraksha review workspace: reveal one media at a time (audited POST, then one fetch of the original
+// with the reveal's one-time link), keyboard decisions, SLA timers.
 // Plain JavaScript, no build step and no third-party code.
 (function () {
   "use strict";
@@ -9,14 +10,47 @@
     return fetch(url, { method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": csrf } });
   }
 
+  // Back to the blurred preview: drop the original element and forget its bytes.
   function blurAll() {
     document.querySelectorAll(".media.revealed").forEach(function (fig) {
       fig.classList.remove("revealed");
-      var v = fig.querySelector("video");
-      if (v) { v.pause(); }
+      fig.querySelectorAll(".original").forEach(function (el) {
+        if (el.pause) { el.pause(); }
+        el.remove();
+      });
+      if (fig.dataset.objectUrl) { URL.revokeObjectURL(fig.dataset.objectUrl); delete fig.dataset.objectUrl; }
+      var p = fig.querySelector("img.preview");
+      if (p) { p.hidden = false; }
       var b = fig.querySelector("button.reveal");
       if (b) { b.textContent = "Reveal"; }
     });
+  }
+
+  // The original was fetched once with the reveal's one-time link; it lives only in this page.
+  function showOriginal(fig, blob) {
+    var url = URL.createObjectURL(blob);
+    var el;
+    if (fig.dataset.kind === "video") {
+      el = document.createElement("video");
+      el.muted = true;
+      el.autoplay = false;
+      el.controls = true;
+      el.playsInline = true;
+      el.preload = "metadata";
+      el.setAttribute("disablepictureinpicture", "");
+    } else {
+      el = document.createElement("img");
+      el.alt = "revealed media " + fig.dataset.position;
+      el.draggable = false;
+    }
+    el.className = "original";
+    el.src = url;
+    fig.dataset.objectUrl = url;
+    var p = fig.querySelector("img.preview");
+    if (p) { p.hidden = true; p.after(el); } else { fig.prepend(el); }
+    fig.classList.add("revealed");
+    var b = fig.querySelector("button.reveal");
+    if (b) { b.textContent = "Blur"; }
   }
 
   function showBreak(count) {
@@ -33,19 +67,19 @@
       return r.json();
     }).then(function (j) {
       blurAll();  // one at a time
-      fig.classList.add("revealed");
-      var b = fig.querySelector("button.reveal");
-      if (b) { b.textContent = "Blur"; }
       var c = document.getElementById("exposure-count");
       if (c) { c.textContent = j.exposure_today; }
       if (j.break_prompt) { showBreak(j.exposure_today); }
+      return fetch(j.original_url, { credentials: "same-origin", cache: "no-store" }).then(function (r) {
+        if (!r.ok) { throw new Error("the original could not be fetched (" + r.status + ")"); }
+        return r.blob();
+      }).then(function (blob) { blurAll(); showOriginal(fig, blob); });
     }).catch(function (e) { alert(e.message); });
   }
 
   document.querySelectorAll(".media[data-reveal-url]").forEach(function (fig) {
     var b = fig.querySelector("button.reveal");
     if (b) { b.addEventListener("click", function () { reveal(fig); }); }
-    fig.querySelectorAll("video").forEach(function (v) { v.muted = true; v.autoplay = false; });
   });
   var dismiss = document.getElementById("break-dismiss");
   if (dismiss) { dismiss.addEventListener("click", function () { document.getElementById("break-prompt").hidden = true; }); }
