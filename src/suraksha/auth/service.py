@@ -12,6 +12,7 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
 import pyotp
 from argon2 import PasswordHasher
@@ -26,11 +27,20 @@ from suraksha.auth.settings import get_auth_settings
 from suraksha.db import session_scope
 from suraksha.db.base import utcnow
 
+
+class TotpHolder(Protocol):
+    """An account with an authenticator: a staff user or a portal officer."""
+
+    totp_secret: str | None
+    totp_last_step: int | None
+
+
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,49}$")
 ISSUER = "Suraksha"
-_hasher = PasswordHasher()
-# A hash to verify against when the user does not exist, so timing does not reveal usernames.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+# The one argon2id hasher for every password Suraksha keeps (staff users and portal officers).
+password_hasher = PasswordHasher()
+# A hash to verify against when the account does not exist, so timing does not reveal who has one.
+DUMMY_PASSWORD_HASH = password_hasher.hash("not-a-real-password")
 
 
 class AuthError(ValueError):
@@ -122,7 +132,7 @@ def validate_password(password: str) -> str:
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return password_hasher.hash(password)
 
 
 def generate_password() -> str:
@@ -230,8 +240,11 @@ def set_role(user: int | str, role: str, *, actor: str = "system:suraksha") -> N
         audit.record(session, actor, "user.set_role", "staff_user", row.id, {"username": row.username, "from": old, "to": role})
 
 
-def _verify_totp(user: StaffUser, code: str) -> bool:
-    """Accept the current 30 s step or its neighbours, each step once (no replay of a seen code)."""
+def verify_totp(user: TotpHolder, code: str) -> bool:
+    """Accept the current 30 s step or its neighbours, each step once (no replay of a seen code).
+
+    Public because portal officers (``legal.officers``) sign in under the same rule; on success
+    the holder's ``totp_last_step`` is advanced, so the caller must commit it."""
     code = (code or "").strip().replace(" ", "")
     if not user.totp_secret or not re.fullmatch(r"\d{6}", code):
         return False
@@ -266,7 +279,7 @@ def login(username: str, password: str, code: str, *, ip: str | None = None) -> 
         user = session.scalar(select(StaffUser).where(StaffUser.username == username)) if username else None
         if user is None:
             try:
-                _hasher.verify(_DUMMY_HASH, password or "x")
+                password_hasher.verify(DUMMY_PASSWORD_HASH, password or "x")
             except VerificationError:
                 pass
             audit.record(session, "system:login", "login.failed", "staff_user", None, {"username": username[:50], "reason": "unknown user", "ip": ip})
@@ -280,14 +293,14 @@ def login(username: str, password: str, code: str, *, ip: str | None = None) -> 
             minutes = max(1, int((locked_until - now).total_seconds() // 60) + 1)
             raise LoginFailed(f"account locked after repeated failures; try again in {minutes} minutes or ask an admin to unlock it")
         try:
-            ok = _hasher.verify(user.password_hash, password or "")
+            ok = password_hasher.verify(user.password_hash, password or "")
         except (VerificationError, InvalidHashError):
             ok = False
         reason = None if ok else "password"
         if ok and not user.active:
             ok, reason = False, "inactive"
         if ok and (user.role in MFA_REQUIRED or user.totp_secret):
-            if not _verify_totp(user, code):
+            if not verify_totp(user, code):
                 ok, reason = False, "totp"
         if not ok:
             user.failed_logins += 1
@@ -300,7 +313,7 @@ def login(username: str, password: str, code: str, *, ip: str | None = None) -> 
             if reason == "inactive":
                 raise LoginFailed("this account is deactivated")
             raise LoginFailed(generic)
-        if user.password_hash and _hasher.check_needs_rehash(user.password_hash):
+        if user.password_hash and password_hasher.check_needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
         user.failed_logins = 0
         user.locked_until = None
@@ -356,7 +369,7 @@ def change_password(user_id: int, current: str, new: str) -> None:
     with session_scope() as session:
         user = _user_by(session, user_id)
         try:
-            _hasher.verify(user.password_hash, current or "")
+            password_hasher.verify(user.password_hash, current or "")
         except (VerificationError, InvalidHashError):
             raise AuthError("current password is wrong") from None
         if current == new:

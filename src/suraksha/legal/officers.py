@@ -344,7 +344,7 @@ def complete_enrolment(token: str, code: str) -> OfficerView:
         locked = _aware(officer.locked_until)
         if locked and locked > now:
             raise OfficerError("too many wrong codes; try again later")
-        if not staff_auth._verify_totp(officer, code):  # noqa: SLF001 - the staff TOTP rule, shared on purpose
+        if not staff_auth.verify_totp(officer, code):  # the staff TOTP rule, shared on purpose
             officer.failed_logins += 1
             if officer.failed_logins >= settings.login_max_failures:
                 officer.locked_until = now + dt.timedelta(minutes=settings.lockout_minutes)
@@ -368,7 +368,7 @@ def login(email: str, password: str, code: str, *, ip: str | None = None) -> str
         officer = session.scalar(select(Officer).where(Officer.email == email)) if email else None
         if officer is None or officer.password_hash is None:
             try:
-                staff_auth._hasher.verify(staff_auth._DUMMY_HASH, password or "x")  # noqa: SLF001 - same timing as a real check
+                staff_auth.password_hasher.verify(staff_auth.DUMMY_PASSWORD_HASH, password or "x")  # same timing as a real check
             except VerificationError:
                 pass
             record(session, "system:portal-login", "legal.officer.login_failed", "legal_officer",
@@ -385,7 +385,7 @@ def login(email: str, password: str, code: str, *, ip: str | None = None) -> str
             minutes = max(1, int((locked - now).total_seconds() // 60) + 1)
             raise OfficerLoginFailed(f"account locked after repeated failures; try again in {minutes} minutes or ask the platform's legal team")
         try:
-            ok = staff_auth._hasher.verify(officer.password_hash, password or "")  # noqa: SLF001
+            ok = staff_auth.password_hasher.verify(officer.password_hash, password or "")
         except (VerificationError, InvalidHashError):
             ok = False
         reason = None if ok else "password"
@@ -393,7 +393,7 @@ def login(email: str, password: str, code: str, *, ip: str | None = None) -> str
             ok, reason = False, "inactive"
         elif ok and officer.mfa_enrolled_at is None:
             ok, reason = False, "not_enrolled"
-        elif ok and not staff_auth._verify_totp(officer, code):  # noqa: SLF001
+        elif ok and not staff_auth.verify_totp(officer, code):
             ok, reason = False, "totp"
         if not ok:
             if reason in ("password", "totp"):
