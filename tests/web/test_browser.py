@@ -1,5 +1,6 @@
 """Playwright in the system Chromium: a reviewer signs in with TOTP, opens the queue, sees blurred
-media, reveals one, decides CSAM A1 with a key and adds the hashes to a bank; an analyst sees
+previews (blurred by the server, then by CSS), reveals one (its original fetched once through the
+reveal's one-time link), decides CSAM A1 with a key and adds the hashes to a bank; an analyst sees
 hashes and metadata but no media. Screenshots of the queue and the account page go to
 docs/screenshots/ when SURAKSHA_SCREENSHOTS=1 (otherwise to a temporary folder)."""
 
@@ -108,26 +109,37 @@ def test_reviewer_signs_in_reveals_one_and_decides_a1_into_a_bank(server, browse
     item_id = seeded["items"][0]  # priority 10: first in the queue
     assert f"/items/{item_id}" in page.content()
 
-    images = page.locator(".media img")
+    images = page.locator(".media img.preview")
     assert images.count() == 2
     for i in range(2):
         style = images.nth(i).evaluate("el => getComputedStyle(el).filter")
         assert "blur(24px)" in style and "grayscale(1)" in style, style
         box = images.nth(i).bounding_box()
         assert box["width"] <= 160 and box["height"] <= 160  # small thumbnails
+        # The browser holds only the server's blurred preview: 160 px, never the 1600 px original.
+        natural = images.nth(i).evaluate("el => [el.naturalWidth, el.naturalHeight]")
+        assert max(natural) == 160, natural
+    assert page.locator(".media .original").count() == 0
     page.screenshot(path=str(shots / "task-blurred.png"), full_page=True)
 
-    # Reveal the first: it is shown unfiltered, the other stays blurred, the counter counts it.
+    # Reveal the first: its original is fetched once (one-time link) and shown unfiltered, the
+    # other stays a blurred preview, the counter counts it.
     page.locator(".media").nth(0).locator("button.reveal").click()
-    page.wait_for_selector(".media.revealed")
-    assert images.nth(0).evaluate("el => getComputedStyle(el).filter") == "none"
+    page.wait_for_selector(".media.revealed .original")
+    original = page.locator(".media.revealed .original")
+    assert original.evaluate("el => getComputedStyle(el).filter") == "none"
+    assert original.evaluate("el => el.src").startswith("blob:")
+    page.wait_for_function("() => document.querySelector('.media.revealed .original').naturalWidth > 0")
+    assert original.evaluate("el => el.naturalWidth") == 1600  # the reference photo itself
+    assert not images.nth(0).is_visible()
     assert "blur" in images.nth(1).evaluate("el => getComputedStyle(el).filter")
     assert page.locator("#exposure-count").inner_text() == "1"
-    # Revealing the second blurs the first again: one at a time.
+    # Revealing the second blurs the first again: one at a time, its original dropped.
     page.locator(".media").nth(1).locator("button.reveal").click()
-    page.wait_for_selector(".media-grid > .media:nth-child(2).revealed")
-    assert page.locator(".media.revealed").count() == 1
-    assert "blur" in images.nth(0).evaluate("el => getComputedStyle(el).filter")
+    page.wait_for_selector(".media-grid > .media:nth-child(2).revealed .original")
+    assert page.locator(".media.revealed").count() == 1 and page.locator(".media .original").count() == 1
+    assert images.nth(0).is_visible() and "blur" in images.nth(0).evaluate("el => getComputedStyle(el).filter")
+    assert page.locator("#exposure-count").inner_text() == "2"
 
     page.select_option("#bank", "review-demo-csam")
     page.locator("h1").click()  # leave the select so the key goes to the page
@@ -149,8 +161,9 @@ def test_analyst_sees_hashes_and_metadata_but_never_media(server, browser, seede
     account = seeded["accounts"]["sunrise_42"]
     page.goto(f"{server}/accounts/{account}")
     assert page.locator("h1").inner_text().startswith("Account sunrise_42")
-    linked = page.locator("table.linked").inner_text()
-    assert "moonlight_7" in linked and "riverbank" in linked and "203.0.113.7" in linked
+    members = page.locator("table.network-members").inner_text()  # the one "Network" section
+    assert "moonlight_7" in members and "riverbank" in members
+    assert "203.0.113.7" in page.locator("table.network-links").inner_text()
     page.screenshot(path=str(shots / "account.png"), full_page=True)
 
     item = seeded["items"][0]
