@@ -134,3 +134,24 @@ def test_task_page_shows_previews_and_no_original_url(app_client, seeded):
     page = c.get(f"/review/tasks/{task}").text
     assert page.count('class="preview"') == 2 and "token=" not in page
     assert "<video" not in page  # video (if any) would show as a blurred poster frame
+
+
+def test_video_shows_a_blurred_poster_until_revealed(app_client, seeded, reference_dir):
+    from suraksha.db import session_scope
+    from suraksha.pipeline.models import ItemMedia, PendingMedia
+
+    video = sorted((reference_dir / "video").glob("*.mp4"))[0].read_bytes()
+    item = seeded["items"][1]
+    with session_scope() as s:
+        s.add(ItemMedia(item_id=item, position=1, mime="video/mp4", size=len(video), kind="video",
+                        sha256=hashlib.sha256(video).hexdigest(), md5=hashlib.md5(video).hexdigest()))
+        s.add(PendingMedia(item_id=item, position=1, data=video, held_for_evidence=True))
+    c, headers = _reviewer_client(app_client, seeded)
+    r = c.get(f"/media/{item}/1")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg" and r.headers["x-suraksha-media"] == "poster"
+    assert max(Image.open(io.BytesIO(r.content)).size) == 160 and len(r.content) < len(video) // 20
+    page = c.get(f"/items/{item}").text
+    assert "<video" not in page and 'data-kind="video"' in page
+    url = c.post(f"/media/{item}/1/reveal", headers=headers).json()["original_url"]
+    r = c.get(url)
+    assert r.status_code == 200 and r.content == video and r.headers["content-type"] == "video/mp4"
