@@ -3,7 +3,8 @@
 Creates, when missing: a ``csam`` bank filled from the benign reference photo
 ``../shared/reference/pdq/bridge-mods/aaa-orig.jpg`` (a bridge; only when that folder exists), an
 ``ncii`` bank, a ``csam_url`` bank with a reserved example domain and URL, a negative bank for
-known false positives, and a ``demo`` API key printed once. Running it again changes nothing.
+known false positives, a ``demo`` API key printed once, review demo items, and the legal demo
+(``suraksha.legal.demo``: an agency, a portal officer, requests on the deadlines dashboard). Running it again changes nothing.
 Refused in production mode.
 """
 
@@ -100,6 +101,15 @@ def seed_demo() -> SeedReport:
     seed_review_demo(reference_image())
     if count_items() > before:
         report.lines.append(f"review demo: {count_items() - before} items waiting in the review queues (sign in at /login)")
+        report.changed = True
+
+    # Legal area: a demo agency, its officer (portal sign-in shown on /portal/login) and requests in
+    # every state of the deadlines dashboard.
+    from suraksha.legal.demo import seed_legal_demo
+
+    legal_lines = seed_legal_demo()
+    if legal_lines:
+        report.lines.extend(legal_lines)
         report.changed = True
 
     if report.changed:

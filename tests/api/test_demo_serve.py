@@ -31,6 +31,7 @@ def test_seed_demo_is_idempotent(db_url, reference_dir):
     assert {b.label for b in banks.values()} >= {"csam", "ncii", "csam_url"}
     assert any(b.negative for b in banks.values())
     assert banks["demo-csam"].entries >= 2 and banks["demo-csam-urls"].entries == 2
+    assert any(line.startswith("legal demo:") for line in first.lines)  # agency, officer, requests (tests/legal/test_demo.py)
     second = seed_demo()
     assert not second.changed and second.api_key is None
     assert {b.name: b.entries for b in list_banks()} == {b.name: b.entries for b in banks.values()}

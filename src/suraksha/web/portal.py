@@ -215,11 +215,28 @@ def _portal_next(value: str | None) -> str | None:
     return target if target and target.startswith("/portal/") else None
 
 
+def _demo_officer() -> dict[str, str] | None:
+    """Demo mode only: the seeded demo officer's credentials and current code (as /login shows
+    the staff demo users)."""
+    if not _demo():
+        return None
+    import pyotp
+
+    from suraksha.legal.demo import DEMO_OFFICER
+
+    return {"email": DEMO_OFFICER.email, "password": DEMO_OFFICER.password, "secret": DEMO_OFFICER.totp_secret,
+            "code": pyotp.TOTP(DEMO_OFFICER.totp_secret).now()}
+
+
+def _login_page(request: Request, context: dict[str, Any], status: int = 200) -> HTMLResponse:
+    return _form_page(request, "login.html", {**context, "demo_officer": _demo_officer()}, status)
+
+
 @router.get("/login", response_class=HTMLResponse)
 async def login_form(request: Request, next: str | None = None) -> Response:
     if await _current(request):
         return _redirect(_portal_next(next) or "/portal/requests")
-    return _form_page(request, "login.html", {"error": None, "next": _portal_next(next) or "", "email": ""})
+    return _login_page(request, {"error": None, "next": _portal_next(next) or "", "email": ""})
 
 
 @router.post("/login")
@@ -228,15 +245,15 @@ async def login_submit(request: Request) -> Response:
     next_url, email = _portal_next(_s(form, "next")), _s(form, "email")
     context = {"next": next_url or "", "email": email}
     if not _form_csrf_ok(request, form):
-        return _form_page(request, "login.html", {**context, "error": "The sign-in form expired; please try again."}, 400)
+        return _login_page(request, {**context, "error": "The sign-in form expired; please try again."}, 400)
     password = form.get("password") if isinstance(form.get("password"), str) else ""
     if not email or not password or not _s(form, "code"):
-        return _form_page(request, "login.html", {**context, "error": "Enter your email, password and the 6-digit code."}, 400)
+        return _login_page(request, {**context, "error": "Enter your email, password and the 6-digit code."}, 400)
     try:
         token = await run_in_threadpool(officers.login, email, password, _s(form, "code"),
                                         ip=request.client.host if request.client else None)
     except officers.OfficerLoginFailed as exc:
-        return _form_page(request, "login.html", {**context, "error": exc.message}, 401)
+        return _login_page(request, {**context, "error": exc.message}, 401)
     response = _redirect(next_url or "/portal/requests")
     response.set_cookie(PORTAL_COOKIE, token, httponly=True, samesite="strict", secure=cookie_secure(request), path="/portal")
     response.delete_cookie(FORM_CSRF_COOKIE, path="/portal")
