@@ -46,3 +46,9 @@ def test_regex_hits_are_case_insensitive_with_character_offsets_in_non_ascii_tex
     hits = scan_text(text, TextRules(regexes=[r"age\s*1[0-5]", r"meet\s+me"]))
     assert [text[h.start:h.end] for h in hits] == ["AGE 12", "meet ME"]
     assert [h.value for h in hits] == [r"age\s*1[0-5]", r"meet\s+me"]
+
+
+def test_offsets_after_and_inside_indian_scripts_are_character_offsets():
+    text = "ನಮಸ್ಕಾರ 😀 नमस्ते meet me, ನಮಸ್ಕಾರ"
+    hits = scan_text(text, TextRules(regexes=[r"meet\s+me", r"\p{Kannada}+", r"\p{Devanagari}+"]))
+    assert [text[h.start:h.end] for h in hits] == ["ನಮಸ್ಕಾರ", "नमस्ते", "meet me", "ನಮಸ್ಕಾರ"]

@@ -16,7 +16,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,8 +71,12 @@ def _re2_options() -> Any:
     return options
 
 
+@lru_cache(maxsize=512)
 def compile_linear_regex(pattern: str) -> Any:
     """Compile an operator-supplied regex with RE2 (case-insensitive); InvalidSignal says why not.
+
+    Cached (like ``re``'s own cache): rule lists are rebuilt per scan, and compiled RE2 objects are
+    immutable and safe to share between threads.
 
     RE2 character classes (``\\w``, ``\\d``, ``\\s``, ``\\b``) are ASCII; use ``\\p{L}``,
     ``\\p{Devanagari}`` and the like for other scripts.
@@ -81,7 +86,9 @@ def compile_linear_regex(pattern: str) -> Any:
     if len(pattern) > MAX_PATTERN_LENGTH:
         raise InvalidSignal(f"regex longer than {MAX_PATTERN_LENGTH} characters: {pattern[:60]!r}...")
     try:
-        return re2.compile(pattern, _re2_options())
+        # Compiled over UTF-8 bytes (what RE2 works on): matching str costs the binding a character
+        # offset conversion per match, several times slower than matching itself (measured).
+        return re2.compile(pattern.encode("utf-8", "surrogatepass"), _re2_options())
     except re2.error as exc:
         raise InvalidSignal(_refusal(pattern, exc)) from None
 
@@ -119,10 +126,23 @@ def scan_text(text: str, rules: TextRules) -> list[TextHit]:
         for m in rules._keyword_re.finditer(text):
             key = re.sub(r"\s+", " ", m.group(1).lower())
             hits.append(TextHit("keyword", rules._words.get(key, key), m.start(), m.end()))
-    for pattern, compiled in rules._regexes:
-        for m in compiled.finditer(text):
-            hits.append(TextHit("regex", pattern, m.start(), m.end()))
+    if rules._regexes:
+        data = text.encode("utf-8", "surrogatepass")
+        spans = [(pattern, m.start(), m.end()) for pattern, compiled in rules._regexes for m in compiled.finditer(data)]
+        to_char = _char_offsets(data, len(text)) if spans else None
+        for pattern, start, end in spans:
+            hits.append(TextHit("regex", pattern, to_char(start), to_char(end)))
     return sorted(hits, key=lambda h: (h.start, h.end, h.kind))
+
+
+def _char_offsets(data: bytes, length: int) -> Callable[[int], int]:
+    """Byte offset in the UTF-8 text -> character offset (identity for ASCII text)."""
+    if len(data) == length:
+        return int
+    import numpy as np
+
+    leads = np.cumsum((np.frombuffer(data, dtype=np.uint8) & 0xC0) != 0x80)
+    return lambda offset: int(leads[offset - 1]) if offset > 0 else 0
 
 
 def find_onion_addresses(text: str, *, verify_checksum: bool = False) -> list[str]:
