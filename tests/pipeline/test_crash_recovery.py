@@ -80,9 +80,23 @@ class Fleet:
         self.procs: list[subprocess.Popen] = []
         self.kills = 0
 
-    def start(self) -> None:
-        self.procs.append(subprocess.Popen([sys.executable, str(ENTRY), "worker", "--poll-interval", "0.05"],
-                                           env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+    def start(self, scan_delay: str | None = None) -> subprocess.Popen:
+        env = {**self.env, "SURAKSHA_TEST_SCAN_DELAY": scan_delay} if scan_delay else self.env
+        proc = subprocess.Popen([sys.executable, str(ENTRY), "worker", "--poll-interval", "0.05"],
+                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.procs.append(proc)
+        return proc
+
+    def kill_one_mid_batch(self, limit: float = 60.0) -> None:
+        """One kill that surely lands mid-batch, whatever the machine's load: a worker that takes
+        half a second per item is killed as soon as it holds leases."""
+        slow = self.start(scan_delay="0.5")
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline and slow.pid not in self._holding() and slow.poll() is None:
+            time.sleep(0.02)
+        os.kill(slow.pid, signal.SIGKILL)
+        slow.wait()
+        self.kills += 1
 
     def kill_one(self, rng: random.Random) -> None:
         """Kill -9 a worker, preferably one holding leases (mid-batch): on a busy machine the
@@ -156,6 +170,7 @@ def test_kill_dash_nine_loses_and_duplicates_nothing(db_url, tmp_path):
         return fed.is_set() and not depth.get("queued") and not depth.get("running")
 
     try:
+        fleet.kill_one_mid_batch()
         while time.monotonic() < kill_until and not finished():
             time.sleep(rng.uniform(0.4, 1.2))
             fleet.kill_one(rng)

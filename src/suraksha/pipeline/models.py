@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, false
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from suraksha.db.base import Base, JSONType, utcnow
@@ -145,7 +145,12 @@ class ScanJob(Base):
     """The scan queue: one job per item, leased by a worker; an expired lease is claimable again."""
 
     __tablename__ = "scan_jobs"
-    __table_args__ = (Index("ix_scan_jobs_claim", "state", "available_at"),)
+    __table_args__ = (
+        Index("ix_scan_jobs_claim", "state", "available_at"),
+        # The live jobs in claim order (migration p0003): claiming never walks the finished ones.
+        Index("ix_scan_jobs_live", "id", postgresql_where=text("state IN ('queued', 'running')"),
+              sqlite_where=text("state IN ('queued', 'running')")),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)

@@ -21,7 +21,7 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy import DateTime, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from suraksha.db import get_engine, session_scope, utcnow
@@ -81,7 +81,8 @@ _PG_NEW_WORK = text(f"SELECT pg_notify('{wakeups.NEW_WORK}', '')")
 _PG_CLAIM = text("""
 WITH picked AS (
     SELECT id FROM scan_jobs
-    WHERE (state = 'queued' AND available_at <= :now) OR (state = 'running' AND lease_expires_at < :now)
+    WHERE state IN ('queued', 'running')  -- the partial index ix_scan_jobs_live: live jobs in id order
+      AND ((state = 'queued' AND available_at <= :now) OR (state = 'running' AND lease_expires_at < :now))
     ORDER BY id LIMIT :n
     FOR UPDATE SKIP LOCKED
 ), claimed AS (
@@ -97,6 +98,21 @@ SELECT id, item_id, attempts FROM claimed
 """)
 
 
+# SQLite: the same pick as one UPDATE (its write lock serialises claimers). INDEXED BY, because
+# without ANALYZE statistics SQLite prefers OR-ing the (state, available_at) index and sorting every
+# queued job (105 ms a claim with 100,000 queued; 0.03 ms through the partial index).
+_SQLITE_CLAIM = text("""
+UPDATE scan_jobs SET state = 'running', lease_owner = :worker, lease_expires_at = :until, attempts = attempts + 1
+WHERE id IN (
+    SELECT id FROM scan_jobs INDEXED BY ix_scan_jobs_live
+    WHERE state IN ('queued', 'running')
+      AND ((state = 'queued' AND available_at <= :now) OR (state = 'running' AND lease_expires_at < :now))
+    ORDER BY id LIMIT :n
+)
+RETURNING id, item_id, attempts
+""").bindparams(bindparam("now", type_=DateTime(timezone=True)), bindparam("until", type_=DateTime(timezone=True)))
+
+
 def claim_jobs(worker_id: str, n: int = 1, lease_seconds: int = 60) -> list[ClaimedJob]:
     """Lease up to `n` runnable jobs (queued and due, or running with an expired lease) to `worker_id`."""
     now = utcnow()
@@ -106,19 +122,9 @@ def claim_jobs(worker_id: str, n: int = 1, lease_seconds: int = 60) -> list[Clai
         with autocommit_engine().connect() as conn:
             rows = conn.execute(_PG_CLAIM, {"now": now, "n": n, "worker": worker_id, "until": until}).all()
         return sorted((ClaimedJob(r.id, r.item_id, r.attempts) for r in rows), key=lambda j: j.id)
-    runnable = or_(
-        and_(ScanJob.state == "queued", ScanJob.available_at <= now),
-        and_(ScanJob.state == "running", ScanJob.lease_expires_at < now),
-    )
-    values = {"state": "running", "lease_owner": worker_id, "lease_expires_at": until, "attempts": ScanJob.attempts + 1}
     with session_scope() as session:
         # One statement: SQLite takes the write lock for it, so two workers cannot claim one job.
-        target = ScanJob.id.in_(select(ScanJob.id).where(runnable).order_by(ScanJob.id).limit(n).scalar_subquery())
-        rows = session.execute(
-            update(ScanJob).where(target, runnable).values(**values)
-            .returning(ScanJob.id, ScanJob.item_id, ScanJob.attempts)
-            .execution_options(synchronize_session=False)
-        ).all()
+        rows = session.execute(_SQLITE_CLAIM, {"now": now, "n": n, "worker": worker_id, "until": until}).all()
         if rows:
             session.execute(
                 update(Item).where(Item.id.in_([r.item_id for r in rows]), Item.status == "queued")
