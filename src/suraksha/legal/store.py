@@ -64,6 +64,8 @@ def load(session: Session, ref: int | str, *, agency_id: int | None = None, lock
     """The request by id or reference; another agency's request reads as not found."""
     stmt = select(LegalRequest)
     if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+        if not 0 < int(ref) < 2**63:  # no such row, and beyond BIGINT PostgreSQL would overflow
+            raise RequestNotFound(f"legal request {ref} not found")
         stmt = stmt.where(LegalRequest.id == int(ref))
     else:
         stmt = stmt.where(LegalRequest.reference == str(ref).strip().upper())

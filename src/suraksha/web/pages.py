@@ -80,6 +80,11 @@ def refusable(fn):
     return wrapper
 
 
+# A row id in a path (items, cases, review tasks, staff users): like AccountId below, numbers beyond
+# BIGINT get a 422 instead of a database overflow on PostgreSQL.
+RowId = Annotated[int, FastApiPath(ge=1, le=2**63 - 1)]
+
+
 # ------------------------------------------------------------------------------------ static files
 @router.get("/ui/static/{name}")
 async def static_file(name: str) -> Response:
@@ -242,7 +247,7 @@ def _media_context(item: Any, retained: set[int]) -> list[dict[str, Any]]:
 @router.get("/review/tasks/{task_id}", response_class=HTMLResponse)
 @staff_page("review.work")
 @refusable
-async def task_page(request: Request, task_id: int) -> Response:
+async def task_page(request: Request, task_id: RowId) -> Response:
     from suraksha.pipeline.views import get_item
 
     view = await _call(request, review.get_task, task_id, _actor(request))
@@ -260,7 +265,7 @@ async def task_page(request: Request, task_id: int) -> Response:
 @router.post("/review/tasks/{task_id}/decide")
 @staff_page("review.work")
 @refusable
-async def task_decide(request: Request, task_id: int) -> Response:
+async def task_decide(request: Request, task_id: RowId) -> Response:
     form = await _form(request)
     choice = form.get("choice", "")
     category, _, industry_class = choice.partition(":") if choice else (form.get("category", ""), "", form.get("industry_class", ""))
@@ -276,7 +281,7 @@ async def task_decide(request: Request, task_id: int) -> Response:
 @router.post("/review/tasks/{task_id}/escalate")
 @staff_page("review.work")
 @refusable
-async def task_escalate(request: Request, task_id: int) -> Response:
+async def task_escalate(request: Request, task_id: RowId) -> Response:
     form = await _form(request)
     before = await _call(request, review.get_task, task_id, _actor(request))
     await _call(request, review.escalate, task_id, _actor(request), form.get("note", ""))
@@ -322,7 +327,7 @@ async def media_reveal(request: Request, item_id: int, position: int) -> Respons
 @router.get("/items/{item_id}", response_class=HTMLResponse)
 @staff_page("items.read")
 @refusable
-async def item_page(request: Request, item_id: int) -> Response:
+async def item_page(request: Request, item_id: RowId) -> Response:
     from suraksha.auth.roles import can
     from suraksha.pipeline.views import get_item
 
@@ -396,7 +401,7 @@ async def case_create(request: Request) -> Response:
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 @staff_page("cases.read")
 @refusable
-async def case_page(request: Request, case_id: int) -> Response:
+async def case_page(request: Request, case_id: RowId) -> Response:
     view = await _call(request, review.get_case, case_id, _actor(request))
     return render(request, "case.html", {"view": view, "msg": request.query_params.get("msg")})
 
@@ -404,12 +409,12 @@ async def case_page(request: Request, case_id: int) -> Response:
 @router.post("/cases/{case_id}/add")
 @staff_page("cases.write")
 @refusable
-async def case_add(request: Request, case_id: int) -> Response:
+async def case_add(request: Request, case_id: RowId) -> Response:
     form = await _form(request)
     item, account = form.get("item_id", "").strip(), form.get("account_id", "").strip()
     for value, name in ((item, "item id"), (account, "account id")):
-        if value and not value.isdigit():
-            return _error(request, 400, f"{name} must be a number")
+        if value and (not value.isdigit() or not 0 < int(value) < 2**63):
+            return _error(request, 400, f"{name} must be a number from 1 to {2**63 - 1}")
     await _call(request, review.add_to_case, case_id, _actor(request), item_id=int(item) if item else None,
                 account_id=int(account) if account else None)
     return _redirect(f"/cases/{case_id}?msg=" + quote("Added."))
@@ -418,7 +423,7 @@ async def case_add(request: Request, case_id: int) -> Response:
 @router.post("/cases/{case_id}/status")
 @staff_page("cases.write")
 @refusable
-async def case_status(request: Request, case_id: int) -> Response:
+async def case_status(request: Request, case_id: RowId) -> Response:
     form = await _form(request)
     await _call(request, review.set_case_status, case_id, form.get("status", ""), _actor(request))
     return _redirect(f"/cases/{case_id}?msg=" + quote("Status changed."))
@@ -476,7 +481,7 @@ async def users_create(request: Request) -> Response:
 
 @router.post("/admin/users/{user_id}/{operation}")
 @staff_page("users.manage")
-async def users_change(request: Request, user_id: int, operation: str) -> Response:
+async def users_change(request: Request, user_id: RowId, operation: str) -> Response:
     form = await _form(request)
     actor = request.state.staff.actor
     creds = None

@@ -85,7 +85,7 @@ async def submit_item(request: Request, body: ItemIn, wait: bool = Query(False, 
 
 
 @router.get("/{item_id}", response_model=ItemView, summary="An item: status, signals, matches, scores, verdict, rule")
-def get_item(item_id: int = Path(ge=1)) -> ItemView:
+def get_item(item_id: int = Path(ge=1, le=2**63 - 1)) -> ItemView:  # beyond BIGINT: 422, not a DB overflow
     from suraksha.pipeline.views import get_item
 
     return get_item(item_id)
