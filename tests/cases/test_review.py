@@ -1,5 +1,5 @@
 """Review service: tasks from the outbox exactly once, queue order, decisions, second review,
-escalation, banking confirmed hashes, the reporting rule, cases and account links."""
+escalation, banking confirmed hashes, the reporting rule, cases and the account overview."""
 
 from __future__ import annotations
 
@@ -180,17 +180,44 @@ def test_media_bytes_only_while_retained(review_env, actors, reference_dir):
     assert review.media_bytes(review_env["items"][2], 0, actors["rita"]) is None  # only hashes kept
 
 
-def test_account_overview_links_accounts_by_media_links_and_ips(review_env, actors):
+def _passerby(review_env) -> int:
+    """An account that shares only coincidences with the demo accounts: riverbank's picture (which
+    matched no bank) and sunrise's IP address three days after anything flagged, in an allowed item."""
+    from suraksha.pipeline.models import Account, Item, ItemMedia
+
+    with session_scope() as s:
+        river = s.scalar(select(ItemMedia).where(ItemMedia.item_id == review_env["items"][2]))
+        latest = max(s.scalars(select(Item.created_at).where(Item.id.in_(review_env["items"]))).all())
+        acc = Account(platform_account_id="acct-passerby", handle="passerby")
+        s.add(acc)
+        s.flush()
+        item = Item(platform_id="passerby-post", account_id=acc.id, kind="post", text="hello", links=[],
+                    context={"ip": "203.0.113.7"}, status="done", verdict="allow", created_at=latest + dt.timedelta(days=3))
+        s.add(item)
+        s.flush()
+        s.add(ItemMedia(item_id=item.id, position=0, mime="image/jpeg", size=river.size, kind="image",
+                        sha256=river.sha256, md5=river.md5, pdq=river.pdq))
+        return acc.id
+
+
+def test_account_overview_and_its_network_follow_the_networks_rule(review_env, actors):
     from suraksha.cases.links import account_overview
+    from suraksha.networks.service import network_for
 
     accts = review_env["accounts"]
+    passerby = _passerby(review_env)
     a = account_overview(accts["sunrise_42"], "staff:ana")
     assert a.items_total == 2 and len(a.items) == 2
     assert any(m["bank"] == "review-demo-csam" for m in a.matches)
-    linked = {l.handle: l for l in a.linked}
-    assert set(linked) == {"moonlight_7", "riverbank"}
-    assert linked["moonlight_7"].ips == {"203.0.113.7"} and linked["moonlight_7"].media
-    assert linked["riverbank"].links == {"https://files.example.org/share/abc123"} and not linked["riverbank"].ips
+    assert not hasattr(a, "linked")  # one definition of linked accounts: the network
+    net = network_for(accts["sunrise_42"])
+    by_handle = {m.handle: m for m in net.members}
+    assert set(by_handle) == {"sunrise_42", "moonlight_7", "riverbank"}  # not the passerby
+    assert "ip 203.0.113.7" in by_handle["moonlight_7"].linked_by
+    assert by_handle["riverbank"].linked_by == ["link https://files.example.org/share/abc123"]
+    # Same picture and same IP as the group, but the picture matched no bank and nothing flagged
+    # came from that IP near its post: coincidences link nobody.
+    assert network_for(passerby).size == 1
     with pytest.raises(LookupError):
         account_overview(999999, "staff:ana")
 

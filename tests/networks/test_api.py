@@ -2,33 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-from fastapi.testclient import TestClient
-
 from .helpers import RING_LINK_CANONICAL
-
-
-class _NoMatcher:
-    """The API test asks for stored networks; no lookups happen."""
-
-    def stats(self) -> dict[str, int]:
-        return {"pdq": 0, "md5": 0, "sha256": 0, "url": 0, "domain": 0, "vpdq_frames": 0, "text": 0, "change_floor": 0}
-
-    def save(self) -> None:
-        pass
-
-
-@pytest.fixture
-def api(ring):
-    from suraksha.api import create_app
-    from suraksha.api.keys import clear_key_cache, create_key
-
-    clear_key_cache()
-    _info, secret = create_key("network-tests")
-    with TestClient(create_app(matcher_loader=_NoMatcher), raise_server_exceptions=False) as client:
-        client.headers["Authorization"] = f"Bearer {secret}"
-        yield client, ring
-    clear_key_cache()
 
 
 def test_network_shape_by_our_id_and_by_the_platform_id(api):

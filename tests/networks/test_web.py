@@ -4,41 +4,11 @@ from __future__ import annotations
 
 import re
 
-import pyotp
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from tests.web.conftest import PASSWORD, FakeMatcher, Staff, csrf_of, sign_in
-
-ROLES = ("reviewer", "senior_reviewer", "legal", "analyst", "auditor", "admin")
-
-
-@pytest.fixture
-def web(ring):
-    from suraksha.api import create_app
-    from suraksha.auth.service import create_user, list_users
-
-    staff = {}
-    for role in ROLES:
-        creds = create_user(f"n-{role.replace('_', '-')}", role, password=PASSWORD, totp_secret=pyotp.random_base32(),
-                            must_change_password=False)
-        staff[role] = creds
-    ids = {u.username: u.id for u in list_users()}
-    people = {role: Staff(c.username, role, c.totp_secret, ids[c.username]) for role, c in staff.items()}
-    clients: list[TestClient] = []
-
-    def signed_in(role: str) -> TestClient:
-        c = TestClient(create_app(matcher_loader=FakeMatcher), raise_server_exceptions=False)
-        c.__enter__()
-        clients.append(c)
-        assert sign_in(c, people[role]).status_code == 303
-        return c
-
-    yield signed_in, ring
-    for c in clients:
-        c.__exit__(None, None, None)
-
+from tests.web.conftest import FakeMatcher, csrf_of
 
 def _suspensions() -> dict[int, int]:
     from suraksha.db import session_scope

@@ -38,6 +38,8 @@ class NetworkOut(BaseModel):
     account_id: int | None
     size: int
     truncated: bool = Field(description="More accounts are linked than max_accounts; members lists the first found.")
+    accounts_total: int | None = Field(description="Every account of the group (members may list fewer when truncated); "
+                                                    "null when a walk stopped at max_accounts before counting them all.")
     max_accounts: int
     window_hours: int
     first_activity: str | None
@@ -45,3 +47,11 @@ class NetworkOut(BaseModel):
     linked_by: dict[str, KindSummaryOut]
     members: list[NetworkMemberOut]
     links: list[NetworkLinkOut]
+
+
+class GroupPageOut(BaseModel):
+    total: int = Field(description="Groups with at least min_size accounts, in all.")
+    offset: int
+    limit: int
+    min_size: int
+    groups: list[NetworkOut] = Field(description="Largest first, then the earliest active.")

@@ -88,6 +88,7 @@ class Network:
     window_hours: int
     max_accounts: int
     truncated: bool  # more accounts are linked than max_accounts; members holds the first ones found
+    accounts_total: int | None = None  # every account of the group when known (groups), None for a walk
 
     @property
     def size(self) -> int:
@@ -112,11 +113,19 @@ class Network:
                 entry["examples"].append(link.value)
         return out
 
+    @property
+    def total_known(self) -> int | None:
+        """Every account of the group: counted by ``groups``; a walk knows it only if not truncated."""
+        if self.accounts_total is not None:
+            return self.accounts_total
+        return None if self.truncated else self.size
+
     def member(self, account_id: int) -> NetworkMember | None:
         return next((m for m in self.members if m.account_id == account_id), None)
 
     def to_dict(self) -> dict[str, Any]:
         return {"account_id": self.account_id, "size": self.size, "truncated": self.truncated,
+                "accounts_total": self.total_known,
                 "max_accounts": self.max_accounts, "window_hours": self.window_hours,
                 "first_activity": _iso(self.first_activity), "last_activity": _iso(self.last_activity),
                 "linked_by": self.linked_by, "members": [m.to_dict() for m in self.members],
@@ -256,15 +265,53 @@ class _UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-def groups(*, min_size: int = 2, window_hours: int | None = None, limit: int = 100,
-           max_accounts: int = 500) -> list[Network]:
-    """Every connected group with at least ``min_size`` accounts, largest first (then earliest).
+@dataclass
+class GroupPage:
+    """One page of ``groups``: the groups at ``offset``, and how many there are in all."""
 
-    A group larger than ``max_accounts`` is listed with its first ``max_accounts`` members and
-    ``truncated`` set.
+    total: int
+    offset: int
+    limit: int
+    min_size: int
+    groups: list[Network]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"total": self.total, "offset": self.offset, "limit": self.limit, "min_size": self.min_size,
+                "groups": [g.to_dict() for g in self.groups]}
+
+
+MAX_PAGE = 500
+
+
+def _first_activity(session: Session, ids: set[int]) -> dict[int, dt.datetime]:
+    out: dict[int, dt.datetime] = {}
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start:start + 500]
+        for account_id, first in session.execute(select(Item.account_id, func.min(Item.created_at))
+                                                 .where(Item.account_id.in_(chunk)).group_by(Item.account_id)):
+            if first is not None:
+                out[account_id] = aware(first)
+    return out
+
+
+def group_page(*, min_size: int = 2, limit: int = 50, offset: int = 0, window_hours: int | None = None,
+               max_accounts: int = 500, actor: str | None = None) -> GroupPage:
+    """Connected groups with at least ``min_size`` accounts, largest first, then the earliest active
+    (then the lowest account id), so pages are stable; ``limit`` groups from ``offset``.
+
+    A group larger than ``max_accounts`` lists its first ``max_accounts`` members with ``truncated``
+    set; ``accounts_total`` always counts them all. With ``actor`` (a staff page) the view is an
+    audit event, like an account page's ``account.view``: the list names many accounts at once.
     """
-    if min_size < 2:
+    if not 2 <= min_size <= 10**9:
         raise ValueError("min_size must be at least 2 (a group links two or more accounts)")
+    if not 1 <= limit <= MAX_PAGE:
+        raise ValueError(f"limit must be between 1 and {MAX_PAGE}, got {limit}")
+    if not 0 <= offset <= 10**9:
+        raise ValueError(f"offset must be 0 or more, got {offset}")
+    if max_accounts < 1:
+        raise ValueError("max_accounts must be at least 1")
     caps = _caps(window_hours)
     with session_scope() as session:
         refresh_keys(session)
@@ -277,14 +324,29 @@ def groups(*, min_size: int = 2, window_hours: int | None = None, limit: int = 1
         components: dict[int, set[int]] = {}
         for account_id in list(uf.parent):
             components.setdefault(uf.find(account_id), set()).add(account_id)
-        big = sorted((c for c in components.values() if len(c) >= min_size), key=lambda c: (-len(c), min(c)))[:max(limit, 0)]
+        big = [c for c in components.values() if len(c) >= min_size]
+        first = _first_activity(session, set().union(*big)) if big else {}
+        never = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+        big.sort(key=lambda c: (-len(c), min((first.get(a, never) for a in c), default=never), min(c)))
         out = []
-        for component in big:
+        for component in big[offset:offset + limit]:
             ids = sorted(component)[:max_accounts]
             links = _links([e for e in edges if e.accounts & component], set(ids))
             out.append(Network(None, _members(session, ids, links), links, caps["window_hours"], max_accounts,
-                               len(component) > max_accounts))
-        return sorted(out, key=lambda n: (-n.size, n.first_activity or dt.datetime.max.replace(tzinfo=dt.timezone.utc)))
+                               len(component) > max_accounts, accounts_total=len(component)))
+        if actor is not None:
+            from suraksha.auth import audit
+
+            audit.record(session, actor, "network.groups_view", "network", None,
+                         {"min_size": min_size, "offset": offset, "limit": limit, "groups": len(out),
+                          "accounts": sorted(m.account_id for g in out for m in g.members)})
+        return GroupPage(len(big), offset, limit, min_size, out)
+
+
+def groups(*, min_size: int = 2, window_hours: int | None = None, limit: int = 100,
+           max_accounts: int = 500) -> list[Network]:
+    """The first ``limit`` groups of ``group_page`` (largest first, then earliest)."""
+    return group_page(min_size=min_size, limit=limit, window_hours=window_hours, max_accounts=max_accounts).groups
 
 
 def shared_keys(network: Network) -> dict[int, set[str]]:

@@ -66,4 +66,8 @@ router.include_router(portal_router)
 from suraksha.web.legal_pages import router as legal_pages_router  # noqa: E402
 
 router.include_router(legal_pages_router)
+
+from suraksha.web.network_pages import router as network_pages_router  # noqa: E402
+
+router.include_router(network_pages_router)
 router.lifespan_context = _lifespan
