@@ -38,6 +38,10 @@ def test_show_text_and_json_groups_and_errors(ring):
     assert r.exit_code == 1 and r.output.strip() == "error: account nobody not found"
     r = runner.invoke(app, ["network", "groups", "--min-size", "1"])
     assert r.exit_code == 1 and "min_size must be at least 2" in r.output
+    r = runner.invoke(app, ["network", "groups", "--offset", "1"])
+    assert r.exit_code == 0 and r.output.strip() == "no groups after the first 1 of 2 or more accounts"
+    r = runner.invoke(app, ["network", "groups", "--limit", "0"])
+    assert r.exit_code == 1 and r.output.strip() == "error: limit must be between 1 and 500, got 0"
     r = runner.invoke(app, ["network", "show", "ring-03", "--window-hours", "0"])
     assert r.exit_code == 1 and "window_hours" in r.output
 

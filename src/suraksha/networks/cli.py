@@ -54,24 +54,29 @@ def show(
 @one_line_errors
 def groups_cmd(
     min_size: int = typer.Option(2, "--min-size", help="Only groups with at least this many accounts."),
-    limit: int = typer.Option(50, "--limit"),
+    limit: int = typer.Option(50, "--limit", help="Groups to list (1-500)."),
+    offset: int = typer.Option(0, "--offset", help="Skip this many groups (the next page: --offset 50)."),
     as_json: bool = typer.Option(False, "--json", help="One JSON array of networks."),
     window_hours: int | None = typer.Option(None, "--window-hours"),
 ) -> None:
-    """Every connected group of accounts, largest first."""
-    from suraksha.networks.service import groups
+    """Every connected group of accounts, largest first (then the earliest active)."""
+    from suraksha.networks.service import group_page
 
-    found = [g.to_dict() for g in groups(min_size=min_size, limit=limit, window_hours=window_hours)]
+    page = group_page(min_size=min_size, limit=limit, offset=offset, window_hours=window_hours)
+    found = [g.to_dict() for g in page.groups]
     if as_json:
         typer.echo(json.dumps(found, indent=2))
         return
     if not found:
-        typer.echo(f"no group of {min_size} or more accounts")
-    for n, g in enumerate(found, 1):
+        typer.echo(f"no group of {min_size} or more accounts" if not page.total
+                   else f"no groups after the first {page.total} of {min_size} or more accounts")
+    for n, g in enumerate(found, offset + 1):
         kinds = ", ".join(f"{k} {v['links']}" for k, v in g["linked_by"].items())
         names = ", ".join(m["platform_account_id"] for m in g["members"][:8]) + (", ..." if g["size"] > 8 else "")
-        typer.echo(f"{n}. {g['size']} accounts{'+' if g['truncated'] else ''}\t{_when(g['first_activity'])} .. "
+        typer.echo(f"{n}. {g['accounts_total']} accounts\t{_when(g['first_activity'])} .. "
                    f"{_when(g['last_activity'])}\tlinked by {kinds}\t{names}")
+    if page.total > offset + len(found) and found:
+        typer.echo(f"{page.total - offset - len(found)} more group(s): --offset {offset + len(found)}")
 
 
 @network_app.command("refresh")
