@@ -25,6 +25,8 @@ def test_readers_see_the_group_without_the_suspend_button(web, role):
     c = signed_in(role)
     page = c.get(f"/accounts/{ring['ring'][0]}")
     assert page.status_code == 200, page.text
+    # One answer to "who is this account connected to": the Network section, no older list beside it.
+    assert page.text.count('<h2 id="network">Network</h2>') == 1 and "Linked accounts" not in page.text
     section = page.text[page.text.index('id="network"'):]
     assert "23 accounts" in section and "linked by media (2), link (1)" in section
     members = set(int(x) for x in re.findall(r'<a href="/accounts/(\d+)">', section))
