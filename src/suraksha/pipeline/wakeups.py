@@ -107,6 +107,7 @@ class _Listener(threading.Thread):
 
     def run(self) -> None:
         backoff = 0.2
+        pool = self.engine.pool
         while not self.stopping.is_set():
             conn = None
             try:
@@ -122,6 +123,8 @@ class _Listener(threading.Thread):
                     for note in conn.notifies(timeout=1.0):
                         self.handler(note.payload)
             except Exception as exc:  # noqa: BLE001 - database away: waiters poll meanwhile
+                if self.engine.pool is not pool:  # the engine was disposed (reset_engine): nobody listens here any more
+                    self.stopping.set()
                 if not self.stopping.is_set():
                     log.warning("LISTEN %s lost (%s); waiters poll until it is back", self.channel, exc)
             finally:
