@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 import time
 from pathlib import Path
 
@@ -16,9 +15,7 @@ import pyotp
 import pytest
 
 from tests.legal.conftest import make_pdf
-
-CHROMIUM = "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+from tests.web.test_browser import CHROMIUM, browser, serve_in_thread, shots  # noqa: F401  (fixtures)
 STAFF_PASSWORD = "correct horse battery staple"
 
 pytestmark = [
@@ -41,43 +38,10 @@ def nodal(db_url):
 
 @pytest.fixture
 def server(nodal):
-    import uvicorn
-
     from suraksha.api import create_app
     from tests.web.conftest import FakeMatcher
-    from tests.web.test_browser import _free_port
 
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(matcher_loader=FakeMatcher), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert srv.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def shots(tmp_path) -> Path:
-    if os.environ.get("SURAKSHA_SCREENSHOTS") == "1":
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        return SCREENSHOTS
-    return tmp_path
+    yield from serve_in_thread(create_app(matcher_loader=FakeMatcher))
 
 
 def test_officer_registers_enrols_signs_in_and_files_a_request(server, browser, nodal, shots):

@@ -32,14 +32,19 @@ def _free_port() -> int:
 @pytest.fixture
 def server(seeded):
     """The app served by uvicorn on a free port in a thread, against the seeded test database."""
-    import uvicorn
-
     from suraksha.api import create_app
 
     from .conftest import FakeMatcher
 
+    yield from serve_in_thread(create_app(matcher_loader=FakeMatcher))
+
+
+def serve_in_thread(app):
+    """Serve ``app`` with uvicorn on a free port in a daemon thread; yields its base URL (fixtures)."""
+    import uvicorn
+
     port = _free_port()
-    config = uvicorn.Config(create_app(matcher_loader=FakeMatcher), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
