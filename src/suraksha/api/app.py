@@ -135,6 +135,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        _configure_models()  # before any thread: a model module half-imported by one thread breaks the others' mappers
         state.start()
         stop_workers = _start_workers(workers_in_process) if workers_in_process > 0 else None
         stop_dispatcher = _start_dispatcher(dispatcher) if dispatcher is not None else None
@@ -213,6 +214,21 @@ def _start_workers(n: int) -> Callable[[], None] | None:
         return handle
     stop = getattr(handle, "stop", None)
     return stop if callable(stop) else None
+
+
+def _configure_models() -> None:
+    """Import every area's models and configure the mappers once, in the starting thread.
+
+    The index loader, the scan workers and the dispatcher start in threads at the same time; if
+    one of them triggered mapper configuration while another was still importing a model module,
+    a relationship such as ``Bank.entries`` could not find ``BankEntry`` and that thread failed.
+    """
+    from sqlalchemy.orm import configure_mappers
+
+    from suraksha.db.models import import_all_models
+
+    import_all_models()
+    configure_mappers()
 
 
 def _start_dispatcher(dispatcher: Any) -> Callable[[], None]:
