@@ -78,7 +78,8 @@ def test_confirmation_link_enrolment_and_sign_in(agency):
         officers.login(EMAIL, PASSWORD, totp.now())
     with pytest.raises(officers.OfficerError, match="code is not right"):
         officers.complete_enrolment(token, wrong_code(totp))
-    done = officers.complete_enrolment(token, totp.now())
+    enrolment_code = totp.at(time.time())  # kept, so the replay below reuses exactly this code
+    done = officers.complete_enrolment(token, enrolment_code)
     assert done.email_confirmed and done.mfa_enrolled
 
     # The link is used up.
@@ -96,7 +97,7 @@ def test_confirmation_link_enrolment_and_sign_in(agency):
     assert token not in tokens  # only the hash of the link's token is kept
 
     with pytest.raises(officers.OfficerLoginFailed):  # the enrolment code cannot be replayed
-        officers.login(EMAIL, PASSWORD, totp.now())
+        officers.login(EMAIL, PASSWORD, enrolment_code)
     session_token = officers.login(EMAIL, PASSWORD, totp.at(time.time() + 30))
     who = officers.resolve_session(session_token)
     assert who.agency_id == agency.id and who.actor == f"officer:{who.officer_id}" and who.rank == "Superintendent of Police"
