@@ -190,7 +190,7 @@ def run_backend(kind: str, url: str, home: Path, n_text: int, n_img: int, n_lat:
 
     def sample():
         while not stop_sampling.wait(0.2):
-            d = queue.queue_depth()
+            d = queue.live_jobs()
             max_depth[0] = max(max_depth[0], d.get("queued", 0) + d.get("running", 0))
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -205,7 +205,7 @@ def run_backend(kind: str, url: str, home: Path, n_text: int, n_img: int, n_lat:
         [t.start() for t in threads]
         [t.join() for t in threads]
         while True:
-            d = queue.queue_depth()
+            d = queue.live_jobs()
             if not d.get("queued") and not d.get("running"):
                 return time.perf_counter() - t0
             time.sleep(0.005)

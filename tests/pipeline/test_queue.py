@@ -104,3 +104,12 @@ def test_lease_heartbeat_extends_only_own_jobs(db_url):
 
     time.sleep(1.1)
     assert queue.claim_jobs("w3", 2, 60) == []  # extended, so not reclaimable
+
+
+def test_live_jobs_counts_only_queued_and_running(db_url):
+    make_items(3)
+    [job] = queue.claim_jobs("w", 1, 60)
+    assert queue.live_jobs() == {"queued": 2, "running": 1}
+    queue.fail_job("w", job, "RuntimeError: gone", max_attempts=1)
+    assert queue.live_jobs() == {"queued": 2}
+    assert queue.queue_depth() == {"queued": 2, "failed": 1}
