@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from suraksha.config import get_settings
@@ -29,7 +30,36 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, pool_size=10, max_overflow=20)
+    _ping_when_idle(engine)
+    return engine
+
+
+# A pooled connection that sat unused this long is pinged before it is handed out (a server restart
+# or an idle timeout may have closed it). SQLAlchemy's ``pool_pre_ping`` pings on every checkout,
+# which was one extra round trip per statement on the ingest and scan paths, where connections are
+# checked out hundreds of times a second; a connection used a moment ago is trusted, and if it did
+# die in that moment the statement fails, the pool is invalidated, and the caller's retry (workers,
+# dispatcher) or the client's (HTTP 5xx) gets a fresh one. docs/decisions.md, "Database".
+PING_AFTER_IDLE_SECONDS = 5.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_conn, record):  # pragma: no cover - trivial
+        record.info["idle_from"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_conn, record, _proxy):
+        idle_from = record.info.get("idle_from")
+        if idle_from is None or time.monotonic() - idle_from < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_conn)
+        except Exception:  # noqa: BLE001 - any failure means: do not hand this one out
+            alive = False
+        if not alive:
+            raise exc.DisconnectionError("pooled connection was closed while idle")  # the pool reconnects and retries
 
 
 def get_engine() -> Engine:
