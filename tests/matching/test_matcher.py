@@ -122,6 +122,24 @@ def test_urls_and_domains(matcher):
     assert matcher.lookup_url("https://fine.example/") == []
 
 
+def test_links_from_a_scan_match_as_before_and_odd_hosts_do_not_fail(matcher):
+    """A scan hands over canonical links (looked up without normalising again): the same matches as
+    the normalising lookups, also for a doubled "www." (normalised once more there); an IPv6 literal host,
+    which the domain normaliser refuses, matches nothing instead of failing the scan."""
+    from suraksha.signals.url import canonical_url, domain_of
+
+    banks.create_bank("links2", label="csam_url")
+    banks.add_signals("links2", [SignalRow("url", "https://bad.example/a"), SignalRow("domain", "www.www.dup.example")])
+    matcher.refresh(force=True)
+    for link in ("https://bad.example/a", "https://www.www.dup.example/x", "http://dup.example/y", "https://other.example/"):
+        canon = canonical_url(link)
+        normalising = matcher.lookup("url", canon) + matcher.lookup("domain", domain_of(canon))
+        assert [(m.signal_type, m.entry_id) for m in matcher.lookup_link(canon)] == \
+               [(m.signal_type, m.entry_id) for m in normalising], link
+    assert [m.signal_type for m in matcher.lookup_link(canonical_url("https://bad.example/a"))] == ["url"]
+    assert matcher.lookup_link(canonical_url("http://[2001:db8::1]:8443/v")) == []
+
+
 def test_text_bank_keywords(matcher):
     banks.create_bank("words", "solicitation")
     banks.add_signals("words", [SignalRow("text", "secret meetup")])

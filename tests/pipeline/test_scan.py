@@ -190,3 +190,17 @@ def test_wait_for_verdict_gives_up_at_its_timeout(db_url):
     t0 = time.monotonic()
     view = views.wait_for_verdict(item_id, timeout=0.3)
     assert view.status == "queued" and 0.25 < time.monotonic() - t0 < 2
+
+
+def test_an_ipv6_literal_link_does_not_fail_the_scan_with_the_real_matcher(db_url):
+    """Normalising the host of http://[2001:db8::1]/ as a domain raised, so the item failed after
+    its retries; it now gets a verdict like any other link."""
+    from suraksha.matching.matcher import get_matcher
+    from suraksha.pipeline.scan import Scanner
+
+    from . import fakes
+
+    scanner = Scanner(matcher=get_matcher(), policy=fakes.FakePolicy(), classifiers=[])
+    item_id = submit(links=["http://[2001:db8::1]:8443/v"], text="and http://[2001:db8::2]/w")
+    result = scanner.scan(item_id)
+    assert result.verdict.verdict == "allow" and not result.matches

@@ -138,3 +138,21 @@ def test_normalize_signal(signal_type, raw, canonical):
 def test_normalize_signal_rejects(signal_type, raw):
     with pytest.raises(InvalidSignal):
         normalize_signal(signal_type, raw)
+
+
+@pytest.mark.parametrize("link", [
+    "HTTP://WWW.Example.COM:80/a/../b/./c?x=1&y=%7e#frag", "https://bücher.example/straße?q=ä", "example.org/path/",
+    "https://xn--bcher-kva.example/", "http://a.b.c.example.:8080/%2F%41?", "https://user@site.example/p",
+    "http://192.0.2.7/x", "https://www.www.example.net", "http://[2001:db8::1]:8443/v",
+])
+def test_canonical_forms_are_fixed_points(link):
+    """The scan looks up canonical URLs and their domains without normalising them again."""
+    from suraksha.signals import normalize_signal
+    from suraksha.signals.url import canonical_url, domain_of, domain_of_canonical
+
+    canon = canonical_url(link)
+    assert normalize_signal("url", canon) == canon
+    domain = domain_of_canonical(canon)
+    assert domain == domain_of(link)
+    if ":" not in domain and not domain.startswith("www."):  # the matcher normalises those two itself
+        assert normalize_signal("domain", domain) == domain

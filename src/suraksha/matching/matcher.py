@@ -31,7 +31,7 @@ from suraksha.matching.index.exact import ExactIndex
 from suraksha.matching.index.pdq import PdqIndex, pdq_hex_to_bytes
 from suraksha.matching.models import Bank, BankEntry, MatchingChange
 from suraksha.signals import normalize_signal
-from suraksha.signals.url import canonical_url, domain_of
+from suraksha.signals.url import canonical_url, domain_of, domain_of_canonical
 
 log = logging.getLogger(__name__)
 
@@ -307,10 +307,12 @@ class Matcher:
             return []
         return matches
 
-    def lookup(self, signal_type: str, value: str) -> list[Match]:
-        """Look up one signal (already canonical or not: it is normalised here)."""
+    def lookup(self, signal_type: str, value: str, *, canonical: bool = False) -> list[Match]:
+        """Look up one signal (already canonical or not: it is normalised here, unless the caller
+        says it is ``canonical``, i.e. what ``normalize_signal`` returned)."""
         self.refresh()
-        value = normalize_signal(signal_type, value)
+        if not canonical:
+            value = normalize_signal(signal_type, value)
         with self._lock:
             if signal_type == "pdq":
                 return self._lookup_pdq(value, [("original", value)])
@@ -405,8 +407,18 @@ class Matcher:
 
     def lookup_url(self, url: str) -> list[Match]:
         """A link: its canonical URL and its domain."""
-        canonical = canonical_url(url)
-        return self.lookup("url", canonical) + self.lookup("domain", domain_of(canonical))
+        return self.lookup_link(canonical_url(url))
+
+    def lookup_link(self, canonical: str) -> list[Match]:
+        """A link already canonical (``canonical_url``): its URL and its domain, canonicalised once
+        (a scan's links were three times per link, a fifth of a text item's scan)."""
+        domain = domain_of_canonical(canonical)
+        found = self.lookup("url", canonical, canonical=True)
+        if not domain:
+            return found
+        # "www.www.x" is banked as "x" (normalize_domain strips one "www." more); an IPv6 literal is
+        # no domain signal and is looked up as it is (normalising it raised and failed the scan).
+        return found + self.lookup("domain", domain, canonical=not domain.startswith("www.") or ":" in domain)
 
     def stats(self) -> dict[str, int]:
         with self._lock:

@@ -30,7 +30,7 @@ from sqlalchemy import func, insert, select, update
 from suraksha.db import session_scope, utcnow
 from suraksha.enforcement.models import OutboxMessage
 from suraksha.pipeline.models import Account, Item, ItemMatch, ItemMedia, ItemScore
-from suraksha.pipeline.scan import Scanner, _stored_signals, decide, get_scanner
+from suraksha.pipeline.scan import Scanner, _stored_signals, decide, get_scanner, link_matches
 from suraksha.pipeline.sql import insert_ignoring_conflicts
 
 _MATCH_COLUMNS = ("media_position", "bank", "bank_id", "label", "signal_type", "signal", "entry_id", "distance", "transform")
@@ -63,7 +63,7 @@ def _as_row(m: Any, position: int | None) -> dict[str, Any]:
 
 def stored_matches(matcher: Any, item: Item, media: list[ItemMedia]) -> list[dict[str, Any]]:
     """Every current match of an item's stored signals: media hashes, links (and their domains), text."""
-    from suraksha.signals.url import canonical_url, domain_of, extract_links
+    from suraksha.signals.url import canonical_url, extract_links
 
     found: list[dict[str, Any]] = []
     for row in media:
@@ -81,10 +81,7 @@ def stored_matches(matcher: Any, item: Item, media: list[ItemMedia]) -> list[dic
         if canon in seen:
             continue
         seen.add(canon)
-        found += [_as_row(m, None) for m in matcher.lookup("url", canon)]
-        domain = domain_of(canon)
-        if domain:
-            found += [_as_row(m, None) for m in matcher.lookup("domain", domain)]
+        found += [_as_row(m, None) for m in link_matches(matcher, canon)]
     if item.text and hasattr(matcher, "lookup_text"):
         found += [_as_row(m, None) for m in matcher.lookup_text(item.text)]
     return found

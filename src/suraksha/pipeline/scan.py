@@ -297,7 +297,7 @@ class Scanner:
 
         # ---- links (given and found in the text)
         from suraksha.signals.text import find_onion_addresses, scan_text
-        from suraksha.signals.url import canonical_url, domain_of, extract_links
+        from suraksha.signals.url import canonical_url, extract_links
 
         links = list(item.links or [])
         if item.text:
@@ -312,10 +312,7 @@ class Scanner:
             if canon in seen:
                 continue
             seen.add(canon)
-            add_matches(self.matcher.lookup("url", canon), None)
-            domain = domain_of(canon)
-            if domain:
-                add_matches(self.matcher.lookup("domain", domain), None)
+            add_matches(link_matches(self.matcher, canon), None)
 
         # ---- text
         text_hits: list[dict[str, Any]] = []
@@ -343,6 +340,16 @@ class Scanner:
             preserve="preserve" in verdict.actions,
             error="; ".join(media_errors + errors) or None,
         )
+
+
+def link_matches(matcher: Any, canonical: str) -> list[Any]:
+    """Matches of a canonical link, by URL and by domain (scan and rescan)."""
+    if hasattr(matcher, "lookup_link"):  # the real matcher: looked up without canonicalising again
+        return matcher.lookup_link(canonical)
+    from suraksha.signals.url import domain_of
+
+    domain = domain_of(canonical)
+    return matcher.lookup("url", canonical) + (matcher.lookup("domain", domain) if domain else [])
 
 
 def decide(policy: Any, item: Item, account: Account | None, matches: list[dict[str, Any]],

@@ -140,7 +140,12 @@ def canonical_url(value: str) -> str:
 
 def domain_of(url: str) -> str:
     """The host of a URL (canonicalised, without a leading ``www.``)."""
-    host = urlsplit(canonical_url(url)).hostname or ""
+    return domain_of_canonical(canonical_url(url))
+
+
+def domain_of_canonical(canonical: str) -> str:
+    """``domain_of`` for a URL that ``canonical_url`` already returned (not canonicalised again)."""
+    host = urlsplit(canonical).hostname or ""
     return host[4:] if host.startswith("www.") else host
 
 
