@@ -202,7 +202,7 @@ def reference_thumbnail(img: Image.Image, size: tuple[int, int] = REFERENCE_SIZE
     final = (x, y)
     drafted = img.draft(None, (int(size[0] * _REDUCING_GAP), int(size[1] * _REDUCING_GAP)))
     box = drafted[1] if drafted is not None else (0, 0, *img.size)
-    if img.size == final and tuple(box) == (0, 0, *img.size):
+    if img.size == final:  # thumbnail resizes only when the (drafted) size differs
         return img
     img.load()
     if img.mode not in _KERNEL_MODES:  # a decoder may deliver another mode than announced
