@@ -21,7 +21,7 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import DateTime, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import Connection, DateTime, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from suraksha.db import get_engine, session_scope, utcnow
@@ -122,15 +122,17 @@ def claim_jobs(worker_id: str, n: int = 1, lease_seconds: int = 60) -> list[Clai
         with autocommit_engine().connect() as conn:
             rows = conn.execute(_PG_CLAIM, {"now": now, "n": n, "worker": worker_id, "until": until}).all()
         return sorted((ClaimedJob(r.id, r.item_id, r.attempts) for r in rows), key=lambda j: j.id)
-    with session_scope() as session:
+    with engine.begin() as conn:  # Core, not an ORM session: the claim is two statements
         # One statement: SQLite takes the write lock for it, so two workers cannot claim one job.
-        rows = session.execute(_SQLITE_CLAIM, {"now": now, "n": n, "worker": worker_id, "until": until}).all()
+        rows = conn.execute(_SQLITE_CLAIM, {"now": now, "n": n, "worker": worker_id, "until": until}).all()
         if rows:
-            session.execute(
-                update(Item).where(Item.id.in_([r.item_id for r in rows]), Item.status == "queued")
-                .values(status="scanning").execution_options(synchronize_session=False)
-            )
+            conn.execute(_SQLITE_SCANNING, {"ids": [r.item_id for r in rows]})
     return sorted((ClaimedJob(r.id, r.item_id, r.attempts) for r in rows), key=lambda j: j.id)
+
+
+_SQLITE_SCANNING = (update(Item.__table__)
+                    .where(Item.__table__.c.id.in_(bindparam("ids", expanding=True)), Item.__table__.c.status == "queued")
+                    .values(status="scanning"))
 
 
 def extend_leases(worker_id: str, job_ids: list[int], lease_seconds: int) -> int:
@@ -176,14 +178,27 @@ _item_update = (
 )
 
 
-def _write_results(session: Session, results: list[ScanResult]) -> None:
-    """Record scans whose jobs this transaction has just closed (a few statements per batch)."""
+_ids = bindparam("ids", expanding=True)
+_matches, _scores, _pending = ItemMatch.__table__, ItemScore.__table__, PendingMedia.__table__
+_delete_matches = delete(_matches).where(_matches.c.item_id.in_(_ids))
+_delete_scores = delete(_scores).where(_scores.c.item_id.in_(_ids))
+_insert_matches = insert(_matches)
+_insert_scores = insert(_scores)
+_discard_pending = delete(_pending).where(_pending.c.item_id.in_(_ids), _pending.c.held_for_evidence.is_(False))
+_jobs = ScanJob.__table__
+_take_jobs = (update(_jobs)
+              .where(_jobs.c.id.in_(_ids), _jobs.c.lease_owner == bindparam("worker"), _jobs.c.state == "running")
+              .values(state="done", finished_at=bindparam("now"), last_error=None, lease_expires_at=None)
+              .returning(_jobs.c.id))
+
+
+def _write_results(conn: Connection, results: list[ScanResult]) -> None:
+    """Record scans whose jobs this transaction has just closed (a few prebuilt statements per batch)."""
     now = utcnow()
-    conn = session.connection()
     item_ids = [r.item_id for r in results]
     # A rescan replaces the previous scan's matches and scores (never accumulates duplicates).
-    conn.execute(delete(ItemMatch.__table__).where(ItemMatch.__table__.c.item_id.in_(item_ids)))
-    conn.execute(delete(ItemScore.__table__).where(ItemScore.__table__.c.item_id.in_(item_ids)))
+    conn.execute(_delete_matches, {"ids": item_ids})
+    conn.execute(_delete_scores, {"ids": item_ids})
     media = [{"b_item": r.item_id, "b_pos": m.position, "b_kind": m.kind, "b_sha256": m.sha256, "b_md5": m.md5,
               "b_pdq": m.pdq, "b_pdq_quality": m.pdq_quality, "b_vpdq": m.vpdq, "b_error": m.error, "b_size": m.size,
               "b_mime": m.mime} for r in results for m in r.media]
@@ -191,10 +206,10 @@ def _write_results(session: Session, results: list[ScanResult]) -> None:
         conn.execute(_media_update, media)
     matches = [{"item_id": r.item_id, **row} for r in results for row in r.matches]
     if matches:
-        conn.execute(insert(ItemMatch.__table__), matches)
+        conn.execute(_insert_matches, matches)
     scores = [{"item_id": r.item_id, **row} for r in results for row in r.scores]
     if scores:
-        conn.execute(insert(ItemScore.__table__), scores)
+        conn.execute(_insert_scores, scores)
     conn.execute(_item_update, [
         {"b_id": r.item_id, "b_verdict": r.verdict.verdict, "b_rule": r.verdict.rule, "b_reasons": list(r.verdict.reasons),
          "b_actions": list(r.verdict.actions), "b_priority": r.verdict.priority, "b_text_hits": r.text_hits,
@@ -205,21 +220,21 @@ def _write_results(session: Session, results: list[ScanResult]) -> None:
                "payload": o.payload, "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
               for r in results for o in r.outbox]
     if outbox:
-        insert_ignoring_conflicts(session, OutboxMessage.__table__, outbox, ["dedupe_key"])
-    pm = PendingMedia.__table__.c
+        insert_ignoring_conflicts(conn, OutboxMessage.__table__, outbox, ["dedupe_key"])
+    pm = _pending.c
     discard = [r.item_id for r in results if not r.preserve]
     if discard:
-        conn.execute(delete(PendingMedia.__table__).where(pm.item_id.in_(discard), pm.held_for_evidence.is_(False)))
+        conn.execute(_discard_pending, {"ids": discard})
     preserve = [r for r in results if r.preserve]
     if preserve:
         # Held for the evidence vault: inline bytes stay; fetched bytes are added.
         ids = [r.item_id for r in preserve]
-        conn.execute(update(PendingMedia.__table__).where(pm.item_id.in_(ids)).values(held_for_evidence=True))
+        conn.execute(update(_pending).where(pm.item_id.in_(ids)).values(held_for_evidence=True))
         kept = {(row[0], row[1]) for row in conn.execute(select(pm.item_id, pm.position).where(pm.item_id.in_(ids)))}
         fetched = [{"item_id": r.item_id, "position": m.position, "data": m.data, "held_for_evidence": True, "created_at": now}
                    for r in preserve for m in r.media if m.data is not None and (r.item_id, m.position) not in kept]
         if fetched:
-            conn.execute(insert(PendingMedia.__table__), fetched)
+            conn.execute(insert(_pending), fetched)
 
 
 # ---------------------------------------------------------------- finish, PostgreSQL: one statement
@@ -339,20 +354,15 @@ def finish_jobs(worker_id: str, done: list[tuple[int, ScanResult]]) -> list[int]
         taken, item_ids = _finish_pg(worker_id, done)
     else:
         now = utcnow()
-        with session_scope() as session:
-            taken = sorted(session.scalars(
-                update(ScanJob)
-                .where(ScanJob.id.in_([job_id for job_id, _ in done]), ScanJob.lease_owner == worker_id, ScanJob.state == "running")
-                .values(state="done", finished_at=now, last_error=None, lease_expires_at=None)
-                .returning(ScanJob.id)
-                .execution_options(synchronize_session=False)
-            ).all())
+        with get_engine().begin() as conn:  # Core: building ORM statements cost more than SQLite running them
+            taken = sorted(conn.scalars(_take_jobs, {"ids": [job_id for job_id, _ in done], "worker": worker_id,
+                                                     "now": now}).all())
             by_item: dict[int, ScanResult] = {}
             for job_id, result in done:
                 if job_id in taken:
                     by_item[result.item_id] = result  # two jobs of one item in a batch: record it once
             if by_item:
-                _write_results(session, list(by_item.values()))
+                _write_results(conn, list(by_item.values()))
         item_ids = list(by_item)
     wakeups.scanned(item_ids)
     return taken

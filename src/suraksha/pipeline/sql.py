@@ -5,14 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
 from suraksha.db import get_engine
 
 
-def dialect_name(session: Session) -> str:
-    return session.get_bind().dialect.name
+def dialect_name(session: Session | Connection) -> str:
+    """The backend of an ORM session or of a Core connection."""
+    return session.dialect.name if isinstance(session, Connection) else session.get_bind().dialect.name
 
 
 _autocommit: dict[str, Engine] = {}
@@ -28,13 +29,21 @@ def autocommit_engine() -> Engine:
     return _autocommit["autocommit"]
 
 
-def insert_ignoring_conflicts(session: Session, table: Any, rows: list[dict[str, Any]], conflict_cols: list[str]) -> Any:
-    """``INSERT ... ON CONFLICT (cols) DO NOTHING`` on both backends; returns the result."""
-    if dialect_name(session) == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return session.execute(insert(table).on_conflict_do_nothing(index_elements=conflict_cols), rows)
+_ignoring: dict[tuple[str, str, tuple[str, ...]], Any] = {}
+
+
+def insert_ignoring_conflicts(session: Session | Connection, table: Any, rows: list[dict[str, Any]],
+                              conflict_cols: list[str]) -> Any:
+    """``INSERT ... ON CONFLICT (cols) DO NOTHING`` on both backends; returns the result.
+    The statement is built once per dialect, table and columns (building it cost more than running it)."""
+    key = (dialect_name(session), table.name, tuple(conflict_cols))
+    if key not in _ignoring:
+        if key[0] == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        _ignoring[key] = insert(table).on_conflict_do_nothing(index_elements=conflict_cols)
+    return session.execute(_ignoring[key], rows)
 
 
 def aware(value: dt.datetime | None) -> dt.datetime | None:
