@@ -44,3 +44,30 @@ def test_a_tuned_worker_thread_hashes_repeat_pictures_without_page_faults():
     # Untuned, every picture faults its megabytes of buffers in again; tuned, only the first does.
     assert min(plain[1:]) > 300, plain
     assert max(tuned[1:]) < min(plain[1:]) / 5, (plain, tuned)
+
+
+def test_after_its_first_batch_a_worker_keeps_its_startup_objects_out_of_full_collections(db_url, monkeypatch):
+    import gc
+    import threading
+
+    from suraksha.pipeline import worker
+    from suraksha.pipeline.ingest import submit_item
+    from suraksha.pipeline.schemas import ItemIn
+
+    monkeypatch.setattr(worker, "_frozen", False)
+    gc.unfreeze()
+    item, _ = submit_item(ItemIn(platform_id="gc", text="hello"))
+    stop = threading.Event()
+    done = threading.Thread(target=worker.run_worker, args=(stop,), kwargs={"poll_interval": 0.05})
+    done.start()
+    try:
+        from suraksha.pipeline.views import wait_for_verdict
+
+        assert wait_for_verdict(item.id, 10).status == "done"
+    finally:
+        stop.set()
+        done.join(10)
+    try:
+        assert gc.get_freeze_count() > 1000  # the modules, mappers and caches loaded so far
+    finally:
+        gc.unfreeze()  # give the test process its collector back

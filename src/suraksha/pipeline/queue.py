@@ -113,6 +113,14 @@ RETURNING id, item_id, attempts
 """).bindparams(bindparam("now", type_=DateTime(timezone=True)), bindparam("until", type_=DateTime(timezone=True)))
 
 
+_SQLITE_ANY_RUNNABLE = text("""
+SELECT id FROM scan_jobs INDEXED BY ix_scan_jobs_live
+WHERE state IN ('queued', 'running')
+  AND ((state = 'queued' AND available_at <= :now) OR (state = 'running' AND lease_expires_at < :now))
+LIMIT 1
+""").bindparams(bindparam("now", type_=DateTime(timezone=True)))
+
+
 def claim_jobs(worker_id: str, n: int = 1, lease_seconds: int = 60) -> list[ClaimedJob]:
     """Lease up to `n` runnable jobs (queued and due, or running with an expired lease) to `worker_id`."""
     now = utcnow()
@@ -122,9 +130,17 @@ def claim_jobs(worker_id: str, n: int = 1, lease_seconds: int = 60) -> list[Clai
         with autocommit_engine().connect() as conn:
             rows = conn.execute(_PG_CLAIM, {"now": now, "n": n, "worker": worker_id, "until": until}).all()
         return sorted((ClaimedJob(r.id, r.item_id, r.attempts) for r in rows), key=lambda j: j.id)
+    params = {"now": now, "n": n, "worker": worker_id, "until": until}
+    with engine.connect() as conn:
+        # A read first: an idle worker's poll then takes no write lock (the UPDATE would, even when
+        # it claims nothing), so polling never makes an ingest or a recording wait for the lock.
+        if conn.execute(_SQLITE_ANY_RUNNABLE, params).first() is None:
+            conn.rollback()
+            return []
+        conn.rollback()
     with engine.begin() as conn:  # Core, not an ORM session: the claim is two statements
         # One statement: SQLite takes the write lock for it, so two workers cannot claim one job.
-        rows = conn.execute(_SQLITE_CLAIM, {"now": now, "n": n, "worker": worker_id, "until": until}).all()
+        rows = conn.execute(_SQLITE_CLAIM, params).all()
         if rows:
             conn.execute(_SQLITE_SCANNING, {"ids": [r.item_id for r in rows]})
     return sorted((ClaimedJob(r.id, r.item_id, r.attempts) for r in rows), key=lambda j: j.id)

@@ -54,6 +54,26 @@ def keep_freed_memory() -> bool:
     return ok
 
 
+_frozen = False
+
+
+def freeze_startup_objects() -> None:
+    """Move everything alive now out of the garbage collector's reach (``gc.freeze``), once per
+    process, after the first batch has loaded the matcher, the policy and the database layer.
+
+    Full (generation 2) collections walk every object; in a worker that is the bank index, the
+    SQLAlchemy mappers and caches, the policy..., and one took 40-80 ms, an item's whole latency
+    budget, a few times a minute under load (the known-hash p99 outliers, docs/benchmarks.md). Frozen
+    objects are never collected; they were going to live as long as the process anyway."""
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        import gc
+
+        gc.collect()
+        gc.freeze()
+
+
 def new_worker_id(suffix: str = "") -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}{suffix}"
 
@@ -133,6 +153,7 @@ def _loop(worker_id: str, stop_event: threading.Event, poll_interval: float, sca
         held.set(worker_id, [j.id for j in jobs])
         try:
             counter[0] += process_batch(worker_id, jobs, scanner or get_scanner(), max_attempts)
+            freeze_startup_objects()
         except Exception:  # noqa: BLE001 - e.g. the database went away while failing a job
             log.exception("processing a batch failed; its leases will expire and it will be retried")
             stop_event.wait(poll_interval)
