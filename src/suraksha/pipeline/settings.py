@@ -33,6 +33,11 @@ class PipelineSettings(BaseSettings):
     lease_seconds: int = 60
     max_scan_attempts: int = 5
     worker_batch: int = 8
+    # After a batch smaller than worker_batch, wait this long before claiming again, so items
+    # arriving one by one are scanned a few at a time (each batch costs three statements however
+    # small it is) instead of every worker waking for every item. An idle worker still starts on
+    # new work at once; 0 turns it off.
+    worker_linger_ms: float = Field(default=5.0, ge=0, le=1000)
 
     # Text rules applied to item text besides the matcher's `text` banks (keywords, regexes).
     text_keywords: list[str] = Field(default_factory=list)

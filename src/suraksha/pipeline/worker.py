@@ -135,6 +135,7 @@ def process_batch(worker_id: str, jobs: list[queue.ClaimedJob], scanner: Scanner
 def _loop(worker_id: str, stop_event: threading.Event, poll_interval: float, scanner: Scanner | None,
           held: _Held, batch: int, lease_seconds: int, max_attempts: int, counter: list[int]) -> None:
     idle = MIN_IDLE_SLEEP
+    linger = get_pipeline_settings().worker_linger_ms / 1000
     while not stop_event.is_set():
         try:
             jobs = queue.claim_jobs(worker_id, batch, lease_seconds)
@@ -157,8 +158,11 @@ def _loop(worker_id: str, stop_event: threading.Event, poll_interval: float, sca
         except Exception:  # noqa: BLE001 - e.g. the database went away while failing a job
             log.exception("processing a batch failed; its leases will expire and it will be retried")
             stop_event.wait(poll_interval)
+            continue
         finally:
             held.set(worker_id, [])
+        if linger and len(jobs) < batch:
+            stop_event.wait(linger)  # let the next few items arrive: one batch for them, not one each
 
 
 def _heartbeat(stop_event: threading.Event, held: _Held, lease_seconds: int) -> None:
