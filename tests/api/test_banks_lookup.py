@@ -92,6 +92,8 @@ def test_add_signals_lookup_and_delete(client, auth):
     assert client.delete(f"/v1/banks/urls/entries/{entry}", headers=auth).status_code == 204
     r = client.delete(f"/v1/banks/urls/entries/{entry}", headers=auth)
     assert r.status_code == 404 and error_of(r)["code"] == "not_found"
+    # An id beyond BIGINT is a 422 with a reason, not a database overflow (500).
+    assert client.delete(f"/v1/banks/urls/entries/{2**63}", headers=auth).status_code == 422
     settle()
     assert client.get("/v1/lookup", params={"signal_type": "md5", "signal": md5}, headers=auth).json()["matched"] is False
 

@@ -88,7 +88,7 @@ async def add_media(
 
 
 @router.delete("/{name}/entries/{entry_id}", status_code=204, summary="Delete one entry")
-def delete_entry(name: str = BankName, entry_id: int = Path(ge=1)) -> Response:
+def delete_entry(name: str = BankName, entry_id: int = Path(ge=1, le=2**63 - 1)) -> Response:
     from suraksha.matching.banks import remove_entry
 
     remove_entry(name, entry_id)
