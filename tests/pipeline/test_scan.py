@@ -170,6 +170,46 @@ def test_text_keyword_rules_from_settings(scanner, monkeypatch):
     assert [h["kind"] for h in views.get_item(item_id).text_hits] == ["keyword"]
 
 
+def test_a_regex_no_scan_can_run_stops_workers_at_start_with_the_reason(db_url, monkeypatch):
+    import threading
+
+    from typer.testing import CliRunner
+
+    from suraksha.cli import app
+    from suraksha.pipeline.scan import ScanSettingsError, _text_rules
+    from suraksha.pipeline.settings import reset_pipeline_settings
+    from suraksha.pipeline.worker import run_worker
+
+    monkeypatch.setenv("SURAKSHA_TEXT_REGEXES", '["(?<=trade )pics"]')
+    reset_pipeline_settings()
+    try:
+        item_id = submit(text="trade pics")
+        with pytest.raises(ScanSettingsError, match="lookbehind"):
+            run_worker(threading.Event())
+        with pytest.raises(ScanSettingsError, match="lookbehind"):
+            start_background_workers(1)  # what `serve` starts: it refuses to come up
+        result = CliRunner().invoke(app, ["worker"])
+        assert result.exit_code == 2 and "lookbehind" in result.output
+        with session_scope() as s:  # nothing was claimed: the item waits for a fixed setting
+            assert s.get(ScanJob, 1).state == "queued" and s.get(ScanJob, 1).item_id == item_id
+    finally:
+        monkeypatch.delenv("SURAKSHA_TEXT_REGEXES")
+        reset_pipeline_settings()
+    assert _text_rules() is None
+
+
+def test_text_rules_are_compiled_once_per_setting(db_url, monkeypatch):
+    from suraksha.pipeline.scan import _text_rules
+    from suraksha.pipeline.settings import reset_pipeline_settings
+
+    monkeypatch.setenv("SURAKSHA_TEXT_REGEXES", '["trade +pics"]')
+    reset_pipeline_settings()
+    try:
+        assert _text_rules() is _text_rules()
+    finally:
+        reset_pipeline_settings()
+
+
 def test_background_workers_and_wait_for_verdict(scanner):
     workers = start_background_workers(2, poll_interval=0.05)
     try:

@@ -27,7 +27,13 @@ def worker(
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    done = run_worker(stop, concurrency=concurrency, poll_interval=poll_interval, batch=batch or None)
+    from suraksha.pipeline.scan import ScanSettingsError
+
+    try:
+        done = run_worker(stop, concurrency=concurrency, poll_interval=poll_interval, batch=batch or None)
+    except ScanSettingsError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     typer.echo(f"worker stopped; {done} items scanned")
 
 

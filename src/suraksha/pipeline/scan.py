@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from functools import lru_cache
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
@@ -403,9 +404,28 @@ def _text_rules() -> Any:
     ps = get_pipeline_settings()
     if not ps.text_keywords and not ps.text_regexes:
         return None
+    return _compiled_text_rules(tuple(ps.text_keywords), tuple(ps.text_regexes))
+
+
+@lru_cache(maxsize=4)
+def _compiled_text_rules(keywords: tuple[str, ...], regexes: tuple[str, ...]) -> Any:
+    """Compiled once per setting (it was compiled again for every scanned item)."""
     from suraksha.signals.text import TextRules
 
-    return TextRules(keywords=list(ps.text_keywords), regexes=list(ps.text_regexes))
+    return TextRules(keywords=list(keywords), regexes=list(regexes))
+
+
+class ScanSettingsError(ValueError):
+    """A scan setting that can never work; raised when workers start, not at every scan."""
+
+
+def check_scan_settings() -> None:
+    """Compile what every scan will need from the settings, so a bad one stops the worker at start
+    with its reason (a regex RE2 cannot run, say) instead of failing each item after its retries."""
+    try:
+        _text_rules()
+    except ValueError as exc:
+        raise ScanSettingsError(f"SURAKSHA_TEXT_REGEXES / SURAKSHA_TEXT_KEYWORDS: {exc}") from None
 
 
 _scanner: Scanner | None = None

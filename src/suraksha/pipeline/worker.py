@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from suraksha.pipeline import queue
-from suraksha.pipeline.scan import ScanResult, Scanner, get_scanner
+from suraksha.pipeline.scan import ScanResult, Scanner, check_scan_settings, get_scanner
 from suraksha.pipeline.settings import get_pipeline_settings
 
 log = logging.getLogger(__name__)
@@ -191,6 +191,7 @@ def run_worker(
     any process). Besides, it polls every `poll_interval` (on SQLite starting at 5 ms and backing
     off to it, since other processes cannot wake it).
     """
+    check_scan_settings()  # a setting no scan can work with stops the worker here, with its reason
     keep_freed_memory()
     ps = get_pipeline_settings()
     batch = batch or ps.worker_batch
@@ -223,6 +224,7 @@ class BackgroundWorkers:
     """In-process workers for ``suraksha serve`` (embedded mode)."""
 
     def __init__(self, n: int, **kwargs) -> None:
+        check_scan_settings()  # in the caller's thread: `serve` refuses to start, with the reason
         self.stop_event = threading.Event()
         self.recorded: int | None = None
         self._thread = threading.Thread(target=self._run, args=(n, kwargs), daemon=True, name="scan-workers")
