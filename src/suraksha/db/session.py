@@ -40,7 +40,7 @@ def make_engine(url: str) -> Engine:
 # which was one extra round trip per statement on the ingest and scan paths, where connections are
 # checked out hundreds of times a second; a connection used a moment ago is trusted, and if it did
 # die in that moment the statement fails, the pool is invalidated, and the caller's retry (workers,
-# dispatcher) or the client's (HTTP 5xx) gets a fresh one. docs/decisions.md, "Database".
+# dispatcher) or the client's (HTTP 5xx) gets a fresh one. docs/decisions.md, "Scan CPU".
 PING_AFTER_IDLE_SECONDS = 5.0
 
 
