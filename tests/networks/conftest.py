@@ -37,20 +37,12 @@ STAFF_ROLES = ("reviewer", "senior_reviewer", "legal", "analyst", "auditor", "ad
 @pytest.fixture
 def web(ring):
     """(signed_in(role) -> a TestClient signed in as that role, the ring's ids)."""
-    import pyotp
     from fastapi.testclient import TestClient
 
     from suraksha.api import create_app
-    from suraksha.auth.service import create_user, list_users
-    from tests.web.conftest import PASSWORD, FakeMatcher, Staff, sign_in
+    from tests.web.conftest import FakeMatcher, create_staff, sign_in
 
-    staff = {}
-    for role in STAFF_ROLES:
-        creds = create_user(f"n-{role.replace('_', '-')}", role, password=PASSWORD, totp_secret=pyotp.random_base32(),
-                            must_change_password=False)
-        staff[role] = creds
-    ids = {u.username: u.id for u in list_users()}
-    people = {role: Staff(c.username, role, c.totp_secret, ids[c.username]) for role, c in staff.items()}
+    people = create_staff("n", STAFF_ROLES)
     clients: list[TestClient] = []
 
     def signed_in(role: str) -> TestClient:

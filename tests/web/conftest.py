@@ -34,10 +34,19 @@ class Staff:
         return pyotp.TOTP(self.secret).at(time.time() + 30 * offset_steps)
 
 
+def create_staff(prefix: str, roles) -> dict[str, Staff]:
+    """One staff user per role (``<prefix>-<role>``, MFA enrolled), as ``Staff`` by role."""
+    from suraksha.auth.service import create_user, list_users
+
+    creds = {role: create_user(f"{prefix}-{role.replace('_', '-')}", role, password=PASSWORD,
+                               totp_secret=pyotp.random_base32(), must_change_password=False) for role in roles}
+    ids = {u.username: u.id for u in list_users()}
+    return {role: Staff(c.username, role, c.totp_secret, ids[c.username]) for role, c in creds.items()}
+
+
 @pytest.fixture
 def seeded(db_url, reference_dir, monkeypatch):
     """Review demo items (benign pictures), tasks synced, one user per role. Second review off."""
-    from suraksha.auth.service import create_user, list_users
     from suraksha.cases.demo import seed_review_demo
     from suraksha.cases.service import sync_review_tasks
     from suraksha.cases.settings import reset_review_settings
@@ -46,13 +55,7 @@ def seeded(db_url, reference_dir, monkeypatch):
     reset_review_settings()
     ids = seed_review_demo(reference_dir / "pdq" / "bridge-mods" / "aaa-orig.jpg")
     sync_review_tasks()
-    staff = {}
-    for role in ROLES:
-        creds = create_user(f"t-{role.replace('_', '-')}", role, password=PASSWORD, totp_secret=pyotp.random_base32(),
-                            must_change_password=False)
-        staff[role] = creds
-    users = {u.username: u.id for u in list_users()}
-    ids["staff"] = {role: Staff(c.username, role, c.totp_secret, users[c.username]) for role, c in staff.items()}
+    ids["staff"] = create_staff("t", ROLES)
     yield ids
     reset_review_settings()
 
