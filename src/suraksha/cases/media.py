@@ -133,29 +133,14 @@ def _decode_image(data: bytes, thumb: int) -> Image.Image:
 def _first_frame(data: bytes) -> Image.Image:
     """The first decodable frame of the first video stream (PyAV, in memory), refusing frames over
     the pixel limit vPDQ uses (signals.video)."""
-    import av
+    from suraksha.signals.errors import CorruptMedia
+    from suraksha.signals.video import check_frame_pixels, first_video_stream
 
-    from suraksha.signals.errors import CorruptMedia, MediaTooLarge, UnsupportedMedia
-    from suraksha.signals.video import DEFAULT_MAX_FRAME_PIXELS
-
-    try:
-        container = av.open(io.BytesIO(data), mode="r")
-    except Exception:
-        raise UnsupportedMedia("not a video Suraksha can decode") from None
-    try:
-        if not container.streams.video:
-            raise UnsupportedMedia("the file has no video stream")
-        stream = container.streams.video[0]
-        ctx = stream.codec_context
-        if ctx.width and ctx.height and ctx.width * ctx.height > DEFAULT_MAX_FRAME_PIXELS:
-            raise MediaTooLarge(f"video frames are {ctx.width}x{ctx.height}, over the limit")
+    with first_video_stream(data) as (container, stream):
         for frame in container.decode(stream):
-            if frame.width * frame.height > DEFAULT_MAX_FRAME_PIXELS:
-                raise MediaTooLarge(f"video frames are {frame.width}x{frame.height}, over the limit")
+            check_frame_pixels(frame.width, frame.height)
             return frame.to_image()
         raise CorruptMedia("video has no decodable frames")
-    finally:
-        container.close()
 
 
 def _blurred_jpeg(picture: Image.Image, thumb: int, grayscale: bool) -> bytes:

@@ -109,34 +109,22 @@ class NudeNetClassifier:
         seeking, so what comes after a harmless opening is scored too and a long video costs about
         ``max_video_frames`` short decodes, not a full one.
         """
-        import io
-
-        import av
-
-        from suraksha.signals.video import DEFAULT_MAX_FRAME_PIXELS
+        from suraksha.signals.errors import MediaError
+        from suraksha.signals.video import first_video_stream
 
         try:
-            container = av.open(io.BytesIO(media), mode="r")
-        except Exception as exc:  # noqa: BLE001 - any demuxer error
-            raise ClassifierError(f"cannot open video: {exc}") from exc
-        try:
-            if not container.streams.video:
-                raise ClassifierError("the file has no video stream")
-            stream = container.streams.video[0]
-            ctx = stream.codec_context
-            if ctx.width and ctx.height and ctx.width * ctx.height > DEFAULT_MAX_FRAME_PIXELS:
-                raise ClassifierError(f"video frames are {ctx.width}x{ctx.height}, over the limit")
-            duration = _duration_seconds(container, stream)
-            if duration and stream.time_base and duration > self.video_interval_seconds * self.max_video_frames:
-                frames = self._frames_at(container, stream, duration)
-            else:
-                frames = self._frames_from_start(container, stream)
+            with first_video_stream(media) as (container, stream):
+                duration = _duration_seconds(container, stream)
+                if duration and stream.time_base and duration > self.video_interval_seconds * self.max_video_frames:
+                    frames = self._frames_at(container, stream, duration)
+                else:
+                    frames = self._frames_from_start(container, stream)
         except ClassifierError:
             raise
+        except MediaError as exc:  # not a video, no video stream, frames over the limit
+            raise ClassifierError(f"cannot open video: {exc}") from exc
         except Exception as exc:  # noqa: BLE001 - truncated or damaged streams
             raise ClassifierError(f"cannot decode video: {exc}") from exc
-        finally:
-            container.close()
         if not frames:
             raise ClassifierError("video has no decodable frames")
         return frames

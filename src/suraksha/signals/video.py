@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 import pdqhash
 
-from suraksha.signals.errors import CorruptMedia, MediaTooLarge, UnsupportedMedia, reason
+from suraksha.signals.errors import CorruptMedia, MediaError, MediaTooLarge, UnsupportedMedia, reason
 from suraksha.signals.pdq import HASHABLE_QUALITY
 
 FRAME_DISTANCE = 31
@@ -46,6 +47,40 @@ class VpdqMatch:
         return self.query_match_percent >= MATCH_PERCENT
 
 
+@contextmanager
+def first_video_stream(source: bytes | BinaryIO, *, max_frame_pixels: int | None = None) -> Iterator[tuple[Any, Any]]:
+    """``(container, stream)``: the first video stream of in-memory media (PyAV), with the frame size
+    its header announces checked before anything is decoded; the container is closed on exit.
+
+    One way in for every reader of video (vPDQ, review posters, NudeNet). Raises UnsupportedMedia
+    (not a video, no video stream), CorruptMedia (a damaged container) or MediaTooLarge.
+    """
+    import av
+
+    stream_in = io.BytesIO(source) if isinstance(source, (bytes, bytearray, memoryview)) else source
+    try:
+        container = av.open(stream_in, mode="r")
+    except av.error.InvalidDataError:
+        raise UnsupportedMedia("not a video format Suraksha can decode") from None
+    except Exception as exc:
+        raise CorruptMedia(f"video container is damaged ({reason(exc)})") from None
+    try:
+        if not container.streams.video:
+            raise UnsupportedMedia("the file has no video stream")
+        stream = container.streams.video[0]
+        check_frame_pixels(stream.codec_context.width, stream.codec_context.height, max_frame_pixels)
+        yield container, stream
+    finally:
+        container.close()
+
+
+def check_frame_pixels(width: int | None, height: int | None, max_frame_pixels: int | None = None) -> None:
+    """MediaTooLarge for frames over the pixel limit (``DEFAULT_MAX_FRAME_PIXELS`` unless given)."""
+    limit = DEFAULT_MAX_FRAME_PIXELS if max_frame_pixels is None else max_frame_pixels
+    if width and height and width * height > limit:
+        raise MediaTooLarge(f"video frames are {width}x{height}, over the limit of {limit} pixels")
+
+
 def vpdq_from_bytes(
     source: bytes | BinaryIO,
     *,
@@ -57,56 +92,39 @@ def vpdq_from_bytes(
     ``source`` is bytes or any readable binary file object; it is decoded in memory, so media never
     touches the disk. Bad input raises UnsupportedMedia, CorruptMedia or MediaTooLarge, nothing else.
     """
-    import av
-
-    stream_in = io.BytesIO(source) if isinstance(source, (bytes, bytearray, memoryview)) else source
-    try:
-        container = av.open(stream_in, mode="r")
-    except av.error.InvalidDataError:
-        raise UnsupportedMedia("not a video format Suraksha can decode") from None
-    except Exception as exc:
-        raise CorruptMedia(f"video container is damaged ({reason(exc)})") from None
     frames: list[VpdqFrame] = []
     duration: float | None = None
     try:
-        if not container.streams.video:
-            raise UnsupportedMedia("the file has no video stream")
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        duration = _duration_seconds(container, stream)
-        if duration is not None and duration > max_seconds:
-            raise MediaTooLarge(f"video is {duration:.0f} s long, over the limit of {max_seconds} s")
-        ctx = stream.codec_context
-        if ctx.width and ctx.height and ctx.width * ctx.height > max_frame_pixels:
-            raise MediaTooLarge(f"video frames are {ctx.width}x{ctx.height}, over the limit of {max_frame_pixels} pixels")
-        next_second = 0
-        half_frame = 0.5 / float(stream.average_rate) if stream.average_rate else 0.0
-        for frame in container.decode(stream):
-            t = frame.time
-            if t is None:
-                continue
-            if t + half_frame < next_second:
-                continue
-            if t > max_seconds:
-                raise MediaTooLarge(f"video runs past the limit of {max_seconds} s")
-            if frame.width * frame.height > max_frame_pixels:
-                raise MediaTooLarge(f"video frames are {frame.width}x{frame.height}, over the limit")
-            # The whole frame, not a 512 px thumbnail: vPDQ (and so every vPDQ bank) hashes full
-            # frames, and that is 1-4 bits from its output where a thumbnail is 2-10 (tests).
-            bits, quality = pdqhash.compute(frame.to_ndarray(format="rgb24"))
-            pdq_hex = np.packbits(bits.astype(np.uint8)).tobytes().hex()
-            # A long gap between frames (variable frame rate) covers several seconds with one frame.
-            while next_second <= t + half_frame:
-                frames.append(VpdqFrame(next_second, pdq_hex, int(quality)))
-                next_second += 1
-    except (UnsupportedMedia, MediaTooLarge):
+        with first_video_stream(source, max_frame_pixels=max_frame_pixels) as (container, stream):
+            stream.thread_type = "AUTO"
+            duration = _duration_seconds(container, stream)
+            if duration is not None and duration > max_seconds:
+                raise MediaTooLarge(f"video is {duration:.0f} s long, over the limit of {max_seconds} s")
+            next_second = 0
+            half_frame = 0.5 / float(stream.average_rate) if stream.average_rate else 0.0
+            for frame in container.decode(stream):
+                t = frame.time
+                if t is None:
+                    continue
+                if t + half_frame < next_second:
+                    continue
+                if t > max_seconds:
+                    raise MediaTooLarge(f"video runs past the limit of {max_seconds} s")
+                check_frame_pixels(frame.width, frame.height, max_frame_pixels)
+                # The whole frame, not a 512 px thumbnail: vPDQ (and so every vPDQ bank) hashes full
+                # frames, and that is 1-4 bits from its output where a thumbnail is 2-10 (tests).
+                bits, quality = pdqhash.compute(frame.to_ndarray(format="rgb24"))
+                pdq_hex = np.packbits(bits.astype(np.uint8)).tobytes().hex()
+                # A long gap between frames (variable frame rate) covers several seconds with one frame.
+                while next_second <= t + half_frame:
+                    frames.append(VpdqFrame(next_second, pdq_hex, int(quality)))
+                    next_second += 1
+    except MediaError:
         raise
     except MemoryError:
         raise MediaTooLarge("video too large to decode") from None
     except Exception as exc:
         raise CorruptMedia(f"video data is truncated or damaged ({reason(exc)})") from None
-    finally:
-        container.close()
     if not frames:
         raise CorruptMedia("video has no decodable frames")
     if duration is not None and frames[-1].second + 2 < duration:
