@@ -151,9 +151,9 @@ def _vertical_first(size: tuple[int, int], out: tuple[int, int]) -> bool:
     return _PILLOW_13 and dh > 0 and dh > dw * 2
 
 
-def _kernel_resize(img: Image.Image, out: tuple[int, int], box: tuple[float, float, float, float]) -> Image.Image:
-    data = _resample.resample_bicubic(img.tobytes(), img.size[0], img.size[1], _KERNEL_MODES[img.mode], out[0], out[1],
-                                      tuple(float(v) for v in box), _vertical_first(img.size, out))
+def _kernel_resize(kernel, img: Image.Image, out: tuple[int, int], box: tuple[float, float, float, float]) -> Image.Image:
+    data = kernel.resample_bicubic(img.tobytes(), img.size[0], img.size[1], _KERNEL_MODES[img.mode], out[0], out[1],
+                                   tuple(float(v) for v in box), _vertical_first(img.size, out))
     return Image.frombytes(img.mode, out, data)
 
 
@@ -163,22 +163,18 @@ def _load_kernel():
         from suraksha.signals import _resample as kernel
     except ImportError:  # no C compiler at install time
         return None
-    global _resample
-    _resample = kernel
     probe = Image.frombytes("RGB", (61, 53), bytes((i * 37 + i // 61 * 11) % 256 for i in range(61 * 53 * 3)))
     for out, box in (((23, 40), (0.0, 0.0, 61.0, 53.0)), ((40, 9), (2.5, 1.0, 60.0, 52.5)), ((70, 80), (0.0, 0.0, 61.0, 53.0))):
-        if _kernel_resize(probe, out, box).tobytes() != probe.resize(out, Image.Resampling.BICUBIC, box=box).tobytes():
+        if _kernel_resize(kernel, probe, out, box).tobytes() != probe.resize(out, Image.Resampling.BICUBIC, box=box).tobytes():
             warnings.warn("suraksha.signals._resample disagrees with this Pillow version; using Pillow's resize", RuntimeWarning)
-            _resample = None
             return None
     return kernel
 
 
-_resample = None
 _resample = _load_kernel()
 
 
-def reference_thumbnail(img: Image.Image, size: tuple[int, int] = REFERENCE_SIZE, *, kernel: bool = True) -> Image.Image:
+def reference_thumbnail(img: Image.Image, size: tuple[int, int] = REFERENCE_SIZE) -> Image.Image:
     """What ``img.thumbnail(size)`` makes (BICUBIC, reducing_gap 2.0), pixel for pixel, faster.
 
     The steps are Pillow's own (the aspect-preserving size, ``draft`` for JPEG, the integer
@@ -187,7 +183,7 @@ def reference_thumbnail(img: Image.Image, size: tuple[int, int] = REFERENCE_SIZE
     exactly (Pillow's scalar loops were half of a 640x480 scan). Other modes, or no compiled kernel,
     use Pillow's resize. tests/signals/test_resample.py compares the two pixel by pixel.
     """
-    if _resample is None or not kernel or img.mode not in _KERNEL_MODES:
+    if _resample is None or img.mode not in _KERNEL_MODES:
         img.thumbnail(size)
         return img
     width, height = img.size
@@ -217,7 +213,7 @@ def reference_thumbnail(img: Image.Image, size: tuple[int, int] = REFERENCE_SIZE
         img = img.reduce((factor_x, factor_y), box=safe)
         box = ((box[0] - safe[0]) / factor_x, (box[1] - safe[1]) / factor_y,
                (box[2] - safe[0]) / factor_x, (box[3] - safe[1]) / factor_y)
-    return _kernel_resize(img, final, box)
+    return _kernel_resize(_resample, img, final, box)
 
 
 def _fit(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
