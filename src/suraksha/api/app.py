@@ -136,7 +136,11 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         _configure_models()  # before any thread: a model module half-imported by one thread breaks the others' mappers
-        _freeze_startup_objects()
+        # What start-up loaded (modules, mappers, routes) stays out of full garbage collections, whose
+        # 40-80 ms pauses landed on whichever request was running; workers freeze again after a batch.
+        from suraksha.pipeline.worker import freeze_current_objects
+
+        freeze_current_objects()
         state.start()
         stop_workers = _start_workers(workers_in_process) if workers_in_process > 0 else None
         stop_dispatcher = _start_dispatcher(dispatcher) if dispatcher is not None else None
@@ -215,16 +219,6 @@ def _start_workers(n: int) -> Callable[[], None] | None:
         return handle
     stop = getattr(handle, "stop", None)
     return stop if callable(stop) else None
-
-
-def _freeze_startup_objects() -> None:
-    """Keep what start-up loaded (modules, mappers, routes) out of full garbage collections, whose
-    40-80 ms pauses landed on whichever request was running (see pipeline.worker, which freezes
-    again after its first batch)."""
-    import gc
-
-    gc.collect()
-    gc.freeze()
 
 
 def _configure_models() -> None:

@@ -131,18 +131,17 @@ def claim_jobs(worker_id: str, n: int = 1, lease_seconds: int = 60) -> list[Clai
             rows = conn.execute(_PG_CLAIM, {"now": now, "n": n, "worker": worker_id, "until": until}).all()
         return sorted((ClaimedJob(r.id, r.item_id, r.attempts) for r in rows), key=lambda j: j.id)
     params = {"now": now, "n": n, "worker": worker_id, "until": until}
-    with engine.connect() as conn:
+    with engine.connect() as conn:  # Core, not an ORM session
         # A read first: an idle worker's poll then takes no write lock (the UPDATE would, even when
         # it claims nothing), so polling never makes an ingest or a recording wait for the lock.
         if conn.execute(_SQLITE_ANY_RUNNABLE, params).first() is None:
-            conn.rollback()
             return []
-        conn.rollback()
-    with engine.begin() as conn:  # Core, not an ORM session: the claim is two statements
-        # One statement: SQLite takes the write lock for it, so two workers cannot claim one job.
-        rows = conn.execute(_SQLITE_CLAIM, params).all()
-        if rows:
-            conn.execute(_SQLITE_SCANNING, {"ids": [r.item_id for r in rows]})
+        conn.rollback()  # end the read, then claim in a transaction of its own
+        with conn.begin():
+            # One statement: SQLite takes the write lock for it, so two workers cannot claim one job.
+            rows = conn.execute(_SQLITE_CLAIM, params).all()
+            if rows:
+                conn.execute(_SQLITE_SCANNING, {"ids": [r.item_id for r in rows]})
     return sorted((ClaimedJob(r.id, r.item_id, r.attempts) for r in rows), key=lambda j: j.id)
 
 
@@ -416,17 +415,18 @@ def fail_job(worker_id: str, job: ClaimedJob, error: str, *, max_attempts: int, 
     return state
 
 
+def _jobs_by_state(*where) -> dict[str, int]:
+    with session_scope() as session:
+        rows = session.execute(select(ScanJob.state, func.count()).where(*where).group_by(ScanJob.state)).all()
+    return {state: count for state, count in rows}
+
+
 def live_jobs() -> dict[str, int]:
     """Queued and running jobs only, read through the partial index of live jobs: cheap however many
     done jobs the table holds (what a waiter or a sampler polls; ``queue_depth`` counts every state)."""
-    live = ScanJob.state.in_(("queued", "running"))
-    with session_scope() as session:
-        rows = session.execute(select(ScanJob.state, func.count()).where(live).group_by(ScanJob.state)).all()
-    return {state: count for state, count in rows}
+    return _jobs_by_state(ScanJob.state.in_(("queued", "running")))
 
 
 def queue_depth() -> dict[str, int]:
     """Jobs per state (for /metrics and the benchmarks)."""
-    with session_scope() as session:
-        rows = session.execute(select(ScanJob.state, func.count()).group_by(ScanJob.state)).all()
-    return {state: count for state, count in rows}
+    return _jobs_by_state()

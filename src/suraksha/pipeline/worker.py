@@ -68,10 +68,15 @@ def freeze_startup_objects() -> None:
     global _frozen
     if not _frozen:
         _frozen = True
-        import gc
+        freeze_current_objects()
 
-        gc.collect()
-        gc.freeze()
+
+def freeze_current_objects() -> None:
+    """Collect, then move every object still alive out of the collector's reach (``gc.freeze``)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
 
 
 def new_worker_id(suffix: str = "") -> str:
