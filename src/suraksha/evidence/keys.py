@@ -17,136 +17,25 @@ Where keys come from (``SURAKSHA_EVIDENCE_*``):
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import os
-from dataclasses import dataclass, field
-from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from pydantic import SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from suraksha.config import get_settings
-
-KEY_BYTES = 32
-NONCE_BYTES = 12
-
-
-class EvidenceKeyError(RuntimeError):
-    """No usable master key (missing, malformed, or the one an object needs is not configured)."""
-
-
-class EvidenceSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SURAKSHA_EVIDENCE_", extra="ignore")
-
-    key: SecretStr | None = None
-    key_file: Path | None = None
-    old_keys: SecretStr | None = None
-
-
-def key_id(key: bytes) -> str:
-    """A public identifier of a master key (a hash of it; reveals nothing usable)."""
-    return hashlib.sha256(b"suraksha-evidence-kek-v1:" + key).hexdigest()[:16]
-
-
-def decode_key(value: str, where: str) -> bytes:
-    try:
-        raw = base64.b64decode(value.strip(), validate=True)
-    except (binascii.Error, ValueError):
-        raise EvidenceKeyError(f"{where}: not valid base64") from None
-    if len(raw) != KEY_BYTES:
-        raise EvidenceKeyError(f"{where}: a master key must be {KEY_BYTES} bytes (base64 of 32 random bytes), got {len(raw)}")
-    return raw
-
-
-def generate_key() -> bytes:
-    return AESGCM.generate_key(bit_length=256)
-
-
-def encode_key(key: bytes) -> str:
-    return base64.b64encode(key).decode("ascii")
-
-
-@dataclass
-class KeyRing:
-    current_id: str
-    keys: dict[str, bytes] = field(repr=False)
-
-    @property
-    def current(self) -> bytes:
-        return self.keys[self.current_id]
-
-    def get(self, kid: str) -> bytes:
-        try:
-            return self.keys[kid]
-        except KeyError:
-            raise EvidenceKeyError(
-                f"master key {kid} is not configured (add it to SURAKSHA_EVIDENCE_OLD_KEYS or the key file to read this object)"
-            ) from None
-
-
-def _read_key_file(path: Path) -> list[bytes]:
-    try:
-        lines = path.read_text(encoding="ascii").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EvidenceKeyError(f"cannot read evidence key file {path}: {exc.__class__.__name__}") from None
-    keys = [decode_key(line, f"{path} line {n}") for n, line in enumerate(lines, 1) if line.strip() and not line.lstrip().startswith("#")]
-    if not keys:
-        raise EvidenceKeyError(f"evidence key file {path} holds no key")
-    return keys
-
-
-def demo_key_path() -> Path:
-    return get_settings().home / "keys" / "evidence.key"
-
-
-def _create_demo_key(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    os.chmod(path.parent, 0o700)
-    body = (
-        "# Suraksha evidence master key, generated for demo mode. Back it up: without it the\n"
-        "# preserved evidence cannot be read. First key = current; later lines stay readable.\n"
-        f"{encode_key(generate_key())}\n"
-    )
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return  # another process created it first; use theirs
-    with os.fdopen(fd, "w", encoding="ascii") as fh:
-        fh.write(body)
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
-def load_keyring() -> KeyRing:
-    """The configured master keys; raises ``EvidenceKeyError`` when there is none to use."""
-    cfg = EvidenceSettings()
-    ordered: list[bytes] = []
-    if cfg.key is not None and cfg.key.get_secret_value().strip():
-        ordered.append(decode_key(cfg.key.get_secret_value(), "SURAKSHA_EVIDENCE_KEY"))
-    if cfg.key_file is not None:
-        ordered.extend(_read_key_file(cfg.key_file))
-    if cfg.old_keys is not None:
-        for n, part in enumerate(cfg.old_keys.get_secret_value().split(","), 1):
-            if part.strip():
-                ordered.append(decode_key(part, f"SURAKSHA_EVIDENCE_OLD_KEYS entry {n}"))
-    if not ordered:
-        if get_settings().mode == "production":
-            raise EvidenceKeyError(
-                "production mode needs an evidence master key: set SURAKSHA_EVIDENCE_KEY (base64 of 32 random "
-                "bytes) or SURAKSHA_EVIDENCE_KEY_FILE"
-            )
-        path = demo_key_path()
-        if not path.exists():
-            _create_demo_key(path)
-        ordered.extend(_read_key_file(path))
-    keys: dict[str, bytes] = {}
-    for key in ordered:
-        keys.setdefault(key_id(key), key)
-    return KeyRing(current_id=key_id(ordered[0]), keys=keys)
+# The master key is loaded in ``suraksha.db.keyring`` (the one low layer that auth and legal may
+# import too: TOTP seeds are sealed with the same key); re-exported here under the names the vault
+# and its callers have always used.
+from suraksha.db.keyring import (  # noqa: F401
+    NONCE_BYTES,
+    EvidenceKeyError,
+    KeyRing,
+    decode_key,
+    demo_key_path,
+    encode_key,
+    generate_key,
+    key_id,
+    load_keyring,
+)
 
 
 def ensure_key_configured() -> str:
