@@ -8,13 +8,13 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from suraksha.api.auth import require_key
+from suraksha.api.auth import require_scope
 from suraksha.api.errors import ApiError
 from suraksha.api.metrics import ITEM_VERDICT_LATENCY, ITEMS_INGESTED, MATCHES
 from suraksha.api.schemas import ERRORS, ItemAccepted
 from suraksha.pipeline.schemas import ItemIn, ItemView
 
-router = APIRouter(prefix="/v1/items", tags=["items"], dependencies=[Depends(require_key)], responses=ERRORS)
+router = APIRouter(prefix="/v1/items", tags=["items"], responses=ERRORS)
 
 
 def _refuse_internal_media_urls(body: ItemIn) -> None:
@@ -25,7 +25,7 @@ def _refuse_internal_media_urls(body: ItemIn) -> None:
 
     import httpx
 
-    from suraksha.pipeline.fetch import host_allowed
+    from suraksha.pipeline.fetch import url_allowed
     from suraksha.pipeline.settings import get_pipeline_settings
 
     allowed = get_pipeline_settings().fetch_allowed_hosts
@@ -33,15 +33,17 @@ def _refuse_internal_media_urls(body: ItemIn) -> None:
         if media.url is None:
             continue
         try:
-            host = (httpx.URL(media.url).host or "").lower().rstrip(".")
+            url = httpx.URL(media.url)
         except httpx.InvalidURL as exc:
             raise ApiError(422, "invalid_request", f"media[{n}].url is not a valid URL ({exc})") from None
+        host = (url.host or "").lower().rstrip(".")
         if not host:
             raise ApiError(422, "invalid_request", f"media[{n}].url has no host")
-        if host_allowed(host, allowed):
+        if url_allowed(url, allowed):
             continue
-        if allowed:
-            raise ApiError(422, "media_url_refused", f"media[{n}].url host {host!r} is not in SURAKSHA_FETCH_ALLOWED_HOSTS")
+        if allowed:  # the host, or this port of it (an entry without a port allows only 80/443)
+            where = f"host {host!r}" if url.port is None else f"host and port {host!r}:{url.port}"
+            raise ApiError(422, "media_url_refused", f"media[{n}].url {where} is not in SURAKSHA_FETCH_ALLOWED_HOSTS")
         if host == "localhost" or host.endswith(".localhost"):
             raise ApiError(422, "media_url_refused", f"media[{n}].url points at {host!r}: refused")
         try:
@@ -59,6 +61,7 @@ def _refuse_internal_media_urls(body: ItemIn) -> None:
     status_code=202,
     response_model=ItemAccepted | ItemView,
     summary="Submit an item for scanning",
+    dependencies=[Depends(require_scope("scan"))],
     responses={200: {"model": ItemView, "description": "`?wait=true` and the verdict came in time: the scanned item."},
                202: {"model": ItemAccepted, "description": "Stored and queued (or still scanning when the wait ended)."}},
 )
@@ -84,7 +87,8 @@ async def submit_item(request: Request, body: ItemIn, wait: bool = Query(False, 
     return JSONResponse({"id": item.id, "status": item.status}, status_code=202)
 
 
-@router.get("/{item_id}", response_model=ItemView, summary="An item: status, signals, matches, scores, verdict, rule")
+@router.get("/{item_id}", response_model=ItemView, summary="An item: status, signals, matches, scores, verdict, rule",
+            dependencies=[Depends(require_scope("items:read"))])
 def get_item(item_id: int = Path(ge=1, le=2**63 - 1)) -> ItemView:  # beyond BIGINT: 422, not a DB overflow
     from suraksha.pipeline.views import get_item
 
