@@ -102,6 +102,9 @@ def db_url(request, tmp_path, monkeypatch) -> str:
     monkeypatch.setenv("SURAKSHA_DATABASE_URL", url)
     reset_settings()
     reset_engine()
+    from suraksha.auth.settings import reset_auth_settings
+
+    reset_auth_settings()  # and the sign-in throttle: every test starts with full buckets
     yield url
     reset_engine()
     reset_settings()

@@ -22,7 +22,7 @@ class StaffUser(Base):
     display_name: Mapped[str] = mapped_column(String(100), default="")
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str] = mapped_column(Text)
-    totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True, default=None)
+    totp_secret: Mapped[str | None] = mapped_column(String(255), nullable=True, default=None)  # sealed (auth.totp)
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)  # replay guard
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(nullable=True, default=None)

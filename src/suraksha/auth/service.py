@@ -1,7 +1,11 @@
 """Staff accounts: create, sign in (password + TOTP, lock-out), sessions that expire, MFA resets.
 
 Passwords are hashed with argon2id; session tokens and CSRF tokens are random; only the session
-token's SHA-256 is stored, so a database leak does not hand out live sessions.
+token's SHA-256 is stored, so a database leak does not hand out live sessions. TOTP seeds are
+sealed with the vault's master key (``auth.totp``). Sign-in is throttled per address and account
+before any password is checked, with a bound on concurrent argon2 runs (``auth.throttle``), and
+failures are counted atomically before the check (``auth.lockout``), so concurrent guesses can
+neither exceed the lock-out limit nor reuse one authenticator code.
 """
 
 from __future__ import annotations
@@ -10,9 +14,7 @@ import datetime as dt
 import hashlib
 import re
 import secrets
-import time
 from dataclasses import dataclass
-from typing import Protocol
 
 import pyotp
 from argon2 import PasswordHasher
@@ -20,20 +22,15 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from suraksha.auth import audit
+from suraksha.auth import audit, lockout, totp
 from suraksha.auth.models import StaffSession, StaffUser
 from suraksha.auth.roles import MFA_REQUIRED, validate_role
 from suraksha.auth.settings import get_auth_settings
+from suraksha.auth.throttle import LoginThrottled, get_login_throttle
 from suraksha.db import session_scope
 from suraksha.db.base import utcnow
 
-
-class TotpHolder(Protocol):
-    """An account with an authenticator: a staff user or a portal officer."""
-
-    totp_secret: str | None
-    totp_last_step: int | None
-
+__all__ = ["LoginThrottled"]  # re-exported: adapters catch it beside LoginFailed
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,49}$")
 ISSUER = "Suraksha"
@@ -45,6 +42,9 @@ DUMMY_PASSWORD_HASH = password_hasher.hash("not-a-real-password")
 
 class AuthError(ValueError):
     """Bad input for an account operation (a clear message for the person)."""
+
+
+TABLE = StaffUser.__tablename__  # the seal binding of a staff user's TOTP seed
 
 
 class LoginFailed(Exception):
@@ -135,6 +135,23 @@ def hash_password(password: str) -> str:
     return password_hasher.hash(password)
 
 
+def check_password(password_hash: str | None, password: str) -> bool:
+    """Whether ``password`` matches; a missing or malformed hash is checked against the dummy
+    hash, so the answer takes an argon2 run either way. Callers on a sign-in path hold a
+    ``hashing_slot`` of the throttle around it."""
+    try:
+        return password_hasher.verify(password_hash or DUMMY_PASSWORD_HASH, password or "") and bool(password_hash)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _seal_seed(row_id: int, secret: str) -> str:
+    try:
+        return totp.seal_secret(TABLE, row_id, secret)
+    except totp.TotpSealError as exc:
+        raise AuthError(str(exc)) from None
+
+
 def generate_password() -> str:
     return secrets.token_urlsafe(15)  # 20 characters, ~120 bits
 
@@ -156,16 +173,18 @@ def create_user(
     generated = password is None
     password = generate_password() if generated else validate_password(password)
     if totp_secret is None and role in MFA_REQUIRED:
-        totp_secret = pyotp.random_base32()
+        totp_secret = totp.new_secret()
     with session_scope() as session:
         if session.scalar(select(StaffUser.id).where(StaffUser.username == username)) is not None:
             raise AuthError(f"a user named {username!r} already exists")
         user = StaffUser(username=username, display_name=display_name[:100] or username, role=role,
-                         password_hash=hash_password(password), totp_secret=totp_secret,
+                         password_hash=hash_password(password), totp_secret=None,
                          must_change_password=generated if must_change_password is None else must_change_password,
                          preferences={})
         session.add(user)
         session.flush()
+        if totp_secret:  # sealed bound to the row id, so only once the row has one
+            user.totp_secret = _seal_seed(user.id, totp_secret)
         audit.record(session, actor, "user.create", "staff_user", user.id, {"username": username, "role": role})
     return NewCredentials(username, password if generated else None, totp_secret)
 
@@ -191,11 +210,12 @@ def reset_mfa(user: int | str, *, actor: str = "system:suraksha") -> NewCredenti
     """Give the user a new TOTP secret (lost phone); their sessions end."""
     with session_scope() as session:
         row = _user_by(session, user)
-        row.totp_secret = pyotp.random_base32()
+        secret = totp.new_secret()
+        row.totp_secret = _seal_seed(row.id, secret)
         row.totp_last_step = None
         session.execute(delete(StaffSession).where(StaffSession.user_id == row.id))
         audit.record(session, actor, "user.reset_mfa", "staff_user", row.id, {"username": row.username})
-        return NewCredentials(row.username, None, row.totp_secret)
+        return NewCredentials(row.username, None, secret)
 
 
 def reset_password(user: int | str, *, actor: str = "system:suraksha") -> NewCredentials:
@@ -240,26 +260,6 @@ def set_role(user: int | str, role: str, *, actor: str = "system:suraksha") -> N
         audit.record(session, actor, "user.set_role", "staff_user", row.id, {"username": row.username, "from": old, "to": role})
 
 
-def verify_totp(user: TotpHolder, code: str) -> bool:
-    """Accept the current 30 s step or its neighbours, each step once (no replay of a seen code).
-
-    Public because portal officers (``legal.officers``) sign in under the same rule; on success
-    the holder's ``totp_last_step`` is advanced, so the caller must commit it."""
-    code = (code or "").strip().replace(" ", "")
-    if not user.totp_secret or not re.fullmatch(r"\d{6}", code):
-        return False
-    totp = pyotp.TOTP(user.totp_secret)
-    now = time.time()
-    for offset in (0, -1, 1):
-        step = int(now // totp.interval) + offset
-        if secrets.compare_digest(totp.at(step * totp.interval), code):
-            if user.totp_last_step is not None and step <= user.totp_last_step:
-                return False
-            user.totp_last_step = step
-            return True
-    return False
-
-
 def _new_session(session: Session, user: StaffUser, ip: str | None) -> str:
     settings = get_auth_settings()
     token = secrets.token_urlsafe(32)
@@ -271,55 +271,66 @@ def _new_session(session: Session, user: StaffUser, ip: str | None) -> str:
 
 
 def login(username: str, password: str, code: str, *, ip: str | None = None) -> str:
-    """Check password and TOTP; returns a new session token. Repeated failures lock the account."""
+    """Check password and TOTP; returns a new session token. Repeated failures lock the account.
+
+    Order matters: the throttle first (``LoginThrottled``: too many attempts from ``ip`` or for
+    this name, or no argon2 slot free), then the attempt is counted atomically (a locked account
+    is refused with no password checked), then argon2 in a bounded slot, then the TOTP step is
+    claimed by a conditional update in the transaction that creates the session."""
     settings = get_auth_settings()
     generic = "invalid username, password or authentication code"
     username = (username or "").strip().lower()
+    throttle = get_login_throttle()
+    throttle.admit(ip, f"staff:{username[:100]}")
     with session_scope() as session:
         user = session.scalar(select(StaffUser).where(StaffUser.username == username)) if username else None
-        if user is None:
-            try:
-                password_hasher.verify(DUMMY_PASSWORD_HASH, password or "x")
-            except VerificationError:
-                pass
+    if user is None:
+        with throttle.hashing_slot():
+            check_password(None, password or "x")  # the same argon2 run as a real check: timing tells nothing
+        with session_scope() as session:
             audit.record(session, "system:login", "login.failed", "staff_user", None, {"username": username[:50], "reason": "unknown user", "ip": ip})
-            session.commit()  # keep the audit event; the raise below rolls back nothing else
-            raise LoginFailed(generic)
-        now = utcnow()
-        locked_until = _aware(user.locked_until)
-        if locked_until and locked_until > now:
-            audit.record(session, f"user:{user.username}", "login.refused", "staff_user", user.id, {"reason": "locked", "ip": ip})
-            session.commit()
-            minutes = max(1, int((locked_until - now).total_seconds() // 60) + 1)
-            raise LoginFailed(f"account locked after repeated failures; try again in {minutes} minutes or ask an admin to unlock it")
-        try:
-            ok = password_hasher.verify(user.password_hash, password or "")
-        except (VerificationError, InvalidHashError):
-            ok = False
-        reason = None if ok else "password"
-        if ok and not user.active:
-            ok, reason = False, "inactive"
-        if ok and (user.role in MFA_REQUIRED or user.totp_secret):
-            if not verify_totp(user, code):
-                ok, reason = False, "totp"
-        if not ok:
-            user.failed_logins += 1
-            details = {"reason": reason, "ip": ip, "failures": user.failed_logins}
-            if user.failed_logins >= settings.login_max_failures:
-                user.locked_until = now + dt.timedelta(minutes=settings.lockout_minutes)
-                details["locked_until"] = user.locked_until.isoformat()
-            audit.record(session, f"user:{user.username}", "login.failed", "staff_user", user.id, details)
+        raise LoginFailed(generic)
+    now = utcnow()
+    actor = f"user:{user.username}"
+    with throttle.hashing_slot():
+        attempt = lockout.begin_attempt(StaffUser, user.id, now=now, limit=settings.login_max_failures,
+                                        lockout_minutes=settings.lockout_minutes)
+        ok = attempt is not None and check_password(user.password_hash, password)
+    if attempt is None:
+        with session_scope() as session:
+            locked_until = _aware(session.scalar(select(StaffUser.locked_until).where(StaffUser.id == user.id))) or now
+            audit.record(session, actor, "login.refused", "staff_user", user.id, {"reason": "locked", "ip": ip})
+        minutes = max(1, int((locked_until - now).total_seconds() // 60) + 1)
+        raise LoginFailed(f"account locked after repeated failures; try again in {minutes} minutes or ask an admin to unlock it")
+    reason = None if ok else "password"
+    if ok and not user.active:
+        reason = "inactive"
+    step = None
+    if reason is None and (user.role in MFA_REQUIRED or user.totp_secret):
+        step = totp.matching_step(totp.open_secret(TABLE, user.id, user.totp_secret), code)
+        if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
+            reason = "totp"
+    with session_scope() as session:
+        # The claim is the transaction's first write: of concurrent requests with one code, one wins.
+        if reason is None and step is not None and not totp.claim_step(session, StaffUser, user.id, step):
+            reason = "totp"
+        if reason is not None:
+            details = {"reason": reason, "ip": ip, "failures": attempt.failures}
+            if attempt.locked_until is not None:
+                details["locked_until"] = attempt.locked_until.isoformat()
+            audit.record(session, actor, "login.failed", "staff_user", user.id, details)
             session.commit()
             if reason == "inactive":
                 raise LoginFailed("this account is deactivated")
             raise LoginFailed(generic)
+        values: dict = {"last_login_at": now}
         if user.password_hash and password_hasher.check_needs_rehash(user.password_hash):
-            user.password_hash = hash_password(password)
-        user.failed_logins = 0
-        user.locked_until = None
-        user.last_login_at = now
+            values["password_hash"] = hash_password(password)
+        if step is not None and totp.needs_reseal(user.totp_secret):  # sealed under a rotated-out key
+            values["totp_secret"] = _seal_seed(user.id, totp.open_secret(TABLE, user.id, user.totp_secret) or "")
+        lockout.clear(session, StaffUser, user.id, **values)
         token = _new_session(session, user, ip)
-        audit.record(session, f"user:{user.username}", "login", "staff_user", user.id, {"ip": ip})
+        audit.record(session, actor, "login", "staff_user", user.id, {"ip": ip})
         return token
 
 
@@ -369,9 +380,12 @@ def change_password(user_id: int, current: str, new: str) -> None:
     with session_scope() as session:
         user = _user_by(session, user_id)
         try:
-            password_hasher.verify(user.password_hash, current or "")
-        except (VerificationError, InvalidHashError):
-            raise AuthError("current password is wrong") from None
+            with get_login_throttle().hashing_slot():
+                right = check_password(user.password_hash, current or "")
+        except LoginThrottled as exc:
+            raise AuthError(exc.message) from None
+        if not right:
+            raise AuthError("current password is wrong")
         if current == new:
             raise AuthError("the new password must differ from the current one")
         user.password_hash = hash_password(new)

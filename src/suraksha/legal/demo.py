@@ -135,7 +135,7 @@ def _demo_officer(agency_id: int) -> tuple[int, bool]:
     token = parse_qs(urlparse(message.link or "").query)["token"][0]
     officers.set_password_and_begin_enrolment(token, DEMO_OFFICER.password)
     with session_scope() as session:
-        session.get(officers.Officer, view.id).totp_secret = DEMO_OFFICER.totp_secret
+        session.get(officers.Officer, view.id).totp_secret = officers.seal_totp_secret(view.id, DEMO_OFFICER.totp_secret)
     # The previous step's code: the current one (shown on /portal/login) stays unused for sign-in.
     officers.complete_enrolment(token, pyotp.TOTP(DEMO_OFFICER.totp_secret).at(utcnow().timestamp() - 30))
     officers.mark_sent([message.id])  # delivered, in the demo's sense: the link is used up

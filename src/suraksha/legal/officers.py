@@ -3,9 +3,10 @@
 An officer registers with an address on one of the agency's official email domains, proves the
 mailbox with a one-time link, sets an argon2 password and enrols an authenticator (TOTP) in the
 same step, then signs in with password + code. Failures lock the account like a staff account;
-sessions expire like staff sessions. The password rules, argon2 hashing, the TOTP check (each code
-once) and the session / lock-out settings are the staff ones (``suraksha.auth``), so both kinds of
-account follow one policy.
+sessions expire like staff sessions. The password rules, argon2 hashing, the sign-in throttle and
+its bound on concurrent argon2 runs, the atomic failure count, the TOTP check (each code once, by a
+conditional update) and the sealing of TOTP seeds with the vault's master key are the staff ones
+(``suraksha.auth``), so both kinds of account follow one policy.
 
 Officers are a principal of their own (their own tables, cookie and session lookup): an officer
 session can never open a staff page and a staff session never opens the portal.
@@ -26,13 +27,14 @@ import secrets
 from dataclasses import dataclass
 
 import pyotp
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, delete, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from suraksha.audit import record
+from suraksha.auth import lockout, totp
 from suraksha.auth import service as staff_auth
 from suraksha.auth.settings import get_auth_settings
+from suraksha.auth.throttle import LoginThrottled, get_login_throttle
 from suraksha.db.base import Base, utcnow
 from suraksha.db.session import session_scope
 from suraksha.legal.models import Agency
@@ -44,6 +46,8 @@ CONFIRM_HOURS = 48
 MESSAGES_PER_HOUR = 5  # per address: registering over and over must not flood an officer's mailbox
 ISSUER = "Suraksha portal"
 GENERIC_FAILURE = "invalid email, password or authentication code"
+TABLE = "legal_officers"  # the seal binding of an officer's TOTP seed
+__all__ = ["LoginThrottled"]  # re-exported: the portal catches it beside OfficerLoginFailed
 
 
 # ------------------------------------------------------------------------------------------ tables
@@ -59,7 +63,7 @@ class Officer(Base):
     rank: Mapped[str] = mapped_column(String(100))
     phone: Mapped[str | None] = mapped_column(String(40), nullable=True, default=None)
     password_hash: Mapped[str | None] = mapped_column(Text, nullable=True, default=None)
-    totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True, default=None)
+    totp_secret: Mapped[str | None] = mapped_column(String(255), nullable=True, default=None)  # sealed (auth.totp)
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)  # replay guard
     email_confirmed_at: Mapped[dt.datetime | None] = mapped_column(nullable=True, default=None)
     mfa_enrolled_at: Mapped[dt.datetime | None] = mapped_column(nullable=True, default=None)
@@ -317,6 +321,14 @@ def check_confirmation(token: str) -> OfficerView:
         return _view(officer, session.get(Agency, officer.agency_id).name)
 
 
+def seal_totp_secret(officer_id: int, secret: str) -> str:
+    """The stored (sealed) form of an officer's TOTP seed; ``OfficerError`` without a master key."""
+    try:
+        return totp.seal_secret(TABLE, officer_id, secret)
+    except totp.TotpSealError as exc:
+        raise OfficerError(str(exc)) from None
+
+
 def set_password_and_begin_enrolment(token: str, password: str) -> Enrolment:
     """First half of confirming: the link proves the mailbox; set the password and get a new
     TOTP secret to add to an authenticator. The link stays usable until enrolment finishes (so
@@ -325,83 +337,99 @@ def set_password_and_begin_enrolment(token: str, password: str) -> Enrolment:
     with session_scope() as session:
         _, officer = _live_token(session, token)
         officer.password_hash = staff_auth.hash_password(password)
-        officer.totp_secret = pyotp.random_base32()
+        secret = totp.new_secret()
+        officer.totp_secret = seal_totp_secret(officer.id, secret)
         officer.totp_last_step = None
         officer.email_confirmed_at = officer.email_confirmed_at or utcnow()
         record(session, f"officer:{officer.id}", "legal.officer.confirm", "legal_officer", officer.id, {"email": officer.email})
-        return Enrolment(officer.email, officer.totp_secret)
+        return Enrolment(officer.email, secret)
 
 
 def complete_enrolment(token: str, code: str) -> OfficerView:
     """Second half: a correct code from the new authenticator finishes set-up and uses up the
-    link. Wrong codes count towards the lock-out like failed sign-ins."""
+    link. Wrong codes count towards the lock-out like failed sign-ins (counted atomically before
+    the check, as at sign-in), and the code is claimed once."""
     settings = get_auth_settings()
     with session_scope() as session:
-        row, officer = _live_token(session, token)
+        _, officer = _live_token(session, token)
         if officer.password_hash is None or officer.totp_secret is None:
             raise OfficerError("set your password first")
-        now = utcnow()
-        locked = _aware(officer.locked_until)
-        if locked and locked > now:
-            raise OfficerError("too many wrong codes; try again later")
-        if not staff_auth.verify_totp(officer, code):  # the staff TOTP rule, shared on purpose
-            officer.failed_logins += 1
-            if officer.failed_logins >= settings.login_max_failures:
-                officer.locked_until = now + dt.timedelta(minutes=settings.lockout_minutes)
+    now = utcnow()
+    attempt = lockout.begin_attempt(Officer, officer.id, now=now, limit=settings.login_max_failures,
+                                    lockout_minutes=settings.lockout_minutes)
+    if attempt is None:
+        raise OfficerError("too many wrong codes; try again later")
+    step = totp.matching_step(totp.open_secret(TABLE, officer.id, officer.totp_secret), code)
+    with session_scope() as session:
+        if step is None or not totp.claim_step(session, Officer, officer.id, step):  # the staff TOTP rule, shared on purpose
             record(session, f"officer:{officer.id}", "legal.officer.enrol_failed", "legal_officer", officer.id,
-                   {"failures": officer.failed_logins})
+                   {"failures": attempt.failures})
             session.commit()
             raise OfficerError("that code is not right; check the time on your phone and enter the current code")
-        officer.mfa_enrolled_at, officer.failed_logins, officer.locked_until = now, 0, None
+        row, officer = _live_token(session, token)  # still live: a concurrent enrolment may have used it
+        lockout.clear(session, Officer, officer.id, mfa_enrolled_at=now)
         row.used_at = now
         record(session, f"officer:{officer.id}", "legal.officer.enrol", "legal_officer", officer.id, {"email": officer.email})
+        session.flush()
+        session.refresh(officer)
         return _view(officer, session.get(Agency, officer.agency_id).name)
 
 
 # ------------------------------------------------------------------------------------------ sign-in
 def login(email: str, password: str, code: str, *, ip: str | None = None) -> str:
     """Password + TOTP; returns a new session token. Repeated failures lock the account for the
-    staff lock-out period. Unconfirmed / unenrolled officers cannot sign in."""
+    staff lock-out period. Unconfirmed / unenrolled officers cannot sign in.
+
+    The staff order (``suraksha.auth.service.login``): throttle (``LoginThrottled``), the attempt
+    counted atomically (a locked account: no password checked), argon2 in a bounded slot, then the
+    TOTP step claimed by a conditional update in the transaction that creates the session."""
     settings = get_auth_settings()
     email = (email or "").strip().lower()
+    throttle = get_login_throttle()
+    throttle.admit(ip, f"officer:{email[:320]}")
     with session_scope() as session:
         officer = session.scalar(select(Officer).where(Officer.email == email)) if email else None
-        if officer is None or officer.password_hash is None:
-            try:
-                staff_auth.password_hasher.verify(staff_auth.DUMMY_PASSWORD_HASH, password or "x")  # same timing as a real check
-            except VerificationError:
-                pass
+    if officer is None or officer.password_hash is None:
+        with throttle.hashing_slot():
+            staff_auth.check_password(None, password or "x")  # same timing as a real check
+        with session_scope() as session:
             record(session, "system:portal-login", "legal.officer.login_failed", "legal_officer",
                    officer.id if officer else None, {"email": email[:320], "ip": ip,
                                                      "reason": "unconfirmed" if officer else "unknown"})
-            session.commit()
-            raise OfficerLoginFailed(GENERIC_FAILURE)
-        actor = f"officer:{officer.id}"
-        now = utcnow()
-        locked = _aware(officer.locked_until)
-        if locked and locked > now:
+        raise OfficerLoginFailed(GENERIC_FAILURE)
+    actor = f"officer:{officer.id}"
+    now = utcnow()
+    with throttle.hashing_slot():
+        attempt = lockout.begin_attempt(Officer, officer.id, now=now, limit=settings.login_max_failures,
+                                        lockout_minutes=settings.lockout_minutes)
+        ok = attempt is not None and staff_auth.check_password(officer.password_hash, password)
+    if attempt is None:
+        with session_scope() as session:
+            locked = _aware(session.scalar(select(Officer.locked_until).where(Officer.id == officer.id))) or now
             record(session, actor, "legal.officer.login_refused", "legal_officer", officer.id, {"reason": "locked", "ip": ip})
-            session.commit()
-            minutes = max(1, int((locked - now).total_seconds() // 60) + 1)
-            raise OfficerLoginFailed(f"account locked after repeated failures; try again in {minutes} minutes or ask the platform's legal team")
-        try:
-            ok = staff_auth.password_hasher.verify(officer.password_hash, password or "")
-        except (VerificationError, InvalidHashError):
-            ok = False
-        reason = None if ok else "password"
-        if ok and not officer.active:
-            ok, reason = False, "inactive"
-        elif ok and officer.mfa_enrolled_at is None:
-            ok, reason = False, "not_enrolled"
-        elif ok and not staff_auth.verify_totp(officer, code):
-            ok, reason = False, "totp"
-        if not ok:
-            if reason in ("password", "totp"):
-                officer.failed_logins += 1
-                if officer.failed_logins >= settings.login_max_failures:
-                    officer.locked_until = now + dt.timedelta(minutes=settings.lockout_minutes)
+        minutes = max(1, int((locked - now).total_seconds() // 60) + 1)
+        raise OfficerLoginFailed(f"account locked after repeated failures; try again in {minutes} minutes or ask the platform's legal team")
+    reason = None if ok else "password"
+    step = None
+    if ok and not officer.active:
+        reason = "inactive"
+    elif ok and officer.mfa_enrolled_at is None:
+        reason = "not_enrolled"
+    elif ok:
+        step = totp.matching_step(totp.open_secret(TABLE, officer.id, officer.totp_secret), code)
+        if step is None or (officer.totp_last_step is not None and step <= officer.totp_last_step):
+            reason = "totp"
+    with session_scope() as session:
+        # The claim is the transaction's first write: of concurrent requests with one code, one wins.
+        if reason is None and not totp.claim_step(session, Officer, officer.id, step):
+            reason = "totp"
+        if reason is not None:
+            failures = attempt.failures
+            if reason not in ("password", "totp"):  # the right password: not a guess, not counted
+                lockout.give_back(session, Officer, attempt)
+                failures -= 1
             record(session, actor, "legal.officer.login_failed", "legal_officer", officer.id,
-                   {"reason": reason, "ip": ip, "failures": officer.failed_logins})
+                   {"reason": reason, "ip": ip, "failures": failures})
             session.commit()
             if reason == "inactive":
                 raise OfficerLoginFailed("this account is deactivated; ask the platform's legal team")
@@ -409,7 +437,10 @@ def login(email: str, password: str, code: str, *, ip: str | None = None) -> str
                 raise OfficerLoginFailed("your authenticator is not set up yet: open the confirmation link again "
                                          "(or register again for a new one)")
             raise OfficerLoginFailed(GENERIC_FAILURE)
-        officer.failed_logins, officer.locked_until, officer.last_login_at = 0, None, now
+        values: dict = {"last_login_at": now}
+        if totp.needs_reseal(officer.totp_secret):  # sealed under a rotated-out key
+            values["totp_secret"] = seal_totp_secret(officer.id, totp.open_secret(TABLE, officer.id, officer.totp_secret) or "")
+        lockout.clear(session, Officer, officer.id, **values)
         token = secrets.token_urlsafe(32)
         session.add(OfficerSession(id=_sha(token), officer_id=officer.id, csrf_token=secrets.token_urlsafe(32),
                                    created_at=now, last_seen_at=now,

@@ -141,6 +141,10 @@ async def login_submit(request: Request) -> Response:
         token = await run_in_threadpool(auth.login, username, password, code, ip=request.client.host if request.client else None)
     except auth.LoginFailed as exc:
         return _login_page(request, error=exc.message, status=401, next_url=next_url, username=username)
+    except auth.LoginThrottled as exc:  # too many attempts, or every argon2 slot busy: nothing was checked
+        response = _login_page(request, error=exc.message, status=429, next_url=next_url, username=username)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     who = await run_in_threadpool(auth.resolve_session, token)
     target = "/me/password" if who and who.must_change_password else (next_url or home_path(who.role if who else ""))
     response = _redirect(target)

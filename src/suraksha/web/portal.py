@@ -254,6 +254,10 @@ async def login_submit(request: Request) -> Response:
                                         ip=request.client.host if request.client else None)
     except officers.OfficerLoginFailed as exc:
         return _login_page(request, {**context, "error": exc.message}, 401)
+    except officers.LoginThrottled as exc:  # too many attempts, or every argon2 slot busy: nothing was checked
+        response = _login_page(request, {**context, "error": exc.message}, 429)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     response = _redirect(next_url or "/portal/requests")
     response.set_cookie(PORTAL_COOKIE, token, httponly=True, samesite="strict", secure=cookie_secure(request), path="/portal")
     response.delete_cookie(FORM_CSRF_COOKIE, path="/portal")
