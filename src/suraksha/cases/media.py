@@ -91,6 +91,7 @@ def make_preview(data: bytes, *, thumb: int = 160, grayscale: bool = True) -> Pr
     placeholder when the bytes cannot be decoded within the pipeline's safety limits."""
     from suraksha.signals import sniff_kind
     from suraksha.signals.errors import MediaError
+    from suraksha.signals.formats import unsupported
 
     thumb = max(MIN_THUMB, min(MAX_THUMB, int(thumb)))
     kind = sniff_kind(data)
@@ -100,7 +101,8 @@ def make_preview(data: bytes, *, thumb: int = 160, grayscale: bool = True) -> Pr
         elif kind == "video":
             picture, made = _first_frame(data), "poster"
         else:
-            return placeholder(thumb, "not an image or video format Suraksha can decode")
+            # Only the allowed formats reach a decoder (signals.formats), exactly as when hashing.
+            return placeholder(thumb, str(unsupported(data)))
         return Preview(_blurred_jpeg(picture, thumb, grayscale), "image/jpeg", made)
     except MediaError as exc:
         return placeholder(thumb, str(exc))

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from suraksha.signals.crypto import md5_hex, sha256_hex
 from suraksha.signals.errors import InvalidSignal, MediaError, MediaTooLarge, UnsupportedMedia
+from suraksha.signals.formats import detect, unsupported
 from suraksha.signals.pdq import DEFAULT_MAX_PIXELS, PdqResult, normalize_pdq
 from suraksha.signals.video import DEFAULT_MAX_SECONDS, VpdqFrame, frames_from_signal, frames_to_signal
 
@@ -62,24 +63,10 @@ def normalize_signal(signal_type: str, value: str) -> str:
 
 
 def sniff_kind(data: bytes) -> str | None:
-    """'image', 'video' or None, from magic bytes (the declared MIME type is not trusted)."""
-    head = data[:64]
-    if head.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM", b"II*\x00", b"MM\x00*")):
-        return "image"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image"
-    if head[4:8] == b"ftyp":
-        brand = head[8:12]
-        return "image" if brand in (b"avif", b"avis", b"heic", b"heix", b"mif1", b"msf1") else "video"
-    if head.startswith(b"\x1a\x45\xdf\xa3"):  # Matroska / WebM
-        return "video"
-    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
-        return "video"
-    if head.startswith((b"FLV", b"\x00\x00\x01\xba", b"\x00\x00\x01\xb3")) or head[:1] == b"\x47" and len(data) > 188 and data[188:189] == b"\x47":
-        return "video"
-    if head[4:8] in (b"moov", b"mdat", b"wide", b"free", b"skip"):
-        return "video"
-    return None
+    """'image' or 'video' when the magic bytes are a format Suraksha decodes (signals.formats);
+    None for anything else, which nothing may try to decode. The declared MIME type is not trusted."""
+    fmt = detect(data)
+    return fmt.kind if fmt is not None else None
 
 
 def media_signals(
@@ -93,9 +80,11 @@ def media_signals(
 ) -> MediaSignals:
     """Everything matching needs from one piece of media, from one decode.
 
-    The type comes from the magic bytes; ``mime`` is used only when they say nothing, because a
-    declared type is whatever the uploader wanted it to be. ``max_pixels`` bounds an image and each
-    video frame. Bad media raises a MediaError subclass and nothing else.
+    The type comes from the magic bytes alone, and only the allowed formats of signals.formats are
+    decoded (anything else is UnsupportedMedia naming what was seen); ``mime`` is accepted for
+    callers but decides nothing, because a declared type is whatever the uploader wanted it to be.
+    ``max_pixels`` bounds an image and each video frame. Bad media raises a MediaError subclass and
+    nothing else.
     """
     from suraksha.signals.pdq import open_image, pdq_dihedral_from_array, to_reference_rgb
     from suraksha.signals.video import vpdq_from_bytes
@@ -108,12 +97,8 @@ def media_signals(
     if len(data) > max_bytes:
         raise MediaTooLarge(f"media is {len(data)} bytes, over the limit of {max_bytes}")
     kind = sniff_kind(data)
-    if kind is None and mime:
-        major = mime.split("/", 1)[0].lower()
-        kind = major if major in ("image", "video") else None
-    if kind is None:
-        # Let PIL try formats we do not sniff; anything else is refused.
-        kind = "image"
+    if kind is None:  # never "let a decoder try": Pillow would run Ghostscript on an EPS
+        raise unsupported(data)
     sha, md5 = sha256_hex(data), md5_hex(data)
     if kind == "video":
         return MediaSignals("video", sha, md5, vpdq=vpdq_from_bytes(data, max_seconds=max_seconds, max_frame_pixels=max_pixels))

@@ -19,6 +19,9 @@ import PIL
 from PIL import Image, UnidentifiedImageError
 
 from suraksha.signals.errors import CorruptMedia, InvalidSignal, MediaTooLarge, UnsupportedMedia, reason
+from suraksha.signals.formats import PICTURE_RESULT_FORMATS, lock_down_pillow, picture_format
+
+lock_down_pillow()  # only the allowed plugins are loaded up front; Ghostscript can never be started
 
 HASHABLE_QUALITY = 50
 REFERENCE_SIZE = (512, 512)
@@ -84,21 +87,30 @@ _ORIENT = {
 
 
 def open_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
-    """Open lazily (header only) and refuse decompression bombs before any pixel is decoded."""
+    """Open lazily (header only) and refuse decompression bombs before any pixel is decoded.
+
+    The one way submitted picture bytes reach Pillow: the signature picks the single allowed
+    plugin (signals.formats) and only that plugin may read them; anything else is UnsupportedMedia
+    before Pillow sees a byte, because Pillow left to itself tries every plugin it has (EPS runs
+    Ghostscript).
+    """
+    fmt = picture_format(data)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            img = Image.open(io.BytesIO(data))
+            img = Image.open(io.BytesIO(data), formats=[fmt])
             width, height = img.size
     except Image.DecompressionBombError as exc:  # PIL's own limit (~179 MP), checked while opening
         n = re.search(r"\((\d+) pixels\)", str(exc))
         size = f"{int(n.group(1))} pixels" if n else "too many pixels"
         limit = min(max_pixels, 2 * (Image.MAX_IMAGE_PIXELS or max_pixels))
         raise MediaTooLarge(f"image is {size}, over the limit of {limit}") from None
-    except UnidentifiedImageError:
-        raise UnsupportedMedia("not an image format Suraksha can decode") from None
-    except Exception as exc:  # any plugin's header parser
+    except UnidentifiedImageError:  # the signature said fmt, its plugin found no valid header
+        raise CorruptMedia(f"{fmt} header is damaged (not a valid {fmt} file)") from None
+    except Exception as exc:  # the plugin's header parser
         raise CorruptMedia(f"image header is damaged ({reason(exc)})") from None
+    if img.format not in PICTURE_RESULT_FORMATS:  # cannot happen with formats=[fmt]; never decode it
+        raise UnsupportedMedia(f"not a picture format Suraksha decodes: {img.format}")
     if width <= 0 or height <= 0:
         raise CorruptMedia("image has no pixels")
     if width * height > max_pixels:

@@ -18,6 +18,7 @@ import numpy as np
 import pdqhash
 
 from suraksha.signals.errors import CorruptMedia, MediaError, MediaTooLarge, UnsupportedMedia, reason
+from suraksha.signals.formats import check_video_codec, video_demuxer
 from suraksha.signals.pdq import HASHABLE_QUALITY
 
 FRAME_DISTANCE = 31
@@ -58,16 +59,16 @@ def first_video_stream(source: bytes | BinaryIO, *, max_frame_pixels: int | None
     import av
 
     stream_in = io.BytesIO(source) if isinstance(source, (bytes, bytearray, memoryview)) else source
+    demuxer = video_demuxer(stream_in)  # only the allowed container's demuxer; FFmpeg never probes
     try:
-        container = av.open(stream_in, mode="r")
-    except av.error.InvalidDataError:
-        raise UnsupportedMedia("not a video format Suraksha can decode") from None
+        container = av.open(stream_in, mode="r", format=demuxer)
     except Exception as exc:
         raise CorruptMedia(f"video container is damaged ({reason(exc)})") from None
     try:
         if not container.streams.video:
             raise UnsupportedMedia("the file has no video stream")
         stream = container.streams.video[0]
+        check_video_codec(stream)  # before any packet reaches a decoder
         check_frame_pixels(stream.codec_context.width, stream.codec_context.height, max_frame_pixels)
         yield container, stream
     finally:
