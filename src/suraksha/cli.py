@@ -2,6 +2,11 @@
 
 An adapter only: parse arguments, call one service function, print. Errors print a one-line
 reason to stderr and exit non-zero.
+
+Before any command that uses the database runs, ``suraksha.cli_support.startup_checks`` checks
+the home folder, the schema and, in production mode, that no demo sign-in exists (exit 2 with one
+line). ``NO_DATABASE`` lists the commands that skip them; every other command, a new one included,
+is checked.
 """
 
 from __future__ import annotations
@@ -11,10 +16,35 @@ from collections.abc import Callable
 from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
-from suraksha.cli_support import CliError, one_line_errors
+from suraksha.cli_support import CliError, one_line_errors, startup_checks
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="Suraksha child-safety system.")
+COMMAND_PATH = "suraksha.command_path"
+
+# Commands that never open the database: they run from any folder, against any database state.
+# `db upgrade` creates or migrates the database itself; `demo purge` is the one command production
+# mode runs while demo sign-ins exist (it removes them).
+NO_DATABASE = frozenset({("hash",), ("disclosure", "verify"), ("db", "upgrade")})
+RUNS_WITH_DEMO_CREDENTIALS = frozenset({("demo", "purge")})
+
+
+class _Suraksha(TyperGroup):
+    """Records which command (and sub-command) runs, so the root callback knows what to check
+    before the command's own code starts."""
+
+    def resolve_command(self, ctx, args):  # type: ignore[no-untyped-def]
+        name, cmd, rest = super().resolve_command(ctx, args)
+        path: tuple[str, ...] = (name,) if name else ()
+        if isinstance(cmd, TyperGroup):
+            sub = next((a for a in rest if not a.startswith("-")), None)
+            path += (sub,) if sub else ()
+        ctx.meta[COMMAND_PATH] = path
+        ctx.meta["suraksha.help"] = any(a in ("--help", "-h") for a in rest) or (isinstance(cmd, TyperGroup) and len(path) < 2)
+        return name, cmd, rest
+
+
+app = typer.Typer(cls=_Suraksha, no_args_is_help=True, add_completion=False, help="Suraksha child-safety system.")
 db_app = typer.Typer(no_args_is_help=True, help="Database migrations.")
 app.add_typer(db_app, name="db")
 
@@ -75,14 +105,29 @@ def _register_area_commands() -> None:
 _register_area_commands()
 
 
+@app.callback()
+def _before_every_command(ctx: typer.Context) -> None:
+    """Start-up checks for commands that use the database (see the module docstring)."""
+    path = ctx.meta.get(COMMAND_PATH, ())
+    if ctx.resilient_parsing or ctx.meta.get("suraksha.help") or not path or path in NO_DATABASE:
+        return
+    startup_checks(demo_credentials=path not in RUNS_WITH_DEMO_CREDENTIALS)
+
+
 @db_app.command("upgrade")
 @one_line_errors
 def db_upgrade() -> None:
-    """Apply all migrations to the configured database."""
-    from suraksha.db.migrate import upgrade
+    """Apply all migrations to the configured database (a new SQLite database and home folder are
+    created when missing, readable by this user only)."""
+    from suraksha.config import get_settings
+    from suraksha.db.migrate import database_location, upgrade
 
+    settings = get_settings()
+    if settings.resolved_database_url.startswith("sqlite") and not settings.home.is_dir():
+        typer.echo(f"creating the home folder {settings.home.resolve()}"
+                   + ("" if settings.home_is_set else " (SURAKSHA_HOME is not set: ./var of this folder)"), err=True)
     upgrade()
-    typer.echo("database up to date")
+    typer.echo(f"database up to date ({database_location(settings.resolved_database_url)})")
 
 
 # --------------------------------------------------------------------------- hashing and scanning

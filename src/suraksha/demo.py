@@ -1,4 +1,5 @@
-"""`suraksha demo seed`: a small, benign demo so `make run` shows something on a fresh machine.
+"""`suraksha demo seed`: a small, benign demo so `make run` shows something on a fresh machine;
+`suraksha demo purge`: removes the demo's sign-ins before the database serves in production.
 
 Creates, when missing: a ``csam`` bank filled from the benign reference photo
 ``../shared/reference/pdq/bridge-mods/aaa-orig.jpg`` (a bridge; only when that folder exists), an
@@ -6,13 +7,34 @@ Creates, when missing: a ``csam`` bank filled from the benign reference photo
 known false positives, a ``demo`` API key printed once, review demo items, and the legal demo
 (``suraksha.legal.demo``: an agency, a portal officer, requests on the deadlines dashboard). Running it again changes nothing.
 Refused in production mode.
+
+The demo's sign-ins have secrets published in this source code: the staff users ``demo-<role>``
+(``suraksha.auth.bootstrap.DEMO_USERS``, password and TOTP secret), the portal officer
+``demo.officer@police.example`` (``suraksha.legal.demo.DEMO_OFFICER``) and the API key named
+``demo`` (its secret is random, but it was printed by `demo seed` and `make run`). No table stores a
+"demo" marker, so they are found by these fixed identities. Production mode refuses to start while
+any of them exists (``suraksha.cli_support``); ``purge_demo`` removes them.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from sqlalchemy import delete, func, select
+
+from suraksha.api.keys import clear_key_cache
+from suraksha.api.models import ApiKey
+from suraksha.audit import record
+from suraksha.auth.bootstrap import DEMO_USERS
+from suraksha.auth.models import StaffSession, StaffUser
+from suraksha.auth.service import hash_password
+from suraksha.cases.models import MediaReveal, ReviewDecision
+from suraksha.db.session import session_scope
+from suraksha.legal.demo import DEMO_OFFICER
+from suraksha.legal.officers import Officer
 
 DEMO_KEY_NAME = "demo"
 REFERENCE_IMAGE = Path("pdq") / "bridge-mods" / "aaa-orig.jpg"
@@ -116,4 +138,106 @@ def seed_demo() -> SeedReport:
         from suraksha.matching.matcher import get_matcher
 
         get_matcher().save()  # `serve` then starts from an up-to-date snapshot
+    return report
+
+
+# ------------------------------------------------------------------------------ demo sign-ins
+DEMO_USERNAMES = tuple(u.username for u in DEMO_USERS)
+PURGE_ACTOR = "system:demo-purge"
+
+
+@dataclass(frozen=True)
+class DemoCredentials:
+    """The demo sign-ins present in the database (their secrets are public)."""
+
+    users: tuple[str, ...] = ()
+    officers: tuple[str, ...] = ()
+    api_keys: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.users or self.officers or self.api_keys)
+
+    def describe(self) -> str:
+        parts = []
+        if self.users:
+            parts.append("staff users " + ", ".join(self.users))
+        if self.officers:
+            parts.append("portal officer " + ", ".join(self.officers))
+        if self.api_keys:
+            parts.append("API key " + ", ".join(repr(k) for k in self.api_keys))
+        return "; ".join(parts)
+
+
+def find_demo_credentials() -> DemoCredentials:
+    """Which demo sign-ins exist, by their fixed identities (staff username, officer email, key name)."""
+    with session_scope() as session:
+        users = session.scalars(select(StaffUser.username).where(StaffUser.username.in_(DEMO_USERNAMES))
+                                .order_by(StaffUser.id)).all()
+        officers = session.scalars(select(Officer.email).where(Officer.email == DEMO_OFFICER.email)).all()
+        keys = session.scalars(select(ApiKey.name).where(ApiKey.name == DEMO_KEY_NAME)).all()
+    return DemoCredentials(tuple(users), tuple(officers), tuple(keys))
+
+
+def production_refusal(found: DemoCredentials) -> str:
+    """The one line production mode stops with while demo sign-ins exist."""
+    return (f"production mode refused: this database still holds demo sign-ins whose secrets are published in "
+            f"Suraksha's source ({found.describe()}); remove them with `suraksha demo purge` "
+            f"(allowed in production mode), then start again")
+
+
+@dataclass
+class PurgeReport:
+    deleted_users: list[str] = field(default_factory=list)
+    retired_users: list[tuple[str, str]] = field(default_factory=list)  # (demo name, name it keeps in the record)
+    officers: list[str] = field(default_factory=list)
+    api_keys: list[str] = field(default_factory=list)
+    active_admins: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.deleted_users or self.retired_users or self.officers or self.api_keys)
+
+
+def purge_demo(actor: str = PURGE_ACTOR) -> PurgeReport:
+    """Remove every demo sign-in, in one transaction with one ``demo.purge`` audit event. Running it
+    again finds nothing and changes nothing.
+
+    A demo staff user is deleted (its sessions and reveal counters go with it), unless the record
+    names it: one that made review decisions or revealed media is kept as history but can never sign
+    in again (deactivated, renamed ``retired-<name>-<id>`` so the demo name is free, password replaced
+    by an unknown one, authenticator cleared, sessions ended). The demo officer is deleted (requests
+    keep the officer's name and email as filed), and so is the ``demo`` API key. Demo banks, items
+    and requests are benign data and stay.
+    """
+    report = PurgeReport()
+    with session_scope() as session:
+        for user in session.scalars(select(StaffUser).where(StaffUser.username.in_(DEMO_USERNAMES))
+                                    .order_by(StaffUser.id)).all():
+            referenced = (session.scalar(select(ReviewDecision.id).where(ReviewDecision.reviewer_id == user.id).limit(1))
+                          or session.scalar(select(MediaReveal.id).where(MediaReveal.user_id == user.id).limit(1)))
+            session.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
+            if referenced is None:
+                report.deleted_users.append(user.username)
+                session.delete(user)
+                continue
+            retired = f"retired-{user.username}-{user.id}"[:50]
+            report.retired_users.append((user.username, retired))
+            user.username, user.active, user.totp_secret = retired, False, None
+            user.password_hash = hash_password(secrets.token_urlsafe(32))
+        session.flush()
+        for officer in session.scalars(select(Officer).where(Officer.email == DEMO_OFFICER.email)).all():
+            report.officers.append(officer.email)
+            session.delete(officer)  # its sessions, tokens and notifications cascade
+        for key in session.scalars(select(ApiKey).where(ApiKey.name == DEMO_KEY_NAME)).all():
+            report.api_keys.append(key.name)
+            session.delete(key)
+        session.flush()
+        if report.changed:
+            record(session, actor, "demo.purge", "demo", None, {
+                "deleted_users": report.deleted_users, "retired_users": [new for _, new in report.retired_users],
+                "officers": report.officers, "api_keys": report.api_keys})
+        report.active_admins = session.scalar(select(func.count()).select_from(StaffUser)
+                                              .where(StaffUser.role == "admin", StaffUser.active.is_(True))) or 0
+    if report.api_keys:
+        clear_key_cache()  # this process forgets the key at once (other processes are refused at start-up)
     return report

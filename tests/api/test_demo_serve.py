@@ -132,6 +132,8 @@ def test_serve_refuses_production_without_an_evidence_key(tmp_path):
     env = {**os.environ, "SURAKSHA_HOME": str(tmp_path), "SURAKSHA_MODE": "production"}
     env.pop("SURAKSHA_EVIDENCE_KEY", None)
     env.pop("SURAKSHA_EVIDENCE_KEY_FILE", None)
+    subprocess.run([sys.executable, "-m", "suraksha.cli", "db", "upgrade"], env=env, check=True, capture_output=True,
+                   timeout=120)  # a migrated database: the start-up checks pass, the key check is what stops it
     res = subprocess.run([sys.executable, "-m", "suraksha.cli", "serve", "--port", "1"], env=env,
                          capture_output=True, text=True, timeout=60)
     assert res.returncode == 1

@@ -86,13 +86,20 @@ def test_bad_account_input_is_refused(db_url, name, role, password, message):
     assert auth.list_users() == []
 
 
-def test_first_start_in_production_prints_a_one_time_admin_password_once(db_url):
-    from suraksha.auth.bootstrap import first_start
+def test_first_start_in_production_writes_the_one_time_admin_password_to_a_private_file_once(db_url):
+    import stat
+
+    from suraksha.auth.bootstrap import FIRST_ADMIN_FILE, first_start
+    from suraksha.config import get_settings
 
     out = io.StringIO()
     creds = first_start("production", out=out)
     text = out.getvalue()
-    assert creds.password in text and creds.totp_secret in text and "one-time password" in text
+    path = get_settings().home / FIRST_ADMIN_FILE
+    assert str(path.resolve()) in text and creds.password not in text and creds.totp_secret not in text  # path only
+    saved = path.read_text()
+    assert creds.password in saved and creds.totp_secret in saved and "one-time password" in saved
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert first_start("production", out=out) is None  # never again
     assert out.getvalue() == text
     users = auth.list_users()

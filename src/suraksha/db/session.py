@@ -5,11 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, exc
+from sqlalchemy import Engine, create_engine, event, exc, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from suraksha.config import get_settings
+from suraksha.config import get_settings, make_private, tighten
 
 _engine: Engine | None = None
 _sessionmaker: sessionmaker[Session] | None = None
@@ -18,7 +19,9 @@ _sessionmaker: sessionmaker[Session] | None = None
 def make_engine(url: str) -> Engine:
     """Create an engine with the settings each backend needs to be safe under concurrency."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # hide_parameters: a failed statement's error (logged, shown in tracebacks) names the
+        # statement but never its values, which are item text, account ids, IPs and media bytes.
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
@@ -30,7 +33,7 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    engine = create_engine(url, pool_size=10, max_overflow=20)
+    engine = create_engine(url, pool_size=10, max_overflow=20, hide_parameters=True)
     _ping_when_idle(engine)
     return engine
 
@@ -62,12 +65,35 @@ def _ping_when_idle(engine: Engine) -> None:
             raise exc.DisconnectionError("pooled connection was closed while idle")  # the pool reconnects and retries
 
 
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL; None for another database or an in-memory one."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+        return None
+    if parsed.database.startswith("file:") or parsed.query.get("mode") == "memory":
+        return None  # a URI filename: SQLite parses it; left alone
+    return Path(parsed.database)
+
+
+def prepare_sqlite_file(url: str) -> None:
+    """Create the SQLite file 0600 before SQLite opens it (SQLite would create it 0644 under the
+    usual umask, and it holds pending media); tighten an existing one and its journal files with a
+    warning. SQLite gives the -wal and -shm files it creates the database file's mode."""
+    path = sqlite_path(url)
+    if path is None or not path.parent.is_dir():
+        return  # nothing to do, or SQLite reports the missing folder itself
+    make_private(path, folder=False)
+    for suffix in ("-wal", "-shm", "-journal"):
+        tighten(path.with_name(path.name + suffix))
+
+
 def get_engine() -> Engine:
     global _engine, _sessionmaker
     if _engine is None:
         settings = get_settings()
         if settings.resolved_database_url.startswith("sqlite"):
             settings.ensure_home()
+            prepare_sqlite_file(settings.resolved_database_url)
         _engine = make_engine(settings.resolved_database_url)
         _sessionmaker = sessionmaker(_engine, expire_on_commit=False)
     return _engine
