@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from suraksha.signals.budget import ScanBudget, ScanBudgetExceeded
 from suraksha.signals.crypto import md5_hex, sha256_hex
 from suraksha.signals.errors import InvalidSignal, MediaError, MediaTooLarge, UnsupportedMedia
 from suraksha.signals.formats import detect, unsupported
@@ -77,6 +78,7 @@ def media_signals(
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_seconds: int = DEFAULT_MAX_SECONDS,
     fast: bool = False,
+    budget: ScanBudget | None = None,
 ) -> MediaSignals:
     """Everything matching needs from one piece of media, from one decode.
 
@@ -85,6 +87,11 @@ def media_signals(
     callers but decides nothing, because a declared type is whatever the uploader wanted it to be.
     ``max_pixels`` bounds an image and each video frame. Bad media raises a MediaError subclass and
     nothing else.
+
+    Decoding is paid for from ``budget``, the scan budget of the item this media belongs to (shared
+    by all its media; a fresh default one when None): a picture costs its pixels, a video its
+    frames (signals.budget). Over budget raises ScanBudgetExceeded carrying the exact hashes, which
+    were computed first, as ``.signals``.
     """
     from suraksha.signals.pdq import open_image, pdq_dihedral_from_array, to_reference_rgb
     from suraksha.signals.video import vpdq_from_bytes
@@ -100,9 +107,20 @@ def media_signals(
     if kind is None:  # never "let a decoder try": Pillow would run Ghostscript on an EPS
         raise unsupported(data)
     sha, md5 = sha256_hex(data), md5_hex(data)
-    if kind == "video":
-        return MediaSignals("video", sha, md5, vpdq=vpdq_from_bytes(data, max_seconds=max_seconds, max_frame_pixels=max_pixels))
-    pdq, variants = pdq_dihedral_from_array(to_reference_rgb(open_image(data, max_pixels=max_pixels), fast=fast))
+    budget = budget if budget is not None else ScanBudget()
+    try:
+        budget.check()  # the item's other media may have spent its time already
+        if kind == "video":
+            frames = vpdq_from_bytes(data, max_seconds=max_seconds, max_frame_pixels=max_pixels, budget=budget)
+            return MediaSignals("video", sha, md5, vpdq=frames)
+        image = open_image(data, max_pixels=max_pixels)
+        pixels = image.width * image.height
+        budget.check(pixels)
+        pdq, variants = pdq_dihedral_from_array(to_reference_rgb(image, fast=fast))
+        budget.charge(pixels)
+    except ScanBudgetExceeded as exc:
+        exc.signals = MediaSignals(kind, sha, md5)  # a known file is still matched by its exact hashes
+        raise
     return MediaSignals("image", sha, md5, pdq=pdq, pdq_dihedral=variants)
 
 

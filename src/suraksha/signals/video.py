@@ -3,6 +3,10 @@
 Matching follows vPDQ's semantics: only frames of quality >= 50 count; a query frame matches when
 any frame of the other video is within distance 31; a video matches when >= 80% of the query's
 frames match.
+
+Decoding is paid for from the item's scan budget (signals.budget): a video whose header announces
+more work than is left is refused before anything is decoded, and every frame is checked before it
+is decoded and charged after, so no video holds a worker longer than the budget plus one frame.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from typing import Any, BinaryIO
 import numpy as np
 import pdqhash
 
+from suraksha.signals.budget import DEFAULT_MAX_FRAME_PIXELS as BUDGET_FRAME_PIXELS
+from suraksha.signals.budget import HASHED_FRAME_COST, ScanBudget, sci
 from suraksha.signals.errors import CorruptMedia, MediaError, MediaTooLarge, UnsupportedMedia, reason
 from suraksha.signals.formats import check_video_codec, video_demuxer
 from suraksha.signals.pdq import HASHABLE_QUALITY
@@ -24,7 +30,10 @@ from suraksha.signals.pdq import HASHABLE_QUALITY
 FRAME_DISTANCE = 31
 MATCH_PERCENT = 80.0
 DEFAULT_MAX_SECONDS = 4 * 3600
-DEFAULT_MAX_FRAME_PIXELS = 40_000_000
+DEFAULT_MAX_FRAME_PIXELS = BUDGET_FRAME_PIXELS  # 4096x2304 (was 40 MP: 1.8 GB and 5 s for one 7000x7000 frame)
+#: Decoder threads per video. FFmpeg's default is one per core (up to 16) and each thread holds
+#: frames of its own: a 4000x4000 video took 1.0 GB with 16 threads, 0.6 GB with 2-3.
+DECODER_THREADS = 4
 
 
 @dataclass(frozen=True)
@@ -82,28 +91,61 @@ def check_frame_pixels(width: int | None, height: int | None, max_frame_pixels: 
         raise MediaTooLarge(f"video frames are {width}x{height}, over the limit of {limit} pixels")
 
 
+def decode_frames(container: Any, stream: Any, budget: ScanBudget | None = None, *,
+                  max_frame_pixels: int | None = None) -> Iterator[Any]:
+    """The decoded frames of ``stream``, each paid for from ``budget`` (a fresh default one if None).
+
+    The one way video frames are decoded (vPDQ, NudeNet, review posters): before a packet reaches
+    the decoder the budget must have room for a frame of the size the stream declares, and each
+    decoded frame is checked against the frame size limit and charged at its real size, so neither
+    a long stream nor a header that lies gets more than one frame past the budget. Raises
+    ScanBudgetExceeded or MediaTooLarge (decoder errors pass through to the caller).
+    """
+    budget = budget if budget is not None else ScanBudget()
+    limit = min(budget.max_frame_pixels, max_frame_pixels or budget.max_frame_pixels)
+    ctx = stream.codec_context
+    for packet in container.demux(stream):
+        budget.check((ctx.width or 0) * (ctx.height or 0))
+        for frame in packet.decode():
+            check_frame_pixels(frame.width, frame.height, limit)
+            budget.charge(frame.width * frame.height)
+            yield frame
+
+
 def vpdq_from_bytes(
     source: bytes | BinaryIO,
     *,
     max_seconds: int = DEFAULT_MAX_SECONDS,
     max_frame_pixels: int = DEFAULT_MAX_FRAME_PIXELS,
+    budget: ScanBudget | None = None,
 ) -> list[VpdqFrame]:
     """Hash the frame shown at each whole second (0, 1, 2, ...) of the first video stream.
 
     ``source`` is bytes or any readable binary file object; it is decoded in memory, so media never
-    touches the disk. Bad input raises UnsupportedMedia, CorruptMedia or MediaTooLarge, nothing else.
+    touches the disk. The work is paid for from ``budget`` (the item's; a fresh default one when
+    None): refused up front when the header's frames x size cost more than is left, then charged
+    frame by frame (``decode_frames``), a full-size hash costing ``HASHED_FRAME_COST`` times the
+    frame's pixels on top. Bad input raises UnsupportedMedia, CorruptMedia or MediaTooLarge
+    (ScanBudgetExceeded when over budget), nothing else.
     """
+    budget = budget if budget is not None else ScanBudget()
+    max_frame_pixels = min(max_frame_pixels, budget.max_frame_pixels)
     frames: list[VpdqFrame] = []
     duration: float | None = None
     try:
+        budget.check()
         with first_video_stream(source, max_frame_pixels=max_frame_pixels) as (container, stream):
             stream.thread_type = "AUTO"
+            stream.codec_context.thread_count = DECODER_THREADS
             duration = _duration_seconds(container, stream)
             if duration is not None and duration > max_seconds:
                 raise MediaTooLarge(f"video is {duration:.0f} s long, over the limit of {max_seconds} s")
+            estimate = _estimated_cost(stream, duration)
+            if estimate is not None:
+                budget.check_estimate(*estimate)
             next_second = 0
             half_frame = 0.5 / float(stream.average_rate) if stream.average_rate else 0.0
-            for frame in container.decode(stream):
+            for frame in decode_frames(container, stream, budget, max_frame_pixels=max_frame_pixels):
                 t = frame.time
                 if t is None:
                     continue
@@ -111,10 +153,12 @@ def vpdq_from_bytes(
                     continue
                 if t > max_seconds:
                     raise MediaTooLarge(f"video runs past the limit of {max_seconds} s")
-                check_frame_pixels(frame.width, frame.height, max_frame_pixels)
+                hash_cost = frame.width * frame.height * HASHED_FRAME_COST
+                budget.check(hash_cost)  # before the full-size conversion and hash, the costly part
                 # The whole frame, not a 512 px thumbnail: vPDQ (and so every vPDQ bank) hashes full
                 # frames, and that is 1-4 bits from its output where a thumbnail is 2-10 (tests).
                 bits, quality = pdqhash.compute(frame.to_ndarray(format="rgb24"))
+                budget.charge(hash_cost)
                 pdq_hex = np.packbits(bits.astype(np.uint8)).tobytes().hex()
                 # A long gap between frames (variable frame rate) covers several seconds with one frame.
                 while next_second <= t + half_frame:
@@ -131,6 +175,28 @@ def vpdq_from_bytes(
     if duration is not None and frames[-1].second + 2 < duration:
         raise CorruptMedia(f"video is truncated: frames stop at {frames[-1].second} s of {duration:.0f} s")
     return frames
+
+
+def _estimated_cost(stream: Any, duration: float | None) -> tuple[float, str] | None:
+    """(pixel-frames, description) that vPDQ of this stream will cost by its header, or None when the
+    header does not say (then only the frame-by-frame charges bound it)."""
+    ctx = stream.codec_context
+    width, height = ctx.width or 0, ctx.height or 0
+    rate = float(stream.average_rate or stream.guessed_rate or 0)
+    if stream.frames:
+        count = float(stream.frames)
+    elif duration and rate:
+        count = duration * rate
+    else:
+        return None
+    if not width or not height:
+        return None
+    if duration is None and rate:
+        duration = count / rate
+    hashed = min(count, max(1, math.ceil(duration))) if duration is not None else count  # one per second
+    cost = width * height * (count + hashed * HASHED_FRAME_COST)
+    seconds = f", {duration:.0f} s" if duration is not None else ""
+    return cost, f"the header's {count:.0f} frames of {width}x{height}{seconds} ({sci(width * height * count)} decoded pixels)"
 
 
 def _duration_seconds(container, stream) -> float | None:
