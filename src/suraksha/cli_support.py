@@ -92,10 +92,14 @@ def check_no_demo_credentials() -> None:
 
 def startup_checks(*, demo_credentials: bool = True) -> None:
     """What every command that uses the database checks first, in this order: the home folder, the
-    schema, and (production mode) that no demo sign-in exists. Exits 2 with one line on stderr."""
+    schema, and (production mode) that no demo sign-in exists. Exits 2 with one line on stderr.
+    The home folder is created (0700) or tightened only once the first two passed."""
+    from suraksha.config import get_settings
+
     try:
         check_home()
         check_schema()
+        get_settings().ensure_home()  # 0700 whatever the database (PostgreSQL too: keys, evidence, index live here)
         if demo_credentials:
             check_no_demo_credentials()
     except StartupRefused as exc:

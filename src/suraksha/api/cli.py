@@ -110,3 +110,29 @@ def demo_seed() -> None:
         typer.echo(report.api_key)
     if not report.changed:
         typer.echo("demo already seeded; nothing changed")
+
+
+@demo_app.command("purge")
+@one_line_errors
+def demo_purge() -> None:
+    """Remove the demo sign-ins (demo staff users, the demo portal officer, the 'demo' API key), whose
+    secrets are published in the source: production mode refuses to start while any exists, and this
+    is the one command it runs meanwhile. Recorded in the audit log; a second run changes nothing."""
+    from suraksha.demo import purge_demo
+
+    report = purge_demo()
+    for name in report.deleted_users:
+        typer.echo(f"deleted demo staff user {name}")
+    for name, retired in report.retired_users:
+        typer.echo(f"retired demo staff user {name} as {retired} (kept for the review record; deactivated, "
+                   f"password and authenticator cleared)")
+    for email in report.officers:
+        typer.echo(f"deleted demo portal officer {email}")
+    for key in report.api_keys:
+        typer.echo(f"deleted API key {key!r}")
+    if not report.changed:
+        typer.echo("no demo sign-ins found; nothing changed")
+        return
+    if not report.active_admins:
+        typer.echo("no active admin is left: in production mode `suraksha serve` creates 'admin' at first start when "
+                   "no staff user exists, otherwise run `suraksha user create NAME admin`")
