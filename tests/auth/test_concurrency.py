@@ -4,57 +4,18 @@ than the limit, and one authenticator code sent several times at once opens exac
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pyotp
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
 from suraksha.db import session_scope
+from tests.auth.conftest import PASSWORD, at_once, auth_settings, wrong_code
 
-PASSWORD = "correct horse battery staple"
 LIMIT = 5
-
-
-@dataclass
-class Argon2Calls:
-    """argon2 verifications seen (every one: staff, officers, the dummy hash of unknown users)."""
-
-    calls: int = 0
-    in_flight: int = 0
-    max_in_flight: int = 0
-
-
-@pytest.fixture
-def argon2_calls(monkeypatch) -> Argon2Calls:
-    seen, lock, original = Argon2Calls(), threading.Lock(), PasswordHasher.verify
-
-    def counting(self, hash, password):  # noqa: A002 - argon2's own parameter name
-        with lock:
-            seen.calls += 1
-            seen.in_flight += 1
-            seen.max_in_flight = max(seen.max_in_flight, seen.in_flight)
-        try:
-            return original(self, hash, password)
-        finally:
-            with lock:
-                seen.in_flight -= 1
-
-    monkeypatch.setattr(PasswordHasher, "verify", counting)
-    return seen
-
-
-def auth_settings(monkeypatch, **values) -> None:
-    from suraksha.auth.settings import reset_auth_settings
-
-    for name, value in values.items():
-        monkeypatch.setenv(f"SURAKSHA_{name.upper()}", str(value))
-    reset_auth_settings()
 
 
 @pytest.fixture
@@ -133,27 +94,6 @@ def officer_account() -> Account:
 @pytest.fixture(params=["staff", "officer"])
 def account(request, unthrottled) -> Account:
     return staff_account() if request.param == "staff" else officer_account()
-
-
-def wrong_code(totp: pyotp.TOTP) -> str:
-    """A 6-digit code that is not valid in the accepted window (now and one step either side)."""
-    valid = {totp.at(time.time() + 30 * k) for k in (-1, 0, 1)}
-    return next(c for c in ("000000", "111111", "222222", "333333") if c not in valid)
-
-
-def at_once(n: int, call: Callable[[], object]) -> list[object]:
-    """Run ``call`` in ``n`` threads released together; each result or the exception raised."""
-    gate = threading.Barrier(n)
-
-    def one(_):
-        gate.wait()
-        try:
-            return call()
-        except Exception as exc:  # noqa: BLE001 - the outcome is what the test looks at
-            return exc
-
-    with ThreadPoolExecutor(n) as pool:
-        return list(pool.map(one, range(n)))
 
 
 def test_thirty_wrong_passwords_at_once_lock_at_exactly_the_limit_with_at_most_limit_checks(account, argon2_calls):
