@@ -31,6 +31,11 @@ class ApiSettings(BaseSettings):
     )
     index_save_seconds: float = Field(default=300.0, description="`serve`: persist the match index this often when it changed.")
     wait_timeout_seconds: float = Field(default=10.0, description="Longest `?wait=true` on POST /v1/items.")
+    hash_concurrency: int = Field(
+        default=2, ge=1, le=64,
+        description="Media hashed at once by the API (/v1/hash, /h/hash, HMA lookups and bank uploads by media), "
+        "in its own threads apart from the request threads; one more answers 503 with Retry-After.",
+    )
 
 
 @lru_cache(maxsize=1)

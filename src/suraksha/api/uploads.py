@@ -1,10 +1,16 @@
-"""Reading media from requests: multipart uploads and base64, always under the media size limit."""
+"""Reading media from requests (multipart uploads and base64, always under the media size limit)
+and hashing it in the API's bounded hash pool."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
-from typing import Any
+import contextvars
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from fastapi import UploadFile
 
@@ -54,7 +60,8 @@ def decode_base64(data_base64: str, field: str = "data_base64") -> bytes:
 
 
 def media_signals_or_4xx(data: bytes, mime: str | None = None) -> Any:
-    """Hash media with the configured safety limits; bad media becomes 400/413/415 with the reason."""
+    """Hash media with the configured safety limits; bad media becomes 400/413/415 with the reason
+    (415 for anything that is not an allowed picture or video format: signals.formats)."""
     from suraksha.signals import media_signals
     from suraksha.signals.errors import MediaError
 
@@ -64,6 +71,69 @@ def media_signals_or_4xx(data: bytes, mime: str | None = None) -> Any:
     except MediaError as exc:
         status, code = media_error_status(exc)
         raise ApiError(status, code, str(exc)) from None
+
+
+T = TypeVar("T")
+#: Seconds a client is asked to wait when every hashing slot is taken.
+HASH_RETRY_AFTER = 2
+
+
+class HashPool:
+    """At most ``size`` media hashed at once, on threads of their own.
+
+    Decoding and hashing one media can take seconds. In Starlette's shared threadpool (40 threads)
+    that work competes with every synchronous endpoint and dependency (``/status``, the API-key
+    check, ``POST /v1/items``), so a burst of slow media would starve them. Here a hash either gets
+    one of ``size`` slots at once or the request is answered 503 with ``Retry-After``: nothing
+    queues, so memory stays bounded too. A slot is released when the work ends in its thread, not
+    when the request goes away, so a client that disconnects cannot free a slot still in use.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._slots = threading.BoundedSemaphore(size)
+        self._executor = ThreadPoolExecutor(max_workers=size, thread_name_prefix="suraksha-hash")
+
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``fn(*args, **kwargs)`` in a hashing slot; ApiError 503 when all are taken."""
+        if not self._slots.acquire(blocking=False):
+            raise ApiError(503, "hashing_busy",
+                           f"the server is already hashing {self.size} media (SURAKSHA_HASH_CONCURRENCY); retry shortly",
+                           {"Retry-After": str(HASH_RETRY_AFTER)})
+
+        def work() -> T:
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self._slots.release()
+
+        try:
+            future = self._executor.submit(contextvars.copy_context().run, work)
+        except BaseException:
+            self._slots.release()
+            raise
+        return await asyncio.wrap_future(future)
+
+
+_pools: dict[int, HashPool] = {}
+_pools_lock = threading.Lock()
+
+
+def hash_pool() -> HashPool:
+    """This process's hash pool, sized by ``SURAKSHA_HASH_CONCURRENCY`` (default 2)."""
+    from suraksha.api.settings import get_api_settings
+
+    size = get_api_settings().hash_concurrency
+    with _pools_lock:
+        pool = _pools.get(size)
+        if pool is None:
+            pool = _pools[size] = HashPool(size)
+        return pool
+
+
+async def hash_in_pool(data: bytes, mime: str | None = None) -> Any:
+    """``media_signals_or_4xx`` in the bounded hash pool: the one way API routes hash media."""
+    return await hash_pool().run(media_signals_or_4xx, data, mime)
 
 
 def hash_out(ms: Any, size: int) -> dict[str, Any]:

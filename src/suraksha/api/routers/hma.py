@@ -30,7 +30,7 @@ from starlette.concurrency import run_in_threadpool
 from suraksha.api.auth import require_key_for_hma
 from suraksha.api.errors import ApiError
 from suraksha.api.metrics import count_matches
-from suraksha.api.uploads import media_signals_or_4xx, mime_hint, read_upload
+from suraksha.api.uploads import hash_in_pool, hash_pool, mime_hint, read_upload
 
 hashing = APIRouter(prefix="/h", tags=["HMA-compatible"], dependencies=[Depends(require_key_for_hma)])
 matching = APIRouter(prefix="/m", tags=["HMA-compatible"], dependencies=[Depends(require_key_for_hma)])
@@ -117,7 +117,7 @@ async def _fetch(url: str) -> bytes:
 
 
 async def _hash(data: bytes, mime: str | None, types: set[str] | None) -> dict[str, str]:
-    ms = await run_in_threadpool(media_signals_or_4xx, data, mime)
+    ms = await hash_in_pool(data, mime)  # the bounded hash pool: 503 + Retry-After when full
     return _signals_of(ms, types)
 
 
@@ -317,11 +317,11 @@ async def bank_add_content(
         _field, data, mime = await _form_media(request)
     else:
         raise ApiError(400, "bad_request", "Neither `url` nor multipart file upload was received")
-    ms = await run_in_threadpool(media_signals_or_4xx, data, mime)
+    ms = await hash_in_pool(data, mime)
     signals = _signals_of(ms, None)
     if not signals:
         raise ApiError(400, "bad_request", "No signals given")
-    await run_in_threadpool(add_content, bank_name, data, meta, mime=mime)
+    await hash_pool().run(add_content, bank_name, data, meta, mime=mime)  # hashes again: same pool
     content_id = await run_in_threadpool(_content_id, bank_name, signals)
     return {"id": content_id, "signals": signals}
 

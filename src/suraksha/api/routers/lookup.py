@@ -13,7 +13,7 @@ from suraksha.api.auth import require_key
 from suraksha.api.errors import ApiError
 from suraksha.api.metrics import LOOKUP_LATENCY, count_matches
 from suraksha.api.schemas import ERRORS, HashJsonIn, HashOut, LookupOut, match_out
-from suraksha.api.uploads import decode_base64, hash_out, media_signals_or_4xx, mime_hint, read_upload
+from suraksha.api.uploads import decode_base64, hash_in_pool, hash_out, mime_hint, read_upload
 
 router = APIRouter(prefix="/v1", tags=["hashing and lookup"], dependencies=[Depends(require_key)], responses=ERRORS)
 
@@ -55,7 +55,7 @@ async def hash_media(request: Request) -> dict[str, Any]:
         mime = body.mime
     else:
         raise ApiError(415, "unsupported_media_type", "send multipart/form-data (field 'file') or application/json")
-    ms = await run_in_threadpool(media_signals_or_4xx, data, mime)
+    ms = await hash_in_pool(data, mime)  # the bounded hash pool: 503 + Retry-After when full
     return hash_out(ms, len(data))
 
 
