@@ -99,11 +99,21 @@ def wait_ready(client: TestClient, timeout: float = 30.0) -> None:
     assert state.matcher is not None, "index did not load"
 
 
+# What the API tests here do: scan, read items and accounts, read and change banks. A test module
+# that needs other scopes overrides the ``key_scopes`` fixture (tests/legal/test_api.py).
+API_TEST_SCOPES = ("scan", "items:read", "banks:read", "banks:write")
+
+
 @pytest.fixture
-def key(db_url) -> str:
+def key_scopes() -> tuple[str, ...]:
+    return API_TEST_SCOPES
+
+
+@pytest.fixture
+def key(db_url, key_scopes) -> str:
     from suraksha.api.keys import create_key
 
-    _info, secret = create_key("tests")
+    _info, secret = create_key("tests", scopes=key_scopes)
     return secret
 
 

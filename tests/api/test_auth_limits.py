@@ -74,7 +74,7 @@ def test_key_names_are_validated_and_unique(db_url):
 
 
 def test_rate_limit_returns_429_with_retry_after(fake_client):
-    _info, secret = create_key("slow", rate_limit_per_minute=3)
+    _info, secret = create_key("slow", rate_limit_per_minute=3, scopes=["items:read"])
     headers = {"Authorization": f"Bearer {secret}"}
     codes = [fake_client.get("/v1/accounts/a", headers=headers).status_code for _ in range(3)]
     assert codes == [404, 404, 404]
@@ -84,7 +84,7 @@ def test_rate_limit_returns_429_with_retry_after(fake_client):
     # 3/minute refills one token every 20 s.
     assert 1 <= int(r.headers["retry-after"]) <= 20
     # Another key is not affected.
-    _info, other = create_key("other")
+    _info, other = create_key("other", scopes=["items:read"])
     assert fake_client.get("/v1/accounts/a", headers={"Authorization": f"Bearer {other}"}).status_code == 404
 
 

@@ -5,8 +5,16 @@ from __future__ import annotations
 
 import base64
 
+import pytest
+
 from tests.api.conftest import FakeMatcher, auth, key, make_client  # noqa: F401 - fixtures
 from tests.legal.conftest import make_pdf
+
+
+@pytest.fixture
+def key_scopes() -> tuple[str, ...]:
+    """The scopes of the ``key`` fixture here: an integration that enters and reads legal requests."""
+    return ("legal:read", "legal:write")
 
 
 def _body(**kw):

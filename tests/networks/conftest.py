@@ -76,7 +76,7 @@ def api(ring):
     from suraksha.api.keys import clear_key_cache, create_key
 
     clear_key_cache()
-    _info, secret = create_key("network-tests")
+    _info, secret = create_key("network-tests", scopes=["networks:read"])
     with TestClient(create_app(matcher_loader=_NoMatcher), raise_server_exceptions=False) as client:
         client.headers["Authorization"] = f"Bearer {secret}"
         yield client, ring

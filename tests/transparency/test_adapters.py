@@ -20,7 +20,7 @@ def api(db_url):
 
     clear_key_cache()
     build_history()
-    _, secret = create_key("transparency-test")
+    _, secret = create_key("transparency-test", scopes=["transparency:read"])
     with TestClient(create_app(matcher_loader=FakeMatcher), raise_server_exceptions=False) as client:
         yield client, {"Authorization": f"Bearer {secret}"}
     clear_key_cache()

@@ -70,7 +70,7 @@ def test_rest_api_refuses_ids_beyond_bigint(db_url):
     from suraksha.api.keys import create_key
     from tests.web.conftest import FakeMatcher
 
-    _info, key = create_key("path-ids")
+    _info, key = create_key("path-ids", scopes=["items:read", "legal:read"])
     auth = {"Authorization": f"Bearer {key}"}
     with TestClient(create_app(matcher_loader=FakeMatcher), raise_server_exceptions=False) as c:
         r = c.get(f"/v1/items/{HUGE}", headers=auth)

@@ -192,6 +192,9 @@ def create_app(
 
     app.include_router(networks_router.router)
     app.include_router(web_router)
+    from suraksha.api.auth import document_scopes
+
+    document_scopes(app)  # each route's required API key scope, in /docs
 
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes or max_request_bytes())
     app.add_middleware(_Latency)

@@ -8,6 +8,7 @@ from typing import Optional
 
 import typer
 
+from suraksha.api.scopes import SCOPES
 from suraksha.cli_support import one_line_errors
 
 apikey_app = typer.Typer(no_args_is_help=True, help="API keys (one per integration; sent as 'Authorization: Bearer KEY').")
@@ -51,25 +52,44 @@ def serve(
     uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=False, server_header=False)
 
 
+_SCOPE_HELP = "repeat the option for each scope. Scopes: " + ", ".join(SCOPES) + " (details in /docs)."
+
+
 @apikey_app.command("create")
 @one_line_errors
 def apikey_create(
     name: str,
     rate_limit: Optional[int] = typer.Option(None, "--rate-limit", help="Requests per minute (default SURAKSHA_DEFAULT_RATE_LIMIT_PER_MINUTE, 600)."),
+    scope: Optional[list[str]] = typer.Option(None, "--scope", help="A scope the key holds; " + _SCOPE_HELP),
 ) -> None:
-    """Create a key and print it once (only its hash is stored)."""
+    """Create a key and print it once (only its hash is stored). Without --scope it may only scan
+    (submit items, hash, look up)."""
     from suraksha.api.keys import create_key
 
-    info, secret = create_key(name, rate_limit)
-    typer.echo(f"created API key {info.name!r} ({info.prefix}…, {info.rate_limit_per_minute} requests/minute)", err=True)
+    info, secret = create_key(name, rate_limit, scopes=scope or None)
+    typer.echo(f"created API key {info.name!r} ({info.prefix}…, {info.rate_limit_per_minute} requests/minute, "
+               f"scopes: {' '.join(info.scopes)})", err=True)
     typer.echo("store it now; it cannot be shown again:", err=True)
     typer.echo(secret)
+
+
+@apikey_app.command("scopes")
+@one_line_errors
+def apikey_scopes(
+    name: str = typer.Argument(..., help="The key's name (or its displayed prefix)."),
+    scope: list[str] = typer.Option(..., "--scope", help="The key's scopes from now on (replacing the old ones); " + _SCOPE_HELP),
+) -> None:
+    """Replace a key's scopes, e.g. narrow a key that the upgrade made 'admin' (the secret is unchanged)."""
+    from suraksha.api.keys import set_scopes
+
+    info = set_scopes(name, scope)
+    typer.echo(f"API key {info.name!r} ({info.prefix}…) now has scopes: {' '.join(info.scopes)}")
 
 
 @apikey_app.command("list")
 @one_line_errors
 def apikey_list(as_json: bool = typer.Option(False, "--json")) -> None:
-    """List keys (prefix, state, last use); secrets are never shown."""
+    """List keys (prefix, state, scopes, last use); secrets are never shown."""
     from suraksha.api.keys import list_keys
 
     keys = list_keys()
@@ -77,11 +97,11 @@ def apikey_list(as_json: bool = typer.Option(False, "--json")) -> None:
         for k in keys:
             typer.echo(json.dumps(asdict(k), default=str))
         return
-    typer.echo(f"{'name':24} {'prefix':14} {'state':8} {'rate/min':>8} {'created':20} last used")
+    typer.echo(f"{'name':24} {'prefix':14} {'state':8} {'rate/min':>8} {'created':20} {'last used':20} scopes")
     for k in keys:
         last = k.last_used_at.strftime("%Y-%m-%d %H:%M:%S") if k.last_used_at else "never"
         typer.echo(f"{k.name:24} {k.prefix + '…':14} {'revoked' if k.revoked else 'active':8} {k.rate_limit_per_minute:>8} "
-                   f"{k.created_at.strftime('%Y-%m-%d %H:%M:%S'):20} {last}")
+                   f"{k.created_at.strftime('%Y-%m-%d %H:%M:%S'):20} {last:20} {' '.join(k.scopes) or '(none)'}")
 
 
 @apikey_app.command("revoke")

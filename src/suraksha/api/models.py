@@ -27,3 +27,6 @@ class ApiKey(Base):
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(default=None, nullable=True)
     rate_limit_per_minute: Mapped[int] = mapped_column(Integer, default=600)
+    # Space-separated scope names (``api.keys.SCOPES``); no default here or in the table, so a row
+    # written without scopes fails instead of opening every route.
+    scopes: Mapped[str] = mapped_column(String(500))

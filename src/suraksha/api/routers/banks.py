@@ -7,12 +7,14 @@ from dataclasses import asdict
 
 from fastapi import APIRouter, Depends, File, Form, Path, Response, UploadFile
 
-from suraksha.api.auth import require_key
+from suraksha.api.auth import require_scope
 from suraksha.api.errors import ApiError
 from suraksha.api.schemas import ERRORS, AddResultOut, BankCreate, BankList, BankOut, BankUpdate, SignalsIn
 from suraksha.api.uploads import mime_hint, read_upload
 
-router = APIRouter(prefix="/v1/banks", tags=["banks"], dependencies=[Depends(require_key)], responses=ERRORS)
+router = APIRouter(prefix="/v1/banks", tags=["banks"], responses=ERRORS)
+READ = [Depends(require_scope("banks:read"))]
+WRITE = [Depends(require_scope("banks:write"))]
 
 BankName = Path(max_length=100, description="The bank's name.")
 
@@ -25,14 +27,14 @@ def _result_out(res) -> AddResultOut:
     return AddResultOut(added=res.added, duplicates=res.duplicates, entry_ids=list(res.entry_ids), skipped=list(res.skipped))
 
 
-@router.get("", response_model=BankList, summary="List banks with their settings and entry counts")
+@router.get("", response_model=BankList, summary="List banks with their settings and entry counts", dependencies=READ)
 def list_banks() -> BankList:
     from suraksha.matching.banks import list_banks
 
     return BankList(banks=[_bank_out(b) for b in list_banks()])
 
 
-@router.post("", response_model=BankOut, status_code=201, summary="Create a bank")
+@router.post("", response_model=BankOut, status_code=201, summary="Create a bank", dependencies=WRITE)
 def create_bank(body: BankCreate) -> BankOut:
     from suraksha.matching.banks import create_bank
 
@@ -40,28 +42,31 @@ def create_bank(body: BankCreate) -> BankOut:
                                  match_transforms=body.match_transforms, description=body.description))
 
 
-@router.get("/{name}", response_model=BankOut, summary="One bank")
+@router.get("/{name}", response_model=BankOut, summary="One bank", dependencies=READ)
 def get_bank(name: str = BankName) -> BankOut:
     from suraksha.matching.banks import get_bank
 
     return _bank_out(get_bank(name))
 
 
-@router.patch("/{name}", response_model=BankOut, summary="Change a bank's settings (effective within a second)")
+@router.patch("/{name}", response_model=BankOut, summary="Change a bank's settings (effective within a second)",
+              dependencies=WRITE)
 def update_bank(body: BankUpdate, name: str = BankName) -> BankOut:
     from suraksha.matching.banks import update_bank
 
     return _bank_out(update_bank(name, **body.model_dump(exclude_none=True)))
 
 
-@router.post("/{name}/signals", response_model=AddResultOut, summary="Add raw signals (all or nothing)")
+@router.post("/{name}/signals", response_model=AddResultOut, summary="Add raw signals (all or nothing)",
+             dependencies=WRITE)
 def add_signals(body: SignalsIn, name: str = BankName) -> AddResultOut:
     from suraksha.matching.banks import SignalRow, add_signals
 
     return _result_out(add_signals(name, [SignalRow(s.signal_type, s.signal, s.metadata) for s in body.signals]))
 
 
-@router.post("/{name}/media", response_model=AddResultOut, summary="Hash an uploaded image or video and add its signals")
+@router.post("/{name}/media", response_model=AddResultOut, summary="Hash an uploaded image or video and add its signals",
+             dependencies=WRITE)
 async def add_media(
     name: str = BankName,
     file: UploadFile = File(description="The image or video."),
@@ -87,7 +92,7 @@ async def add_media(
     return _result_out(res)
 
 
-@router.delete("/{name}/entries/{entry_id}", status_code=204, summary="Delete one entry")
+@router.delete("/{name}/entries/{entry_id}", status_code=204, summary="Delete one entry", dependencies=WRITE)
 def delete_entry(name: str = BankName, entry_id: int = Path(ge=1, le=2**63 - 1)) -> Response:
     from suraksha.matching.banks import remove_entry
 

@@ -16,13 +16,14 @@ from typing import Any
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import Field
 
-from suraksha.api.auth import require_key
+from suraksha.api.auth import require_scope
 from suraksha.api.errors import ApiError
 from suraksha.api.keys import Principal
 from suraksha.api.schemas import ERRORS
 from suraksha.legal.schemas import RequestIn
 
-router = APIRouter(prefix="/v1/legal", tags=["legal"], dependencies=[Depends(require_key)], responses=ERRORS)
+router = APIRouter(prefix="/v1/legal", tags=["legal"], responses=ERRORS)
+READ = [Depends(require_scope("legal:read"))]
 
 
 class LegalRequestCreate(RequestIn):
@@ -40,7 +41,7 @@ def _summary(r: Any) -> dict[str, Any]:
 
 
 @router.post("/requests", status_code=201, summary="Enter a legal request (with its PDF)")
-def create_request(body: LegalRequestCreate, principal: Principal = Depends(require_key)) -> dict[str, Any]:
+def create_request(body: LegalRequestCreate, principal: Principal = Depends(require_scope("legal:write"))) -> dict[str, Any]:
     from suraksha.legal import file_request
 
     if body.channel == "portal":
@@ -55,7 +56,7 @@ def create_request(body: LegalRequestCreate, principal: Principal = Depends(requ
     return asdict(file_request(data, f"api_key:{principal.key_id}", document=document, document_name=body.document_name))
 
 
-@router.get("/requests", summary="Legal requests, newest first")
+@router.get("/requests", summary="Legal requests, newest first", dependencies=READ)
 def list_requests(
     status: str | None = Query(None), type: str | None = Query(None), agency_id: int | None = Query(None),
     limit: int = Query(100, ge=1, le=1000),
@@ -65,14 +66,15 @@ def list_requests(
     return {"requests": [_summary(r) for r in list_requests(agency_id=agency_id, status=status, type=type, limit=limit)]}
 
 
-@router.get("/requests/{ref}", summary="One legal request: checks, targets, data points, reminders, disclosures")
+@router.get("/requests/{ref}", summary="One legal request: checks, targets, data points, reminders, disclosures",
+            dependencies=READ)
 def get_request(ref: str = Path(min_length=1, max_length=40, description="Id or reference (LR-2026-000001).")) -> dict[str, Any]:
     from suraksha.legal import get_request
 
     return asdict(get_request(ref))
 
 
-@router.get("/dashboard", summary="Open requests: overdue, at risk, due")
+@router.get("/dashboard", summary="Open requests: overdue, at risk, due", dependencies=READ)
 def dashboard(now: dt.datetime | None = Query(None, description="ISO 8601 with zone; default now.")) -> dict[str, Any]:
     from suraksha.legal import dashboard
 

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query
 
-from suraksha.api.auth import require_key
+from suraksha.api.auth import require_scope
 from suraksha.api.schemas import ERRORS
 from suraksha.networks.schemas import GroupPageOut
 from suraksha.networks.service import MAX_PAGE
 
-router = APIRouter(prefix="/v1/networks", tags=["networks"], dependencies=[Depends(require_key)], responses=ERRORS)
+router = APIRouter(prefix="/v1/networks", tags=["networks"], dependencies=[Depends(require_scope("networks:read"))],
+                   responses=ERRORS)
 
 
 @router.get("", response_model=GroupPageOut, summary="Connected groups of accounts, largest first")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from suraksha.api.auth import require_key
+from suraksha.api.auth import require_scope
 from suraksha.api.schemas import ERRORS
 
-router = APIRouter(prefix="/v1/transparency", tags=["transparency"], dependencies=[Depends(require_key)], responses=ERRORS)
+router = APIRouter(prefix="/v1/transparency", tags=["transparency"], dependencies=[Depends(require_scope("transparency:read"))],
+                   responses=ERRORS)
 
 
 @router.get("", summary="Transparency figures, India's monthly compliance report or the commission summary",
