@@ -27,14 +27,16 @@ from typing import Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from suraksha.api.auth import require_key_for_hma
+from suraksha.api.auth import require_scope_for_hma
 from suraksha.api.errors import ApiError
 from suraksha.api.metrics import count_matches
 from suraksha.api.uploads import hash_in_pool, hash_pool, mime_hint, read_upload
 
-hashing = APIRouter(prefix="/h", tags=["HMA-compatible"], dependencies=[Depends(require_key_for_hma)])
-matching = APIRouter(prefix="/m", tags=["HMA-compatible"], dependencies=[Depends(require_key_for_hma)])
-curation = APIRouter(prefix="/c", tags=["HMA-compatible"], dependencies=[Depends(require_key_for_hma)])
+hashing = APIRouter(prefix="/h", tags=["HMA-compatible"], dependencies=[Depends(require_scope_for_hma("scan"))])
+matching = APIRouter(prefix="/m", tags=["HMA-compatible"], dependencies=[Depends(require_scope_for_hma("scan"))])
+curation = APIRouter(prefix="/c", tags=["HMA-compatible"])  # per route: banks:read or banks:write
+BANKS_READ = [Depends(require_scope_for_hma("banks:read"))]
+BANKS_WRITE = [Depends(require_scope_for_hma("banks:write"))]
 router = APIRouter()
 
 CONTENT_TYPES = ("photo", "video")
@@ -243,14 +245,14 @@ def _hma_bank(info: Any) -> dict[str, Any]:
     return {"name": info.name, "matching_enabled_ratio": 1.0 if info.enabled else 0.0}
 
 
-@curation.get("/banks", summary="HMA: list banks")
+@curation.get("/banks", summary="HMA: list banks", dependencies=BANKS_READ)
 def banks_index() -> list[dict[str, Any]]:
     from suraksha.matching.banks import list_banks
 
     return [_hma_bank(b) for b in list_banks()]
 
 
-@curation.get("/bank/{bank_name}", summary="HMA: one bank")
+@curation.get("/bank/{bank_name}", summary="HMA: one bank", dependencies=BANKS_READ)
 def bank_show(bank_name: str = Path(max_length=100)) -> dict[str, Any]:
     from suraksha.matching.banks import BankNotFound, get_bank
 
@@ -297,7 +299,8 @@ def _parse_metadata(raw: str | None) -> dict[str, Any]:
     return meta
 
 
-@curation.post("/bank/{bank_name}/content", summary="HMA: add media to a bank (upload or ?url=)", openapi_extra=MULTIPART_DOC)
+@curation.post("/bank/{bank_name}/content", summary="HMA: add media to a bank (upload or ?url=)", openapi_extra=MULTIPART_DOC,
+               dependencies=BANKS_WRITE)
 async def bank_add_content(
     request: Request,
     bank_name: str = Path(max_length=100),
@@ -326,7 +329,8 @@ async def bank_add_content(
     return {"id": content_id, "signals": signals}
 
 
-@curation.post("/bank/{bank_name}/signal", summary="HMA: add hashes directly ({signal_type: signal})")
+@curation.post("/bank/{bank_name}/signal", summary="HMA: add hashes directly ({signal_type: signal})",
+               dependencies=BANKS_WRITE)
 async def bank_add_signal(request: Request, bank_name: str = Path(max_length=100)) -> dict[str, Any]:
     from suraksha.matching.banks import BankNotFound, SignalRow, add_signals, get_bank
 

@@ -9,13 +9,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from suraksha.api.app import request_matcher
-from suraksha.api.auth import require_key
+from suraksha.api.auth import require_scope
 from suraksha.api.errors import ApiError
 from suraksha.api.metrics import LOOKUP_LATENCY, count_matches
 from suraksha.api.schemas import ERRORS, HashJsonIn, HashOut, LookupOut, match_out
 from suraksha.api.uploads import decode_base64, hash_in_pool, hash_out, mime_hint, read_upload
 
-router = APIRouter(prefix="/v1", tags=["hashing and lookup"], dependencies=[Depends(require_key)], responses=ERRORS)
+router = APIRouter(prefix="/v1", tags=["hashing and lookup"], dependencies=[Depends(require_scope("scan"))],
+                   responses=ERRORS)
 
 HASH_BODY_DOC = {
     "requestBody": {
