@@ -79,6 +79,9 @@ def register_collectors() -> None:
     with _register_lock:
         if not _registered:
             REGISTRY.register(_QueueCollector())
+            # ``suraksha_evidence_read_errors_total{kind}`` lives with the vault that counts it;
+            # importing it here makes every kind show at 0 from the first scrape, so alerts can fire.
+            import suraksha.evidence.vault  # noqa: F401
             _registered = True
 
 

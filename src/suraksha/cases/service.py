@@ -508,44 +508,84 @@ def add_reveal(session: Any, actor: Actor, item_id: int, position: int, detail: 
     return reveal
 
 
+class MediaDamaged(Exception):
+    """Media that was preserved as evidence but cannot be read back intact (tampered, blob or master
+    key missing, digest mismatch). Not "not retained": the vault has already logged, counted and
+    audited it, and the reviewer is told so (``MESSAGE``) instead of a quiet placeholder."""
+
+    MESSAGE = "evidence damaged — reported to admins"
+
+    def __init__(self, item_id: int, position: int, kind: str) -> None:
+        super().__init__(f"item {item_id} media {position}: {self.MESSAGE} ({kind})")
+        self.item_id = item_id
+        self.position = position
+        self.kind = kind
+
+
 def media_bytes(item_id: int, position: int, actor: Actor, served: str = "original") -> tuple[bytes, str] | None:
     """The media's bytes when they are still held (pending scan, or held for evidence); None when
     only hashes were kept. Every access is an audit event; ``served`` says what the bytes become
-    (``original``, or ``preview`` when ``cases.media`` only derives a blurred thumbnail from them)."""
+    (``original``, or ``preview`` when ``cases.media`` only derives a blurred thumbnail from them).
+    ``MediaDamaged`` when the preserved copy fails to read back (audited here with its kind)."""
+    from suraksha.evidence import EvidenceUnreadable
     from suraksha.pipeline.models import ItemMedia, PendingMedia
 
     with session_scope() as session:
-        media = session.scalar(select(ItemMedia).where(ItemMedia.item_id == item_id, ItemMedia.position == position))
+        media = session.execute(select(ItemMedia.id, ItemMedia.mime).where(
+            ItemMedia.item_id == item_id, ItemMedia.position == position)).first()
         if media is None:
             raise LookupError(f"item {item_id} has no media {position}")
+        mime = media.mime
         data = session.scalar(select(PendingMedia.data).where(PendingMedia.item_id == item_id, PendingMedia.position == position)
                               .order_by(PendingMedia.id.desc()).limit(1))
-        if data is None:
+    damaged: str | None = None
+    if data is None:  # the vault read runs in its own transaction (custody, or the damage report)
+        try:
             data = _from_evidence(item_id, position, actor)
-        audit.record(session, actor.name, "media.view", "item", item_id,
-                     {"position": position, "retained": data is not None, "served": served})
-        if data is None:
-            return None
-        return data, media.mime or _sniff_mime(data)
+        except EvidenceUnreadable as exc:
+            damaged = exc.kind
+    details: dict[str, Any] = {"position": position, "retained": data is not None, "served": served}
+    if damaged is not None:
+        details["damaged"] = damaged
+    with session_scope() as session:
+        audit.record(session, actor.name, "media.view", "item", item_id, details)
+    if damaged is not None:
+        raise MediaDamaged(item_id, position, damaged)
+    if data is None:
+        return None
+    return data, mime or _sniff_mime(data)
+
+
+def _preserved_ids(session: Session, item_id: int) -> dict[int, str]:
+    """Media position -> id of the newest unpurged evidence object preserved for it
+    (``item:<id>:media:<position>``)."""
+    from suraksha.evidence.models import Evidence
+
+    prefix = f"item:{item_id}:media:"
+    rows = session.execute(select(Evidence.id, Evidence.item_ref).where(
+        Evidence.item_ref.like(prefix + "%"), Evidence.purged_at.is_(None)).order_by(Evidence.captured_at)).all()
+    out: dict[int, str] = {}
+    for evidence_id, ref in rows:
+        tail = ref[len(prefix):]
+        if tail.isdigit():
+            out[int(tail)] = evidence_id  # ordered by capture: the newest wins
+    return out
 
 
 def _from_evidence(item_id: int, position: int, actor: Actor) -> bytes | None:
     """Bytes from the evidence vault (preserved as ``item:<id>:media:<position>``), read with its
-    own custody and audit records; None when nothing was preserved or it was purged."""
-    try:
-        from suraksha.evidence import read
-        from suraksha.evidence.models import Evidence
-    except ImportError:
-        return None
+    own custody and audit records; None when nothing was preserved or it was purged meanwhile.
+    A damaged object raises ``EvidenceUnreadable`` (already logged, counted and audited by the vault):
+    it must never pass for "not retained"."""
+    from suraksha.evidence import EvidenceNotFound, EvidencePurged, read
+
     with session_scope() as session:
-        evidence_id = session.scalar(select(Evidence.id).where(
-            Evidence.item_ref == f"item:{item_id}:media:{position}", Evidence.purged_at.is_(None))
-            .order_by(Evidence.captured_at.desc()).limit(1))
+        evidence_id = _preserved_ids(session, item_id).get(position)
     if evidence_id is None:
         return None
     try:
         return read(evidence_id, actor.name, "review")
-    except Exception:  # a missing key or blob shows as "not retained" rather than a broken page
+    except (EvidenceNotFound, EvidencePurged):  # purged between the lookup and the read
         return None
 
 
@@ -566,10 +606,41 @@ def _sniff_mime(data: bytes) -> str:
 
 
 def media_retained(item_id: int) -> set[int]:
+    """Positions whose bytes are still pending in the database (not counting preserved evidence;
+    the review pages use ``media_states``)."""
     from suraksha.pipeline.models import PendingMedia
 
     with session_scope() as session:
         return set(session.scalars(select(PendingMedia.position).where(PendingMedia.item_id == item_id)).all())
+
+
+MEDIA_HELD, MEDIA_DAMAGED = "held", "damaged"
+
+
+def media_states(item_id: int, actor: Actor) -> dict[int, str]:
+    """Position -> ``held`` or ``damaged`` for each media whose bytes were kept (absent: only hashes
+    were kept). Bytes still pending are held; a preserved copy is checked end to end in the vault
+    (decrypt and hashes, custody ``verify``), so the page can say "evidence damaged" before the
+    browser asks for a preview, and a bit flipped on disk is never shown as "not retained"."""
+    from suraksha.evidence import EvidenceNotFound, EvidencePurged, EvidenceUnreadable, check
+    from suraksha.pipeline.models import PendingMedia
+
+    with session_scope() as session:
+        pending = set(session.scalars(select(PendingMedia.position).where(PendingMedia.item_id == item_id)).all())
+        preserved = _preserved_ids(session, item_id)
+    states = {position: MEDIA_HELD for position in pending}
+    for position, evidence_id in sorted(preserved.items()):
+        if position in states:
+            continue
+        try:
+            check(evidence_id, actor.name, "review page")
+        except EvidenceUnreadable:
+            states[position] = MEDIA_DAMAGED
+        except (EvidenceNotFound, EvidencePurged):
+            continue
+        else:
+            states[position] = MEDIA_HELD
+    return states
 
 
 # ------------------------------------------------------------------------------------------ cases

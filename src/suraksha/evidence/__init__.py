@@ -4,14 +4,18 @@ jurisdiction profiles, legal holds, purge, and a chain of custody for every acce
 from suraksha.evidence.keys import EvidenceKeyError, ensure_key_configured, load_keyring
 from suraksha.evidence.models import CustodyEvent, Evidence, LegalHold
 from suraksha.evidence.vault import (
+    READ_ERROR_KINDS,
     EvidenceError,
+    EvidenceKeyMissing,
     EvidenceNotFound,
     EvidencePurged,
     EvidenceTampered,
+    EvidenceUnreadable,
     ExportedEvidence,
     PurgeResult,
     VerifyOutcome,
     active_holds,
+    check,
     custody_log,
     export,
     new_key_b64,
@@ -27,18 +31,22 @@ from suraksha.evidence.vault import (
 )
 
 __all__ = [
+    "READ_ERROR_KINDS",
     "CustodyEvent",
     "Evidence",
     "EvidenceError",
     "EvidenceKeyError",
+    "EvidenceKeyMissing",
     "EvidenceNotFound",
     "EvidencePurged",
     "EvidenceTampered",
+    "EvidenceUnreadable",
     "ExportedEvidence",
     "LegalHold",
     "PurgeResult",
     "VerifyOutcome",
     "active_holds",
+    "check",
     "custody_log",
     "ensure_key_configured",
     "export",

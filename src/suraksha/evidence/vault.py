@@ -8,6 +8,11 @@ capture, are checked on every read, export and verify, so a changed file, a chan
 key all end in ``EvidenceTampered`` rather than in wrong bytes handed to an investigator.
 
 Every access writes a custody event and an audit event in the same transaction as the access.
+
+A read that fails (``EvidenceUnreadable``: tampered, blob missing, master key missing, digest
+mismatch) is never quiet: besides its custody and audit event it writes one log line (evidence id
+and kind, no content) and counts ``suraksha_evidence_read_errors_total{kind}`` for alerting, so a
+damaged vault reaches the admins instead of passing as "media not retained".
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import os
 import secrets
 from collections.abc import Iterable, Iterator
@@ -24,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
+from prometheus_client import Counter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -31,11 +38,27 @@ from suraksha.audit import Actor, record as audit_record
 from suraksha.audit.log import normalise_details
 from suraksha.config import get_settings
 from suraksha.db import session_scope, utcnow
-from suraksha.evidence.keys import KeyRing, decode_key, encode_key, key_id, load_keyring, open_sealed, seal
+from suraksha.evidence.keys import EvidenceKeyError, KeyRing, decode_key, encode_key, key_id, load_keyring, open_sealed, seal
 from suraksha.evidence.models import CustodyEvent, Evidence, LegalHold
 from suraksha.jurisdictions import retention_for
 
 BLOB_MAGIC = b"SRKEV1\n"
+
+log = logging.getLogger(__name__)
+
+# Why a stored object could not be read back. ``tamper``: something does not authenticate under
+# AES-GCM (blob, wrapped data key or record changed, or another object's blob swapped in);
+# ``missing_blob``: the blob file is gone; ``unreadable_blob``: it exists but cannot be read (I/O,
+# permissions); ``missing_key``: the master key it is wrapped with is not configured;
+# ``digest_mismatch``: it decrypts, but size, SHA-256 or MD5 differ from the capture record.
+READ_ERROR_KINDS = ("tamper", "missing_blob", "unreadable_blob", "missing_key", "digest_mismatch")
+READ_ERRORS = Counter(
+    "suraksha_evidence_read_errors",
+    "Evidence that failed to read back (tampered, blob or key missing, digest mismatch); alert on any increase.",
+    ["kind"],
+)
+for _kind in READ_ERROR_KINDS:  # every series exists at 0, so an alert on increase() sees the first one
+    READ_ERRORS.labels(kind=_kind)
 
 
 class EvidenceError(Exception):
@@ -50,13 +73,33 @@ class EvidencePurged(EvidenceError, LookupError):
     """The object was purged after its retention; only its tombstone (hashes, custody) remains."""
 
 
-class EvidenceTampered(EvidenceError):
-    """Stored bytes, row or key do not match what was captured; nothing is returned."""
+class EvidenceUnreadable(EvidenceError):
+    """A preserved object exists but cannot be read back intact; nothing is returned.
 
-    def __init__(self, evidence_id: str, reason: str):
-        super().__init__(f"evidence {evidence_id} failed verification: {reason}")
+    ``kind`` is one of ``READ_ERROR_KINDS`` (what an alert or a reviewer's page needs to know);
+    ``reason`` is a fixed sentence for admins. Neither ever holds content.
+    """
+
+    def __init__(self, evidence_id: str, reason: str, kind: str = "tamper", message: str | None = None):
+        if kind not in READ_ERROR_KINDS:
+            raise ValueError(f"unknown evidence read error kind {kind!r}")
+        super().__init__(message or f"evidence {evidence_id} failed verification: {reason}")
         self.evidence_id = evidence_id
         self.reason = reason
+        self.kind = kind
+
+
+class EvidenceTampered(EvidenceUnreadable):
+    """Stored bytes, row or blob file do not match what was captured (kinds ``tamper``,
+    ``missing_blob``, ``unreadable_blob``, ``digest_mismatch``)."""
+
+
+class EvidenceKeyMissing(EvidenceUnreadable, EvidenceKeyError):
+    """The master key an object is wrapped with is not configured (kind ``missing_key``). Still an
+    ``EvidenceKeyError``: configuring the key (``SURAKSHA_EVIDENCE_OLD_KEYS``) makes it readable."""
+
+    def __init__(self, evidence_id: str, reason: str):
+        super().__init__(evidence_id, reason, "missing_key", message=reason)
 
 
 @dataclass(frozen=True)
@@ -155,7 +198,10 @@ def _decrypt(row: Evidence, ring: KeyRing) -> tuple[bytes, dict[str, Any]]:
     """Decrypt and verify one object; raises ``EvidenceTampered`` on any mismatch."""
     if row.status == "purged" or row.wrapped_key is None:
         raise EvidencePurged(f"evidence {row.id} was purged on {row.purged_at}")
-    kek = ring.get(row.key_id)
+    try:
+        kek = ring.get(row.key_id)
+    except EvidenceKeyError as exc:
+        raise EvidenceKeyMissing(row.id, str(exc)) from None
     try:
         data_key = open_sealed(kek, row.wrapped_key, row.id, "data-key")
     except InvalidTag:
@@ -163,7 +209,9 @@ def _decrypt(row: Evidence, ring: KeyRing) -> tuple[bytes, dict[str, Any]]:
     try:
         blob = _blob_path(row.blob_name).read_bytes()
     except FileNotFoundError:
-        raise EvidenceTampered(row.id, "the blob file is missing") from None
+        raise EvidenceTampered(row.id, "the blob file is missing", "missing_blob") from None
+    except OSError as exc:
+        raise EvidenceTampered(row.id, f"the blob file cannot be read ({type(exc).__name__})", "unreadable_blob") from None
     if not blob.startswith(BLOB_MAGIC):
         raise EvidenceTampered(row.id, "the blob file is not a vault blob")
     try:
@@ -171,11 +219,11 @@ def _decrypt(row: Evidence, ring: KeyRing) -> tuple[bytes, dict[str, Any]]:
     except InvalidTag:
         raise EvidenceTampered(row.id, "the blob does not authenticate (changed or swapped)") from None
     if len(media) != row.size:
-        raise EvidenceTampered(row.id, "size differs from the size recorded at capture")
+        raise EvidenceTampered(row.id, "size differs from the size recorded at capture", "digest_mismatch")
     if hashlib.sha256(media).hexdigest() != row.sha256:
-        raise EvidenceTampered(row.id, "SHA-256 differs from the hash recorded at capture")
+        raise EvidenceTampered(row.id, "SHA-256 differs from the hash recorded at capture", "digest_mismatch")
     if hashlib.md5(media, usedforsecurity=False).hexdigest() != row.md5:
-        raise EvidenceTampered(row.id, "MD5 differs from the hash recorded at capture")
+        raise EvidenceTampered(row.id, "MD5 differs from the hash recorded at capture", "digest_mismatch")
     try:
         record = json.loads(open_sealed(data_key, row.record_ciphertext or b"", row.id, "record"))
     except InvalidTag:
@@ -183,14 +231,20 @@ def _decrypt(row: Evidence, ring: KeyRing) -> tuple[bytes, dict[str, Any]]:
     return media, record
 
 
-def _note_tamper(session: Session | None, evidence_id: str, actor: Actor, purpose: str, reason: str) -> None:
-    """Record a failed verification so it survives the caller's rollback when we own the transaction."""
+def _note_read_error(session: Session | None, exc: EvidenceUnreadable, actor: Actor, purpose: str) -> None:
+    """Report a failed read: one log line and the counter first (they survive anything), then the
+    custody and audit event (``tamper_detected``, or ``read_failed`` for a missing key), which
+    survives the caller's rollback when we own the transaction."""
+    READ_ERRORS.labels(kind=exc.kind).inc()
+    log.error("evidence read error: evidence_id=%s kind=%s", exc.evidence_id, exc.kind)
+    action = "tamper_detected" if isinstance(exc, EvidenceTampered) else "read_failed"
+    details = {"reason": exc.reason, "kind": exc.kind}
     if session is not None:
-        _custody(session, evidence_id, actor, "tamper_detected", purpose, {"reason": reason})
+        _custody(session, exc.evidence_id, actor, action, purpose, details)
         session.flush()
         return
     with session_scope() as own:
-        _custody(own, evidence_id, actor, "tamper_detected", purpose, {"reason": reason})
+        _custody(own, exc.evidence_id, actor, action, purpose, details)
 
 
 # --------------------------------------------------------------------------- capture
@@ -261,7 +315,11 @@ def preserve(
 def _access(evidence_id: str, actor: Actor | str, purpose: str, action: str, session: Session | None) -> tuple[Evidence, bytes, dict]:
     who = Actor.parse(actor)
     purpose = _require_purpose(purpose)
-    ring = load_keyring()
+    try:
+        ring = load_keyring()
+    except EvidenceKeyError as exc:  # no master key at all: this object cannot be read either
+        _note_read_error(session, EvidenceKeyMissing(evidence_id, str(exc)), who, purpose)
+        raise
     try:
         with _unit(session) as s:
             row = _get(s, evidence_id)
@@ -269,8 +327,8 @@ def _access(evidence_id: str, actor: Actor | str, purpose: str, action: str, ses
             _custody(s, evidence_id, who, action, purpose, {"sha256": row.sha256})
             s.flush()
             return row, media, rec
-    except EvidenceTampered as exc:
-        _note_tamper(session, evidence_id, who, purpose, exc.reason)
+    except EvidenceUnreadable as exc:
+        _note_read_error(session, exc, who, purpose)
         raise
 
 
@@ -282,6 +340,13 @@ def read(evidence_id: str, actor: Actor | str, purpose: str, *, session: Session
 def read_record(evidence_id: str, actor: Actor | str, purpose: str, *, session: Session | None = None) -> dict[str, Any]:
     """The preserved item record (the media is verified too). Custody and audit: ``read``."""
     return _access(evidence_id, actor, purpose, "read", session)[2]
+
+
+def check(evidence_id: str, actor: Actor | str, purpose: str, *, session: Session | None = None) -> None:
+    """Decrypt and verify one object end to end without handing its bytes to anyone (a page that
+    must say "damaged" before anything is fetched). Custody and audit: ``verify``; a failure is
+    reported like any failed read and raised (``EvidenceUnreadable``)."""
+    _access(evidence_id, actor, purpose, "verify", session)
 
 
 def export(evidence_id: str, actor: Actor | str, purpose: str, *, session: Session | None = None) -> ExportedEvidence:
@@ -317,8 +382,8 @@ def verify(evidence_ids: Iterable[str] | None = None, actor: Actor | str = "syst
                 _decrypt(row, ring)
                 _custody(s, ev_id, who, "verify", "integrity check", {})
             outcomes.append(VerifyOutcome(ev_id, True))
-        except EvidenceTampered as exc:
-            _note_tamper(None, ev_id, who, "integrity check", exc.reason)
+        except EvidenceUnreadable as exc:
+            _note_read_error(None, exc, who, "integrity check")
             outcomes.append(VerifyOutcome(ev_id, False, exc.reason))
         except (EvidenceNotFound, EvidencePurged) as exc:
             outcomes.append(VerifyOutcome(ev_id, False, str(exc)))

@@ -2,6 +2,8 @@
 
 ``GET /media/<item>/<pos>`` answers the blurred preview; with ``?token=`` from an audited reveal it
 answers the original once. Both are ``no-store`` and never sniffed, so no cache keeps them.
+Media never kept answers 404 "not retained"; a preserved copy that fails to read back answers 410
+"evidence damaged — reported to admins" (the vault has logged, counted and audited it).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from urllib.parse import quote
 from fastapi.responses import Response
 
 from suraksha.cases.media import Preview, RevealGrant
+from suraksha.cases.service import MediaDamaged
 
 NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
@@ -40,6 +43,14 @@ def original_response(data: bytes, mime: str) -> Response:
 def not_retained_response() -> Response:
     return Response("media not retained: only its hashes were kept", status_code=404, media_type="text/plain",
                     headers=NO_STORE)
+
+
+def damaged_response(exc: MediaDamaged) -> Response:
+    """410: the bytes were kept but no longer read back intact; says so instead of "not retained".
+    ``X-Suraksha-Media: damaged`` and the kind (tamper, missing_blob, ...) let the page's script tell."""
+    return Response(f"{MediaDamaged.MESSAGE}: media {exc.position} of item {exc.item_id} was preserved but no longer "
+                    "reads back intact", status_code=410, media_type="text/plain; charset=utf-8",
+                    headers={**NO_STORE, "X-Suraksha-Media": "damaged", "X-Suraksha-Media-Reason": exc.kind})
 
 
 def refused_response(message: str) -> Response:

@@ -243,9 +243,12 @@ async def queue_next(request: Request, queue: str) -> Response:
     return _redirect(f"/review/tasks/{task_id}{suffix}")
 
 
-def _media_context(item: Any, retained: set[int]) -> list[dict[str, Any]]:
+def _media_context(item: Any, states: dict[int, str]) -> list[dict[str, Any]]:
+    """``states``: position -> held / damaged (``review.media_states``); absent = only hashes kept."""
     return [{"position": m.position, "kind": m.kind or ("video" if (m.mime or "").startswith("video/") else "image"),
-             "mime": m.mime, "retained": m.position in retained, "signals": m.signals, "error": m.error} for m in item.media]
+             "mime": m.mime, "retained": states.get(m.position) == review.MEDIA_HELD,
+             "damaged": states.get(m.position) == review.MEDIA_DAMAGED, "signals": m.signals, "error": m.error}
+            for m in item.media]
 
 
 @router.get("/review/tasks/{task_id}", response_class=HTMLResponse)
@@ -256,7 +259,7 @@ async def task_page(request: Request, task_id: RowId) -> Response:
 
     view = await _call(request, review.get_task, task_id, _actor(request))
     item = await _call(request, get_item, view.task.item_id)
-    retained = await run_in_threadpool(review.media_retained, item.id)
+    retained = await run_in_threadpool(review.media_states, item.id, _actor(request))
     banks = await run_in_threadpool(review.bank_choices)
     exposure = await run_in_threadpool(review.exposure_today, request.state.staff.user_id)
     return render(request, "task.html", {
@@ -303,13 +306,18 @@ async def media(request: Request, item_id: int, position: int, token: str | None
     from suraksha.web import media as media_http
 
     if token is None:
-        found = await _call(request, media_rules.media_preview, item_id, position, _actor(request),
-                            **media_http.preview_options(prefs_of(request.state.staff)))
+        try:
+            found = await _call(request, media_rules.media_preview, item_id, position, _actor(request),
+                                **media_http.preview_options(prefs_of(request.state.staff)))
+        except review.MediaDamaged as exc:
+            return media_http.damaged_response(exc)
         return media_http.preview_response(found) if found is not None else media_http.not_retained_response()
     try:
         original = await run_in_threadpool(media_rules.original_for_reveal, _actor(request), item_id, position, token)
     except PermissionError as exc:  # RevealLinkRefused: no valid link of this user for this media
         return media_http.refused_response(str(exc))
+    except review.MediaDamaged as exc:
+        return media_http.damaged_response(exc)
     if original is None:
         return media_http.not_retained_response()
     return media_http.original_response(*original)
@@ -338,7 +346,7 @@ async def item_page(request: Request, item_id: RowId) -> Response:
     item = await _call(request, get_item, item_id)
     decision = await run_in_threadpool(review.get_decision, item_id)
     show_media = can(request.state.staff.role, "media.view")
-    retained = await run_in_threadpool(review.media_retained, item_id) if show_media else set()
+    retained = await run_in_threadpool(review.media_states, item_id, _actor(request)) if show_media else {}
 
     def _audit() -> None:
         from suraksha.auth import audit
