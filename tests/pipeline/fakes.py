@@ -50,8 +50,9 @@ class MediaSignals:
     vpdq: list | None = None
 
 
-def media_signals(data: bytes, mime: str | None = None, *, max_pixels: int, max_bytes: int) -> MediaSignals:
-    """Fake: 'images' are any bytes starting with b'IMG'; b'CORRUPT' raises CorruptMedia."""
+def media_signals(data: bytes, mime: str | None = None, *, max_pixels: int, max_bytes: int, budget: Any = None) -> MediaSignals:
+    """Fake: 'images' are any bytes starting with b'IMG'; b'CORRUPT' raises CorruptMedia (``budget``
+    is accepted as the real function's is, and not spent: fake hashing costs nothing)."""
     if len(data) > max_bytes:
         raise MediaTooLarge(f"{len(data)} bytes over {max_bytes}")
     if data.startswith(b"CORRUPT"):

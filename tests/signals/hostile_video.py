@@ -9,6 +9,7 @@ while decoding it takes minutes and hashing it hours.
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
@@ -71,3 +72,34 @@ def moving_video(width: int = 320, height: int = 240, seconds: int = 10, fps: in
         for packet in stream.encode():
             out.mux(packet)
     return buf.getvalue()
+
+
+@dataclass
+class Work:
+    """Frames decoded (``decode_frames``) and hashed (``pdqhash.compute``) while a test runs."""
+
+    decoded: int = 0
+    hashed: int = 0
+
+
+def count_work(monkeypatch: pytest.MonkeyPatch) -> Work:
+    """Count the work of every vPDQ decode from now on: the proof that a refusal came before it."""
+    import pdqhash
+
+    from suraksha.signals import video as video_mod
+
+    counts = Work()
+    real_decode, real_hash = video_mod.decode_frames, pdqhash.compute
+
+    def decode_frames(*args, **kwargs):
+        for frame in real_decode(*args, **kwargs):
+            counts.decoded += 1
+            yield frame
+
+    def compute(*args, **kwargs):
+        counts.hashed += 1
+        return real_hash(*args, **kwargs)
+
+    monkeypatch.setattr(video_mod, "decode_frames", decode_frames)
+    monkeypatch.setattr(pdqhash, "compute", compute)
+    return counts

@@ -40,6 +40,8 @@ MIN_THUMB, MAX_THUMB = 64, 480
 PREVIEW_CELLS = 12
 PREVIEW_QUALITY = 70
 PLACEHOLDER_GREY = 168
+#: Seconds of decoding a video's poster frame may take (one frame takes milliseconds).
+POSTER_BUDGET_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -134,13 +136,14 @@ def _decode_image(data: bytes, thumb: int) -> Image.Image:
 
 def _first_frame(data: bytes) -> Image.Image:
     """The first decodable frame of the first video stream (PyAV, in memory), refusing frames over
-    the pixel limit vPDQ uses (signals.video)."""
+    the pixel limit vPDQ uses (signals.video), within ``POSTER_BUDGET_SECONDS`` of decoding: a
+    stream whose packets never give a frame cannot hold the page's request (a placeholder says why)."""
+    from suraksha.signals.budget import ScanBudget
     from suraksha.signals.errors import CorruptMedia
-    from suraksha.signals.video import check_frame_pixels, first_video_stream
+    from suraksha.signals.video import decode_frames, first_video_stream
 
     with first_video_stream(data) as (container, stream):
-        for frame in container.decode(stream):
-            check_frame_pixels(frame.width, frame.height)
+        for frame in decode_frames(container, stream, ScanBudget(seconds=POSTER_BUDGET_SECONDS)):
             return frame.to_image()
         raise CorruptMedia("video has no decodable frames")
 

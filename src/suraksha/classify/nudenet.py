@@ -108,17 +108,24 @@ class NudeNetClassifier:
         known): one frame in the middle of each of ``max_video_frames`` equal slices, reached by
         seeking, so what comes after a harmless opening is scored too and a long video costs about
         ``max_video_frames`` short decodes, not a full one.
+
+        Every frame decoded on the way is paid for from a scan budget of its own (signals.budget:
+        the defaults, ~60 s): a stream whose frame times never advance, or slices far from their
+        key frames, cannot make sampling a full decode. Out of budget, the frames sampled so far are
+        scored (none: ClassifierError with the reason).
         """
+        from suraksha.signals.budget import ScanBudget
         from suraksha.signals.errors import MediaError
         from suraksha.signals.video import first_video_stream
 
+        budget = ScanBudget()
         try:
             with first_video_stream(media) as (container, stream):
                 duration = _duration_seconds(container, stream)
                 if duration and stream.time_base and duration > self.video_interval_seconds * self.max_video_frames:
-                    frames = self._frames_at(container, stream, duration)
+                    frames = self._frames_at(container, stream, duration, budget)
                 else:
-                    frames = self._frames_from_start(container, stream)
+                    frames = self._frames_from_start(container, stream, budget)
         except ClassifierError:
             raise
         except MediaError as exc:  # not a video, no video stream, frames over the limit
@@ -129,11 +136,13 @@ class NudeNetClassifier:
             raise ClassifierError("video has no decodable frames")
         return frames
 
-    def _frames_from_start(self, container: Any, stream: Any) -> list[np.ndarray]:
+    def _frames_from_start(self, container: Any, stream: Any, budget: Any) -> list[np.ndarray]:
+        from suraksha.signals.video import decode_frames
+
         frames: list[np.ndarray] = []
         next_t = 0.0
         try:
-            for frame in container.decode(stream):
+            for frame in decode_frames(container, stream, budget):
                 if frame.time is not None and frame.time < next_t:
                     continue
                 frames.append(_bgr(frame))
@@ -142,25 +151,32 @@ class NudeNetClassifier:
                     break
         except ClassifierError:
             raise
-        except Exception:  # noqa: BLE001 - a damaged tail: keep the frames decoded so far
+        except Exception:  # noqa: BLE001 - a damaged tail or the budget spent: keep the frames so far
             if not frames:
                 raise
         return frames
 
-    def _frames_at(self, container: Any, stream: Any, duration: float) -> list[np.ndarray]:
+    def _frames_at(self, container: Any, stream: Any, duration: float, budget: Any) -> list[np.ndarray]:
+        from suraksha.signals.budget import ScanBudgetExceeded
+        from suraksha.signals.video import decode_frames
+
         frames: list[np.ndarray] = []
         n = self.max_video_frames
         for i in range(n):
             target = duration * (i + 0.5) / n
             try:
                 container.seek(int(target / stream.time_base), stream=stream, backward=True, any_frame=False)
-                for decoded, frame in enumerate(container.decode(stream)):
+                for decoded, frame in enumerate(decode_frames(container, stream, budget)):
                     # The keyframe before the target, then forward to it (at most ~10 s of frames).
                     if frame.time is None or frame.time >= target - 1e-3 or decoded >= 300:
                         frames.append(_bgr(frame))
                         break
             except ClassifierError:
                 raise
+            except ScanBudgetExceeded:
+                if not frames:
+                    raise
+                break  # score the slices sampled within the budget
             except Exception:  # noqa: BLE001 - one damaged slice does not lose the others
                 continue
         return frames

@@ -8,6 +8,10 @@ A bad media file (corrupt, unsupported, too large, unreachable URL) is recorded 
 the item still gets a verdict; only unexpected failures (database down, a bug) raise, and the
 worker retries those. The result is recorded by ``queue.finish_jobs`` in one transaction.
 
+All media of one item share one scan budget (``signals.budget``: wall time from the first fetch or
+decode, and decoded pixels): media over it get an error with the reason (their exact hashes are
+still matched) and the scan goes on, so a hostile video costs a worker the budget, not hours.
+
 Every collaborator (matcher, policy, classifiers, the signal function, the fetcher) is injectable,
 so tests and benchmarks can swap one without touching the rest.
 """
@@ -148,12 +152,14 @@ class Scanner:
         classifiers: list[Any] | None = None,
         media_signals: Callable[..., Any] | None = None,
         fetch: Callable[[str], bytes] | None = None,
+        scan_budget: Callable[[], Any] | None = None,
     ) -> None:
         self._matcher = matcher
         self._policy = policy
         self._classifiers = classifiers
         self._media_signals = media_signals
         self._fetch = fetch
+        self._scan_budget = scan_budget  # makes one item's ScanBudget; default: from the settings
 
     # Lazy defaults: the real modules are imported only when first needed.
     @property
@@ -186,7 +192,16 @@ class Scanner:
             self._classifiers = loaded
         return self._classifiers
 
-    def signals_of(self, data: bytes, mime: str | None) -> Any:
+    def new_budget(self) -> Any:
+        """A fresh ``ScanBudget`` for the media of one item (``new_scan_budget`` from the settings)."""
+        if self._scan_budget is not None:
+            return self._scan_budget()
+        from suraksha.pipeline.settings import new_scan_budget
+
+        return new_scan_budget()
+
+    def signals_of(self, data: bytes, mime: str | None, budget: Any = None) -> Any:
+        """The media's signals, paid for from ``budget`` (the item's; a fresh one when None)."""
         s = get_settings()
         if self._media_signals is None:
             from functools import partial
@@ -196,7 +211,9 @@ class Scanner:
             # Scanning decodes JPEGs at the smallest DCT scale that covers the hash's 512 px
             # (a few bits from the reference, ~2x faster: docs/benchmarks.md). Bank entries stay exact.
             self._media_signals = partial(media_signals, fast=get_pipeline_settings().pdq_fast_decode)
-        return self._media_signals(data, mime, max_pixels=s.max_image_pixels, max_bytes=s.max_media_bytes)
+        if budget is None:
+            budget = self.new_budget()
+        return self._media_signals(data, mime, max_pixels=s.max_image_pixels, max_bytes=s.max_media_bytes, budget=budget)
 
     def fetch(self, url: str) -> bytes:
         if self._fetch is None:
@@ -257,7 +274,8 @@ class Scanner:
                                 "signal_type": m.signal_type, "signal": m.signal, "entry_id": m.entry_id,
                                 "distance": m.distance, "transform": m.transform})
 
-        # ---- media
+        # ---- media (one scan budget for all of this item's media)
+        budget = self.new_budget() if media_rows else None
         for row in media_rows:
             out = MediaOutcome(position=row.position, source_url=row.source_url, mime=row.mime, size=row.size)
             media_out.append(out)
@@ -265,10 +283,11 @@ class Scanner:
             ms = None
             try:
                 if data is None and row.source_url and row.sha256 is None:
+                    budget.check()  # no fetch once the item's time is spent
                     data = self.fetch(row.source_url)
                 if data is not None:
                     out.size = len(data)
-                    ms = self.signals_of(data, row.mime)
+                    ms = self.signals_of(data, row.mime, budget)
                 elif row.sha256 is not None:
                     ms = _stored_signals(row)  # a rescan: the bytes are gone, the signals are not
                 else:
@@ -277,7 +296,11 @@ class Scanner:
                 if not _is_media_problem(exc):
                     raise
                 out.error = f"{type(exc).__name__}: {exc}"
-                continue
+                # Over the scan budget the exact hashes were computed all the same (they cost next to
+                # nothing): a known file is still matched by them, and its bytes kept like any other.
+                ms = getattr(exc, "signals", None) if _is_over_budget(exc) else None
+                if ms is None:
+                    continue
             out.data = data
             out.kind = getattr(ms, "kind", None)
             out.sha256, out.md5 = ms.sha256, ms.md5
@@ -286,7 +309,7 @@ class Scanner:
             if ms.vpdq:
                 out.vpdq = [{"second": f.second, "pdq": f.pdq, "quality": f.quality} for f in ms.vpdq]
             add_matches(self.matcher.lookup_media(ms), row.position)
-            if data is not None:
+            if data is not None and out.error is None:  # a classifier would decode it again
                 for clf in self.classifiers:
                     try:
                         facts = clf.score(data, out.kind or "image")
@@ -398,6 +421,12 @@ def _is_media_problem(exc: Exception) -> bool:
     except ImportError:  # pragma: no cover - signals not installed yet
         return False
     return isinstance(exc, MediaError)
+
+
+def _is_over_budget(exc: Exception) -> bool:
+    from suraksha.signals.budget import ScanBudgetExceeded
+
+    return isinstance(exc, ScanBudgetExceeded)
 
 
 def _text_rules() -> Any:

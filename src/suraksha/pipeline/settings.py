@@ -7,9 +7,13 @@ module that every area imports; the same ``SURAKSHA_`` prefix and the same envir
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:  # pragma: no cover - signals is imported when a budget is made, not at start-up
+    from suraksha.signals.budget import ScanBudget
 
 
 class PipelineSettings(BaseSettings):
@@ -43,6 +47,21 @@ class PipelineSettings(BaseSettings):
     text_keywords: list[str] = Field(default_factory=list)
     text_regexes: list[str] = Field(default_factory=list)
 
+    # Scan budget: what decoding the media of one item (all of it together) may cost, in the
+    # workers and in the API's hashing; over it, that media gets an error with the reason and the
+    # scan goes on (signals.budget). The defaults equal signals.budget's (a test keeps them equal):
+    # about 60 s of one core of the reference VM; 1080p30 video up to ~7 minutes, 720p ~16, 4K ~1.7.
+    scan_budget_seconds: float = Field(
+        default=60.0, gt=0, description="Wall-clock seconds of decoding the media of one item may take.")
+    scan_budget_pixel_frames: int = Field(
+        default=40_000_000_000, gt=0,
+        description="Pixels one item's media may decode (each frame's pixels; a frame hashed at full "
+        "size counts 17 times). A video whose header announces more is refused before decoding.")
+    max_video_frame_pixels: int = Field(
+        default=4096 * 2304, gt=0,
+        description="Largest video frame decoded at all (pixels); also the most one decode the "
+        "deadline cannot interrupt may cost (~300 MB, ~0.2 s at this size).")
+
     # Decode-time downscaling for PDQ while scanning (SURAKSHA_PDQ_FAST_DECODE=false: bit-exact).
     pdq_fast_decode: bool = True
 
@@ -51,6 +70,14 @@ class PipelineSettings(BaseSettings):
 
     # Policy file (YAML); empty: the shipped default policy.
     policy_path: str | None = None
+
+
+def new_scan_budget(settings: PipelineSettings | None = None) -> ScanBudget:
+    """A fresh scan budget for one item (its clock starts now), from the settings."""
+    from suraksha.signals.budget import ScanBudget
+
+    s = settings or get_pipeline_settings()
+    return ScanBudget(s.scan_budget_seconds, s.scan_budget_pixel_frames, max_frame_pixels=s.max_video_frame_pixels)
 
 
 @lru_cache(maxsize=1)

@@ -113,11 +113,10 @@ def media_signals(
         if kind == "video":
             frames = vpdq_from_bytes(data, max_seconds=max_seconds, max_frame_pixels=max_pixels, budget=budget)
             return MediaSignals("video", sha, md5, vpdq=frames)
-        image = open_image(data, max_pixels=max_pixels)
-        pixels = image.width * image.height
-        budget.check(pixels)
-        pdq, variants = pdq_dihedral_from_array(to_reference_rgb(image, fast=fast))
-        budget.charge(pixels)
+        # The picture is never held in a local: to_reference_rgb frees it while it works, so a
+        # worker's next picture reuses that memory instead of page-faulting it in (test_worker_memory).
+        rgb = to_reference_rgb(budget.pay_for_picture(open_image(data, max_pixels=max_pixels)), fast=fast)
+        pdq, variants = pdq_dihedral_from_array(rgb)
     except ScanBudgetExceeded as exc:
         exc.signals = MediaSignals(kind, sha, md5)  # a known file is still matched by its exact hashes
         raise

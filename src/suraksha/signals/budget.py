@@ -25,12 +25,24 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from suraksha.signals.errors import MediaTooLarge
 
 if TYPE_CHECKING:  # pragma: no cover
     from suraksha.signals import MediaSignals
+
+class _Picture(Protocol):
+    """What ``pay_for_picture`` reads of a picture (a Pillow image, opened but not decoded)."""
+
+    @property
+    def width(self) -> int: ...
+
+    @property
+    def height(self) -> int: ...
+
+
+PictureT = TypeVar("PictureT", bound=_Picture)
 
 #: Wall-clock seconds of decoding one item's media may take.
 DEFAULT_SCAN_SECONDS = 60.0
@@ -113,6 +125,11 @@ class ScanBudget:
         if self.used_pixel_frames > self.max_pixel_frames:
             raise ScanBudgetExceeded(f"scan budget exceeded: {elapsed:.1f} s of decoding, {self._pixels_text()}")
         self.check()
+
+    def pay_for_picture(self, image: PictureT) -> PictureT:
+        """Charge a picture's pixels (from its header, before any is decoded) and hand it back."""
+        self.charge(image.width * image.height)
+        return image
 
     def check_estimate(self, pixel_frames: float, what: str) -> None:
         """Refuse up front, before anything is decoded, work estimated (from a header) to cost more
