@@ -356,23 +356,58 @@ def package_cmd(ref: str = typer.Argument(...), user: str = typer.Option(..., "-
 
 
 # --------------------------------------------------------------------------- disclosures
+UNPINNED_EXIT = 3  # intact against the key the package carries, but who signed it was not checked
+
+
+def _normalise_fingerprint(value: str) -> str:
+    """``ab12 cd34 ...`` as ``suraksha disclosure key`` prints it (spaces, colons and case ignored)."""
+    digits = "".join(ch for ch in value.lower() if ch not in " :-")
+    if len(digits) != 32 or any(ch not in "0123456789abcdef" for ch in digits):
+        raise CliError("--fingerprint must be the 32 hex digits `suraksha disclosure key` prints (e.g. 'ab12 cd34 ...')")
+    return " ".join(digits[i:i + 4] for i in range(0, 32, 4))
+
+
 @disclosure_app.command("verify")
 @one_line_errors
 def verify_cmd(zip_path: Path = typer.Argument(..., help="The disclosure ZIP."),
-               public_key: Path = typer.Option(None, "--public-key", help="Expected key (PEM or base64) to pin.")) -> None:
-    """Check the manifest signature and every file's SHA-256; exit 1 with one line per problem."""
+               public_key: Path = typer.Option(None, "--public-key",
+                                               help="The platform's public key (PEM or base64 file from `suraksha disclosure key`) to pin."),
+               pinned_fingerprint: str = typer.Option(None, "--fingerprint",
+                                                      help="The platform key's fingerprint, obtained from the platform over another "
+                                                           "channel, to pin instead of a key file.")) -> None:
+    """Check the manifest signature and every file's SHA-256 against a pinned platform key.
+
+    Exit 0: intact and signed by the pinned key. 1: a problem (one `error:` line each). 3: intact,
+    but no key was pinned, so only integrity against the key inside the package was checked, not
+    who signed it: anyone can change a package and re-sign it with a key of their own.
+    """
     from suraksha.legal import verify_package
     from suraksha.legal.signing import fingerprint, parse_public_key, public_key_raw
 
+    if public_key is not None and pinned_fingerprint is not None:
+        raise CliError("give --public-key or --fingerprint, not both")
+    expected_fp = _normalise_fingerprint(pinned_fingerprint) if pinned_fingerprint is not None else None
     key = public_key.read_bytes() if public_key else None
     v = verify_package(zip_path, key)
-    if not v.ok:
-        for e in v.errors:
+    errors = list(v.errors)
+    fp = fingerprint(public_key_raw(parse_public_key(v.public_key))) if v.public_key else "-"
+    if v.ok and expected_fp is not None and fp != expected_fp:
+        errors.append(f"signed by the key with fingerprint {fp}, not the pinned {expected_fp} (re-signed by someone else)")
+    if errors:
+        for e in errors:
             typer.echo(f"error: {e}", err=True)
         raise typer.Exit(1)
-    fp = fingerprint(public_key_raw(parse_public_key(v.public_key))) if v.public_key else "-"
-    pinned = "pinned key" if key else "key inside the package (pass --public-key to check who signed it)"
-    typer.echo(f"ok: {v.reference}: signature valid and {v.files_checked} file(s) match; {pinned}, fingerprint {fp}")
+    if key is not None or expected_fp is not None:
+        typer.echo(f"ok: {v.reference}: signature valid and {v.files_checked} file(s) match; signed by the pinned key, "
+                   f"fingerprint {fp}")
+        return
+    typer.echo(f"integrity only: {v.reference}: signature valid for the key inside the package and {v.files_checked} "
+               f"file(s) match; signer NOT checked (key fingerprint {fp})")
+    typer.echo("WARNING: no pinned key: this proves only that the package is intact against the key it carries, not "
+               "who signed it (a changed package re-signed with another key passes this check). Pin the platform's key "
+               "with --public-key FILE or --fingerprint '<fingerprint>', obtained from the platform over another channel.",
+               err=True)
+    raise typer.Exit(UNPINNED_EXIT)
 
 
 @disclosure_app.command("key")
