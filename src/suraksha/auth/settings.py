@@ -34,8 +34,6 @@ def get_auth_settings() -> AuthSettings:
 
 
 def reset_auth_settings() -> None:
-    """Forget the cached settings and the throttle built from them (tests change the environment)."""
-    from suraksha.auth.throttle import reset_login_throttle
-
+    """Forget the cached settings (tests change the environment); the sign-in throttle built from
+    them is rebuilt, with full buckets, on its next use (``auth.throttle.get_login_throttle``)."""
     get_auth_settings.cache_clear()
-    reset_login_throttle()

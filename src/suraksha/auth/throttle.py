@@ -29,7 +29,6 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 
 from suraksha.auth.settings import AuthSettings, get_auth_settings
 
@@ -124,11 +123,23 @@ def _seconds(seconds: float) -> str:
     return f"{n} second{'s' if n != 1 else ''}" if n < 120 else f"{math.ceil(n / 60)} minutes"
 
 
-@lru_cache(maxsize=1)
+_current: tuple[AuthSettings, LoginThrottle] | None = None
+_current_lock = threading.Lock()
+
+
 def get_login_throttle() -> LoginThrottle:
-    return LoginThrottle(get_auth_settings())
+    """The process's throttle, built from the current auth settings (rebuilt, with full buckets,
+    when ``reset_auth_settings`` has replaced them)."""
+    global _current
+    settings = get_auth_settings()
+    with _current_lock:
+        if _current is None or _current[0] is not settings:
+            _current = (settings, LoginThrottle(settings))
+        return _current[1]
 
 
 def reset_login_throttle() -> None:
-    """Forget every bucket and rebuild from the current settings (tests; settings changes)."""
-    get_login_throttle.cache_clear()
+    """Forget every bucket (full buckets again on next use)."""
+    global _current
+    with _current_lock:
+        _current = None
