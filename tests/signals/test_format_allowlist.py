@@ -153,9 +153,17 @@ def test_video_is_opened_by_its_container_demuxer_only(monkeypatch):
 
 
 def test_refusals_are_media_errors_for_odd_inputs():
-    for data in (b"\x00", b"%!", b"<svg", b"RIFF\x00\x00\x00\x00WAVEfmt ", b"\x00\x00\x00\x18ftypavif" + b"\x00" * 40):
+    for data in (b"\x00", b"\n", b"%!", b"<svg", b"RIFF\x00\x00\x00\x00WAVEfmt ", b"\x00\x00\x00\x18ftypavif" + b"\x00" * 40):
         with pytest.raises(MediaError):
             media_signals(data)
+    for make, _named in REFUSED.values():  # every prefix of every sample: a one-line refusal, nothing else
+        try:
+            data = make()
+        except (OSError, KeyError, ValueError):
+            continue
+        for n in range(1, 24):
+            with pytest.raises(MediaError, match="^[^\n]+$"):
+                media_signals(data[:n])
     from suraksha.signals.formats import VIDEO_CODECS
 
     assert {"h264", "hevc", "vp8", "vp9", "av1"} <= VIDEO_CODECS

@@ -145,7 +145,7 @@ def describe(data: bytes) -> str:
         return "ICO (Windows icon)" if head[2] == 1 else "CUR (Windows cursor)"
     if len(head) >= 18 and head[1] in (0, 1) and head[2] in (1, 2, 3, 9, 10, 11) and head[16] in (1, 8, 15, 16, 24, 32):
         return "TGA"  # no signature: id length, colour-map flag, image type, ..., bits per pixel
-    if head[0] == 0x0A and head[1] in (0, 2, 3, 4, 5) and head[2] in (0, 1):
+    if len(head) >= 3 and head[0] == 0x0A and head[1] in (0, 2, 3, 4, 5) and head[2] in (0, 1):
         return "PCX"
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if text.startswith((b"<svg", b"<?xml")) and b"<svg" in text:
