@@ -6,7 +6,6 @@ import time
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from starlette.concurrency import run_in_threadpool
 
 from suraksha.api.app import request_matcher
 from suraksha.api.auth import require_scope
