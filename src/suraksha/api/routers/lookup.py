@@ -34,7 +34,13 @@ HASH_BODY_DOC = {
              openapi_extra=HASH_BODY_DOC)
 async def hash_media(request: Request) -> dict[str, Any]:
     """Upload a file as multipart field `file`, or send JSON `{"data_base64": ..., "mime": ...}`.
-    Nothing is stored."""
+    Nothing is stored.
+
+    Decoded formats (recognised from the bytes, never from `mime`): JPEG, PNG, GIF, BMP, TIFF and
+    WebP pictures; MP4/MOV, Matroska/WebM, AVI, FLV, MPEG-TS and MPEG video coded in H.264, HEVC,
+    VP8, VP9, AV1, MPEG-4 part 2, MPEG-1/2, MJPEG, H.263 or Sorenson (FLV1). Anything else is 415
+    `unsupported_media` naming what was sent. When the server is already hashing
+    `SURAKSHA_HASH_CONCURRENCY` media, the answer is 503 `hashing_busy` with `Retry-After`."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype == "multipart/form-data":
         form = await request.form(max_files=1, max_fields=5)
