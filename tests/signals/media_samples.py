@@ -110,6 +110,9 @@ ALLOWED_VIDEOS: dict[str, Callable[[], bytes]] = {
     "mpegts-h264": _video("mpegts", "libx264"),
     "mpeg-mpeg2": _video("mpeg", "mpeg2video"),
     "mov-mjpeg": _video("mov", "mjpeg", "yuvj420p"),
+    "flv-flv1": _video("flv", "flv"),
+    "mkv-hevc": _video("matroska", "libx265"),
+    "mkv-av1": _video("matroska", "libsvtav1"),
 }
 
 
