@@ -7,8 +7,10 @@ serialized by locking the head row (PostgreSQL ``FOR UPDATE``; SQLite has one wr
 concurrent transactions on many machines still produce one unbroken chain.
 
 What this cannot catch on its own: someone with write access who rewrites the whole chain and the
-head consistently. Against that, publish or store the head elsewhere now and then and pass it back
-as ``anchor`` (``suraksha audit verify --anchor SEQ:HASH``).
+head consistently, or cuts the newest events and points the head at the new end. Against that the
+head is published outside the database now and then (``audit.anchors``: ``suraksha audit anchor``,
+and hourly by the dispatcher) and ``suraksha audit verify`` checks the last published anchor by
+default (or ``--anchor SEQ:HASH``).
 """
 
 from __future__ import annotations
@@ -268,8 +270,8 @@ def record(
     return event
 
 
-def _iter_events(session: Session, batch: int = 1000) -> Iterator[AuditEvent]:
-    last = None
+def _iter_events(session: Session, batch: int = 1000, after: int | None = None) -> Iterator[AuditEvent]:
+    last = after
     while True:
         stmt = select(AuditEvent).order_by(AuditEvent.seq).limit(batch)
         if last is not None:
@@ -282,63 +284,122 @@ def _iter_events(session: Session, batch: int = 1000) -> Iterator[AuditEvent]:
         session.expunge_all()
 
 
-def verify_chain(session: Session | None = None, anchor: tuple[int, str] | None = None) -> VerifyResult:
+class _Walk:
+    """State of one pass along the chain: where it is, what it last saw, and the first break."""
+
+    def __init__(self, anchor: tuple[int, str] | None) -> None:
+        self.anchor = anchor
+        self.prev_hash = GENESIS_HASH
+        self.expected_seq = 1
+        self.checked = 0
+        self.anchor_seen = anchor is None
+
+    @property
+    def last_seq(self) -> int:
+        return self.expected_seq - 1
+
+    def start_at(self, session: Session, since: tuple[int, str]) -> tuple[int, str] | None:
+        """Resume after ``since`` (verified earlier); (first bad seq, reason) if it no longer holds."""
+        start = session.execute(select(AuditEvent).where(AuditEvent.seq == since[0])).scalar_one_or_none()
+        if start is None:
+            return since[0], f"anchor seq {since[0]} not found (events deleted)"
+        if start.hash != since[1] or _event_hash(start) != start.hash:
+            return since[0], "hash differs from the anchor (chain rewritten)"
+        self.prev_hash, self.expected_seq = start.hash, start.seq + 1
+        self.anchor_seen = self.anchor_seen or self.anchor == (start.seq, start.hash)
+        return None
+
+    def run(self, session: Session) -> tuple[int, str] | None:
+        """Check every event after ``last_seq``; (first bad seq, reason) at the first break."""
+        for ev in _iter_events(session, after=self.last_seq or None):
+            if ev.seq != self.expected_seq:
+                if ev.seq > self.expected_seq:
+                    missing = f"{self.expected_seq}" if ev.seq == self.expected_seq + 1 else f"{self.expected_seq}-{ev.seq - 1}"
+                    return self.expected_seq, f"event(s) {missing} missing (deleted)"
+                return self.expected_seq, f"unexpected seq {ev.seq} after {self.expected_seq - 1}"
+            if ev.prev_hash != self.prev_hash:
+                return ev.seq, "prev_hash does not match the previous event (inserted, removed or reordered)"
+            if _event_hash(ev) != ev.hash:
+                return ev.seq, "hash does not match the event's content (edited)"
+            if self.anchor is not None and ev.seq == self.anchor[0]:
+                if ev.hash != self.anchor[1]:
+                    return ev.seq, "hash differs from the anchor (chain rewritten)"
+                self.anchor_seen = True
+            self.prev_hash = ev.hash
+            self.expected_seq += 1
+            self.checked += 1
+        return None
+
+
+def _read_head(session: Session) -> AuditHead | None:
+    # populate_existing: the walk expunges as it goes, and a head read earlier may be stale.
+    return session.execute(select(AuditHead).where(AuditHead.id == HEAD_ID)
+                           .execution_options(populate_existing=True)).scalar_one_or_none()
+
+
+def verify_chain(
+    session: Session | None = None, anchor: tuple[int, str] | None = None, *, since: tuple[int, str] | None = None
+) -> VerifyResult:
     """Walk the whole chain in ``seq`` order and report the first break.
 
     ``anchor``: a ``(seq, hash)`` pair recorded earlier outside the database; the event at that
-    ``seq`` must still carry that hash (catches a consistently rewritten chain).
+    ``seq`` must still carry that hash (catches a consistently rewritten chain, and a chain cut
+    back to before it). ``since``: such a pair already verified earlier; only that event and the
+    ones after it are walked (the scheduled anchor publisher costs the new events, not the history).
+
+    Safe on a live system: the head is read *after* the walk (an event and its head update commit
+    together, so the head is then at least as far as the walk got); events appended meanwhile are
+    walked too, until the walk reaches the head. Only a head with nothing more to walk towards is
+    reported as deleted events.
     """
     if session is None:
         from suraksha.db import session_scope
 
         with session_scope() as own:
-            return verify_chain(own, anchor)
+            return verify_chain(own, anchor, since=since)
 
-    head = session.get(AuditHead, HEAD_ID)
-    head_seq = head.seq if head else 0
-    head_hash = head.hash if head else GENESIS_HASH
-    result = dict(head_seq=head_seq, head_hash=head_hash)
+    walk = _Walk(anchor)
 
-    prev_hash = GENESIS_HASH
-    expected_seq = 1
-    checked = 0
-    anchor_seen = anchor is None
-    for ev in _iter_events(session):
-        if ev.seq != expected_seq:
-            if ev.seq > expected_seq:
-                missing = f"{expected_seq}" if ev.seq == expected_seq + 1 else f"{expected_seq}-{ev.seq - 1}"
-                reason = f"event(s) {missing} missing (deleted)"
-            else:
-                reason = f"unexpected seq {ev.seq} after {expected_seq - 1}"
-            return VerifyResult(False, checked, expected_seq, reason, **result)
-        if ev.prev_hash != prev_hash:
-            return VerifyResult(
-                False, checked, ev.seq, "prev_hash does not match the previous event (inserted, removed or reordered)", **result
-            )
-        if _event_hash(ev) != ev.hash:
-            return VerifyResult(False, checked, ev.seq, "hash does not match the event's content (edited)", **result)
-        if anchor is not None and ev.seq == anchor[0]:
-            if ev.hash != anchor[1]:
-                return VerifyResult(False, checked, ev.seq, "hash differs from the anchor (chain rewritten)", **result)
-            anchor_seen = True
-        prev_hash = ev.hash
-        expected_seq += 1
-        checked += 1
+    def result(ok: bool, first_bad: int | None = None, reason: str | None = None,
+               head: AuditHead | None = None) -> VerifyResult:
+        head = head if head is not None else _read_head(session)
+        return VerifyResult(ok, walk.checked, first_bad, reason, head_seq=head.seq if head else 0,
+                            head_hash=head.hash if head else GENESIS_HASH)
 
-    last_seq = expected_seq - 1
+    if since is not None:
+        bad = walk.start_at(session, since)
+        if bad is not None:
+            return result(False, *bad)
+    bad = walk.run(session)
+    if bad is not None:
+        return result(False, *bad)
+    head = _read_head(session)
+    while head is not None and head.seq > walk.last_seq:  # appended while we walked, or deleted?
+        before = walk.last_seq
+        bad = walk.run(session)
+        if bad is not None:
+            return result(False, *bad)
+        if walk.last_seq == before:  # nothing more to walk: the head points past the last event
+            break
+        head = _read_head(session)
+
+    last_seq = walk.last_seq
     if head is None:
-        if checked:
-            return VerifyResult(False, checked, None, "audit head row is missing", **result)
-    elif head_seq != last_seq:
-        if head_seq > last_seq:
-            bad = last_seq + 1
-            reason = f"head records {head_seq} events but the last is {last_seq}: newest events deleted"
+        if walk.checked:
+            return result(False, None, "audit head row is missing", head)
+    elif head.seq != last_seq:
+        if head.seq > last_seq:
+            return result(False, last_seq + 1, f"head records {head.seq} events but the last is {last_seq}: newest events deleted",
+                          head)
+        return result(False, head.seq + 1, f"events after head seq {head.seq} (appended without the head)", head)
+    elif head.hash != walk.prev_hash:
+        return result(False, last_seq or None, "head hash does not match the last event", head)
+    if not walk.anchor_seen:
+        assert anchor is not None
+        if anchor[0] > last_seq:
+            reason = (f"the chain ends at seq {last_seq}, before the anchor at seq {anchor[0]}: "
+                      "newest events deleted (tail cut, head rewritten)")
         else:
-            bad = head_seq + 1
-            reason = f"events after head seq {head_seq} (appended without the head)"
-        return VerifyResult(False, checked, bad, reason, **result)
-    elif head_hash != prev_hash:
-        return VerifyResult(False, checked, last_seq or None, "head hash does not match the last event", **result)
-    if not anchor_seen:
-        return VerifyResult(False, checked, anchor[0], f"anchor seq {anchor[0]} not found (events deleted)", **result)
-    return VerifyResult(True, checked, None, None, **result)
+            reason = f"anchor seq {anchor[0]} not found (events deleted)"
+        return result(False, anchor[0], reason, head)
+    return result(True, head=head)

@@ -3,7 +3,8 @@
 Each pass: ``action`` messages -> actions; ``preserve`` -> evidence vault; ``review`` -> review
 tasks (the cases area's own intake); ``report`` -> draft reports; drafts whose review/evidence is
 done -> queued; due actions -> the platform connector; due NCMEC reports -> the CyberTipline; legal requests near their deadline -> escalation notices
-to the nodal and compliance officers (at most once a minute). Every
+to the nodal and compliance officers (at most once a minute); the audit chain's head -> the anchors
+file outside the database (``audit.anchors``, hourly by default). Every
 step reads and writes the database only, so any number of dispatchers on any machines can run side
 by side, and a killed one loses nothing (see ``enforcement.actions`` and ``reporting.dispatch``).
 """
@@ -49,6 +50,8 @@ class Dispatcher:
     sync_reviews: bool = True
     escalate_every_s: float = 60.0  # legal deadlines are hours long; a minute's granularity is plenty
     _escalated_at: float | None = field(default=None, repr=False)
+    anchor_every_s: float | None = None  # None: SURAKSHA_AUDIT_ANCHOR_EVERY_S (3600); 0: off
+    _anchor_checked_at: float | None = field(default=None, repr=False)
 
     def run_once(self) -> dict[str, Any]:
         """One pass over every step; a failing step is logged and the others still run."""
@@ -66,6 +69,7 @@ class Dispatcher:
             ("actions", lambda: actions.deliver_due(self.connector, self.dispatcher_id)),
             ("reports", lambda: report_dispatch.file_due(self.ncmec, self.dispatcher_id) if self.ncmec is not None else {}),
             ("legal_escalations", self._escalate_legal),
+            ("audit_anchor", self._publish_audit_anchor),
         ]
         for name, step in steps:
             try:
@@ -88,6 +92,28 @@ class Dispatcher:
         from suraksha.legal.deadlines import escalate_due
 
         return len(escalate_due())
+
+    def _publish_audit_anchor(self) -> int:
+        """Append the audit head to the anchors file when its newest anchor is older than the period.
+
+        The file is looked at once a minute at most; whether to write is decided by the file's last
+        anchor, so dispatchers sharing one file add one line per period between them. Returns 1 when
+        an anchor was written. A chain that no longer verifies raises (logged each time, alert on it).
+        """
+        every = self.anchor_every_s
+        if every is None:
+            from suraksha.audit.settings import get_audit_settings
+
+            every = get_audit_settings().anchor_every_s
+        if every <= 0:
+            return 0
+        now = time.monotonic()
+        if self._anchor_checked_at is not None and now - self._anchor_checked_at < min(every, 60.0):
+            return 0
+        self._anchor_checked_at = now
+        from suraksha.audit.anchors import publish_if_due
+
+        return 1 if publish_if_due(every) is not None else 0
 
     def _sync_reviews(self) -> int:
         if not self.sync_reviews:
