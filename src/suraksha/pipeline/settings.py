@@ -59,8 +59,8 @@ class PipelineSettings(BaseSettings):
         "size counts 17 times). A video whose header announces more is refused before decoding.")
     max_video_frame_pixels: int = Field(
         default=4096 * 2304, gt=0,
-        description="Largest video frame decoded at all (pixels); also the most one decode the "
-        "deadline cannot interrupt may cost (~300 MB, ~0.2 s at this size).")
+        description="Largest video frame decoded at all (pixels); also bounds the one decode and hash "
+        "the deadline cannot interrupt (at 4096x2304: 0.2-1 s, ~440 MB peak for the process).")
 
     # Decode-time downscaling for PDQ while scanning (SURAKSHA_PDQ_FAST_DECODE=false: bit-exact).
     pdq_fast_decode: bool = True

@@ -50,9 +50,9 @@ DEFAULT_SCAN_SECONDS = 60.0
 #: reference 2-core VM. Ordinary video passes: 1080p at 30 fps costs ~9.5e7 per second of video
 #: (7 minutes fit), 720p ~4.2e7 (16 minutes), 4K ~3.8e8 (1.7 minutes), 320x240 ~5e6 (2 hours).
 DEFAULT_MAX_PIXEL_FRAMES = 40_000_000_000
-#: Largest video frame decoded at all: 4096x2304, so UHD and DCI 4K in either orientation pass and
-#: the memory of one frame's decode and full-size hash stays near 300 MB (a 7000x7000 frame took
-#: 1.8 GB and 5 s). It is the unit of work a deadline cannot interrupt.
+#: Largest video frame decoded at all: 4096x2304, so UHD and DCI 4K in either orientation pass.
+#: It is the unit of work the deadline cannot interrupt: a frame at the limit took 0.2-1 s to decode
+#: and hash and the process peaked at ~440 MB (a 7000x7000 frame: 1.7 GB and 3.5-10 s).
 DEFAULT_MAX_FRAME_PIXELS = 4096 * 2304
 #: A frame hashed at full size costs this many times its pixels on top of decoding it.
 HASHED_FRAME_COST = 16
