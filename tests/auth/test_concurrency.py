@@ -177,3 +177,19 @@ def test_officer_enrolment_code_counts_and_is_single_use(db_url, unthrottled):
     with pytest.raises(officers.OfficerLoginFailed):
         officers.login(OFFICER_EMAIL, PASSWORD, code)
     assert officers.login(OFFICER_EMAIL, PASSWORD, totp.now())
+
+
+def test_an_officer_right_password_on_a_deactivated_account_is_not_counted_as_a_guess(db_url, unthrottled):
+    """Deactivated: the attempt counted before the check is given back, and the lock it set lifted."""
+    from suraksha.legal import officers
+
+    account = officer_account()
+    for _ in range(LIMIT - 1):
+        with pytest.raises(account.failed):
+            account.login("wrong password, guessed", account.totp.now())
+    officers.set_active(account.row_id, False, "user:t-admin")
+    with pytest.raises(account.failed, match="deactivated"):
+        account.login(PASSWORD, account.totp.now())
+    assert account.state() == (LIMIT - 1, False)
+    officers.set_active(account.row_id, True, "user:t-admin")
+    assert account.login(PASSWORD, account.totp.now()) and account.state() == (0, False)
