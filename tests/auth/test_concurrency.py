@@ -193,3 +193,20 @@ def test_an_officer_right_password_on_a_deactivated_account_is_not_counted_as_a_
     assert account.state() == (LIMIT - 1, False)
     officers.set_active(account.row_id, True, "user:t-admin")
     assert account.login(PASSWORD, account.totp.now()) and account.state() == (0, False)
+
+
+def test_an_outdated_password_hash_is_upgraded_at_sign_in(db_url, unthrottled):
+    from argon2 import PasswordHasher
+
+    from suraksha.auth import service as auth
+    from suraksha.auth.models import StaffUser
+
+    account = staff_account()
+    weak = PasswordHasher(time_cost=1, memory_cost=8 * 1024).hash(PASSWORD)
+    with session_scope() as s:
+        s.get(StaffUser, account.row_id).password_hash = weak
+    assert account.login(PASSWORD, account.totp.now())
+    with session_scope() as s:
+        stored = s.get(StaffUser, account.row_id).password_hash
+    assert stored != weak and not auth.password_hasher.check_needs_rehash(stored)
+    assert auth.check_password(stored, PASSWORD)

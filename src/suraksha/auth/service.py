@@ -310,6 +310,9 @@ def login(username: str, password: str, code: str, *, ip: str | None = None) -> 
         step = totp.matching_step(totp.open_secret(TABLE, user.id, user.totp_secret), code)
         if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
             reason = "totp"
+    values: dict = {"last_login_at": now}
+    if reason is None and user.password_hash and password_hasher.check_needs_rehash(user.password_hash):
+        values["password_hash"] = hash_password(password)  # before the transaction: no write lock held while hashing
     with session_scope() as session:
         # The claim is the transaction's first write: of concurrent requests with one code, one wins.
         if reason is None and step is not None and not totp.claim_step(session, StaffUser, user.id, step):
@@ -323,9 +326,6 @@ def login(username: str, password: str, code: str, *, ip: str | None = None) -> 
             if reason == "inactive":
                 raise LoginFailed("this account is deactivated")
             raise LoginFailed(generic)
-        values: dict = {"last_login_at": now}
-        if user.password_hash and password_hasher.check_needs_rehash(user.password_hash):
-            values["password_hash"] = hash_password(password)
         if step is not None and totp.needs_reseal(user.totp_secret):  # sealed under a rotated-out key
             values["totp_secret"] = _seal_seed(user.id, totp.open_secret(TABLE, user.id, user.totp_secret) or "")
         lockout.clear(session, StaffUser, user.id, **values)
