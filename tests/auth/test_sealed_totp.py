@@ -150,3 +150,21 @@ def test_a_plain_seed_left_unmigrated_fails_closed(db_url, caplog):
     with pytest.raises(auth.LoginFailed):
         auth.login("asha", PASSWORD, pyotp.TOTP(secret).now())
     assert "suraksha db upgrade" in caplog.text and secret not in caplog.text
+
+
+def test_after_a_key_rotation_a_sign_in_reseals_the_seed_under_the_current_key(db_url, monkeypatch):
+    from suraksha.auth import service as auth
+    from suraksha.auth.models import StaffUser
+    from suraksha.db.keyring import demo_key_path, encode_key, generate_key, key_id, load_keyring, sealed_key_id
+
+    creds = auth.create_user("asha", "reviewer", password=PASSWORD, must_change_password=False)
+    old_id = load_keyring().current_id
+    assert sealed_key_id(stored_seed(StaffUser, _user_id("asha"))) == old_id
+    old_key = [line for line in demo_key_path().read_text().splitlines() if line and not line.startswith("#")][0]
+    new_key = generate_key()
+    monkeypatch.setenv("SURAKSHA_EVIDENCE_KEY", encode_key(new_key))
+    monkeypatch.setenv("SURAKSHA_EVIDENCE_OLD_KEYS", old_key)
+    assert auth.login("asha", PASSWORD, pyotp.TOTP(creds.totp_secret).now())  # the old key still opens it
+    assert sealed_key_id(stored_seed(StaffUser, _user_id("asha"))) == key_id(new_key) != old_id
+    monkeypatch.delenv("SURAKSHA_EVIDENCE_OLD_KEYS")  # the old key retired: the seed still opens
+    assert auth.login("asha", PASSWORD, pyotp.TOTP(creds.totp_secret).at(time.time() + 30))
