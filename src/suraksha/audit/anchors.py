@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from suraksha.audit.log import VerifyResult, verify_chain
-from suraksha.audit.models import HEAD_ID, AuditHead
 from suraksha.audit.settings import get_audit_settings
 
 log = logging.getLogger(__name__)
@@ -118,17 +117,6 @@ def read_last_anchor(path: Path | None = None) -> Anchor | None:
         return parse_anchor_line(text)
     except AnchorFileError as exc:
         raise AnchorFileError(f"{path}: the last line is not an anchor ({exc}); restore the file from its off-host copy") from None
-
-
-def current_head() -> Anchor | None:
-    """The head row now (None while the log is empty)."""
-    from suraksha.db import session_scope
-
-    with session_scope() as session:
-        head = session.get(AuditHead, HEAD_ID)
-        if head is None or head.seq == 0:
-            return None
-        return Anchor(head.seq, head.hash)
 
 
 def _append(path: Path, anchor: Anchor) -> None:
