@@ -48,9 +48,18 @@ def test_submit_stores_item_media_and_job_together(db_url):
 
 def test_same_idempotency_key_returns_same_item_and_no_second_job(db_url):
     first, created1 = submit_item(payload(idempotency_key="k-1"))
-    second, created2 = submit_item(payload(idempotency_key="k-1", text="a different body"))
+    second, created2 = submit_item(payload(idempotency_key="k-1"))
     assert created1 is True and created2 is False
     assert second.id == first.id
+    assert counts()["scan_jobs"] == 1 and counts()["items"] == 1
+
+
+def test_same_idempotency_key_with_a_different_body_is_a_conflict(db_url):
+    """The new content is not silently dropped: the sender learns the key is taken, and by which item."""
+    first, _ = submit_item(payload(idempotency_key="k-1"))
+    with pytest.raises(ingest.IdempotencyConflict, match=f"already used for item {first.id}") as caught:
+        submit_item(payload(idempotency_key="k-1", text="a different body"))
+    assert caught.value.item_id == first.id and caught.value.status_code == 409
     assert counts()["scan_jobs"] == 1 and counts()["items"] == 1
 
 

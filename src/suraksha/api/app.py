@@ -20,7 +20,7 @@ from fastapi import FastAPI, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from suraksha.api.errors import ApiError, install_error_handlers
-from suraksha.api.limits import BodySizeLimit, RateLimiter
+from suraksha.api.limits import BodySizeLimit, RateLimiter, RefuseNulInUrl
 from suraksha.api.metrics import REQUEST_LATENCY, register_collectors
 from suraksha.api.settings import get_api_settings, max_request_bytes
 
@@ -197,6 +197,7 @@ def create_app(
     document_scopes(app)  # each route's required API key scope, in /docs
 
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes or max_request_bytes())
+    app.add_middleware(RefuseNulInUrl)
     app.add_middleware(_Latency)
     return app
 

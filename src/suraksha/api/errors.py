@@ -3,17 +3,26 @@
 Service errors (bad bank operation, unsupported media, unknown item) are mapped to HTTP statuses
 here, in one place, so routers stay thin and every endpoint answers bad input the same way.
 HMA-compatible routes also carry HMA's own ``{"message": ...}`` key so HMA clients read the reason.
+
+An unexpected error is answered 500 with an error id, and logged under that id with its types,
+SQLSTATE and frames only (``suraksha.logsafe``): its message may quote the item (a PostgreSQL
+error's ``CONTEXT`` does), and so may the statement parameters SQLAlchemy attaches.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from suraksha import logsafe
+from suraksha.pipeline.schemas import UNSTORABLE_TEXT, find_unstorable
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +51,14 @@ class ApiError(StarletteHTTPException):
         self.code = code
 
 
+def require_storable(value: Any, field: str) -> None:
+    """422 naming where, when a JSON value a route parsed itself (HMA metadata, bank signals by
+    form) holds NUL or a lone surrogate: no database stores them (a 500 on PostgreSQL before)."""
+    hit = find_unstorable(value, field)
+    if hit:
+        raise ApiError(422, "invalid_request", f"{hit[0]} contains {hit[1]}, which cannot be stored; remove it and send again")
+
+
 def error_response(request: Request | None, status: int, code: str, message: str,
                    headers: dict[str, str] | None = None) -> JSONResponse:
     body: dict[str, Any] = {"error": {"code": code, "message": message}}
@@ -58,9 +75,12 @@ def _validation_message(exc: RequestValidationError) -> tuple[int, str, str]:
         return 400, "invalid_json", f"request body is not valid JSON ({ctx.get('error', 'parse error')})"
     parts = []
     for e in errors[:10]:
-        loc = ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body"
+        loc = ".".join(str(p) for p in e.get("loc", ()) if p != "body")
         msg = str(e.get("msg", "invalid"))
-        parts.append(f"{loc}: {msg}")
+        if e.get("type") == UNSTORABLE_TEXT and not loc:  # the message names the field itself
+            parts.append(msg)
+            continue
+        parts.append(f"{loc or 'body'}: {msg}")
     more = f" (and {len(errors) - 10} more)" if len(errors) > 10 else ""
     return 422, "invalid_request", "; ".join(parts) + more
 
@@ -104,8 +124,56 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:  # pragma: no cover - safety net
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(request, 500, "internal_error", "internal error; see the server log")
+        # Only for errors outside SafeErrors (in the outer middlewares); Starlette re-raises them after.
+        error_id = _log_unexpected(request.scope, exc)
+        return error_response(request, 500, "internal_error", f"internal error {error_id}; see the server log")
+
+    app.add_middleware(SafeErrors)  # added first: the innermost middleware, right around the routes
+    logsafe.install()
+
+
+def _log_unexpected(scope: Scope, exc: BaseException) -> str:
+    """Log an unexpected error without its message; returns the id the client is given."""
+    error_id = uuid.uuid4().hex[:12]
+    # The route's template (/v1/accounts/{account_id}), not the path: a path may hold an account id.
+    route = getattr(scope.get("route"), "path", None) or "(no route)"
+    log.error("unhandled error %s on %s %s: %s", error_id, scope.get("method", ""), route,
+              logsafe.describe_exception(exc))
+    return error_id
+
+
+class SafeErrors:
+    """An exception no handler took becomes a 500 here, logged by ``_log_unexpected``, and goes no
+    further. Starlette's own last-resort handler re-raises to the server after answering, and
+    uvicorn then printed the whole traceback: the statement with its parameters, and the database's
+    message quoting the item's text, account id and IP."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:  # noqa: BLE001 - the point: nothing unexpected leaves with its message
+            error_id = _log_unexpected(scope, exc)
+            if started:  # the answer is under way: the client sees the connection end
+                return
+            body: dict[str, Any] = {"error": {"code": "internal_error",
+                                              "message": f"internal error {error_id}; see the server log"}}
+            if str(scope.get("path", "")).startswith(HMA_PREFIXES):
+                body["message"] = body["error"]["message"]
+            await JSONResponse(body, status_code=500)(scope, receive, send)
 
 
 def _value_error_status(exc: ValueError) -> tuple[int, str]:

@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from suraksha.pipeline.schemas import StorableText
+
 
 class ErrorBody(BaseModel):
     code: str
@@ -33,7 +35,7 @@ class BankList(BaseModel):
     banks: list[BankOut]
 
 
-class BankCreate(BaseModel):
+class BankCreate(StorableText):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(description="1-100 letters, digits, '_', '.', '-'.")
@@ -44,7 +46,7 @@ class BankCreate(BaseModel):
     description: str = Field(default="", max_length=10_000)
 
 
-class BankUpdate(BaseModel):
+class BankUpdate(StorableText):
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool | None = None
@@ -62,7 +64,9 @@ class SignalIn(BaseModel):
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
-class SignalsIn(BaseModel):
+class SignalsIn(StorableText):
+    """Every string (signals, metadata keys and values) must be storable: NUL or a lone surrogate is a 422."""
+
     model_config = ConfigDict(extra="forbid")
 
     signals: list[SignalIn] = Field(min_length=1, max_length=10_000)
@@ -119,6 +123,12 @@ class HashJsonIn(BaseModel):
 class ItemAccepted(BaseModel):
     id: int
     status: str
+
+
+class IdempotencyConflictResponse(ErrorResponse):
+    """409 on ``POST /v1/items``: the key was used with another body; ``id`` is the item stored under it."""
+
+    id: int
 
 
 def match_out(m: Any) -> MatchOut:

@@ -31,6 +31,11 @@ class ApiSettings(BaseSettings):
     )
     index_save_seconds: float = Field(default=300.0, description="`serve`: persist the match index this often when it changed.")
     wait_timeout_seconds: float = Field(default=10.0, description="Longest `?wait=true` on POST /v1/items.")
+    max_inflight_body_bytes: int | None = Field(
+        default=None, ge=1,
+        description="Request body bytes the server holds at once (large bodies beyond it answer 503 with "
+        "Retry-After before being read); default: twice the request size limit.",
+    )
     hash_concurrency: int = Field(
         default=2, ge=1, le=64,
         description="Media hashed at once by the API (/v1/hash, /h/hash, HMA lookups and bank uploads by media), "

@@ -16,9 +16,10 @@ def worker(
     batch: int = typer.Option(0, "--batch", help="Jobs claimed at a time (0: SURAKSHA_WORKER_BATCH)."),
 ) -> None:
     """Scan queued items until SIGTERM/SIGINT; the batch in hand is finished before exiting."""
+    from suraksha.logsafe import configure_cli_logging
     from suraksha.pipeline.worker import run_worker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_cli_logging()  # database errors' messages (which may quote an item) never reach the log
     stop = threading.Event()
 
     def _stop(signum, _frame):

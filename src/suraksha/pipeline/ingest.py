@@ -3,8 +3,11 @@
 ``submit_item`` is what ``POST /v1/items``, the CLI and stream consumers call. Everything is
 validated before the transaction starts (so bad input stores nothing); the account, the item, its
 media references, its inline bytes (``pending_media``) and its ``ScanJob`` commit together or not
-at all. A resend with the same ``idempotency_key`` returns the stored item and enqueues nothing;
-two concurrent sends with the same key are settled by the unique constraint.
+at all. A resend with the same ``idempotency_key`` and the same body returns the stored item and
+enqueues nothing; two concurrent sends with the same key are settled by the unique constraint. The
+key is stored with the SHA-256 of the canonical request (``request_fingerprint``), so the same key
+with a *different* body is refused (``IdempotencyConflict``, 409 naming the first item) instead of
+being answered as the first item while the new content is dropped unscanned.
 
 On PostgreSQL all of that is ONE statement (data-modifying CTEs, run in autocommit, so the
 statement is the transaction): one round trip per submit instead of eight, which is what kept
@@ -16,6 +19,8 @@ caller that already holds a transaction (backfill) uses.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -43,10 +48,25 @@ class IngestError(ValueError):
         self.status_code = status_code
 
 
+class IdempotencyConflict(IngestError):
+    """The idempotency key was used before with a different body: nothing stored (409).
+
+    ``item_id`` is the item stored under the key the first time.
+    """
+
+    def __init__(self, key: str, item_id: int) -> None:
+        super().__init__(
+            f"idempotency_key {key!r} was already used for item {item_id} with a different body; nothing was "
+            f"stored or scanned. Send new content with a new key (resending the first body unchanged answers "
+            f"with item {item_id})", 409)
+        self.item_id = item_id
+
+
 @dataclass(frozen=True)
 class _Prepared:
     payload: ItemIn
     inline: list[bytes | None]  # per media: decoded bytes, or None for a URL
+    fingerprint: str | None = None  # request_fingerprint, when the item has an idempotency key
 
 
 def _prepare(payload: ItemIn) -> _Prepared:
@@ -73,12 +93,24 @@ def _prepare(payload: ItemIn) -> _Prepared:
     return _Prepared(payload, inline)
 
 
+def request_fingerprint(prep: _Prepared) -> str:
+    """SHA-256 of the canonical request: every field but the key, as validated (defaults filled in,
+    times in UTC), in JSON with sorted keys; inline media count by the SHA-256 of their bytes, not
+    their base64 text. Two sends that would store the same item have the same fingerprint."""
+    p = prep.payload
+    doc = p.model_dump(mode="json", exclude={"idempotency_key", "media"})
+    doc["media"] = [{"url": m.url, "mime": m.mime, "sha256": hashlib.sha256(data).hexdigest() if data is not None else None}
+                    for m, data in zip(p.media, prep.inline)]
+    canonical = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
 def _item_values(prep: _Prepared, now: Any) -> dict[str, Any]:
     """The new item's columns, every one given (the PostgreSQL statement has no ORM defaults)."""
     p = prep.payload
     return {"platform_id": p.platform_id, "kind": p.kind, "text": p.text, "links": list(p.links),
             "context": p.context.model_dump(mode="json", exclude_none=True), "idempotency_key": p.idempotency_key,
-            "status": "queued", "created_at": p.context.created_at or now, "received_at": now, "retroactive": False,
+            "request_sha256": prep.fingerprint, "status": "queued", "created_at": p.context.created_at or now, "received_at": now, "retroactive": False,
             "reasons": [], "actions": [], "text_hits": [], "priority": 0}
 
 
@@ -158,10 +190,10 @@ WITH acc AS (
         SET last_seen = EXCLUDED.last_seen, handle = COALESCE(EXCLUDED.handle, accounts.handle)
     RETURNING id
 ), item AS (
-    INSERT INTO items (platform_id, account_id, kind, text, links, context, idempotency_key, status,
-                       created_at, received_at, retroactive, reasons, actions, text_hits, priority)
+    INSERT INTO items (platform_id, account_id, kind, text, links, context, idempotency_key, request_sha256,
+                       status, created_at, received_at, retroactive, reasons, actions, text_hits, priority)
     SELECT :platform_id, (SELECT id FROM acc), :kind, :text, CAST(:links AS jsonb), CAST(:context AS jsonb),
-           CAST(:idempotency_key AS varchar), 'queued', :created_at, :received_at, false,
+           CAST(:idempotency_key AS varchar), CAST(:request_sha256 AS varchar), 'queued', :created_at, :received_at, false,
            '[]'::jsonb, '[]'::jsonb, '[]'::jsonb, 0
     WHERE NOT EXISTS (SELECT 1 FROM items WHERE idempotency_key = CAST(:idempotency_key AS varchar))
     ON CONFLICT (idempotency_key) DO NOTHING
@@ -224,25 +256,38 @@ def _existing(key: str) -> Item | None:
         return session.scalars(select(Item).where(Item.idempotency_key == key)).first()
 
 
+def _same_request(found: Item, prep: _Prepared) -> Item:
+    """The item stored under the key, when this send is the same request; else ``IdempotencyConflict``.
+    An item stored without a fingerprint (before p0004, or by a backfill) is taken as the same."""
+    if found.request_sha256 is not None and prep.fingerprint is not None and found.request_sha256 != prep.fingerprint:
+        raise IdempotencyConflict(prep.payload.idempotency_key or "", found.id)
+    return found
+
+
 def submit_item(payload: ItemIn) -> tuple[Item, bool]:
     """Store the item and enqueue its scan; returns ``(item, created)``.
 
-    ``created`` is False when ``idempotency_key`` was seen before: the stored item is returned and
-    no second scan is enqueued. Raises ``IngestError`` (nothing stored) for bad input.
+    ``created`` is False when ``idempotency_key`` was seen before with the same body: the stored
+    item is returned and no second scan is enqueued. Raises ``IdempotencyConflict`` when the key
+    was seen with a different body, and ``IngestError`` for bad input (nothing stored either way).
     """
     prep = _prepare(payload)
     key = payload.idempotency_key
+    if key is not None:
+        prep = dataclasses.replace(prep, fingerprint=request_fingerprint(prep))
     if get_engine().dialect.name == "postgresql":
         done = _submit_pg(prep)
         if done is None:
             found = _existing(key) if key is not None else None
             if found is None:
                 raise RuntimeError("item with this idempotency key vanished while being stored")
-            return found, False
+            return _same_request(found, prep), False
         item, created = done
+        if not created:
+            item = _same_request(item, prep)
     else:
         if key is not None and (found := _existing(key)) is not None:
-            return found, False
+            return _same_request(found, prep), False
         try:
             with get_engine().begin() as conn:  # Core statements on a Core connection (no ORM session)
                 item = _store(conn, prep)
@@ -253,7 +298,7 @@ def submit_item(payload: ItemIn) -> tuple[Item, bool]:
             found = _existing(key)
             if found is None:
                 raise
-            return found, False
+            return _same_request(found, prep), False
         created = True
     if created:
         queue.notify_new_work()

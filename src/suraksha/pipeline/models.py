@@ -51,6 +51,9 @@ class Item(Base):
     links: Mapped[list] = mapped_column(JSONType, default=list)
     context: Mapped[dict] = mapped_column(default=dict)
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True, nullable=True, default=None)
+    # SHA-256 of the canonical request sent with idempotency_key (ingest.request_fingerprint): a
+    # resend with another body under the same key is refused (409) instead of answered as this item.
+    request_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True, default=None)
     status: Mapped[str] = mapped_column(String(12), default="queued", index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)  # original time (context.created_at)
     received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

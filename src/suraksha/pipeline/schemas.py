@@ -10,11 +10,66 @@ import base64
 import binascii
 import datetime as dt
 import ipaddress
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 ITEM_KINDS = ("post", "message", "comment", "profile", "file", "story", "other")
+
+# NUL cannot be stored in a PostgreSQL text or jsonb value, and a lone surrogate (U+D800-U+DFFF
+# without its pair; JSON's "\ud800" escape makes one) is not Unicode at all: no UTF-8 encoder
+# writes it. Both were 500s on PostgreSQL (and the lone surrogate on SQLite). They are refused
+# wherever a string arrives, before anything is stored, with the field named.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+UNSTORABLE_TEXT = "unstorable_text"  # the pydantic error type (the API shows its message as is)
+
+
+def _what(char: str) -> str:
+    if char == "\x00":
+        return "a NUL character (U+0000)"
+    return f"a lone surrogate (U+{ord(char):04X}: half of a UTF-16 pair, not Unicode text)"
+
+
+def find_unstorable(value: Any, path: str = "") -> tuple[str, str] | None:
+    """The first string in ``value`` (a string, or JSON-like lists and dicts, keys included) that
+    holds NUL or a lone surrogate: ``(where, what)``, e.g. ``("context.note", "a NUL character
+    (U+0000)")``; None when every string can be stored. The string itself is never echoed."""
+    if isinstance(value, str):
+        found = _UNSTORABLE.search(value)
+        return (path or "value", _what(found.group())) if found else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and (found := _UNSTORABLE.search(key)):
+                return (f"{path} (a key)" if path else "a key"), _what(found.group())
+            hit = find_unstorable(item, f"{path}.{str(key)[:100]}" if path else str(key)[:100])
+            if hit:
+                return hit
+    elif isinstance(value, (list, tuple)):
+        for n, item in enumerate(value):
+            hit = find_unstorable(item, f"{path}[{n}]")
+            if hit:
+                return hit
+    return None
+
+
+def refuse_unstorable(value: Any, path: str = "") -> None:
+    """Raise the validation error for ``find_unstorable``'s hit (for a ``mode="before"`` validator)."""
+    hit = find_unstorable(value, path)
+    if hit:
+        raise PydanticCustomError(UNSTORABLE_TEXT, "{field} contains {what}, which cannot be stored; remove it and send again",
+                                  {"field": hit[0], "what": hit[1]})
+
+
+class StorableText(BaseModel):
+    """A request body whose every string (nested ones and dict keys too) must be storable text."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data: Any) -> Any:
+        refuse_unstorable(data)
+        return data
 
 
 class AccountIn(BaseModel):
@@ -115,6 +170,21 @@ class ItemIn(BaseModel):
     media: list[MediaIn] = Field(default_factory=list)
     context: ContextIn = Field(default_factory=ContextIn)
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data: Any) -> Any:
+        """Every string of the item (text, ids, handle, links, context keys and values, media urls
+        and types) is checked before any other rule; inline media bytes are base64 (ASCII) and
+        skipped: that validation refuses anything else, and a 64 MB string is not searched twice."""
+        if isinstance(data, dict):
+            refuse_unstorable({k: v for k, v in data.items() if k != "media"})
+            media = data.get("media")
+            if isinstance(media, list):
+                for n, m in enumerate(media):
+                    refuse_unstorable({k: v for k, v in m.items() if k != "data_base64"} if isinstance(m, dict) else m,
+                                      f"media[{n}]")
+        return data
 
     @field_validator("platform_id", mode="before")
     @classmethod

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from fastapi import APIRouter, Depends, File, Form, Path, Response, UploadFile
 
 from suraksha.api.auth import require_scope
-from suraksha.api.errors import ApiError
+from suraksha.api.errors import ApiError, require_storable
 from suraksha.api.schemas import ERRORS, AddResultOut, BankCreate, BankList, BankOut, BankUpdate, SignalsIn
 from suraksha.api.uploads import mime_hint, read_upload
 
@@ -84,9 +84,11 @@ async def add_media(
             raise ApiError(400, "invalid_json", f"metadata is not valid JSON ({exc.msg})") from None
         if not isinstance(meta, dict):
             raise ApiError(400, "bad_request", "metadata must be a JSON object")
+        require_storable(meta, "metadata")
     await run_in_threadpool(get_bank, name)  # 404 before reading a large upload
     data = await read_upload(file)
     if file.filename:
+        require_storable(file.filename, "the file name")
         meta.setdefault("file", file.filename[:200])
     res = await run_in_threadpool(add_content, name, data, meta, mime=mime_hint(file.content_type))
     return _result_out(res)

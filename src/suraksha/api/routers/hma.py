@@ -28,7 +28,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from suraksha.api.auth import require_scope_for_hma
-from suraksha.api.errors import ApiError
+from suraksha.api.errors import ApiError, require_storable
 from suraksha.api.metrics import count_matches
 from suraksha.api.uploads import hash_in_pool, hash_pool, mime_hint, read_upload
 
@@ -296,6 +296,7 @@ def _parse_metadata(raw: str | None) -> dict[str, Any]:
         raise ApiError(400, "bad_request", "metadata should be a json object") from None
     if not isinstance(meta, dict) or set(meta) - {"content_id", "content_uri", "json"}:
         raise ApiError(400, "bad_request", "Invalid metadata: keys may be content_id, content_uri, json")
+    require_storable(meta, "metadata")
     return meta
 
 
@@ -344,6 +345,7 @@ async def bank_add_signal(request: Request, bank_name: str = Path(max_length=100
         raise ApiError(400, "invalid_json", "request body is not valid JSON") from None
     if not isinstance(body, dict) or not body:
         raise ApiError(400, "bad_request", "No signals given")
+    require_storable(body, "")
     rows = []
     for name, value in body.items():
         if not isinstance(value, str):

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from suraksha.api.auth import require_scope
 from suraksha.api.errors import ApiError
 from suraksha.api.metrics import ITEM_VERDICT_LATENCY, ITEMS_INGESTED, MATCHES
-from suraksha.api.schemas import ERRORS, ItemAccepted
+from suraksha.api.schemas import ERRORS, IdempotencyConflictResponse, ItemAccepted
 from suraksha.pipeline.schemas import ItemIn, ItemView
 
 router = APIRouter(prefix="/v1/items", tags=["items"], responses=ERRORS)
@@ -63,18 +63,27 @@ def _refuse_internal_media_urls(body: ItemIn) -> None:
     summary="Submit an item for scanning",
     dependencies=[Depends(require_scope("scan"))],
     responses={200: {"model": ItemView, "description": "`?wait=true` and the verdict came in time: the scanned item."},
-               202: {"model": ItemAccepted, "description": "Stored and queued (or still scanning when the wait ended)."}},
+               202: {"model": ItemAccepted, "description": "Stored and queued (or still scanning when the wait ended)."},
+               409: {"model": IdempotencyConflictResponse,
+                     "description": "`idempotency_key` was used before with a different body: nothing stored; "
+                                    "`id` is the item stored under the key (also in `Location`)."}},
 )
 async def submit_item(request: Request, body: ItemIn, wait: bool = Query(False, description="Wait (<= 10 s) for the verdict.")):
-    """Store the item and queue its scan. A resend with the same `idempotency_key` returns the same item
-    and scans nothing again. With `?wait=true` the answer is the scanned item (200) when the verdict is
-    ready within 10 seconds, else `{id, status}` (202)."""
+    """Store the item and queue its scan. A resend with the same `idempotency_key` and the same body
+    returns the same item and scans nothing again; the same key with a different body is refused
+    (409, with the first item's `id`). With `?wait=true` the answer is the scanned item (200) when the
+    verdict is ready within 10 seconds, else `{id, status}` (202)."""
+    from suraksha.pipeline.ingest import IdempotencyConflict
     from suraksha.pipeline.ingest import submit_item as submit
     from suraksha.pipeline.views import wait_for_verdict
 
     _refuse_internal_media_urls(body)
     start = time.perf_counter()
-    item, created = await run_in_threadpool(submit, body)
+    try:
+        item, created = await run_in_threadpool(submit, body)
+    except IdempotencyConflict as exc:
+        return JSONResponse({"error": {"code": "idempotency_conflict", "message": str(exc)}, "id": exc.item_id},
+                            status_code=409, headers={"Location": f"/v1/items/{exc.item_id}"})
     ITEMS_INGESTED.labels(created=str(created).lower()).inc()
     if wait:
         view = await run_in_threadpool(wait_for_verdict, item.id, request.app.state.wait_timeout)
