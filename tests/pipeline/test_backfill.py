@@ -25,7 +25,7 @@ from suraksha.pipeline import exports, queue
 from suraksha.pipeline.ingest import submit_item
 from suraksha.pipeline.models import BackfillRun, Item, ItemMedia, PendingMedia, ScanJob
 from suraksha.pipeline.schemas import ItemIn
-from suraksha.pipeline.sql import aware
+from suraksha.db.sql import aware
 from suraksha.pipeline.worker import process_batch
 
 from .conftest import BENIGN_IMAGE, CSAM_IMAGE, NCII_IMAGE, b64

@@ -32,7 +32,7 @@ from suraksha.db import session_scope, utcnow
 from suraksha.enforcement.connector import Connector, DeliveryResult, Webhook
 from suraksha.enforcement.models import ACTION_KINDS, ACTION_STATUSES, Action, ActionDelivery, ActionItem, OutboxMessage
 from suraksha.enforcement.settings import get_enforcement_settings
-from suraksha.pipeline.sql import aware, dialect_name, insert_ignoring_conflicts
+from suraksha.db.sql import aware, dialect_name, insert_ignoring_conflicts, insert_new
 
 log = logging.getLogger(__name__)
 
@@ -105,17 +105,6 @@ def _view(a: Action, items: list[int] | None = None, deliveries: list[ActionDeli
         deliveries=[DeliveryView(d.attempt, d.dispatcher, aware(d.started_at), aware(d.finished_at), d.outcome, d.http_status, d.error)
                     for d in deliveries or []],
     )
-
-
-def insert_new(session: Session, table: Any, row: dict[str, Any], conflict_cols: list[str]) -> int | None:
-    """``INSERT ... ON CONFLICT DO NOTHING RETURNING id``: the new id, or None when the row existed.
-    (RETURNING, not rowcount: psycopg reports -1 for a conflicting insert that did nothing.)"""
-    if dialect_name(session) == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    stmt = dialect_insert(table).values(**row).on_conflict_do_nothing(index_elements=conflict_cols).returning(table.c.id)
-    return session.execute(stmt).scalar_one_or_none()
 
 
 # --------------------------------------------------------------------------- keys

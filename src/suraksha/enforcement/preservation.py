@@ -19,7 +19,7 @@ from sqlalchemy import delete, select, update
 from suraksha.db import session_scope, utcnow
 from suraksha.enforcement.models import OutboxMessage
 from suraksha.enforcement.settings import get_enforcement_settings
-from suraksha.pipeline.sql import aware
+from suraksha.db.sql import aware
 
 log = logging.getLogger(__name__)
 

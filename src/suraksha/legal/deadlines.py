@@ -20,12 +20,11 @@ from sqlalchemy.orm import Session
 from suraksha.auth.models import StaffUser
 from suraksha.db.base import utcnow
 from suraksha.db.session import session_scope
-from suraksha.enforcement.actions import insert_new
 from suraksha.legal import store
 from suraksha.legal.models import OPEN_STATUSES, Agency, LegalNotification, LegalRequest
 from suraksha.legal.schemas import Dashboard, DashboardEntry, NotificationView
 from suraksha.legal.settings import get_legal_settings
-from suraksha.pipeline.sql import aware
+from suraksha.db.sql import aware, insert_new
 
 ACTOR = "system:legal-escalation"
 

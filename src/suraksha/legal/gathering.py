@@ -36,7 +36,7 @@ from suraksha.legal.targets import refresh
 from suraksha.legal.models import DATA_POINT_KEYS, LegalDataPoint, LegalRequest, LegalTarget
 from suraksha.legal.schemas import DataPointView, LegalConflict, LegalError
 from suraksha.pipeline.models import Account, Item, ItemMatch, ItemMedia
-from suraksha.pipeline.sql import aware
+from suraksha.db.sql import aware
 
 log = logging.getLogger(__name__)
 MAX_ITEMS = 5000

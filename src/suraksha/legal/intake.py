@@ -30,7 +30,7 @@ from suraksha.legal.schemas import (
     RequestView,
 )
 from suraksha.legal.verification import compute_checks
-from suraksha.pipeline.sql import aware
+from suraksha.db.sql import aware
 
 # Types whose work is acting on content / accounts: they must name what to act on.
 ORDER_TYPES = ("takedown_order", "blocking_order", "ncii_complaint", "removal_request", "preservation_request")

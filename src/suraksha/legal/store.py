@@ -40,7 +40,7 @@ from suraksha.legal.schemas import (
     RequestView,
     TargetView,
 )
-from suraksha.pipeline.sql import aware
+from suraksha.db.sql import aware
 
 LEGAL_ROLES = ("legal",)
 

@@ -22,7 +22,7 @@ from suraksha.db.base import utcnow
 from suraksha.networks.models import NetworkIndexedItem, NetworkIndexState, NetworkKey
 from suraksha.networks.settings import get_network_settings
 from suraksha.pipeline.models import Item
-from suraksha.pipeline.sql import insert_ignoring_conflicts
+from suraksha.db.sql import insert_ignoring_conflicts
 
 MAX_VALUE = 512
 BATCH = 2000

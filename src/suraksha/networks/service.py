@@ -21,7 +21,7 @@ from suraksha.networks.graph import EDGE_KINDS, FLAGGED_VERDICTS, Edge, find_edg
 from suraksha.networks.index import refresh_keys
 from suraksha.networks.settings import get_network_settings
 from suraksha.pipeline.models import Account, Item, ItemMatch
-from suraksha.pipeline.sql import aware
+from suraksha.db.sql import aware
 
 EXAMPLES = 5
 

@@ -36,7 +36,7 @@ from suraksha.config import get_settings
 from suraksha.db import session_scope, utcnow
 from suraksha.pipeline import exports, ingest, queue, wakeups
 from suraksha.pipeline.models import Account, BackfillRun, Item, ItemMatch, ItemMedia, PendingMedia, ScanJob
-from suraksha.pipeline.sql import dialect_name, insert_ignoring_conflicts
+from suraksha.db.sql import dialect_name, insert_ignoring_conflicts
 
 MAX_ERRORS_KEPT = 100  # bad rows listed in the run row (all are counted)
 BATCH_BYTES = 32 << 20  # a batch is committed early once its inline media reach this size

@@ -37,7 +37,7 @@ from suraksha.pipeline import queue, wakeups
 from suraksha.pipeline.models import Account, Item, ItemMedia, PendingMedia, ScanJob
 from suraksha.pipeline.schemas import ItemIn
 from suraksha.pipeline.settings import get_pipeline_settings
-from suraksha.pipeline.sql import autocommit_engine, dialect_name
+from suraksha.db.sql import autocommit_engine, dialect_name
 
 
 class IngestError(ValueError):

@@ -28,7 +28,7 @@ from suraksha.db import get_engine, session_scope, utcnow
 from suraksha.enforcement.models import OutboxMessage
 from suraksha.pipeline import wakeups
 from suraksha.pipeline.models import Item, ItemMatch, ItemMedia, ItemScore, PendingMedia, ScanJob
-from suraksha.pipeline.sql import autocommit_engine, dialect_name, insert_ignoring_conflicts
+from suraksha.db.sql import autocommit_engine, dialect_name, insert_ignoring_conflicts
 
 if TYPE_CHECKING:
     from suraksha.pipeline.scan import ScanResult

@@ -31,7 +31,7 @@ from suraksha.db import session_scope, utcnow
 from suraksha.enforcement.models import OutboxMessage
 from suraksha.pipeline.models import Account, Item, ItemMatch, ItemMedia, ItemScore
 from suraksha.pipeline.scan import Scanner, _stored_signals, decide, get_scanner, link_matches
-from suraksha.pipeline.sql import insert_ignoring_conflicts
+from suraksha.db.sql import insert_ignoring_conflicts
 
 _MATCH_COLUMNS = ("media_position", "bank", "bank_id", "label", "signal_type", "signal", "entry_id", "distance", "transform")
 

@@ -31,7 +31,7 @@ from sqlalchemy import and_, bindparam, exists, select
 from suraksha.config import get_settings
 from suraksha.pipeline.models import Account, Item, ItemMedia, PendingMedia
 from suraksha.pipeline.settings import get_pipeline_settings
-from suraksha.pipeline.sql import autocommit_engine
+from suraksha.db.sql import autocommit_engine
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from suraksha.db import get_engine, session_scope
 from suraksha.pipeline import wakeups
 from suraksha.pipeline.models import Account, Item, ItemMatch, ItemMedia, ItemScore
 from suraksha.pipeline.schemas import AccountItemView, AccountView, ItemView, MatchView, MediaView, ScoreView
-from suraksha.pipeline.sql import autocommit_engine, aware
+from suraksha.db.sql import autocommit_engine, aware
 
 MAX_WAIT_SECONDS = 10.0
 FINAL_STATUSES = ("done", "failed")

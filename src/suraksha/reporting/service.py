@@ -28,8 +28,7 @@ from sqlalchemy.orm import Session
 
 from suraksha.db import session_scope, utcnow
 from suraksha.enforcement.models import OutboxMessage
-from suraksha.enforcement.actions import insert_new
-from suraksha.pipeline.sql import aware, dialect_name
+from suraksha.db.sql import aware, dialect_name, insert_new
 from suraksha.reporting.models import DELIVERY_METHODS, DESTINATIONS, REPORT_STATES, Report, ReportEvent
 from suraksha.reporting.settings import get_report_settings, get_reporter_settings
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from suraksha.pipeline.sql import aware
+from suraksha.db.sql import aware
 
 
 @dataclass

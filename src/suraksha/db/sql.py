@@ -1,4 +1,8 @@
-"""What differs between SQLite and PostgreSQL, behind one call each."""
+"""What differs between SQLite and PostgreSQL, behind one call each.
+
+In ``db`` because every area writes rows that may already exist (outbox messages, actions, reports,
+notifications) and the outbox, which sits above the pipeline, needs them too.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,10 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from suraksha.db import get_engine
+from suraksha.db.session import get_engine
 
 
 def dialect_name(session: Session | Connection) -> str:
@@ -38,12 +43,17 @@ def insert_ignoring_conflicts(session: Session | Connection, table: Any, rows: l
     The statement is built once per dialect, table and columns (building it cost more than running it)."""
     key = (dialect_name(session), table.name, tuple(conflict_cols))
     if key not in _ignoring:
-        if key[0] == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
+        insert = postgresql.insert if key[0] == "postgresql" else sqlite.insert
         _ignoring[key] = insert(table).on_conflict_do_nothing(index_elements=conflict_cols)
     return session.execute(_ignoring[key], rows)
+
+
+def insert_new(session: Session, table: Any, row: dict[str, Any], conflict_cols: list[str]) -> int | None:
+    """``INSERT ... ON CONFLICT DO NOTHING RETURNING id``: the new id, or None when the row existed.
+    (RETURNING, not rowcount: psycopg reports -1 for a conflicting insert that did nothing.)"""
+    dialect_insert = postgresql.insert if dialect_name(session) == "postgresql" else sqlite.insert
+    stmt = dialect_insert(table).values(**row).on_conflict_do_nothing(index_elements=conflict_cols).returning(table.c.id)
+    return session.execute(stmt).scalar_one_or_none()
 
 
 def aware(value: dt.datetime | None) -> dt.datetime | None:
