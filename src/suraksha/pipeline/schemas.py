@@ -37,6 +37,8 @@ def find_unstorable(value: Any, path: str = "") -> tuple[str, str] | None:
     holds NUL or a lone surrogate: ``(where, what)``, e.g. ``("context.note", "a NUL character
     (U+0000)")``; None when every string can be stored. The string itself is never echoed."""
     if isinstance(value, str):
+        if value.isascii():  # O(1) in CPython; then only NUL is possible, and memchr finds it
+            return (path or "value", _what("\x00")) if "\x00" in value else None
         found = _UNSTORABLE.search(value)
         return (path or "value", _what(found.group())) if found else None
     if isinstance(value, dict):
