@@ -103,6 +103,20 @@ def test_items_stored_before_fingerprints_answer_a_resend_as_before(fake_client,
     assert r.status_code == 202 and r.json()["id"] == first["id"]
 
 
+def test_media_url_on_another_port_of_an_allowed_host_is_refused_at_submit(fake_client, auth, monkeypatch):
+    """Issue 11 point 5 at the door: the allow-list names ports, so nothing is stored for such a URL."""
+    from suraksha.pipeline.settings import reset_pipeline_settings
+
+    monkeypatch.setenv("SURAKSHA_FETCH_ALLOWED_HOSTS", '["cdn.example.com", "img.example.com:8443"]')
+    reset_pipeline_settings()
+    r = fake_client.post("/v1/items", json=_item(media=[{"url": "http://cdn.example.com:5432/a.jpg"}]), headers=auth)
+    assert r.status_code == 422 and "'cdn.example.com':5432 is not in SURAKSHA_FETCH_ALLOWED_HOSTS" in error_of(r)["message"]
+    assert _counts() == NOTHING
+    for url in ("https://cdn.example.com/a.jpg", "http://cdn.example.com:80/b.jpg", "https://img.example.com:8443/c.jpg"):
+        assert fake_client.post("/v1/items", json=_item(platform_id=url, media=[{"url": url}]), headers=auth).status_code == 202
+    reset_pipeline_settings()
+
+
 # ----------------------------------------------------------------------------------- NUL and lone surrogates
 NUL, SURROGATE = "\x00", "\ud800"
 

@@ -142,4 +142,6 @@ ERRORS = {
     413: {"model": ErrorResponse, "description": "Request or media too large."},
     422: {"model": ErrorResponse, "description": "Invalid request fields."},
     429: {"model": ErrorResponse, "description": "Rate limit exceeded (see Retry-After)."},
+    503: {"model": ErrorResponse, "description": "Busy (too many large request bodies at once) or the index is "
+                                                 "loading: nothing was read or stored; retry after Retry-After seconds."},
 }
