@@ -307,7 +307,7 @@ class _DeadlineTransport(httpx.BaseTransport):
 # A name that takes long to resolve counts against the deadline too; getaddrinfo has no timeout of
 # its own, so it runs here and the fetch stops waiting when its time is up (the lookup thread
 # finishes on its own; a few threads are enough for lookups, which are short when they work).
-_resolvers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="suraksha-fetch-dns")
+_resolvers = ThreadPoolExecutor(max_workers=8, thread_name_prefix="suraksha-fetch-dns")
 
 
 def _resolve_within(resolver: Resolver, deadline: float, timeout: float) -> Resolver:
