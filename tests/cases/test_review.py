@@ -26,7 +26,7 @@ def _task_for(item_id: int) -> int:
 
 def test_outbox_review_messages_become_tasks_exactly_once(review_env):
     from suraksha.cases.models import ReviewTask
-    from suraksha.enforcement.models import OutboxMessage
+    from suraksha.outbox.models import OutboxMessage
 
     assert review.sync_review_tasks() == 4
     assert review.sync_review_tasks() == 0

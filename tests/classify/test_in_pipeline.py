@@ -59,7 +59,7 @@ def run_scan(db_url):
 
 
 def outbox_topics(item_id: int) -> list[tuple[str, str]]:
-    from suraksha.enforcement.models import OutboxMessage
+    from suraksha.outbox.models import OutboxMessage
 
     with session_scope() as s:
         return sorted(s.execute(select(OutboxMessage.topic, OutboxMessage.dedupe_key).where(OutboxMessage.item_id == item_id)).all())

@@ -82,7 +82,8 @@ class _Server:
 
 
 def _pending_work() -> bool:
-    from suraksha.enforcement.models import Action, OutboxMessage
+    from suraksha.enforcement.models import Action
+    from suraksha.outbox.models import OutboxMessage
     from suraksha.reporting.models import Report
 
     with session_scope() as s:

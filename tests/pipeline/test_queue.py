@@ -8,7 +8,7 @@ import threading
 from sqlalchemy import func, select, update
 
 from suraksha.db import session_scope
-from suraksha.enforcement.models import OutboxMessage
+from suraksha.outbox.models import OutboxMessage
 from suraksha.pipeline import queue
 from suraksha.pipeline.ingest import submit_item
 from suraksha.pipeline.models import Item, ItemMatch, ScanJob

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from suraksha.cli import app
 from suraksha.db import session_scope
-from suraksha.enforcement.models import OutboxMessage
+from suraksha.outbox.models import OutboxMessage
 from suraksha.pipeline import backfill as bf
 from suraksha.pipeline import queue, scan as scan_mod
 from suraksha.pipeline.ingest import submit_item

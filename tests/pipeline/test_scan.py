@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from suraksha.db import session_scope
-from suraksha.enforcement.models import OutboxMessage
+from suraksha.outbox.models import OutboxMessage
 from suraksha.pipeline import queue, views
 from suraksha.pipeline.ingest import submit_item
 from suraksha.pipeline.models import ItemMedia, PendingMedia, ScanJob

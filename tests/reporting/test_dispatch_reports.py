@@ -61,7 +61,7 @@ def _task(item_id: int) -> int:
 
 
 def test_one_report_per_item_and_destination_whatever_the_outbox_repeats(disp, sim, reference_dir, tmp_path, monkeypatch):
-    from suraksha.enforcement.models import OutboxMessage
+    from suraksha.outbox.models import OutboxMessage
     from suraksha.reporting.service import intake_outbox, list_reports
 
     _policy(tmp_path, monkeypatch, require_review_before_report="false")

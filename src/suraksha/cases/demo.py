@@ -51,7 +51,7 @@ def seed_review_demo(reference: Path | None = None) -> dict[str, Any]:
     """
     from sqlalchemy import select
 
-    from suraksha.enforcement.models import OutboxMessage
+    from suraksha.outbox.models import OutboxMessage
     from suraksha.matching.banks import BankError, create_bank
     from suraksha.pipeline.models import Account, Item, ItemMatch, ItemMedia, PendingMedia
     from suraksha.signals import media_signals

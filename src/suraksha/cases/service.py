@@ -92,7 +92,7 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
 # ------------------------------------------------------------------------------------ task intake
 def sync_review_tasks(limit: int = 1000) -> int:
     """Turn pending ``review`` outbox messages into tasks (once per item and queue); returns tasks created."""
-    from suraksha.enforcement.models import OutboxMessage
+    from suraksha.outbox.models import OutboxMessage
     from suraksha.db.sql import insert_ignoring_conflicts
 
     settings = get_review_settings()

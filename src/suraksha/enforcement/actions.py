@@ -30,7 +30,8 @@ from sqlalchemy.orm import Session
 
 from suraksha.db import session_scope, utcnow
 from suraksha.enforcement.connector import Connector, DeliveryResult, Webhook
-from suraksha.enforcement.models import ACTION_KINDS, ACTION_STATUSES, Action, ActionDelivery, ActionItem, OutboxMessage
+from suraksha.enforcement.models import ACTION_KINDS, ACTION_STATUSES, Action, ActionDelivery, ActionItem
+from suraksha.outbox.models import OutboxMessage
 from suraksha.enforcement.settings import get_enforcement_settings
 from suraksha.db.sql import aware, dialect_name, insert_ignoring_conflicts, insert_new
 

@@ -1,9 +1,8 @@
-"""Tables owned by enforcement: the outbox the pipeline writes to, actions and their deliveries.
+"""Tables owned by enforcement: actions to the platform, the items that led to them, their deliveries.
 
-The scan's finishing transaction inserts one ``OutboxMessage`` per action, report, review task or
-preservation its verdict calls for; dispatchers (enforcement, reporting, review, evidence) deliver
-them later with retries. ``dedupe_key`` is unique, so a scan finished twice (it is not, but a
-crash-and-retry must not be able to) cannot enqueue anything twice.
+Actions come from ``action`` outbox messages (``actions.take_action_message``, wired by
+``suraksha.dispatch``), from people (``request_action``) and from network suspensions
+(``networks.suspend``); the outbox table itself belongs to ``suraksha.outbox``.
 """
 
 from __future__ import annotations
@@ -16,28 +15,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from suraksha.db.base import Base, utcnow
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")
-
-OUTBOX_TOPICS = ("action", "report", "review", "preserve")
-
-
-class OutboxMessage(Base):
-    """Something to deliver outside the scan transaction (transactional outbox)."""
-
-    __tablename__ = "outbox_messages"
-    __table_args__ = (Index("ix_outbox_messages_dispatch", "topic", "status", "next_attempt_at"),)
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    topic: Mapped[str] = mapped_column(String(20))  # action | report | review | preserve
-    dedupe_key: Mapped[str] = mapped_column(String(300), unique=True)  # e.g. "42:action:remove"
-    item_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None, index=True)
-    account_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None, index=True)
-    payload: Mapped[dict] = mapped_column(default=dict)
-    status: Mapped[str] = mapped_column(String(12), default="pending")
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    last_error: Mapped[str | None] = mapped_column(Text, nullable=True, default=None)
-
 
 # --------------------------------------------------------------------------- actions
 ACTION_KINDS = ("remove_item", "suspend_account", "withhold_in_country", "restore", "notify_user")

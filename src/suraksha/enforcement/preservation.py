@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 
 from suraksha.db import session_scope, utcnow
-from suraksha.enforcement.models import OutboxMessage
+from suraksha.outbox.models import OutboxMessage
 from suraksha.enforcement.settings import get_enforcement_settings
 from suraksha.db.sql import aware
 

@@ -25,10 +25,10 @@ from sqlalchemy import Connection, DateTime, bindparam, delete, func, insert, se
 from sqlalchemy.orm import Session
 
 from suraksha.db import get_engine, session_scope, utcnow
-from suraksha.enforcement.models import OutboxMessage
 from suraksha.pipeline import wakeups
 from suraksha.pipeline.models import Item, ItemMatch, ItemMedia, ItemScore, PendingMedia, ScanJob
-from suraksha.db.sql import autocommit_engine, dialect_name, insert_ignoring_conflicts
+from suraksha.db.sql import autocommit_engine, dialect_name
+from suraksha.outbox import enqueue_many
 
 if TYPE_CHECKING:
     from suraksha.pipeline.scan import ScanResult
@@ -231,11 +231,8 @@ def _write_results(conn: Connection, results: list[ScanResult]) -> None:
          "b_scanned_at": now, "b_error": r.error}
         for r in results
     ])
-    outbox = [{"topic": o.topic, "dedupe_key": o.dedupe_key, "item_id": r.item_id, "account_id": o.account_id,
-               "payload": o.payload, "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
-              for r in results for o in r.outbox]
-    if outbox:
-        insert_ignoring_conflicts(conn, OutboxMessage.__table__, outbox, ["dedupe_key"])
+    enqueue_many(conn, [{"topic": o.topic, "dedupe_key": o.dedupe_key, "item_id": r.item_id, "account_id": o.account_id,
+                         "payload": o.payload} for r in results for o in r.outbox])
     pm = _pending.c
     discard = [r.item_id for r in results if not r.preserve]
     if discard:
@@ -296,7 +293,7 @@ WITH taken AS (
     UPDATE items SET status = 'done', verdict = r.verdict, rule = r.rule, reasons = r.reasons, actions = r.actions,
                      priority = r.priority, text_hits = r.text_hits, scanned_at = :now, error = r.error
     FROM r WHERE items.id = r.item_id
-), messages AS (
+), messages AS (  -- what outbox.enqueue_many writes (the outbox's columns and defaults)
     INSERT INTO outbox_messages (topic, dedupe_key, item_id, account_id, payload, status, attempts, next_attempt_at, created_at)
     SELECT o.topic, o.dedupe_key, r.item_id, o.account_id, o.payload, 'pending', 0, :now, :now
     FROM jsonb_to_recordset(CAST(:outbox AS jsonb)) AS o(job_id bigint, topic text, dedupe_key text, account_id bigint,

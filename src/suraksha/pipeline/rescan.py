@@ -28,10 +28,9 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 
 from suraksha.db import session_scope, utcnow
-from suraksha.enforcement.models import OutboxMessage
+from suraksha.outbox import enqueue_many, existing_keys
 from suraksha.pipeline.models import Account, Item, ItemMatch, ItemMedia, ItemScore
 from suraksha.pipeline.scan import Scanner, _stored_signals, decide, get_scanner, link_matches
-from suraksha.db.sql import insert_ignoring_conflicts
 
 _MATCH_COLUMNS = ("media_position", "bank", "bank_id", "label", "signal_type", "signal", "entry_id", "distance", "transform")
 
@@ -130,11 +129,9 @@ def _rescan_batch(items: list[Item], scanner: Scanner, bank: str | None, summary
                                                 for m in new])
             if outbox:
                 keys = [o.dedupe_key for o in outbox]
-                there = set(session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(keys))))
-                insert_ignoring_conflicts(session, OutboxMessage.__table__, [
-                    {"topic": o.topic, "dedupe_key": o.dedupe_key, "item_id": item.id, "account_id": o.account_id,
-                     "payload": o.payload, "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
-                    for o in outbox], ["dedupe_key"])
+                there = existing_keys(session, keys)
+                enqueue_many(session, [{"topic": o.topic, "dedupe_key": o.dedupe_key, "item_id": item.id,
+                                        "account_id": o.account_id, "payload": o.payload} for o in outbox])
                 summary.messages_enqueued += len(set(keys) - there)
             summary.items_matched += 1
             summary.new_matches += len(new)

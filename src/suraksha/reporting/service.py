@@ -27,7 +27,7 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from suraksha.db import session_scope, utcnow
-from suraksha.enforcement.models import OutboxMessage
+from suraksha.outbox.models import OutboxMessage
 from suraksha.db.sql import aware, dialect_name, insert_new
 from suraksha.reporting.models import DELIVERY_METHODS, DESTINATIONS, REPORT_STATES, Report, ReportEvent
 from suraksha.reporting.settings import get_report_settings, get_reporter_settings

@@ -1,5 +1,8 @@
 """pipeline tables
 
+The outbox_messages table was created here until the outbox area took it over (o0001, which
+creates it on a new database and keeps the one this revision made on an older one).
+
 Revision ID: p0001
 Revises: 
 Create Date: 2026-11-22
@@ -26,26 +29,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_accounts')),
     sa.UniqueConstraint('platform_account_id', name=op.f('uq_accounts_platform_account_id'))
     )
-    op.create_table('outbox_messages',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
-    sa.Column('topic', sa.String(length=20), nullable=False),
-    sa.Column('dedupe_key', sa.String(length=300), nullable=False),
-    sa.Column('item_id', sa.BigInteger(), nullable=True),
-    sa.Column('account_id', sa.BigInteger(), nullable=True),
-    sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(), 'postgresql'), nullable=False),
-    sa.Column('status', sa.String(length=12), nullable=False),
-    sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('last_error', sa.Text(), nullable=True),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_messages')),
-    sa.UniqueConstraint('dedupe_key', name=op.f('uq_outbox_messages_dedupe_key'))
-    )
-    with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_outbox_messages_account_id'), ['account_id'], unique=False)
-        batch_op.create_index('ix_outbox_messages_dispatch', ['topic', 'status', 'next_attempt_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_outbox_messages_item_id'), ['item_id'], unique=False)
-
     op.create_table('items',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('platform_id', sa.String(length=200), nullable=False),
@@ -200,11 +183,5 @@ def downgrade() -> None:
         batch_op.drop_index('ix_items_account_created')
 
     op.drop_table('items')
-    with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_outbox_messages_item_id'))
-        batch_op.drop_index('ix_outbox_messages_dispatch')
-        batch_op.drop_index(batch_op.f('ix_outbox_messages_account_id'))
-
-    op.drop_table('outbox_messages')
     op.drop_table('accounts')
     # ### end Alembic commands ###
