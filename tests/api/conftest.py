@@ -63,7 +63,7 @@ class FakeMatcher:
     def save(self) -> None:
         pass
 
-    def lookup(self, signal_type: str, value: str) -> list:
+    def lookup(self, signal_type: str, value: str, *, canonical: bool = False, related: bool = False) -> list:
         return []
 
     def lookup_url(self, url: str) -> list:

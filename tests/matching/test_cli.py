@@ -68,7 +68,8 @@ def test_bank_workflow_and_scan(db_url, tmp_path, ref):
     imp = run("bank", "import", "copy", str(out))
     assert imp.returncode == 0 and "imported 3" in imp.stdout
     te = run("bank", "export", "copy", "--format", "te")
-    assert sorted(line.split()[0] for line in te.stdout.splitlines()) == ["pdq", "video_md5", "video_sha256"]
+    # a photo's exact hashes are a photo's (issue 14: they were written as video_md5 / video_sha256)
+    assert sorted(line.split()[0] for line in te.stdout.splitlines()) == ["pdq", "photo_md5", "photo_sha256"]
 
 
 def test_bank_import_bad_file_stores_nothing(db_url, tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 import pytest
 
 from suraksha.matching import banks, exchanges
@@ -92,3 +93,44 @@ def test_exchange_errors_are_clear(db_url, tmp_path):
     with pytest.raises(exchanges.ExchangeError, match="file fetch failed"):
         exchanges.fetch_exchange("b")
     assert banks.get_bank("b").entries == 0
+
+
+def _noise_jpeg() -> bytes:
+    from PIL import Image
+
+    rng = np.random.default_rng(7)
+    buf = io.BytesIO()
+    Image.fromarray(rng.integers(0, 256, (96, 128, 3), dtype=np.uint8)).save(buf, "JPEG")
+    return buf.getvalue()
+
+
+def test_te_export_names_a_photos_exact_hashes_as_a_photos(db_url):
+    """Issue 14: a photo's MD5/SHA-256 were exported as video_md5/video_sha256."""
+    from tests.signals.hostile_video import moving_video
+
+    banks.create_bank("media", "csam")
+    photo = banks.add_content("media", _noise_jpeg())
+    assert photo.added == 3 and photo.skipped == []
+    video = banks.add_content("media", moving_video(64, 48, seconds=2, fps=5))
+    assert video.added == 3  # sha256, md5, vpdq
+    banks.add_signals("media", [SignalRow("md5", "c" * 32)])  # a bare hash: content unknown
+    content = {(e.signal_type, e.signal): e.metadata.get("content_type") for e in banks.iter_entries("media")}
+    assert sorted(c for (t, _), c in content.items() if t in ("md5", "sha256") and c) == ["photo", "photo", "video", "video"]
+
+    out = io.StringIO()
+    assert write_entries(banks.iter_entries("media"), out, "te") == {"written": 7, "skipped": 0}
+    names = sorted(line.split()[0] for line in out.getvalue().splitlines())
+    assert names == ["pdq", "photo_md5", "photo_sha256", "video_md5", "video_md5", "video_sha256", "vpdq"]
+
+    # read back by Suraksha with the content type; threatexchange skips the photo lines it has no type for
+    banks.create_bank("copy", "csam")
+    banks.import_rows("copy", read_rows(io.StringIO(out.getvalue()), "te"))
+    copied = {(e.signal_type, e.signal): e.metadata.get("content_type") for e in banks.iter_entries("copy")}
+    assert {k: v for k, v in copied.items() if k[0] in ("md5", "sha256")} == \
+           {k: v for k, v in content.items() if k[0] in ("md5", "sha256")} | {("md5", "c" * 32): "video"}
+    from threatexchange.exchanges.impl.file_api import LocalFileSignalExchangeAPI
+    from threatexchange.signal_type.md5 import VideoMD5Signal
+
+    fetched = {key: object() for key in (tuple(line.split(" ", 1)) for line in out.getvalue().splitlines())}
+    converted = LocalFileSignalExchangeAPI.naive_convert_to_signal_type([VideoMD5Signal], None, fetched)
+    assert sorted(converted[VideoMD5Signal]) == sorted(s for (t, s) in content if t == "md5" and content[("md5", s)] != "photo")

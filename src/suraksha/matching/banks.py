@@ -10,21 +10,28 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from suraksha.db import session_scope
 from suraksha.matching.models import Bank, BankEntry, MatchingChange
-from suraksha.signals import SIGNAL_TYPES, media_signals, normalize_signal
+from suraksha.signals import media_signals
 from suraksha.signals.errors import MediaError
+from suraksha.signals.pdq import HASHABLE_QUALITY
+from suraksha.signals.types import IndexKind, find_signal_type, signal_type_names, signal_types
 
 BANK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 LABEL = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 MAX_PDQ_THRESHOLD = 63
 INSERT_BATCH = 5000
+#: Entry metadata saying which content a signal was taken from: ``photo`` or ``video`` (HMA's
+#: content type names). Bank files use it to name a picture's MD5 as a picture's, not a video's.
+CONTENT_TYPE = "content_type"
+#: Media kind (``MediaSignals.kind``) -> content type.
+CONTENT_TYPES = {"image": "photo", "video": "video"}
 
 
 class BankError(ValueError):
@@ -185,10 +192,11 @@ def normalize_rows(rows: Iterable[SignalRow], start: int = 1) -> list[SignalRow]
     """Validate and canonicalise every row first, so a bad row stores nothing (all or nothing)."""
     out: list[SignalRow] = []
     for n, row in enumerate(rows, start=start):
-        if row.signal_type not in SIGNAL_TYPES:
-            raise BankError(f"row {n}: unknown signal type {row.signal_type!r} (expected one of {', '.join(SIGNAL_TYPES)})")
+        st = find_signal_type(row.signal_type)
+        if st is None:
+            raise BankError(f"row {n}: unknown signal type {row.signal_type!r} (expected one of {', '.join(signal_type_names())})")
         try:
-            value = normalize_signal(row.signal_type, row.signal)
+            value = st.normalize(row.signal)
         except ValueError as exc:
             raise BankError(f"row {n}: {exc}") from None
         out.append(SignalRow(row.signal_type, value, dict(row.metadata or {})))
@@ -228,7 +236,7 @@ def _insert_entries(session: Session, bank: Bank, rows: Sequence[SignalRow]) -> 
         result.entry_ids.extend(r.id for r in inserted)
         if inserted:
             session.execute(
-                MatchingChange.__table__.insert(),
+                cast(Table, MatchingChange.__table__).insert(),
                 [
                     {"entry_id": r.id, "bank_id": bank.id, "signal_type": r.signal_type, "signal": r.signal, "op": "add"}
                     for r in inserted
@@ -246,7 +254,8 @@ def add_signals(bank_name: str, rows: Iterable[SignalRow]) -> AddResult:
 
 
 def content_rows(data: bytes, metadata: dict[str, Any] | None = None, *, mime: str | None = None) -> tuple[list[SignalRow], list[str]]:
-    """The bank rows for one piece of media: its cryptographic hashes and its perceptual hash.
+    """The bank rows for one piece of media: every registered type's signal in it (``from_media``:
+    its cryptographic hashes and its perceptual hash), each recording the content type.
 
     An image whose PDQ quality is below 50 gets no PDQ row (too featureless to match safely);
     that is reported back, not an error.
@@ -256,17 +265,19 @@ def content_rows(data: bytes, metadata: dict[str, Any] | None = None, *, mime: s
     except MediaError as exc:
         raise BankError(str(exc)) from None
     meta = dict(metadata or {})
-    rows = [SignalRow("sha256", ms.sha256, meta), SignalRow("md5", ms.md5, meta)]
+    meta.setdefault(CONTENT_TYPE, CONTENT_TYPES.get(ms.kind, ms.kind))
+    rows = []
+    for st in signal_types():
+        variants = st.from_media(ms)
+        if not variants:
+            continue
+        # the original only: rotations and mirrors are looked up, never banked; a perceptual hash
+        # keeps the picture's quality beside it
+        quality = {"quality": ms.pdq.quality} if st.index_kind is IndexKind.PDQ and ms.pdq is not None else {}
+        rows.append(SignalRow(st.name, variants[0][1], {**meta, **quality}))
     skipped: list[str] = []
-    if ms.pdq is not None:
-        if ms.pdq.quality >= 50:
-            rows.append(SignalRow("pdq", ms.pdq.hash, {**meta, "quality": ms.pdq.quality}))
-        else:
-            skipped.append(f"pdq: quality {ms.pdq.quality} < 50, not hashable")
-    if ms.vpdq:
-        from suraksha.signals import vpdq_to_signal
-
-        rows.append(SignalRow("vpdq", vpdq_to_signal(ms.vpdq), meta))
+    if ms.pdq is not None and not ms.pdq.hashable:
+        skipped.append(f"pdq: quality {ms.pdq.quality} < {HASHABLE_QUALITY}, not hashable")
     return rows, skipped
 
 

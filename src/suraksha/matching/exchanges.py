@@ -14,22 +14,30 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dacite
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from suraksha.db import session_scope, utcnow
-from suraksha.matching.banks import SignalRow, _bank, _insert_entries, _log_change, normalize_rows
-from suraksha.matching.formats import FROM_TE
+from suraksha.matching.banks import CONTENT_TYPE, SignalRow, _bank, _insert_entries, _log_change, normalize_rows
 from suraksha.matching.models import BankEntry, ExchangeCheckpoint
+from suraksha.signals.types import te_signal_type
+
+if TYPE_CHECKING:
+    from threatexchange.exchanges.signal_exchange_api import SignalExchangeAPI
+    from threatexchange.signal_type.signal_base import SignalType as TeSignalType
+
+    ExchangeAPI = type[SignalExchangeAPI[Any, Any, Any, Any, Any]]
 
 
 class ExchangeError(ValueError):
     """Unknown exchange, bad collaboration config, or a client failure (message from the client)."""
 
 
-def _exchange_classes() -> dict[str, type]:
+def _exchange_classes() -> dict[str, ExchangeAPI]:
+    # threatexchange is imported when an exchange is used, not when the CLI starts
     from threatexchange.exchanges.impl.fb_threatexchange_api import FBThreatExchangeSignalExchangeAPI
     from threatexchange.exchanges.impl.file_api import LocalFileSignalExchangeAPI
     from threatexchange.exchanges.impl.ncmec_api import NCMECSignalExchangeAPI
@@ -43,14 +51,16 @@ def _exchange_classes() -> dict[str, type]:
     }
 
 
-def _signal_types() -> list[type]:
+def _signal_types() -> list[type[TeSignalType]]:
+    """The threatexchange signal types asked of an exchange: those a registered type reads."""
     from threatexchange.signal_type.md5 import VideoMD5Signal
     from threatexchange.signal_type.pdq.signal import PdqSignal
     from threatexchange.signal_type.raw_text import RawTextSignal
     from threatexchange.signal_type.sha256 import VideoSHA256Signal
     from threatexchange.signal_type.url import URLSignal
 
-    return [PdqSignal, VideoMD5Signal, VideoSHA256Signal, URLSignal, RawTextSignal]
+    known: list[type[TeSignalType]] = [PdqSignal, VideoMD5Signal, VideoSHA256Signal, URLSignal, RawTextSignal]
+    return [t for t in known if te_signal_type(t.get_name()) is not None]
 
 
 EXCHANGES = ("file", "ncmec", "stop_ncii", "fb_threatexchange")
@@ -65,7 +75,7 @@ class FetchResult:
     skipped: int = 0  # signals of types Suraksha does not index, or invalid ones
 
 
-def _collab(api_cls: type, bank_name: str, config: dict[str, Any]) -> Any:
+def _collab(api_cls: ExchangeAPI, bank_name: str, config: dict[str, Any]) -> Any:
     cfg_cls = api_cls.get_config_cls()
     try:
         return cfg_cls(name=bank_name, api=api_cls.get_name(), enabled=True, **config)
@@ -93,7 +103,7 @@ def configure_exchange(bank_name: str, exchange: str, config: dict[str, Any]) ->
         bank.source = f"exchange:{exchange}"
 
 
-def _load_checkpoint(api_cls: type, data: dict[str, Any]) -> Any:
+def _load_checkpoint(api_cls: ExchangeAPI, data: dict[str, Any]) -> Any:
     if not data:
         return None
     return dacite.from_dict(api_cls.get_checkpoint_cls(), data, config=dacite.Config(check_types=False))
@@ -126,19 +136,22 @@ def fetch_exchange(bank_name: str, *, progress: Callable[[FetchResult], None] | 
     return result
 
 
-def _apply_delta(api_cls: type, collab: Any, signal_types: list[type], bank_name: str, delta: Any, result: FetchResult) -> None:
+def _apply_delta(api_cls: ExchangeAPI, collab: Any, signal_types: list[type[TeSignalType]], bank_name: str, delta: Any,
+                 result: FetchResult) -> None:
     updates = delta.updates
     live = {k: v for k, v in updates.items() if v is not None}
     deleted = [k for k, v in updates.items() if v is None]
     converted = api_cls.naive_convert_to_signal_type(signal_types, collab, live)
     rows: list[SignalRow] = []
-    for st, signals in converted.items():
-        ours = FROM_TE.get(st.get_name())
-        if ours is None:
+    for te_type, signals in converted.items():
+        found = te_signal_type(te_type.get_name())
+        if found is None:
             result.skipped += len(signals)
             continue
+        ours, content = found
+        meta = {"exchange": api_cls.get_name(), **({CONTENT_TYPE: content} if content else {})}
         for signal in signals:
-            rows.append(SignalRow(ours, signal, {"exchange": api_cls.get_name()}))
+            rows.append(SignalRow(ours.name, signal, dict(meta)))
     valid: list[SignalRow] = []
     for row in rows:  # one bad signal from an exchange must not block the rest
         try:
@@ -153,21 +166,25 @@ def _apply_delta(api_cls: type, collab: Any, signal_types: list[type], bank_name
         if deleted:
             result.removed += _delete_keys(session, bank.id, api_cls, collab, signal_types, deleted)
         link = session.scalar(select(ExchangeCheckpoint).where(ExchangeCheckpoint.bank_id == bank.id))
+        if link is None:  # unlinked while fetching: this batch is not stored either (the transaction rolls back)
+            raise ExchangeError(f"bank {bank_name!r} was unlinked from its exchange during the fetch")
         link.checkpoint = dataclasses.asdict(delta.checkpoint) if delta.checkpoint is not None else {}
         link.fetched_at = utcnow()
         link.entries_fetched = (link.entries_fetched or 0) + added.added
     result.batches += 1
 
 
-def _delete_keys(session: Any, bank_id: int, api_cls: type, collab: Any, signal_types: list[type], keys: list) -> int:
+def _delete_keys(session: Session, bank_id: int, api_cls: ExchangeAPI, collab: Any, signal_types: list[type[TeSignalType]],
+                 keys: list[Any]) -> int:
     """Deletions: keys that name a (signal type, signal) pair directly (file and simple exchanges)."""
     removed = 0
     for key in keys:
         if not (isinstance(key, tuple) and len(key) == 2):
             continue
-        ours = FROM_TE.get(key[0])
-        if ours is None:
+        found = te_signal_type(key[0])
+        if found is None:
             continue
+        ours = found[0].name
         try:
             value = normalize_rows([SignalRow(ours, key[1])])[0].signal
         except ValueError:

@@ -3,8 +3,13 @@
 - ``csv``: a header ``signal_type,signal,label,metadata`` (metadata is a JSON object, may be empty).
 - ``te``: python-threatexchange's signal file format, one ``<te signal type name> <signal>`` per line,
   as read by its ``LocalFileSignalExchangeAPI`` and written by its ``report_opinion``. Signal type
-  names are threatexchange's (``pdq``, ``vpdq``, ``video_md5``, ``video_sha256``, ``url``, ``raw_text``),
-  so a bank moves between HMA / threatexchange and Suraksha unchanged.
+  names are threatexchange's, from the registry (``SignalType.te_name``: ``pdq``, ``vpdq``,
+  ``video_md5``, ``video_sha256``, ``url``, ``raw_text``), so a bank moves between HMA /
+  threatexchange and Suraksha unchanged. A picture's MD5 / SHA-256 (entries whose metadata says
+  ``content_type: photo``, as media added to a bank records) is written ``photo_md5`` /
+  ``photo_sha256``, never as a video's: threatexchange has no photo hash type and skips those
+  lines, Suraksha reads them back. Reading a name that implies the content (``video_md5``) records
+  it as ``content_type`` in the entry's metadata.
 
 Readers are streaming generators; errors name the line.
 """
@@ -17,23 +22,11 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import IO
 
-from suraksha.matching.banks import EntryView, SignalRow
+from suraksha.matching.banks import CONTENT_TYPE, EntryView, SignalRow
+from suraksha.signals.types import find_signal_type, te_signal_type
 
 FORMATS = ("csv", "te")
 CSV_HEADER = ["signal_type", "signal", "label", "metadata"]
-
-# Our signal type name -> threatexchange's SignalType.get_name(). `domain` has no threatexchange type.
-TE_NAMES = {
-    "pdq": "pdq",
-    "vpdq": "vpdq",
-    "md5": "video_md5",
-    "sha256": "video_sha256",
-    "url": "url",
-    "text": "raw_text",
-}
-FROM_TE = {v: k for k, v in TE_NAMES.items()}
-# Older threatexchange files also use these names for the same signals.
-FROM_TE.update({"md5": "md5", "sha256": "sha256", "photo_md5": "md5", "domain": "domain"})
 
 
 class FormatError(ValueError):
@@ -46,6 +39,7 @@ def _check_format(fmt: str) -> None:
 
 
 def read_rows(stream: IO[str], fmt: str) -> Iterator[SignalRow]:
+    """Rows of a bank file, one at a time (raises FormatError naming the line)."""
     _check_format(fmt)
     return _read_csv(stream) if fmt == "csv" else _read_te(stream)
 
@@ -85,10 +79,11 @@ def _read_te(stream: IO[str]) -> Iterator[SignalRow]:
         te_name, _, signal = line.partition(" ")
         if not signal.strip():
             raise FormatError(f"line {lineno}: expected '<signal type> <signal>', got {line[:80]!r}")
-        ours = FROM_TE.get(te_name)
-        if ours is None:
-            raise FormatError(f"line {lineno}: unsupported threatexchange signal type {te_name!r}")
-        yield SignalRow(ours, signal.strip(), {})
+        found = te_signal_type(te_name)
+        if found is None:
+            raise FormatError(f"line {lineno}: unsupported threatexchange signal type {te_name[:40]!r}")
+        st, content = found
+        yield SignalRow(st.name, signal.strip(), {CONTENT_TYPE: content} if content else {})
 
 
 def write_entries(entries: Iterable[EntryView], stream: IO[str], fmt: str, *, label: str = "") -> dict[str, int]:
@@ -104,7 +99,9 @@ def write_entries(entries: Iterable[EntryView], stream: IO[str], fmt: str, *, la
             counts["written"] += 1
     else:
         for e in entries:
-            te_name = TE_NAMES.get(e.signal_type)
+            st = find_signal_type(e.signal_type)
+            content = e.metadata.get(CONTENT_TYPE)
+            te_name = st.te_name_for(content if isinstance(content, str) else None) if st is not None else None
             if te_name is None or "\n" in e.signal:
                 counts["skipped"] += 1
                 continue
@@ -114,4 +111,5 @@ def write_entries(entries: Iterable[EntryView], stream: IO[str], fmt: str, *, la
 
 
 def rows_from_text(text: str, fmt: str) -> list[SignalRow]:
+    """Every row of a small bank file held in memory."""
     return list(read_rows(io.StringIO(text), fmt))

@@ -14,24 +14,26 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from sqlalchemy import select
 
 from suraksha.config import get_settings
 from suraksha.db import session_scope
-from suraksha.matching.index.exact import ExactIndex
-from suraksha.matching.index.pdq import PdqIndex, pdq_hex_to_bytes
+from suraksha.matching.index.base import SignalIndex
+from suraksha.matching.index.kinds import index_class
 from suraksha.matching.models import Bank, BankEntry, MatchingChange
-from suraksha.signals import normalize_signal
-from suraksha.signals.url import canonical_url, domain_of, domain_of_canonical
+from suraksha.signals.types import IndexKind, SignalType, get_signal_type, signal_types
+
+if TYPE_CHECKING:
+    from suraksha.signals import MediaSignals
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +41,15 @@ REFRESH_SECONDS = 0.5
 # A gap in the change sequence (a transaction still committing, or rolled back) is waited for this
 # long before being skipped; PostgreSQL allocates sequence numbers before commit.
 GAP_GRACE_SECONDS = 30.0
-EXACT_TYPES = ("md5", "sha256", "url", "domain")
-VPDQ_FRAME_DISTANCE = 31
-VPDQ_FRAME_QUALITY = 50
-VPDQ_MATCH_PERCENT = 80.0
-MAX_FRAMES_PER_VIDEO = 1 << 20  # frame ids are entry_id * 2**20 + frame number
+#: The snapshot's layout: one folder per signal type, named after it. Layout 1 (``exact-md5``...,
+#: vPDQ frame counts and keywords inside ``state.json``) is rebuilt once from bank rows.
+SNAPSHOT_LAYOUT = 2
+LEGACY_FOLDERS = ("exact-md5", "exact-sha256", "exact-url", "exact-domain")
+#: A link in an item is looked up as this signal type, with the signals it carries (its domain).
+LINK_SIGNAL_TYPE = "url"
+#: Free text is recorded on a keyword match cut to this many characters (it is the item's text,
+#: not a banked value).
+SHOWN_TEXT = 200
 
 
 @dataclass(frozen=True)
@@ -78,17 +84,26 @@ class _EntryRef:
     signal: str
 
 
+class _StaleSnapshot(Exception):
+    """A snapshot written by another layout, or without a registered type: rebuilt, not an error."""
+
+
+#: (entry id, distance, transform, detail) found by one query
+_RawHit = tuple[int, int, str | None, Mapping[str, float] | None]
+
+
 class Matcher:
-    """Thread-safe; one per process."""
+    """Thread-safe; one per process.
+
+    Holds one index per registered signal type, of the class its ``index_kind`` names
+    (``matching.index.kinds``). Types registered after the matcher was built are not held by it.
+    """
 
     def __init__(self, index_dir: Path | None = None) -> None:
         self._lock = threading.RLock()
         self.index_dir = index_dir
-        self.pdq = PdqIndex()
-        self.vpdq_frames = PdqIndex()
-        self.exact = {t: ExactIndex() for t in EXACT_TYPES}
-        self.vpdq_sizes: dict[int, int] = {}  # entry id -> number of hashable frames
-        self.text_entries: dict[int, str] = {}  # entry id -> keyword
+        self.types: dict[str, SignalType] = {st.name: st for st in signal_types()}
+        self.indexes: dict[str, SignalIndex] = {name: index_class(st)() for name, st in self.types.items()}
         self.banks: dict[int, _BankConf] = {}
         self._floor = 0  # every change with seq <= floor is applied
         self._applied_above: set[int] = set()
@@ -107,6 +122,10 @@ class Matcher:
         if state.exists():
             try:
                 matcher._load_snapshot(index_dir)
+            except _StaleSnapshot as exc:
+                log.info("index snapshot in %s %s; building it once from bank rows", index_dir, exc)
+                matcher = cls(index_dir)
+                matcher._build_from_rows()
             except Exception:  # a corrupt snapshot must not stop scanning: rebuild from rows
                 log.exception("index snapshot in %s unreadable; rebuilding from bank rows", index_dir)
                 matcher = cls(index_dir)
@@ -119,11 +138,12 @@ class Matcher:
 
     def _load_snapshot(self, index_dir: Path) -> None:
         meta = json.loads((index_dir / "state.json").read_text())
-        self.pdq = PdqIndex.load(index_dir / "pdq")
-        self.vpdq_frames = PdqIndex.load(index_dir / "vpdq")
-        self.exact = {t: ExactIndex.load(index_dir / f"exact-{t}") for t in EXACT_TYPES}
-        self.vpdq_sizes = {int(k): v for k, v in meta.get("vpdq_sizes", {}).items()}
-        self.text_entries = {int(k): v for k, v in meta.get("text_entries", {}).items()}
+        if meta.get("layout") != SNAPSHOT_LAYOUT:
+            raise _StaleSnapshot(f"has layout {meta.get('layout', 1)!r}, not {SNAPSHOT_LAYOUT}")
+        missing = sorted(set(self.types) - set(meta.get("types", [])))
+        if missing:
+            raise _StaleSnapshot(f"has no index for {', '.join(missing)}")
+        self.indexes = {name: index_class(st).load(index_dir / name) for name, st in self.types.items()}
         self._floor = int(meta["floor"])
         self._applied_above = set(meta.get("applied_above", []))
 
@@ -133,20 +153,20 @@ class Matcher:
             return
         with self._lock:
             self.index_dir.mkdir(parents=True, exist_ok=True)
-            self.pdq.save(self.index_dir / "pdq")
-            self.vpdq_frames.save(self.index_dir / "vpdq")
-            for t, idx in self.exact.items():
-                idx.save(self.index_dir / f"exact-{t}")
+            for name, index in self.indexes.items():
+                index.save(self.index_dir / name)
             meta = {
+                "layout": SNAPSHOT_LAYOUT,
+                "types": sorted(self.indexes),
                 "floor": self._floor,
                 "applied_above": sorted(self._applied_above),
-                "vpdq_sizes": self.vpdq_sizes,
-                "text_entries": self.text_entries,
                 "saved_at": time.time(),
             }
             tmp = self.index_dir / "state.json.tmp"
             tmp.write_text(json.dumps(meta))
             tmp.replace(self.index_dir / "state.json")
+            for old in LEGACY_FOLDERS:  # a layout-1 snapshot's leftovers, unread since
+                shutil.rmtree(self.index_dir / old, ignore_errors=True)
 
     def _build_from_rows(self) -> None:
         """First start (or lost snapshot): read every enabled entry once, in id order, in batches."""
@@ -172,47 +192,18 @@ class Matcher:
 
     # ----------------------------------------------------------------- applying changes
     def _apply_adds(self, rows: Iterable[tuple[int, str, str]]) -> None:
-        pdq_ids: list[int] = []
-        pdq_hashes: list[bytes] = []
-        exact: dict[str, tuple[list[int], list[str]]] = {t: ([], []) for t in EXACT_TYPES}
+        """Add entries to the index of their type; types this matcher does not hold are skipped."""
+        by_type: dict[str, dict[int, str]] = {}
         for entry_id, signal_type, signal in rows:
-            if signal_type == "pdq":
-                pdq_ids.append(entry_id)
-                pdq_hashes.append(pdq_hex_to_bytes(signal))
-            elif signal_type in exact:
-                exact[signal_type][0].append(entry_id)
-                exact[signal_type][1].append(signal)
-            elif signal_type == "vpdq":
-                self._add_video(entry_id, signal)
-            elif signal_type == "text":
-                self.text_entries[entry_id] = signal
-        if pdq_ids:
-            self.pdq.add(np.asarray(pdq_ids, dtype=np.int64), np.frombuffer(b"".join(pdq_hashes), dtype=np.uint8).reshape(-1, 32))
-        for t, (ids, values) in exact.items():
-            if ids:
-                self.exact[t].add(np.asarray(ids, dtype=np.int64), values)
-
-    def _add_video(self, entry_id: int, signal: str) -> None:
-        from suraksha.signals import vpdq_from_signal
-
-        frames = [f for f in vpdq_from_signal(signal) if f.quality >= VPDQ_FRAME_QUALITY][: MAX_FRAMES_PER_VIDEO - 1]
-        if not frames:
-            return
-        ids = np.asarray([entry_id * MAX_FRAMES_PER_VIDEO + n for n in range(len(frames))], dtype=np.int64)
-        hashes = np.frombuffer(b"".join(pdq_hex_to_bytes(f.pdq) for f in frames), dtype=np.uint8).reshape(-1, 32)
-        self.vpdq_frames.add(ids, hashes)
-        self.vpdq_sizes[entry_id] = len(frames)
+            if signal_type in self.indexes:
+                by_type.setdefault(signal_type, {})[entry_id] = signal  # the last change of an id wins
+        for signal_type, entries in by_type.items():
+            self.indexes[signal_type].add(list(entries), list(entries.values()))
 
     def _apply_remove(self, entry_id: int, signal_type: str) -> None:
-        if signal_type == "pdq":
-            self.pdq.remove([entry_id])
-        elif signal_type in self.exact:
-            self.exact[signal_type].remove([entry_id])
-        elif signal_type == "vpdq":
-            n = self.vpdq_sizes.pop(entry_id, 0)
-            self.vpdq_frames.remove(entry_id * MAX_FRAMES_PER_VIDEO + i for i in range(n))
-        elif signal_type == "text":
-            self.text_entries.pop(entry_id, None)
+        index = self.indexes.get(signal_type)
+        if index is not None:
+            index.remove([entry_id])
         self._entry_cache.pop(entry_id, None)
 
     def refresh(self, force: bool = False) -> None:
@@ -282,20 +273,27 @@ class Matcher:
                     self._entry_cache.popitem(last=False)
         return {i: ref for i in ids if (ref := self._entry_cache.get(i)) is not None}
 
-    def _hits_to_matches(self, signal_type: str, query: str, hits: list[tuple[int, int, str | None]]) -> list[Match]:
-        """Resolve (entry id, distance, transform) hits into matches of enabled banks, best first."""
+    def _hits_to_matches(self, st: SignalType, query: str, hits: list[_RawHit]) -> list[Match]:
+        """Resolve hits into matches of enabled banks, best first.
+
+        Banks carry one distance threshold, ``pdq_threshold``, for PDQ-kind signals (the index was
+        queried at the largest); a transformed variant (rotation, mirror) counts only in banks that
+        match transforms.
+        """
         refs = self._entries(h[0] for h in hits)
+        per_bank_threshold = st.index_kind is IndexKind.PDQ
         best: dict[int, Match] = {}
-        for entry_id, distance, transform in hits:
+        for entry_id, distance, transform, detail in hits:
             ref = refs.get(entry_id)
             bank = self.banks.get(ref.bank_id) if ref else None
             if bank is None or not bank.enabled:
                 continue
-            if signal_type == "pdq":
-                if distance > bank.threshold or (transform not in (None, "original") and not bank.transforms):
-                    continue
-            m = Match(bank.name, bank.id, bank.label, signal_type, query, entry_id, distance,
-                      None if transform in (None, "original") else transform)
+            if per_bank_threshold and distance > bank.threshold:
+                continue
+            if transform not in (None, "original") and not bank.transforms:
+                continue
+            m = Match(bank.name, bank.id, bank.label, st.name, query, entry_id, distance,
+                      None if transform in (None, "original") else transform, dict(detail or {}))
             prev = best.get(entry_id)
             if prev is None or (m.distance, m.transform is not None) < (prev.distance, prev.transform is not None):
                 best[entry_id] = m
@@ -307,128 +305,82 @@ class Matcher:
             return []
         return matches
 
-    def lookup(self, signal_type: str, value: str, *, canonical: bool = False) -> list[Match]:
-        """Look up one signal (already canonical or not: it is normalised here, unless the caller
-        says it is ``canonical``, i.e. what ``normalize_signal`` returned)."""
-        self.refresh()
-        if not canonical:
-            value = normalize_signal(signal_type, value)
-        with self._lock:
-            if signal_type == "pdq":
-                return self._lookup_pdq(value, [("original", value)])
-            if signal_type in self.exact:
-                return self._hits_to_matches(signal_type, value, [(i, 0, None) for i in self.exact[signal_type].query(value)])
-            if signal_type == "vpdq":
-                from suraksha.signals import vpdq_from_signal
+    def _query_threshold(self, st: SignalType, transformed: bool) -> int | None:
+        """The distance to query the index at: for PDQ kinds the largest threshold of an enabled bank
+        (that matches transforms, for a variant), None when there is no such bank; else the type's."""
+        if st.index_kind is not IndexKind.PDQ:
+            return st.default_threshold
+        thresholds = [b.threshold for b in self.banks.values() if b.enabled and (b.transforms or not transformed)]
+        return max(thresholds, default=None)
 
-                return self._lookup_video(value, vpdq_from_signal(value))
-            if signal_type == "text":
-                return self.lookup_text(value)
-        raise ValueError(f"signal type {signal_type!r} cannot be looked up")
-
-    def _max_threshold(self, transforms: bool) -> int:
-        ts = [b.threshold for b in self.banks.values() if b.enabled and (b.transforms or not transforms)]
-        return max(ts, default=-1)
-
-    def _lookup_pdq(self, query: str, variants: list[tuple[str, str]]) -> list[Match]:
-        hits: list[tuple[int, int, str | None]] = []
-        for transform, hex_hash in variants:
-            threshold = self._max_threshold(transforms=transform != "original")
-            if threshold < 0:
+    def _lookup(self, st: SignalType, query: str, variants: list[tuple[str, str]]) -> list[Match]:
+        """Matches of one canonical signal, given as (transform, value) variants ("original" first)."""
+        index = self.indexes.get(st.name)
+        if index is None:
+            raise ValueError(f"signal type {st.name!r} cannot be looked up (registered after the matcher was built)")
+        hits: list[_RawHit] = []
+        for transform, value in variants:
+            threshold = self._query_threshold(st, transformed=transform != "original")
+            if threshold is None:
                 continue
-            for entry_id, distance in self.pdq.query(pdq_hex_to_bytes(hex_hash), threshold):
-                hits.append((entry_id, distance, transform))
-        return self._hits_to_matches("pdq", query, hits)
+            hits.extend((h.id, h.distance, transform, h.detail) for h in index.query(value, threshold))
+        shown = query[:SHOWN_TEXT] if st.index_kind is IndexKind.KEYWORDS else query
+        return self._hits_to_matches(st, shown, hits)
 
-    def lookup_pdq(self, hex_hash: str, dihedral: list[tuple[str, str]] | None = None) -> list[Match]:
-        """A PDQ hash and, when given, its eight dihedral variants (rotations and mirrors)."""
+    def lookup(self, signal_type: str, value: str, *, canonical: bool = False, related: bool = False) -> list[Match]:
+        """Look up one signal (already canonical or not: it is normalised here, unless the caller
+        says it is ``canonical``, i.e. what the type's ``normalize`` returned). ``related`` looks
+        up the signals the value carries too (a URL: its domain), after its own matches.
+
+        An unknown type or a malformed value raises InvalidSignal (a ValueError)."""
         self.refresh()
-        hex_hash = normalize_signal("pdq", hex_hash)
-        variants = [("original", hex_hash)] + [(t, h) for t, h in (dihedral or []) if t != "original"]
+        st = get_signal_type(signal_type)
+        if not canonical:
+            value = st.normalize(value)
         with self._lock:
-            return self._lookup_pdq(hex_hash, variants)
-
-    def _lookup_video(self, query: str, frames: list) -> list[Match]:
-        good = [f for f in frames if f.quality >= VPDQ_FRAME_QUALITY]
-        if not good:
-            return []
-        matched: dict[int, set[int]] = {}
-        best_distance: dict[int, int] = {}
-        for n, frame in enumerate(good):
-            for frame_id, distance in self.vpdq_frames.query(pdq_hex_to_bytes(frame.pdq), VPDQ_FRAME_DISTANCE):
-                entry_id = frame_id // MAX_FRAMES_PER_VIDEO
-                matched.setdefault(entry_id, set()).add(n)
-                best_distance[entry_id] = min(distance, best_distance.get(entry_id, 256))
-        results = []
-        for entry_id, frames_hit in matched.items():
-            percent = 100.0 * len(frames_hit) / len(good)
-            if percent >= VPDQ_MATCH_PERCENT:
-                results.append((entry_id, best_distance[entry_id], percent))
-        matches = self._hits_to_matches("vpdq", query, [(e, d, None) for e, d, _ in results])
-        percents = {e: p for e, _, p in results}
-        return [
-            Match(m.bank, m.bank_id, m.label, m.signal_type, m.signal, m.entry_id, m.distance, None,
-                  {"query_match_percent": round(percents[m.entry_id], 1)})
-            for m in matches
-        ]
+            out = self._lookup(st, value, [("original", value)])
+            if related:
+                for name, carried in st.related(value):
+                    out += self._lookup(get_signal_type(name), carried, [("original", carried)])
+        return out
 
     def lookup_text(self, text: str) -> list[Match]:
-        """Keywords from `text` banks found in free text (case-insensitive, whole words)."""
-        from suraksha.signals.text import TextRules, scan_text
-
+        """Keywords of every keyword-kind bank (``text``) found in free text (case-insensitive, whole words)."""
         self.refresh()
-        with self._lock:
-            entries = dict(self.text_entries)
-        if not entries or not text:
+        if not text:
             return []
-        by_keyword: dict[str, list[int]] = {}
-        for entry_id, keyword in entries.items():
-            by_keyword.setdefault(keyword.lower(), []).append(entry_id)
-        hits = scan_text(text, TextRules(keywords=list(by_keyword), regexes=[]))
-        found = {h.value.lower() for h in hits}
-        pairs = [(e, 0, None) for k in found for e in by_keyword.get(k, [])]
-        with self._lock:
-            return self._hits_to_matches("text", text[:200], pairs)
-
-    def lookup_media(self, ms: Any) -> list[Match]:
-        """Every match for one piece of media: exact hashes, PDQ with transforms, vPDQ."""
         out: list[Match] = []
-        out += self.lookup("sha256", ms.sha256)
-        out += self.lookup("md5", ms.md5)
-        if ms.pdq is not None and ms.pdq.quality >= 50:
-            out += self.lookup_pdq(ms.pdq.hash, ms.pdq_dihedral)
-        if ms.vpdq:
-            from suraksha.signals import vpdq_to_signal
+        with self._lock:
+            for st in self.types.values():
+                if st.index_kind is IndexKind.KEYWORDS:
+                    out += self._lookup(st, text, [("original", text)])
+        return out
 
-            self.refresh()
-            with self._lock:
-                out += self._lookup_video(vpdq_to_signal(ms.vpdq), ms.vpdq)
+    def lookup_media(self, ms: MediaSignals) -> list[Match]:
+        """Every match for one piece of media: each type's signals in it (``SignalType.from_media``:
+        exact hashes, PDQ with its rotations and mirrors, vPDQ)."""
+        self.refresh()
+        out: list[Match] = []
+        with self._lock:
+            for st in self.types.values():
+                variants = st.from_media(ms)
+                if variants:
+                    out += self._lookup(st, variants[0][1], variants)
         return out
 
     def lookup_url(self, url: str) -> list[Match]:
         """A link: its canonical URL and its domain."""
-        return self.lookup_link(canonical_url(url))
+        return self.lookup(LINK_SIGNAL_TYPE, url, related=True)
 
     def lookup_link(self, canonical: str) -> list[Match]:
         """A link already canonical (``canonical_url``): its URL and its domain, canonicalised once
         (a scan's links were three times per link, a fifth of a text item's scan)."""
-        domain = domain_of_canonical(canonical)
-        found = self.lookup("url", canonical, canonical=True)
-        if not domain:
-            return found
-        # "www.www.x" is banked as "x" (normalize_domain strips one "www." more); an IPv6 literal is
-        # no domain signal and is looked up as it is (normalising it raised and failed the scan).
-        return found + self.lookup("domain", domain, canonical=not domain.startswith("www.") or ":" in domain)
+        return self.lookup(LINK_SIGNAL_TYPE, canonical, canonical=True, related=True)
 
     def stats(self) -> dict[str, int]:
+        """Entries per signal type's index (videos for vPDQ), and the change-log position."""
         with self._lock:
-            return {
-                "pdq": len(self.pdq),
-                "vpdq_frames": len(self.vpdq_frames),
-                "text": len(self.text_entries),
-                **{t: len(i) for t, i in self.exact.items()},
-                "change_floor": self._floor,
-            }
+            return {**{name: len(index) for name, index in self.indexes.items()}, "change_floor": self._floor}
 
 
 _matcher: Matcher | None = None

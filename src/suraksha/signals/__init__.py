@@ -1,23 +1,24 @@
 """Signals: values computed from content. Pure functions: no I/O beyond the bytes handed in, no DB.
 
-Signal type names follow python-threatexchange so banks interoperate: ``sha256``, ``md5``, ``pdq``,
-``vpdq``, ``url``, ``domain``, ``text``.
+What each signal type is (its name, canonical form, distance, threatexchange name, which index
+holds it) lives in the registry, ``suraksha.signals.types``; names follow python-threatexchange so
+banks interoperate: ``sha256``, ``md5``, ``pdq``, ``vpdq``, ``url``, ``domain``, ``text``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from suraksha.signals.budget import ScanBudget, ScanBudgetExceeded
 from suraksha.signals.crypto import md5_hex, sha256_hex
 from suraksha.signals.errors import InvalidSignal, MediaError, MediaTooLarge, UnsupportedMedia
 from suraksha.signals.formats import detect, unsupported
-from suraksha.signals.pdq import DEFAULT_MAX_PIXELS, PdqResult, normalize_pdq
+from suraksha.signals.pdq import DEFAULT_MAX_PIXELS, PdqResult
+from suraksha.signals.types import get_signal_type, signal_type_names
 from suraksha.signals.video import DEFAULT_MAX_SECONDS, VpdqFrame, frames_from_signal, frames_to_signal
 
-SIGNAL_TYPES = ("sha256", "md5", "pdq", "vpdq", "url", "domain", "text")
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
-MAX_TEXT_SIGNAL = 1000
 
 
 @dataclass(frozen=True)
@@ -32,35 +33,19 @@ class MediaSignals:
     vpdq: list[VpdqFrame] | None = None
 
 
-def _hex(value: str, length: int, name: str) -> str:
-    v = value.strip().lower() if isinstance(value, str) else ""
-    if len(v) != length or any(c not in "0123456789abcdef" for c in v):
-        raise InvalidSignal(f"{name} is {length} hexadecimal characters, got {str(value)[:80]!r}")
-    return v
-
-
 def normalize_signal(signal_type: str, value: str) -> str:
-    """Validate a raw signal string and return its canonical form (raises InvalidSignal)."""
-    from suraksha.signals.url import canonical_url, normalize_domain
+    """Validate a raw signal string and return its canonical form (raises InvalidSignal, also for
+    an unknown type). A read of the registry: ``get_signal_type(signal_type).normalize(value)``."""
+    return get_signal_type(signal_type).normalize(value)
 
-    if signal_type == "pdq":
-        return normalize_pdq(value)
-    if signal_type == "md5":
-        return _hex(value, 32, "an MD5 hash")
-    if signal_type == "sha256":
-        return _hex(value, 64, "a SHA-256 hash")
-    if signal_type == "url":
-        return canonical_url(value)
-    if signal_type == "domain":
-        return normalize_domain(value)
-    if signal_type == "vpdq":
-        return frames_to_signal(frames_from_signal(value))
-    if signal_type == "text":
-        v = " ".join(str(value).split()).lower() if isinstance(value, str) else ""
-        if not v or len(v) > MAX_TEXT_SIGNAL:
-            raise InvalidSignal(f"a text signal is 1-{MAX_TEXT_SIGNAL} characters")
-        return v
-    raise InvalidSignal(f"unknown signal type {signal_type!r} (expected one of {', '.join(SIGNAL_TYPES)})")
+
+def __getattr__(name: str) -> Any:
+    """``SIGNAL_TYPES``: the registered type names, read from the registry when asked for (so a
+    type registered later is included). Kept for ``policy.conditions``; new code calls
+    ``signal_type_names()``."""
+    if name == "SIGNAL_TYPES":
+        return signal_type_names()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def sniff_kind(data: bytes) -> str | None:
@@ -133,6 +118,6 @@ def vpdq_from_signal(signal: str) -> list[VpdqFrame]:
 
 
 __all__ = [
-    "SIGNAL_TYPES", "MediaSignals", "media_signals", "normalize_signal", "sniff_kind", "vpdq_to_signal",
+    "MediaSignals", "media_signals", "normalize_signal", "sniff_kind", "vpdq_to_signal",
     "vpdq_from_signal", "PdqResult", "VpdqFrame", "MediaError", "InvalidSignal",
 ]

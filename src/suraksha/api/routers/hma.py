@@ -31,6 +31,8 @@ from suraksha.api.auth import require_scope_for_hma
 from suraksha.api.errors import ApiError, require_storable
 from suraksha.api.metrics import count_matches
 from suraksha.api.uploads import hash_in_pool, hash_pool, mime_hint, read_upload
+from suraksha.matching.banks import CONTENT_TYPE
+from suraksha.signals.types import SignalType, find_signal_type, get_signal_type, te_signal_type
 
 hashing = APIRouter(prefix="/h", tags=["HMA-compatible"], dependencies=[Depends(require_scope_for_hma("scan"))])
 matching = APIRouter(prefix="/m", tags=["HMA-compatible"], dependencies=[Depends(require_scope_for_hma("scan"))])
@@ -40,9 +42,6 @@ BANKS_WRITE = [Depends(require_scope_for_hma("banks:write"))]
 router = APIRouter()
 
 CONTENT_TYPES = ("photo", "video")
-# HMA / threatexchange signal type name -> Suraksha's.
-FROM_HMA = {"pdq": "pdq", "vpdq": "vpdq", "video_md5": "md5", "md5": "md5", "photo_md5": "md5",
-            "video_sha256": "sha256", "sha256": "sha256", "url": "url", "domain": "domain", "raw_text": "text", "text": "text"}
 MULTIPART_DOC = {
     "requestBody": {
         "content": {"multipart/form-data": {"schema": {"type": "object", "properties": {
@@ -52,11 +51,20 @@ MULTIPART_DOC = {
 }
 
 
+def _resolve(name: str) -> tuple[SignalType, str | None]:
+    """A signal type named the HMA / threatexchange way (``video_md5``, ``raw_text``) or Suraksha's
+    (``md5``, ``text``), from the registry, with the content type the name implies (``video``)."""
+    ours = find_signal_type(name)
+    if ours is not None:
+        return ours, None
+    found = te_signal_type(name)
+    if found is None:
+        raise ApiError(400, "bad_request", f"No such SignalType '{str(name)[:40]}'")
+    return found
+
+
 def _our_type(name: str) -> str:
-    ours = FROM_HMA.get(name)
-    if ours is None:
-        raise ApiError(400, "bad_request", f"No such SignalType '{name}'")
-    return ours
+    return _resolve(name)[0].name
 
 
 def _selected_types(types: str | None) -> set[str] | None:
@@ -148,10 +156,7 @@ def _matcher(request: Request) -> Any:
 def _lookup(matcher: Any, hma_type: str, signal: str, banks: set[str] | None) -> list[Any]:
     ours = _our_type(hma_type)
     try:
-        if ours == "url":
-            matches = matcher.lookup_url(signal)
-        else:
-            matches = matcher.lookup(ours, signal)
+        matches = matcher.lookup(ours, signal, related=True)  # a URL carries its domain (SignalType.related)
     except ValueError as exc:
         raise ApiError(400, "bad_request", f"invalid signal: {exc}") from None
     if banks is not None:
@@ -279,9 +284,9 @@ def _entry_id_of(bank_name: str, signal_type: str, signal: str) -> int | None:
 
 def _content_id(bank_name: str, signals: dict[str, str]) -> int | None:
     """The entry id standing for the content: its PDQ entry (photo) or vPDQ, else MD5 (video)."""
-    for hma_type in ("pdq", "vpdq", "video_md5"):
+    for hma_type in ("pdq", "vpdq", "video_md5"):  # HMA's order of preference for a content id
         if hma_type in signals:
-            found = _entry_id_of(bank_name, FROM_HMA[hma_type], signals[hma_type])
+            found = _entry_id_of(bank_name, _our_type(hma_type), signals[hma_type])
             if found is not None:
                 return found
     return None
@@ -350,7 +355,8 @@ async def bank_add_signal(request: Request, bank_name: str = Path(max_length=100
     for name, value in body.items():
         if not isinstance(value, str):
             raise ApiError(400, "bad_request", f"Invalid {name} signal: must be a string")
-        rows.append(SignalRow(_our_type(name), value, {}))
+        st, content = _resolve(name)  # video_md5: an MD5 of a video, recorded so bank files say so
+        rows.append(SignalRow(st.name, value, {CONTENT_TYPE: content} if content else {}))
     await run_in_threadpool(add_signals, bank_name, rows)
     first = next(iter(body))
     content_id = await run_in_threadpool(_entry_id, bank_name, _our_type(first), body[first])
@@ -358,9 +364,7 @@ async def bank_add_signal(request: Request, bank_name: str = Path(max_length=100
 
 
 def _entry_id(bank_name: str, signal_type: str, signal: str) -> int | None:
-    from suraksha.signals import normalize_signal
-
-    return _entry_id_of(bank_name, signal_type, normalize_signal(signal_type, signal))
+    return _entry_id_of(bank_name, signal_type, get_signal_type(signal_type).normalize(signal))
 
 
 for _r in (hashing, matching, curation):

@@ -13,6 +13,7 @@ from suraksha.api.errors import ApiError
 from suraksha.api.metrics import LOOKUP_LATENCY, count_matches
 from suraksha.api.schemas import ERRORS, HashJsonIn, HashOut, LookupOut, match_out
 from suraksha.api.uploads import decode_base64, hash_in_pool, hash_out, mime_hint, read_upload
+from suraksha.signals.types import find_signal_type, signal_type_names
 
 router = APIRouter(prefix="/v1", tags=["hashing and lookup"], dependencies=[Depends(require_scope("scan"))],
                    responses=ERRORS)
@@ -79,16 +80,16 @@ def _json_error(exc: Exception) -> ApiError:
 
 @router.get("/lookup", response_model=LookupOut, summary="Match one signal against every enabled bank")
 def lookup(
-    signal_type: str = Query(description="sha256, md5, pdq, vpdq, url, domain or text.", max_length=16),
-    signal: str = Query(description="The signal value (hash, URL, domain...).", max_length=100_000),
+    signal_type: str = Query(description=f"One of {', '.join(signal_type_names())}.", max_length=16),
+    signal: str = Query(description="The signal value (hash, URL, domain...). A URL is looked up with its domain.",
+                        max_length=100_000),
     matcher: Any = Depends(request_matcher),
 ) -> LookupOut:
-    from suraksha.signals import SIGNAL_TYPES
-
-    if signal_type not in SIGNAL_TYPES:
-        raise ApiError(400, "bad_request", f"unknown signal type {signal_type!r} (expected one of {', '.join(SIGNAL_TYPES)})")
+    st = find_signal_type(signal_type)
+    if st is None:
+        raise ApiError(400, "bad_request", f"unknown signal type {signal_type!r} (expected one of {', '.join(signal_type_names())})")
     start = time.perf_counter()
-    matches = matcher.lookup_url(signal) if signal_type == "url" else matcher.lookup(signal_type, signal)
+    matches = matcher.lookup(st.name, signal, related=True)  # a URL carries its domain (SignalType.related)
     LOOKUP_LATENCY.labels(signal_type).observe(time.perf_counter() - start)
     count_matches(matches, "v1_lookup")
     return LookupOut(signal_type=signal_type, signal=signal, matched=bool(matches), matches=[match_out(m) for m in matches])
