@@ -75,7 +75,7 @@ def seed_demo() -> SeedReport:
 
     if get_settings().mode == "production":
         raise ValueError("refusing to seed demo data in production mode (SURAKSHA_MODE=production)")
-    from suraksha.api.keys import create_key, get_key
+    from suraksha.api.keys import DEMO_KEY_SCOPES, create_key, get_key
     from suraksha.matching.banks import BankNotFound, SignalRow, add_content, add_signals, create_bank, get_bank
 
     report = SeedReport()
@@ -103,7 +103,7 @@ def seed_demo() -> SeedReport:
         report.changed = True
 
     if get_key(DEMO_KEY_NAME) is None:
-        _info, secret = create_key(DEMO_KEY_NAME)
+        _info, secret = create_key(DEMO_KEY_NAME, scopes=DEMO_KEY_SCOPES)
         report.api_key = secret
         report.lines.append(f"created API key {DEMO_KEY_NAME!r}")
         report.changed = True

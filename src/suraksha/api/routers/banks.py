@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, File, Form, Path, Response, UploadFile
 from suraksha.api.auth import require_scope
 from suraksha.api.errors import ApiError, require_storable
 from suraksha.api.schemas import ERRORS, AddResultOut, BankCreate, BankList, BankOut, BankUpdate, SignalsIn
-from suraksha.api.uploads import mime_hint, read_upload
+from suraksha.api.uploads import hash_pool, mime_hint, read_upload
 
 router = APIRouter(prefix="/v1/banks", tags=["banks"], responses=ERRORS)
 READ = [Depends(require_scope("banks:read"))]
@@ -90,7 +90,8 @@ async def add_media(
     if file.filename:
         require_storable(file.filename, "the file name")
         meta.setdefault("file", file.filename[:200])
-    res = await run_in_threadpool(add_content, name, data, meta, mime=mime_hint(file.content_type))
+    # Hashing runs in the bounded hash pool (503 + Retry-After when full), as /v1/hash does.
+    res = await hash_pool().run(add_content, name, data, meta, mime=mime_hint(file.content_type))
     return _result_out(res)
 
 
