@@ -8,6 +8,11 @@ within a second in every process, without rebuilding anything.
 
 Bank settings (enabled, negative, threshold, transforms) are applied at lookup time, not baked into
 the indexes, so changing them is instant too.
+
+Nothing here names a signal type: each registered type (``suraksha.signals.types``) gets one index,
+of the class its ``index_kind`` is bound to (``matching.index.kinds``), and says itself what a piece
+of media or a link carries (``from_media``, ``related``). What the matcher knows is per index
+kind: banks' ``pdq_threshold`` applies to PDQ-kind signals, free text is searched by keyword kinds.
 """
 
 from __future__ import annotations
@@ -280,6 +285,8 @@ class Matcher:
         queried at the largest); a transformed variant (rotation, mirror) counts only in banks that
         match transforms.
         """
+        if not hits:  # the common case on the hot path: nothing to resolve
+            return []
         refs = self._entries(h[0] for h in hits)
         per_bank_threshold = st.index_kind is IndexKind.PDQ
         best: dict[int, Match] = {}
