@@ -81,6 +81,11 @@ def _register_area_commands() -> None:
 
     register_enforcement(app)
 
+    from suraksha.outbox.cli import outbox_app
+
+    app.command("dispatch")(dispatch)
+    app.add_typer(outbox_app, name="outbox")
+
     from suraksha.reporting.cli import register as register_reporting
 
     register_reporting(app)
@@ -100,6 +105,47 @@ def _register_area_commands() -> None:
     from suraksha.legal.portal_cli import register as register_portal
 
     register_portal(app)
+
+
+@one_line_errors
+def dispatch(
+    once: bool = typer.Option(False, "--once", help="One pass, print what it did, exit."),
+    poll_interval: float = typer.Option(1.0, "--poll-interval", help="Idle wait between passes (s)."),
+) -> None:
+    """Carry out the outbox until SIGTERM/SIGINT: actions to the platform connector, evidence to the
+    vault, review tasks, reports to NCMEC; India/UK packages are prepared for a person to send
+    (the composition root, ``suraksha.dispatch``)."""
+    import json
+    import logging
+    import signal
+    import threading
+
+    from suraksha.dispatch import dispatcher_from_settings
+    from suraksha.evidence.keys import EvidenceKeyError, ensure_key_configured
+    from suraksha.logsafe import configure_cli_logging
+
+    configure_cli_logging()  # database errors' messages (which may quote an item) never reach the log
+    try:
+        ensure_key_configured()  # it preserves evidence: production without a key stops here
+    except EvidenceKeyError as exc:
+        raise CliError(str(exc)) from None
+    d = dispatcher_from_settings()
+    log = logging.getLogger("suraksha.dispatch")
+    if d.ncmec is None:
+        log.warning("NCMEC credentials not configured (SURAKSHA_NCMEC_USERNAME/PASSWORD): NCMEC reports stay queued")
+    if once:
+        typer.echo(json.dumps(d.run_once(), indent=2, default=str))
+        return
+    stop = threading.Event()
+
+    def _stop(signum: int, _frame: Any) -> None:
+        log.info("signal %s: finishing the current pass, then exiting", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    passes = d.run(stop, poll_interval=poll_interval)
+    typer.echo(f"dispatcher stopped after {passes} passes")
 
 
 _register_area_commands()

@@ -141,7 +141,7 @@ def test_no_anchor_is_published_for_a_chain_broken_since_the_last_one(anchors, d
 
 
 def test_the_dispatcher_publishes_on_a_schedule(anchors, db_url):
-    from suraksha.enforcement.dispatch import Dispatcher
+    from suraksha.dispatch import Dispatcher
 
     class NoPlatform:
         def deliver(self, webhook):  # pragma: no cover - nothing is due here

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from suraksha.cases import service as review
 from suraksha.db import session_scope
+from suraksha.dispatch import deliver
 
 
 def _count(model, *where) -> int:
@@ -28,20 +29,20 @@ def test_outbox_review_messages_become_tasks_exactly_once(review_env):
     from suraksha.cases.models import ReviewTask
     from suraksha.outbox.models import OutboxMessage
 
-    assert review.sync_review_tasks() == 4
-    assert review.sync_review_tasks() == 0
+    assert deliver("review").made == 4
+    assert deliver("review").made == 0
     assert _count(ReviewTask) == 4
     assert _count(OutboxMessage, OutboxMessage.topic == "review", OutboxMessage.status == "pending") == 0
     # A message re-delivered (same item and queue) after a crash does not create a second task.
     with session_scope() as s:
         s.add(OutboxMessage(topic="review", dedupe_key="again", item_id=review_env["items"][0], status="pending",
                             payload={"queue": "csam", "priority": 10}))
-    assert review.sync_review_tasks() == 0
+    assert deliver("review").made == 0
     assert _count(ReviewTask) == 4
 
 
 def test_queues_order_by_priority_then_age_with_sla(review_env, actors):
-    review.sync_review_tasks()
+    deliver("review")
     rita = actors["rita"]
     queues = {q.queue: q for q in review.list_queues(rita)}
     assert set(queues) == {"csam", "default"} and queues["csam"].waiting == 2
@@ -62,7 +63,7 @@ def test_csam_needs_a_second_reviewer_then_is_reportable_and_banked(review_env, 
     from suraksha.cases.models import CaseItem
     from suraksha.matching.banks import get_bank
 
-    review.sync_review_tasks()
+    deliver("review")
     item = review_env["items"][0]
     task = _task_for(item)
     rita, raj = actors["rita"], actors["raj"]
@@ -92,7 +93,7 @@ def test_csam_needs_a_second_reviewer_then_is_reportable_and_banked(review_env, 
 
 
 def test_second_review_disagreement_goes_to_a_senior(review_env, actors):
-    review.sync_review_tasks()
+    deliver("review")
     item = review_env["items"][1]
     task = _task_for(item)
     review.decide(task, actors["rita"], "csam", "B2")
@@ -112,7 +113,7 @@ def test_single_review_when_not_configured_and_not_violating_is_never_reportable
 
     monkeypatch.setenv("SURAKSHA_REVIEW_SECOND_REVIEW", "")
     reset_review_settings()
-    review.sync_review_tasks()
+    deliver("review")
     a, b = review_env["items"][0], review_env["items"][2]
     assert review.decide(_task_for(a), actors["rita"], "csam", "B1").final
     assert review.decision_satisfies_report_rule(a, two_person=False)
@@ -124,7 +125,7 @@ def test_single_review_when_not_configured_and_not_violating_is_never_reportable
 
 
 def test_escalation_by_a_reviewer(review_env, actors):
-    review.sync_review_tasks()
+    deliver("review")
     task = _task_for(review_env["items"][3])
     review.escalate(task, actors["rita"], "not sure about the context")
     assert review.next_task(actors["sana"], "default", "escalated") == task
@@ -143,7 +144,7 @@ def test_escalation_by_a_reviewer(review_env, actors):
 def test_bad_decisions_are_refused_and_change_nothing(review_env, actors, args, message):
     from suraksha.cases.models import ReviewDecision
 
-    review.sync_review_tasks()
+    deliver("review")
     task = _task_for(review_env["items"][0])
     with pytest.raises(review.ReviewError, match=message):
         review.decide(task, actors["rita"], *args)
@@ -151,7 +152,7 @@ def test_bad_decisions_are_refused_and_change_nothing(review_env, actors, args, 
 
 
 def test_bank_must_fit_the_decision(review_env, actors):
-    review.sync_review_tasks()
+    deliver("review")
     task = _task_for(review_env["items"][0])
     with pytest.raises(review.ReviewError, match="negative bank"):
         review.decide(task, actors["rita"], "not_violating", bank="review-demo-csam")

@@ -29,7 +29,7 @@ def platform() -> FakePlatform:
 @pytest.fixture
 def dispatcher(env, platform):
     from suraksha.enforcement.connector import HttpConnector
-    from suraksha.enforcement.dispatch import Dispatcher
+    from suraksha.dispatch import Dispatcher
 
     connector = HttpConnector("https://platform.example/suraksha/webhook", SECRET, transport=platform.transport())
     return Dispatcher(connector=connector, dispatcher_id="test-dispatcher")

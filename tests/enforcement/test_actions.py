@@ -103,7 +103,7 @@ def test_a_refused_request_is_dead_lettered_at_once(dispatcher, platform, refere
 def test_a_wrong_secret_is_refused_by_the_platform_and_dead_lettered(env, platform, reference_dir):
     from suraksha.enforcement.actions import list_actions
     from suraksha.enforcement.connector import HttpConnector
-    from suraksha.enforcement.dispatch import Dispatcher
+    from suraksha.dispatch import Dispatcher
 
     submit("p1", None, [csam_bank(reference_dir)])
     scan_all()
@@ -114,7 +114,8 @@ def test_a_wrong_secret_is_refused_by_the_platform_and_dead_lettered(env, platfo
 
 
 def test_suspend_network_suspends_every_account_that_posted_the_same_material(dispatcher, platform, reference_dir):
-    from suraksha.enforcement.actions import ActionError, list_actions, suspend_network
+    from suraksha.enforcement.actions import ActionError, list_actions
+    from suraksha.networks.suspend import suspend_network
     from suraksha.matching import banks
     from suraksha.matching.matcher import reset_matcher
 
@@ -191,12 +192,13 @@ def test_manual_requests_are_validated(env, reference_dir):
 
 
 def test_an_outbox_suspension_without_an_account_is_skipped_with_a_reason(env):
-    from suraksha.enforcement.actions import intake_outbox, list_actions
+    from suraksha.dispatch import deliver
+    from suraksha.enforcement.actions import list_actions
     from suraksha.outbox.models import OutboxMessage
 
     with session_scope() as s:
         s.add(OutboxMessage(topic="action", dedupe_key="5:action:suspend_account", item_id=5, payload={"action": "suspend_account"}))
-    assert intake_outbox() == 1
+    assert deliver("action").skipped == 1
     assert list_actions() == []
     with session_scope() as s:
         m = s.scalars(select(OutboxMessage)).one()

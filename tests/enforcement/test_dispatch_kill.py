@@ -88,7 +88,7 @@ def _pending_work() -> bool:
 
     with session_scope() as s:
         return bool(
-            s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending",
+            s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status.in_(("pending", "claimed")),
                                                                           OutboxMessage.topic != "review"))
             or s.scalar(select(func.count()).select_from(Action).where(Action.status != "acknowledged"))
             or s.scalar(select(func.count()).select_from(Report).where(Report.destination == "ncmec", Report.state != "finished"))
@@ -122,7 +122,7 @@ def test_dispatcher_killed_mid_delivery_loses_and_duplicates_nothing(env, refere
                  "SURAKSHA_NCMEC_BASE_URL": f"http://127.0.0.1:{ncmec.port}/ispws",
                  "SURAKSHA_NCMEC_USERNAME": sim.username, "SURAKSHA_NCMEC_PASSWORD": sim.password,
                  "SURAKSHA_POLICY_PATH": str(policy_file),
-                 "SURAKSHA_ACTION_LEASE_S": "1", "SURAKSHA_REPORT_LEASE_S": "1",
+                 "SURAKSHA_ACTION_LEASE_S": "1", "SURAKSHA_REPORT_LEASE_S": "1", "SURAKSHA_OUTBOX_LEASE_S": "1",
                  "SURAKSHA_ACTION_MAX_ATTEMPTS": "100", "SURAKSHA_REPORT_MAX_ATTEMPTS": "100",
                  "SURAKSHA_ACTION_BACKOFF_BASE_S": "0.05", "SURAKSHA_REPORT_BACKOFF_BASE_S": "0.05",
                  "SURAKSHA_DISPATCH_BATCH": "3"}

@@ -7,7 +7,7 @@ import datetime as dt
 
 from suraksha import legal
 from suraksha.db import utcnow
-from suraksha.enforcement.dispatch import Dispatcher
+from suraksha.dispatch import Dispatcher
 from tests.legal.test_deadlines import _request
 
 

@@ -48,7 +48,7 @@ def test_an_unlinked_account_shows_no_group(web):
 
 @pytest.mark.parametrize("role", ["senior_reviewer", "legal"])
 def test_suspend_whole_group_enqueues_one_suspension_per_member_once(web, role):
-    from suraksha.enforcement.actions import intake_outbox
+    from suraksha.dispatch import deliver
 
     signed_in, ring = web
     c = signed_in(role)
@@ -74,7 +74,7 @@ def test_suspend_whole_group_enqueues_one_suspension_per_member_once(web, role):
     # Pressed again, and the pipeline's own suspensions (the outbox) taken in: still one each.
     r = c.post(url + "/network/suspend", data={"csrf_token": token, "reason": "again", "confirm": "yes"})
     assert r.status_code == 200 and "Suspension requested for 0 account(s); 23 already on record." in r.text
-    intake_outbox()
+    deliver("action")
     assert _suspensions() == {a: 1 for a in ring["ring"]}
     assert "yes (pending)" in c.get(url).text  # members show as suspended
     from suraksha.audit.models import AuditEvent

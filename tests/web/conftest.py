@@ -48,13 +48,13 @@ def create_staff(prefix: str, roles) -> dict[str, Staff]:
 def seeded(db_url, reference_dir, monkeypatch):
     """Review demo items (benign pictures), tasks synced, one user per role. Second review off."""
     from suraksha.cases.demo import seed_review_demo
-    from suraksha.cases.service import sync_review_tasks
+    from suraksha.dispatch import deliver
     from suraksha.cases.settings import reset_review_settings
 
     monkeypatch.setenv("SURAKSHA_REVIEW_SECOND_REVIEW", "")
     reset_review_settings()
     ids = seed_review_demo(reference_dir / "pdq" / "bridge-mods" / "aaa-orig.jpg")
-    sync_review_tasks()
+    deliver("review")
     ids["staff"] = create_staff("t", ROLES)
     yield ids
     reset_review_settings()

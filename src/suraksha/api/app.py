@@ -14,15 +14,19 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from suraksha.api.errors import ApiError, install_error_handlers
+from suraksha.api.errors import install_error_handlers
 from suraksha.api.limits import BodySizeLimit, RateLimiter, RefuseNulInUrl
+from suraksha.api.matcher import MatcherState, default_loader
 from suraksha.api.metrics import REQUEST_LATENCY, register_collectors
 from suraksha.api.settings import get_api_settings, max_request_bytes
+
+if TYPE_CHECKING:
+    from suraksha.dispatch import Dispatcher
 
 log = logging.getLogger(__name__)
 
@@ -36,43 +40,6 @@ Suraksha's REST API. Send `Authorization: Bearer KEY` (create one with `suraksha
 
 Errors are always `{"error": {"code": "...", "message": "..."}}` with a 4xx/5xx status.
 """
-
-
-class MatcherState:
-    """The process's matcher as seen by the API: loading, ready, or failed."""
-
-    def __init__(self, loader: Callable[[], Any]) -> None:
-        self._loader = loader
-        self.matcher: Any = None
-        self.error: str | None = None
-        self.started_at = time.time()
-        self.ready_at: float | None = None
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._load, name="suraksha-index-load", daemon=True)
-        self._thread.start()
-
-    def _load(self) -> None:
-        try:
-            self.matcher = self._loader()
-            self.ready_at = time.time()
-        except Exception as exc:  # reported by /status; lookups answer 503
-            log.exception("match index failed to load")
-            self.error = f"{type(exc).__name__}: {exc}"
-
-    def require(self) -> Any:
-        if self.matcher is not None:
-            return self.matcher
-        if self.error:
-            raise ApiError(503, "index_unavailable", f"match index failed to load: {self.error}")
-        raise ApiError(503, "index_loading", "match index is loading; retry shortly", {"Retry-After": "2"})
-
-
-def _default_loader() -> Any:
-    from suraksha.matching.matcher import get_matcher
-
-    return get_matcher()
 
 
 class _Latency:
@@ -119,19 +86,19 @@ def create_app(
     index_save_seconds: float | None = None,
     max_body_bytes: int | None = None,
     hma_require_key: bool | None = None,
-    dispatcher: Any = None,
+    dispatcher: Dispatcher | None = None,
 ) -> FastAPI:
     """Build the app.
 
     ``matcher_loader`` replaces ``get_matcher`` (tests hold the index in "loading");
     ``workers_in_process`` starts that many pipeline scan workers with the app (``serve``);
     ``index_save_seconds`` persists the index periodically and at shutdown (``serve``);
-    ``dispatcher`` (an ``enforcement.dispatch.Dispatcher``) runs in a thread beside the app, so
+    ``dispatcher`` (a ``suraksha.dispatch.Dispatcher``, the composition root) runs in a thread beside the app, so
     the embedded default delivers actions, reports, review tasks and legal escalations without a
     separate ``suraksha dispatch`` process.
     """
     settings = get_api_settings()
-    state = MatcherState(matcher_loader or _default_loader)
+    state = MatcherState(matcher_loader or default_loader)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -240,7 +207,7 @@ def _configure_models() -> None:
     configure_mappers()
 
 
-def _start_dispatcher(dispatcher: Any) -> Callable[[], None]:
+def _start_dispatcher(dispatcher: Dispatcher) -> Callable[[], None]:
     """Run ``dispatcher`` pass after pass in a daemon thread; returns the function that stops it
     (the current pass finishes first, as with SIGTERM to ``suraksha dispatch``)."""
     stop = threading.Event()
@@ -259,8 +226,3 @@ def _start_dispatcher(dispatcher: Any) -> Callable[[], None]:
         thread.join(timeout=30)
 
     return stop_it
-
-
-def request_matcher(request: Request) -> Any:
-    """Dependency: the loaded matcher, or 503 while it loads."""
-    return request.app.state.matcher_state.require()

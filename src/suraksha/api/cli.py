@@ -41,7 +41,7 @@ def serve(
         raise CliError(str(exc)) from None
     dispatcher = None
     if dispatch_in_process:
-        from suraksha.enforcement.dispatch import dispatcher_from_settings
+        from suraksha.dispatch import dispatcher_from_settings
 
         try:
             dispatcher = dispatcher_from_settings()

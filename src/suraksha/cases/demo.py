@@ -3,7 +3,7 @@
 reference photo of a bridge when available, otherwise generated gradients.
 
 Rows are written the way a finished scan leaves them (item, media signals, held bytes, matches,
-``review`` outbox messages); ``sync_review_tasks`` then turns the messages into tasks.
+``review`` outbox messages); the dispatcher (or opening a review queue) turns the messages into tasks.
 """
 
 from __future__ import annotations
@@ -51,8 +51,8 @@ def seed_review_demo(reference: Path | None = None) -> dict[str, Any]:
     """
     from sqlalchemy import select
 
-    from suraksha.outbox.models import OutboxMessage
     from suraksha.matching.banks import BankError, create_bank
+    from suraksha.outbox import enqueue
     from suraksha.pipeline.models import Account, Item, ItemMatch, ItemMedia, PendingMedia
     from suraksha.signals import media_signals
 
@@ -106,9 +106,8 @@ def seed_review_demo(reference: Path | None = None) -> dict[str, Any]:
                 if queue == "csam" and idx == 0 and ms.pdq:
                     session.add(ItemMatch(item_id=item.id, media_position=position, bank=DEMO_BANK, label="csam",
                                           signal_type="pdq", signal=ms.pdq.hash, distance=4))
-            session.add(OutboxMessage(topic="review", dedupe_key=f"{item.id}:review:{queue}", item_id=item.id,
-                                      account_id=account_id, status="pending",
-                                      payload={"item_id": item.id, "queue": queue, "priority": priority, "reasons": reasons,
-                                               "action": f"review:{queue}", "verdict": "review"}))
+            enqueue(session, "review", {"item_id": item.id, "queue": queue, "priority": priority, "reasons": reasons,
+                                        "action": f"review:{queue}", "verdict": "review"},
+                    f"{item.id}:review:{queue}", item_id=item.id, account_id=account_id)
             ids["items"].append(item.id)
     return ids

@@ -1,8 +1,8 @@
 """Review and cases: the service functions behind the workspace (the web layer only renders).
 
-Tasks come from the scan's outbox (topic ``review``), exactly once per (item, queue): the insert
-ignores conflicts on that pair and the message is marked delivered in the same transaction, so
-concurrent or repeated syncs never duplicate a task. Decisions follow the second-review rule, and
+Tasks come from the scan's outbox (topic ``review``, ``take_review_message``), exactly once per
+(item, queue): the insert ignores conflicts on that pair and the message is marked delivered in the
+same transaction, so concurrent or repeated deliveries never duplicate a task. Decisions follow the second-review rule, and
 only a final decision feeds banks, cases and reports (``get_decision``).
 """
 
@@ -23,6 +23,9 @@ from suraksha.cases.models import (CATEGORIES, INDUSTRY_CLASSES, Case, CaseAccou
 from suraksha.cases.settings import get_review_settings
 from suraksha.db import session_scope
 from suraksha.db.base import utcnow
+from suraksha.db.sql import insert_new
+from suraksha.outbox import Done, Message, Skip
+from suraksha.pipeline.models import Item
 
 REPORTABLE = frozenset({"csam"})
 CATEGORY_LABELS = {"not_violating": "Not violating", "csam": "CSAM", "ncii": "NCII", "adult": "Adult (legal)", "other": "Other violation"}
@@ -90,42 +93,26 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
 
 
 # ------------------------------------------------------------------------------------ task intake
-def sync_review_tasks(limit: int = 1000) -> int:
-    """Turn pending ``review`` outbox messages into tasks (once per item and queue); returns tasks created."""
-    from suraksha.outbox.models import OutboxMessage
-    from suraksha.db.sql import insert_ignoring_conflicts
-
-    settings = get_review_settings()
-    with session_scope() as session:
-        msgs = session.scalars(
-            select(OutboxMessage).where(OutboxMessage.topic == "review", OutboxMessage.status == "pending")
-            .order_by(OutboxMessage.id).limit(limit)
-        ).all()
-        if not msgs:
-            return 0
-        rows = []
-        for m in msgs:
-            payload = m.payload or {}
-            queue = str(payload.get("queue") or "default")[:100]
-            try:
-                priority = int(payload.get("priority") or 0)
-            except (TypeError, ValueError):
-                priority = 0
-            created = _aware(m.created_at) or utcnow()
-            rows.append({"item_id": m.item_id, "account_id": m.account_id, "queue": queue, "priority": priority,
-                         "status": "open", "source_message_id": m.id, "reasons": list(payload.get("reasons") or []),
-                         "created_at": created, "due_at": created + dt.timedelta(minutes=settings.sla_for(queue))})
-        rows = [r for r in rows if r["item_id"] is not None]
-        created_n = 0
-        if rows:
-            insert_ignoring_conflicts(session, ReviewTask.__table__, rows, ["item_id", "queue"])
-            # executemany's rowcount is not reliable on every driver; count what these messages made.
-            created_n = session.scalar(select(func.count()).select_from(ReviewTask).where(
-                ReviewTask.source_message_id.in_([r["source_message_id"] for r in rows]))) or 0
-        for m in msgs:
-            m.status = "delivered"
-            m.attempts = (m.attempts or 0) + 1
-        return created_n
+def take_review_message(session: Session, message: Message) -> Done:
+    """A ``review`` outbox message -> a task in its queue, in the caller's transaction (the outbox
+    loop's, which marks the message delivered in it). Once per (item, queue): the insert ignores
+    that pair's conflict, so a second message for the same pair makes nothing. Returns the tasks
+    made (0 or 1). Wired to the topic by ``suraksha.dispatch``."""
+    if message.item_id is None or session.get(Item, message.item_id) is None:
+        raise Skip("item not found")
+    payload = message.payload
+    queue = str(payload.get("queue") or "default")[:100]
+    try:
+        priority = int(payload.get("priority") or 0)
+    except (TypeError, ValueError):
+        priority = 0
+    created = _aware(message.created_at) or utcnow()
+    task_id = insert_new(session, ReviewTask.__table__, {
+        "item_id": message.item_id, "account_id": message.account_id, "queue": queue, "priority": priority,
+        "status": "open", "source_message_id": message.id, "reasons": list(payload.get("reasons") or []),
+        "created_at": created, "due_at": created + dt.timedelta(minutes=get_review_settings().sla_for(queue)),
+    }, ["item_id", "queue"])
+    return Done(made=int(task_id is not None))
 
 
 # ----------------------------------------------------------------------------------------- queues

@@ -1,9 +1,10 @@
 """Actions: created from the outbox exactly once, claimed with a lease, delivered until acknowledged.
 
 Exactly once, end to end:
-* ``intake_outbox`` turns pending ``action`` outbox messages into ``Action`` rows with
-  ``INSERT ... ON CONFLICT (idempotency_key) DO NOTHING`` and marks the messages delivered in the
-  same transaction. The key is per item for item actions and per *account* for suspensions, so the
+* ``take_action_message`` turns an ``action`` outbox message into an ``Action`` row with
+  ``INSERT ... ON CONFLICT (idempotency_key) DO NOTHING`` in the transaction that marks the
+  message delivered (``outbox.consume``, wired by ``suraksha.dispatch``). The key is per item for
+  item actions and per *account* for suspensions, so the
   23 ``suspend_account`` messages of one account's 23 items make one action (with 23
   ``action_items``).
 * ``claim_actions`` leases due actions to one dispatcher: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL,
@@ -31,7 +32,7 @@ from sqlalchemy.orm import Session
 from suraksha.db import session_scope, utcnow
 from suraksha.enforcement.connector import Connector, DeliveryResult, Webhook
 from suraksha.enforcement.models import ACTION_KINDS, ACTION_STATUSES, Action, ActionDelivery, ActionItem
-from suraksha.outbox.models import OutboxMessage
+from suraksha.outbox import Done, Message, Skip
 from suraksha.enforcement.settings import get_enforcement_settings
 from suraksha.db.sql import aware, dialect_name, insert_ignoring_conflicts, insert_new
 
@@ -146,44 +147,38 @@ def _insert_action(session: Session, row: dict[str, Any], item_ids: list[int], m
 
 
 # --------------------------------------------------------------------------- outbox intake
-def intake_outbox(limit: int = 500) -> int:
-    """Turn pending ``action`` outbox messages into actions; returns the messages handled."""
-    with session_scope() as session:
-        stmt = (select(OutboxMessage).where(OutboxMessage.topic == "action", OutboxMessage.status == "pending")
-                .order_by(OutboxMessage.id).limit(limit))
-        if dialect_name(session) == "postgresql":
-            stmt = stmt.with_for_update(skip_locked=True)
-        msgs = session.scalars(stmt).all()
-        for m in msgs:
-            payload = m.payload or {}
-            name, _, arg = str(payload.get("action") or "").partition(":")
-            kind = _FROM_VERDICT.get(name)
-            account_id = m.account_id if m.account_id is not None else payload.get("account_id")
-            problem = None
-            if kind is None:
-                problem = f"unknown action {payload.get('action')!r}"
-            elif kind == "suspend_account" and account_id is None:
-                problem = "suspend_account without an account (the item was submitted without one)"
-            elif kind == "withhold_in_country" and not (arg and len(arg) == 2 and arg.isalpha()):
-                problem = f"withhold needs a two-letter country, got {arg!r}"
-            m.attempts = (m.attempts or 0) + 1
-            if problem:
-                m.status, m.last_error = "skipped", problem
-                log.warning("outbox message %s not turned into an action: %s", m.id, problem)
-                continue
-            country = arg.upper() if kind == "withhold_in_country" else None
-            item_id = None if kind == "suspend_account" else m.item_id  # a suspension targets the account
-            key = action_key(session, kind, item_id=item_id, account_id=account_id, country=country)
-            reason = f"policy rule {payload.get('rule')}" if payload.get("rule") else "policy verdict"
-            _insert_action(session, {
-                "kind": kind, "idempotency_key": key, "item_id": item_id,
-                "account_id": account_id, "platform_item_id": payload.get("platform_id") if item_id is not None else None,
-                "platform_account_id": payload.get("platform_account_id"), "country": country, "reason": reason,
-                "details": {"rule": payload.get("rule"), "labels": list(payload.get("labels") or []),
-                            "verdict": payload.get("verdict")},
-            }, [m.item_id], m.id)
-            m.status, m.last_error = "delivered", None
-        return len(msgs)
+def take_action_message(session: Session, message: Message) -> Done:
+    """An ``action`` outbox message -> an action row, in the caller's transaction (the outbox loop's,
+    which marks the message delivered in it). ``INSERT ... ON CONFLICT (idempotency_key) DO NOTHING``:
+    the key is per item for item actions and per *account* for suspensions, so the 23
+    ``suspend_account`` messages of one account's 23 items make one action (with 23 ``action_items``).
+    Raises ``Skip`` when the message cannot be an action. Returns the actions made (0 or 1).
+    Wired to the topic by ``suraksha.dispatch``."""
+    payload = message.payload
+    name, _, arg = str(payload.get("action") or "").partition(":")
+    kind = _FROM_VERDICT.get(name)
+    account_id = message.account_id if message.account_id is not None else payload.get("account_id")
+    problem = None
+    if kind is None:
+        problem = f"unknown action {payload.get('action')!r}"
+    elif kind == "suspend_account" and account_id is None:
+        problem = "suspend_account without an account (the item was submitted without one)"
+    elif kind == "withhold_in_country" and not (arg and len(arg) == 2 and arg.isalpha()):
+        problem = f"withhold needs a two-letter country, got {arg!r}"
+    if problem:
+        raise Skip(problem)
+    country = arg.upper() if kind == "withhold_in_country" else None
+    item_id = None if kind == "suspend_account" else message.item_id  # a suspension targets the account
+    key = action_key(session, kind, item_id=item_id, account_id=account_id, country=country)
+    reason = f"policy rule {payload.get('rule')}" if payload.get("rule") else "policy verdict"
+    _, created = _insert_action(session, {
+        "kind": kind, "idempotency_key": key, "item_id": item_id,
+        "account_id": account_id, "platform_item_id": payload.get("platform_id") if item_id is not None else None,
+        "platform_account_id": payload.get("platform_account_id"), "country": country, "reason": reason,
+        "details": {"rule": payload.get("rule"), "labels": list(payload.get("labels") or []),
+                    "verdict": payload.get("verdict")},
+    }, [message.item_id], message.id)
+    return Done(made=int(created))
 
 
 # --------------------------------------------------------------------------- claim / deliver / record
@@ -378,70 +373,18 @@ def request_action(kind: str, actor: str, *, item_id: int | None = None, account
         return _view(session.get(Action, action_id)), created
 
 
-# --------------------------------------------------------------------------- account networks
-@dataclass
-class NetworkMember:
-    account_id: int
-    platform_account_id: str
-    action_id: int
-    enqueued: bool  # False: a suspension was already on record
-    shared: list[str]  # what links it: "sha256:<first 16>", "entry:<bank entry id>"
-
-
-@dataclass
-class NetworkSuspension:
-    account_id: int
-    members: list[NetworkMember]
-
-    @property
-    def enqueued(self) -> list[NetworkMember]:
-        return [m for m in self.members if m.enqueued]
-
-
-def network_of(session: Session, account_id: int, *, max_accounts: int = 500) -> dict[int, set[str]]:
-    """The accounts of ``account_id``'s network (``networks.service``, the one definition) and what
-    links each: "sha256:<first 16>" / "entry:<id>" for shared matched media, "<kind> <value>" otherwise."""
-    from suraksha.networks.service import build_network, shared_keys
-
-    return shared_keys(build_network(session, account_id, max_accounts=max_accounts))
-
-
-def suspend_network(account_id: int, reason: str, actor: str, *, max_accounts: int = 500) -> NetworkSuspension:
-    """Suspend ``account_id`` and every account of its network (``networks.service``), in one call.
-
-    Accounts already suspended (pipeline or an earlier call) are listed with ``enqueued=False``.
-    More than ``max_accounts`` linked accounts is refused: a common image wrongly in a bank must not
-    suspend thousands of people by one click; raise the limit deliberately if it is right.
-    """
-    from suraksha.pipeline.models import Account
-
-    if not reason or not reason.strip():
-        raise ActionError("a reason is required to suspend an account network")
-    with session_scope() as session:
-        if session.get(Account, account_id) is None:
-            raise ActionNotFound(f"account {account_id} not found")
-        from suraksha.networks.service import build_network, shared_keys
-
-        network = build_network(session, account_id, max_accounts=max_accounts)
-        if network.truncated:
-            raise ActionError(f"the network of account {account_id} has more than max_accounts={max_accounts} "
-                              f"accounts; check the matches, then raise the limit to proceed")
-        linked = shared_keys(network)
-        accounts = {a.id: a for a in session.scalars(select(Account).where(Account.id.in_(list(linked)))).all()}
-        members = []
-        for acc_id in sorted(linked):
-            acc = accounts[acc_id]
-            key = action_key(session, "suspend_account", item_id=None, account_id=acc_id)
-            action_id, created = _insert_action(session, {
-                "kind": "suspend_account", "idempotency_key": key, "account_id": acc_id,
-                "platform_account_id": acc.platform_account_id, "reason": reason.strip()[:2000], "source": "network",
-                "requested_by": actor, "details": {"network_of": account_id, "shared": sorted(linked[acc_id])},
-            }, [])
-            members.append(NetworkMember(acc_id, acc.platform_account_id, action_id, created, sorted(linked[acc_id])))
-        _audit(session, actor, "action.suspend_network", None, {
-            "account_id": account_id, "reason": reason[:500], "accounts": [m.account_id for m in members],
-            "enqueued": [m.account_id for m in members if m.enqueued]})
-        return NetworkSuspension(account_id, members)
+# --------------------------------------------------------------------------- suspensions
+def enqueue_suspension(session: Session, account_id: int, platform_account_id: str, *, reason: str, actor: str,
+                       source: str, details: dict[str, Any]) -> tuple[int, bool]:
+    """Ask for the suspension of one account in the caller's transaction; returns (action id, created).
+    One action per account: created is False when its suspension is on record since its last restore
+    (``networks.suspend`` suspends a whole network this way, in one transaction)."""
+    key = action_key(session, "suspend_account", item_id=None, account_id=account_id)
+    return _insert_action(session, {
+        "kind": "suspend_account", "idempotency_key": key, "account_id": account_id,
+        "platform_account_id": platform_account_id, "reason": reason.strip()[:2000], "source": source,
+        "requested_by": actor, "details": details,
+    }, [])
 
 
 # --------------------------------------------------------------------------- reading

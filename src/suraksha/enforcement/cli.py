@@ -1,11 +1,9 @@
-"""CLI of enforcement: ``suraksha dispatch`` and ``suraksha actions list|show|retry|request|suspend-network``."""
+"""CLI of enforcement: ``suraksha actions list|show|retry|request|suspend-network`` (``suraksha dispatch``
+is the composition root's, in ``suraksha.cli``)."""
 
 from __future__ import annotations
 
 import json
-import logging
-import signal
-import threading
 from dataclasses import asdict
 from typing import Any
 
@@ -21,39 +19,6 @@ def _fail(exc: Exception) -> None:
 
 def _json(value: Any) -> str:
     return json.dumps(value, indent=2, default=str)
-
-
-def dispatch(
-    once: bool = typer.Option(False, "--once", help="One pass, print what it did, exit."),
-    poll_interval: float = typer.Option(1.0, "--poll-interval", help="Idle wait between passes (s)."),
-) -> None:
-    """Deliver the outbox until SIGTERM/SIGINT: actions to the platform connector, evidence to the
-    vault, review tasks, reports to NCMEC; India/UK packages are prepared for a person to send."""
-    from suraksha.enforcement.dispatch import dispatcher_from_settings
-    from suraksha.evidence.keys import EvidenceKeyError, ensure_key_configured
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        ensure_key_configured()  # it preserves evidence: production without a key stops here
-        d = dispatcher_from_settings()
-    except (ValueError, EvidenceKeyError) as exc:
-        _fail(exc)
-    if d.ncmec is None:
-        logging.getLogger("suraksha.dispatch").warning(
-            "NCMEC credentials not configured (SURAKSHA_NCMEC_USERNAME/PASSWORD): NCMEC reports stay queued")
-    if once:
-        typer.echo(_json(d.run_once()))
-        return
-    stop = threading.Event()
-
-    def _stop(signum, _frame):
-        logging.getLogger("suraksha.dispatch").info("signal %s: finishing the current pass, then exiting", signum)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
-    passes = d.run(stop, poll_interval=poll_interval)
-    typer.echo(f"dispatcher stopped after {passes} passes")
 
 
 @actions_app.command("list")
@@ -133,7 +98,7 @@ def suspend_network_cmd(
     actor: str = typer.Option("system:cli", "--actor"),
 ) -> None:
     """Suspend the account and every account that posted the same matched material."""
-    from suraksha.enforcement.actions import suspend_network
+    from suraksha.networks.suspend import suspend_network
 
     try:
         result = suspend_network(account, reason, actor, max_accounts=max_accounts)
@@ -146,5 +111,4 @@ def suspend_network_cmd(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("dispatch")(dispatch)
     app.add_typer(actions_app, name="actions")

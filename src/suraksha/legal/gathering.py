@@ -70,7 +70,7 @@ def concerned(session: Session, req: LegalRequest) -> tuple[list[Account], list[
 
 def _linked_accounts(session: Session, accounts: list[Account]) -> list[dict[str, Any]]:
     """Accounts linked to each target account: the networks area's graph when it is installed,
-    else accounts that posted the same matched material (enforcement's ``network_of``)."""
+    else accounts that posted the same matched material (``networks.service.network_of``)."""
     rows: list[dict[str, Any]] = []
     for acc in accounts:
         try:
@@ -85,7 +85,7 @@ def _linked_accounts(session: Session, accounts: list[Account]) -> list[dict[str
             continue
         except (ImportError, SQLAlchemyError, LookupError) as exc:
             log.info("networks unavailable for account %s (%s); using matched-media links", acc.id, exc)
-        from suraksha.enforcement.actions import network_of
+        from suraksha.networks.service import network_of
 
         linked = network_of(session, acc.id)
         others = [a for a in linked if a != acc.id]

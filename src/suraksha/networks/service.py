@@ -3,7 +3,7 @@
 ``network_for(account)`` walks the graph breadth-first from the account (each step a handful of
 indexed queries, see ``graph.py``), so an account page costs what its neighbourhood costs, not what
 the whole platform costs. ``groups()`` finds every edge at once and joins them with a union-find.
-Both refresh the key index first (``index.refresh_keys``). Enforcement's ``suspend_network`` uses
+Both refresh the key index first (``index.refresh_keys``). ``suspend.suspend_network`` uses
 ``build_network``, so "the network" has one definition everywhere.
 """
 
@@ -210,7 +210,7 @@ def _caps(window_hours: int | None) -> dict[str, int]:
 def build_network(session: Session, account: int | str, *, window_hours: int | None = None,
                   max_accounts: int = 500) -> Network:
     """The group around ``account`` inside an open session (for callers that act on it in the same
-    transaction, like enforcement's ``suspend_network``)."""
+    transaction, like ``suspend.suspend_network``)."""
     if max_accounts < 1:
         raise ValueError("max_accounts must be at least 1")
     caps = _caps(window_hours)
@@ -357,3 +357,9 @@ def shared_keys(network: Network) -> dict[int, set[str]]:
             via = link.via.get(account_id) if link.kind == "media" else None
             out[account_id].update(via or {f"{link.kind} {link.value}"})
     return out
+
+
+def network_of(session: Session, account_id: int, *, max_accounts: int = 500) -> dict[int, set[str]]:
+    """The accounts of ``account_id``'s network and what links each, inside an open session: the
+    short form of ``shared_keys`` (legal's data gathering uses it)."""
+    return shared_keys(build_network(session, account_id, max_accounts=max_accounts))

@@ -8,7 +8,7 @@ what is learnt later and point at the first (docs/decisions.md).
 Flow (every change is a ``ReportEvent``, written with a conditional ``UPDATE ... WHERE state=<from>``
 so two dispatchers can never both move one report):
 
-    outbox report:<dest> -> draft --(review decision the policy requires, evidence copy done)--> queued
+    outbox report:<dest> -> draft (take_report_message) --(review decision the policy requires, evidence copy done)--> queued
     ncmec:  queued -> submitted (claimed, filing) -> finished | failed (retry with backoff) | failed+gave_up
     in_police / uk_nca: queued (package built) -> submitted (a person sent it) -> finished (acknowledged)
     draft whose review said "not CSAM" -> retracted (never filed)
@@ -27,8 +27,8 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from suraksha.db import session_scope, utcnow
-from suraksha.outbox.models import OutboxMessage
 from suraksha.db.sql import aware, dialect_name, insert_new
+from suraksha.outbox import Done, Message, Skip, unfinished
 from suraksha.reporting.models import DELIVERY_METHODS, DESTINATIONS, REPORT_STATES, Report, ReportEvent
 from suraksha.reporting.settings import get_report_settings, get_reporter_settings
 
@@ -127,35 +127,28 @@ def _note(session: Session, report: Report, reason: str, actor: str = SYSTEM) ->
 
 
 # --------------------------------------------------------------------------- intake
-def intake_outbox(limit: int = 500) -> int:
-    """Pending ``report`` outbox messages -> draft reports, once per (destination, item)."""
-    with session_scope() as session:
-        stmt = (select(OutboxMessage).where(OutboxMessage.topic == "report", OutboxMessage.status == "pending")
-                .order_by(OutboxMessage.id).limit(limit))
-        if dialect_name(session) == "postgresql":
-            stmt = stmt.with_for_update(skip_locked=True)
-        msgs = session.scalars(stmt).all()
-        now = utcnow()
-        for m in msgs:
-            payload = m.payload or {}
-            dest = payload.get("destination")
-            m.attempts = (m.attempts or 0) + 1
-            if dest not in DESTINATIONS or m.item_id is None:
-                m.status, m.last_error = "skipped", f"unknown report destination {dest!r} or no item"
-                log.warning("outbox message %s: %s", m.id, m.last_error)
-                continue
-            subject = f"item:{m.item_id}"
-            report_id = insert_new(session, Report.__table__, {
-                "destination": dest, "subject": subject, "item_id": m.item_id, "account_id": m.account_id,
-                "outbox_message_id": m.id, "state": "draft", "attempts": 0, "next_attempt_at": now, "gave_up": False,
-                "package": {}, "created_by": "system:pipeline", "created_at": now, "updated_at": now,
-            }, ["destination", "subject"])
-            if report_id is not None:  # new (an existing report for this subject and destination is left alone)
-                session.add(ReportEvent(report_id=report_id, at=now, from_state=None, to_state="draft", actor="system:pipeline",
-                                        reason=f"policy rule {payload.get('rule')} asked for report:{dest}",
-                                        details={"outbox_message_id": m.id, "labels": list(payload.get("labels") or [])}))
-            m.status, m.last_error = "delivered", None
-        return len(msgs)
+def take_report_message(session: Session, message: Message) -> Done:
+    """A ``report`` outbox message -> a draft report, once per (destination, item), in the caller's
+    transaction (the outbox loop's, which marks the message delivered in it). An existing report for
+    the subject and destination is left alone. Returns the drafts made (0 or 1). Wired to the topic
+    by ``suraksha.dispatch``."""
+    payload = message.payload
+    dest = payload.get("destination")
+    if dest not in DESTINATIONS or message.item_id is None:
+        raise Skip(f"unknown report destination {dest!r} or no item")
+    now = utcnow()
+    report_id = insert_new(session, Report.__table__, {
+        "destination": dest, "subject": f"item:{message.item_id}", "item_id": message.item_id,
+        "account_id": message.account_id, "outbox_message_id": message.id, "state": "draft", "attempts": 0,
+        "next_attempt_at": now, "gave_up": False, "package": {}, "created_by": "system:pipeline", "created_at": now,
+        "updated_at": now,
+    }, ["destination", "subject"])
+    if report_id is None:
+        return Done()
+    session.add(ReportEvent(report_id=report_id, at=now, from_state=None, to_state="draft", actor="system:pipeline",
+                            reason=f"policy rule {payload.get('rule')} asked for report:{dest}",
+                            details={"outbox_message_id": message.id, "labels": list(payload.get("labels") or [])}))
+    return Done(made=1)
 
 
 # --------------------------------------------------------------------------- gates
@@ -209,9 +202,7 @@ def advance_drafts(limit: int = 200) -> int:
             if ok is None:
                 _note(session, report, why)
                 continue
-            preserving = session.scalar(select(func.count()).select_from(OutboxMessage).where(
-                OutboxMessage.topic == "preserve", OutboxMessage.item_id == report.item_id, OutboxMessage.status == "pending"))
-            if preserving:
+            if report.item_id is not None and unfinished(session, "preserve", report.item_id):
                 _note(session, report, WAITING_EVIDENCE)
                 continue
             values: dict[str, Any] = {"next_attempt_at": utcnow()}

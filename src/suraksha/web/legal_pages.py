@@ -28,7 +28,8 @@ from suraksha.legal.models import AGENCY_KINDS, CHANNELS, ISSUER_KINDS, REQUEST_
 from suraksha.legal.work import EXECUTABLE
 from suraksha.web import legal_forms
 from suraksha.web.render import render, templates
-from suraksha.web.security import harden, staff_page
+from suraksha.web.headers import harden
+from suraksha.web.security import staff_page
 
 router = APIRouter(include_in_schema=False)
 legal_forms.register_filters(templates.env)

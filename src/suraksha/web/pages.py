@@ -18,9 +18,11 @@ from suraksha.auth import service as auth
 from suraksha.auth.roles import ROLES, home_path
 from suraksha.cases import links as account_links
 from suraksha.cases import service as review
+from suraksha.dispatch import deliver
+from suraksha.web.headers import harden
 from suraksha.web.render import prefs_of, render
-from suraksha.web.security import (LOGIN_CSRF_COOKIE, SESSION_COOKIE, cookie_secure, current_staff, harden,
-                                   new_login_csrf, safe_next, staff_page)
+from suraksha.web.security import (LOGIN_CSRF_COOKIE, SESSION_COOKIE, cookie_secure, current_staff, new_login_csrf,
+                                   safe_next, staff_page)
 
 router = APIRouter(include_in_schema=False)
 STATIC = Path(__file__).parent / "static"
@@ -214,7 +216,7 @@ async def settings_submit(request: Request) -> Response:
 @router.get("/review", response_class=HTMLResponse)
 @staff_page("review.work")
 async def queues(request: Request) -> Response:
-    await run_in_threadpool(review.sync_review_tasks)
+    await run_in_threadpool(deliver, "review")  # tasks from the outbox, so the queue shows every item
     rows = await run_in_threadpool(review.list_queues, _actor(request))
     exposure = await run_in_threadpool(review.exposure_today, request.state.staff.user_id)
     return render(request, "queues.html", {"queues": rows, "exposure": exposure, "msg": request.query_params.get("msg")})
@@ -225,7 +227,7 @@ async def queues(request: Request) -> Response:
 @refusable
 async def queue_page(request: Request, queue: str) -> Response:
     stage = request.query_params.get("stage", "open")
-    await run_in_threadpool(review.sync_review_tasks)
+    await run_in_threadpool(deliver, "review")  # tasks from the outbox, so the queue shows every item
     tasks = await _call(request, review.list_tasks, _actor(request), queue, stage)
     return render(request, "queue.html", {"queue": queue, "stage": stage, "tasks": tasks, "msg": request.query_params.get("msg")})
 
@@ -380,7 +382,7 @@ async def account_page(request: Request, account_id: AccountId) -> Response:
 @refusable
 async def account_network_suspend(request: Request, account_id: AccountId) -> Response:
     """One action: every member of the account's network is suspended through enforcement."""
-    from suraksha.enforcement.actions import suspend_network
+    from suraksha.networks.suspend import suspend_network
 
     form = await _form(request)
     if form.get("confirm") != "yes":

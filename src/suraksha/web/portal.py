@@ -27,7 +27,8 @@ from suraksha import legal
 from suraksha.legal import officers
 from suraksha.web import legal_forms
 from suraksha.web.render import render, templates
-from suraksha.web.security import SAFE_METHODS, cookie_secure, csrf_from, harden, new_login_csrf, safe_next
+from suraksha.web.headers import harden
+from suraksha.web.security import SAFE_METHODS, cookie_secure, csrf_from, new_login_csrf, safe_next
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 PORTAL_COOKIE = "suraksha_portal"

@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 
 from suraksha.auth.roles import can
 from suraksha.auth.service import StaffPrincipal
+from suraksha.web.headers import harden
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
@@ -57,6 +58,4 @@ def render(request: Request, name: str, context: dict[str, Any], *, who: StaffPr
     who = who or getattr(request.state, "staff", None)
     ctx = {"who": who, "prefs": prefs_of(who), "can": (lambda p: bool(who and can(who.role, p))), **context}
     response = templates.TemplateResponse(request, name, ctx, status_code=status)
-    from suraksha.web.security import harden
-
     return harden(response)

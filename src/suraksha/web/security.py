@@ -19,27 +19,14 @@ from starlette.concurrency import run_in_threadpool
 
 from suraksha.auth.roles import can
 from suraksha.auth.service import StaffPrincipal, resolve_session
+from suraksha.web.headers import harden
+from suraksha.web.render import render
 
 SESSION_COOKIE = "suraksha_session"
 LOGIN_CSRF_COOKIE = "suraksha_login_csrf"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-SECURITY_HEADERS = {
-    "Cache-Control": "no-store",
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    # blob: only so review.js can show a revealed original it fetched once with its one-time link.
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; script-src 'self'; "
-                               "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'",
-}
 # Pages a user who must change their one-time password can still reach.
 PASSWORD_CHANGE_PATHS = ("/me/password", "/logout")
-
-
-def harden(response: Response) -> Response:
-    for k, v in SECURITY_HEADERS.items():
-        response.headers.setdefault(k, v)
-    return response
 
 
 def cookie_secure(request: Request) -> bool:
@@ -69,8 +56,6 @@ async def csrf_from(request: Request) -> str | None:
 
 
 def _error_page(request: Request, status: int, title: str, message: str, who: StaffPrincipal | None = None) -> HTMLResponse:
-    from suraksha.web.render import render
-
     return render(request, "error.html", {"title": title, "message": message}, who=who, status=status)
 
 

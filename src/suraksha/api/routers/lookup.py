@@ -7,9 +7,9 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from suraksha.api.app import request_matcher
 from suraksha.api.auth import require_scope
 from suraksha.api.errors import ApiError
+from suraksha.api.matcher import request_matcher
 from suraksha.api.metrics import LOOKUP_LATENCY, count_matches
 from suraksha.api.schemas import ERRORS, HashJsonIn, HashOut, LookupOut, match_out
 from suraksha.api.uploads import decode_base64, hash_in_pool, hash_out, mime_hint, read_upload
