@@ -54,20 +54,24 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Consumer:
-    """Which handler carries out one outbox topic, and how many messages a pass claims at most."""
+    """Which handler carries out one outbox topic, how many messages a pass claims at most, and how
+    many share one transaction (``outbox.consume``)."""
 
     topic: str
     handler: outbox.Handler
     batch: int
+    per_transaction: int = 1
 
 
 # The wiring. Order matters within a pass: actions and evidence before reports (a report waits for
 # its evidence copy), review tasks before reports (a report may wait for the review decision).
 CONSUMERS: tuple[Consumer, ...] = (
-    Consumer("action", actions.take_action_message, 500),
-    Consumer("preserve", preservation.take_preserve_message, 50),  # encrypts media: smaller batches
-    Consumer("review", take_review_message, 1000),
-    Consumer("report", reports.take_report_message, 500),
+    Consumer("action", actions.take_action_message, 500, per_transaction=100),
+    # Encrypts and writes media to the vault: one message per transaction, so a slow one holds no
+    # other message's rows (or SQLite's write lock) for long.
+    Consumer("preserve", preservation.take_preserve_message, 50),
+    Consumer("review", take_review_message, 1000, per_transaction=100),
+    Consumer("report", reports.take_report_message, 500, per_transaction=100),
 )
 _BY_TOPIC = {c.topic: c for c in CONSUMERS}
 # What each topic's step is called in a pass's result (``suraksha dispatch --once`` prints it).
@@ -80,7 +84,7 @@ def deliver(topic: str, limit: int | None = None) -> outbox.Consumed:
     consumer = _BY_TOPIC.get(topic)
     if consumer is None:
         raise outbox.OutboxError(f"no handler for outbox topic {topic!r}; expected one of {', '.join(_BY_TOPIC)}")
-    return outbox.consume(topic, consumer.handler, limit=limit or consumer.batch)
+    return outbox.consume(topic, consumer.handler, limit=limit or consumer.batch, per_transaction=consumer.per_transaction)
 
 
 def new_dispatcher_id() -> str:
@@ -114,7 +118,7 @@ class Dispatcher:
         for c in CONSUMERS:
             if c.topic == "review" and not self.sync_reviews:
                 continue
-            out.append((STEP_NAMES[c.topic], lambda c=c: outbox.consume(c.topic, c.handler, limit=c.batch).as_dict()))
+            out.append((STEP_NAMES[c.topic], lambda c=c: deliver(c.topic).as_dict()))
         out += [
             ("reports_queued", reports.advance_drafts),
             ("actions", lambda: actions.deliver_due(self.connector, self.dispatcher_id)),

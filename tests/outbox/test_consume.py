@@ -178,7 +178,7 @@ def test_a_dead_dispatchers_claim_runs_out_and_is_taken_over_without_a_second_ef
     m = _message(mid)
     assert (m.status, m.attempts) == ("delivered", 2)
     # The first dispatcher comes back to life: it was overtaken, so it writes nothing.
-    assert service._carry_out("action", _record, mid, 1) is None
+    assert service._carry_out(_record, [(mid, 1)]) == [None]
     assert _effects() == {str(mid): 1}
 
 
@@ -222,3 +222,26 @@ def test_two_dispatchers_side_by_side_carry_each_message_out_once(box):
     assert not errors, errors
     assert _effects() == {str(i): 1 for i in ids}
     assert {_message(i).status for i in ids} == {"delivered"}
+
+
+def test_messages_sharing_a_transaction_do_not_share_a_failure(box):
+    """Ten messages per transaction; one fails, one can never be carried out: the transaction is
+    rolled back and carried out one by one, so only those two are affected."""
+    from suraksha.outbox import Skip, consume
+
+    ids = _enqueue(25)
+    bad, never = ids[3], ids[17]
+
+    def handler(session, message):
+        done = _record(session, message)
+        if message.id == bad:
+            raise RuntimeError("vault full")
+        if message.id == never:
+            raise Skip("no such destination")
+        return done
+
+    out = consume("action", handler, limit=100, per_transaction=10)
+    assert (out.delivered, out.retrying, out.skipped, out.made) == (23, 1, 1, 23)
+    assert _effects() == {str(i): 1 for i in ids if i not in (bad, never)}
+    assert (_message(bad).status, _message(bad).attempts) == ("pending", 1)
+    assert _message(never).status == "skipped"
