@@ -60,6 +60,7 @@ def test_make_run_sequence(tmp_path, reference_dir):
     needs_signals()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SURAKSHA_")}
     env["SURAKSHA_HOME"] = str(tmp_path / "home")
+    env["SURAKSHA_REFERENCE_DIR"] = str(reference_dir)  # the demo seeds its bank from the reference photo
 
     def cli(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run([str(SURAKSHA), *args], env=env, capture_output=True, text=True, timeout=120)

@@ -5,6 +5,7 @@ acknowledged, and the figures show exactly that (no row written by this test).""
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from enforcement.helpers import csam_bank, jpeg_bytes, scan_all, submit
 
@@ -21,7 +22,9 @@ def test_a_scanned_and_removed_item_appears_in_the_figures(dispatcher, platform,
     [removal] = list_actions(kind="remove_item")
     assert removal.status == "acknowledged" and removal.item_id == item_id
 
-    today = dt.datetime.now(dt.timezone.utc).date()
+    # "Today" in the jurisdiction's zone (IST): from 18:30 UTC the UTC date is a day behind, and a
+    # range ending at the UTC date would stop before the suspension was acknowledged.
+    today = dt.datetime.now(ZoneInfo("Asia/Kolkata")).date()
     f = figures("2025-01-01", today.isoformat(), by="year", jurisdiction="in")
     y2025 = next(p for p in f.periods if p.label == "2025")
     assert (y2025.identified, y2025.proactive, y2025.removed) == (1, 1, 1)
