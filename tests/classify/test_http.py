@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from suraksha.classify import ClassifierConfigError, ClassifierError, HttpClassifier
-from suraksha.policy.model import ScoreFact
+from suraksha.classify.base import Score
 
 URL = "https://classifier.example/v1/score"
 
@@ -28,7 +28,7 @@ def test_json_base64_request_and_dotted_mapping():
     transport, seen = service(lambda r: httpx.Response(200, json={"predictions": [{"scores": {"explicit": 0.91, "violence": "0.2"}}]}))
     clf = HttpClassifier(URL, timeout=3, headers={"Authorization": "Bearer k"}, transport=transport,
                          response_mapping={"nudity": "predictions.0.scores.explicit", "violence": "predictions.0.scores.violence"})
-    assert clf.score(b"\x89PNG fake", "image") == [ScoreFact("nudity", 0.91), ScoreFact("violence", 0.2)]
+    assert clf.score(b"\x89PNG fake", "image") == [Score("nudity", 0.91), Score("violence", 0.2)]
     (req,) = seen
     assert req.method == "POST" and str(req.url) == URL
     assert req.headers["authorization"] == "Bearer k"
@@ -39,7 +39,7 @@ def test_custom_request_template_is_filled_without_string_formatting():
     transport, seen = service(lambda r: httpx.Response(200, json={"r": [{"p": 0.1}, {"p": 0.7}, {"p": 0.3}]}))
     template = {"instances": [{"image": {"bytesBase64Encoded": "{base64}"}, "note": "{kind} of {base64}"}]}
     clf = HttpClassifier(URL, request_template=template, response_mapping={"nudity": "r.*.p"}, transport=transport)
-    assert clf.score(b"abc", "image") == [ScoreFact("nudity", 0.7)]  # '*' takes the highest
+    assert clf.score(b"abc", "image") == [Score("nudity", 0.7)]  # '*' takes the highest
     body = json.loads(seen[0].content)
     assert body == {"instances": [{"image": {"bytesBase64Encoded": "YWJj"}, "note": "{kind} of {base64}"}]}
 
@@ -48,7 +48,7 @@ def test_multipart_upload():
     transport, seen = service(lambda r: httpx.Response(200, json={"nsfw": True}))
     clf = HttpClassifier(URL, encoding="multipart", file_field="media", form_fields={"model": "v2"},
                          response_mapping={"nudity": "nsfw"}, transport=transport)
-    assert clf.score(b"bytes-of-picture", "image") == [ScoreFact("nudity", 1.0)]
+    assert clf.score(b"bytes-of-picture", "image") == [Score("nudity", 1.0)]
     req = seen[0]
     assert req.headers["content-type"].startswith("multipart/form-data")
     assert b'name="media"' in req.content and b"bytes-of-picture" in req.content
@@ -60,7 +60,7 @@ def test_enumerated_answers_are_mapped_to_numbers():
     clf = HttpClassifier(URL, transport=transport, response_mapping={
         "nudity": {"path": "safeSearch.adult", "values": {"VERY_UNLIKELY": 0.0, "UNLIKELY": 0.2, "POSSIBLE": 0.5,
                                                           "LIKELY": 0.8, "VERY_LIKELY": 0.95}}})
-    assert clf.score(b"x", "image") == [ScoreFact("nudity", 0.95)]
+    assert clf.score(b"x", "image") == [Score("nudity", 0.95)]
 
 
 def test_kinds_not_configured_are_not_sent():

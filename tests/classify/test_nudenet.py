@@ -14,7 +14,7 @@ pytest.importorskip("nudenet", reason="nudenet is not installed (pip install 'su
 
 from suraksha.classify import EXPLICIT_CLASSES, ClassifierError, NudeNetClassifier  # noqa: E402
 from suraksha.classify import nudenet as nudenet_mod  # noqa: E402
-from suraksha.policy.model import ScoreFact  # noqa: E402
+from suraksha.classify.base import Score  # noqa: E402
 
 
 def encode(arr: np.ndarray, fmt: str = "JPEG", mode: str | None = None) -> bytes:
@@ -75,7 +75,7 @@ def test_the_explicit_classes_are_real_nudenet_labels():
 )
 def test_benign_pictures_score_low_nudity(clf, picture):
     result = clf.score(picture(), "image")
-    assert len(result) == 1 and isinstance(result[0], ScoreFact)
+    assert len(result) == 1 and isinstance(result[0], Score)
     assert result[0].name == "nudity" and isinstance(result[0].value, float)
     assert 0.0 <= result[0].value < 0.2
 

@@ -197,7 +197,7 @@ def test_an_outbox_suspension_without_an_account_is_skipped_with_a_reason(env):
     from suraksha.outbox.models import OutboxMessage
 
     with session_scope() as s:
-        s.add(OutboxMessage(topic="action", dedupe_key="5:action:suspend_account", item_id=5, payload={"action": "suspend_account"}))
+        s.add(OutboxMessage(topic="action", dedupe_key="5:action:suspend_account", item_id=5, payload={"action": {"kind": "suspend_account", "argument": None}}))
     assert deliver("action").skipped == 1
     assert list_actions() == []
     with session_scope() as s:

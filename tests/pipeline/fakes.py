@@ -153,20 +153,26 @@ class Verdict:
 
 class FakePolicy:
     """The shipped default, in miniature: csam -> remove+suspend+preserve+report; ncii -> remove+preserve;
-    onion -> review high; nudity >= 0.8 -> review."""
+    onion -> review high; nudity >= 0.8 -> review. Answers with the real ``Verdict`` and ``ActionRequest``s."""
 
-    def evaluate(self, facts: ScanFacts) -> Verdict:
+    def evaluate(self, facts: ScanFacts) -> Any:
+        from suraksha.policy.actions import ActionRequest
+        from suraksha.policy.model import Verdict as RealVerdict
+
+        def verdict(name: str, actions: list[str], rule: str | None, reasons: list[str], priority: int) -> Any:
+            return RealVerdict(name, [ActionRequest.parse(a) for a in actions], rule, reasons, priority)
+
         labels = {m.label for m in facts.matches}
         if "csam" in labels:
-            return Verdict("remove", ["remove", "suspend_account", "preserve", "report:ncmec", "report:in-cybercrime"],
+            return verdict("remove", ["remove_item", "suspend_account", "preserve", "report:ncmec", "report:in_police"],
                            "csam-match", ["match in a csam bank"], 100)
         if "ncii" in labels:
-            return Verdict("remove", ["remove", "preserve"], "ncii-match", ["match in an ncii bank"], 80)
+            return verdict("remove", ["remove_item", "preserve"], "ncii-match", ["match in an ncii bank"], 80)
         if any(t.kind == "onion" for t in facts.text_hits) or "csam_url" in labels:
-            return Verdict("review", ["review:high", "priority:90"], "csam-links", ["onion or csam link"], 90)
+            return verdict("review", ["review:high"], "csam-links", ["onion or csam link"], 90)
         if any(s.name == "nudity" and s.value >= 0.8 for s in facts.scores):
-            return Verdict("review", ["review:nudity"], "nudity", ["nudity score"], 50)
-        return Verdict("allow", [], None, [], 0)
+            return verdict("review", ["review:nudity"], "nudity", ["nudity score"], 50)
+        return verdict("allow", [], None, [], 0)
 
 
 def default_policy() -> FakePolicy:

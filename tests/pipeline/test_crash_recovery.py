@@ -27,6 +27,7 @@ from suraksha.pipeline.ingest import submit_item
 from suraksha.pipeline.models import Item, ItemMatch, ScanJob
 from suraksha.pipeline.scan import outbox_for
 from suraksha.pipeline.schemas import ItemIn
+from suraksha.policy.actions import ActionRequest
 
 from . import fakes
 
@@ -211,9 +212,10 @@ def test_kill_dash_nine_loses_and_duplicates_nothing(db_url, tmp_path):
 
     expected = set()
     for i in items:
-        verdict = SimpleNamespace(verdict=i.verdict, actions=i.actions, rule=i.rule, reasons=i.reasons, priority=i.priority)
+        actions = [ActionRequest.parse(a) for a in i.actions]  # stored as their text: parsed where read back
+        verdict = SimpleNamespace(verdict=i.verdict, actions=actions, rule=i.rule, reasons=i.reasons, priority=i.priority)
         expected |= {(i.id, o.topic, o.dedupe_key) for o in outbox_for(i.id, i.account_id, verdict, {})}
     assert len(outbox) == len(set(outbox))
     assert set(outbox) == expected
     removed = sum(1 for i in items if i.verdict == "remove")
-    assert removed == N_ITEMS // 10 and sum(1 for o in outbox if o[2].endswith(":action:remove")) == removed
+    assert removed == N_ITEMS // 10 and sum(1 for o in outbox if o[2].endswith(":action:remove_item")) == removed

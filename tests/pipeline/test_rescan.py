@@ -83,8 +83,8 @@ def test_newly_banked_image_is_found_among_old_items_without_their_bytes(scanner
     assert match.retroactive is True and match.matched_at is not None
     keys = outbox_keys()
     i = post1.id
-    expected = sorted([f"{i}:action:remove", f"{i}:action:suspend_account", f"{i}:preserve", f"{i}:report:ncmec",
-                       f"{i}:report:in-cybercrime"])  # the test policy's csam rule, as a scan would enqueue it
+    expected = sorted([f"{i}:action:remove_item", f"{i}:action:suspend_account", f"{i}:preserve", f"{i}:report:ncmec",
+                       f"{i}:report:in_police"])  # the test policy's csam rule, as a scan would enqueue it
     assert keys == expected  # exactly what a scan with this match would have enqueued
     assert summary.messages_enqueued == len(keys)
 

@@ -44,9 +44,9 @@ def test_known_csam_image_is_removed_reported_and_preserved(scanner):
     assert [(m.bank, m.label, m.signal_type, m.media_position) for m in view.matches] == [("local-csam", "csam", "sha256", 0)]
     assert view.media[0].signals["sha256"] and view.media[0].signals["pdq"]
     assert outbox(item_id) == [
-        ("action", f"{item_id}:action:remove"), ("action", f"{item_id}:action:suspend_account"),
+        ("action", f"{item_id}:action:remove_item"), ("action", f"{item_id}:action:suspend_account"),
         ("preserve", f"{item_id}:preserve"),
-        ("report", f"{item_id}:report:in-cybercrime"), ("report", f"{item_id}:report:ncmec"),
+        ("report", f"{item_id}:report:in_police"), ("report", f"{item_id}:report:ncmec"),
     ]
     with session_scope() as s:
         msg = s.scalars(select(OutboxMessage).where(OutboxMessage.topic == "report")).first()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from suraksha.policy import MatchFact, ScanFacts, ScoreFact, TextFact, default_policy
+from suraksha.policy import ActionKind, ActionRequest, MatchFact, ScanFacts, ScoreFact, TextFact, default_policy
 
 ONION = "2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid.onion"
 
@@ -20,42 +20,45 @@ def policy():
 
 def test_nothing_found_is_allowed_with_no_rule(policy):
     v = policy.evaluate(facts())
-    assert (v.verdict, v.actions, v.rule, v.reasons, v.priority, v.fired) == ("allow", [], None, [], 0, [])
+    assert (v.verdict, v.actions, v.rule, v.reasons, v.priority, v.fired, v.facts) == ("allow", [], None, [], 0, [], [])
 
 
 def test_csam_match_removes_suspends_preserves_reports_and_queues_review(policy):
     v = policy.evaluate(facts([MatchFact("known", "csam", "pdq", 4)]))
     assert v.verdict == "remove"
     assert v.rule == "csam-match"
-    assert v.actions == ["remove", "suspend_account", "preserve", "report:ncmec", "review:csam"]
+    assert v.actions == [ActionRequest(ActionKind.REMOVE_ITEM), ActionRequest(ActionKind.SUSPEND_ACCOUNT),
+                         ActionRequest(ActionKind.PRESERVE), ActionRequest(ActionKind.REPORT, "ncmec"),
+                         ActionRequest(ActionKind.REVIEW, "csam")]
+    assert v.stored_actions() == ["remove_item", "suspend_account", "preserve", "report:ncmec", "review:csam"]
     assert v.priority == 100
     assert v.reasons == ["csam-match: match in bank 'known' (label csam, pdq distance 4)"]
 
 
 def test_csam_match_from_india_is_also_reported_to_indian_police(policy):
     v = policy.evaluate(facts([MatchFact("known", "csam", "sha256", 0)], country="in"))
-    assert "report:in_police" in v.actions and "report:ncmec" in v.actions
-    assert "report:uk_nca" not in v.actions
+    assert "report:in_police" in v.stored_actions() and "report:ncmec" in v.stored_actions()
+    assert "report:uk_nca" not in v.stored_actions()
     assert v.fired == ["csam-match", "csam-match-india"]
     assert "csam-match-india: country IN" in v.reasons
 
 
 def test_csam_match_from_the_uk_is_also_reported_to_the_nca(policy):
     v = policy.evaluate(facts([MatchFact("known", "csam", "md5", 0)], country="GB"))
-    assert "report:uk_nca" in v.actions and "report:in_police" not in v.actions
+    assert "report:uk_nca" in v.stored_actions() and "report:in_police" not in v.stored_actions()
 
 
 def test_ncii_match_removes_and_preserves_without_reporting_or_suspending(policy):
     v = policy.evaluate(facts([MatchFact("stopncii", "ncii", "pdq", 12, transform="rotate90")]))
     assert (v.verdict, v.rule, v.priority) == ("remove", "ncii-match", 80)
-    assert v.actions == ["remove", "preserve", "review:ncii"]
-    assert not any(a.startswith("report:") or a == "suspend_account" for a in v.actions)
+    assert v.stored_actions() == ["remove_item", "preserve", "review:ncii"]
+    assert not any(a.kind in (ActionKind.REPORT, ActionKind.SUSPEND_ACCOUNT) for a in v.actions)
     assert v.reasons == ["ncii-match: match in bank 'stopncii' (label ncii, pdq distance 12, transform rotate90)"]
 
 
 def test_onion_link_goes_to_review_with_high_priority(policy):
     v = policy.evaluate(facts(text=[TextFact("onion", ONION)]))
-    assert (v.verdict, v.rule, v.actions, v.priority) == ("review", "csam-links", ["review:links"], 90)
+    assert (v.verdict, v.rule, v.stored_actions(), v.priority) == ("review", "csam-links", ["review:links"], 90)
     assert v.reasons == [f"csam-links: onion address {ONION} in the text"]
 
 
@@ -75,20 +78,21 @@ def test_nudity_score_threshold_is_inclusive_at_0_8(policy, value, verdict):
     v = policy.evaluate(facts(scores=[ScoreFact("nudity", value)]))
     assert v.verdict == verdict
     if verdict == "review":
-        assert (v.rule, v.actions, v.priority) == ("nudity", ["review:nudity"], 50)
+        assert (v.rule, v.stored_actions(), v.priority) == ("nudity", ["review:nudity"], 50)
         assert v.reasons == [f"nudity: score nudity {value:.4g} (>= 0.8)"]
 
 
 def test_nudity_never_removes_on_its_own(policy):
     v = policy.evaluate(facts(scores=[ScoreFact("nudity", 1.0)]))
-    assert v.verdict == "review" and "remove" not in v.actions
+    assert v.verdict == "review" and not v.asks_for(ActionKind.REMOVE_ITEM)
 
 
 def test_several_rules_fire_strictest_verdict_wins_and_actions_are_the_union(policy):
     v = policy.evaluate(facts([MatchFact("known", "csam", "pdq", 2)], [ScoreFact("nudity", 0.9)], [TextFact("onion", ONION)]))
     assert v.verdict == "remove" and v.rule == "csam-match" and v.priority == 100
     assert v.fired == ["csam-match", "csam-links", "nudity"]
-    assert v.actions == ["remove", "suspend_account", "preserve", "report:ncmec", "review:csam", "review:links", "review:nudity"]
+    assert v.stored_actions() == ["remove_item", "suspend_account", "preserve", "report:ncmec", "review:csam", "review:links",
+                                 "review:nudity"]
     assert [r.split(":")[0] for r in v.reasons] == ["csam-match", "csam-links", "nudity"]
 
 

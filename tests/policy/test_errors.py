@@ -8,7 +8,7 @@ import pytest
 
 from suraksha.policy import PolicyError, load_policy
 
-GOOD = {"name": "ok", "when": {"match": {"label": "csam"}}, "verdict": "remove", "actions": ["remove"]}
+GOOD = {"name": "ok", "when": {"match": {"label": "csam"}}, "verdict": "remove", "actions": ["remove_item"]}
 
 
 def rule(**changes):
@@ -26,16 +26,20 @@ def error_of(source) -> PolicyError:
 @pytest.mark.parametrize(
     ("bad", "field", "words"),
     [
-        (rule(actions=["remove", "reprot:ncmec"]), "actions[1]", ["unknown action 'reprot:ncmec'", "did you mean 'report:ncmec'"]),
+        (rule(actions=["remove_item", "reprot:ncmec"]), "actions[1]", ["unknown action 'reprot:ncmec'", "did you mean 'report:ncmec'"]),
         (rule(actions=["report:fbi"]), "actions[0]", ["unknown report destination 'fbi'", "ncmec, in_police, uk_nca"]),
         (rule(actions=["report"]), "actions[0]", ["needs a value", "report:<ncmec|in_police|uk_nca>"]),
         (rule(actions=["review:High Priority"]), "actions[0]", ["review queue"]),
         (rule(actions=["priority:101"]), "actions[0]", ["0 to 100"]),
         (rule(actions=["priority:high"]), "actions[0]", ["whole number"]),
+        (rule(actions=["withhold_in_country:india"]), "actions[0]", ["two-letter"]),
         (rule(actions=["withhold:india"]), "actions[0]", ["two-letter"]),
+        (rule(actions=["withhold_in_country"]), "actions[0]", ["needs a value", "withhold_in_country:<country code>"]),
+        (rule(actions=["restore"]), "actions[0]", ["not one a policy can ask for"]),
         (rule(actions=["preserve:yes"]), "actions[0]", ["takes no value"]),
         (rule(actions=[{"report": "ncmec"}]), "actions[0]", ["quote actions with a colon"]),
-        (rule(actions="remove"), "actions", ["must be a list"]),
+        (rule(actions="remove_item"), "actions", ["must be a list"]),
+        (rule(verdict="review", actions=["remove_item"]), "actions[0]", ["needs verdict remove"]),
         (rule(verdict="review", actions=["remove"]), "actions[0]", ["needs verdict remove"]),
         (rule(verdict="delete"), "verdict", ["unknown verdict 'delete'", "allow, review, remove"]),
         (rule(verdict=None), "verdict", ["missing"]),
@@ -61,8 +65,9 @@ def error_of(source) -> PolicyError:
         (rule(when={"country": False}), "when.country", ["quote the country code"]),
         (rule(when={"item_kind": "tweet"}), "when.item_kind", ["'tweet' is not one of"]),
         (rule(when={"always": "yes"}), "when.always", ["must be true"]),
+        (rule(when={"user_report": False}), "when.user_report", ["must be true", "not: {user_report: true}"]),
         (rule(priority=500), "priority", ["0 to 100"]),
-        (rule(priority=5, actions=["remove", "priority:6"]), "priority", ["disagrees"]),
+        (rule(priority=5, actions=["remove_item", "priority:6"]), "priority", ["disagrees"]),
         (rule(stop="yes"), "stop", ["true or false"]),
         (rule(colour="red"), "colour", ["unknown key 'colour'"]),
         (rule(name="bad name!"), "name", ["letters, digits"]),
@@ -80,10 +85,11 @@ def test_bad_rule_fields(bad, field, words):
 
 
 def test_message_names_the_rule_field_and_reason_in_one_line():
-    err = error_of({"rules": [rule(name="csam-match", actions=["remove", "reprot:ncmec"])]})
+    err = error_of({"rules": [rule(name="csam-match", actions=["remove_item", "reprot:ncmec"])]})
     assert str(err) == ("rule #1 'csam-match': actions[1]: unknown action 'reprot:ncmec' "
-                        "(did you mean 'report:ncmec'?); expected one of remove, suspend_account, preserve, "
-                        "notify_user, report:<destination>, review:<queue>, priority:<n>, withhold:<country>")
+                        "(did you mean 'report:ncmec'?); expected one of remove_item, suspend_account, "
+                        "withhold_in_country:<country code>, notify_user, preserve, report:<ncmec|in_police|uk_nca>, "
+                        "review:<queue>, priority:<0-100>")
 
 
 def test_duplicate_rule_names():

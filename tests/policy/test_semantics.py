@@ -22,7 +22,7 @@ def test_pdq_max_distance_is_inclusive_and_other_signal_types_do_not_count():
         - name: close-ncii
           when: {match: {label: ncii, signal_type: pdq, max_distance: 20}}
           verdict: remove
-          actions: [remove]
+          actions: [remove_item]
     """)
     assert p.evaluate(facts([MatchFact("b", "ncii", "pdq", 20)])).verdict == "remove"
     assert p.evaluate(facts([MatchFact("b", "ncii", "pdq", 21)])).verdict == "allow"
@@ -47,7 +47,7 @@ def test_match_by_bank_and_transform_and_any_match():
     v = p.evaluate(facts([MatchFact("partner-b", "spam", "md5", 0)]))
     assert v.fired == ["partner-bank", "anything"]
     v = p.evaluate(facts([MatchFact("x", "spam", "pdq", 3, transform="flip_x")]))
-    assert v.fired == ["flipped", "anything"] and v.actions == ["review:flipped"]
+    assert v.fired == ["flipped", "anything"] and v.stored_actions() == ["review:flipped"]
 
 
 def test_score_bounds_combine_and_other_scores_are_ignored():
@@ -72,7 +72,7 @@ def test_text_kind_and_value_are_case_insensitive_on_value():
           actions: ["review:grooming", "priority:70"]
     """)
     v = p.evaluate(facts(text=[TextFact("keyword", "meet me alone")]))
-    assert (v.verdict, v.priority, v.actions) == ("review", 70, ["review:grooming"])
+    assert (v.verdict, v.priority, v.stored_actions()) == ("review", 70, ["review:grooming"])
     assert v.reasons == ["grooming-phrase: keyword 'meet me alone' in the text"]
     assert p.evaluate(facts(text=[TextFact("regex", "meet me alone")])).verdict == "allow"
 
@@ -105,9 +105,9 @@ def test_several_keys_in_one_condition_all_must_hold():
         - name: withhold-in-india
           when: {match: {label: obscene}, country: IN}
           verdict: review
-          actions: ["withhold:in"]
+          actions: ["withhold_in_country:in"]
     """)
-    assert p.evaluate(facts([MatchFact("b", "obscene", "md5", 0)], country="IN")).actions == ["withhold:IN"]
+    assert p.evaluate(facts([MatchFact("b", "obscene", "md5", 0)], country="IN")).stored_actions() == ["withhold_in_country:IN"]
     assert p.evaluate(facts([MatchFact("b", "obscene", "md5", 0)], country="US")).verdict == "allow"
     assert p.evaluate(facts([MatchFact("b", "obscene", "md5", 0)])).verdict == "allow"  # country unknown
 
@@ -121,16 +121,16 @@ def test_strictest_verdict_wins_regardless_of_order_and_the_first_such_rule_deci
         - name: remover
           when: {match: {label: x}}
           verdict: remove
-          actions: [remove]
+          actions: [remove_item]
           priority: 5
         - name: second-remover
           when: {match: {label: x}}
           verdict: remove
-          actions: [remove, notify_user]
+          actions: [remove_item, notify_user]
     """)
     v = p.evaluate(facts([MatchFact("b", "x", "md5", 0)]))
     assert (v.verdict, v.rule) == ("remove", "remover")
-    assert v.actions == ["review:a", "remove", "notify_user"]  # union, first appearance order, no duplicates
+    assert v.stored_actions() == ["review:a", "remove_item", "notify_user"]  # union, first appearance order, no duplicates
     assert v.priority == 10  # the max, even from a rule that did not decide
     assert v.fired == ["first-review", "remover", "second-remover"]
 
@@ -151,9 +151,9 @@ def test_stop_ends_evaluation_but_earlier_rules_still_count():
           actions: ["review:nudity"]
     """)
     v = p.evaluate(facts([MatchFact("b", "x", "md5", 0)], [ScoreFact("nudity", 0.9)], country="ZZ"))
-    assert v.fired == ["known-x", "test-accounts"] and v.verdict == "review" and v.actions == ["review:x"]
+    assert v.fired == ["known-x", "test-accounts"] and v.verdict == "review" and v.stored_actions() == ["review:x"]
     v = p.evaluate(facts(scores=[ScoreFact("nudity", 0.9)], country="ZZ"))
-    assert (v.verdict, v.rule, v.actions) == ("allow", "test-accounts", [])
+    assert (v.verdict, v.rule, v.stored_actions()) == ("allow", "test-accounts", [])
     assert p.evaluate(facts(scores=[ScoreFact("nudity", 0.9)], country="IN")).verdict == "review"
 
 
@@ -189,7 +189,7 @@ def test_settings_are_read():
 
 def test_load_from_path_and_mapping(tmp_path):
     f = tmp_path / "p.yaml"
-    f.write_text("rules:\n  - {name: a, when: {match: {label: csam}}, verdict: remove, actions: [remove]}\n")
+    f.write_text("rules:\n  - {name: a, when: {match: {label: csam}}, verdict: remove, actions: [remove_item]}\n")
     for source in (f, str(f)):
         p = load_policy(source)
         assert p.source == str(f)

@@ -16,7 +16,7 @@ def test_a_rule_key_given_twice_is_refused_with_both_lines():
         "    when: {match: {label: csam}}\n"
         "    when: {match: {label: ncii}}\n"  # plain YAML would keep only this one: csam no longer removed
         "    verdict: remove\n"
-        "    actions: [remove]\n"
+        "    actions: [remove_item]\n"
     )
     with pytest.raises(PolicyError) as err:
         load_policy(text)
@@ -24,7 +24,7 @@ def test_a_rule_key_given_twice_is_refused_with_both_lines():
 
 
 def test_a_condition_key_given_twice_is_refused():
-    text = "rules: [{name: a, when: {match: {label: csam}, match: {label: ncii}}, verdict: remove, actions: [remove]}]"
+    text = "rules: [{name: a, when: {match: {label: csam}, match: {label: ncii}}, verdict: remove, actions: [remove_item]}]"
     with pytest.raises(PolicyError, match="key 'match' given twice"):
         load_policy(text)
 
@@ -33,7 +33,7 @@ def test_merge_keys_may_still_override_shared_defaults():
     policy = load_policy(
         "rules:\n"
         "  - &known {name: known-a, when: {match: {label: csam}}, verdict: review}\n"
-        "  - {<<: *known, name: known-b, verdict: remove, actions: [remove]}\n"
+        "  - {<<: *known, name: known-b, verdict: remove, actions: [remove_item]}\n"
     )
     verdict = policy.evaluate(ScanFacts([MatchFact("b", "csam", "sha256", 0)], [], []))
     assert (verdict.verdict, verdict.rule, verdict.fired) == ("remove", "known-b", ["known-a", "known-b"])

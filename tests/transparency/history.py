@@ -26,6 +26,8 @@ I11   2021-12-31 12:00        IN       pdq csam, removed: before the range
 accounts: A1 posts I1 I2 I6; A2 posts I3 I4; A3 posts I5 I7 I9 I10 I11; A4 posts I8.
 suspensions (acknowledged): A1 2022-03-10 12:30, A1 again 2023-03-01 (after a restore), A2 2025-02-01;
 A3's suspension is still pending. Restores: account A1 requested 2023-01-10, acknowledged 2023-01-11.
+Each flagged item carries the reasons and the facts (``items.facts``) its verdict recorded; the
+figures count the facts (``VERDICTS`` below says which item has which).
 legal: LR1 takedown (IN) 2024-02-01 10:00 due +3 h answered +2 h; LR2 data request (IN) 2024-02-05
 due +72 h answered +80 h; LR3 ncii_complaint from a user (IN) 2025-03-03 08:00 due +2 h answered +1 h;
 LR4 data request (UK) 2024-03-01 due +72 h, never answered.
@@ -37,6 +39,47 @@ import datetime as dt
 from typing import Any
 
 H = dt.timedelta(hours=1)
+
+
+def _match(rule: str, signal_type: str, label: str) -> tuple[str, dict[str, Any]]:
+    """The reason and the fact a rule firing on a match of ``label`` records (as the policy writes them)."""
+    from suraksha.policy.conditions import describe_match
+    from suraksha.policy.model import Fact, MatchFact, match_kind
+
+    m = MatchFact(f"bank-{label}", label, signal_type, 0)
+    return f"{rule}: {describe_match(m)}", Fact(match_kind(signal_type), rule, match=m).to_json()
+
+
+def _score(rule: str, name: str, value: float, bound: float) -> tuple[str, dict[str, Any]]:
+    from suraksha.policy.model import Fact, FactKind, ScoreFact
+
+    return (f"{rule}: score {name} {value:.4g} (>= {bound:.4g})",
+            Fact(FactKind.CLASSIFIER, rule, score=ScoreFact(name, value, "nudenet")).to_json())
+
+
+def _text(rule: str, kind: str, value: str) -> tuple[str, dict[str, Any]]:
+    from suraksha.policy.conditions import describe_text
+    from suraksha.policy.model import Fact, TextFact, text_kind
+
+    t = TextFact(kind, value)
+    return f"{rule}: {describe_text(t)}", Fact(text_kind(kind), rule, text=t).to_json()
+
+
+#: What each flagged item's verdict recorded: (reason, fact) per condition that fired.
+VERDICTS: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+
+
+def _verdicts() -> dict[str, list[tuple[str, dict[str, Any]]]]:
+    return {
+        "I1": [_match("csam-match", "pdq", "csam")],
+        "I2": [_score("nudity", "nudity", 0.93, 0.8)],
+        "I3": [_match("csam-links", "url", "csam_url"), _text("csam-links", "onion", "abcdefghijklmnop.onion")],
+        "I4": [_text("grooming-words", "keyword", "example")],
+        "I5": [_match("csam-match", "sha256", "csam")],
+        "I7": [_match("csam-match", "md5", "csam")],  # written by the rescan that found the match
+        "I9": [_match("ncii-match", "vpdq", "ncii")],
+        "I11": [_match("csam-match", "pdq", "csam")],
+    }
 
 
 def utc(*args: int) -> dt.datetime:
@@ -70,16 +113,19 @@ def build_history() -> dict[str, Any]:
             s.flush()
             accounts[name] = a.id
 
+        VERDICTS.update(_verdicts())
+
         def item(name: str, created: dt.datetime, country: str, account: str, verdict: str, *, scanned: dt.datetime | None = None,
-                 retroactive: bool = False, reasons: list[str] | None = None, text_hits: list[dict] | None = None,
-                 source: str | None = None) -> int:
+                 retroactive: bool = False, text_hits: list[dict] | None = None, source: str | None = None) -> int:
             context: dict[str, Any] = {"country": country}
             if source:
                 context["source"] = source
+            fired = VERDICTS.get(name, [])
             row = Item(platform_id=f"post-{name}", account_id=accounts[account], kind="post", text=None, links=[],
                        context=context, status="done", created_at=created,
                        received_at=(scanned or created + dt.timedelta(minutes=5)) - dt.timedelta(minutes=4),
-                       retroactive=retroactive, verdict=verdict, rule=None, reasons=reasons or [], actions=[],
+                       retroactive=retroactive, verdict=verdict, rule=fired[0][1]["rule"] if fired else None,
+                       reasons=[r for r, _ in fired], facts=[f for _, f in fired] if fired else None, actions=[],
                        text_hits=text_hits or [], scanned_at=scanned or created + dt.timedelta(minutes=5))
             s.add(row)
             s.flush()
@@ -127,23 +173,19 @@ def build_history() -> dict[str, Any]:
             t.final_decision_id = d.id
 
         # I1: hash, removed +2 h, NCMEC +3 h after scan, police package sent +24 h after scan
-        i1 = item("I1", utc(2022, 3, 10, 10), "IN", "A1", "remove", scanned=utc(2022, 3, 10, 10, 5),
-                  reasons=["csam-match: match in bank 'bank-csam' (label csam, pdq distance 0)"])
+        i1 = item("I1", utc(2022, 3, 10, 10), "IN", "A1", "remove", scanned=utc(2022, 3, 10, 10, 5))
         match(i1, "pdq", "csam")
         action("remove_item", item_id=i1, created=utc(2022, 3, 10, 10, 5), acked=utc(2022, 3, 10, 12))
         report(i1, "ncmec", "finished", created=utc(2022, 3, 10, 10, 5), submitted=utc(2022, 3, 10, 13), finished=utc(2022, 3, 10, 13, 5))
         police_reports = {"I1": report(i1, "in_police", "queued", created=utc(2022, 3, 10, 10, 5))}
         # I2: classifier, decision csam, removed +4 h, NCMEC failed
-        i2 = item("I2", utc(2022, 7, 1), "IN", "A1", "review", scanned=utc(2022, 7, 1, 0, 5),
-                  reasons=["nudity: score nudity 0.93 (>= 0.8)"])
+        i2 = item("I2", utc(2022, 7, 1), "IN", "A1", "review", scanned=utc(2022, 7, 1, 0, 5))
         s.add(ItemScore(item_id=i2, media_position=0, classifier="nudenet", name="nudity", value=0.93))
         decide(i2, "csam", utc(2022, 7, 1, 2))
         action("remove_item", item_id=i2, created=utc(2022, 7, 1, 2), acked=utc(2022, 7, 1, 4))
         report(i2, "ncmec", "failed", created=utc(2022, 7, 1, 2), submitted=utc(2022, 7, 1, 2, 1))
         # I3: link (url match + onion), withheld in GB, NCA queued
-        i3 = item("I3", utc(2023, 2, 15, 8), "GB", "A2", "review",
-                  reasons=["csam-links: match in bank 'bank-csam_url' (label csam_url, url distance 0)"],
-                  text_hits=[{"kind": "onion", "value": "abcdefghijklmnop.onion"}])
+        i3 = item("I3", utc(2023, 2, 15, 8), "GB", "A2", "review", text_hits=[{"kind": "onion", "value": "abcdefghijklmnop.onion"}])
         match(i3, "url", "csam_url")
         action("withhold_in_country", item_id=i3, country="GB", created=utc(2023, 2, 15, 9), acked=utc(2023, 2, 15, 10))
         report(i3, "uk_nca", "queued", created=utc(2023, 2, 15, 9))

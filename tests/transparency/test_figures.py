@@ -225,6 +225,7 @@ def test_a_review_calling_it_legal_adult_content_clears_it(db_url):
     from suraksha.cases.models import ReviewDecision, ReviewTask
     from suraksha.db import session_scope
     from suraksha.pipeline.models import Item, ItemMatch
+    from suraksha.policy.model import Fact, FactKind, MatchFact
     from suraksha.transparency.figures import figures
 
     create_user("t-adult-reviewer", "reviewer", password="correct horse battery staple", totp_secret=pyotp.random_base32(),
@@ -232,8 +233,9 @@ def test_a_review_calling_it_legal_adult_content_clears_it(db_url):
     at = utc(2023, 5, 1)
     with session_scope() as s:
         reviewer = s.scalar(select(StaffUser.id).where(StaffUser.username == "t-adult-reviewer"))
+        fact = Fact(FactKind.HASH, "csam-match", match=MatchFact("b", "csam", "pdq", 3)).to_json()
         item = Item(platform_id="p-adult", kind="post", links=[], context={}, status="done", created_at=at, received_at=at,
-                    verdict="review", reasons=[], actions=[], text_hits=[], scanned_at=at)
+                    verdict="review", reasons=[], facts=[fact], actions=[], text_hits=[], scanned_at=at)
         s.add(item)
         s.flush()
         s.add(ItemMatch(item_id=item.id, bank="b", label="csam", signal_type="pdq", signal="x", distance=3))

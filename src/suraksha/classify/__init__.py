@@ -1,4 +1,4 @@
-"""Classifiers behind one small interface: ``score(media, kind) -> list[ScoreFact]``.
+"""Classifiers behind one small interface: ``score(media, kind) -> list[Score]``.
 
 - ``Classifier`` (protocol), ``ClassifierError`` (one media could not be scored: record and go on),
   ``ClassifierConfigError`` (bad configuration: refuse to start)
@@ -8,12 +8,12 @@
 Scores set review priority through the policy; they never act on their own.
 """
 
-from suraksha.classify.base import Classifier, ClassifierConfigError, ClassifierError
+from suraksha.classify.base import Classifier, ClassifierConfigError, ClassifierError, Score
 from suraksha.classify.http import HttpClassifier
 from suraksha.classify.nudenet import EXPLICIT_CLASSES, NudeNetClassifier
 from suraksha.classify.registry import build_classifier, build_classifiers, get_classifier, reset_classifiers
 
 __all__ = [
-    "EXPLICIT_CLASSES", "Classifier", "ClassifierConfigError", "ClassifierError", "HttpClassifier", "NudeNetClassifier",
+    "EXPLICIT_CLASSES", "Classifier", "ClassifierConfigError", "ClassifierError", "HttpClassifier", "NudeNetClassifier", "Score",
     "build_classifier", "build_classifiers", "get_classifier", "reset_classifiers",
 ]

@@ -1,18 +1,30 @@
 """The classifier interface: media bytes in, named scores out.
 
-A classifier is anything with a ``name`` and a ``score(media, kind)`` method. It returns
-``ScoreFact`` values (the policy's input type) and raises ``ClassifierError`` when it cannot score:
+A classifier is anything with a ``name`` and a ``score(media, kind)`` method. It returns ``Score``
+values and raises ``ClassifierError`` when it cannot score:
 the scan then records "no score" plus the error and carries on, because a classifier that is down
 must never block a verdict on known material.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from suraksha.policy.model import ScoreFact
+__all__ = ["Classifier", "ClassifierConfigError", "ClassifierError", "Score"]
 
-__all__ = ["Classifier", "ClassifierConfigError", "ClassifierError", "ScoreFact"]
+
+@dataclass(frozen=True)
+class Score:
+    """One named output of a classifier, e.g. ``nudity`` = 0.93 (probabilities are 0..1).
+
+    Defined here, where it is produced: classify sits above policy in the layer order, so the scan
+    turns these into the policy's ``ScoreFact`` (adding the classifier's name) rather than
+    classify importing the policy's type.
+    """
+
+    name: str
+    value: float
 
 
 class ClassifierError(RuntimeError):
@@ -36,4 +48,4 @@ class Classifier(Protocol):
 
     name: str
 
-    def score(self, media: bytes, kind: str) -> list[ScoreFact]: ...
+    def score(self, media: bytes, kind: str) -> list[Score]: ...

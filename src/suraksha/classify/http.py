@@ -25,8 +25,7 @@ from typing import Any
 
 import httpx
 
-from suraksha.classify.base import ClassifierConfigError, ClassifierError
-from suraksha.policy.model import ScoreFact
+from suraksha.classify.base import ClassifierConfigError, ClassifierError, Score
 
 BASE64_PLACEHOLDER = "{base64}"
 KIND_PLACEHOLDER = "{kind}"
@@ -81,7 +80,7 @@ class HttpClassifier:
     def close(self) -> None:
         self._client.close()
 
-    def score(self, media: bytes, kind: str) -> list[ScoreFact]:
+    def score(self, media: bytes, kind: str) -> list[Score]:
         if kind not in self.kinds:
             return []
         try:
@@ -105,7 +104,7 @@ class HttpClassifier:
             data = response.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise ClassifierError(f"{self.name}: response is not JSON: {response.text[:100]!r}") from None
-        return [ScoreFact(score, _extract(self.name, data, score, path, values)) for score, (path, values) in self.mapping.items()]
+        return [Score(score, _extract(self.name, data, score, path, values)) for score, (path, values) in self.mapping.items()]
 
 
 def _parse_mapping(name: str, score: Any, spec: Any) -> tuple[tuple[str, ...], dict[str, float] | None]:

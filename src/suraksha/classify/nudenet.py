@@ -14,8 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from suraksha.classify.base import ClassifierError
-from suraksha.policy.model import ScoreFact
+from suraksha.classify.base import ClassifierError, Score
 
 #: NudeNet 3.4 labels counted as explicit nudity (the other 13 are covered parts, faces, feet, ...).
 EXPLICIT_CLASSES: frozenset[str] = frozenset({
@@ -47,7 +46,7 @@ def _get_detector() -> Any:
 
 
 class NudeNetClassifier:
-    """``score(bytes, 'image'|'video') -> [ScoreFact('nudity', p)]``; other kinds get no score."""
+    """``score(bytes, 'image'|'video') -> [Score('nudity', p)]``; other kinds get no score."""
 
     def __init__(self, name: str = "nudenet", *, score_name: str = "nudity", max_pixels: int | None = None,
                  video_interval_seconds: float = 2.0, max_video_frames: int = 16) -> None:
@@ -63,7 +62,7 @@ class NudeNetClassifier:
         """Load the model now (e.g. at worker start) instead of on the first media."""
         _get_detector()
 
-    def score(self, media: bytes, kind: str) -> list[ScoreFact]:
+    def score(self, media: bytes, kind: str) -> list[Score]:
         if kind == "image":
             frames = [self._decode_image(media)]
         elif kind == "video":
@@ -80,7 +79,7 @@ class NudeNetClassifier:
             for d in detections:
                 if d.get("class") in EXPLICIT_CLASSES:
                     best = max(best, float(d.get("score", 0.0)))
-        return [ScoreFact(self.score_name, round(best, 4))]
+        return [Score(self.score_name, round(best, 4))]
 
     # ------------------------------------------------------------------ decoding
     def _limit(self) -> int:

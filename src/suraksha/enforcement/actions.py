@@ -34,6 +34,7 @@ from suraksha.enforcement.connector import Connector, DeliveryResult, Webhook
 from suraksha.enforcement.models import ACTION_KINDS, ACTION_STATUSES, Action, ActionDelivery, ActionItem
 from suraksha.outbox import Done, Message, Skip
 from suraksha.enforcement.settings import get_enforcement_settings
+from suraksha.policy.actions import ActionKind, ActionRequest, InvalidAction
 from suraksha.db.sql import aware, dialect_name, insert_ignoring_conflicts, insert_new
 
 log = logging.getLogger(__name__)
@@ -41,13 +42,35 @@ log = logging.getLogger(__name__)
 DELIVERIES = Counter("suraksha_action_deliveries", "Action deliveries to the platform connector, by outcome.", ["kind", "outcome"])
 DEAD_LETTERS = Counter("suraksha_actions_dead_lettered", "Actions dead-lettered after failed deliveries (alert on any increase).", ["kind"])
 
-# Pipeline verdict action names -> connector action kinds.
-_FROM_VERDICT = {"remove": "remove_item", "suspend_account": "suspend_account", "withhold": "withhold_in_country",
-                 "restore": "restore", "notify_user": "notify_user"}
 
 
 class ActionError(ValueError):
     """An action request that cannot be carried out as asked (the message says why)."""
+
+
+def action_kind(kind: ActionKind | str) -> ActionKind:
+    """A platform action kind from an ``ActionKind`` or its name (CLI, API, forms); ActionError otherwise."""
+    try:
+        k = ActionKind(kind)
+    except ValueError:
+        k = None
+    if k is None or not k.on_platform:
+        raise ActionError(f"unknown action kind {str(kind)!r}; expected one of {', '.join(ACTION_KINDS)}")
+    return k
+
+
+def message_action(payload: dict[str, Any], account_id: int | None) -> ActionRequest:
+    """The ``ActionRequest`` an ``action`` outbox message carries (``payload["action"]``, written by
+    ``pipeline.scan.outbox_for`` as ``{"kind", "argument"}``); ActionError says why it cannot be one."""
+    try:
+        request = ActionRequest.from_json(payload.get("action"))
+    except InvalidAction as exc:
+        raise ActionError(str(exc)) from None
+    if not request.kind.on_platform:
+        raise ActionError(f"{str(request)!r} is not an action on the platform")
+    if request.kind is ActionKind.SUSPEND_ACCOUNT and account_id is None:
+        raise ActionError("suspend_account without an account (the item was submitted without one)")
+    return request
 
 
 class ActionNotFound(LookupError):
@@ -115,18 +138,23 @@ def _restores(session: Session, *, item_id: int | None = None, account_id: int |
     account suspended, restored and caught again is suspended again (not deduped into the old one)."""
     where = Action.account_id == account_id if account_id is not None else Action.item_id == item_id
     extra = Action.item_id.is_(None) if account_id is not None else true()
-    return session.scalar(select(func.count()).select_from(Action).where(Action.kind == "restore", where, extra)) or 0
+    return session.scalar(select(func.count()).select_from(Action).where(Action.kind == ActionKind.RESTORE.value, where,
+                                                                         extra)) or 0
 
 
-def action_key(session: Session, kind: str, *, item_id: int | None, account_id: int | None, country: str | None = None) -> str:
-    if kind == "suspend_account":
+def action_key(session: Session, kind: ActionKind | str, *, item_id: int | None, account_id: int | None,
+               country: str | None = None) -> str:
+    """The idempotency key of a platform action: per account for a suspension, per item (and country
+    for a withholding) otherwise, with a new generation after each restore of the target."""
+    kind = action_kind(kind)
+    if kind is ActionKind.SUSPEND_ACCOUNT:
         base = f"suspend_account:account:{account_id}"
         gen = _restores(session, account_id=account_id)
-    elif kind == "withhold_in_country":
+    elif kind is ActionKind.WITHHOLD_IN_COUNTRY:
         base = f"withhold_in_country:item:{item_id}:{country}"
         gen = _restores(session, item_id=item_id)
     else:
-        base = f"{kind}:item:{item_id}"
+        base = f"{kind.value}:item:{item_id}"
         gen = _restores(session, item_id=item_id)
     return base if gen == 0 else f"{base}:g{gen}"
 
@@ -155,24 +183,18 @@ def take_action_message(session: Session, message: Message) -> Done:
     Raises ``Skip`` when the message cannot be an action. Returns the actions made (0 or 1).
     Wired to the topic by ``suraksha.dispatch``."""
     payload = message.payload
-    name, _, arg = str(payload.get("action") or "").partition(":")
-    kind = _FROM_VERDICT.get(name)
     account_id = message.account_id if message.account_id is not None else payload.get("account_id")
-    problem = None
-    if kind is None:
-        problem = f"unknown action {payload.get('action')!r}"
-    elif kind == "suspend_account" and account_id is None:
-        problem = "suspend_account without an account (the item was submitted without one)"
-    elif kind == "withhold_in_country" and not (arg and len(arg) == 2 and arg.isalpha()):
-        problem = f"withhold needs a two-letter country, got {arg!r}"
-    if problem:
-        raise Skip(problem)
-    country = arg.upper() if kind == "withhold_in_country" else None
-    item_id = None if kind == "suspend_account" else message.item_id  # a suspension targets the account
+    try:
+        request = message_action(payload, account_id)
+    except ActionError as exc:
+        raise Skip(str(exc)) from None
+    kind = request.kind
+    country = request.argument if kind is ActionKind.WITHHOLD_IN_COUNTRY else None
+    item_id = None if kind is ActionKind.SUSPEND_ACCOUNT else message.item_id  # a suspension targets the account
     key = action_key(session, kind, item_id=item_id, account_id=account_id, country=country)
     reason = f"policy rule {payload.get('rule')}" if payload.get("rule") else "policy verdict"
     _, created = _insert_action(session, {
-        "kind": kind, "idempotency_key": key, "item_id": item_id,
+        "kind": kind.value, "idempotency_key": key, "item_id": item_id,
         "account_id": account_id, "platform_item_id": payload.get("platform_id") if item_id is not None else None,
         "platform_account_id": payload.get("platform_account_id"), "country": country, "reason": reason,
         "details": {"rule": payload.get("rule"), "labels": list(payload.get("labels") or []),
@@ -195,9 +217,9 @@ def _webhook(a: Action, attempt: int) -> Webhook:
         "reason": a.reason,
         "labels": list((a.details or {}).get("labels") or []),
     }
-    if a.kind == "suspend_account":
+    if a.kind == ActionKind.SUSPEND_ACCOUNT:
         body["item"] = None  # the account is the target; the items that led to it are in Suraksha
-    if a.kind == "notify_user":
+    if a.kind == ActionKind.NOTIFY_USER:
         body["message"] = (a.details or {}).get("message")
     return Webhook(event=a.kind, idempotency_key=a.idempotency_key, body=body)
 
@@ -321,7 +343,7 @@ def retry_action(action_id: int, actor: str) -> ActionView:
         return _view(a)
 
 
-def request_action(kind: str, actor: str, *, item_id: int | None = None, account_id: int | None = None,
+def request_action(kind: ActionKind | str, actor: str, *, item_id: int | None = None, account_id: int | None = None,
                    country: str | None = None, reason: str = "", message: str | None = None) -> tuple[ActionView, bool]:
     """Ask for an action by hand (restore, notify, withhold, remove, suspend); returns (action, created).
 
@@ -329,19 +351,21 @@ def request_action(kind: str, actor: str, *, item_id: int | None = None, account
     """
     from suraksha.pipeline.models import Account, Item
 
-    if kind not in ACTION_KINDS:
-        raise ActionError(f"unknown action kind {kind!r}; expected one of {', '.join(ACTION_KINDS)}")
+    kind = action_kind(kind)
     if not reason or not reason.strip():
         raise ActionError("a reason is required (it is sent to the platform and kept in the audit log)")
-    if kind == "withhold_in_country" and not (country and len(country) == 2 and country.isalpha()):
-        raise ActionError("withhold_in_country needs a two-letter country code")
-    if kind == "notify_user" and not (message and message.strip()):
+    if kind is ActionKind.WITHHOLD_IN_COUNTRY:
+        try:
+            country = ActionRequest(kind, country).argument
+        except InvalidAction:
+            raise ActionError("withhold_in_country needs a two-letter country code") from None
+    if kind is ActionKind.NOTIFY_USER and not (message and message.strip()):
         raise ActionError("notify_user needs the message to show the user")
     with session_scope() as session:
         item = session.get(Item, item_id) if item_id is not None else None
         if item_id is not None and item is None:
             raise ActionNotFound(f"item {item_id} not found")
-        if kind == "suspend_account" or (kind == "restore" and item_id is None):
+        if kind is ActionKind.SUSPEND_ACCOUNT or (kind is ActionKind.RESTORE and item_id is None):
             account_id = account_id if account_id is not None else (item.account_id if item else None)
             if account_id is None:
                 raise ActionError(f"{kind} needs an account (or an item that has one)")
@@ -352,23 +376,23 @@ def request_action(kind: str, actor: str, *, item_id: int | None = None, account
         if account_id is not None and account is None:
             raise ActionNotFound(f"account {account_id} not found")
         country = country.upper() if country else None
-        if kind == "restore":
+        if kind is ActionKind.RESTORE:
             target = f"account:{account_id}" if item is None else f"item:{item.id}"
             n = _restores(session, item_id=item.id if item else None, account_id=None if item else account_id) + 1
             key = f"restore:{target}:{n}"
-        elif kind == "notify_user":
+        elif kind is ActionKind.NOTIFY_USER:
             key = f"notify_user:item:{item.id}:{uuid.uuid4().hex[:12]}"
         else:
             key = action_key(session, kind, item_id=item.id if item else None, account_id=account_id, country=country)
-        target_item = None if (kind in ("suspend_account",) or (kind == "restore" and item is None)) else item
+        target_item = None if (kind is ActionKind.SUSPEND_ACCOUNT or (kind is ActionKind.RESTORE and item is None)) else item
         action_id, created = _insert_action(session, {
-            "kind": kind, "idempotency_key": key, "item_id": target_item.id if target_item else None,
+            "kind": kind.value, "idempotency_key": key, "item_id": target_item.id if target_item else None,
             "account_id": account.id if account else None, "platform_item_id": target_item.platform_id if target_item else None,
             "platform_account_id": account.platform_account_id if account else None, "country": country,
             "reason": reason.strip()[:2000], "source": "manual", "requested_by": actor,
             "details": {"message": message.strip()[:2000]} if message else {},
         }, [item.id] if item else [])
-        _audit(session, actor, f"action.request.{kind}", action_id, {"created": created, "item_id": item_id,
+        _audit(session, actor, f"action.request.{kind.value}", action_id, {"created": created, "item_id": item_id,
                                                                     "account_id": account_id, "reason": reason[:500]})
         return _view(session.get(Action, action_id)), created
 
@@ -379,26 +403,26 @@ def enqueue_suspension(session: Session, account_id: int, platform_account_id: s
     """Ask for the suspension of one account in the caller's transaction; returns (action id, created).
     One action per account: created is False when its suspension is on record since its last restore
     (``networks.suspend`` suspends a whole network this way, in one transaction)."""
-    key = action_key(session, "suspend_account", item_id=None, account_id=account_id)
+    key = action_key(session, ActionKind.SUSPEND_ACCOUNT, item_id=None, account_id=account_id)
     return _insert_action(session, {
-        "kind": "suspend_account", "idempotency_key": key, "account_id": account_id,
+        "kind": ActionKind.SUSPEND_ACCOUNT.value, "idempotency_key": key, "account_id": account_id,
         "platform_account_id": platform_account_id, "reason": reason.strip()[:2000], "source": source,
         "requested_by": actor, "details": details,
     }, [])
 
 
 # --------------------------------------------------------------------------- reading
-def list_actions(*, status: str | None = None, kind: str | None = None, item_id: int | None = None,
+def list_actions(*, status: str | None = None, kind: ActionKind | str | None = None, item_id: int | None = None,
                  account_id: int | None = None, alert: bool | None = None, limit: int = 100) -> list[ActionView]:
     if status is not None and status not in ACTION_STATUSES:
         raise ActionError(f"unknown status {status!r}; expected one of {', '.join(ACTION_STATUSES)}")
-    if kind is not None and kind not in ACTION_KINDS:
-        raise ActionError(f"unknown kind {kind!r}; expected one of {', '.join(ACTION_KINDS)}")
+    if kind is not None:
+        kind = action_kind(kind)
     stmt = select(Action).order_by(Action.id.desc()).limit(max(1, min(limit, 10_000)))
     if status:
         stmt = stmt.where(Action.status == status)
     if kind:
-        stmt = stmt.where(Action.kind == kind)
+        stmt = stmt.where(Action.kind == kind.value)
     if account_id is not None:
         stmt = stmt.where(Action.account_id == account_id)
     if alert is not None:

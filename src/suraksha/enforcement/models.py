@@ -13,11 +13,13 @@ from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from suraksha.db.base import Base, utcnow
+from suraksha.policy.actions import ActionKind
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 # --------------------------------------------------------------------------- actions
-ACTION_KINDS = ("remove_item", "suspend_account", "withhold_in_country", "restore", "notify_user")
+#: The platform actions (``policy.actions.ActionKind``): a row's ``kind`` is the same name a verdict uses.
+ACTION_KINDS: tuple[str, ...] = tuple(k.value for k in ActionKind if k.on_platform)
 ACTION_STATUSES = ("pending", "delivering", "acknowledged", "failed", "dead")
 
 

@@ -61,7 +61,11 @@ class Item(Base):
     verdict: Mapped[str | None] = mapped_column(String(10), nullable=True, default=None, index=True)
     rule: Mapped[str | None] = mapped_column(String(200), nullable=True, default=None)
     reasons: Mapped[list] = mapped_column(JSONType, default=list)
-    actions: Mapped[list] = mapped_column(JSONType, default=list)
+    actions: Mapped[list] = mapped_column(JSONType, default=list)  # ActionRequest texts: "remove_item", "report:ncmec"
+    # The verdict's facts (policy.model.Fact.to_json): which kinds of condition fired, with their
+    # details. Transparency counts these, never the words of ``reasons``. NULL until scanned (and for
+    # items scanned before p0005 whose reasons were empty); migration p0005 filled it from reasons.
+    facts: Mapped[list | None] = mapped_column(JSONType, nullable=True)
     text_hits: Mapped[list] = mapped_column(JSONType, default=list)
     priority: Mapped[int] = mapped_column(Integer, default=0)
     scanned_at: Mapped[dt.datetime | None] = mapped_column(nullable=True, default=None)

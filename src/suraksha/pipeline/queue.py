@@ -188,7 +188,8 @@ _item_update = (
     update(Item.__table__)
     .where(Item.__table__.c.id == bindparam("b_id"))
     .values(status="done", verdict=bindparam("b_verdict"), rule=bindparam("b_rule"), reasons=bindparam("b_reasons"),
-            actions=bindparam("b_actions"), priority=bindparam("b_priority"), text_hits=bindparam("b_text_hits"),
+            actions=bindparam("b_actions"), facts=bindparam("b_facts"), priority=bindparam("b_priority"),
+            text_hits=bindparam("b_text_hits"),
             scanned_at=bindparam("b_scanned_at"), error=bindparam("b_error"))
 )
 
@@ -227,7 +228,8 @@ def _write_results(conn: Connection, results: list[ScanResult]) -> None:
         conn.execute(_insert_scores, scores)
     conn.execute(_item_update, [
         {"b_id": r.item_id, "b_verdict": r.verdict.verdict, "b_rule": r.verdict.rule, "b_reasons": list(r.verdict.reasons),
-         "b_actions": list(r.verdict.actions), "b_priority": r.verdict.priority, "b_text_hits": r.text_hits,
+         "b_actions": r.verdict.stored_actions(), "b_facts": r.verdict.stored_facts(), "b_priority": r.verdict.priority,
+         "b_text_hits": r.text_hits,
          "b_scanned_at": now, "b_error": r.error}
         for r in results
     ])
@@ -263,7 +265,7 @@ WITH taken AS (
 ), r AS (
     SELECT DISTINCT ON (x.item_id) x.*
     FROM jsonb_to_recordset(CAST(:results AS jsonb)) AS x(job_id bigint, item_id bigint, verdict text, rule text,
-         reasons jsonb, actions jsonb, priority int, text_hits jsonb, error text, preserve boolean)
+         reasons jsonb, actions jsonb, facts jsonb, priority int, text_hits jsonb, error text, preserve boolean)
     JOIN taken ON taken.id = x.job_id
     ORDER BY x.item_id, x.job_id DESC
 ), old_matches AS (
@@ -290,7 +292,7 @@ WITH taken AS (
          value double precision)
     JOIN r ON r.job_id = x.job_id
 ), verdicts AS (
-    UPDATE items SET status = 'done', verdict = r.verdict, rule = r.rule, reasons = r.reasons, actions = r.actions,
+    UPDATE items SET status = 'done', verdict = r.verdict, rule = r.rule, reasons = r.reasons, actions = r.actions, facts = r.facts,
                      priority = r.priority, text_hits = r.text_hits, scanned_at = :now, error = r.error
     FROM r WHERE items.id = r.item_id
 ), messages AS (  -- what outbox.enqueue_many writes (the outbox's columns and defaults)
@@ -323,7 +325,8 @@ def _finish_pg(worker_id: str, done: list[tuple[int, ScanResult]]) -> tuple[list
     for job_id, r in done:
         v = r.verdict
         results.append({"job_id": job_id, "item_id": r.item_id, "verdict": v.verdict, "rule": v.rule,
-                        "reasons": list(v.reasons), "actions": list(v.actions), "priority": v.priority,
+                        "reasons": list(v.reasons), "actions": v.stored_actions(), "facts": v.stored_facts(),
+                        "priority": v.priority,
                         "text_hits": r.text_hits, "error": r.error, "preserve": r.preserve})
         for m in r.media:
             media.append({"job_id": job_id, "position": m.position, "kind": m.kind, "sha256": m.sha256, "md5": m.md5,

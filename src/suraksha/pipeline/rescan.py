@@ -6,7 +6,7 @@ exchange, a reviewer's decision), ``rescan`` looks those signals up again, recor
 that are new, and for each item that gained one asks the policy again (``scan.decide``, the very
 function a scan uses) and enqueues the actions, reports and review tasks it now calls for, in the
 same transaction as the matches and the new verdict (the outbox rule). Outbox dedupe keys are the
-scan's (``<item>:action:remove``...), so nothing already enqueued is enqueued twice, and matches
+scan's (``<item>:action:remove_item``...), so nothing already enqueued is enqueued twice, and matches
 already stored are never added again: a second rescan adds nothing.
 
 New matches are stored with ``retroactive=True`` and ``matched_at`` (when the rescan found them),
@@ -99,7 +99,7 @@ def _rescan_batch(items: list[Item], scanner: Scanner, bank: str | None, summary
             existing.setdefault(m.item_id, []).append({c: getattr(m, c) for c in _MATCH_COLUMNS})
         scores: dict[int, list[dict[str, Any]]] = {}
         for s in session.scalars(select(ItemScore).where(ItemScore.item_id.in_(ids))):
-            scores.setdefault(s.item_id, []).append({"name": s.name, "value": s.value})
+            scores.setdefault(s.item_id, []).append({"classifier": s.classifier, "name": s.name, "value": s.value})
         account_ids = {i.account_id for i in items if i.account_id}
         accounts = {a.id: a for a in session.scalars(select(Account).where(Account.id.in_(account_ids)))} if account_ids else {}
 
@@ -120,7 +120,8 @@ def _rescan_batch(items: list[Item], scanner: Scanner, bank: str | None, summary
             taken = session.execute(
                 update(Item).where(Item.id == item.id, Item.status == "done")
                 .values(verdict=verdict.verdict, rule=verdict.rule, reasons=list(verdict.reasons),
-                        actions=list(verdict.actions), priority=verdict.priority, retroactive=True)
+                        actions=verdict.stored_actions(), facts=verdict.stored_facts(), priority=verdict.priority,
+                        retroactive=True)
                 .execution_options(synchronize_session=False)
             ).rowcount
             if taken != 1:

@@ -30,6 +30,8 @@ from sqlalchemy import and_, bindparam, exists, select
 
 from suraksha.config import get_settings
 from suraksha.pipeline.models import Account, Item, ItemMedia, PendingMedia
+from suraksha.policy.actions import ActionKind
+from suraksha.policy.model import MatchFact, ScanFacts, ScoreFact, TextFact, Verdict
 from suraksha.pipeline.settings import get_pipeline_settings
 from suraksha.db.sql import autocommit_engine
 
@@ -63,7 +65,7 @@ class OutboxSpec:
 @dataclass
 class ScanResult:
     item_id: int
-    verdict: Any  # suraksha.policy.Verdict
+    verdict: Verdict
     media: list[MediaOutcome] = field(default_factory=list)
     matches: list[dict[str, Any]] = field(default_factory=list)  # ItemMatch columns
     scores: list[dict[str, Any]] = field(default_factory=list)  # ItemScore columns
@@ -73,25 +75,31 @@ class ScanResult:
     error: str | None = None  # non-fatal problems (a classifier down, a bad link), joined
 
 
-def outbox_for(item_id: int, account_id: int | None, verdict: Any, base: dict[str, Any]) -> list[OutboxSpec]:
-    """The messages a verdict calls for, each with a dedupe key unique per item and action."""
+def outbox_for(item_id: int, account_id: int | None, verdict: Verdict, base: dict[str, Any]) -> list[OutboxSpec]:
+    """The messages a verdict calls for, each with a dedupe key unique per item and action.
+
+    Every payload carries its action as data (``{"kind": ..., "argument": ...}``, the verdict's
+    ``ActionRequest``); consumers read that, never a string to split. Keys: ``<item>:action:<action>``
+    (``42:action:remove_item``, ``42:action:withhold_in_country:IN``), ``<item>:report:<destination>``,
+    ``<item>:review:<queue>``, ``<item>:preserve``.
+    """
     out: list[OutboxSpec] = []
     has_review = False
     for action in verdict.actions:
-        name, _, arg = action.partition(":")
-        payload = {**base, "action": action}
-        if name in ("remove", "suspend_account", "notify_user", "withhold", "restore"):
-            if name == "withhold":
-                payload["country"] = arg.upper()
+        kind = action.kind
+        payload = {**base, "action": action.to_json()}
+        if kind.on_platform:
+            if kind is ActionKind.WITHHOLD_IN_COUNTRY:
+                payload["country"] = action.argument
             out.append(OutboxSpec("action", f"{item_id}:action:{action}", account_id, payload))
-        elif name == "report":
-            payload["destination"] = arg
-            out.append(OutboxSpec("report", f"{item_id}:report:{arg}", account_id, payload))
-        elif name == "review":
+        elif kind is ActionKind.REPORT:
+            payload["destination"] = action.argument
+            out.append(OutboxSpec("report", f"{item_id}:report:{action.argument}", account_id, payload))
+        elif kind is ActionKind.REVIEW:
             # One review task per item, in the first queue the policy names (rule order): a reviewer
             # should meet the same material once, not once per rule that fired. The other queues
             # travel with it so the reviewer sees every reason.
-            queue = arg or "default"
+            queue = action.argument or "default"
             if has_review:
                 first = next(o for o in out if o.topic == "review")
                 first.payload.setdefault("also_queues", []).append(queue)
@@ -99,11 +107,10 @@ def outbox_for(item_id: int, account_id: int | None, verdict: Any, base: dict[st
             has_review = True
             payload["queue"] = queue
             out.append(OutboxSpec("review", f"{item_id}:review:{queue}", account_id, payload))
-        elif name == "preserve":
+        elif kind is ActionKind.PRESERVE:
             out.append(OutboxSpec("preserve", f"{item_id}:preserve", account_id, payload))
-        # priority:<n> only sets the verdict's priority; it is not a message.
     if verdict.verdict == "review" and not has_review:
-        payload = {**base, "action": "review:default", "queue": "default"}
+        payload = {**base, "action": {"kind": ActionKind.REVIEW.value, "argument": "default"}, "queue": "default"}
         out.append(OutboxSpec("review", f"{item_id}:review:default", account_id, payload))
     return out
 
@@ -361,7 +368,7 @@ class Scanner:
             scores=scores,
             text_hits=text_hits,
             outbox=outbox,
-            preserve="preserve" in verdict.actions,
+            preserve=verdict.asks_for(ActionKind.PRESERVE),
             error="; ".join(media_errors + errors) or None,
         )
 
@@ -377,21 +384,21 @@ def link_matches(matcher: Any, canonical: str) -> list[Any]:
 
 
 def decide(policy: Any, item: Item, account: Account | None, matches: list[dict[str, Any]],
-           scores: list[dict[str, Any]], text_hits: list[dict[str, Any]]) -> tuple[Any, list[OutboxSpec]]:
+           scores: list[dict[str, Any]], text_hits: list[dict[str, Any]]) -> tuple[Verdict, list[OutboxSpec]]:
     """An item's facts (match, score and text-hit rows) -> the policy's verdict and its outbox messages.
 
     One function for the scan and for ``pipeline.rescan`` (stored signals matched against new bank
-    entries), so both reach the same verdict and the same dedupe keys from the same facts.
+    entries), so both reach the same verdict, the same facts and the same dedupe keys from the same rows.
     """
-    from suraksha.policy.model import MatchFact, ScanFacts, ScoreFact, TextFact
-
+    context = item.context or {}
     facts = ScanFacts(
         matches=[MatchFact(bank=m["bank"], label=m["label"], signal_type=m["signal_type"], distance=m["distance"],
-                           transform=m["transform"]) for m in matches],
-        scores=[ScoreFact(name=s["name"], value=float(s["value"])) for s in scores],
+                           transform=m["transform"], entry_id=m.get("entry_id")) for m in matches],
+        scores=[ScoreFact(name=s["name"], value=float(s["value"]), classifier=s.get("classifier")) for s in scores],
         text_hits=[TextFact(kind=t["kind"], value=t["value"]) for t in text_hits],
         item_kind=item.kind,
-        country=(item.context or {}).get("country"),
+        country=context.get("country"),
+        source=context.get("source"),
     )
     verdict = policy.evaluate(facts)
     account_id = account.id if account else None

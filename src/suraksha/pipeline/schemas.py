@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-ITEM_KINDS = ("post", "message", "comment", "profile", "file", "story", "other")
+from suraksha.policy.model import ITEM_KINDS  # the policy's item_kind condition validates against the same kinds
 
 # NUL cannot be stored in a PostgreSQL text or jsonb value, and a lone surrogate (U+D800-U+DFFF
 # without its pair; JSON's "\ud800" escape makes one) is not Unicode at all: no UTF-8 encoder
@@ -255,7 +255,12 @@ class ItemView(BaseModel):
     verdict: str | None
     rule: str | None
     reasons: list[str]
-    actions: list[str]
+    actions: list[str]  # one name per action: "remove_item", "withhold_in_country:IN", "report:ncmec"
+    facts: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="What made the policy's rules fire, as data: one object per fact with its kind (hash, link, "
+                    "text, classifier, user_report, context), the rule, and its details (match, score, text or "
+                    "condition). The same facts as `reasons`, which are words for people.")
     priority: int
     text_hits: list[dict[str, Any]]
     links: list[str]

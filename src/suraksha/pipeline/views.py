@@ -70,7 +70,7 @@ def get_item(item_id: int) -> ItemView:
     return ItemView(
         id=item.id, platform_id=item.platform_id, account=account,
         kind=item.kind, status=item.status, verdict=item.verdict, rule=item.rule, reasons=list(item.reasons or []),
-        actions=list(item.actions or []), priority=item.priority, text_hits=list(item.text_hits or []),
+        actions=list(item.actions or []), facts=list(item.facts or []), priority=item.priority, text_hits=list(item.text_hits or []),
         links=list(item.links or []), context=dict(item.context or {}),
         created_at=aware(item.created_at), received_at=aware(item.received_at), scanned_at=aware(item.scanned_at),
         error=item.error,

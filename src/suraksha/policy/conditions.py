@@ -7,11 +7,14 @@ A condition is a mapping with one key (several keys mean all of them):
     text:      {kind, value}                                         any text hit (keyword/regex/onion/link)
     item_kind: post | [post, message]                                the item's kind
     country:   IN | [IN, GB]                                         the item's country (context)
+    user_report: true                                                the item came in because a person reported it
     all: [...] / any: [...] / not: {...}                            combinators
     always: true                                                     fires on every item
 
-``test`` returns None when the condition does not hold, otherwise the human reasons (which facts
-made it hold), so a verdict can say exactly why it was reached.
+``test`` returns None when the condition does not hold, otherwise one ``Finding`` per fact that
+made it hold: the words for people (the verdict's ``reasons``) and the ``Fact`` for programs (the
+verdict's ``facts``, which transparency counts), so a verdict says exactly why it was reached and
+nothing downstream has to read the words.
 """
 
 from __future__ import annotations
@@ -22,9 +25,21 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from suraksha.policy.model import TEXT_KINDS, MatchFact, ScanFacts, ScoreFact, TextFact
+from suraksha.policy.model import (
+    ITEM_KINDS,
+    TEXT_KINDS,
+    USER_REPORT_SOURCES,
+    Fact,
+    FactKind,
+    MatchFact,
+    ScanFacts,
+    ScoreFact,
+    TextFact,
+    match_kind,
+    text_kind,
+)
 
-KEYS: tuple[str, ...] = ("match", "score", "text", "item_kind", "country", "all", "any", "not", "always")
+KEYS: tuple[str, ...] = ("match", "score", "text", "item_kind", "country", "user_report", "all", "any", "not", "always")
 MATCH_KEYS: tuple[str, ...] = ("label", "bank", "signal_type", "transform", "max_distance")
 SCORE_KEYS: tuple[str, ...] = ("name", "gte", "gt", "lte", "lt")
 TEXT_KEYS: tuple[str, ...] = ("kind", "value")
@@ -60,8 +75,25 @@ def _num(v: float) -> str:
 
 
 # --------------------------------------------------------------------------- nodes
+@dataclass(frozen=True)
+class Finding:
+    """One reason a condition holds: ``reason`` in words, ``fact`` as data (its ``rule`` is set by the engine)."""
+
+    reason: str
+    fact: Fact
+
+
+def _context(reason: str, condition: str, value: str | None = None) -> Finding:
+    return Finding(reason, Fact(FactKind.CONTEXT, condition=condition, value=value))
+
+
+def _unique(found: list[Finding]) -> list[Finding]:
+    """In order, without repeats (the same match met twice is one reason)."""
+    return list(dict.fromkeys(found))
+
+
 class Condition:
-    def test(self, facts: ScanFacts) -> list[str] | None:  # pragma: no cover - interface
+    def test(self, facts: ScanFacts) -> list[Finding] | None:  # pragma: no cover - interface
         raise NotImplementedError
 
     def describe(self) -> str:  # pragma: no cover - interface
@@ -70,8 +102,8 @@ class Condition:
 
 @dataclass(frozen=True)
 class Always(Condition):
-    def test(self, facts: ScanFacts) -> list[str] | None:
-        return ["always"]
+    def test(self, facts: ScanFacts) -> list[Finding] | None:
+        return [_context("always", "always")]
 
     def describe(self) -> str:
         return "always"
@@ -94,9 +126,9 @@ class MatchCond(Condition):
             and (self.max_distance is None or m.distance <= self.max_distance)
         )
 
-    def test(self, facts: ScanFacts) -> list[str] | None:
-        found = [describe_match(m) for m in facts.matches if self._holds(m)]
-        return list(dict.fromkeys(found)) or None
+    def test(self, facts: ScanFacts) -> list[Finding] | None:
+        found = [Finding(describe_match(m), Fact(match_kind(m.signal_type), match=m)) for m in facts.matches if self._holds(m)]
+        return _unique(found) or None
 
     def describe(self) -> str:
         parts = [_set_words("label", self.labels), _set_words("bank", self.banks),
@@ -132,9 +164,10 @@ class ScoreCond(Condition):
     def _bounds_words(self) -> str:
         return ", ".join(f"{_BOUNDS[op]} {_num(b)}" for op, b in self.bounds)
 
-    def test(self, facts: ScanFacts) -> list[str] | None:
-        found = [f"score {s.name} {_num(float(s.value))} ({self._bounds_words()})" for s in facts.scores if self._holds(s)]
-        return list(dict.fromkeys(found)) or None
+    def test(self, facts: ScanFacts) -> list[Finding] | None:
+        found = [Finding(f"score {s.name} {_num(float(s.value))} ({self._bounds_words()})", Fact(FactKind.CLASSIFIER, score=s))
+                 for s in facts.scores if self._holds(s)]
+        return _unique(found) or None
 
     def describe(self) -> str:
         return f"score {'/'.join(sorted(self.names))} {self._bounds_words()}"
@@ -148,9 +181,9 @@ class TextCond(Condition):
     def _holds(self, t: TextFact) -> bool:
         return (self.kinds is None or t.kind in self.kinds) and (self.values is None or t.value.casefold() in self.values)
 
-    def test(self, facts: ScanFacts) -> list[str] | None:
-        found = [describe_text(t) for t in facts.text_hits if self._holds(t)]
-        return list(dict.fromkeys(found)) or None
+    def test(self, facts: ScanFacts) -> list[Finding] | None:
+        found = [Finding(describe_text(t), Fact(text_kind(t.kind), text=t)) for t in facts.text_hits if self._holds(t)]
+        return _unique(found) or None
 
     def describe(self) -> str:
         parts = [_set_words("kind", self.kinds), _set_words("value", self.values)]
@@ -162,8 +195,10 @@ class TextCond(Condition):
 class ItemKindCond(Condition):
     kinds: frozenset[str]
 
-    def test(self, facts: ScanFacts) -> list[str] | None:
-        return [f"item kind {facts.item_kind}"] if facts.item_kind in self.kinds else None
+    def test(self, facts: ScanFacts) -> list[Finding] | None:
+        if facts.item_kind not in self.kinds:
+            return None
+        return [_context(f"item kind {facts.item_kind}", "item_kind", facts.item_kind)]
 
     def describe(self) -> str:
         return f"item kind {'/'.join(sorted(self.kinds))}"
@@ -173,26 +208,40 @@ class ItemKindCond(Condition):
 class CountryCond(Condition):
     countries: frozenset[str]
 
-    def test(self, facts: ScanFacts) -> list[str] | None:
+    def test(self, facts: ScanFacts) -> list[Finding] | None:
         c = (facts.country or "").upper()
-        return [f"country {c}"] if c in self.countries else None
+        return [_context(f"country {c}", "country", c)] if c in self.countries else None
 
     def describe(self) -> str:
         return f"country {'/'.join(sorted(self.countries))}"
 
 
 @dataclass(frozen=True)
+class UserReportCond(Condition):
+    """The item was submitted because a person reported it (``context.source`` complaint / user_report)."""
+
+    def test(self, facts: ScanFacts) -> list[Finding] | None:
+        if facts.source not in USER_REPORT_SOURCES:
+            return None
+        return [Finding(f"reported by a user ({facts.source})",
+                        Fact(FactKind.USER_REPORT, condition="user_report", value=facts.source))]
+
+    def describe(self) -> str:
+        return "a user report"
+
+
+@dataclass(frozen=True)
 class AllCond(Condition):
     parts: tuple[Condition, ...]
 
-    def test(self, facts: ScanFacts) -> list[str] | None:
-        reasons: list[str] = []
+    def test(self, facts: ScanFacts) -> list[Finding] | None:
+        found: list[Finding] = []
         for p in self.parts:
             r = p.test(facts)
             if r is None:
                 return None
-            reasons += r
-        return list(dict.fromkeys(reasons))
+            found += r
+        return _unique(found)
 
     def describe(self) -> str:
         return "all of (" + "; ".join(p.describe() for p in self.parts) + ")"
@@ -202,15 +251,15 @@ class AllCond(Condition):
 class AnyCond(Condition):
     parts: tuple[Condition, ...]
 
-    def test(self, facts: ScanFacts) -> list[str] | None:
-        reasons: list[str] = []
+    def test(self, facts: ScanFacts) -> list[Finding] | None:
+        found: list[Finding] = []
         held = False
         for p in self.parts:  # every branch that holds is a reason, not just the first
             r = p.test(facts)
             if r is not None:
                 held = True
-                reasons += r
-        return list(dict.fromkeys(reasons)) if held else None
+                found += r
+        return _unique(found) if held else None
 
     def describe(self) -> str:
         return "any of (" + "; ".join(p.describe() for p in self.parts) + ")"
@@ -220,8 +269,10 @@ class AnyCond(Condition):
 class NotCond(Condition):
     part: Condition
 
-    def test(self, facts: ScanFacts) -> list[str] | None:
-        return None if self.part.test(facts) is not None else [f"no {self.part.describe()}"]
+    def test(self, facts: ScanFacts) -> list[Finding] | None:
+        if self.part.test(facts) is not None:
+            return None
+        return [_context(f"no {self.part.describe()}", "not", self.part.describe())]
 
     def describe(self) -> str:
         return f"not {self.part.describe()}"
@@ -275,11 +326,13 @@ def _parse_one(key: Any, value: Any, path: str, depth: int) -> Condition:
     if key == "text":
         return _parse_text(value, here)
     if key == "item_kind":
-        from suraksha.pipeline.schemas import ITEM_KINDS
-
         return ItemKindCond(_strings(value, here, allowed=ITEM_KINDS))
     if key == "country":
         return CountryCond(_countries(value, here))
+    if key == "user_report":
+        if value is not True:
+            raise ConditionError(here, "must be true (for items nobody reported, write `not: {user_report: true}`)")
+        return UserReportCond()
     if key in ("all", "any"):
         if not isinstance(value, list) or not value:
             raise ConditionError(here, f"must be a non-empty list of conditions, got {_type(value)}")

@@ -7,18 +7,19 @@ Semantics (docs/policy.md says the same for policy authors):
   firing it is ``allow`` with no rule. ``Verdict.rule`` is the first firing rule with that verdict.
 - Actions are the union of every firing rule's actions, in order of first appearance; ``priority``
   is the highest priority any firing rule asked for (0 when none did).
-- ``reasons`` holds, for every firing rule, ``"<rule>: <fact>"`` for each fact that made it fire.
+- ``reasons`` holds, for every firing rule, ``"<rule>: <fact>"`` for each fact that made it fire;
+  ``facts`` holds the same facts as data (``Fact`` with its kind and ``rule``), in the same order.
 Evaluation is pure and deterministic: the same facts always give the same verdict.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from suraksha.policy.conditions import Condition
-from suraksha.policy.model import VERDICTS, ScanFacts, Verdict
+from suraksha.policy.actions import REPORT_DESTINATIONS, ActionRequest
+from suraksha.policy.conditions import Condition, Finding
+from suraksha.policy.model import VERDICTS, Fact, ScanFacts, Verdict
 
-REPORT_DESTINATIONS: tuple[str, ...] = ("ncmec", "in_police", "uk_nca")
 _STRICTNESS = {v: i for i, v in enumerate(VERDICTS)}
 
 
@@ -28,7 +29,7 @@ class Rule:
     index: int  # 1-based position in the policy
     when: Condition
     verdict: str
-    actions: tuple[str, ...] = ()
+    actions: tuple[ActionRequest, ...] = ()
     priority: int = 0
     stop: bool = False
     description: str = ""
@@ -52,9 +53,11 @@ class Policy:
     rules: tuple[Rule, ...]
     settings: PolicySettings = field(default_factory=PolicySettings)
     source: str | None = None  # file path, or None for text / the shipped default
+    #: One line per old spelling the file used (``remove`` for ``remove_item``...): still read, to be rewritten.
+    deprecations: tuple[str, ...] = ()
 
     def evaluate(self, facts: ScanFacts) -> Verdict:
-        fired: list[tuple[Rule, list[str]]] = []
+        fired: list[tuple[Rule, list[Finding]]] = []
         for rule in self.rules:
             why = rule.when.test(facts)
             if why is None:
@@ -66,10 +69,11 @@ class Policy:
             return Verdict(verdict="allow", actions=[], rule=None, reasons=[], priority=0, fired=[])
         verdict = max((r.verdict for r, _ in fired), key=_STRICTNESS.__getitem__)
         deciding = next(r for r, _ in fired if r.verdict == verdict)
-        actions: dict[str, None] = {}
+        actions: dict[ActionRequest, None] = {}
         for r, _ in fired:
             actions.update(dict.fromkeys(r.actions))
-        reasons = [f"{r.name}: {w}" for r, why in fired for w in why]
+        reasons = [f"{r.name}: {f.reason}" for r, why in fired for f in why]
+        facts_fired: dict[Fact, None] = dict.fromkeys(replace(f.fact, rule=r.name) for r, why in fired for f in why)
         return Verdict(
             verdict=verdict,
             actions=list(actions),
@@ -77,6 +81,7 @@ class Policy:
             reasons=list(dict.fromkeys(reasons)),
             priority=max(r.priority for r, _ in fired),
             fired=[r.name for r, _ in fired],
+            facts=list(facts_fired),
         )
 
     def review_required_before_report(self, destination: str) -> bool:

@@ -10,13 +10,20 @@ A policy is YAML (read with ``yaml.safe_load``: no tags, no code)::
       - name: csam-match
         when: {match: {label: csam}}
         verdict: remove
-        actions: [remove, suspend_account, preserve, "report:ncmec", "review:csam"]
+        actions: [remove_item, suspend_account, preserve, "report:ncmec", "review:csam"]
         priority: 100
+
+Actions are parsed here, once, into ``ActionRequest`` objects (``policy.actions``). The names before
+the typed actions, ``remove`` and ``withhold:<country>``, are still read as ``remove_item`` and
+``withhold_in_country:<country>``: the policy's ``deprecations`` lists each use and it is logged once
+per process, so an operator's own policy file keeps working until it is rewritten.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 from collections.abc import Mapping
 from functools import lru_cache
 from importlib import resources
@@ -25,20 +32,32 @@ from typing import Any
 
 import yaml
 
-from suraksha.policy.conditions import ConditionError, country_code, parse_condition, suggest, unknown_key
-from suraksha.policy.engine import REPORT_DESTINATIONS, Policy, PolicySettings, Rule
+from suraksha.policy.actions import (
+    NEEDS_REMOVE_VERDICT,
+    POLICY_ACTIONS,
+    REPORT_DESTINATIONS,
+    ActionKind,
+    ActionRequest,
+    InvalidAction,
+    forms,
+)
+from suraksha.policy.conditions import ConditionError, parse_condition, suggest, unknown_key
+from suraksha.policy.engine import Policy, PolicySettings, Rule
 from suraksha.policy.errors import PolicyError
 from suraksha.policy.model import VERDICTS
+
+log = logging.getLogger(__name__)
 
 TOP_KEYS = ("version", "settings", "rules")
 SETTINGS_KEYS = ("require_review_before_report", "two_person_rule")
 RULE_KEYS = ("name", "description", "when", "verdict", "actions", "priority", "stop")
-SIMPLE_ACTIONS = ("remove", "suspend_account", "preserve", "notify_user")
-PARAM_ACTIONS = ("report", "review", "priority", "withhold")
+#: Spellings from before the typed actions, still read (with a deprecation note): old name -> kind.
+RENAMED_ACTIONS: dict[str, ActionKind] = {"remove": ActionKind.REMOVE_ITEM, "withhold": ActionKind.WITHHOLD_IN_COUNTRY}
 MAX_PRIORITY = 100
 MAX_POLICY_BYTES = 1_000_000
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
-_QUEUE = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,49}$")
+_logged: set[tuple[str | None, str]] = set()
+_logged_lock = threading.Lock()
 
 
 def load_policy(source: str | Path | Mapping[str, Any]) -> Policy:
@@ -156,14 +175,26 @@ def _build(data: Any, path: str | None) -> Policy:
         raise PolicyError("empty: a policy needs at least one rule", field="rules")
     rules: list[Rule] = []
     seen: dict[str, int] = {}
+    notes: list[tuple[int, str]] = []
     for i, raw in enumerate(raw_rules, start=1):
-        rule = _rule(raw, i)
+        rule = _rule(raw, i, notes)
         if rule.name in seen:
             raise PolicyError(f"duplicate rule name; rule #{seen[rule.name]} is already called {rule.name!r}",
                               rule=rule.name, index=i, field="name")
         seen[rule.name] = i
         rules.append(rule)
-    return Policy(rules=tuple(rules), settings=settings, source=path)
+    deprecations = tuple(note for _, note in notes)
+    _log_deprecations(path, deprecations)
+    return Policy(rules=tuple(rules), settings=settings, source=path, deprecations=deprecations)
+
+
+def _log_deprecations(path: str | None, deprecations: tuple[str, ...]) -> None:
+    """Each old spelling once per process and file (policies are loaded again by some callers)."""
+    with _logged_lock:
+        new = [d for d in deprecations if (path, d) not in _logged]
+        _logged.update((path, d) for d in new)
+    for d in new:
+        log.warning("policy %s: %s", path or "(text)", d)
 
 
 def _settings(raw: Any) -> PolicySettings:
@@ -197,7 +228,7 @@ def _settings(raw: Any) -> PolicySettings:
     return PolicySettings(require_review_before_report=destinations, two_person_rule=two)
 
 
-def _rule(raw: Any, index: int) -> Rule:
+def _rule(raw: Any, index: int, notes: list[tuple[int, str]]) -> Rule:
     if not isinstance(raw, Mapping):
         raise PolicyError(f"a rule is a mapping with name, when and verdict, got {type(raw).__name__}", index=index)
     name = raw.get("name")
@@ -232,22 +263,26 @@ def _rule(raw: Any, index: int) -> Rule:
         raw_actions = []
     if not isinstance(raw_actions, list):
         raise fail("actions", f"must be a list such as [remove, preserve], got {type(raw_actions).__name__}")
-    actions: list[str] = []
+    actions: list[ActionRequest] = []
     action_priority: int | None = None
     for j, a in enumerate(raw_actions):
         try:
-            action = _action(a)
+            action, old = _action(a)
         except ValueError as exc:
             raise fail(f"actions[{j}]", str(exc)) from None
-        if action.startswith("priority:"):
+        if old is not None:
+            where = f"rule #{index} {label!r}: actions[{j}]"
+            notes.append((index, f"{where}: {old!r} is the old name of {str(action)!r}; write {str(action)!r} "
+                                 f"(the old name is still read, for now)"))
+        if isinstance(action, int):
             if action_priority is not None:
                 raise fail(f"actions[{j}]", "priority given twice")
-            action_priority = int(action.partition(":")[2])
+            action_priority = action
             continue
-        if action in ("remove", "suspend_account") and verdict != "remove":
-            raise fail(f"actions[{j}]", f"action {action!r} needs verdict remove (the rule says {verdict})")
-        if action.startswith("report:") and verdict == "allow":
-            raise fail(f"actions[{j}]", f"action {action!r} needs verdict review or remove: an allowed item is not reported")
+        if action.kind in NEEDS_REMOVE_VERDICT and verdict != "remove":
+            raise fail(f"actions[{j}]", f"action {str(action)!r} needs verdict remove (the rule says {verdict})")
+        if action.kind is ActionKind.REPORT and verdict == "allow":
+            raise fail(f"actions[{j}]", f"action {str(action)!r} needs verdict review or remove: an allowed item is not reported")
         if action not in actions:
             actions.append(action)
     priority = raw.get("priority")
@@ -263,47 +298,42 @@ def _rule(raw: Any, index: int) -> Rule:
                 priority=priority if priority is not None else (action_priority or 0), stop=stop, description=description)
 
 
-def _action(a: Any) -> str:
-    """The canonical form of one action, or ValueError with the reason."""
+def _action(a: Any) -> tuple[ActionRequest | int, str | None]:
+    """One entry of ``actions``: an ActionRequest (or the number of ``priority:<n>``), and the old
+    spelling it was written in (None when current). ValueError with the reason otherwise."""
     if not isinstance(a, str):
         hint = " (quote actions with a colon: \"report:ncmec\")" if isinstance(a, Mapping) else ""
-        raise ValueError(f"an action is a string such as 'remove' or 'report:ncmec', got {a!r}{hint}")
-    kind, colon, arg = a.strip().partition(":")
-    if not colon:
-        if kind in SIMPLE_ACTIONS:
-            return kind
-        if kind in PARAM_ACTIONS:
-            raise ValueError(f"action {a!r} needs a value: {_forms(kind)}")
-        raise ValueError(f"unknown action {a!r}{suggest(a, SIMPLE_ACTIONS + _all_examples())}; expected one of "
-                         f"{', '.join(SIMPLE_ACTIONS)}, report:<destination>, review:<queue>, priority:<n>, withhold:<country>")
-    if kind in SIMPLE_ACTIONS:
-        raise ValueError(f"action {kind!r} takes no value, got {a!r}")
-    if kind == "report":
-        if arg not in REPORT_DESTINATIONS:
-            raise ValueError(f"unknown report destination {arg!r}{suggest(arg, REPORT_DESTINATIONS)}; expected one of "
-                             f"{', '.join(REPORT_DESTINATIONS)}")
-        return f"report:{arg}"
-    if kind == "review":
-        if not _QUEUE.match(arg):
-            raise ValueError(f"review queue {arg!r} must be 1-50 lower-case letters, digits, '-' or '_'")
-        return f"review:{arg}"
-    if kind == "priority":
+        raise ValueError(f"an action is a string such as 'remove_item' or 'report:ncmec', got {a!r}{hint}")
+    text = a.strip()
+    name, colon, arg = text.partition(":")
+    if name == "priority":
+        if not colon:
+            raise ValueError(f"action {a!r} needs a value: priority:<0-{MAX_PRIORITY}>")
         if not arg.isdigit() or not 0 <= int(arg) <= MAX_PRIORITY:
             raise ValueError(f"priority must be a whole number from 0 to {MAX_PRIORITY}, got {arg!r}")
-        return f"priority:{int(arg)}"
-    if kind == "withhold":
-        try:
-            return f"withhold:{country_code(arg, 'withhold')}"
-        except ConditionError as exc:
-            raise ValueError(exc.reason) from None
-    raise ValueError(f"unknown action {a!r}{suggest(a, _all_examples())}; expected one of {', '.join(SIMPLE_ACTIONS)}, "
-                     f"report:<destination>, review:<queue>, priority:<n>, withhold:<country>")
+        return int(arg), None
+    old = None
+    if name in RENAMED_ACTIONS:
+        old, name = text, RENAMED_ACTIONS[name].value
+    try:
+        kind = ActionKind(name)
+    except ValueError:
+        raise ValueError(f"unknown action {a!r}{suggest(a, _all_examples())}; expected one of {_expected()}") from None
+    if kind not in POLICY_ACTIONS:
+        raise ValueError(f"action {a!r} is not one a policy can ask for; expected one of {_expected()}")
+    if not colon and kind.argument_name is not None:
+        raise ValueError(f"action {a!r} needs a value: {forms(kind)}")
+    try:
+        return ActionRequest(kind, arg if colon else None), old
+    except InvalidAction as exc:
+        raise ValueError(str(exc)) from None
 
 
-def _forms(kind: str) -> str:
-    return {"report": "report:<" + "|".join(REPORT_DESTINATIONS) + ">", "review": "review:<queue>",
-            "priority": f"priority:<0-{MAX_PRIORITY}>", "withhold": "withhold:<country code>"}[kind]
+def _expected() -> str:
+    return ", ".join(forms(k) for k in POLICY_ACTIONS) + f", priority:<0-{MAX_PRIORITY}>"
 
 
 def _all_examples() -> tuple[str, ...]:
-    return tuple(f"report:{d}" for d in REPORT_DESTINATIONS) + ("review:", "priority:", "withhold:")
+    simple = tuple(k.value for k in POLICY_ACTIONS if k.argument_name is None)
+    return simple + tuple(f"report:{d}" for d in REPORT_DESTINATIONS) + (
+        "review:", "priority:", "withhold_in_country:")

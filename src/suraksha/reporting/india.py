@@ -18,6 +18,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from suraksha.policy.model import FactKind
 from suraksha.reporting.subject import SubjectFacts
 
 FORMAT = "suraksha.in.pocso-rule11/1"
@@ -33,6 +34,23 @@ def _times(at: dt.datetime | None) -> dict[str, str] | None:
     if at.tzinfo is None:
         at = at.replace(tzinfo=dt.timezone.utc)
     return {"utc": at.astimezone(dt.timezone.utc).isoformat(), "ist": at.astimezone(IST).strftime("%d-%m-%Y %H:%M:%S IST")}
+
+
+#: How the package says what identified the material, per kind of fact that fired, in this order.
+_DETECTED_BY = ((FactKind.HASH, "by a match against a hash bank of known material"),
+                (FactKind.LINK, "by a link to known material"),
+                (FactKind.CLASSIFIER, "by an automated classifier"),
+                (FactKind.TEXT, "by the words of its text"),
+                (FactKind.USER_REPORT, "after a user reported it"))
+
+
+def _detected_by(facts: SubjectFacts) -> str:
+    """What identified the material, from the verdict's facts (data, not the words of its reasons)."""
+    kinds = facts.detected_by
+    words = [w for kind, w in _DETECTED_BY if kind in kinds]
+    if words:
+        return " and ".join(words)
+    return "by a match against a hash bank of known material" if facts.matches else "by automated detection"
 
 
 def _citations(profile: Any) -> list[dict[str, str]]:
@@ -91,7 +109,7 @@ def build_package(
             "summary": "Material identified as child sexual abuse material"
                        + (f" (review: {facts.decision.category}"
                           + (f", industry class {facts.decision.industry_class}" if facts.decision.industry_class else "")
-                          + ")" if facts.decision else " by a match against a hash bank of known material (not yet reviewed by a person)"),
+                          + ")" if facts.decision else f" {_detected_by(facts)} (not yet reviewed by a person)"),
             "detection": [{"method": f"{m['signal_type']} match", "bank": m["bank"], "label": m["label"],
                            "distance": m["distance"], "media_position": m["media_position"]} for m in facts.matches],
             "files": [{"position": m.position, "mime": m.mime, "size": m.size, "sha256": m.sha256, "md5": m.md5,

@@ -11,6 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from suraksha.db.sql import aware
+from suraksha.policy.actions import ActionKind
+from suraksha.policy.model import Fact, FactKind
 
 
 @dataclass
@@ -61,6 +63,12 @@ class SubjectFacts:
     media: list[MediaFacts] = field(default_factory=list)
     decision: DecisionFacts | None = None
     actions: list[ActionFacts] = field(default_factory=list)
+    facts: list[Fact] = field(default_factory=list)  # what made the policy's rules fire (items.facts)
+
+    @property
+    def detected_by(self) -> frozenset[FactKind]:
+        """The kinds of condition that fired on the item (hash, link, classifier...), read as data."""
+        return frozenset(f.kind for f in self.facts)
 
     @property
     def ip(self) -> str | None:
@@ -85,7 +93,7 @@ class SubjectFacts:
 
     @property
     def suspended_at(self) -> dt.datetime | None:
-        times = [a.acknowledged_at for a in self.actions if a.kind == "suspend_account" and a.acknowledged_at]
+        times = [a.acknowledged_at for a in self.actions if a.kind == ActionKind.SUSPEND_ACCOUNT and a.acknowledged_at]
         return min(times) if times else None
 
 
@@ -105,7 +113,8 @@ def gather(session: Session, item_id: int) -> SubjectFacts:
     media = session.scalars(select(ItemMedia).where(ItemMedia.item_id == item_id).order_by(ItemMedia.position)).all()
     action_ids = select(ActionItem.action_id).where(ActionItem.item_id == item_id)
     actions = session.scalars(select(Action).where((Action.item_id == item_id) | Action.id.in_(action_ids)
-                                                   | ((Action.account_id == item.account_id) & (Action.kind == "suspend_account")))
+                                                   | ((Action.account_id == item.account_id)
+                                                      & (Action.kind == ActionKind.SUSPEND_ACCOUNT.value)))
                               .order_by(Action.id)).all() if item.account_id else \
         session.scalars(select(Action).where((Action.item_id == item_id) | Action.id.in_(action_ids)).order_by(Action.id)).all()
     facts = SubjectFacts(
@@ -120,9 +129,21 @@ def gather(session: Session, item_id: int) -> SubjectFacts:
         media=[MediaFacts(m.position, m.mime, m.size, m.sha256, m.md5, m.pdq, m.source_url, evidence.get(m.position),
                           m.position in matched_positions) for m in media],
         actions=[ActionFacts(a.kind, a.status, aware(a.acknowledged_at)) for a in actions],
+        facts=_stored_facts(item.facts),
     )
     facts.decision = decision_for(item_id)
     return facts
+
+
+def _stored_facts(stored: Any) -> list[Fact]:
+    """``items.facts`` as ``Fact`` objects; an entry this version cannot read is left out, not guessed."""
+    out = []
+    for f in stored if isinstance(stored, list) else []:
+        try:
+            out.append(Fact.from_json(f))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return out
 
 
 def decision_for(item_id: int) -> DecisionFacts | None:

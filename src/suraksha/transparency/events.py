@@ -14,13 +14,15 @@ Definitions (docs/transparency.md says the same in words):
 - it came **by complaint** when it was submitted because of one (``context.source`` is
   ``complaint`` or ``user_report``) or a legal request named it and the scan had not flagged it;
   otherwise it was found **proactively**;
-- its signals are read from what the scan stored: ``hash`` (a sha256 / md5 / pdq / vpdq bank
-  match), ``link`` (a url / domain match, or an onion / link text hit), ``text`` (a text-bank
-  match, or a keyword / regex text hit), ``classifier`` (a score condition made a rule fire: the
-  verdict's ``reasons`` hold ``"<rule>: score ..."``);
+- its signals are the kinds of the facts its verdict recorded (``items.facts``, written by the
+  policy as data, never read from the words of ``reasons``): ``hash`` (a sha256 / md5 / pdq / vpdq
+  bank match made a rule fire), ``link`` (a url / domain match, or an onion / link text hit),
+  ``text`` (a text-bank match, or a keyword / regex text hit), ``classifier`` (a classifier score
+  made a rule fire). A match or text hit that made no rule fire identified nothing and is not
+  counted; an item with none of these was identified by people (``human``);
 - **detected** at the earliest match time (``item_matches.matched_at``, a rescan's; a match made
   at scan time counts at ``scanned_at``), else at ``scanned_at``, and at ``scanned_at`` whenever a
-  text hit or a classifier score flagged it at scan;
+  text hit or a classifier score made a rule fire at scan (a text or score fact);
 - **removed** / **withheld** when the platform acknowledged the ``remove_item`` /
   ``withhold_in_country`` action (``actions.acknowledged_at``, set with the acknowledged delivery);
 - a report is **filed** when NCMEC finished it (``finished_at``) or, for Indian police and the NCA,
@@ -39,21 +41,21 @@ from sqlalchemy import Text, and_, cast, exists, func, literal, or_, select, tru
 from sqlalchemy.orm import Session
 
 from suraksha.cases.models import ReviewDecision
+from suraksha.policy.actions import ActionKind
+from suraksha.policy.model import USER_REPORT_SOURCES, FactKind
 from suraksha.enforcement.models import Action
 from suraksha.pipeline.models import Item, ItemMatch
 from suraksha.reporting.models import Report
 
-HASH_SIGNALS = ("sha256", "md5", "pdq", "vpdq")
-LINK_SIGNALS = ("url", "domain")
-TEXT_SIGNALS = ("text",)
-LINK_TEXT_KINDS = ("onion", "link")
-WORD_TEXT_KINDS = ("keyword", "regex")
-COMPLAINT_SOURCES = ("complaint", "user_report")
+#: Fact kinds that are automated signals, by the name the figures give them.
+SIGNAL_FACTS: dict[FactKind, str] = {FactKind.HASH: "hash", FactKind.CLASSIFIER: "classifier", FactKind.LINK: "link",
+                                     FactKind.TEXT: "text"}
+COMPLAINT_SOURCES = USER_REPORT_SOURCES
 #: Bank labels of material depicting child sexual abuse or rape (the commission's question, IT Rules
 #: Rule 4(4)). ``csam_url`` (links to such material) is not depiction and is left out.
 ABUSE_LABELS = ("csam", "rape")
 FLAGGED_VERDICTS = ("remove", "review")
-TAKEDOWN_KINDS = ("remove_item", "withhold_in_country")
+TAKEDOWN_KINDS = (ActionKind.REMOVE_ITEM.value, ActionKind.WITHHOLD_IN_COUNTRY.value)
 #: Review categories that say the item breaks no law: "not violating" and legal adult content.
 NON_VIOLATING = ("not_violating", "adult")
 #: Legal request types that are complaints (grievances) rather than orders or data requests.
@@ -110,40 +112,44 @@ def _country_filter(countries: tuple[str, ...] | None) -> Any:
     return Item.context["country"].as_string().in_(countries)
 
 
-def _signals(row: Any) -> frozenset[str]:
+def _facts(raw: str | None) -> list[dict[str, Any]]:
+    """``items.facts`` from its JSON text; items that fired nothing have none, so those are not parsed."""
+    if not raw or raw.strip() in ("[]", "null"):
+        return []
+    value = json.loads(raw)
+    return [f for f in value if isinstance(f, dict)] if isinstance(value, list) else []
+
+
+def _signals(facts: list[dict[str, Any]]) -> frozenset[str]:
+    """The automated signals among a verdict's facts (``hash``, ``classifier``, ``link``, ``text``)."""
     out: set[str] = set()
-    if row.has_hash:
-        out.add("hash")
-    if row.has_link:
-        out.add("link")
-    if row.has_text:
-        out.add("text")
-    for hit in _hits(row.text_hits):
-        kind = hit.get("kind") if isinstance(hit, dict) else None
-        if kind in LINK_TEXT_KINDS:
-            out.add("link")
-        elif kind in WORD_TEXT_KINDS:
-            out.add("text")
-    if _score_fired(row.reasons):
-        out.add("classifier")
+    for f in facts:
+        try:
+            kind = FactKind(f.get("kind"))
+        except ValueError:
+            continue  # a kind from a newer version: not one these figures count
+        if kind in SIGNAL_FACTS:
+            out.add(SIGNAL_FACTS[kind])
     return frozenset(out)
+
+
+def _fired_at_scan(facts: list[dict[str, Any]]) -> bool:
+    """A text hit or a classifier score made a rule fire (the scan itself detected it, not a match)."""
+    return any(f.get("text") is not None or f.get("score") is not None for f in facts)
 
 
 def identified_items(session: Session, start: dt.datetime, end: dt.datetime,
                      countries: tuple[str, ...] | None = None) -> Iterator[ItemFacts]:
     """Identified items posted (``created_at``) in ``[start, end)``, streamed, with their facts."""
     match = select(ItemMatch.id).where(ItemMatch.item_id == Item.id)
-    has_hash = exists(match.where(ItemMatch.signal_type.in_(HASH_SIGNALS)))
-    has_link = exists(match.where(ItemMatch.signal_type.in_(LINK_SIGNALS)))
-    has_text = exists(match.where(ItemMatch.signal_type.in_(TEXT_SIGNALS)))
     has_csam = exists(match.where(ItemMatch.label.in_(ABUSE_LABELS)))
     retro_match = exists(match.where(ItemMatch.retroactive.is_(True)))
     detected = (select(func.min(func.coalesce(ItemMatch.matched_at, Item.scanned_at)))
                 .where(ItemMatch.item_id == Item.id).scalar_subquery())
     removed = (select(func.min(Action.acknowledged_at))
-               .where(Action.item_id == Item.id, Action.kind == "remove_item", Action.status == "acknowledged")
+               .where(Action.item_id == Item.id, Action.kind == ActionKind.REMOVE_ITEM.value, Action.status == "acknowledged")
                .scalar_subquery())
-    withheld = exists(select(Action.id).where(Action.item_id == Item.id, Action.kind == "withhold_in_country",
+    withheld = exists(select(Action.id).where(Action.item_id == Item.id, Action.kind == ActionKind.WITHHOLD_IN_COUNTRY.value,
                                               Action.status == "acknowledged"))
     takedown_asked = exists(select(Action.id).where(Action.item_id == Item.id, Action.kind.in_(TAKEDOWN_KINDS)))
     decision = (select(ReviewDecision.category)
@@ -157,10 +163,8 @@ def identified_items(session: Session, start: dt.datetime, end: dt.datetime,
     source = Item.context["source"].as_string()
     flagged = Item.verdict.in_(FLAGGED_VERDICTS)
     stmt = (
-        select(Item.id, Item.created_at, Item.scanned_at, Item.retroactive, _json_text(Item.reasons).label("reasons"),
-               _json_text(Item.text_hits).label("text_hits"),
+        select(Item.id, Item.created_at, Item.scanned_at, Item.retroactive, _json_text(Item.facts).label("facts"),
                Item.context["country"].as_string().label("country"), source.label("source"), flagged.label("flagged"),
-               has_hash.label("has_hash"), has_link.label("has_link"), has_text.label("has_text"),
                has_csam.label("has_csam"), retro_match.label("retro_match"), detected.label("detected"),
                removed.label("removed"), withheld.label("withheld"), decision.label("decision"), named.label("named"))
         .where(Item.created_at >= start, Item.created_at < end, _country_filter(countries),
@@ -171,38 +175,25 @@ def identified_items(session: Session, start: dt.datetime, end: dt.datetime,
     for row in session.execute(stmt):
         complaint = (row.source in COMPLAINT_SOURCES) or (bool(row.named) and not row.flagged)
         decision_now = row.decision
+        facts = _facts(row.facts)
         yield ItemFacts(
             id=row.id, created_at=aware(row.created_at), scanned_at=aware(row.scanned_at),
-            detected_at=detection_time(row.detected, row.scanned_at, row.text_hits, row.reasons),
+            detected_at=detection_time(row.detected, row.scanned_at, facts),
             removed_at=aware(_as_datetime(row.removed)), withheld=bool(row.withheld),
             retroactive=bool(row.retroactive) or bool(row.retro_match), by_complaint=complaint,
-            signals=_signals(row), decision=decision_now, country=row.country,
+            signals=_signals(facts), decision=decision_now, country=row.country,
             csam=(bool(row.has_csam) or decision_now == "csam") and decision_now not in NON_VIOLATING,
         )
 
 
-def _score_fired(reasons: str | None) -> bool:
-    """``reasons`` as its JSON text: a score condition's reason reads ``"<rule>: score ..."``."""
-    return bool(reasons) and ": score " in reasons
-
-
-def _hits(raw: str | None) -> list:
-    """``text_hits`` from its JSON text; most items have none, so "[]" is not even parsed."""
-    if not raw or raw.strip() in ("[]", "null"):
-        return []
-    value = json.loads(raw)
-    return value if isinstance(value, list) else []
-
-
-def detection_time(first_match: Any, scanned_at: dt.datetime | None, text_hits: str | None,
-                   reasons: str | None) -> dt.datetime | None:
+def detection_time(first_match: Any, scanned_at: dt.datetime | None, facts: list[dict[str, Any]]) -> dt.datetime | None:
     """When the item was first detected: its earliest match (a rescan's ``matched_at``, else the
-    scan), or the scan itself when a text hit or a classifier score flagged it then."""
+    scan), or the scan itself when a text hit or a classifier score made a rule fire then."""
     first = aware(_as_datetime(first_match))
     scanned = aware(scanned_at)
     if first is None:
         return scanned
-    if scanned is not None and (_hits(text_hits) or _score_fired(reasons)):
+    if scanned is not None and _fired_at_scan(facts):
         return min(first, scanned)
     return first
 
@@ -232,8 +223,7 @@ def reports(session: Session, start: dt.datetime, end: dt.datetime,
     detected = (select(func.min(func.coalesce(ItemMatch.matched_at, Item.scanned_at)))
                 .where(ItemMatch.item_id == Item.id).scalar_subquery())
     stmt = (select(Report.id, Report.item_id, Report.destination, Report.state, Report.submitted_at, Report.finished_at,
-                   Item.created_at, Item.scanned_at, _json_text(Item.text_hits).label("text_hits"),
-                   _json_text(Item.reasons).label("reasons"), detected.label("detected"))
+                   Item.created_at, Item.scanned_at, _json_text(Item.facts).label("facts"), detected.label("detected"))
             .join(Item, Item.id == Report.item_id)
             .where(Report.supplemental_to.is_(None), Item.created_at >= start, Item.created_at < end,
                    _country_filter(countries))
@@ -245,7 +235,7 @@ def reports(session: Session, start: dt.datetime, end: dt.datetime,
         else:
             filed = r.submitted_at if r.state in ("submitted", "finished") else None
         out.append(ReportFacts(r.id, r.item_id, r.destination, r.state, aware(r.created_at),
-                               detection_time(r.detected, r.scanned_at, r.text_hits, r.reasons), aware(filed)))
+                               detection_time(r.detected, r.scanned_at, _facts(r.facts)), aware(filed)))
     return out
 
 
@@ -277,8 +267,10 @@ def account_and_restore_actions(session: Session, start: dt.datetime, end: dt.da
     in_range = lambda col: and_(col >= start, col < end)  # noqa: E731
     stmt = (select(Action.id, Action.kind, Action.item_id, Action.account_id, Action.status, Action.created_at,
                    Action.acknowledged_at)
-            .where(or_(and_(Action.kind == "suspend_account", Action.status == "acknowledged", in_range(Action.acknowledged_at)),
-                       and_(Action.kind == "restore", or_(in_range(Action.created_at), in_range(Action.acknowledged_at)))),
+            .where(or_(and_(Action.kind == ActionKind.SUSPEND_ACCOUNT.value, Action.status == "acknowledged",
+                            in_range(Action.acknowledged_at)),
+                       and_(Action.kind == ActionKind.RESTORE.value,
+                            or_(in_range(Action.created_at), in_range(Action.acknowledged_at)))),
                    _posted_in(countries))
             .order_by(Action.id))
     return [ActionFacts(r.id, r.kind, r.item_id, r.account_id, r.status, aware(r.created_at), aware(r.acknowledged_at))

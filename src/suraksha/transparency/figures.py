@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from suraksha.db import session_scope
+from suraksha.policy.actions import ActionKind
 from suraksha.reporting.models import DESTINATIONS, REPORT_STATES
 from suraksha.transparency import events as ev
 from suraksha.transparency.periods import Granularity, Period, PeriodError, check_granularity, check_range, parse_day, split
@@ -240,9 +241,10 @@ def _one_period(p: Period, items: list[ev.ItemFacts], reports: list[ev.ReportFac
         per_dest[dest] = AuthorityReports(dest, len(mine), sum(1 for r in mine if r.filed_at is not None),
                                           {s: states.get(s, 0) for s in REPORT_STATES})
 
-    suspended = {a.account_id for a in actions if a.kind == "suspend_account" and _within(a.acknowledged_at, p)}
-    appeals = sum(1 for a in actions if a.kind == "restore" and _within(a.created_at, p))
-    restorations = sum(1 for a in actions if a.kind == "restore" and a.status == "acknowledged" and _within(a.acknowledged_at, p))
+    suspended = {a.account_id for a in actions if a.kind == ActionKind.SUSPEND_ACCOUNT and _within(a.acknowledged_at, p)}
+    appeals = sum(1 for a in actions if a.kind == ActionKind.RESTORE and _within(a.created_at, p))
+    restorations = sum(1 for a in actions if a.kind == ActionKind.RESTORE and a.status == "acknowledged"
+                       and _within(a.acknowledged_at, p))
 
     complaint_requests = [r for r in requests if r.complaint]
     answered = [r for r in requests if r.answered_at is not None]
