@@ -25,7 +25,7 @@ COMMAND_PATH = "suraksha.command_path"
 # Commands that never open the database: they run from any folder, against any database state.
 # `db upgrade` creates or migrates the database itself; `demo purge` is the one command production
 # mode runs while demo sign-ins exist (it removes them).
-NO_DATABASE = frozenset({("hash",), ("disclosure", "verify"), ("db", "upgrade")})
+NO_DATABASE = frozenset({("hash",), ("settings",), ("disclosure", "verify"), ("db", "upgrade")})
 RUNS_WITH_DEMO_CREDENTIALS = frozenset({("demo", "purge")})
 
 
@@ -240,6 +240,24 @@ def hash_cmd(
 ) -> None:
     """Print each file's signals: sha256, md5, pdq and its quality (video: vpdq, one PDQ per second)."""
     _per_file(files, as_json, lambda p: _hash_record(p)[0])
+
+
+@app.command("settings")
+def settings_cmd(
+    as_json: bool = typer.Option(False, "--json", help="A JSON list: section, name, env, value, source, description."),
+) -> None:
+    """Print every setting with its value and where it came from (default or environment); secrets masked."""
+    import json
+
+    from suraksha.settings import current
+
+    rows = list(current())
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    width = max(len(r["env"]) for r in rows)
+    for r in rows:
+        typer.echo(f"{r['env']:<{width}}  {r['value'] or '-'}  ({r['source']})")
 
 
 @app.command("scan")

@@ -17,30 +17,16 @@ import os
 import re
 import threading
 from collections.abc import Mapping
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
-
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from suraksha.classify.base import Classifier, ClassifierConfigError
 from suraksha.classify.http import HttpClassifier
 from suraksha.classify.nudenet import NudeNetClassifier
+from suraksha.settings import ClassifySettings, get_settings, reset_settings
 
 TYPES = ("nudenet", "http")
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
-class ClassifySettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SURAKSHA_", extra="ignore")
-
-    classifier_config: str | None = Field(default=None, description="YAML or JSON file: a list of classifier specs.")
-    http_classifier_url: str | None = None
-    http_classifier_timeout: float = 10.0
-    http_classifier_encoding: str = "json_base64"
-    http_classifier_headers: dict[str, str] = Field(default_factory=dict)
-    http_classifier_mapping: dict[str, Any] = Field(default_factory=lambda: {"nudity": "nudity"})
 
 
 def build_classifier(spec: Mapping[str, Any]) -> Classifier:
@@ -91,9 +77,9 @@ def _expand(name: str, value: str) -> str:
     return _ENV_REF.sub(sub, value)
 
 
-@lru_cache(maxsize=1)
 def get_classify_settings() -> ClassifySettings:
-    return ClassifySettings()
+    """Classify's section of the one settings object."""
+    return get_settings().classify
 
 
 def _configured_specs() -> dict[str, Mapping[str, Any]]:
@@ -157,4 +143,4 @@ def reset_classifiers() -> None:
             if close:
                 close()
         _instances.clear()
-    get_classify_settings.cache_clear()
+    reset_settings()

@@ -30,10 +30,9 @@ from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from pydantic import SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from suraksha.config import get_settings
+from suraksha.settings import EvidenceSettings
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -47,14 +46,6 @@ class EvidenceKeyError(RuntimeError):
 
 class SealedValueError(ValueError):
     """A sealed column value that does not open: altered, moved to another row, or not sealed."""
-
-
-class EvidenceSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SURAKSHA_EVIDENCE_", extra="ignore")
-
-    key: SecretStr | None = None
-    key_file: Path | None = None
-    old_keys: SecretStr | None = None
 
 
 def key_id(key: bytes) -> str:
