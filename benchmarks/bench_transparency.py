@@ -22,6 +22,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+#: The fact a csam-match verdict records for a pdq match (``policy.model.Fact.to_json``).
+HASH_FACT = {"kind": "hash", "rule": "csam-match", "match": {"bank": "b", "label": "csam", "signal_type": "pdq",
+                                                            "distance": 0, "transform": None, "entry_id": None}}
+
+
 def _populate(n: int) -> None:
     from sqlalchemy import insert
 
@@ -39,12 +44,15 @@ def _populate(n: int) -> None:
         for i in range(base, min(base + batch, n)):
             created = start + dt.timedelta(seconds=rnd.randrange(span))
             flagged = rnd.random() < 1 / 3
+            country = rnd.choice(["IN", "IN", "US", "GB"])
+            matched = flagged and rnd.random() < 0.5
             items.append({"id": i + 1, "platform_id": f"p{i}", "kind": "post", "links": [], "status": "done",
-                          "context": {"country": rnd.choice(["IN", "IN", "US", "GB"])}, "created_at": created,
+                          "context": {"country": country}, "created_at": created,
                           "received_at": created, "retroactive": False, "verdict": "remove" if flagged else "allow",
                           "reasons": [], "actions": [], "text_hits": [], "priority": 0,
+                          "facts": [HASH_FACT] if matched else [],  # what the verdict recorded (counted as hash)
                           "scanned_at": created + dt.timedelta(seconds=30)})
-            if flagged and rnd.random() < 0.5:
+            if matched:
                 matches.append({"item_id": i + 1, "bank": "b", "label": "csam", "signal_type": "pdq", "signal": "x",
                                 "distance": 0, "retroactive": False})
             if flagged and rnd.random() < 0.25:
