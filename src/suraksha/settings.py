@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar, overload
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 log = logging.getLogger(__name__)
@@ -542,11 +542,25 @@ def describe() -> list[SettingInfo]:
 
 
 def current(environ: dict[str, str] | None = None) -> Iterator[dict[str, str]]:
-    """Each setting with its effective value and source (``default`` or ``environment``), secrets masked."""
+    """Each setting with its effective value and source (``default`` or ``environment``), secrets masked.
+
+    A section the environment makes invalid gives each of its settings an ``error`` (the reasons,
+    never the offending value) instead of stopping the listing."""
     env = {k.upper(): v for k, v in (environ if environ is not None else os.environ).items()}
     settings = get_settings()
+    broken: dict[str, str] = {}
     for info in describe():
-        value = getattr(getattr(settings, info.section), info.field)
+        if info.section in broken:
+            yield _invalid(info, env, broken[info.section])
+            continue
+        try:
+            section = getattr(settings, info.section)
+        except ValidationError as exc:  # the reasons only: an input may be a secret
+            broken[info.section] = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or info.section}: {e['msg']}" for e in exc.errors())
+            yield _invalid(info, env, broken[info.section])
+            continue
+        value = getattr(section, info.field)
         source = "environment" if info.env in env else "default"
         shown = _show(value.get_secret_value() if isinstance(value, SecretStr) else value)
         if info.secret and shown:
@@ -554,6 +568,12 @@ def current(environ: dict[str, str] | None = None) -> Iterator[dict[str, str]]:
         shown = _URL_PASSWORD.sub(r"\1********@", shown)  # a database URL's password
         yield {"section": info.section, "name": info.field, "env": info.env, "value": shown, "source": source,
                "description": info.description}
+
+
+def _invalid(info: SettingInfo, env: dict[str, str], reason: str) -> dict[str, str]:
+    return {"section": info.section, "name": info.field, "env": info.env, "value": f"<invalid: {reason}>",
+            "source": "environment" if info.env in env else "default", "description": info.description,
+            "error": reason}
 
 
 def _cell(text: str) -> str:

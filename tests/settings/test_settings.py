@@ -160,3 +160,14 @@ def test_cli_json(monkeypatch, tmp_path):
 def test_markdown_entry_point(capsys):
     assert settings_module.main(["--markdown"]) == 0
     assert capsys.readouterr().out == markdown_table()
+
+
+def test_cli_lists_an_invalid_section_with_its_reason_never_its_value(monkeypatch, tmp_path):
+    result = _cli(["settings", "--json"], monkeypatch, tmp_path, {
+        "SURAKSHA_NCMEC_TIMEOUT_S": "not-a-number-hunter2", "SURAKSHA_WORKER_BATCH": "4"})
+    assert result.exit_code == 0, result.output
+    assert "hunter2" not in result.output
+    rows = {r["env"]: r for r in json.loads(result.output)}
+    assert "timeout_s" in rows["SURAKSHA_NCMEC_TIMEOUT_S"]["error"]
+    assert rows["SURAKSHA_NCMEC_TIMEOUT_S"]["value"].startswith("<invalid: ")
+    assert rows["SURAKSHA_WORKER_BATCH"]["value"] == "4" and "error" not in rows["SURAKSHA_WORKER_BATCH"]
