@@ -18,7 +18,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from suraksha.cli_support import CliError, one_line_errors, startup_checks
+from suraksha.cli_support import CliError, guard_commands, one_line_errors, startup_checks
 
 COMMAND_PATH = "suraksha.command_path"
 
@@ -295,6 +295,10 @@ def scan_cmd(
             return {"file": path, "matched": r["matched"], "matches": hits or "-"}
 
         _per_file(files, False, text_work)
+
+
+# Last, once every command is registered: each answers its errors through the one decorator.
+guard_commands(app)
 
 
 def main() -> None:  # pragma: no cover

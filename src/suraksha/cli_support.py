@@ -1,39 +1,95 @@
-"""What every area's CLI commands share: expected failures become one line on stderr and exit 1;
-the start-up checks (home folder, schema, no demo sign-in in production) exit 2."""
+"""What every area's CLI commands share: the one error decorator (an expected failure is one line
+on stderr and exit 1; the start-up checks (home folder, schema, no demo sign-in in production)
+exit 2; anything else is a bug: a short line with an error id and exit 70) and the start-up checks.
+
+``guard_commands`` puts the decorator on every command of the root app, so no command prints a
+raw traceback (unless ``SURAKSHA_DEBUG=1``): a traceback may quote an item or a statement's
+parameters, and it buries the one line a person needs.
+"""
 
 from __future__ import annotations
 
+import logging
+import os
+import uuid
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+import click
 import typer
 
+from suraksha import logsafe
+from suraksha.errors import SurakshaError
 
-class CliError(Exception):
-    """An expected failure: printed as one line, exit status 1."""
+log = logging.getLogger(__name__)
+
+#: The exit status of an unexpected error (BSD sysexits' EX_SOFTWARE: an internal software error).
+EXIT_INTERNAL = 70
+
+
+#: Typer's (and click's) own ways out of a command: they pass through the decorator untouched.
+_WAYS_OUT = (typer.Exit, typer.Abort, typer.TyperException, click.exceptions.Exit, click.ClickException, click.Abort)
+
+
+class CliError(SurakshaError):
+    """An expected failure a command states itself: printed as one line, exit status 1."""
 
 
 def one_line_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn expected errors (bad input, missing things, unreadable files) into `error: ...` and exit 1."""
+    """Map a command's errors by type (``suraksha.errors``), in this one place for the CLI:
+    a ``SurakshaError`` prints ``error: <reason>`` and exits with its ``exit_code`` (1; 2 for a
+    start-up refusal); an unreadable file (``OSError``) is one line and exit 1; anything else is
+    logged by type and frames only, printed as ``error: internal error <id> (<type>)`` and exits 70
+    (``SURAKSHA_DEBUG=1`` re-raises it for the traceback)."""
+    if getattr(func, "_one_line_errors", False):
+        return func
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (CliError, ValueError, LookupError) as exc:
+        except _WAYS_OUT:
+            raise  # typer's own ways out (typer.Exit, bad usage, Ctrl-C at a prompt)
+        except SurakshaError as exc:
             typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2 if isinstance(exc, StartupRefused) else 1) from None
+            raise typer.Exit(exc.exit_code) from None
         except OSError as exc:
             where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
             typer.echo(f"error: {where}{exc.strerror or exc}", err=True)
             raise typer.Exit(1) from None
+        except Exception as exc:  # noqa: BLE001 - the point: a bug is one line with an id, not a traceback
+            if os.environ.get("SURAKSHA_DEBUG") == "1":
+                raise
+            error_id = uuid.uuid4().hex[:12]
+            # Type, SQLSTATE and frames only: the message may quote an item or a statement's parameters.
+            log.error("unhandled error %s in %s: %s", error_id, getattr(func, "__name__", "command"),
+                      logsafe.describe_exception(exc))
+            typer.echo(f"error: internal error {error_id} ({type(exc).__name__}); this is a bug: run again "
+                       f"with SURAKSHA_DEBUG=1 for the traceback", err=True)
+            raise typer.Exit(EXIT_INTERNAL) from None
 
+    wrapper._one_line_errors = True  # type: ignore[attr-defined]
     return wrapper
+
+
+def guard_commands(app: typer.Typer) -> None:
+    """Put ``one_line_errors`` on every command (and group callback) of ``app`` and its sub-apps,
+    so a command an area adds without it still answers one line."""
+    for command in app.registered_commands:
+        if command.callback is not None:
+            command.callback = one_line_errors(command.callback)
+    for group in app.registered_groups:
+        if group.typer_instance is not None:
+            guard_commands(group.typer_instance)
+    if app.registered_callback is not None and app.registered_callback.callback is not None:
+        app.registered_callback.callback = one_line_errors(app.registered_callback.callback)
 
 
 class StartupRefused(CliError):
     """A command must not run against this home or database: printed as one line, exit status 2."""
+
+    exit_code = 2
 
 
 def check_home() -> None:

@@ -33,6 +33,7 @@ from suraksha.auth.models import StaffSession, StaffUser
 from suraksha.auth.service import hash_password
 from suraksha.cases.models import MediaReveal, ReviewDecision
 from suraksha.db.session import session_scope
+from suraksha.errors import Forbidden
 from suraksha.legal.demo import DEMO_OFFICER
 from suraksha.legal.officers import Officer
 
@@ -74,7 +75,7 @@ def seed_demo() -> SeedReport:
     from suraksha.config import get_settings
 
     if get_settings().mode == "production":
-        raise ValueError("refusing to seed demo data in production mode (SURAKSHA_MODE=production)")
+        raise Forbidden("refusing to seed demo data in production mode (SURAKSHA_MODE=production)")
     from suraksha.api.keys import DEMO_KEY_SCOPES, create_key, get_key
     from suraksha.matching.banks import BankNotFound, SignalRow, add_content, add_signals, create_bank, get_bank
 

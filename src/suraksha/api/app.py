@@ -141,7 +141,9 @@ def create_app(
     app.state.hma_require_key = settings.hma_require_key if hma_require_key is None else hma_require_key
     app.state.wait_timeout = settings.wait_timeout_seconds
 
-    install_error_handlers(app)
+    from suraksha.web.errors import page_for_route
+
+    install_error_handlers(app, pages=page_for_route)  # expected errors on web pages answer with a page
     register_collectors()
 
     from suraksha.api.routers import accounts, banks, health, hma, items, lookup

@@ -1,27 +1,36 @@
 """One error body for every failure: ``{"error": {"code": ..., "message": ...}}``.
 
-Service errors (bad bank operation, unsupported media, unknown item) are mapped to HTTP statuses
-here, in one place, so routers stay thin and every endpoint answers bad input the same way.
-HMA-compatible routes also carry HMA's own ``{"message": ...}`` key so HMA clients read the reason.
+Errors are mapped to HTTP by type, here, in one place, so routers stay thin and every endpoint
+answers bad input the same way:
 
-An unexpected error is answered 500 with an error id, and logged under that id with its types,
-SQLSTATE and frames only (``suraksha.logsafe``): its message may quote the item (a PostgreSQL
-error's ``CONTEXT`` does), and so may the statement parameters SQLAlchemy attaches.
+- a ``suraksha.errors.SurakshaError`` (the one error tree every area's errors subclass) is its
+  ``http_status`` with its ``code`` and its message (``Unavailable`` adds ``Retry-After``);
+- request validation and a pydantic ``ValidationError`` a route raises are 422 (a body that is
+  not JSON, 400 ``invalid_json``); an ``ApiError`` / Starlette ``HTTPException`` is its own status;
+- anything else is a bug: answered 500 with an error id by ``SafeErrors``, and logged under that
+  id with its types, SQLSTATE and frames only (``suraksha.logsafe``): its message may quote the
+  item (a PostgreSQL error's ``CONTEXT`` does), and so may the statement parameters SQLAlchemy
+  attaches. A stray ``ValueError`` is no longer a 400, and nothing is mapped by message text.
+
+HMA-compatible routes also carry HMA's own ``{"message": ...}`` key so HMA clients read the reason.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from suraksha import logsafe
+from suraksha.errors import SurakshaError, Unavailable
 from suraksha.pipeline.schemas import UNSTORABLE_TEXT, find_unstorable
 
 log = logging.getLogger(__name__)
@@ -67,7 +76,7 @@ def error_response(request: Request | None, status: int, code: str, message: str
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-def _validation_message(exc: RequestValidationError) -> tuple[int, str, str]:
+def _validation_message(exc: RequestValidationError | ValidationError) -> tuple[int, str, str]:
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
         e = next(e for e in errors if e.get("type") == "json_invalid")
@@ -85,18 +94,22 @@ def _validation_message(exc: RequestValidationError) -> tuple[int, str, str]:
     return 422, "invalid_request", "; ".join(parts) + more
 
 
-def media_error_status(exc: BaseException) -> tuple[int, str]:
-    """Status and code for a ``suraksha.signals.errors.MediaError``."""
-    from suraksha.signals import errors as me
-
-    if isinstance(exc, me.MediaTooLarge):
-        return 413, "media_too_large"
-    if isinstance(exc, me.UnsupportedMedia):
-        return 415, "unsupported_media"
-    return 400, "corrupt_media"
+def expected_error_response(request: Request | None, exc: SurakshaError) -> JSONResponse:
+    """The answer to an expected error: its status and code from the tree, its message as the reason."""
+    headers = None
+    if isinstance(exc, Unavailable) and exc.retry_after is not None:
+        headers = {"Retry-After": str(max(1, int(exc.retry_after)))}
+    return error_response(request, exc.http_status, exc.code, str(exc), headers)
 
 
-def install_error_handlers(app: FastAPI) -> None:
+#: Renders an expected error as a web page when the request was for one (None: an API route).
+PageRenderer = Callable[[Request, SurakshaError], Response | None]
+
+
+def install_error_handlers(app: FastAPI, pages: PageRenderer | None = None) -> None:
+    """Map errors by type for the whole app (see the module docstring); ``pages`` lets the web
+    layer answer an expected error on one of its pages with an HTML page (``suraksha.web.errors``)."""
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = getattr(exc, "code", None) or _STATUS_CODES.get(exc.status_code, "error")
@@ -112,15 +125,16 @@ def install_error_handlers(app: FastAPI) -> None:
         status, code, message = _validation_message(exc)
         return error_response(request, status, code, message)
 
-    @app.exception_handler(LookupError)
-    async def _lookup(request: Request, exc: LookupError) -> JSONResponse:
-        message = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
-        return error_response(request, 404, "not_found", message)
+    @app.exception_handler(ValidationError)
+    async def _model_validation(request: Request, exc: ValidationError) -> JSONResponse:
+        # A model a route builds itself (not FastAPI's request parsing): the same 422 body.
+        status, code, message = _validation_message(exc)
+        return error_response(request, status, code, message)
 
-    @app.exception_handler(ValueError)
-    async def _value(request: Request, exc: ValueError) -> JSONResponse:
-        status, code = _value_error_status(exc)
-        return error_response(request, status, code, str(exc))
+    @app.exception_handler(SurakshaError)
+    async def _expected(request: Request, exc: SurakshaError) -> Response:
+        page = pages(request, exc) if pages is not None else None
+        return page if page is not None else expected_error_response(request, exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:  # pragma: no cover - safety net
@@ -175,21 +189,3 @@ class SafeErrors:
                 body["message"] = body["error"]["message"]
             await JSONResponse(body, status_code=500)(scope, receive, send)
 
-
-def _value_error_status(exc: ValueError) -> tuple[int, str]:
-    """Map service-layer ValueErrors (the services' "bad input" base class) to a status."""
-    try:
-        from suraksha.signals.errors import MediaError
-    except ImportError:  # pragma: no cover - signals not installed
-        MediaError = ()  # type: ignore[assignment]
-    if MediaError and isinstance(exc, MediaError):
-        return media_error_status(exc)
-    # The bank service wraps media errors in BankError (``raise ... from None`` keeps __context__).
-    if MediaError and isinstance(exc.__context__, MediaError):
-        return media_error_status(exc.__context__)
-    status = getattr(exc, "status_code", None)
-    if isinstance(status, int) and 400 <= status < 500:
-        return status, _STATUS_CODES.get(status, "bad_request")
-    if "already exists" in str(exc):
-        return 409, "conflict"
-    return 400, "bad_request"

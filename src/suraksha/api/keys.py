@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from suraksha.api.models import ApiKey
 from suraksha.api.scopes import ADMIN, DEFAULT_SCOPES, DEMO_KEY_SCOPES, SCOPES  # noqa: F401 - re-exported
 from suraksha.db import session_scope, utcnow
+from suraksha.errors import Conflict, InvalidInput, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +39,15 @@ LAST_USED_RESOLUTION = 60.0  # write last_used_at at most once a minute per key 
 
 
 
-class ApiKeyError(ValueError):
+class ApiKeyError(InvalidInput):
     """Bad key operation (bad name, duplicate name, bad rate limit)."""
 
 
-class KeyNotFound(LookupError):
+class KeyExists(Conflict, ApiKeyError):
+    """The key name is taken (409)."""
+
+
+class KeyNotFound(NotFound):
     pass
 
 
@@ -116,7 +121,7 @@ def create_key(name: str, rate_limit_per_minute: int | None = None,
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
     with session_scope() as session:
         if session.scalar(select(ApiKey.id).where(ApiKey.name == name)) is not None:
-            raise ApiKeyError(f"an API key named {name!r} already exists")
+            raise KeyExists(f"an API key named {name!r} already exists")
         row = ApiKey(name=name, prefix=secret[:PREFIX_CHARS], key_hash=_hash(secret), revoked=False,
                      rate_limit_per_minute=rate, scopes=" ".join(granted), created_at=utcnow())
         session.add(row)

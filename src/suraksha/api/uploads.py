@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from fastapi import UploadFile
 
-from suraksha.api.errors import ApiError, media_error_status
+from suraksha.api.errors import ApiError
 from suraksha.config import get_settings
 
 CHUNK = 1 << 20
@@ -60,20 +60,16 @@ def decode_base64(data_base64: str, field: str = "data_base64") -> bytes:
 
 
 def media_signals_or_4xx(data: bytes, mime: str | None = None) -> Any:
-    """Hash media with the configured safety limits; bad media becomes 400/413/415 with the reason
-    (415 for anything that is not an allowed picture or video format: signals.formats)."""
+    """Hash media with the configured safety limits; bad media raises a ``MediaError`` (400
+    corrupt, 413 over a limit, 415 anything that is not an allowed picture or video format:
+    signals.formats), which ``suraksha.api.errors`` answers with the reason."""
     from suraksha.pipeline.settings import new_scan_budget
     from suraksha.signals import media_signals
-    from suraksha.signals.errors import MediaError
 
     settings = get_settings()
-    try:
-        # The workers' scan budget (SURAKSHA_SCAN_BUDGET_*): over it is 413 with the reason.
-        return media_signals(data, mime, max_pixels=settings.max_image_pixels, max_bytes=settings.max_media_bytes,
-                             budget=new_scan_budget())
-    except MediaError as exc:
-        status, code = media_error_status(exc)
-        raise ApiError(status, code, str(exc)) from None
+    # The workers' scan budget (SURAKSHA_SCAN_BUDGET_*): over it is 413 with the reason.
+    return media_signals(data, mime, max_pixels=settings.max_image_pixels, max_bytes=settings.max_media_bytes,
+                         budget=new_scan_budget())
 
 
 T = TypeVar("T")

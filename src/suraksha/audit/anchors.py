@@ -28,6 +28,7 @@ from pathlib import Path
 
 from suraksha.audit.log import VerifyResult, verify_chain
 from suraksha.audit.settings import get_audit_settings
+from suraksha.errors import Conflict, InvalidInput
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +36,11 @@ _HASH = re.compile(r"[0-9a-f]{64}")
 _TAIL_BYTES = 8192  # a line is ~110 bytes; the last one is all that is read
 
 
-class AnchorFileError(ValueError):
+class AnchorFileError(InvalidInput):
     """The anchors file exists but its last line is not an anchor (edited, or a torn write)."""
 
 
-class AnchorRefused(RuntimeError):
+class AnchorRefused(Conflict, RuntimeError):
     """No anchor was published: the chain does not verify since the last published anchor."""
 
     def __init__(self, result: VerifyResult, path: Path) -> None:

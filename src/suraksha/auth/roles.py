@@ -6,6 +6,9 @@ staff accounts (and read the audit log) but do not review.
 
 from __future__ import annotations
 
+from suraksha.errors import InvalidInput
+
+
 ROLES = ("admin", "reviewer", "senior_reviewer", "legal", "analyst", "auditor")
 
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -27,7 +30,7 @@ MFA_REQUIRED = frozenset(ROLES)
 
 def validate_role(role: str) -> str:
     if role not in ROLES:
-        raise ValueError(f"unknown role {role!r}; choose one of: {', '.join(ROLES)}")
+        raise InvalidInput(f"unknown role {role!r}; choose one of: {', '.join(ROLES)}")
     return role
 
 

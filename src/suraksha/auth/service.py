@@ -29,6 +29,7 @@ from suraksha.auth.settings import get_auth_settings
 from suraksha.auth.throttle import LoginThrottled, get_login_throttle
 from suraksha.db import session_scope
 from suraksha.db.base import utcnow
+from suraksha.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 __all__ = ["LoginThrottled"]  # re-exported: adapters catch it beside LoginFailed
 
@@ -40,15 +41,22 @@ password_hasher = PasswordHasher()
 DUMMY_PASSWORD_HASH = password_hasher.hash("not-a-real-password")
 
 
-class AuthError(ValueError):
+class AuthError(InvalidInput):
     """Bad input for an account operation (a clear message for the person)."""
+
+
+class UserExists(Conflict, AuthError):
+    """The user name is taken (409)."""
 
 
 TABLE = StaffUser.__tablename__  # the seal binding of a staff user's TOTP seed
 
 
-class LoginFailed(Exception):
+class LoginFailed(Forbidden):
     """Sign-in refused; ``message`` is safe to show."""
+
+    code = "unauthorized"
+    http_status = 401
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -176,7 +184,7 @@ def create_user(
         totp_secret = totp.new_secret()
     with session_scope() as session:
         if session.scalar(select(StaffUser.id).where(StaffUser.username == username)) is not None:
-            raise AuthError(f"a user named {username!r} already exists")
+            raise UserExists(f"a user named {username!r} already exists")
         user = StaffUser(username=username, display_name=display_name[:100] or username, role=role,
                          password_hash=hash_password(password), totp_secret=None,
                          must_change_password=generated if must_change_password is None else must_change_password,
@@ -202,7 +210,7 @@ def count_users() -> int:
 def _user_by(session: Session, user: int | str) -> StaffUser:
     row = session.get(StaffUser, user) if isinstance(user, int) else session.scalar(select(StaffUser).where(StaffUser.username == user))
     if row is None:
-        raise LookupError(f"no staff user {user!r}")
+        raise NotFound(f"no staff user {user!r}")
     return row
 
 

@@ -31,13 +31,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from suraksha.auth.settings import AuthSettings, get_auth_settings
+from suraksha.errors import Unavailable
 
 MAX_KEYS = 10_000  # buckets remembered per kind; the least recently used are forgotten beyond that
 
 
-class LoginThrottled(Exception):
+class LoginThrottled(Unavailable):
     """Too many sign-in attempts (from this address, for this account, or server-wide) right now;
     ``message`` is safe to show and ``retry_after`` is whole seconds to wait."""
+
+    code = "rate_limited"
+    http_status = 429
 
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)

@@ -32,12 +32,13 @@ from suraksha.db.keyring import (
     seal_field,
     sealed_key_id,
 )
+from suraksha.errors import InvalidInput
 
 log = logging.getLogger(__name__)
 CODE = re.compile(r"^\d{6}$")
 
 
-class TotpSealError(ValueError):
+class TotpSealError(InvalidInput):
     """A seed cannot be sealed (no master key configured); the message says what to set."""
 
 

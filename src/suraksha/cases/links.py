@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from suraksha.auth import audit
 from suraksha.db import session_scope
+from suraksha.errors import NotFound
 
 MAX_ITEMS = 300
 
@@ -43,7 +44,7 @@ def account_overview(account_id: int, actor_name: str) -> AccountOverview:
     with session_scope() as session:
         account = session.get(Account, account_id)
         if account is None:
-            raise LookupError(f"account {account_id} not found")
+            raise NotFound(f"account {account_id} not found")
         total = session.scalar(select(func.count()).select_from(Item).where(Item.account_id == account_id)) or 0
         items = session.scalars(select(Item).where(Item.account_id == account_id)
                                 .order_by(Item.created_at.desc(), Item.id.desc()).limit(MAX_ITEMS)).all()

@@ -32,6 +32,7 @@ from suraksha.cases.service import Actor, add_reveal, exposure_today, media_byte
 from suraksha.cases.settings import get_review_settings
 from suraksha.db import session_scope
 from suraksha.db.base import utcnow
+from suraksha.errors import Forbidden
 
 MIN_THUMB, MAX_THUMB = 64, 480
 # The preview keeps at most this many cells along its longer side before it is enlarged and
@@ -64,13 +65,13 @@ class RevealGrant:
     expires_at: dt.datetime
 
 
-class RevealLinkRefused(PermissionError):
+class RevealLinkRefused(Forbidden, PermissionError):
     """The original was asked for without a valid, unused, unexpired link of this user."""
 
 
 def _require_media_role(actor: Actor) -> None:
     if not can(actor.role, "media.view"):
-        raise PermissionError(f"the {actor.role} role may not see media")
+        raise Forbidden(f"the {actor.role} role may not see media")
 
 
 def _sha(token: str) -> str:

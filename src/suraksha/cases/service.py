@@ -24,6 +24,7 @@ from suraksha.cases.settings import get_review_settings
 from suraksha.db import session_scope
 from suraksha.db.base import utcnow
 from suraksha.db.sql import insert_new
+from suraksha.errors import Forbidden, InvalidInput, NotFound
 from suraksha.outbox import Done, Message, Skip
 from suraksha.pipeline.models import Item
 
@@ -33,15 +34,15 @@ BANK_LABEL_FOR = {"csam": "csam", "ncii": "ncii"}
 MAX_ANNOTATION = 4000
 
 
-class ReviewError(ValueError):
+class ReviewError(InvalidInput):
     """A decision or case operation that is not allowed as asked (message is for the person)."""
 
 
-class TaskNotFound(LookupError):
+class TaskNotFound(NotFound):
     pass
 
 
-class CaseNotFound(LookupError):
+class CaseNotFound(NotFound):
     pass
 
 
@@ -153,7 +154,7 @@ def _check_stage(actor: Actor, stage: str) -> None:
     if stage not in ("open", "second_review", "escalated"):
         raise ReviewError(f"unknown stage {stage!r}; use open, second_review or escalated")
     if stage not in stages_for(actor.role):
-        raise PermissionError("escalated tasks are for senior reviewers")
+        raise Forbidden("escalated tasks are for senior reviewers")
 
 
 @dataclass(frozen=True)
@@ -487,7 +488,7 @@ def add_reveal(session: Any, actor: Actor, item_id: int, position: int, detail: 
 
     media = session.scalar(select(ItemMedia.id).where(ItemMedia.item_id == item_id, ItemMedia.position == position))
     if media is None:
-        raise LookupError(f"item {item_id} has no media {position}")
+        raise NotFound(f"item {item_id} has no media {position}")
     reveal = MediaReveal(user_id=actor.user_id, item_id=item_id, media_position=position)
     session.add(reveal)
     session.flush()
@@ -521,7 +522,7 @@ def media_bytes(item_id: int, position: int, actor: Actor, served: str = "origin
         media = session.execute(select(ItemMedia.id, ItemMedia.mime).where(
             ItemMedia.item_id == item_id, ItemMedia.position == position)).first()
         if media is None:
-            raise LookupError(f"item {item_id} has no media {position}")
+            raise NotFound(f"item {item_id} has no media {position}")
         mime = media.mime
         data = session.scalar(select(PendingMedia.data).where(PendingMedia.item_id == item_id, PendingMedia.position == position)
                               .order_by(PendingMedia.id.desc()).limit(1))

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from suraksha.errors import InvalidInput, Unavailable
+
 __all__ = ["Classifier", "ClassifierConfigError", "ClassifierError", "Score"]
 
 
@@ -27,14 +29,14 @@ class Score:
     value: float
 
 
-class ClassifierError(RuntimeError):
+class ClassifierError(Unavailable, RuntimeError):
     """A classifier could not score this media (bad bytes, service down, unexpected response).
 
     The message is one line meant for the item's error note, prefixed with the classifier's name.
     """
 
 
-class ClassifierConfigError(ValueError):
+class ClassifierConfigError(InvalidInput):
     """A classifier is configured wrongly; raised when it is built, never while scanning."""
 
 

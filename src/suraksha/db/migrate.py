@@ -20,6 +20,7 @@ from sqlalchemy.pool import NullPool
 
 from suraksha.config import get_settings
 from suraksha.db.session import prepare_sqlite_file, sqlite_path
+from suraksha.errors import Unavailable
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -49,7 +50,7 @@ def database_location(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-class DatabaseUnreachable(Exception):
+class DatabaseUnreachable(Unavailable):
     """The database could not be opened at all (server down, wrong URL, unreadable file)."""
 
 

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from suraksha.db import session_scope, utcnow
 from suraksha.enforcement.connector import Connector, DeliveryResult, Webhook
 from suraksha.enforcement.models import ACTION_KINDS, ACTION_STATUSES, Action, ActionDelivery, ActionItem
+from suraksha.errors import InvalidInput, NotFound
 from suraksha.outbox import Done, Message, Skip
 from suraksha.enforcement.settings import get_enforcement_settings
 from suraksha.policy.actions import ActionKind, ActionRequest, InvalidAction
@@ -44,7 +45,7 @@ DEAD_LETTERS = Counter("suraksha_actions_dead_lettered", "Actions dead-lettered 
 
 
 
-class ActionError(ValueError):
+class ActionError(InvalidInput):
     """An action request that cannot be carried out as asked (the message says why)."""
 
 
@@ -73,7 +74,7 @@ def message_action(payload: dict[str, Any], account_id: int | None) -> ActionReq
     return request
 
 
-class ActionNotFound(LookupError):
+class ActionNotFound(NotFound):
     pass
 
 

@@ -9,6 +9,8 @@ from typing import Any
 
 import typer
 
+from suraksha.errors import SurakshaError
+
 actions_app = typer.Typer(no_args_is_help=True, help="Actions sent to the platform (remove, suspend, withhold, restore, notify).")
 
 
@@ -36,7 +38,7 @@ def list_cmd(
 
     try:
         rows = list_actions(status=status, kind=kind, item_id=item, account_id=account, alert=True if alerts else None, limit=limit)
-    except (ValueError, LookupError) as exc:
+    except SurakshaError as exc:
         _fail(exc)
     if as_json:
         typer.echo(_json([asdict(r) for r in rows]))
@@ -54,7 +56,7 @@ def show_cmd(action_id: int = typer.Argument(...)) -> None:
 
     try:
         typer.echo(_json(asdict(get_action(action_id))))
-    except (ValueError, LookupError) as exc:
+    except SurakshaError as exc:
         _fail(exc)
 
 
@@ -65,7 +67,7 @@ def retry_cmd(action_id: int = typer.Argument(...), actor: str = typer.Option("s
 
     try:
         a = retry_action(action_id, actor)
-    except (ValueError, LookupError) as exc:
+    except SurakshaError as exc:
         _fail(exc)
     typer.echo(f"action {a.id} ({a.kind}) queued again")
 
@@ -85,7 +87,7 @@ def request_cmd(
 
     try:
         a, created = request_action(kind, actor, item_id=item, account_id=account, country=country, reason=reason, message=message)
-    except (ValueError, LookupError) as exc:
+    except SurakshaError as exc:
         _fail(exc)
     typer.echo(f"action {a.id} ({a.kind}) {'enqueued' if created else 'already on record'}: {a.status}")
 
@@ -102,7 +104,7 @@ def suspend_network_cmd(
 
     try:
         result = suspend_network(account, reason, actor, max_accounts=max_accounts)
-    except (ValueError, LookupError) as exc:
+    except SurakshaError as exc:
         _fail(exc)
     for m in result.members:
         typer.echo(f"{m.account_id}\t{m.platform_account_id}\taction {m.action_id}\t"

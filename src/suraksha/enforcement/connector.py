@@ -29,6 +29,8 @@ from typing import Any, Mapping, Protocol
 
 import httpx
 
+from suraksha.errors import Forbidden
+
 TIMESTAMP_HEADER = "X-Suraksha-Timestamp"
 SIGNATURE_HEADER = "X-Suraksha-Signature"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -37,7 +39,7 @@ SIGNATURE_VERSION = "v1"
 RETRYABLE_STATUS = frozenset({408, 425, 429})
 
 
-class SignatureError(ValueError):
+class SignatureError(Forbidden, ValueError):
     """A webhook's signature or timestamp does not verify (the message says which)."""
 
 

@@ -38,6 +38,7 @@ from suraksha.audit import Actor, record as audit_record
 from suraksha.audit.log import normalise_details
 from suraksha.config import get_settings
 from suraksha.db import session_scope, utcnow
+from suraksha.errors import InvalidInput, NotFound, SurakshaError, Unavailable
 from suraksha.evidence.keys import EvidenceKeyError, KeyRing, decode_key, encode_key, key_id, load_keyring, open_sealed, seal
 from suraksha.evidence.models import CustodyEvent, Evidence, LegalHold
 from suraksha.jurisdictions import retention_for
@@ -61,19 +62,19 @@ for _kind in READ_ERROR_KINDS:  # every series exists at 0, so an alert on incre
     READ_ERRORS.labels(kind=_kind)
 
 
-class EvidenceError(Exception):
+class EvidenceError(SurakshaError):
     """Base class of the vault's expected failures."""
 
 
-class EvidenceNotFound(EvidenceError, LookupError):
+class EvidenceNotFound(EvidenceError, NotFound):
     pass
 
 
-class EvidencePurged(EvidenceError, LookupError):
+class EvidencePurged(EvidenceError, NotFound):
     """The object was purged after its retention; only its tombstone (hashes, custody) remains."""
 
 
-class EvidenceUnreadable(EvidenceError):
+class EvidenceUnreadable(EvidenceError, Unavailable):
     """A preserved object exists but cannot be read back intact; nothing is returned.
 
     ``kind`` is one of ``READ_ERROR_KINDS`` (what an alert or a reviewer's page needs to know);
@@ -180,7 +181,7 @@ def _custody(session: Session, ev_id: str, actor: Actor, action: str, purpose: s
 
 def _require_purpose(purpose: str) -> str:
     if not isinstance(purpose, str) or not purpose.strip():
-        raise ValueError("a purpose is required for every access to evidence (it goes into the chain of custody)")
+        raise InvalidInput("a purpose is required for every access to evidence (it goes into the chain of custody)")
     return purpose.strip()[:1000]
 
 
@@ -266,12 +267,12 @@ def preserve(
     """
     who = Actor.parse(actor)
     if not isinstance(item_ref, str) or not item_ref.strip() or len(item_ref) > 200:
-        raise ValueError("item_ref must be 1-200 characters")
+        raise InvalidInput("item_ref must be 1-200 characters")
     if not isinstance(media, (bytes, bytearray, memoryview)):
         raise TypeError("media must be bytes")
     media = bytes(media)
     if not media:
-        raise ValueError("media is empty: nothing to preserve")
+        raise InvalidInput("media is empty: nothing to preserve")
     if not isinstance(record, dict):
         raise TypeError("record must be a dict (the item's record)")
     codes = [c.strip().lower() for c in jurisdictions]
@@ -413,11 +414,11 @@ def place_hold(
     who = Actor.parse(actor)
     ids = list(dict.fromkeys(evidence_ids))
     if not ids:
-        raise ValueError("no evidence ids given")
+        raise InvalidInput("no evidence ids given")
     if not reason or not reason.strip():
-        raise ValueError("a legal hold needs a reason")
+        raise InvalidInput("a legal hold needs a reason")
     if not request_ref or not request_ref.strip() or len(request_ref) > 200:
-        raise ValueError("a legal hold needs a request reference (1-200 characters)")
+        raise InvalidInput("a legal hold needs a request reference (1-200 characters)")
     holds = []
     with _unit(session) as s:
         for ev_id in ids:
@@ -524,7 +525,7 @@ def rotate_keys(new_key: bytes | str, actor: Actor | str = "system:key-rotation"
     who = Actor.parse(actor)
     new = decode_key(new_key, "new key") if isinstance(new_key, str) else bytes(new_key)
     if len(new) != 32:
-        raise ValueError("the new master key must be 32 bytes")
+        raise InvalidInput("the new master key must be 32 bytes")
     new_id = key_id(new)
     ring = load_keyring()
     done = 0

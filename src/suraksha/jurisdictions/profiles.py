@@ -18,13 +18,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from suraksha.errors import InvalidInput
+
 Verified = Literal["official", "secondary", "unverified"]
 IssuerKind = Literal["court", "government", "police"]
 
 KNOWN_CODES = ("in", "us", "uk", "eu")
 
 
-class ProfileError(ValueError):
+class ProfileError(InvalidInput):
     """A profile is unknown, missing or invalid (the message says which and why)."""
 
 

@@ -18,6 +18,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from suraksha.db.base import utcnow
+from suraksha.errors import Forbidden
 
 DEMO_AGENCY_NAME = "Demo Cyber Crime Police Station (fictional)"
 DEMO_AGENCY_DOMAIN = "police.example"
@@ -100,7 +101,7 @@ def _refuse_production() -> None:
     from suraksha.config import get_settings
 
     if get_settings().mode == "production":
-        raise ValueError("refusing to seed legal demo data in production mode (SURAKSHA_MODE=production)")
+        raise Forbidden("refusing to seed legal demo data in production mode (SURAKSHA_MODE=production)")
 
 
 def _demo_agency() -> tuple[int, bool]:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from suraksha.db.base import utcnow
 from suraksha.db.session import session_scope
+from suraksha.errors import NotFound
 from suraksha.jurisdictions import ProfileError, deadline, load_profile
 from suraksha.legal import store, targets
 from suraksha.legal.documents import check_pdf, store_document
@@ -83,7 +84,7 @@ def get_agency(agency_id: int) -> AgencyView:
     with session_scope() as session:
         a = session.get(Agency, agency_id)
         if a is None:
-            raise LookupError(f"agency {agency_id} not found")
+            raise NotFound(f"agency {agency_id} not found")
         return store.agency_view(a)
 
 

@@ -37,6 +37,7 @@ from suraksha.auth.settings import get_auth_settings
 from suraksha.auth.throttle import LoginThrottled, get_login_throttle
 from suraksha.db.base import Base, utcnow
 from suraksha.db.session import session_scope
+from suraksha.errors import Forbidden, InvalidInput, NotFound
 from suraksha.legal.models import Agency
 
 log = logging.getLogger(__name__)
@@ -117,11 +118,14 @@ class OfficerNotification(Base):
 
 
 # ------------------------------------------------------------------------------------------- views
-class OfficerError(ValueError):
+class OfficerError(InvalidInput):
     """Bad input for a registration / enrolment step (the message is safe to show)."""
 
 
-class OfficerLoginFailed(Exception):
+class OfficerLoginFailed(Forbidden):
+    code = "unauthorized"
+    http_status = 401
+
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
@@ -494,7 +498,7 @@ def list_officers(agency_id: int | None = None) -> list[OfficerView]:
 def _officer(session: Session, officer_id: int) -> Officer:
     row = session.get(Officer, officer_id)
     if row is None:
-        raise LookupError(f"no officer {officer_id}")
+        raise NotFound(f"no officer {officer_id}")
     return row
 
 

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from suraksha.errors import Conflict, Forbidden, InvalidInput, NotFound
 from suraksha.legal.models import DATA_POINT_KEYS
 
 Channel = Literal["portal", "staff", "email", "paper"]
@@ -21,27 +22,23 @@ TargetKind = Literal["account", "url", "item"]
 DataPointKey = Literal["subscriber_data", "ip_logs", "content_urls", "server_details", "linked_accounts", "content_media"]
 
 
-class LegalError(ValueError):
+class LegalError(InvalidInput):
     """Bad input or a step not allowed in the request's state (HTTP 400 / 409; CLI one line)."""
 
-    status_code = 400
+
+class LegalConflict(Conflict, LegalError):
+    """A step not allowed in the request's state (409)."""
 
 
-class LegalConflict(LegalError):
-    status_code = 409
-
-
-class LegalForbidden(LegalError):
+class LegalForbidden(Forbidden, LegalError):
     """The actor may not do this (wrong role, another agency's request)."""
 
-    status_code = 403
 
-
-class RequestNotFound(LookupError):
+class RequestNotFound(NotFound):
     pass
 
 
-class DisclosureNotFound(LookupError):
+class DisclosureNotFound(NotFound):
     pass
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from suraksha.db import session_scope
+from suraksha.errors import Conflict, InvalidInput, NotFound
 from suraksha.matching.models import Bank, BankEntry, MatchingChange
 from suraksha.signals import media_signals
 from suraksha.signals.errors import MediaError
@@ -34,11 +35,15 @@ CONTENT_TYPE = "content_type"
 CONTENT_TYPES = {"image": "photo", "video": "video"}
 
 
-class BankError(ValueError):
+class BankError(InvalidInput):
     """Invalid bank operation (bad name, duplicate, bad threshold, bad signal)."""
 
 
-class BankNotFound(LookupError):
+class BankExists(Conflict, BankError):
+    """The bank name is taken (409)."""
+
+
+class BankNotFound(NotFound):
     def __init__(self, name: str) -> None:
         super().__init__(f"no bank named {name!r}")
 
@@ -126,7 +131,7 @@ def create_bank(
     _validate_threshold(pdq_threshold)
     with session_scope() as session:
         if session.scalar(select(Bank.id).where(Bank.name == name)) is not None:
-            raise BankError(f"a bank named {name!r} already exists")
+            raise BankExists(f"a bank named {name!r} already exists")
         bank = Bank(
             name=name,
             label=label,
@@ -262,8 +267,8 @@ def content_rows(data: bytes, metadata: dict[str, Any] | None = None, *, mime: s
     """
     try:
         ms = media_signals(data, mime)
-    except MediaError as exc:
-        raise BankError(str(exc)) from None
+    except MediaError:
+        raise  # a MediaError is bad input already, typed by what is wrong (413, 415, corrupt)
     meta = dict(metadata or {})
     meta.setdefault(CONTENT_TYPE, CONTENT_TYPES.get(ms.kind, ms.kind))
     rows = []
@@ -301,7 +306,7 @@ def remove_entry(bank_name: str, entry_id: int) -> None:
         bank = _bank(session, bank_name)
         entry = session.get(BankEntry, entry_id)
         if entry is None or entry.bank_id != bank.id:
-            raise LookupError(f"bank {bank_name!r} has no entry {entry_id}")
+            raise NotFound(f"bank {bank_name!r} has no entry {entry_id}")
         if entry.enabled:
             _log_change(session, entry, "remove")
         session.delete(entry)
@@ -313,7 +318,7 @@ def set_entry_enabled(bank_name: str, entry_id: int, enabled: bool) -> None:
         bank = _bank(session, bank_name)
         entry = session.get(BankEntry, entry_id)
         if entry is None or entry.bank_id != bank.id:
-            raise LookupError(f"bank {bank_name!r} has no entry {entry_id}")
+            raise NotFound(f"bank {bank_name!r} has no entry {entry_id}")
         if entry.enabled != enabled:
             entry.enabled = enabled
             _log_change(session, entry, "add" if enabled else "remove")

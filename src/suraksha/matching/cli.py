@@ -9,7 +9,8 @@ from typing import Optional
 
 import typer
 
-from suraksha.cli_support import one_line_errors
+from suraksha.cli_support import CliError, one_line_errors
+from suraksha.errors import InvalidInput
 
 bank_app = typer.Typer(no_args_is_help=True, help="Hash banks: create, fill, import, export, fetch.")
 index_app = typer.Typer(no_args_is_help=True, help="The persisted match indexes.")
@@ -84,15 +85,18 @@ def add(
     """Hash media files and add their signals (sha256, md5, pdq / vpdq) to a bank."""
     from suraksha.matching.banks import add_content, get_bank
 
-    meta = json.loads(metadata) if metadata else {}
+    try:
+        meta = json.loads(metadata) if metadata else {}
+    except ValueError:
+        raise CliError("--metadata is not valid JSON") from None
     if not isinstance(meta, dict):
-        raise ValueError("--metadata must be a JSON object")
+        raise CliError("--metadata must be a JSON object")
     get_bank(name)  # fail before hashing anything
     failed = 0
     for path in files:
         try:
             res = add_content(name, path.read_bytes(), {**meta, "file": path.name})
-        except (ValueError, OSError) as exc:
+        except (InvalidInput, OSError) as exc:
             failed += 1
             typer.echo(f"error: {path}: {exc}", err=True)
             continue
@@ -172,9 +176,12 @@ def link(name: str, exchange: str, config: str = typer.Option("{}", "--config", 
     """Link a bank to an exchange (file, ncmec, stop_ncii, fb_threatexchange)."""
     from suraksha.matching.exchanges import configure_exchange
 
-    cfg = json.loads(config)
+    try:
+        cfg = json.loads(config)
+    except ValueError:
+        raise CliError("--config is not valid JSON") from None
     if not isinstance(cfg, dict):
-        raise ValueError("--config must be a JSON object")
+        raise CliError("--config must be a JSON object")
     configure_exchange(name, exchange, cfg)
     typer.echo(f"bank {name} linked to {exchange}")
 

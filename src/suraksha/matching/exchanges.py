@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from suraksha.db import session_scope, utcnow
+from suraksha.errors import InvalidInput
 from suraksha.matching.banks import CONTENT_TYPE, SignalRow, _bank, _insert_entries, _log_change, normalize_rows
 from suraksha.matching.models import BankEntry, ExchangeCheckpoint
 from suraksha.signals.types import te_signal_type
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     ExchangeAPI = type[SignalExchangeAPI[Any, Any, Any, Any, Any]]
 
 
-class ExchangeError(ValueError):
+class ExchangeError(InvalidInput):
     """Unknown exchange, bad collaboration config, or a client failure (message from the client)."""
 
 

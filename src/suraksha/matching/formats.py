@@ -22,6 +22,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import IO
 
+from suraksha.errors import InvalidInput
 from suraksha.matching.banks import CONTENT_TYPE, EntryView, SignalRow
 from suraksha.signals.types import find_signal_type, te_signal_type
 
@@ -29,7 +30,7 @@ FORMATS = ("csv", "te")
 CSV_HEADER = ["signal_type", "signal", "label", "metadata"]
 
 
-class FormatError(ValueError):
+class FormatError(InvalidInput):
     """A malformed import file; the message names the line."""
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from suraksha.db import session_scope
+from suraksha.errors import InvalidInput, NotFound
 from suraksha.networks.graph import EDGE_KINDS, FLAGGED_VERDICTS, Edge, find_edges
 from suraksha.networks.index import refresh_keys
 from suraksha.networks.settings import get_network_settings
@@ -26,7 +27,7 @@ from suraksha.db.sql import aware
 EXAMPLES = 5
 
 
-class AccountNotFound(LookupError):
+class AccountNotFound(NotFound):
     pass
 
 
@@ -203,7 +204,7 @@ def _links(edges: list[Edge], members: set[int]) -> list[NetworkLink]:
 def _caps(window_hours: int | None) -> dict[str, int]:
     s = get_network_settings()
     if window_hours is not None and not 1 <= window_hours <= 24 * 366:
-        raise ValueError(f"window_hours must be between 1 and {24 * 366}, got {window_hours}")
+        raise InvalidInput(f"window_hours must be between 1 and {24 * 366}, got {window_hours}")
     return {"window_hours": window_hours or s.window_hours, "link_cap": s.link_max_accounts, "ip_cap": s.ip_max_accounts}
 
 
@@ -212,7 +213,7 @@ def build_network(session: Session, account: int | str, *, window_hours: int | N
     """The group around ``account`` inside an open session (for callers that act on it in the same
     transaction, like ``suspend.suspend_network``)."""
     if max_accounts < 1:
-        raise ValueError("max_accounts must be at least 1")
+        raise InvalidInput("max_accounts must be at least 1")
     caps = _caps(window_hours)
     root = _resolve(session, account)
     refresh_keys(session)
@@ -305,13 +306,13 @@ def group_page(*, min_size: int = 2, limit: int = 50, offset: int = 0, window_ho
     audit event, like an account page's ``account.view``: the list names many accounts at once.
     """
     if not 2 <= min_size <= 10**9:
-        raise ValueError("min_size must be at least 2 (a group links two or more accounts)")
+        raise InvalidInput("min_size must be at least 2 (a group links two or more accounts)")
     if not 1 <= limit <= MAX_PAGE:
-        raise ValueError(f"limit must be between 1 and {MAX_PAGE}, got {limit}")
+        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}, got {limit}")
     if not 0 <= offset <= 10**9:
-        raise ValueError(f"offset must be 0 or more, got {offset}")
+        raise InvalidInput(f"offset must be 0 or more, got {offset}")
     if max_accounts < 1:
-        raise ValueError("max_accounts must be at least 1")
+        raise InvalidInput("max_accounts must be at least 1")
     caps = _caps(window_hours)
     with session_scope() as session:
         refresh_keys(session)

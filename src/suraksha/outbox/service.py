@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session
 
 from suraksha.db import session_scope, utcnow
 from suraksha.db.sql import aware, dialect_name, insert_ignoring_conflicts, insert_new
+from suraksha.errors import InvalidInput, NotFound
 from suraksha.outbox.models import STATUSES, TOPICS, UNFINISHED, OutboxMessage
 from suraksha.outbox.settings import get_outbox_settings
 
@@ -60,11 +61,11 @@ class Skip(Exception):
     The message is marked ``skipped`` with the reason and never tried again."""
 
 
-class OutboxError(ValueError):
+class OutboxError(InvalidInput):
     """An outbox operation that is not allowed as asked (the message says why)."""
 
 
-class MessageNotFound(LookupError):
+class MessageNotFound(NotFound):
     pass
 
 

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from suraksha.config import get_settings
 from suraksha.db import session_scope, utcnow
+from suraksha.errors import Conflict, NotFound
 from suraksha.pipeline import exports, ingest, queue, wakeups
 from suraksha.pipeline.models import Account, BackfillRun, Item, ItemMatch, ItemMedia, PendingMedia, ScanJob
 from suraksha.db.sql import dialect_name, insert_ignoring_conflicts
@@ -42,7 +43,7 @@ MAX_ERRORS_KEPT = 100  # bad rows listed in the run row (all are counted)
 BATCH_BYTES = 32 << 20  # a batch is committed early once its inline media reach this size
 
 
-class BackfillConflict(RuntimeError):
+class BackfillConflict(Conflict, RuntimeError):
     """Another process moved this export's checkpoint: two backfills of one file at once."""
 
 
@@ -393,7 +394,7 @@ def _get(run_id: int) -> BackfillRun:
     with session_scope() as session:
         run = session.get(BackfillRun, run_id)
         if run is None:
-            raise LookupError(f"backfill run {run_id} not found")
+            raise NotFound(f"backfill run {run_id} not found")
         session.expunge(run)
     return run
 

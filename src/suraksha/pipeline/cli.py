@@ -9,6 +9,8 @@ import threading
 
 import typer
 
+from suraksha.cli_support import CliError
+
 
 def worker(
     concurrency: int = typer.Option(1, "--concurrency", "-c", min=1, help="Worker threads in this process."),
@@ -222,7 +224,7 @@ def _rescan(since: str, bank: str | None, batch_size: int, as_json: bool) -> Non
     try:
         when = dt.datetime.fromisoformat(since)
     except ValueError:
-        raise ValueError(f"--since {since!r} is not a date (YYYY-MM-DD) or an ISO time") from None
+        raise CliError(f"--since {since!r} is not a date (YYYY-MM-DD) or an ISO time") from None
     console = Console(stderr=True)
     with _progress(console, not as_json and console.is_terminal) as progress:
         task = progress.add_task("rescan  ", total=None, rows=0, rate=0.0, matched=0)

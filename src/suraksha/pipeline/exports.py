@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from suraksha.errors import InvalidInput
 from suraksha.pipeline.schemas import ItemIn
 
 FORMATS = ("jsonl", "parquet")
@@ -29,7 +30,7 @@ _CHUNK = 1 << 20
 KEY_PREFIX = "backfill:"
 
 
-class BadRow(ValueError):
+class BadRow(InvalidInput):
     """One row of the export cannot be backfilled; the message says why (the run goes on)."""
 
 

@@ -38,13 +38,14 @@ import httpcore
 import httpx
 
 from suraksha.config import get_settings
+from suraksha.errors import InvalidInput
 from suraksha.pipeline.settings import get_pipeline_settings
 
 Resolver = Callable[[str, int], list[str]]
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-class FetchError(ValueError):
+class FetchError(InvalidInput):
     """A media URL could not or may not be fetched; the message says which and why."""
 
 

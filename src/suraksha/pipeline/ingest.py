@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from suraksha.config import get_settings
 from suraksha.db import get_engine, session_scope, utcnow
+from suraksha.errors import Conflict, InvalidInput
 from suraksha.pipeline import queue, wakeups
 from suraksha.pipeline.models import Account, Item, ItemMedia, PendingMedia, ScanJob
 from suraksha.pipeline.schemas import ItemIn
@@ -40,15 +41,19 @@ from suraksha.pipeline.settings import get_pipeline_settings
 from suraksha.db.sql import autocommit_engine, dialect_name
 
 
-class IngestError(ValueError):
-    """Bad input: the message says what is wrong (the API returns it with a 4xx)."""
+class IngestError(InvalidInput):
+    """Bad input: the message says what is wrong (the API returns it with ``status_code``: 422, or
+    413 over a size limit, 409 for an idempotency conflict)."""
+
+    _CODES = {409: "conflict", 413: "payload_too_large"}
 
     def __init__(self, message: str, status_code: int = 422) -> None:
         super().__init__(message)
-        self.status_code = status_code
+        self.status_code = self.http_status = status_code
+        self.code = self._CODES.get(status_code, "invalid_request")
 
 
-class IdempotencyConflict(IngestError):
+class IdempotencyConflict(IngestError, Conflict):
     """The idempotency key was used before with a different body: nothing stored (409).
 
     ``item_id`` is the item stored under the key the first time.

@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, exists, select
 
 from suraksha.config import get_settings
+from suraksha.errors import InvalidInput
 from suraksha.pipeline.models import Account, Item, ItemMedia, PendingMedia
 from suraksha.policy.actions import ActionKind
 from suraksha.policy.model import MatchFact, ScanFacts, ScoreFact, TextFact, Verdict
@@ -451,7 +452,7 @@ def _compiled_text_rules(keywords: tuple[str, ...], regexes: tuple[str, ...]) ->
     return TextRules(keywords=list(keywords), regexes=list(regexes))
 
 
-class ScanSettingsError(ValueError):
+class ScanSettingsError(InvalidInput):
     """A scan setting that can never work; raised when workers start, not at every scan."""
 
 

@@ -11,6 +11,7 @@ from collections import Counter
 from sqlalchemy import bindparam, exists, func, select
 
 from suraksha.db import get_engine, session_scope
+from suraksha.errors import NotFound
 from suraksha.pipeline import wakeups
 from suraksha.pipeline.models import Account, Item, ItemMatch, ItemMedia, ItemScore
 from suraksha.pipeline.schemas import AccountItemView, AccountView, ItemView, MatchView, MediaView, ScoreView
@@ -20,11 +21,11 @@ MAX_WAIT_SECONDS = 10.0
 FINAL_STATUSES = ("done", "failed")
 
 
-class ItemNotFound(LookupError):
+class ItemNotFound(NotFound):
     pass
 
 
-class AccountNotFound(LookupError):
+class AccountNotFound(NotFound):
     pass
 
 

@@ -15,6 +15,7 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 
+from suraksha.errors import NotFound
 from suraksha.pipeline import queue
 from suraksha.pipeline.scan import ScanResult, Scanner, check_scan_settings, get_scanner
 from suraksha.pipeline.settings import get_pipeline_settings
@@ -265,7 +266,7 @@ def scan_now(item_id: int, scanner: Scanner | None = None) -> bool:
     lease = get_pipeline_settings().lease_seconds
     with session_scope() as session:
         if session.get(Item, item_id) is None:
-            raise LookupError(f"item {item_id} not found")
+            raise NotFound(f"item {item_id} not found")
         job = ScanJob(item_id=item_id, state="running", attempts=1, lease_owner=wid,
                       lease_expires_at=now + dt.timedelta(seconds=lease), available_at=now, created_at=now)
         session.add(job)

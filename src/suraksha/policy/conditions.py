@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from suraksha.errors import InvalidInput
 from suraksha.policy.model import (
     ITEM_KINDS,
     TEXT_KINDS,
@@ -47,7 +48,7 @@ _BOUNDS = {"gte": ">=", "gt": ">", "lte": "<=", "lt": "<"}
 _MAX_DEPTH = 32
 
 
-class ConditionError(ValueError):
+class ConditionError(InvalidInput):
     """A condition is invalid; ``field`` is its dotted path inside the rule (``when.all[1].match.label``)."""
 
     def __init__(self, field: str, reason: str) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from suraksha.errors import InvalidInput
 
-class PolicyError(ValueError):
+
+class PolicyError(InvalidInput):
     """An invalid policy. The message is one line: where (rule, field) and why.
 
     ``rule`` is the rule's name when it has one; ``index`` its 1-based position in the rule list;

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import typer
 
+from suraksha.cli_support import CliError
+from suraksha.errors import SurakshaError
+
 reports_app = typer.Typer(no_args_is_help=True, help="Reports to NCMEC, Indian police (POCSO rule 11) and the UK NCA.")
 
 
@@ -23,9 +26,9 @@ def _when(value: str | None) -> dt.datetime | None:
     try:
         at = dt.datetime.fromisoformat(value)
     except ValueError:
-        raise ValueError(f"{value!r} is not an ISO 8601 time (e.g. 2026-11-23T10:30:00+05:30)") from None
+        raise CliError(f"{value!r} is not an ISO 8601 time (e.g. 2026-11-23T10:30:00+05:30)") from None
     if at.tzinfo is None:
-        raise ValueError(f"{value!r} has no time zone (add +05:30, Z, ...)")
+        raise CliError(f"{value!r} has no time zone (add +05:30, Z, ...)")
     return at
 
 
@@ -42,7 +45,7 @@ def list_cmd(
 
     try:
         rows = list_reports(state=state, destination=destination, item_id=item, limit=limit)
-    except (ValueError, LookupError) as exc:
+    except SurakshaError as exc:
         _fail(exc)
     if as_json:
         typer.echo(json.dumps([asdict(r) for r in rows], indent=2, default=str))
@@ -59,7 +62,7 @@ def show_cmd(report_id: int = typer.Argument(...)) -> None:
 
     try:
         typer.echo(json.dumps(asdict(get_report(report_id)), indent=2, default=str))
-    except (ValueError, LookupError) as exc:
+    except SurakshaError as exc:
         _fail(exc)
 
 
@@ -70,7 +73,7 @@ def retry_cmd(report_id: int = typer.Argument(...), actor: str = typer.Option("s
 
     try:
         r = retry_report(report_id, actor)
-    except (ValueError, LookupError) as exc:
+    except SurakshaError as exc:
         _fail(exc)
     typer.echo(f"report {r.id}: {r.state}{' - ' + r.state_reason if r.state_reason else ''}")
 
@@ -83,7 +86,7 @@ def retract_cmd(report_id: int = typer.Argument(...), reason: str = typer.Option
 
     try:
         r = retract_report(report_id, actor, reason)
-    except (ValueError, LookupError) as exc:
+    except SurakshaError as exc:
         _fail(exc)
     typer.echo(f"report {r.id}: {r.state}")
 
@@ -102,7 +105,7 @@ def package_cmd(
             typer.echo(f"wrote {out}")
             return
         text = json.dumps(package(report_id), indent=2, ensure_ascii=False)
-    except (ValueError, LookupError, OSError) as exc:
+    except (SurakshaError, OSError) as exc:
         _fail(exc)
     if out is not None:
         out.write_text(text, encoding="utf-8")
@@ -126,7 +129,7 @@ def sent_cmd(
 
     try:
         r = record_delivery(report_id, method, actor, reference=reference, police_unit=police_unit, fir_number=fir, sent_at=_when(at))
-    except (ValueError, LookupError) as exc:
+    except SurakshaError as exc:
         _fail(exc)
     typer.echo(f"report {r.id}: {r.state} via {r.delivery_method}")
 
@@ -144,7 +147,7 @@ def acknowledged_cmd(
 
     try:
         r = record_acknowledgement(report_id, actor, reference=reference, fir_number=fir, at=_when(at))
-    except (ValueError, LookupError) as exc:
+    except SurakshaError as exc:
         _fail(exc)
     typer.echo(f"report {r.id}: {r.state}{' FIR ' + r.fir_number if r.fir_number else ''}")
 
@@ -157,7 +160,7 @@ def supplemental_cmd(report_id: int = typer.Argument(...), info: str = typer.Opt
 
     try:
         r = file_supplemental(report_id, actor, info)
-    except (ValueError, LookupError) as exc:
+    except SurakshaError as exc:
         _fail(exc)
     typer.echo(f"supplemental report {r.id} to {r.supplemental_to}: {r.state}")
 

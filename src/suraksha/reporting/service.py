@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from suraksha.db import session_scope, utcnow
 from suraksha.db.sql import aware, dialect_name, insert_new
+from suraksha.errors import InvalidInput, NotFound
 from suraksha.outbox import Done, Message, Skip, unfinished
 from suraksha.reporting.models import DELIVERY_METHODS, DESTINATIONS, REPORT_STATES, Report, ReportEvent
 from suraksha.reporting.settings import get_report_settings, get_reporter_settings
@@ -41,11 +42,11 @@ WAITING_REVIEW = "waiting for the review decision the policy requires before rep
 WAITING_EVIDENCE = "waiting for the evidence copy to be preserved"
 
 
-class ReportError(ValueError):
+class ReportError(InvalidInput):
     """A report operation that is not allowed as asked (the message says why)."""
 
 
-class ReportNotFound(LookupError):
+class ReportNotFound(NotFound):
     pass
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from suraksha.db.sql import aware
+from suraksha.errors import NotFound
 from suraksha.policy.actions import ActionKind
 from suraksha.policy.model import Fact, FactKind
 
@@ -105,7 +106,7 @@ def gather(session: Session, item_id: int) -> SubjectFacts:
 
     item = session.get(Item, item_id)
     if item is None:
-        raise LookupError(f"item {item_id} not found")
+        raise NotFound(f"item {item_id} not found")
     account = session.get(Account, item.account_id) if item.account_id else None
     matches = session.scalars(select(ItemMatch).where(ItemMatch.item_id == item_id).order_by(ItemMatch.id)).all()
     matched_positions = {m.media_position for m in matches if m.media_position is not None}

@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
+from suraksha.errors import InvalidInput, TooLarge, UnsupportedMediaType
 
-class MediaError(ValueError):
+
+class MediaError(InvalidInput):
     """Media that cannot be hashed. Subclasses say why."""
 
+    code = "corrupt_media"
 
-class UnsupportedMedia(MediaError):
+
+class UnsupportedMedia(MediaError, UnsupportedMediaType):
     """Not an image or video format Suraksha decodes."""
+
+    code = "unsupported_media"
 
 
 class CorruptMedia(MediaError):
     """A supported format whose bytes are truncated or damaged."""
 
 
-class MediaTooLarge(MediaError):
+class MediaTooLarge(MediaError, TooLarge):
     """Over a byte, pixel or duration limit (this is how decompression bombs are refused)."""
 
+    code = "media_too_large"
 
-class InvalidSignal(ValueError):
+
+class InvalidSignal(InvalidInput):
     """A signal string (hash, URL, domain...) that is malformed for its type."""
 
 

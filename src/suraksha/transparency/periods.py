@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from suraksha.errors import InvalidInput
+
 Granularity = Literal["month", "quarter", "year"]
 GRANULARITIES: tuple[str, ...] = ("month", "quarter", "year")
 
@@ -22,7 +24,7 @@ EARLIEST = dt.date(1990, 1, 1)
 MAX_YEARS = 30
 
 
-class PeriodError(ValueError):
+class PeriodError(InvalidInput):
     """The range or granularity asked for cannot be used (the message says why)."""
 
 

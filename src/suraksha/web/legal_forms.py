@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Path
 from starlette.datastructures import FormData, UploadFile
 
+from suraksha.errors import InvalidInput
 from suraksha.jurisdictions import load_profile
 from suraksha.legal.models import DATA_POINT_KEYS
 from suraksha.legal.settings import get_legal_settings
@@ -69,7 +70,7 @@ def local_time_field(value: str, zone: ZoneInfo, name: str, *, end_of_day: bool 
             return dt.datetime.combine(day, t, tzinfo=zone).astimezone(dt.timezone.utc)
         parsed = dt.datetime.fromisoformat(value)
     except ValueError:
-        raise ValueError(f"{name} is not a date/time (expected e.g. 2026-12-01T18:00)") from None
+        raise InvalidInput(f"{name} is not a date/time (expected e.g. 2026-12-01T18:00)") from None
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)).astimezone(dt.timezone.utc)
 
 
@@ -85,7 +86,7 @@ def request_fields(form: FormData, jurisdiction: str) -> dict[str, Any]:
     points = [p for p in form.getlist("data_points") if isinstance(p, str)]
     unknown = [p for p in points if p not in DATA_POINT_KEYS]
     if unknown:
-        raise ValueError(f"unknown data point {unknown[0]!r}")
+        raise InvalidInput(f"unknown data point {unknown[0]!r}")
     return {
         "type": _text(form, "type"), "jurisdiction": jurisdiction,
         "case_number": _text(form, "case_number") or None, "legal_basis": _text(form, "legal_basis") or None,

@@ -22,10 +22,12 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from suraksha import legal
+from suraksha.errors import InvalidInput, SurakshaError
 from suraksha.jurisdictions import load_profile
 from suraksha.legal import officers
 from suraksha.legal.models import AGENCY_KINDS, CHANNELS, ISSUER_KINDS, REQUEST_STATUSES
 from suraksha.legal.work import EXECUTABLE
+from suraksha.web import errors as error_pages
 from suraksha.web import legal_forms
 from suraksha.web.render import render, templates
 from suraksha.web.headers import harden
@@ -41,24 +43,19 @@ def _redirect(url: str) -> Response:
 
 
 def _error(request: Request, status: int, message: str) -> HTMLResponse:
-    titles = {400: "That did not work", 403: "Not permitted", 404: "Not found", 409: "Not now"}
-    return render(request, "error.html", {"title": titles.get(status, "Error"), "message": message}, status=status)
+    return error_pages.page(request, status, message)
 
 
 def answers_errors(fn: Callable[..., Awaitable[Response]]) -> Callable[..., Awaitable[Response]]:
-    """The legal service's expected failures become a clear page: 404 unknown, 403 wrong role,
-    409 a step not allowed in the request's state, 400 bad input."""
+    """The legal service's expected failures become a clear page, by type (``suraksha.web.errors``):
+    404 unknown, 403 wrong role, 409 a step not allowed in the request's state, 400 bad input."""
 
     @wraps(fn)
     async def wrapper(request: Request, **kwargs: Any) -> Response:
         try:
             return await fn(request, **kwargs)
-        except LookupError as exc:
-            return _error(request, 404, str(exc).strip("'\""))
-        except legal.LegalError as exc:
-            return _error(request, exc.status_code, str(exc))
-        except (ValidationError, ValueError) as exc:
-            return _error(request, 400, legal_forms.validation_message(exc))
+        except (SurakshaError, ValidationError) as exc:
+            return error_pages.error_page(request, exc)
 
     return wrapper
 
@@ -131,7 +128,7 @@ async def new_request_submit(request: Request) -> Response:
     agencies = await run_in_threadpool(legal.list_agencies)
     try:
         if values["agency_id"] and not (values["agency_id"].isdigit() and len(values["agency_id"]) < 19):
-            raise ValueError("agency: choose one from the list (or none for an unregistered sender)")
+            raise InvalidInput("agency: choose one from the list (or none for an unregistered sender)")
         agency_id = int(values["agency_id"]) if values["agency_id"] else None
         jurisdiction = next((a.jurisdiction for a in agencies if a.id == agency_id), "in")
         fields = legal_forms.request_fields(form, jurisdiction)
@@ -143,7 +140,7 @@ async def new_request_submit(request: Request) -> Response:
         content, filename = await legal_forms.read_pdf_upload(form)
         actor, _ = _actor(request)
         view = await run_in_threadpool(lambda: legal.file_request(data, actor, document=content, document_name=filename))
-    except (legal.LegalError, ValidationError, ValueError) as exc:
+    except (InvalidInput, ValidationError) as exc:
         return render(request, "legal_new.html", _new_context(values, legal_forms.validation_message(exc), agencies),
                       status=400)
     return _back(view.id, f"Entered as {view.reference}.")

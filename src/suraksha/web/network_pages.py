@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from suraksha.errors import InvalidInput
 from suraksha.web.render import render
 from suraksha.web.security import staff_page
 
@@ -28,7 +29,7 @@ def _positive(request: Request, name: str, default: int, lo: int) -> int:
     if raw is None or raw == "":
         return default
     if not raw.isdigit() or len(raw) > 9 or int(raw) < lo:
-        raise ValueError(f"{name} must be a whole number of at least {lo}, got {raw[:40]!r}")
+        raise InvalidInput(f"{name} must be a whole number of at least {lo}, got {raw[:40]!r}")
     return int(raw)
 
 
@@ -47,7 +48,7 @@ async def networks_page(request: Request) -> Response:
         found = await run_in_threadpool(lambda: group_page(
             min_size=min_size, limit=PER_PAGE, offset=(page - 1) * PER_PAGE, max_accounts=MEMBERS_SHOWN,
             actor=request.state.staff.actor))
-    except ValueError as exc:
+    except InvalidInput as exc:
         return _error(request, str(exc))
     pages = max(1, -(-found.total // PER_PAGE))
 

@@ -12,6 +12,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi import Path as FastApiPath
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from suraksha.auth import service as auth
@@ -19,6 +20,8 @@ from suraksha.auth.roles import ROLES, home_path
 from suraksha.cases import links as account_links
 from suraksha.cases import service as review
 from suraksha.dispatch import deliver
+from suraksha.errors import InvalidInput, SurakshaError
+from suraksha.web import errors as error_pages
 from suraksha.web.headers import harden
 from suraksha.web.render import prefs_of, render
 from suraksha.web.security import (LOGIN_CSRF_COOKIE, SESSION_COOKIE, cookie_secure, current_staff, new_login_csrf,
@@ -42,8 +45,7 @@ def _redirect(url: str) -> Response:
 
 
 def _error(request: Request, status: int, message: str, title: str | None = None) -> HTMLResponse:
-    titles = {400: "That did not work", 404: "Not found", 403: "Not permitted"}
-    return render(request, "error.html", {"title": title or titles.get(status, "Error"), "message": message}, status=status)
+    return error_pages.page(request, status, message, title)
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -52,15 +54,12 @@ async def _form(request: Request) -> dict[str, str]:
 
 
 async def _call(request: Request, fn, *args: Any, **kwargs: Any) -> Any:
-    """Run a service call; its expected errors become a clear 4xx page (raised as _Refused)."""
+    """Run a service call; its expected errors (``suraksha.errors``) become their page, by type
+    (``suraksha.web.errors``), raised as _Refused; anything else is a bug: a logged 500."""
     try:
         return await run_in_threadpool(fn, *args, **kwargs)
-    except (review.TaskNotFound, review.CaseNotFound, LookupError) as exc:
-        raise _Refused(_error(request, 404, str(exc))) from None
-    except PermissionError as exc:
-        raise _Refused(_error(request, 403, str(exc))) from None
-    except ValueError as exc:
-        raise _Refused(_error(request, 400, str(exc))) from None
+    except (SurakshaError, ValidationError) as exc:
+        raise _Refused(error_pages.error_page(request, exc)) from None
 
 
 class _Refused(Exception):
@@ -179,7 +178,7 @@ async def password_submit(request: Request) -> Response:
     try:
         await run_in_threadpool(auth.change_password, request.state.staff.user_id, form.get("current_password", ""),
                                 form.get("new_password", ""))
-    except ValueError as exc:
+    except InvalidInput as exc:
         return render(request, "password.html", {"error": str(exc)}, status=400)
     return _redirect(home_path(request.state.staff.role) + "?msg=" + quote("Password changed."))
 
@@ -194,7 +193,7 @@ async def settings_form(request: Request) -> Response:
 def _int_in(form: dict[str, str], name: str, lo: int, hi: int) -> int:
     raw = form.get(name, "").strip()
     if not raw.isdigit() or not lo <= int(raw) <= hi:
-        raise ValueError(f"{name.replace('_', ' ')} must be a whole number from {lo} to {hi}")
+        raise InvalidInput(f"{name.replace('_', ' ')} must be a whole number from {lo} to {hi}")
     return int(raw)
 
 
@@ -205,7 +204,7 @@ async def settings_submit(request: Request) -> Response:
     try:
         prefs = {"blur": _int_in(form, "blur", 4, 60), "thumb": _int_in(form, "thumb", 64, 480),
                  "break_every": _int_in(form, "break_every", 1, 500), "grayscale": form.get("grayscale") == "on"}
-    except ValueError as exc:
+    except InvalidInput as exc:
         exposure = await run_in_threadpool(review.exposure_today, request.state.staff.user_id)
         return render(request, "settings.html", {"error": str(exc), "exposure": exposure, "msg": None}, status=400)
     await run_in_threadpool(auth.set_preferences, request.state.staff.user_id, prefs)
@@ -316,7 +315,7 @@ async def media(request: Request, item_id: int, position: int, token: str | None
         return media_http.preview_response(found) if found is not None else media_http.not_retained_response()
     try:
         original = await run_in_threadpool(media_rules.original_for_reveal, _actor(request), item_id, position, token)
-    except PermissionError as exc:  # RevealLinkRefused: no valid link of this user for this media
+    except media_rules.RevealLinkRefused as exc:  # no valid link of this user for this media
         return media_http.refused_response(str(exc))
     except review.MediaDamaged as exc:
         return media_http.damaged_response(exc)
@@ -486,7 +485,7 @@ async def users_create(request: Request) -> Response:
         creds = await run_in_threadpool(auth.create_user, form.get("username", "").strip().lower(), form.get("role", ""),
                                         display_name=form.get("display_name", "").strip(), actor=request.state.staff.actor)
         error, status = None, 200
-    except ValueError as exc:
+    except InvalidInput as exc:
         creds, error, status = None, str(exc), 400
     users = await run_in_threadpool(auth.list_users)
     return render(request, "users.html", {"users": users, "roles": ROLES, "created": creds, "error": error, "msg": None},
@@ -508,16 +507,14 @@ async def users_change(request: Request, user_id: RowId, operation: str) -> Resp
             await run_in_threadpool(auth.unlock, user_id, actor=actor)
         elif operation in ("deactivate", "activate"):
             if operation == "deactivate" and user_id == request.state.staff.user_id:
-                raise ValueError("you cannot deactivate yourself")
+                raise InvalidInput("you cannot deactivate yourself")
             await run_in_threadpool(auth.set_active, user_id, operation == "activate", actor=actor)
         elif operation == "role":
             await run_in_threadpool(auth.set_role, user_id, form.get("role", ""), actor=actor)
         else:
             return _error(request, 404, f"unknown operation {operation!r}")
-    except LookupError as exc:
-        return _error(request, 404, str(exc))
-    except ValueError as exc:
-        return _error(request, 400, str(exc))
+    except SurakshaError as exc:
+        return error_pages.error_page(request, exc)
     users = await run_in_threadpool(auth.list_users)
     return render(request, "users.html", {"users": users, "roles": ROLES, "created": creds, "error": None,
                                           "msg": f"{operation.replace('-', ' ')}: done"})

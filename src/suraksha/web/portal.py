@@ -24,7 +24,9 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from suraksha import legal
+from suraksha.errors import InvalidInput, SurakshaError
 from suraksha.legal import officers
+from suraksha.web import errors as error_pages
 from suraksha.web import legal_forms
 from suraksha.web.render import render, templates
 from suraksha.web.headers import harden
@@ -95,8 +97,8 @@ def officer_page(fn: Callable[..., Awaitable[Response]]) -> Callable[..., Awaita
         except (legal.RequestNotFound, legal.DisclosureNotFound, legal.LegalForbidden):
             # Another agency's request reads exactly like a missing one.
             return _error(request, 404, "No such request for your agency.")
-        except (legal.LegalError, ValidationError, ValueError) as exc:
-            return _error(request, 400, legal_forms.validation_message(exc))
+        except (SurakshaError, ValidationError) as exc:
+            return _error(request, *error_pages.describe(exc))
 
     return wrapper
 
@@ -192,7 +194,7 @@ async def confirm_submit(request: Request) -> Response:
         return _form_page(request, "confirm.html", {**context, "error": "The two passwords differ."}, 400)
     try:
         enrolment = await run_in_threadpool(officers.set_password_and_begin_enrolment, token, password)
-    except (officers.OfficerError, ValueError) as exc:
+    except InvalidInput as exc:
         return _form_page(request, "confirm.html", {**context, "error": str(exc)}, 400)
     return _form_page(request, "enrol.html", {"token": token, "enrolment": enrolment, "error": None})
 
@@ -313,7 +315,7 @@ async def new_request_submit(request: Request) -> Response:
                                issuer_kind=who.agency_kind)
         content, filename = await legal_forms.read_pdf_upload(form)
         view = await run_in_threadpool(lambda: legal.file_request(data, who.actor, document=content, document_name=filename))
-    except (legal.LegalError, ValidationError, ValueError) as exc:
+    except (InvalidInput, ValidationError) as exc:
         return _page(request, "new.html", _new_context(who, values, legal_forms.validation_message(exc)), 400)
     return _redirect(f"/portal/requests/{view.id}", request, f"Filed as {view.reference}.")
 

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from suraksha.errors import InvalidInput
 from suraksha.web.render import render
 from suraksha.web.security import staff_page
 
@@ -53,7 +54,7 @@ async def transparency_page(request: Request) -> Response:
     query = {k: v for k, v in form.items() if v and k != "kind"}
     try:
         data = await run_in_threadpool(_page_data, form)
-    except ValueError as exc:
+    except InvalidInput as exc:
         return render(request, "transparency.html", {"form": form, "error": str(exc), "figures": None}, status=400)
     links = {fmt: f"/transparency/download?{urlencode({**query, 'format': fmt})}" for fmt in ("pdf", "csv", "json")}
     links["compliance_pdf"] = f"/transparency/download?{urlencode({**query, 'kind': 'compliance', 'format': 'pdf', 'jurisdiction': 'in'})}"
@@ -72,7 +73,7 @@ async def transparency_download(request: Request) -> Response:
     try:
         rendered = await run_in_threadpool(render_report, form["kind"], fmt, form["from"], form["to"], by=form["by"],
                                            jurisdiction=form["jurisdiction"] or None)
-    except ValueError as exc:
+    except InvalidInput as exc:
         return render(request, "transparency.html", {"form": form, "error": str(exc), "figures": None}, status=400)
 
     def _audit() -> None:

@@ -62,12 +62,14 @@ from .models import (
 )
 from .schema import check_element
 
+from suraksha.errors import InvalidInput
+
 XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>'
 
 Element = etree._Element
 
 
-class ReportValidationError(ValueError):
+class ReportValidationError(InvalidInput):
     """The report (or file details) lacks something NCMEC requires, or has a value outside
     NCMEC's value set. Raised before anything is sent."""
 
