@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from suraksha.errors import InvalidInput
+
 
 class ActionKind(StrEnum):
     """What an action does. The value is its one name everywhere."""
@@ -63,7 +65,7 @@ _ARGUMENT_NAMES = {ActionKind.WITHHOLD_IN_COUNTRY: "country", ActionKind.REPORT:
 _QUEUE = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,49}$")
 
 
-class InvalidAction(ValueError):
+class InvalidAction(InvalidInput):
     """An action that cannot exist (unknown kind, missing or bad argument); the message says why."""
 
 
