@@ -6,12 +6,12 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench install clean browser
+.PHONY: run test lint bench install clean browser
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test,classify]'
+	$(BIN)/pip install -q -e '.[test,classify,lint]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -30,6 +30,12 @@ browser:
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+# ruff (lint and format) and mypy (strict where pyproject says so; docs/decisions.md).
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

@@ -58,28 +58,41 @@ def make_pictures(n: int, seed: int = 1) -> list[bytes]:
 
 
 def when(n: int) -> str:
-    start = dt.datetime(2022, 1, 1, tzinfo=dt.timezone.utc)
+    start = dt.datetime(2022, 1, 1, tzinfo=dt.UTC)
     return (start + dt.timedelta(minutes=17 * n)).isoformat()
 
 
 def write_text_export(path: Path, n: int) -> None:
     with path.open("w") as f:
         for i in range(n):
-            f.write(json.dumps({
-                "platform_id": f"t{i}", "account": {"id": f"a{i % 1000}"},
-                "text": f"old post number {i}, see https://site{i % 50}.example/p/{i}",
-                "links": [f"https://links.example/{i}"], "context": {"created_at": when(i), "country": "IN"},
-            }) + "\n")
+            f.write(
+                json.dumps(
+                    {
+                        "platform_id": f"t{i}",
+                        "account": {"id": f"a{i % 1000}"},
+                        "text": f"old post number {i}, see https://site{i % 50}.example/p/{i}",
+                        "links": [f"https://links.example/{i}"],
+                        "context": {"created_at": when(i), "country": "IN"},
+                    }
+                )
+                + "\n"
+            )
 
 
 def write_image_export(path: Path, pictures: list[bytes]) -> None:
     with path.open("w") as f:
         for i, data in enumerate(pictures):
-            f.write(json.dumps({
-                "platform_id": f"i{i}", "account": {"id": f"a{i % 1000}"},
-                "media": [{"data_base64": base64.b64encode(data).decode(), "mime": "image/jpeg"}],
-                "context": {"created_at": when(i), "country": "IN"},
-            }) + "\n")
+            f.write(
+                json.dumps(
+                    {
+                        "platform_id": f"i{i}",
+                        "account": {"id": f"a{i % 1000}"},
+                        "media": [{"data_base64": base64.b64encode(data).decode(), "mime": "image/jpeg"}],
+                        "context": {"created_at": when(i), "country": "IN"},
+                    }
+                )
+                + "\n"
+            )
 
 
 def database(kind: str, pg_url: str | None, tmp: Path):
@@ -129,8 +142,12 @@ def run_backend(ingest_url: str, e2e_url: str, tmp: Path, n_text: int, pictures:
 
     # 2. End to end with two worker processes, reading paced by the queue (default --max-queued).
     env = _env(e2e_url, tmp / "home")
-    workers = [subprocess.Popen([*SURAKSHA, "worker", "--poll-interval", "0.02"], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]
+    workers = [
+        subprocess.Popen(
+            [*SURAKSHA, "worker", "--poll-interval", "0.02"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        for _ in range(2)
+    ]
     try:
         time.sleep(3)  # the workers import and open the matcher
         for name, export in exports:
@@ -157,8 +174,12 @@ def run_backend(ingest_url: str, e2e_url: str, tmp: Path, n_text: int, pictures:
         banks.add_content("late-csam", data)
     reset_engine()
     r = suraksha(["rescan", "--since", "2000-01-01", "--bank", "late-csam", "--json"], env)
-    result["rescan"] = {"n": r["items_checked"], "per_s": r["items_checked"] / r["elapsed_s"],
-                        "matched": r["items_matched"], "expected": len(known)}
+    result["rescan"] = {
+        "n": r["items_checked"],
+        "per_s": r["items_checked"] / r["elapsed_s"],
+        "matched": r["items_matched"],
+        "expected": len(known),
+    }
     return result
 
 
@@ -185,13 +206,17 @@ def main() -> int:
             finally:
                 drop_a()
                 drop_b()
-    print(f"\nbackfill: 1 reader process + 2 `suraksha worker` processes, {os.cpu_count()} CPUs; "
-          f"{n_text:,} text/link items, {n_img:,} images (256x256 JPEG, inline base64)")
+    print(
+        f"\nbackfill: 1 reader process + 2 `suraksha worker` processes, {os.cpu_count()} CPUs; "
+        f"{n_text:,} text/link items, {n_img:,} images (256x256 JPEG, inline base64)"
+    )
     print(f"{'backend':<11} {'export':<7} {'items':>8} {'MB':>6} {'ingest items/s':>15} {'end-to-end items/s':>19}  verdicts")
     for kind, r in rows:
         for name in ("text", "image"):
             x = r[name]
-            print(f"{kind:<11} {name:<7} {x['n']:>8,} {x['mb']:>6.1f} {x['ingest']:>15,.0f} {x['end_to_end']:>19,.0f}  {x['verdicts']}")
+            print(
+                f"{kind:<11} {name:<7} {x['n']:>8,} {x['mb']:>6.1f} {x['ingest']:>15,.0f} {x['end_to_end']:>19,.0f}  {x['verdicts']}"
+            )
     print(f"\n{'backend':<11} {'rescan items':>13} {'items/s':>9} {'matched':>8} {'banked':>7}")
     for kind, r in rows:
         x = r["rescan"]

@@ -96,12 +96,16 @@ def main(argv: list[str]) -> int:
         d_fast = [hamming(a, b) for a, b in zip(ours, fast)]
         rows.append((label, len(files), te_ms, one_ms, ours_ms, fast_ms, d_te, d_fast))
 
-    print("| photos | n | threatexchange ms | suraksha 1 hash ms | suraksha 8 variants ms | fast 8 variants ms "
-          "| 8 variants x te | fast x te | ours vs te bits max/mean | fast vs exact bits max/mean |")
+    print(
+        "| photos | n | threatexchange ms | suraksha 1 hash ms | suraksha 8 variants ms | fast 8 variants ms "
+        "| 8 variants x te | fast x te | ours vs te bits max/mean | fast vs exact bits max/mean |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for label, n, te_ms, one_ms, ours_ms, fast_ms, d_te, d_fast in rows:
-        print(f"| {label} | {n} | {te_ms:.1f} | {one_ms:.1f} | {ours_ms:.1f} | {fast_ms:.1f} | {te_ms / ours_ms:.1f} "
-              f"| {te_ms / fast_ms:.1f} | {max(d_te)} / {statistics.mean(d_te):.1f} | {max(d_fast)} / {statistics.mean(d_fast):.2f} |")
+        print(
+            f"| {label} | {n} | {te_ms:.1f} | {one_ms:.1f} | {ours_ms:.1f} | {fast_ms:.1f} | {te_ms / ours_ms:.1f} "
+            f"| {te_ms / fast_ms:.1f} | {max(d_te)} / {statistics.mean(d_te):.1f} | {max(d_fast)} / {statistics.mean(d_fast):.2f} |"
+        )
     print(f"\ntotal {time.perf_counter() - t_start:.0f} s; best of {repeat} runs per cell; one process, one thread.")
     return 0
 

@@ -111,7 +111,7 @@ def worker(engine: str, n: int, hp: Path, ip: Path, qp: Path, workdir: Path, pha
     queries = np.load(qp)
     q_hex = [q.tobytes().hex() for q in queries]
     gc.collect()
-    rss0, hwm0 = _status("VmRSS"), _status("VmHWM")
+    rss0 = _status("VmRSS")
     out["baseline_mib"] = rss0
     eng = ENGINE_IMPL[engine]
     if phase == "build":
@@ -361,8 +361,20 @@ ENGINE_IMPL = {"ours": Ours, "te": Te, "te2": Te2, "faiss_flat": FaissFlat, "fai
 
 # --------------------------------------------------------------------------- driver
 def run_worker(engine: str, n: int, paths, workdir: Path, phase: str, timeout: float) -> dict:
-    cmd = [sys.executable, __file__, "--worker", engine, "--n", str(n), "--phase", phase,
-           "--paths", *map(str, paths), "--workdir", str(workdir)]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--worker",
+        engine,
+        "--n",
+        str(n),
+        "--phase",
+        phase,
+        "--paths",
+        *map(str, paths),
+        "--workdir",
+        str(workdir),
+    ]
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -429,7 +441,11 @@ def main() -> None:
                 t = time.time()
                 b = run_worker(e, n, paths, workdir, "build", a.timeout)
                 ld = run_worker(e, n, paths, workdir, "load", a.timeout) if "error" not in b else {}
-                brief = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in {**b, **{"load_" + k: v for k, v in ld.items()}}.items() if k != "results" and not k.startswith("load_results")}
+                brief = {
+                    k: (round(v, 3) if isinstance(v, float) else v)
+                    for k, v in {**b, **{"load_" + k: v for k, v in ld.items()}}.items()
+                    if k != "results" and not k.startswith("load_results")
+                }
                 print(f"# n={n:,} {e}: {time.time() - t:.1f} s {json.dumps(brief)}", file=sys.stderr)
             finally:
                 shutil.rmtree(workdir, ignore_errors=True)
@@ -452,15 +468,34 @@ def main() -> None:
         print(f"# n={n:,} done at {time.time() - t_start:.0f} s", file=sys.stderr)
     print_table(all_rows)
     la = os.getloadavg()
-    print(f"\nMachine: {os.cpu_count()} CPUs; load average at the end {la[0]:.1f} / {la[1]:.1f} / {la[2]:.1f} "
-          f"(1/5/15 min); total {time.time() - t_start:.0f} s. Command: {' '.join(sys.argv)}")
+    print(
+        f"\nMachine: {os.cpu_count()} CPUs; load average at the end {la[0]:.1f} / {la[1]:.1f} / {la[2]:.1f} "
+        f"(1/5/15 min); total {time.time() - t_start:.0f} s. Command: {' '.join(sys.argv)}"
+    )
 
 
 def print_table(rows) -> None:
-    print(f"Threshold {THRESHOLD}. te = threatexchange PDQIndex (per-hash query, as HMA calls it). "
-          "Ratios are vs te at the same size.\n")
-    head = ["n", "engine", "lookups/s", "per CPU-s", "× te (CPU)", "batch lookups/s", "recall", "exact", "build s",
-            "index MiB", "peak MiB", "save s", "load s", "loaded MiB (process)", "add→match ms (median/max)"]
+    print(
+        f"Threshold {THRESHOLD}. te = threatexchange PDQIndex (per-hash query, as HMA calls it). "
+        "Ratios are vs te at the same size.\n"
+    )
+    head = [
+        "n",
+        "engine",
+        "lookups/s",
+        "per CPU-s",
+        "× te (CPU)",
+        "batch lookups/s",
+        "recall",
+        "exact",
+        "build s",
+        "index MiB",
+        "peak MiB",
+        "save s",
+        "load s",
+        "loaded MiB (process)",
+        "add→match ms (median/max)",
+    ]
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     by_n: dict[int, dict] = {}
@@ -478,16 +513,36 @@ def print_table(rows) -> None:
             cpu = b.get("qps_cpu") if e in ("ours", "te", "te2") else None
             ratio = (f"{cpu / te_qps:,.1f}×" if cpu / te_qps < 10 else f"{cpu / te_qps:,.0f}×") if cpu and te_qps else "–"
             loaded = f"{fmt(ld.get('loaded_mib'))} ({fmt(ld.get('loaded_abs_mib'))})" if ld and "error" not in ld else "–"
-            add = f"{b['add_to_match_s_median'] * 1e3:.2f} / {b['add_to_match_s_max'] * 1e3:.2f}" if "add_to_match_s_median" in b else "–"
-            cells = [f"{n:,}", e, fmt(single), fmt(cpu), ratio, fmt(batch), f"{b.get('recall', float('nan')) * 100:.2f}%",
-                     fmt(b.get("exact")), fmt(b["build_s"]), fmt(b["index_mib"]), fmt(b["peak_mib"]),
-                     fmt(b.get("save_s")), fmt(ld.get("load_s") if ld else None), loaded, add]
+            add = (
+                f"{b['add_to_match_s_median'] * 1e3:.2f} / {b['add_to_match_s_max'] * 1e3:.2f}"
+                if "add_to_match_s_median" in b
+                else "–"
+            )
+            cells = [
+                f"{n:,}",
+                e,
+                fmt(single),
+                fmt(cpu),
+                ratio,
+                fmt(batch),
+                f"{b.get('recall', float('nan')) * 100:.2f}%",
+                fmt(b.get("exact")),
+                fmt(b["build_s"]),
+                fmt(b["index_mib"]),
+                fmt(b["peak_mib"]),
+                fmt(b.get("save_s")),
+                fmt(ld.get("load_s") if ld else None),
+                loaded,
+                add,
+            ]
             print("| " + " | ".join(cells) + " |")
-    print("\nlookups/s: one query call per hash, one thread, wall clock; per CPU-s: the same per CPU-second "
-          "of that process (what a quiet core gives; the wall figure drops when other work shares the CPUs). batch: ours query_many (a thread per core); "
-          "faiss: one range_search over all queries (OpenMP, all cores). load s: read the saved form "
-          "in a fresh process; loaded MiB: that process's VmRSS growth after load and queries "
-          "(absolute VmRSS in brackets).")
+    print(
+        "\nlookups/s: one query call per hash, one thread, wall clock; per CPU-s: the same per CPU-second "
+        "of that process (what a quiet core gives; the wall figure drops when other work shares the CPUs). batch: ours query_many (a thread per core); "
+        "faiss: one range_search over all queries (OpenMP, all cores). load s: read the saved form "
+        "in a fresh process; loaded MiB: that process's VmRSS growth after load and queries "
+        "(absolute VmRSS in brackets)."
+    )
 
 
 if __name__ == "__main__":

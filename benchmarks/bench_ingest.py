@@ -87,8 +87,15 @@ POLL_INTERVAL = {"sqlite": "0.01", "postgresql": "0.5"}
 
 class Workers:
     def __init__(self, env: dict, kind: str, n: int = 2) -> None:
-        self.procs = [subprocess.Popen([sys.executable, str(ENTRY), "worker", "--poll-interval", POLL_INTERVAL[kind]], env=env,
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(n)]
+        self.procs = [
+            subprocess.Popen(
+                [sys.executable, str(ENTRY), "worker", "--poll-interval", POLL_INTERVAL[kind]],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for _ in range(n)
+        ]
 
     def wait_until_idle(self, limit: float = 60.0) -> None:
         """Return once the workers have started and stopped using CPU (their start-up is done)."""
@@ -133,13 +140,20 @@ class CpuMeter:
         from suraksha.db import get_engine
 
         with get_engine().connect() as conn:
-            return [r[0] for r in conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                                                    "AND pid <> pg_backend_pid()"))]
+            return [
+                r[0]
+                for r in conn.execute(
+                    text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+                )
+            ]
 
     def snapshot(self) -> dict[str, float]:
         own = time.process_time()
-        return {"submit": own, "workers": sum(_proc_cpu_seconds(p) for p in self.worker_pids),
-                "database": sum(_proc_cpu_seconds(p) for p in self._backend_pids())}
+        return {
+            "submit": own,
+            "workers": sum(_proc_cpu_seconds(p) for p in self.worker_pids),
+            "database": sum(_proc_cpu_seconds(p) for p in self._backend_pids()),
+        }
 
     @staticmethod
     def per_item(before: dict[str, float], after: dict[str, float], n: int) -> dict[str, float]:
@@ -212,17 +226,34 @@ def run_backend(kind: str, url: str, home: Path, n_text: int, n_img: int, n_lat:
             time.sleep(0.005)
 
     try:
-        texts = [ItemIn(platform_id=f"t{i}", account={"id": f"a{i % 100}"}, text=f"hello number {i} see https://site{i % 50}.example/p/{i}",
-                        links=[f"https://links.example/{i}"]) for i in range(n_text)]
+        texts = [
+            ItemIn(
+                platform_id=f"t{i}",
+                account={"id": f"a{i % 100}"},
+                text=f"hello number {i} see https://site{i % 50}.example/p/{i}",
+                links=[f"https://links.example/{i}"],
+            )
+            for i in range(n_text)
+        ]
         # Warm-up, not measured: each worker's first scans import and load what they use.
-        flow([ItemIn(platform_id=f"w{i}", text=f"warm-up https://warm.example/{i}") for i in range(40)]
-             + [ItemIn(platform_id=f"wi{i}", media=[{"data_base64": base64.b64encode(images[i]).decode(), "mime": "image/jpeg"}])
-                for i in range(4)])
+        flow(
+            [ItemIn(platform_id=f"w{i}", text=f"warm-up https://warm.example/{i}") for i in range(40)]
+            + [
+                ItemIn(platform_id=f"wi{i}", media=[{"data_base64": base64.b64encode(images[i]).decode(), "mime": "image/jpeg"}])
+                for i in range(4)
+            ]
+        )
         cpu0 = meter.snapshot()
         result["text_items_per_s"] = n_text / flow(texts)
         result["text_cpu_ms"] = meter.per_item(cpu0, meter.snapshot(), n_text)
-        imgs = [ItemIn(platform_id=f"i{i}", account={"id": f"a{i % 100}"}, media=[{"data_base64": base64.b64encode(images[i]).decode(),
-                                                                                   "mime": "image/jpeg"}]) for i in range(n_img)]
+        imgs = [
+            ItemIn(
+                platform_id=f"i{i}",
+                account={"id": f"a{i % 100}"},
+                media=[{"data_base64": base64.b64encode(images[i]).decode(), "mime": "image/jpeg"}],
+            )
+            for i in range(n_img)
+        ]
         cpu0 = meter.snapshot()
         result["image_items_per_s"] = n_img / flow(imgs)
         result["image_cpu_ms"] = meter.per_item(cpu0, meter.snapshot(), n_img)
@@ -236,7 +267,9 @@ def run_backend(kind: str, url: str, home: Path, n_text: int, n_img: int, n_lat:
         misses = 0
         for i in range(n_lat):
             t0 = time.perf_counter()
-            item, _ = submit_item(ItemIn(platform_id=f"k{i}", account={"id": "known"}, media=[{"data_base64": known_b64, "mime": "image/jpeg"}]))
+            item, _ = submit_item(
+                ItemIn(platform_id=f"k{i}", account={"id": "known"}, media=[{"data_base64": known_b64, "mime": "image/jpeg"}])
+            )
             view = wait_for_verdict(item.id, 10)
             lat.append((time.perf_counter() - t0) * 1000)
             if view.verdict != "remove":  # no verdict within 10 s (or a wrong one): a miss, counted
@@ -287,26 +320,36 @@ def main() -> int:
     cpu_after = _cpu_times()
     spent = sum(cpu_after) - sum(cpu_before)
     steal = (cpu_after[7] - cpu_before[7]) / spent * 100 if spent and len(cpu_after) > 7 else 0.0
-    print(f"\ningest-to-verdict, 2 worker processes, {os.cpu_count()} CPUs, load average before/after "
-          f"{load_before:.1f}/{os.getloadavg()[0]:.1f}, CPU time stolen by the hypervisor {steal:.1f}%; "
-          f"items: {n_text} text/link, {n_img} image, {n_lat} latency")
+    print(
+        f"\ningest-to-verdict, 2 worker processes, {os.cpu_count()} CPUs, load average before/after "
+        f"{load_before:.1f}/{os.getloadavg()[0]:.1f}, CPU time stolen by the hypervisor {steal:.1f}%; "
+        f"items: {n_text} text/link, {n_img} image, {n_lat} latency"
+    )
     if STAND_INS:
         print(f"stand-ins used (not yet delivered): {', '.join(STAND_INS)}")
     ok = lambda cond: "pass" if cond else "FAIL"  # noqa: E731
-    print(f"{'backend':<11} {'text/s':>7} {'(>=500)':>8} {'images/s':>9} {'(>=100)':>8} {'p50 ms':>7} "
-          f"{'p99 ms':>7} {'(<=50)':>7} {'no verdict':>10} {'max depth':>10}")
+    print(
+        f"{'backend':<11} {'text/s':>7} {'(>=500)':>8} {'images/s':>9} {'(>=100)':>8} {'p50 ms':>7} "
+        f"{'p99 ms':>7} {'(<=50)':>7} {'no verdict':>10} {'max depth':>10}"
+    )
     for kind, r in rows:
-        print(f"{kind:<11} {r['text_items_per_s']:>7.0f} {ok(r['text_items_per_s'] >= 500):>8} "
-              f"{r['image_items_per_s']:>9.0f} {ok(r['image_items_per_s'] >= 100):>8} {r['p50_ms']:>7.1f} "
-              f"{r['p99_ms']:>7.1f} {ok(r['p99_ms'] <= 50 and not r['misses']):>7} {r['misses']:>10} {r['max_queue_depth']:>10}")
-    print("\nCPU ms per item (submitting process / 2 workers / database backends = total), and the rate that"
-          " total allows on 2 idle cores:")
+        print(
+            f"{kind:<11} {r['text_items_per_s']:>7.0f} {ok(r['text_items_per_s'] >= 500):>8} "
+            f"{r['image_items_per_s']:>9.0f} {ok(r['image_items_per_s'] >= 100):>8} {r['p50_ms']:>7.1f} "
+            f"{r['p99_ms']:>7.1f} {ok(r['p99_ms'] <= 50 and not r['misses']):>7} {r['misses']:>10} {r['max_queue_depth']:>10}"
+        )
+    print(
+        "\nCPU ms per item (submitting process / 2 workers / database backends = total), and the rate that"
+        " total allows on 2 idle cores:"
+    )
     for kind, r in rows:
         for what in ("text", "image"):
             c = r[f"{what}_cpu_ms"]
             total = sum(c.values())
-            print(f"{kind:<11} {what:<6} {c['submit']:6.2f} / {c['workers']:6.2f} / {c['database']:6.2f} = {total:6.2f} ms"
-                  f"  -> {2000 / total if total else float('inf'):6.0f} items/s")
+            print(
+                f"{kind:<11} {what:<6} {c['submit']:6.2f} / {c['workers']:6.2f} / {c['database']:6.2f} = {total:6.2f} ms"
+                f"  -> {2000 / total if total else float('inf'):6.0f} items/s"
+            )
     print("targets (issue 3, on 2 cores): text >= 500 items/s, images >= 100 items/s, known-hash p99 <= 50 ms")
     print(f"took {time.monotonic() - started:.0f} s")
     return 0

@@ -54,16 +54,30 @@ def run(url: str, n: int) -> list[tuple[str, str, float, str]]:
     rows = []
     agency = legal.register_agency(f"Cyber Police {uuid.uuid4().hex[:6]}", "police", "in", ["police.gov.in"], "system:bench")
     pdf = _pdf()
-    t0 = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=60)
+    t0 = dt.datetime.now(dt.UTC) - dt.timedelta(hours=60)
 
     def file_all():
         for i in range(n):
-            legal.file_request(legal.RequestIn(
-                type="data_request", channel="portal", agency_id=agency.id, officer_id=1, officer_name="Insp. X",
-                officer_rank="inspector", officer_email="x@police.gov.in", issuer_kind="police", case_number=f"FIR {i}",
-                legal_basis="BNSS s.94", received_at=t0 + dt.timedelta(seconds=i), targets=[{"kind": "account", "value": "acct-0"}],
-                data_points=["subscriber_data", "ip_logs", "content_urls", "linked_accounts"]), "officer:1",
-                document=pdf, document_name="n.pdf")
+            legal.file_request(
+                legal.RequestIn(
+                    type="data_request",
+                    channel="portal",
+                    agency_id=agency.id,
+                    officer_id=1,
+                    officer_name="Insp. X",
+                    officer_rank="inspector",
+                    officer_email="x@police.gov.in",
+                    issuer_kind="police",
+                    case_number=f"FIR {i}",
+                    legal_basis="BNSS s.94",
+                    received_at=t0 + dt.timedelta(seconds=i),
+                    targets=[{"kind": "account", "value": "acct-0"}],
+                    data_points=["subscriber_data", "ip_logs", "content_urls", "linked_accounts"],
+                ),
+                "officer:1",
+                document=pdf,
+                document_name="n.pdf",
+            )
 
     t, _ = _time(file_all)
     rows.append((backend, f"file {n} data requests with PDF", t, f"{t / n * 1000:.1f} ms each"))
@@ -77,9 +91,16 @@ def run(url: str, n: int) -> list[tuple[str, str, float, str]]:
     rows.append((backend, "escalate: idle pass", t, f"{len(made)} notifications"))
 
     for i in range(200):
-        submit_item(ItemIn.model_validate({"platform_id": f"b{uuid.uuid4().hex[:8]}", "account": {"id": "acct-0"},
-                                           "links": [f"https://example.org/{i}"],
-                                           "context": {"ip": "203.0.113.9", "port": 40000 + i, "server": "ap-south-1"}}))
+        submit_item(
+            ItemIn.model_validate(
+                {
+                    "platform_id": f"b{uuid.uuid4().hex[:8]}",
+                    "account": {"id": "acct-0"},
+                    "links": [f"https://example.org/{i}"],
+                    "context": {"ip": "203.0.113.9", "port": 40000 + i, "server": "ap-south-1"},
+                }
+            )
+        )
     ref = legal.list_requests(limit=1)[0].reference
     t, points = _time(lambda: legal.gather(ref, "user:bench"))
     rows.append((backend, "gather (200 items, no connector)", t, ", ".join(f"{p.key}={len(p.rows)}" for p in points)))

@@ -35,13 +35,14 @@ def _timed(fn, repeat: int = 1):
 
 def run(url: str, items: int, accounts: int) -> dict[str, float]:
     os.environ["SURAKSHA_DATABASE_URL"] = url
+    from tests.networks.helpers import bulk_platform
+
     from suraksha.config import reset_settings
     from suraksha.db import session_scope
     from suraksha.db.migrate import upgrade
     from suraksha.db.session import reset_engine
     from suraksha.networks.index import refresh_keys
     from suraksha.networks.service import groups, network_for
-    from tests.networks.helpers import bulk_platform
 
     reset_settings()
     reset_engine()
@@ -98,18 +99,25 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--items", type=int, default=100_000)
     ap.add_argument("--accounts", type=int, default=20_000)
-    ap.add_argument("--pg", default=os.environ.get("SURAKSHA_TEST_DATABASE_URL"),
-                    help="a PostgreSQL server URL; a private database is created there and dropped (default $SURAKSHA_TEST_DATABASE_URL)")
+    ap.add_argument(
+        "--pg",
+        default=os.environ.get("SURAKSHA_TEST_DATABASE_URL"),
+        help="a PostgreSQL server URL; a private database is created there and dropped (default $SURAKSHA_TEST_DATABASE_URL)",
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as home:
         os.environ["SURAKSHA_HOME"] = home
         backends = [("sqlite", f"sqlite:///{home}/bench.db")]
         if args.pg:
             backends.append(("postgresql", args.pg))
-        print(f"account networks: {args.items:,} stored items, {args.accounts:,} accounts + a 10-account ring; "
-              f"{os.cpu_count()} CPUs; best of 5 (network_for) / 3 (others)")
-        print(f"{'backend':<11} {'store s':>8} {'index all s':>12} {'refresh ms':>11} {'ring page ms':>13} "
-              f"{'plain page ms':>14} {'groups ms':>10}")
+        print(
+            f"account networks: {args.items:,} stored items, {args.accounts:,} accounts + a 10-account ring; "
+            f"{os.cpu_count()} CPUs; best of 5 (network_for) / 3 (others)"
+        )
+        print(
+            f"{'backend':<11} {'store s':>8} {'index all s':>12} {'refresh ms':>11} {'ring page ms':>13} "
+            f"{'plain page ms':>14} {'groups ms':>10}"
+        )
         for name, url in backends:
             if name == "postgresql":
                 url, drop = _private_pg(url)
@@ -119,8 +127,10 @@ def main() -> int:
                     drop()
             else:
                 r = run(url, args.items, args.accounts)
-            print(f"{name:<11} {r['store']:>8.1f} {r['first']:>12.1f} {r['again'] * 1000:>11.1f} {r['ring'] * 1000:>13.1f} "
-                  f"{r['user'] * 1000:>14.1f} {r['groups'] * 1000:>10.1f}")
+            print(
+                f"{name:<11} {r['store']:>8.1f} {r['first']:>12.1f} {r['again'] * 1000:>11.1f} {r['ring'] * 1000:>13.1f} "
+                f"{r['user'] * 1000:>14.1f} {r['groups'] * 1000:>10.1f}"
+            )
     return 0
 
 

@@ -23,8 +23,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 #: The fact a csam-match verdict records for a pdq match (``policy.model.Fact.to_json``).
-HASH_FACT = {"kind": "hash", "rule": "csam-match", "match": {"bank": "b", "label": "csam", "signal_type": "pdq",
-                                                            "distance": 0, "transform": None, "entry_id": None}}
+HASH_FACT = {
+    "kind": "hash",
+    "rule": "csam-match",
+    "match": {"bank": "b", "label": "csam", "signal_type": "pdq", "distance": 0, "transform": None, "entry_id": None},
+}
 
 
 def _populate(n: int) -> None:
@@ -36,7 +39,7 @@ def _populate(n: int) -> None:
     from suraksha.reporting.models import Report
 
     rnd = random.Random(7)
-    start = dt.datetime(2022, 1, 1, tzinfo=dt.timezone.utc)
+    start = dt.datetime(2022, 1, 1, tzinfo=dt.UTC)
     span = 4 * 365 * 86400
     batch = 5000
     for base in range(0, n, batch):
@@ -46,26 +49,75 @@ def _populate(n: int) -> None:
             flagged = rnd.random() < 1 / 3
             country = rnd.choice(["IN", "IN", "US", "GB"])
             matched = flagged and rnd.random() < 0.5
-            items.append({"id": i + 1, "platform_id": f"p{i}", "kind": "post", "links": [], "status": "done",
-                          "context": {"country": country}, "created_at": created,
-                          "received_at": created, "retroactive": False, "verdict": "remove" if flagged else "allow",
-                          "reasons": [], "actions": [], "text_hits": [], "priority": 0,
-                          "facts": [HASH_FACT] if matched else [],  # what the verdict recorded (counted as hash)
-                          "scanned_at": created + dt.timedelta(seconds=30)})
+            items.append(
+                {
+                    "id": i + 1,
+                    "platform_id": f"p{i}",
+                    "kind": "post",
+                    "links": [],
+                    "status": "done",
+                    "context": {"country": country},
+                    "created_at": created,
+                    "received_at": created,
+                    "retroactive": False,
+                    "verdict": "remove" if flagged else "allow",
+                    "reasons": [],
+                    "actions": [],
+                    "text_hits": [],
+                    "priority": 0,
+                    "facts": [HASH_FACT] if matched else [],  # what the verdict recorded (counted as hash)
+                    "scanned_at": created + dt.timedelta(seconds=30),
+                }
+            )
             if matched:
-                matches.append({"item_id": i + 1, "bank": "b", "label": "csam", "signal_type": "pdq", "signal": "x",
-                                "distance": 0, "retroactive": False})
+                matches.append(
+                    {
+                        "item_id": i + 1,
+                        "bank": "b",
+                        "label": "csam",
+                        "signal_type": "pdq",
+                        "signal": "x",
+                        "distance": 0,
+                        "retroactive": False,
+                    }
+                )
             if flagged and rnd.random() < 0.25:
                 ack = created + dt.timedelta(seconds=rnd.randrange(60, 86400))
-                actions.append({"kind": "remove_item", "idempotency_key": f"r{i}", "item_id": i + 1, "reason": "",
-                                "details": {}, "source": "outbox", "requested_by": "b", "status": "acknowledged",
-                                "attempts": 1, "next_attempt_at": created, "alert": False, "created_at": created,
-                                "updated_at": ack, "acknowledged_at": ack})
+                actions.append(
+                    {
+                        "kind": "remove_item",
+                        "idempotency_key": f"r{i}",
+                        "item_id": i + 1,
+                        "reason": "",
+                        "details": {},
+                        "source": "outbox",
+                        "requested_by": "b",
+                        "status": "acknowledged",
+                        "attempts": 1,
+                        "next_attempt_at": created,
+                        "alert": False,
+                        "created_at": created,
+                        "updated_at": ack,
+                        "acknowledged_at": ack,
+                    }
+                )
             if flagged and rnd.random() < 0.1:
-                reports.append({"destination": "ncmec", "subject": f"item:{i + 1}", "item_id": i + 1, "state": "finished",
-                                "attempts": 1, "next_attempt_at": created, "gave_up": False, "package": {},
-                                "created_by": "b", "created_at": created, "updated_at": created,
-                                "finished_at": created + dt.timedelta(hours=2)})
+                reports.append(
+                    {
+                        "destination": "ncmec",
+                        "subject": f"item:{i + 1}",
+                        "item_id": i + 1,
+                        "state": "finished",
+                        "attempts": 1,
+                        "next_attempt_at": created,
+                        "gave_up": False,
+                        "package": {},
+                        "created_by": "b",
+                        "created_at": created,
+                        "updated_at": created,
+                        "finished_at": created + dt.timedelta(hours=2),
+                    }
+                )
         with session_scope() as s:
             s.execute(insert(Item), items)
             for table, rows in ((ItemMatch, matches), (Action, actions), (Report, reports)):

@@ -18,9 +18,7 @@ from sqlalchemy import create_engine, text
 from suraksha.config import reset_settings
 from suraksha.db.session import reset_engine
 
-REFERENCE = Path(
-    os.environ.get("SURAKSHA_REFERENCE_DIR") or Path(__file__).resolve().parents[1].parent / "shared" / "reference"
-)
+REFERENCE = Path(os.environ.get("SURAKSHA_REFERENCE_DIR") or Path(__file__).resolve().parents[1].parent / "shared" / "reference")
 PG_URL = os.environ.get("SURAKSHA_TEST_DATABASE_URL")
 
 
@@ -32,7 +30,9 @@ def reference_dir() -> Path:
     for (``SURAKSHA_REFERENCE_DIR`` overrides the default ``../shared/reference``).
     """
     if not REFERENCE.is_dir():
-        pytest.skip(f"reference data not found at {REFERENCE} (set SURAKSHA_REFERENCE_DIR or put ../shared/reference beside the clone)")
+        pytest.skip(
+            f"reference data not found at {REFERENCE} (set SURAKSHA_REFERENCE_DIR or put ../shared/reference beside the clone)"
+        )
     return REFERENCE
 
 

@@ -170,8 +170,11 @@ def db_upgrade() -> None:
 
     settings = get_settings()
     if settings.resolved_database_url.startswith("sqlite") and not settings.home.is_dir():
-        typer.echo(f"creating the home folder {settings.home.resolve()}"
-                   + ("" if settings.home_is_set else " (SURAKSHA_HOME is not set: ./var of this folder)"), err=True)
+        typer.echo(
+            f"creating the home folder {settings.home.resolve()}"
+            + ("" if settings.home_is_set else " (SURAKSHA_HOME is not set: ./var of this folder)"),
+            err=True,
+        )
     upgrade()
     typer.echo(f"database up to date ({database_location(settings.resolved_database_url)})")
 
@@ -209,8 +212,10 @@ def _emit(record: dict[str, Any], as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps(record))
     else:
-        typer.echo("\t".join(f"{k}={v}" for k, v in record.items() if k != "vpdq")
-                   + (f"\tvpdq_frames={len(record['vpdq'])}" if "vpdq" in record else ""))
+        typer.echo(
+            "\t".join(f"{k}={v}" for k, v in record.items() if k != "vpdq")
+            + (f"\tvpdq_frames={len(record['vpdq'])}" if "vpdq" in record else "")
+        )
 
 
 def _per_file(paths: list[str], as_json: bool, work: Callable[[str], dict[str, Any]]) -> None:
@@ -223,7 +228,11 @@ def _per_file(paths: list[str], as_json: bool, work: Callable[[str], dict[str, A
             record = work(path)
         except (MediaError, OSError, CliError) as exc:
             failed += 1
-            msg = str(exc) if isinstance(exc, CliError) else f"{path}: {exc.strerror if isinstance(exc, OSError) and exc.strerror else exc}"
+            msg = (
+                str(exc)
+                if isinstance(exc, CliError)
+                else f"{path}: {exc.strerror if isinstance(exc, OSError) and exc.strerror else exc}"
+            )
             if as_json:
                 _emit({"file": path, "error": msg}, True)
             typer.echo(f"error: {msg}", err=True)
@@ -278,8 +287,14 @@ def scan_cmd(
             "file": path,
             "signals": signals,
             "matches": [
-                {"bank": m.bank, "label": m.label, "signal_type": m.signal_type, "distance": m.distance,
-                 "transform": m.transform, **m.detail}
+                {
+                    "bank": m.bank,
+                    "label": m.label,
+                    "signal_type": m.signal_type,
+                    "distance": m.distance,
+                    "transform": m.transform,
+                    **m.detail,
+                }
                 for m in matches
             ],
             "matched": bool(matches),
@@ -288,10 +303,15 @@ def scan_cmd(
     if as_json:
         _per_file(files, True, work)
     else:
+
         def text_work(path: str) -> dict[str, Any]:
             r = work(path)
-            hits = ", ".join(f"{m['bank']}({m['label']}, {m['signal_type']} d={m['distance']}"
-                             + (f", {m['transform']}" if m["transform"] else "") + ")" for m in r["matches"])
+            hits = ", ".join(
+                f"{m['bank']}({m['label']}, {m['signal_type']} d={m['distance']}"
+                + (f", {m['transform']}" if m["transform"] else "")
+                + ")"
+                for m in r["matches"]
+            )
             return {"file": path, "matched": r["matched"], "matches": hits or "-"}
 
         _per_file(files, False, text_work)

@@ -63,10 +63,14 @@ def one_line_errors(func: Callable[..., Any]) -> Callable[..., Any]:
                 raise
             error_id = uuid.uuid4().hex[:12]
             # Type, SQLSTATE and frames only: the message may quote an item or a statement's parameters.
-            log.error("unhandled error %s in %s: %s", error_id, getattr(func, "__name__", "command"),
-                      logsafe.describe_exception(exc))
-            typer.echo(f"error: internal error {error_id} ({type(exc).__name__}); this is a bug: run again "
-                       f"with SURAKSHA_DEBUG=1 for the traceback", err=True)
+            log.error(
+                "unhandled error %s in %s: %s", error_id, getattr(func, "__name__", "command"), logsafe.describe_exception(exc)
+            )
+            typer.echo(
+                f"error: internal error {error_id} ({type(exc).__name__}); this is a bug: run again "
+                f"with SURAKSHA_DEBUG=1 for the traceback",
+                err=True,
+            )
             raise typer.Exit(EXIT_INTERNAL) from None
 
     wrapper._one_line_errors = True  # type: ignore[attr-defined]
@@ -107,7 +111,8 @@ def check_home() -> None:
         f"no Suraksha home here: SURAKSHA_HOME is not set and {here} has no var/ folder, so "
         f"{settings.home.resolve()} would be used (a new, empty installation); set SURAKSHA_HOME to the home "
         f"folder (and SURAKSHA_DATABASE_URL for PostgreSQL), or run from the folder that holds var/ "
-        f"(`suraksha db upgrade` creates a new home here)")
+        f"(`suraksha db upgrade` creates a new home here)"
+    )
 
 
 def check_schema() -> None:
@@ -127,8 +132,7 @@ def check_schema() -> None:
     if settings.mode != "production" and settings.embedded_database and not state.unknown:
         upgrade()
         what = "created and migrated" if state.empty else "migrated"
-        typer.echo(f"database at {state.location} was not migrated: {what} it now (demo mode, embedded SQLite)",
-                   err=True)
+        typer.echo(f"database at {state.location} was not migrated: {what} it now (demo mode, embedded SQLite)", err=True)
         return
     raise StartupRefused(problem)
 

@@ -172,8 +172,9 @@ class DemoCredentials:
 def find_demo_credentials() -> DemoCredentials:
     """Which demo sign-ins exist, by their fixed identities (staff username, officer email, key name)."""
     with session_scope() as session:
-        users = session.scalars(select(StaffUser.username).where(StaffUser.username.in_(DEMO_USERNAMES))
-                                .order_by(StaffUser.id)).all()
+        users = session.scalars(
+            select(StaffUser.username).where(StaffUser.username.in_(DEMO_USERNAMES)).order_by(StaffUser.id)
+        ).all()
         officers = session.scalars(select(Officer.email).where(Officer.email == DEMO_OFFICER.email)).all()
         keys = session.scalars(select(ApiKey.name).where(ApiKey.name == DEMO_KEY_NAME)).all()
     return DemoCredentials(tuple(users), tuple(officers), tuple(keys))
@@ -181,9 +182,11 @@ def find_demo_credentials() -> DemoCredentials:
 
 def production_refusal(found: DemoCredentials) -> str:
     """The one line production mode stops with while demo sign-ins exist."""
-    return (f"production mode refused: this database still holds demo sign-ins whose secrets are published in "
-            f"Suraksha's source ({found.describe()}); remove them with `suraksha demo purge` "
-            f"(allowed in production mode), then start again")
+    return (
+        f"production mode refused: this database still holds demo sign-ins whose secrets are published in "
+        f"Suraksha's source ({found.describe()}); remove them with `suraksha demo purge` "
+        f"(allowed in production mode), then start again"
+    )
 
 
 @dataclass
@@ -212,10 +215,10 @@ def purge_demo(actor: str = PURGE_ACTOR) -> PurgeReport:
     """
     report = PurgeReport()
     with session_scope() as session:
-        for user in session.scalars(select(StaffUser).where(StaffUser.username.in_(DEMO_USERNAMES))
-                                    .order_by(StaffUser.id)).all():
-            referenced = (session.scalar(select(ReviewDecision.id).where(ReviewDecision.reviewer_id == user.id).limit(1))
-                          or session.scalar(select(MediaReveal.id).where(MediaReveal.user_id == user.id).limit(1)))
+        for user in session.scalars(select(StaffUser).where(StaffUser.username.in_(DEMO_USERNAMES)).order_by(StaffUser.id)).all():
+            referenced = session.scalar(
+                select(ReviewDecision.id).where(ReviewDecision.reviewer_id == user.id).limit(1)
+            ) or session.scalar(select(MediaReveal.id).where(MediaReveal.user_id == user.id).limit(1))
             session.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
             if referenced is None:
                 report.deleted_users.append(user.username)
@@ -234,11 +237,25 @@ def purge_demo(actor: str = PURGE_ACTOR) -> PurgeReport:
             session.delete(key)
         session.flush()
         if report.changed:
-            record(session, actor, "demo.purge", "demo", None, {
-                "deleted_users": report.deleted_users, "retired_users": [new for _, new in report.retired_users],
-                "officers": report.officers, "api_keys": report.api_keys})
-        report.active_admins = session.scalar(select(func.count()).select_from(StaffUser)
-                                              .where(StaffUser.role == "admin", StaffUser.active.is_(True))) or 0
+            record(
+                session,
+                actor,
+                "demo.purge",
+                "demo",
+                None,
+                {
+                    "deleted_users": report.deleted_users,
+                    "retired_users": [new for _, new in report.retired_users],
+                    "officers": report.officers,
+                    "api_keys": report.api_keys,
+                },
+            )
+        report.active_admins = (
+            session.scalar(
+                select(func.count()).select_from(StaffUser).where(StaffUser.role == "admin", StaffUser.active.is_(True))
+            )
+            or 0
+        )
     if report.api_keys:
         clear_key_cache()  # this process forgets the key at once (other processes are refused at start-up)
     return report

@@ -89,5 +89,11 @@ class Unavailable(SurakshaError):
 
 #: The tree's nodes, most specific first: what the adapters' tests walk.
 NODES: tuple[type[SurakshaError], ...] = (
-    TooLarge, UnsupportedMediaType, InvalidInput, NotFound, Conflict, Forbidden, Unavailable,
+    TooLarge,
+    UnsupportedMediaType,
+    InvalidInput,
+    NotFound,
+    Conflict,
+    Forbidden,
+    Unavailable,
 )

@@ -81,8 +81,9 @@ def _redact_record(record: logging.LogRecord) -> None:
         record.exc_info = None
     args = record.args
     if isinstance(args, tuple) and any(isinstance(a, BaseException) and is_database_error(a) for a in args):
-        record.args = tuple(describe_exception(a, frames=False) if isinstance(a, BaseException) and is_database_error(a)
-                            else a for a in args)
+        record.args = tuple(
+            describe_exception(a, frames=False) if isinstance(a, BaseException) and is_database_error(a) else a for a in args
+        )
 
 
 def install() -> None:

@@ -44,21 +44,36 @@ class CoreSettings(BaseSettings):
 
     model_config = _ROOT
 
-    home: Path = Field(default=Path("./var"), description=(
-        "Data folder: SQLite file, persisted indexes, evidence (created 0700, the SQLite file 0600); unset and "
-        "no `./var` in the current folder, commands stop and say so (`suraksha db upgrade` creates it)."))
-    database_url: str | None = Field(default=None, description=(
-        "SQLAlchemy URL, e.g. `postgresql+psycopg://user@host/db`; default: the SQLite file in SURAKSHA_HOME."))
-    mode: str = Field(default="demo", description=(
-        "`demo` or `production`: production refuses default passwords, and refuses to start while demo sign-ins "
-        "exist (`suraksha demo purge` removes them)."))
-    max_media_bytes: int = Field(default=64 * 1024 * 1024, description=(
-        "Largest media accepted (bytes), checked before any decoder sees it."))
-    max_image_pixels: int = Field(default=64_000_000, description=(
-        "Largest image decoded (pixels), checked from the header before decoding."))
-    default_pdq_threshold: int = Field(default=31, description=(
-        "Kept for deployed configurations; read by nothing: each signal type has its own default threshold "
-        "(signals/types)."))
+    home: Path = Field(
+        default=Path("./var"),
+        description=(
+            "Data folder: SQLite file, persisted indexes, evidence (created 0700, the SQLite file 0600); unset and "
+            "no `./var` in the current folder, commands stop and say so (`suraksha db upgrade` creates it)."
+        ),
+    )
+    database_url: str | None = Field(
+        default=None,
+        description=("SQLAlchemy URL, e.g. `postgresql+psycopg://user@host/db`; default: the SQLite file in SURAKSHA_HOME."),
+    )
+    mode: str = Field(
+        default="demo",
+        description=(
+            "`demo` or `production`: production refuses default passwords, and refuses to start while demo sign-ins "
+            "exist (`suraksha demo purge` removes them)."
+        ),
+    )
+    max_media_bytes: int = Field(
+        default=64 * 1024 * 1024, description=("Largest media accepted (bytes), checked before any decoder sees it.")
+    )
+    max_image_pixels: int = Field(
+        default=64_000_000, description=("Largest image decoded (pixels), checked from the header before decoding.")
+    )
+    default_pdq_threshold: int = Field(
+        default=31,
+        description=(
+            "Kept for deployed configurations; read by nothing: each signal type has its own default threshold (signals/types)."
+        ),
+    )
 
     @property
     def resolved_database_url(self) -> str:
@@ -119,11 +134,14 @@ def tighten(path: Path) -> None:
     try:
         os.chmod(path, mode & ~0o077)
     except OSError as exc:
-        log.warning("%s is readable by other users (mode %04o) and could not be tightened: %s", path, mode,
-                    exc.strerror or exc)
+        log.warning("%s is readable by other users (mode %04o) and could not be tightened: %s", path, mode, exc.strerror or exc)
         return
-    log.warning("tightened the permissions of %s from %04o to %04o (it holds the database, pending media, keys "
-                "or evidence)", path, mode, mode & ~0o077)
+    log.warning(
+        "tightened the permissions of %s from %04o to %04o (it holds the database, pending media, keys or evidence)",
+        path,
+        mode,
+        mode & ~0o077,
+    )
 
 
 class ApiSettings(BaseSettings):
@@ -131,23 +149,44 @@ class ApiSettings(BaseSettings):
 
     model_config = _ROOT
 
-    hma_require_key: bool = Field(default=True, description=(
-        "Require `Authorization: Bearer KEY` on the HMA-compatible routes (/h, /m, /c); set false only behind a "
-        "trusted network boundary (HMA itself has no authentication)."))
-    max_request_bytes: int | None = Field(default=None, description=(
-        "Largest request body accepted; default: room for one base64-encoded media at SURAKSHA_MAX_MEDIA_BYTES "
-        "plus 1 MiB of JSON."))
+    hma_require_key: bool = Field(
+        default=True,
+        description=(
+            "Require `Authorization: Bearer KEY` on the HMA-compatible routes (/h, /m, /c); set false only behind a "
+            "trusted network boundary (HMA itself has no authentication)."
+        ),
+    )
+    max_request_bytes: int | None = Field(
+        default=None,
+        description=(
+            "Largest request body accepted; default: room for one base64-encoded media at SURAKSHA_MAX_MEDIA_BYTES "
+            "plus 1 MiB of JSON."
+        ),
+    )
     default_rate_limit_per_minute: int = Field(default=600, description="Rate limit of a new API key (requests a minute).")
-    key_cache_seconds: float = Field(default=5.0, description=(
-        "How long a verified API key is trusted without re-reading it (revocation delay in other processes)."))
+    key_cache_seconds: float = Field(
+        default=5.0,
+        description=("How long a verified API key is trusted without re-reading it (revocation delay in other processes)."),
+    )
     index_save_seconds: float = Field(default=300.0, description="`serve`: persist the match index this often when it changed.")
     wait_timeout_seconds: float = Field(default=10.0, description="Longest `?wait=true` on POST /v1/items (seconds).")
-    max_inflight_body_bytes: int | None = Field(default=None, ge=1, description=(
-        "Request body bytes the server holds at once (large bodies beyond it answer 503 with Retry-After before "
-        "being read); default: twice the request size limit."))
-    hash_concurrency: int = Field(default=2, ge=1, le=64, description=(
-        "Media hashed at once by the API (/v1/hash, /h/hash, HMA lookups, bank uploads by media), in its own "
-        "threads; one more answers 503 with Retry-After."))
+    max_inflight_body_bytes: int | None = Field(
+        default=None,
+        ge=1,
+        description=(
+            "Request body bytes the server holds at once (large bodies beyond it answer 503 with Retry-After before "
+            "being read); default: twice the request size limit."
+        ),
+    )
+    hash_concurrency: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description=(
+            "Media hashed at once by the API (/v1/hash, /h/hash, HMA lookups, bank uploads by media), in its own "
+            "threads; one more answers 503 with Retry-After."
+        ),
+    )
 
 
 class AuthSettings(BaseSettings):
@@ -160,17 +199,22 @@ class AuthSettings(BaseSettings):
     login_max_failures: int = Field(default=5, description="Failed sign-ins in a row before the account is locked.")
     lockout_minutes: int = Field(default=15, description="How long a locked account stays locked.")
     min_password_length: int = Field(default=12, description="Shortest password accepted for staff and officers.")
-    cookie_secure: bool | None = Field(default=None, description=(
-        "Mark session cookies Secure; default: on in production mode or over https."))
-    login_ip_burst: int = Field(default=20, description=(
-        "Sign-in attempts one client address may make at once (per server process; 0 turns this bucket off)."))
+    cookie_secure: bool | None = Field(
+        default=None, description=("Mark session cookies Secure; default: on in production mode or over https.")
+    )
+    login_ip_burst: int = Field(
+        default=20,
+        description=("Sign-in attempts one client address may make at once (per server process; 0 turns this bucket off)."),
+    )
     login_ip_per_minute: float = Field(default=10.0, description="Sign-in attempts a minute one client address regains.")
-    login_account_burst: int = Field(default=10, description=(
-        "Sign-in attempts against one account name (existing or not) at once (0 turns this bucket off)."))
+    login_account_burst: int = Field(
+        default=10, description=("Sign-in attempts against one account name (existing or not) at once (0 turns this bucket off).")
+    )
     login_account_per_minute: float = Field(default=5.0, description="Sign-in attempts a minute one account name regains.")
     login_hash_concurrency: int = Field(default=2, description="Password verifications (argon2, 64 MiB each) at once.")
-    login_hash_wait_seconds: float = Field(default=3.0, description=(
-        "How long a sign-in waits for a verification slot before answering 429."))
+    login_hash_wait_seconds: float = Field(
+        default=3.0, description=("How long a sign-in waits for a verification slot before answering 429.")
+    )
 
 
 class AuditSettings(BaseSettings):
@@ -178,12 +222,20 @@ class AuditSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="SURAKSHA_AUDIT_", extra="ignore")
 
-    anchor_file: Path | None = Field(default=None, description=(
-        "Where audit anchors (the chain's head, `seq` + `hash`) are appended, one JSON line each; default "
-        "`$SURAKSHA_HOME/audit-anchors.jsonl`. Put it on other storage or ship it off the host (docs/review.md)."))
-    anchor_every_s: float = Field(default=3600.0, description=(
-        "The dispatcher (`serve`, `dispatch`) publishes an anchor when the newest is older than this (seconds); "
-        "0 = off (`suraksha audit anchor` still works)."))
+    anchor_file: Path | None = Field(
+        default=None,
+        description=(
+            "Where audit anchors (the chain's head, `seq` + `hash`) are appended, one JSON line each; default "
+            "`$SURAKSHA_HOME/audit-anchors.jsonl`. Put it on other storage or ship it off the host (docs/review.md)."
+        ),
+    )
+    anchor_every_s: float = Field(
+        default=3600.0,
+        description=(
+            "The dispatcher (`serve`, `dispatch`) publishes an anchor when the newest is older than this (seconds); "
+            "0 = off (`suraksha audit anchor` still works)."
+        ),
+    )
 
     @property
     def resolved_anchor_file(self) -> Path:
@@ -195,11 +247,16 @@ class EvidenceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="SURAKSHA_EVIDENCE_", extra="ignore")
 
-    key: SecretStr | None = Field(default=None, description=(
-        "The current master key, base64 of 32 bytes; without it or a key file, demo mode creates "
-        "`$SURAKSHA_HOME/keys/evidence.key` and production mode refuses to start."))
-    key_file: Path | None = Field(default=None, description=(
-        "A file with one base64 master key per line, the first current (`#` comments allowed)."))
+    key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "The current master key, base64 of 32 bytes; without it or a key file, demo mode creates "
+            "`$SURAKSHA_HOME/keys/evidence.key` and production mode refuses to start."
+        ),
+    )
+    key_file: Path | None = Field(
+        default=None, description=("A file with one base64 master key per line, the first current (`#` comments allowed).")
+    )
     old_keys: SecretStr | None = Field(default=None, description="Comma-separated base64 master keys that stay readable.")
 
 
@@ -208,15 +265,21 @@ class ClassifySettings(BaseSettings):
 
     model_config = _ROOT
 
-    classifier_config: str | None = Field(default=None, description=(
-        "YAML or JSON file: a list of classifier specs (each with a `type` and a `name`)."))
+    classifier_config: str | None = Field(
+        default=None, description=("YAML or JSON file: a list of classifier specs (each with a `type` and a `name`).")
+    )
     http_classifier_url: str | None = Field(default=None, description="URL of the built-in `http` classifier.")
     http_classifier_timeout: float = Field(default=10.0, description="Seconds the `http` classifier may take per call.")
     http_classifier_encoding: str = Field(default="json_base64", description="How the `http` classifier sends media.")
-    http_classifier_headers: dict[str, str] = Field(default_factory=dict, json_schema_extra={"secret": True}, description=(
-        "Headers of the `http` classifier (JSON object; `${VAR}` in a value is read from the environment)."))
-    http_classifier_mapping: dict[str, Any] = Field(default_factory=lambda: {"nudity": "nudity"}, description=(
-        "Which fields of the `http` classifier's answer are which scores (JSON object)."))
+    http_classifier_headers: dict[str, str] = Field(
+        default_factory=dict,
+        json_schema_extra={"secret": True},
+        description=("Headers of the `http` classifier (JSON object; `${VAR}` in a value is read from the environment)."),
+    )
+    http_classifier_mapping: dict[str, Any] = Field(
+        default_factory=lambda: {"nudity": "nudity"},
+        description=("Which fields of the `http` classifier's answer are which scores (JSON object)."),
+    )
 
 
 class PipelineSettings(BaseSettings):
@@ -224,37 +287,70 @@ class PipelineSettings(BaseSettings):
 
     model_config = _ROOT
 
-    fetch_allowed_hosts: list[str] = Field(default_factory=list, description=(
-        "Hosts media may be fetched from (`cdn.example.com`, `*.example.com`), JSON list; empty: any public host. "
-        "A listed host may also resolve to a private address (your own CDN)."))
+    fetch_allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Hosts media may be fetched from (`cdn.example.com`, `*.example.com`), JSON list; empty: any public host. "
+            "A listed host may also resolve to a private address (your own CDN)."
+        ),
+    )
     fetch_timeout_seconds: float = Field(default=10.0, description="Deadline of one media fetch by URL (seconds).")
     fetch_max_redirects: int = Field(default=3, description="Redirects followed by one media fetch.")
     max_media_per_item: int = Field(default=20, description="Media one item may carry (more: 4xx with the reason).")
     max_links_per_item: int = Field(default=200, description="Links one item may carry.")
     max_text_chars: int = Field(default=100_000, description="Characters of text one item may carry.")
-    lease_seconds: int = Field(default=60, description=(
-        "How long a worker holds the scan jobs it claimed; a worker that died leaves them to others after this."))
+    lease_seconds: int = Field(
+        default=60,
+        description=("How long a worker holds the scan jobs it claimed; a worker that died leaves them to others after this."),
+    )
     max_scan_attempts: int = Field(default=5, description="Tries of one scan before the job fails for good.")
     worker_batch: int = Field(default=8, description="Scan jobs a worker claims and records at once.")
-    worker_linger_ms: float = Field(default=5.0, ge=0, le=1000, description=(
-        "After a smaller batch, wait this long before claiming again (items arriving one by one are scanned "
-        "together; 0 = off)."))
-    text_keywords: list[str] = Field(default_factory=list, description=(
-        "Keywords matched in item text besides the `text` banks (JSON list)."))
-    text_regexes: list[str] = Field(default_factory=list, description=(
-        "Regular expressions matched in item text besides the `text` banks (JSON list)."))
-    scan_budget_seconds: float = Field(default=60.0, gt=0, description=(
-        "Wall-clock seconds decoding one item's media (all of it together) may take, in workers and in `/v1/hash`; "
-        "over it, that media gets an error with the reason (413 on `/v1/hash`)."))
-    scan_budget_pixel_frames: int = Field(default=40_000_000_000, gt=0, description=(
-        "Pixels one item's media may decode (a frame hashed at full size counts 17x); a video whose header "
-        "announces more is refused before decoding. 1080p30 fits ~7 minutes, 720p30 ~16, 4K30 ~1.7."))
-    max_video_frame_pixels: int = Field(default=4096 * 2304, gt=0, description=(
-        "Largest video frame decoded at all (4096x2304); also bounds the one decode the deadline cannot interrupt."))
-    pdq_fast_decode: bool = Field(default=True, description=(
-        "Downscale while decoding for PDQ when scanning (false: bit-exact with the reference decoder, slower)."))
-    classifiers: list[str] = Field(default_factory=list, description=(
-        "Classifiers run on each item, by name (`nudenet`, `http`, or one from SURAKSHA_CLASSIFIER_CONFIG), JSON list."))
+    worker_linger_ms: float = Field(
+        default=5.0,
+        ge=0,
+        le=1000,
+        description=(
+            "After a smaller batch, wait this long before claiming again (items arriving one by one are scanned "
+            "together; 0 = off)."
+        ),
+    )
+    text_keywords: list[str] = Field(
+        default_factory=list, description=("Keywords matched in item text besides the `text` banks (JSON list).")
+    )
+    text_regexes: list[str] = Field(
+        default_factory=list, description=("Regular expressions matched in item text besides the `text` banks (JSON list).")
+    )
+    scan_budget_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description=(
+            "Wall-clock seconds decoding one item's media (all of it together) may take, in workers and in `/v1/hash`; "
+            "over it, that media gets an error with the reason (413 on `/v1/hash`)."
+        ),
+    )
+    scan_budget_pixel_frames: int = Field(
+        default=40_000_000_000,
+        gt=0,
+        description=(
+            "Pixels one item's media may decode (a frame hashed at full size counts 17x); a video whose header "
+            "announces more is refused before decoding. 1080p30 fits ~7 minutes, 720p30 ~16, 4K30 ~1.7."
+        ),
+    )
+    max_video_frame_pixels: int = Field(
+        default=4096 * 2304,
+        gt=0,
+        description=("Largest video frame decoded at all (4096x2304); also bounds the one decode the deadline cannot interrupt."),
+    )
+    pdq_fast_decode: bool = Field(
+        default=True,
+        description=("Downscale while decoding for PDQ when scanning (false: bit-exact with the reference decoder, slower)."),
+    )
+    classifiers: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Classifiers run on each item, by name (`nudenet`, `http`, or one from SURAKSHA_CLASSIFIER_CONFIG), JSON list."
+        ),
+    )
     policy_path: str | None = Field(default=None, description="Policy file (YAML); empty: the shipped default policy.")
 
 
@@ -266,15 +362,20 @@ class EnforcementSettings(BaseSettings):
     connector_url: str | None = Field(default=None, description="The platform's webhook URL (https:// in production).")
     connector_secret: SecretStr | None = Field(default=None, description="Shared HMAC-SHA256 secret for webhook signatures.")
     connector_timeout_s: float = Field(default=10.0, gt=0, description="Deadline of one webhook call (seconds).")
-    connector_replay_window_s: int = Field(default=300, gt=0, description=(
-        "How old a signed timestamp may be; documented for the platform's verifier, read by nothing in Suraksha."))
+    connector_replay_window_s: int = Field(
+        default=300,
+        gt=0,
+        description=("How old a signed timestamp may be; documented for the platform's verifier, read by nothing in Suraksha."),
+    )
     action_max_attempts: int = Field(default=8, ge=1, description="Deliveries of an action before it is dead-lettered.")
     action_backoff_base_s: float = Field(default=2.0, gt=0, description="First wait after a failed delivery; doubled each try.")
     action_backoff_max_s: float = Field(default=3600.0, gt=0, description="Longest wait between two deliveries of an action.")
     action_lease_s: int = Field(default=60, ge=1, description="How long a dispatcher holds a claimed action.")
     dispatch_batch: int = Field(default=20, ge=1, description="Actions a dispatcher claims at once.")
-    preserve_jurisdictions: list[str] = Field(default_factory=lambda: ["us"], description=(
-        "Jurisdictions whose retention applies to every preserved copy besides the item's country (JSON list)."))
+    preserve_jurisdictions: list[str] = Field(
+        default_factory=lambda: ["us"],
+        description=("Jurisdictions whose retention applies to every preserved copy besides the item's country (JSON list)."),
+    )
 
 
 class OutboxSettings(BaseSettings):
@@ -282,11 +383,19 @@ class OutboxSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="SURAKSHA_OUTBOX_", extra="ignore")
 
-    lease_s: float = Field(default=60.0, gt=0, description=(
-        "How long a dispatcher holds the outbox messages it claimed; a dispatcher that died leaves them to be "
-        "claimed again after this."))
-    max_attempts: int = Field(default=20, ge=1, description=(
-        "Tries before an outbox message is dead-lettered (ALERT in the log; `suraksha outbox retry`)."))
+    lease_s: float = Field(
+        default=60.0,
+        gt=0,
+        description=(
+            "How long a dispatcher holds the outbox messages it claimed; a dispatcher that died leaves them to be "
+            "claimed again after this."
+        ),
+    )
+    max_attempts: int = Field(
+        default=20,
+        ge=1,
+        description=("Tries before an outbox message is dead-lettered (ALERT in the log; `suraksha outbox retry`)."),
+    )
     backoff_base_s: float = Field(default=2.0, gt=0, description="First wait after a failed try; doubled each try.")
     backoff_max_s: float = Field(default=3600.0, gt=0, description="Longest wait between two tries of one message.")
 
@@ -296,13 +405,23 @@ class ReviewSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="SURAKSHA_REVIEW_", extra="ignore")
 
-    sla_minutes: int = Field(default=24 * 60, description="Minutes from enqueue to the SLA deadline, for queues SLA does not name.")
+    sla_minutes: int = Field(
+        default=24 * 60, description="Minutes from enqueue to the SLA deadline, for queues SLA does not name."
+    )
     sla: str = Field(default="csam=60,ncii=120", description="SLA minutes per queue, as `csam=60,ncii=120`.")
-    second_review: str = Field(default="csam", description=(
-        "Categories whose decision a second, different reviewer must confirm before it is final (comma-separated; "
-        "empty: one reviewer suffices)."))
-    break_every: int = Field(default=20, description="Suggest a break after this many reveals in a day (a user's own setting overrides).")
-    reveal_link_seconds: int = Field(default=60, description="A reveal's one-time link to the original bytes is valid this many seconds.")
+    second_review: str = Field(
+        default="csam",
+        description=(
+            "Categories whose decision a second, different reviewer must confirm before it is final (comma-separated; "
+            "empty: one reviewer suffices)."
+        ),
+    )
+    break_every: int = Field(
+        default=20, description="Suggest a break after this many reveals in a day (a user's own setting overrides)."
+    )
+    reveal_link_seconds: int = Field(
+        default=60, description="A reveal's one-time link to the original bytes is valid this many seconds."
+    )
 
     def sla_for(self, queue: str) -> int:
         for part in self.sla.split(","):
@@ -321,15 +440,30 @@ class NetworkSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="SURAKSHA_NETWORK_", extra="ignore")
 
-    window_hours: int = Field(default=24, ge=1, le=24 * 366, description=(
-        "Two items from the same IP or device link their accounts if this close in time."))
-    link_max_accounts: int = Field(default=50, ge=2, description=(
-        "A link not in a bank links accounts only if at most this many accounts ever posted it (a popular benign "
-        "link must not join strangers)."))
-    ip_max_accounts: int = Field(default=20, ge=2, description=(
-        "An IP address or device seen with more accounts than this inside the window (a carrier NAT) links nobody."))
-    index_settle_s: int = Field(default=120, ge=0, description=(
-        "Items younger than this are re-checked by every key refresh (an ingest transaction may commit late)."))
+    window_hours: int = Field(
+        default=24,
+        ge=1,
+        le=24 * 366,
+        description=("Two items from the same IP or device link their accounts if this close in time."),
+    )
+    link_max_accounts: int = Field(
+        default=50,
+        ge=2,
+        description=(
+            "A link not in a bank links accounts only if at most this many accounts ever posted it (a popular benign "
+            "link must not join strangers)."
+        ),
+    )
+    ip_max_accounts: int = Field(
+        default=20,
+        ge=2,
+        description=("An IP address or device seen with more accounts than this inside the window (a carrier NAT) links nobody."),
+    )
+    index_settle_s: int = Field(
+        default=120,
+        ge=0,
+        description=("Items younger than this are re-checked by every key refresh (an ingest transaction may commit late)."),
+    )
 
 
 class LegalSettings(BaseSettings):
@@ -340,16 +474,24 @@ class LegalSettings(BaseSettings):
     legal_max_document_bytes: int = Field(default=20 * 1024 * 1024, gt=0, description="Largest PDF accepted with a request.")
     nodal_officer_email: str | None = Field(default=None, description="Who gets the first escalation.")
     compliance_officer_email: str | None = Field(default=None, description="Who gets the second escalation.")
-    legal_escalate_nodal_at: float = Field(default=0.5, gt=0, lt=1, description=(
-        "Share of the period used before the nodal officer is alerted."))
-    legal_escalate_compliance_at: float = Field(default=0.8, gt=0, lt=1, description=(
-        "Share used before the compliance officer is alerted."))
-    legal_at_risk_at: float = Field(default=0.5, gt=0, lt=1, description=(
-        "Share used from which the dashboard lists a request as at risk."))
-    legal_escalation_webhook: bool = Field(default=False, description=(
-        "Also send each escalation to the platform connector (event legal_escalation)."))
-    disclosure_signing_key: SecretStr | None = Field(default=None, description="Base64 raw Ed25519 private key (32 bytes) signing disclosures.")
-    legal_disclose_media: bool = Field(default=True, description="Include preserved media in packages when content_media is asked for.")
+    legal_escalate_nodal_at: float = Field(
+        default=0.5, gt=0, lt=1, description=("Share of the period used before the nodal officer is alerted.")
+    )
+    legal_escalate_compliance_at: float = Field(
+        default=0.8, gt=0, lt=1, description=("Share used before the compliance officer is alerted.")
+    )
+    legal_at_risk_at: float = Field(
+        default=0.5, gt=0, lt=1, description=("Share used from which the dashboard lists a request as at risk.")
+    )
+    legal_escalation_webhook: bool = Field(
+        default=False, description=("Also send each escalation to the platform connector (event legal_escalation).")
+    )
+    disclosure_signing_key: SecretStr | None = Field(
+        default=None, description="Base64 raw Ed25519 private key (32 bytes) signing disclosures."
+    )
+    legal_disclose_media: bool = Field(
+        default=True, description="Include preserved media in packages when content_media is asked for."
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> LegalSettings:
@@ -381,7 +523,9 @@ class ReportSettings(BaseSettings):
     backoff_base_s: float = Field(default=30.0, gt=0, description="First wait after a failed filing; doubled each try.")
     backoff_max_s: float = Field(default=6 * 3600.0, gt=0, description="Longest wait between two filings of a report.")
     lease_s: int = Field(default=600, ge=1, description="How long a dispatcher holds a report it is filing.")
-    india_police_unit: str | None = Field(default=None, description="India: the police unit that receives reports when the case names none.")
+    india_police_unit: str | None = Field(
+        default=None, description="India: the police unit that receives reports when the case names none."
+    )
 
 
 class NcmecSettings(BaseSettings):
@@ -536,8 +680,16 @@ def describe() -> list[SettingInfo]:
         prefix = _env_prefix(cls)
         for name, info in cls.model_fields.items():
             default = info.get_default(call_default_factory=True)
-            out.append(SettingInfo(section, name, (prefix + name).upper(), _show(default), info.description or "",
-                                   _is_secret(name, info.annotation, info.json_schema_extra)))
+            out.append(
+                SettingInfo(
+                    section,
+                    name,
+                    (prefix + name).upper(),
+                    _show(default),
+                    info.description or "",
+                    _is_secret(name, info.annotation, info.json_schema_extra),
+                )
+            )
     return out
 
 
@@ -557,7 +709,8 @@ def current(environ: dict[str, str] | None = None) -> Iterator[dict[str, str]]:
             section = getattr(settings, info.section)
         except ValidationError as exc:  # the reasons only: an input may be a secret
             broken[info.section] = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or info.section}: {e['msg']}" for e in exc.errors())
+                f"{'.'.join(str(p) for p in e['loc']) or info.section}: {e['msg']}" for e in exc.errors()
+            )
             yield _invalid(info, env, broken[info.section])
             continue
         value = getattr(section, info.field)
@@ -566,14 +719,26 @@ def current(environ: dict[str, str] | None = None) -> Iterator[dict[str, str]]:
         if info.secret and shown:
             shown = "********"
         shown = _URL_PASSWORD.sub(r"\1********@", shown)  # a database URL's password
-        yield {"section": info.section, "name": info.field, "env": info.env, "value": shown, "source": source,
-               "description": info.description}
+        yield {
+            "section": info.section,
+            "name": info.field,
+            "env": info.env,
+            "value": shown,
+            "source": source,
+            "description": info.description,
+        }
 
 
 def _invalid(info: SettingInfo, env: dict[str, str], reason: str) -> dict[str, str]:
-    return {"section": info.section, "name": info.field, "env": info.env, "value": f"<invalid: {reason}>",
-            "source": "environment" if info.env in env else "default", "description": info.description,
-            "error": reason}
+    return {
+        "section": info.section,
+        "name": info.field,
+        "env": info.env,
+        "value": f"<invalid: {reason}>",
+        "source": "environment" if info.env in env else "default",
+        "description": info.description,
+        "error": reason,
+    }
 
 
 def _cell(text: str) -> str:
@@ -596,7 +761,7 @@ README_END = "<!-- end of settings table -->"
 def readme_table(readme: str) -> str:
     """The generated part of a README's text (between the two markers)."""
     start = readme.index(README_BEGIN) + len(README_BEGIN)
-    return readme[start:readme.index(README_END)].strip("\n") + "\n"
+    return readme[start : readme.index(README_END)].strip("\n") + "\n"
 
 
 def write_readme(path: Path) -> None:

@@ -6,11 +6,11 @@ import time
 
 import pytest
 from sqlalchemy import func, select
+from tests.api.conftest import error_of
 
 from suraksha.api.keys import create_key, list_keys, revoke_key
 from suraksha.api.models import ApiKey
 from suraksha.db import session_scope
-from tests.api.conftest import error_of
 
 
 def _items_count() -> int:
@@ -148,7 +148,7 @@ def test_unknown_route_and_method_use_error_body(fake_client, auth):
 def test_cli_apikey_create_list_revoke(db_url):
     from typer.testing import CliRunner
 
-    from suraksha.api.keys import verify_key, clear_key_cache
+    from suraksha.api.keys import clear_key_cache, verify_key
     from suraksha.cli import app
 
     runner = CliRunner()

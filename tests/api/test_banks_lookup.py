@@ -7,9 +7,9 @@ import hashlib
 
 import pytest
 from sqlalchemy import func, select
+from tests.api.conftest import error_of, needs_signals, png_bytes, settle
 
 from suraksha.db import session_scope
-from tests.api.conftest import error_of, needs_signals, png_bytes, settle
 
 pytestmark = pytest.mark.usefixtures("_signals")
 
@@ -69,8 +69,12 @@ def test_patch_rejects_bad_threshold(client, auth):
 def test_add_signals_lookup_and_delete(client, auth):
     client.post("/v1/banks", json={"name": "urls", "label": "csam_url"}, headers=auth)
     md5 = hashlib.md5(b"benign test bytes").hexdigest()
-    body = {"signals": [{"signal_type": "md5", "signal": md5.upper(), "metadata": {"case": 1}},
-                        {"signal_type": "domain", "signal": "known-bad.example.com"}]}
+    body = {
+        "signals": [
+            {"signal_type": "md5", "signal": md5.upper(), "metadata": {"case": 1}},
+            {"signal_type": "domain", "signal": "known-bad.example.com"},
+        ]
+    }
     r = client.post("/v1/banks/urls/signals", json=body, headers=auth)
     assert r.status_code == 200, r.text
     res = r.json()
@@ -107,16 +111,24 @@ def test_add_signals_is_all_or_nothing(client, auth):
     assert r.status_code == 400 and "unknown signal type" in error_of(r)["message"]
     assert client.post("/v1/banks/b/signals", json={"signals": []}, headers=auth).status_code == 422
     assert client.post("/v1/banks/b/signals", json={"signals": "md5"}, headers=auth).status_code == 422
-    assert client.post("/v1/banks/nope/signals", json={"signals": [{"signal_type": "md5", "signal": "a" * 32}]},
-                       headers=auth).status_code == 404
+    assert (
+        client.post(
+            "/v1/banks/nope/signals", json={"signals": [{"signal_type": "md5", "signal": "a" * 32}]}, headers=auth
+        ).status_code
+        == 404
+    )
     assert _entries() == 0
 
 
 def test_upload_media_to_bank_then_lookup_a_variant(client, auth, bridge):
     original, blurred = bridge
     client.post("/v1/banks", json={"name": "known", "label": "csam"}, headers=auth)
-    r = client.post("/v1/banks/known/media", files={"file": ("aaa-orig.jpg", original, "image/jpeg")},
-                    data={"metadata": '{"case": "demo"}'}, headers=auth)
+    r = client.post(
+        "/v1/banks/known/media",
+        files={"file": ("aaa-orig.jpg", original, "image/jpeg")},
+        data={"metadata": '{"case": "demo"}'},
+        headers=auth,
+    )
     assert r.status_code == 200, r.text
     assert r.json()["added"] == 3  # sha256, md5, pdq
     r = client.post("/v1/banks/known/media", files={"file": ("again.jpg", original, "image/jpeg")}, headers=auth)
@@ -143,8 +155,9 @@ def test_upload_media_rejects_bad_files(client, auth):
     assert r.status_code == 400 and error_of(r)["code"] == "empty_media"
     r = client.post("/v1/banks/known/media", data={"metadata": "{}"}, headers=auth)
     assert r.status_code == 422 and "file" in error_of(r)["message"]
-    r = client.post("/v1/banks/known/media", files={"file": ("p.png", png_bytes(), "image/png")},
-                    data={"metadata": "{not json"}, headers=auth)
+    r = client.post(
+        "/v1/banks/known/media", files={"file": ("p.png", png_bytes(), "image/png")}, data={"metadata": "{not json"}, headers=auth
+    )
     assert r.status_code == 400 and error_of(r)["code"] == "invalid_json"
     r = client.post("/v1/banks/nope/media", files={"file": ("p.png", png_bytes(), "image/png")}, headers=auth)
     assert r.status_code == 404
@@ -153,8 +166,9 @@ def test_upload_media_rejects_bad_files(client, auth):
 
 def test_media_over_the_limit_is_413(make_client, auth, monkeypatch):
     monkeypatch.setenv("SURAKSHA_MAX_MEDIA_BYTES", "2000")
-    from suraksha.config import reset_settings
     from tests.api.conftest import wait_ready
+
+    from suraksha.config import reset_settings
 
     reset_settings()
     client = make_client()
@@ -213,10 +227,15 @@ def test_item_with_known_image_gets_remove_verdict(make_client, auth, bridge):
     client = make_client(workers_in_process=1)
     wait_ready(client)
     client.post("/v1/banks", json={"name": "known", "label": "csam"}, headers=auth)
-    assert client.post("/v1/banks/known/media", files={"file": ("o.jpg", original, "image/jpeg")}, headers=auth).json()["added"] == 3
+    assert (
+        client.post("/v1/banks/known/media", files={"file": ("o.jpg", original, "image/jpeg")}, headers=auth).json()["added"] == 3
+    )
     settle()
-    payload = {"platform_id": "post-77", "account": {"id": "acct-77"},
-               "media": [{"data_base64": base64.b64encode(blurred).decode(), "mime": "image/jpeg"}]}
+    payload = {
+        "platform_id": "post-77",
+        "account": {"id": "acct-77"},
+        "media": [{"data_base64": base64.b64encode(blurred).decode(), "mime": "image/jpeg"}],
+    }
     r = client.post("/v1/items?wait=true", json=payload, headers=auth)
     assert r.status_code == 200, r.text
     item = r.json()

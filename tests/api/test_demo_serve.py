@@ -13,7 +13,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from tests.api.conftest import needs_signals
 
 SURAKSHA = Path(sys.executable).with_name("suraksha")
@@ -76,8 +75,13 @@ def test_make_run_sequence(tmp_path, reference_dir):
     assert "nothing changed" in second.stdout and "srk_" not in second.stdout
 
     port = _free_port()
-    proc = subprocess.Popen([str(SURAKSHA), "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [str(SURAKSHA), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -99,14 +103,21 @@ def test_make_run_sequence(tmp_path, reference_dir):
         banks = httpx.get(f"{base}/v1/banks", headers={"Authorization": f"Bearer {key}"}, timeout=5)
         assert banks.status_code == 200
         assert {b["name"] for b in banks.json()["banks"]} == {
-            "demo-csam", "demo-ncii", "demo-csam-urls", "demo-false-positives",  # scanning demo
-            "review-demo-csam", "review-demo-false-positives",  # review workspace demo
+            "demo-csam",
+            "demo-ncii",
+            "demo-csam-urls",
+            "demo-false-positives",  # scanning demo
+            "review-demo-csam",
+            "review-demo-false-positives",  # review workspace demo
         }
         # The in-process dispatcher acts: a known-material match reaches the (demo, recording)
         # platform connector without a separate `suraksha dispatch`.
         photo = (reference_dir / "pdq" / "bridge-mods" / "aaa-orig.jpg").read_bytes()
-        body = {"platform_id": "serve-1", "account": {"id": "u-serve"},
-                "media": [{"data_base64": base64.b64encode(photo).decode(), "mime": "image/jpeg"}]}
+        body = {
+            "platform_id": "serve-1",
+            "account": {"id": "u-serve"},
+            "media": [{"data_base64": base64.b64encode(photo).decode(), "mime": "image/jpeg"}],
+        }
         res = httpx.post(f"{base}/v1/items?wait=true", json=body, headers={"Authorization": f"Bearer {key}"}, timeout=30)
         assert res.status_code in (200, 202), res.text
         assert res.json()["verdict"] == "remove"
@@ -133,9 +144,11 @@ def test_serve_refuses_production_without_an_evidence_key(tmp_path):
     env = {**os.environ, "SURAKSHA_HOME": str(tmp_path), "SURAKSHA_MODE": "production"}
     env.pop("SURAKSHA_EVIDENCE_KEY", None)
     env.pop("SURAKSHA_EVIDENCE_KEY_FILE", None)
-    subprocess.run([sys.executable, "-m", "suraksha.cli", "db", "upgrade"], env=env, check=True, capture_output=True,
-                   timeout=120)  # a migrated database: the start-up checks pass, the key check is what stops it
-    res = subprocess.run([sys.executable, "-m", "suraksha.cli", "serve", "--port", "1"], env=env,
-                         capture_output=True, text=True, timeout=60)
+    subprocess.run(
+        [sys.executable, "-m", "suraksha.cli", "db", "upgrade"], env=env, check=True, capture_output=True, timeout=120
+    )  # a migrated database: the start-up checks pass, the key check is what stops it
+    res = subprocess.run(
+        [sys.executable, "-m", "suraksha.cli", "serve", "--port", "1"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert res.returncode == 1
     assert res.stderr.startswith("error: production mode needs an evidence master key")

@@ -9,11 +9,11 @@ import re
 
 import pytest
 import typer
+from tests.api.conftest import FakeMatcher, error_of
 from typer.testing import CliRunner
 
 from suraksha import errors
 from suraksha.cli_support import EXIT_INTERNAL, StartupRefused, guard_commands
-from tests.api.conftest import FakeMatcher, error_of
 
 # node, HTTP status, code
 TREE = [
@@ -102,8 +102,11 @@ def test_duplicate_bank_is_409_by_type(make_client, db_url, auth):
     assert "already exists" in error_of(r)["message"]
 
 
-@pytest.mark.parametrize("bug", [ValueError("secret item text"), LookupError("secret item text"),
-                                 KeyError("secret item text")], ids=["ValueError", "LookupError", "KeyError"])
+@pytest.mark.parametrize(
+    "bug",
+    [ValueError("secret item text"), LookupError("secret item text"), KeyError("secret item text")],
+    ids=["ValueError", "LookupError", "KeyError"],
+)
 def test_a_bug_in_a_service_is_a_logged_500_with_an_error_id(make_client, db_url, auth, monkeypatch, caplog, bug):
     import suraksha.matching.banks as banks
 
@@ -187,8 +190,11 @@ def test_cli_bug_is_an_error_id_and_exit_70_without_traceback(monkeypatch):
     monkeypatch.delenv("SURAKSHA_DEBUG", raising=False)
     r = CliRunner().invoke(_cli(ValueError("secret item text")), ["boom"])
     assert r.exit_code == EXIT_INTERNAL == 70
-    assert re.fullmatch(r"error: internal error [0-9a-f]{12} \(ValueError\); this is a bug: run again with "
-                        r"SURAKSHA_DEBUG=1 for the traceback", r.output.strip())
+    assert re.fullmatch(
+        r"error: internal error [0-9a-f]{12} \(ValueError\); this is a bug: run again with "
+        r"SURAKSHA_DEBUG=1 for the traceback",
+        r.output.strip(),
+    )
     assert "secret item text" not in r.output and "Traceback" not in r.output
 
 

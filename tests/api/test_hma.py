@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from tests.api.conftest import FakeMatcher, needs_signals, settle
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -36,8 +35,9 @@ def test_hma_parameter_errors_use_hma_message(fake_client, auth):
     assert r.status_code == 400 and r.json()["message"] == "signal is required"
     r = fake_client.get("/m/raw_lookup", params={"signal": "x", "signal_type": "shoe"}, headers=auth)
     assert r.status_code == 400 and r.json()["message"] == "No such SignalType 'shoe'"
-    r = fake_client.get("/m/raw_lookup", params={"signal": "0" * 64, "signal_type": "pdq", "include_distance": "maybe"},
-                        headers=auth)
+    r = fake_client.get(
+        "/m/raw_lookup", params={"signal": "0" * 64, "signal_type": "pdq", "include_distance": "maybe"}, headers=auth
+    )
     assert r.status_code == 400 and "boolean" in r.json()["message"]
     r = fake_client.get("/m/lookup", headers=auth)
     assert r.status_code == 400 and r.json()["message"] == "Either url or both signal and signal_type are required"
@@ -47,8 +47,9 @@ def test_hma_parameter_errors_use_hma_message(fake_client, auth):
     assert r.status_code == 400 and r.json()["message"] == "Missing multipart/form-data file upload"
     r = fake_client.post("/h/hash", files={"document": ("a.bin", b"abc", "application/octet-stream")}, headers=auth)
     assert r.status_code == 400 and r.json()["message"] == "no such content_type: 'document'"
-    r = fake_client.post("/h/hash", files=[("photo", ("a.jpg", b"a", "image/jpeg")), ("photo", ("b.jpg", b"b", "image/jpeg"))],
-                         headers=auth)
+    r = fake_client.post(
+        "/h/hash", files=[("photo", ("a.jpg", b"a", "image/jpeg")), ("photo", ("b.jpg", b"b", "image/jpeg"))], headers=auth
+    )
     assert r.status_code == 400 and r.json()["message"] == "Only one file allowed per request"
 
 

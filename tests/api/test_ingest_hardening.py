@@ -21,27 +21,33 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text, update
+from tests.api.conftest import error_of
 
 from suraksha.db import get_engine, session_scope
 from suraksha.pipeline.models import Account, Item, ItemMedia, PendingMedia, ScanJob
-from tests.api.conftest import error_of
 
 MIB = 1 << 20
 
 
 def _counts() -> dict[str, int]:
     with session_scope() as s:
-        return {m.__tablename__: s.scalar(select(func.count()).select_from(m))
-                for m in (Account, Item, ItemMedia, PendingMedia, ScanJob)}
+        return {
+            m.__tablename__: s.scalar(select(func.count()).select_from(m))
+            for m in (Account, Item, ItemMedia, PendingMedia, ScanJob)
+        }
 
 
 NOTHING = {"accounts": 0, "items": 0, "item_media": 0, "pending_media": 0, "scan_jobs": 0}
 
 
 def _item(**kw: Any) -> dict[str, Any]:
-    body = {"platform_id": "post-1", "account": {"id": "acct-1", "handle": "asha"}, "text": "hello",
-            "links": ["https://example.com/a"], "context": {"ip": "203.0.113.7", "country": "in",
-                                                            "created_at": "2026-11-01T10:00:00Z"}}
+    body = {
+        "platform_id": "post-1",
+        "account": {"id": "acct-1", "handle": "asha"},
+        "text": "hello",
+        "links": ["https://example.com/a"],
+        "context": {"ip": "203.0.113.7", "country": "in", "created_at": "2026-11-01T10:00:00Z"},
+    }
     body.update(kw)
     return body
 
@@ -63,10 +69,15 @@ def test_same_key_same_body_answers_the_first_item(fake_client, auth):
 def test_same_key_with_the_same_meaning_in_another_spelling_is_the_same_request(fake_client, auth):
     """Key order, an explicit default and the same instant in another zone do not make a new body."""
     first = fake_client.post("/v1/items", json=_item(idempotency_key="k-1"), headers=auth).json()
-    respelled = {"idempotency_key": "k-1", "kind": "post", "context": {"created_at": "2026-11-01T15:30:00+05:30",
-                                                                      "country": "IN", "ip": "203.0.113.7"},
-                 "links": ["https://example.com/a"], "text": "hello", "account": {"handle": "asha", "id": "acct-1"},
-                 "platform_id": "post-1"}
+    respelled = {
+        "idempotency_key": "k-1",
+        "kind": "post",
+        "context": {"created_at": "2026-11-01T15:30:00+05:30", "country": "IN", "ip": "203.0.113.7"},
+        "links": ["https://example.com/a"],
+        "text": "hello",
+        "account": {"handle": "asha", "id": "acct-1"},
+        "platform_id": "post-1",
+    }
     again = fake_client.post("/v1/items", json=respelled, headers=auth)
     assert again.status_code == 202 and again.json()["id"] == first["id"]
 
@@ -154,7 +165,7 @@ def test_a_valid_surrogate_pair_and_other_control_characters_are_stored(fake_cli
     r = _post_raw(fake_client, auth, _item(text="hi \ud83d\ude00\tthere\x01"))
     assert r.status_code == 202, r.text
     with session_scope() as s:
-        assert s.scalar(select(Item.text)) == "hi \U0001F600\tthere\x01"
+        assert s.scalar(select(Item.text)) == "hi \U0001f600\tthere\x01"
 
 
 def test_nul_in_the_url_is_422_before_any_query(fake_client, auth):
@@ -184,15 +195,22 @@ def test_bank_and_hma_strings_are_checked_too(fake_client, auth, bad):
     """Bank signals' metadata, bank fields, HMA's signal bodies and metadata parameter."""
     bank = _bank(fake_client, auth)
     md5 = "0" * 31 + "1"
-    r = _post_raw(fake_client, auth, {"signals": [{"signal_type": "md5", "signal": md5, "metadata": {"note": f"x{bad}"}}]},
-                  f"/v1/banks/{bank}/signals")
+    r = _post_raw(
+        fake_client,
+        auth,
+        {"signals": [{"signal_type": "md5", "signal": md5, "metadata": {"note": f"x{bad}"}}]},
+        f"/v1/banks/{bank}/signals",
+    )
     assert r.status_code == 422 and error_of(r)["message"].startswith("signals[0].metadata.note contains"), r.text
     r = _post_raw(fake_client, auth, {"name": "other", "label": "csam", "description": f"d{bad}"}, "/v1/banks")
     assert r.status_code == 422 and error_of(r)["message"].startswith("description contains"), r.text
     r = _post_raw(fake_client, auth, {"md5": f"{md5[:-1]}{bad}"}, f"/c/bank/{bank}/signal")
     assert r.status_code == 422 and r.json()["message"].startswith("md5 contains"), r.text
-    r = fake_client.post(f"/c/bank/{bank}/content", params={"metadata": json.dumps({"content_id": f"c{bad}"}),
-                                                          "url": "https://cdn.example/a.jpg"}, headers=auth)
+    r = fake_client.post(
+        f"/c/bank/{bank}/content",
+        params={"metadata": json.dumps({"content_id": f"c{bad}"}), "url": "https://cdn.example/a.jpg"},
+        headers=auth,
+    )
     assert r.status_code == 422 and r.json()["message"].startswith("metadata.content_id contains"), r.text
     assert _entries() == 0
 
@@ -200,8 +218,15 @@ def test_bank_and_hma_strings_are_checked_too(fake_client, auth, bad):
 def test_backfill_line_with_nul_is_a_bad_row_naming_line_and_field(db_url, tmp_path: Path):
     from suraksha.pipeline.backfill import run_backfill
 
-    rows = [{"platform_id": f"post-{n}", "account": {"id": "acct-1"}, "text": f"old post {n}",
-             "context": {"created_at": "2022-03-01T10:00:00Z"}} for n in range(3)]
+    rows = [
+        {
+            "platform_id": f"post-{n}",
+            "account": {"id": "acct-1"},
+            "text": f"old post {n}",
+            "context": {"created_at": "2022-03-01T10:00:00Z"},
+        }
+        for n in range(3)
+    ]
     rows[1]["text"] = "bad\x00post"
     rows[2]["context"]["region"] = "south\ud800"
     path = tmp_path / "history.jsonl"
@@ -224,10 +249,12 @@ def _failing_store(kind: str):
     def store(payload):
         if kind == "database":  # a real failed statement, its parameters the item's own values
             with get_engine().begin() as conn:
-                conn.execute(text("INSERT INTO no_such_table (a, b, c, d) VALUES (:t, :acct, :ip, :data)"),
-                             {"t": payload.text, "acct": payload.account.id, "ip": payload.context.ip,
-                              "data": payload.media[0].decoded()})
+                conn.execute(
+                    text("INSERT INTO no_such_table (a, b, c, d) VALUES (:t, :acct, :ip, :data)"),
+                    {"t": payload.text, "acct": payload.account.id, "ip": payload.context.ip, "data": payload.media[0].decoded()},
+                )
         raise RuntimeError(f"boom while storing {payload.text} for {payload.account.id} from {payload.context.ip}")
+
     return store
 
 
@@ -239,9 +266,12 @@ def test_an_internal_error_logs_no_content_account_ip_or_bytes(make_client, auth
     monkeypatch.setattr(ingest, "submit_item", _failing_store(kind))
     make_client()  # process state reset as for every API test
     caplog.set_level(logging.DEBUG)
-    body = _item(text=f"secret text {MARKER}", account={"id": ACCOUNT},
-                 context={"ip": IP, "created_at": "2026-11-01T10:00:00Z"},
-                 media=[{"data_base64": base64.b64encode(PICTURE).decode()}])
+    body = _item(
+        text=f"secret text {MARKER}",
+        account={"id": ACCOUNT},
+        context={"ip": IP, "created_at": "2026-11-01T10:00:00Z"},
+        media=[{"data_base64": base64.b64encode(PICTURE).decode()}],
+    )
     # raise_server_exceptions=True: an exception reaching the server (which prints its traceback,
     # message and all) would be raised here.
     with TestClient(create_app(matcher_loader=lambda: None), raise_server_exceptions=True) as client:
@@ -286,9 +316,15 @@ def test_database_error_messages_are_kept_out_of_every_log(db_url, caplog):
 def test_access_log_lines_carry_no_query_string():
     from suraksha.logsafe import AccessQueryRedaction
 
-    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
-                               ("127.0.0.1:5000", "GET", f"/m/lookup?signal_type=raw_text&signal={MARKER}", "1.1", 200),
-                               None)
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", f"/m/lookup?signal_type=raw_text&signal={MARKER}", "1.1", 200),
+        None,
+    )
     AccessQueryRedaction().filter(record)
     assert record.getMessage() == '127.0.0.1:5000 - "GET /m/lookup?… HTTP/1.1" 200'
 

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-
 from tests.api.conftest import error_of, png_bytes
 from tests.signals.media_samples import EPS, REFUSED, no_child_process
 
@@ -65,9 +64,10 @@ def test_hma_hash_and_bank_content_refuse_other_formats_with_415(fake_client, au
 
 
 def test_inline_item_media_in_another_format_is_a_media_error(fake_client, auth, samples, monkeypatch, tmp_path):
+    from tests.pipeline.fakes import DictMatcher, FakePolicy
+
     from suraksha.pipeline.scan import Scanner
     from suraksha.pipeline.worker import scan_now
-    from tests.pipeline.fakes import DictMatcher, FakePolicy
 
     media = [{"data_base64": _b64(data), "mime": "image/jpeg"} for data, _ in samples.values()]
     media.append({"data_base64": _b64(png_bytes(seed=5)), "mime": "image/png"})
@@ -142,14 +142,16 @@ def test_hashing_is_bounded_and_cannot_starve_other_requests(fake_client, auth, 
             assert entered.acquire(timeout=10), "the first two hashes did not start"
         r = _answered_within(hash_once, 5)
         assert r.status_code == 503 and error_of(r)["code"] == "hashing_busy" and r.headers["Retry-After"] == "2"
-        r = _answered_within(lambda: fake_client.post("/h/hash", files={"photo": ("p.png", picture, "image/png")},
-                                                      headers=auth), 5)
+        r = _answered_within(
+            lambda: fake_client.post("/h/hash", files={"photo": ("p.png", picture, "image/png")}, headers=auth), 5
+        )
         assert r.status_code == 503 and r.headers["Retry-After"] and "retry" in r.json()["message"]
         more = [_in_thread(hash_once) for _ in range(4)]  # would have held Starlette's 4 threads
         t0 = time.monotonic()
         assert _answered_within(lambda: fake_client.get("/status"), 5).status_code == 200
-        r = _answered_within(lambda: fake_client.post("/v1/items", json={"platform_id": "while-busy", "text": "hi"},
-                                                      headers=auth), 5)
+        r = _answered_within(
+            lambda: fake_client.post("/v1/items", json={"platform_id": "while-busy", "text": "hi"}, headers=auth), 5
+        )
         assert r.status_code == 202, r.text
         assert time.monotonic() - t0 < 5
         for thread, box in more:

@@ -81,8 +81,19 @@ def _officer_login(email: str, password: str, secret: str) -> bool:
         return False
 
 
-@pytest.mark.parametrize("args", [["serve", "--port", "1"], ["worker"], ["dispatch", "--once"], ["apikey", "list"],
-                                  ["user", "list"], ["bank", "list"], ["portal", "officers"], ["demo", "seed"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["serve", "--port", "1"],
+        ["worker"],
+        ["dispatch", "--once"],
+        ["apikey", "list"],
+        ["user", "list"],
+        ["bank", "list"],
+        ["portal", "officers"],
+        ["demo", "seed"],
+    ],
+)
 def test_production_refuses_every_command_while_demo_sign_ins_exist(demo_database, monkeypatch, args):
     from suraksha.auth.bootstrap import DEMO_USERS
 
@@ -171,13 +182,13 @@ def test_demo_then_production_serve_refuses_then_starts_after_purge_and_prints_n
     admin and prints (and logs, at debug level) only the path of its 0600 credentials file."""
     home = get_settings().home
     env = {k: v for k, v in os.environ.items() if not k.startswith("SURAKSHA_")}
-    env.update(SURAKSHA_HOME=str(home), SURAKSHA_DATABASE_URL=db_url, SURAKSHA_MODE="production",
-               SURAKSHA_EVIDENCE_KEY=EVIDENCE_KEY)
+    env.update(
+        SURAKSHA_HOME=str(home), SURAKSHA_DATABASE_URL=db_url, SURAKSHA_MODE="production", SURAKSHA_EVIDENCE_KEY=EVIDENCE_KEY
+    )
     reset_engine()  # the subprocesses own the database now
 
     def cli(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "suraksha.cli", *args], env=env, capture_output=True, text=True,
-                              timeout=120)
+        return subprocess.run([sys.executable, "-m", "suraksha.cli", *args], env=env, capture_output=True, text=True, timeout=120)
 
     for args in (["serve", "--port", "1"], ["worker"]):
         refused = cli(*args)
@@ -187,9 +198,27 @@ def test_demo_then_production_serve_refuses_then_starts_after_purge_and_prints_n
     assert purged.returncode == 0, purged.stderr
 
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "suraksha.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-                             "--no-dispatch-in-process", "--workers-in-process", "0", "--log-level", "debug"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "suraksha.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-dispatch-in-process",
+            "--workers-in-process",
+            "0",
+            "--log-level",
+            "debug",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline, status = time.monotonic() + 90, None
         while time.monotonic() < deadline:

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from suraksha.pipeline.settings import reset_pipeline_settings
 from tests.api.conftest import error_of
 from tests.signals.hostile_video import count_work, moving_video, static_video
+
+from suraksha.pipeline.settings import reset_pipeline_settings
 
 
 def test_hash_refuses_a_video_over_the_scan_budget_with_413_and_the_reason(fake_client, auth, monkeypatch):

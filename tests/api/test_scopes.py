@@ -10,11 +10,11 @@ import logging
 
 import pytest
 from sqlalchemy import func, select, text
+from tests.api.conftest import FakeMatcher, error_of
+from tests.legal.conftest import make_pdf
 from typer.testing import CliRunner
 
 from suraksha.api.keys import create_key, list_keys
-from tests.api.conftest import FakeMatcher, error_of
-from tests.legal.conftest import make_pdf
 
 API_PREFIXES = ("/v1/", "/h/", "/m/", "/c/")
 
@@ -72,10 +72,18 @@ def test_the_route_check_catches_a_route_without_a_scope(home):
 
 
 def _legal_body() -> dict:
-    return {"type": "takedown_order", "jurisdiction": "in", "channel": "email", "issuer_kind": "court",
-            "officer_name": "Registrar (Judicial)", "legal_basis": "Order of the High Court, W.P. 12/2026",
-            "case_number": "WP 12/2026", "targets": [{"kind": "url", "value": "https://platform.example/p/5"}],
-            "document_base64": base64.b64encode(make_pdf("Order")).decode(), "document_name": "order.pdf"}
+    return {
+        "type": "takedown_order",
+        "jurisdiction": "in",
+        "channel": "email",
+        "issuer_kind": "court",
+        "officer_name": "Registrar (Judicial)",
+        "legal_basis": "Order of the High Court, W.P. 12/2026",
+        "case_number": "WP 12/2026",
+        "targets": [{"kind": "url", "value": "https://platform.example/p/5"}],
+        "document_base64": base64.b64encode(make_pdf("Order")).decode(),
+        "document_name": "order.pdf",
+    }
 
 
 def _bank_entries() -> int:
@@ -114,8 +122,7 @@ def test_scope_matrix(fake_client):
     _, admin = create_key("ops", scopes=["admin"])
     _, scan = create_key("partner")  # default: scan only
     _, legal = create_key("compliance", scopes=["legal:read"])
-    assert {k.name: k.scopes for k in list_keys()} == {"ops": ("admin",), "partner": ("scan",),
-                                                        "compliance": ("legal:read",)}
+    assert {k.name: k.scopes for k in list_keys()} == {"ops": ("admin",), "partner": ("scan",), "compliance": ("legal:read",)}
 
     # What another integration (here: the admin key) stored.
     r = c.post("/v1/legal/requests", json=_legal_body(), headers=_bearer(admin))
@@ -137,12 +144,19 @@ def test_scope_matrix(fake_client):
     r = c.get("/m/raw_lookup", params={"signal_type": "pdq", "signal": "f" * 64}, headers=_bearer(scan))
     assert r.status_code == 200, r.text
     # ...and nothing else: a 403 before any lookup (an unknown reference is 403 too, not 404).
-    for path, scope in [("/v1/legal/requests", "legal:read"), (f"/v1/legal/requests/{ref}", "legal:read"),
-                        ("/v1/legal/requests/LR-2026-999999", "legal:read"), ("/v1/legal/dashboard", "legal:read"),
-                        (f"/v1/items/{item_id}", "items:read"), ("/v1/accounts/acct-other", "items:read"),
-                        ("/v1/accounts/acct-other/network", "networks:read"), ("/v1/networks", "networks:read"),
-                        ("/v1/transparency?from=2026-01-01&to=2026-01-31", "transparency:read"),
-                        ("/v1/banks", "banks:read"), ("/c/banks", "banks:read")]:
+    for path, scope in [
+        ("/v1/legal/requests", "legal:read"),
+        (f"/v1/legal/requests/{ref}", "legal:read"),
+        ("/v1/legal/requests/LR-2026-999999", "legal:read"),
+        ("/v1/legal/dashboard", "legal:read"),
+        (f"/v1/items/{item_id}", "items:read"),
+        ("/v1/accounts/acct-other", "items:read"),
+        ("/v1/accounts/acct-other/network", "networks:read"),
+        ("/v1/networks", "networks:read"),
+        ("/v1/transparency?from=2026-01-01&to=2026-01-31", "transparency:read"),
+        ("/v1/banks", "banks:read"),
+        ("/c/banks", "banks:read"),
+    ]:
         _forbidden(c.get(path, headers=_bearer(scan)), scope)
     _forbidden(c.delete(f"/v1/banks/b/entries/{entry}", headers=_bearer(scan)), "banks:write")
     _forbidden(c.post("/v1/banks", json={"name": "mine", "label": "csam"}, headers=_bearer(scan)), "banks:write")
@@ -162,9 +176,18 @@ def test_scope_matrix(fake_client):
     assert _legal_count() == 1
 
     # admin: everything.
-    for path in ["/v1/legal/requests", f"/v1/legal/requests/{ref}", "/v1/legal/dashboard", f"/v1/items/{item_id}",
-                 "/v1/accounts/acct-other", "/v1/accounts/acct-other/network", "/v1/networks", "/v1/banks", "/c/banks",
-                 "/v1/transparency?from=2026-01-01&to=2026-01-31"]:
+    for path in [
+        "/v1/legal/requests",
+        f"/v1/legal/requests/{ref}",
+        "/v1/legal/dashboard",
+        f"/v1/items/{item_id}",
+        "/v1/accounts/acct-other",
+        "/v1/accounts/acct-other/network",
+        "/v1/networks",
+        "/v1/banks",
+        "/c/banks",
+        "/v1/transparency?from=2026-01-01&to=2026-01-31",
+    ]:
         r = c.get(path, headers=_bearer(admin))
         assert r.status_code == 200, (path, r.status_code, r.text)
     assert c.delete(f"/v1/banks/b/entries/{entry}", headers=_bearer(admin)).status_code == 204
@@ -226,12 +249,12 @@ def test_keys_from_before_scopes_keep_working_as_admin_with_a_warning(db_url, ma
     narrowed in place. A row written without scopes afterwards is refused (no default)."""
     import hashlib
 
+    from alembic import command
     from sqlalchemy import create_engine
     from sqlalchemy.exc import IntegrityError
 
     from suraksha.db import reset_engine
     from suraksha.db.migrate import alembic_config
-    from alembic import command
 
     secret = "srk_" + "k" * 43
     cfg = alembic_config(db_url)
@@ -240,9 +263,13 @@ def test_keys_from_before_scopes_keep_working_as_admin_with_a_warning(db_url, ma
     try:
         engine = create_engine(db_url)
         with engine.begin() as conn:
-            conn.execute(text("INSERT INTO api_keys (name, prefix, key_hash, created_at, revoked, rate_limit_per_minute) "
-                              "VALUES ('legacy', :p, :h, CURRENT_TIMESTAMP, false, 600)"),
-                         {"p": secret[:12], "h": hashlib.sha256(secret.encode()).hexdigest()})
+            conn.execute(
+                text(
+                    "INSERT INTO api_keys (name, prefix, key_hash, created_at, revoked, rate_limit_per_minute) "
+                    "VALUES ('legacy', :p, :h, CURRENT_TIMESTAMP, false, 600)"
+                ),
+                {"p": secret[:12], "h": hashlib.sha256(secret.encode()).hexdigest()},
+            )
         engine.dispose()
     finally:
         command.upgrade(cfg, "heads")
@@ -259,8 +286,12 @@ def test_keys_from_before_scopes_keep_working_as_admin_with_a_warning(db_url, ma
     engine = create_engine(db_url)
     with pytest.raises(IntegrityError):
         with engine.begin() as conn:
-            conn.execute(text("INSERT INTO api_keys (name, prefix, key_hash, created_at, revoked, rate_limit_per_minute) "
-                              "VALUES ('raw', 'srk_raw', 'x', CURRENT_TIMESTAMP, false, 600)"))
+            conn.execute(
+                text(
+                    "INSERT INTO api_keys (name, prefix, key_hash, created_at, revoked, rate_limit_per_minute) "
+                    "VALUES ('raw', 'srk_raw', 'x', CURRENT_TIMESTAMP, false, 600)"
+                )
+            )
     engine.dispose()
 
     from suraksha.api.keys import set_scopes

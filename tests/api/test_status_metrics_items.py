@@ -6,9 +6,9 @@ import base64
 import threading
 
 from sqlalchemy import func, select
+from tests.api.conftest import FakeMatcher, error_of, wait_ready
 
 from suraksha.db import session_scope
-from tests.api.conftest import FakeMatcher, error_of, wait_ready
 
 
 def _count(model) -> int:
@@ -80,18 +80,38 @@ def test_landing_page_and_docs(fake_client):
     r = fake_client.get("/docs")
     assert r.status_code == 200 and "swagger" in r.text.lower()
     spec = fake_client.get("/openapi.json").json()
-    for path in ("/v1/items", "/v1/items/{item_id}", "/v1/accounts/{account_id}", "/v1/banks", "/v1/banks/{name}/signals",
-                 "/v1/banks/{name}/media", "/v1/banks/{name}/entries/{entry_id}", "/v1/hash", "/v1/lookup",
-                 "/h/hash", "/m/raw_lookup", "/m/lookup", "/c/banks", "/c/bank/{bank_name}/content", "/status", "/metrics"):
+    for path in (
+        "/v1/items",
+        "/v1/items/{item_id}",
+        "/v1/accounts/{account_id}",
+        "/v1/banks",
+        "/v1/banks/{name}/signals",
+        "/v1/banks/{name}/media",
+        "/v1/banks/{name}/entries/{entry_id}",
+        "/v1/hash",
+        "/v1/lookup",
+        "/h/hash",
+        "/m/raw_lookup",
+        "/m/lookup",
+        "/c/banks",
+        "/c/bank/{bank_name}/content",
+        "/status",
+        "/metrics",
+    ):
         assert path in spec["paths"], path
     assert "HTTPBearer" in spec["components"]["securitySchemes"]
 
 
 # ------------------------------------------------------------------------------------------- items
 def test_submit_item_returns_202_and_can_be_read_back(fake_client, auth):
-    payload = {"platform_id": "post-1", "account": {"id": "acct-9", "handle": "someone"}, "text": "hello",
-               "links": ["https://example.com/a"], "context": {"ip": "203.0.113.5", "country": "in"},
-               "idempotency_key": "k-1"}
+    payload = {
+        "platform_id": "post-1",
+        "account": {"id": "acct-9", "handle": "someone"},
+        "text": "hello",
+        "links": ["https://example.com/a"],
+        "context": {"ip": "203.0.113.5", "country": "in"},
+        "idempotency_key": "k-1",
+    }
     r = fake_client.post("/v1/items", json=payload, headers=auth)
     assert r.status_code == 202, r.text
     body = r.json()
@@ -138,7 +158,7 @@ def test_bad_item_input_is_4xx_and_stores_nothing(fake_client, auth):
         (b'{"platform_id": "x", "media": [{"data_base64": "@@@not base64@@@"}]}', 422, None),
         (b'{"platform_id": "x", "media": [{"url": "file:///etc/passwd"}]}', 422, "invalid_request"),
         (b'{"platform_id": "x", "context": {"ip": "999.1.1.1"}}', 422, "invalid_request"),
-        (b'[1, 2, 3]', 422, "invalid_request"),
+        (b"[1, 2, 3]", 422, "invalid_request"),
     ]
     for body, status, code in cases:
         r = fake_client.post("/v1/items", content=body, headers={**auth, "Content-Type": "application/json"})
@@ -146,8 +166,11 @@ def test_bad_item_input_is_4xx_and_stores_nothing(fake_client, auth):
         err = error_of(r)
         if code:
             assert err["code"] == code, (body, err)
-    r = fake_client.post("/v1/items", content=b'{"platform_id": "x", "media": [{"data_base64": "@@@"}]}',
-                         headers={**auth, "Content-Type": "application/json"})
+    r = fake_client.post(
+        "/v1/items",
+        content=b'{"platform_id": "x", "media": [{"data_base64": "@@@"}]}',
+        headers={**auth, "Content-Type": "application/json"},
+    )
     assert "base64" in error_of(r)["message"]
     r = fake_client.post("/v1/items", content=b'{"platform_id": ["list"]}', headers={**auth, "Content-Type": "application/json"})
     assert "platform_id" in error_of(r)["message"]
@@ -171,11 +194,20 @@ def test_item_with_too_large_inline_media_is_413(make_client, auth, monkeypatch)
 def test_media_urls_to_internal_addresses_are_refused(fake_client, auth):
     from suraksha.pipeline.models import Item
 
-    for url in ("http://127.0.0.1/x.jpg", "http://localhost:8080/a.png", "http://10.1.2.3/a.jpg", "http://[::1]/a.jpg",
-                "http://169.254.169.254/latest/meta-data", "http://192.168.0.1/a.jpg", "http://[::ffff:127.0.0.1]/a"):
+    for url in (
+        "http://127.0.0.1/x.jpg",
+        "http://localhost:8080/a.png",
+        "http://10.1.2.3/a.jpg",
+        "http://[::1]/a.jpg",
+        "http://169.254.169.254/latest/meta-data",
+        "http://192.168.0.1/a.jpg",
+        "http://[::ffff:127.0.0.1]/a",
+    ):
         r = fake_client.post("/v1/items", json={"platform_id": "ssrf", "media": [{"url": url}]}, headers=auth)
         assert r.status_code == 422, (url, r.text)
         assert error_of(r)["code"] == "media_url_refused", url
     assert _count(Item) == 0
-    r = fake_client.post("/v1/items", json={"platform_id": "ok", "media": [{"url": "https://cdn.example.com/a.jpg"}]}, headers=auth)
+    r = fake_client.post(
+        "/v1/items", json={"platform_id": "ok", "media": [{"url": "https://cdn.example.com/a.jpg"}]}, headers=auth
+    )
     assert r.status_code == 202

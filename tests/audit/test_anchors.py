@@ -40,8 +40,20 @@ def anchors(db_url, tmp_path, monkeypatch):
 def _events() -> list[dict]:
     with session_scope() as s:
         rows = s.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars().all()
-        return [dict(seq=r.seq, at=r.at, actor_type=r.actor_type, actor=r.actor, action=r.action,
-                     object_type=r.object_type, object_id=r.object_id, details=r.details, ip=r.ip) for r in rows]
+        return [
+            dict(
+                seq=r.seq,
+                at=r.at,
+                actor_type=r.actor_type,
+                actor=r.actor,
+                action=r.action,
+                object_type=r.object_type,
+                object_id=r.object_id,
+                details=r.details,
+                ip=r.ip,
+            )
+            for r in rows
+        ]
 
 
 def _cut_tail_and_rewrite(url: str, keep: int, *, edit_seq: int | None = None) -> None:
@@ -55,8 +67,10 @@ def _cut_tail_and_rewrite(url: str, keep: int, *, edit_seq: int | None = None) -
             if f["seq"] == edit_seq:
                 f["actor"] = "mallory"
             digest = compute_hash(**f, prev_hash=prev)
-            conn.execute(text("UPDATE audit_events SET actor = :a, prev_hash = :p, hash = :h WHERE seq = :s"),
-                         {"a": f["actor"], "p": prev, "h": digest, "s": f["seq"]})
+            conn.execute(
+                text("UPDATE audit_events SET actor = :a, prev_hash = :p, hash = :h WHERE seq = :s"),
+                {"a": f["actor"], "p": prev, "h": digest, "s": f["seq"]},
+            )
             prev = digest
         conn.execute(text("UPDATE audit_head SET seq = :s, hash = :h"), {"s": keep, "h": prev})
 
@@ -157,7 +171,7 @@ def test_the_dispatcher_publishes_on_a_schedule(anchors, db_url):
     d._anchor_checked_at = None
     assert d.run_once()["audit_anchor"] == 0  # the file's anchor is still fresh
     # An hour later (by the file's clock), the new head is published.
-    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1, seconds=1)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1, seconds=1)
     assert publish_if_due(3600, now=later).seq == 4
     assert len(anchors.read_text().splitlines()) == 2
     # Switched off: never writes.

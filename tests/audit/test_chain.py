@@ -42,7 +42,7 @@ def test_events_chain_and_verify(db_url):
     assert verify_chain().ok and verify_chain().checked == 0
     _append(3)
     with session_scope() as s:
-        record(s, Actor.api_key(7), "item.ingest", "item", "42", {"at": dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)})
+        record(s, Actor.api_key(7), "item.ingest", "item", "42", {"at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC)})
         record(s, "system:purge", "evidence.purge", "evidence", None, None)
     with session_scope() as s:
         events = s.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars().all()
@@ -69,7 +69,9 @@ def test_event_is_part_of_the_callers_transaction(db_url):
     _append(1)
     with session_scope() as s:
         assert s.execute(select(AuditEvent.action).order_by(AuditEvent.seq)).scalars().all() == [
-            "media.reveal", "media.reveal", "media.reveal",
+            "media.reveal",
+            "media.reveal",
+            "media.reveal",
         ]
     assert verify_chain().ok
 
@@ -156,14 +158,26 @@ def test_inserted_event_is_found(db_url):
     _append(3)
     with session_scope() as s:
         last = s.execute(select(AuditEvent).where(AuditEvent.seq == 3)).scalar_one()
-        at = dt.datetime.now(dt.timezone.utc)
-        forged = dict(seq=4, at=at, actor_type="user", actor="mallory", action="case.close", object_type="case",
-                      object_id="9", details={}, ip=None, prev_hash=last.hash)
+        at = dt.datetime.now(dt.UTC)
+        forged = dict(
+            seq=4,
+            at=at,
+            actor_type="user",
+            actor="mallory",
+            action="case.close",
+            object_type="case",
+            object_id="9",
+            details={},
+            ip=None,
+            prev_hash=last.hash,
+        )
         digest = compute_hash(**forged)
     with raw(db_url) as conn:  # a well-formed event appended behind the head's back
         conn.execute(
-            text("INSERT INTO audit_events (seq, at, actor_type, actor, action, object_type, object_id, details, ip, prev_hash, hash) "
-                 "VALUES (:seq, :at, :actor_type, :actor, :action, :object_type, :object_id, '{}', NULL, :prev_hash, :hash)"),
+            text(
+                "INSERT INTO audit_events (seq, at, actor_type, actor, action, object_type, object_id, details, ip, prev_hash, hash) "
+                "VALUES (:seq, :at, :actor_type, :actor, :action, :object_type, :object_id, '{}', NULL, :prev_hash, :hash)"
+            ),
             {**{k: v for k, v in forged.items() if k not in ("details", "ip")}, "hash": digest},
         )
     result = verify_chain()
@@ -175,8 +189,10 @@ def test_inserted_event_is_found(db_url):
         conn.execute(text("UPDATE audit_events SET seq = seq + 10 WHERE seq >= 2"))
         conn.execute(text("UPDATE audit_events SET seq = seq - 9 WHERE seq >= 12"))
         conn.execute(
-            text("INSERT INTO audit_events (seq, at, actor_type, actor, action, details, prev_hash, hash) "
-                 "VALUES (2, :at, 'user', 'mallory', 'x', '{}', :p, :h)"),
+            text(
+                "INSERT INTO audit_events (seq, at, actor_type, actor, action, details, prev_hash, hash) "
+                "VALUES (2, :at, 'user', 'mallory', 'x', '{}', :p, :h)"
+            ),
             {"at": at, "p": "0" * 64, "h": "f" * 64},
         )
     result = verify_chain()
@@ -190,16 +206,30 @@ def test_rewritten_chain_needs_an_anchor(db_url):
     anchor = (before.head_seq, before.head_hash)
     with session_scope() as s:
         rows = s.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars().all()
-        fields = [dict(seq=r.seq, at=r.at, actor_type=r.actor_type, actor=r.actor, action=r.action,
-                       object_type=r.object_type, object_id=r.object_id, details=r.details, ip=r.ip) for r in rows]
+        fields = [
+            dict(
+                seq=r.seq,
+                at=r.at,
+                actor_type=r.actor_type,
+                actor=r.actor,
+                action=r.action,
+                object_type=r.object_type,
+                object_id=r.object_id,
+                details=r.details,
+                ip=r.ip,
+            )
+            for r in rows
+        ]
     prev = "0" * 64
     with raw(db_url) as conn:
         for f in fields:
             if f["seq"] == 2:
                 f["actor"] = "mallory"
             digest = compute_hash(**f, prev_hash=prev)
-            conn.execute(text("UPDATE audit_events SET actor = :a, prev_hash = :p, hash = :h WHERE seq = :s"),
-                         {"a": f["actor"], "p": prev, "h": digest, "s": f["seq"]})
+            conn.execute(
+                text("UPDATE audit_events SET actor = :a, prev_hash = :p, hash = :h WHERE seq = :s"),
+                {"a": f["actor"], "p": prev, "h": digest, "s": f["seq"]},
+            )
             prev = digest
         conn.execute(text("UPDATE audit_head SET hash = :h"), {"h": prev})
     assert verify_chain().ok  # consistent forgery: undetectable from inside the database

@@ -75,11 +75,14 @@ def test_sessions_expire_when_idle_and_end_when_deactivated(db_url):
         auth.login("asha", PASSWORD, totp.at(time.time() + 60))
 
 
-@pytest.mark.parametrize("name, role, password, message", [
-    ("A", "reviewer", PASSWORD, "username must be"),
-    ("asha", "boss", PASSWORD, "unknown role"),
-    ("asha", "reviewer", "short", "at least 12"),
-])
+@pytest.mark.parametrize(
+    "name, role, password, message",
+    [
+        ("A", "reviewer", PASSWORD, "username must be"),
+        ("asha", "boss", PASSWORD, "unknown role"),
+        ("asha", "reviewer", "short", "at least 12"),
+    ],
+)
 def test_bad_account_input_is_refused(db_url, name, role, password, message):
     with pytest.raises(ValueError, match=message):
         auth.create_user(name, role, password=password)
@@ -130,18 +133,26 @@ def test_one_time_password_must_be_changed_before_anything_else(db_url):
     with TestClient(create_app(matcher_loader=lambda: None), raise_server_exceptions=False) as c:
         page = c.get("/login")
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-        r = c.post("/login", data={"csrf_token": token, "username": "ravi", "password": creds.password, "code": totp.now()},
-                   follow_redirects=False)
+        r = c.post(
+            "/login",
+            data={"csrf_token": token, "username": "ravi", "password": creds.password, "code": totp.now()},
+            follow_redirects=False,
+        )
         assert r.status_code == 303 and r.headers["location"] == "/me/password"
         r = c.get("/review", follow_redirects=False)
         assert r.status_code == 303 and r.headers["location"] == "/me/password"
         page = c.get("/me/password")
         csrf = re.search(r'<meta name="csrf-token" content="([^"]+)"', page.text).group(1)
-        r = c.post("/me/password", data={"csrf_token": csrf, "current_password": creds.password,
-                                         "new_password": "short", "confirm": "short"})
+        r = c.post(
+            "/me/password",
+            data={"csrf_token": csrf, "current_password": creds.password, "new_password": "short", "confirm": "short"},
+        )
         assert r.status_code == 400 and "at least 12" in r.text
-        r = c.post("/me/password", data={"csrf_token": csrf, "current_password": creds.password,
-                                         "new_password": PASSWORD, "confirm": PASSWORD}, follow_redirects=False)
+        r = c.post(
+            "/me/password",
+            data={"csrf_token": csrf, "current_password": creds.password, "new_password": PASSWORD, "confirm": PASSWORD},
+            follow_redirects=False,
+        )
         assert r.status_code == 303
         assert c.get("/review").status_code == 200
 

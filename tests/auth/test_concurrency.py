@@ -11,9 +11,9 @@ from dataclasses import dataclass
 import pyotp
 import pytest
 from sqlalchemy import func, select
+from tests.auth.conftest import PASSWORD, at_once, auth_settings, wrong_code
 
 from suraksha.db import session_scope
-from tests.auth.conftest import PASSWORD, at_once, auth_settings, wrong_code
 
 LIMIT = 5
 
@@ -21,8 +21,7 @@ LIMIT = 5
 @pytest.fixture
 def unthrottled(db_url, monkeypatch):
     """Buckets out of the way (these tests are about the lock-out), a long wait for an argon2 slot."""
-    auth_settings(monkeypatch, login_max_failures=LIMIT, login_ip_burst=0, login_account_burst=0,
-                  login_hash_wait_seconds=120)
+    auth_settings(monkeypatch, login_max_failures=LIMIT, login_ip_burst=0, login_account_burst=0, login_hash_wait_seconds=120)
     yield
     from suraksha.auth.settings import reset_auth_settings
 
@@ -51,14 +50,16 @@ class Account:
             if until is not None and until.tzinfo is None:
                 import datetime as dt
 
-                until = until.replace(tzinfo=dt.timezone.utc)
+                until = until.replace(tzinfo=dt.UTC)
             return row.failed_logins, bool(until and until > utcnow())
 
     def sessions(self) -> int:
         from suraksha.auth.models import StaffSession
         from suraksha.legal.officers import OfficerSession
 
-        table, column = (StaffSession, StaffSession.user_id) if self.kind == "staff" else (OfficerSession, OfficerSession.officer_id)
+        table, column = (
+            (StaffSession, StaffSession.user_id) if self.kind == "staff" else (OfficerSession, OfficerSession.officer_id)
+        )
         with session_scope() as s:
             return s.scalar(select(func.count()).select_from(table).where(column == self.row_id))
 
@@ -69,8 +70,14 @@ def staff_account() -> Account:
 
     creds = auth.create_user("asha", "reviewer", password=PASSWORD, must_change_password=False)
     user_id = next(u.id for u in auth.list_users() if u.username == "asha")
-    return Account("staff", pyotp.TOTP(creds.totp_secret), lambda password, code, ip=None: auth.login("asha", password, code, ip=ip),
-                   auth.LoginFailed, StaffUser, user_id)
+    return Account(
+        "staff",
+        pyotp.TOTP(creds.totp_secret),
+        lambda password, code, ip=None: auth.login("asha", password, code, ip=ip),
+        auth.LoginFailed,
+        StaffUser,
+        user_id,
+    )
 
 
 OFFICER_EMAIL = "test.officer@cybercrime.gov.in"
@@ -87,8 +94,14 @@ def officer_account() -> Account:
     token = parse_qs(urlparse(officers.outbox(OFFICER_EMAIL)[-1].link).query)["token"][0]
     totp = pyotp.TOTP(officers.set_password_and_begin_enrolment(token, PASSWORD).totp_secret)
     officers.complete_enrolment(token, totp.at(time.time() - 30))  # the previous step: now and +30 s stay free
-    return Account("officer", totp, lambda password, code, ip=None: officers.login(OFFICER_EMAIL, password, code, ip=ip),
-                   officers.OfficerLoginFailed, officers.Officer, view.id)
+    return Account(
+        "officer",
+        totp,
+        lambda password, code, ip=None: officers.login(OFFICER_EMAIL, password, code, ip=ip),
+        officers.OfficerLoginFailed,
+        officers.Officer,
+        view.id,
+    )
 
 
 @pytest.fixture(params=["staff", "officer"])
@@ -116,8 +129,11 @@ def test_after_the_lock_expires_one_guess_locks_again(account, argon2_calls):
     at_once(10, lambda: account.login("wrong password, guessed", account.totp.now()))
     assert account.state() == (LIMIT, True)
     with session_scope() as s:  # the lock-out period passes
-        s.execute(update(account.model).where(account.model.id == account.row_id)
-                  .values(locked_until=dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)))
+        s.execute(
+            update(account.model)
+            .where(account.model.id == account.row_id)
+            .values(locked_until=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
+        )
     before = argon2_calls.calls
     results = at_once(8, lambda: account.login("another wrong password", account.totp.now()))
     assert all(isinstance(r, account.failed) for r in results)

@@ -11,9 +11,9 @@ from urllib.parse import parse_qs, urlparse
 import pyotp
 import pytest
 from sqlalchemy import select, text, update
+from tests.auth.conftest import PASSWORD
 
 from suraksha.db import session_scope
-from tests.auth.conftest import PASSWORD
 
 EMAIL = "test.officer@cybercrime.gov.in"
 
@@ -70,8 +70,9 @@ def test_a_sealed_seed_copied_to_another_account_does_not_open_there(db_url, cap
     mine = auth.create_user("mallory", "reviewer", password=PASSWORD, must_change_password=False)
     auth.create_user("asha", "admin", password=PASSWORD, must_change_password=False)
     with session_scope() as s:
-        s.execute(update(StaffUser).where(StaffUser.username == "asha")
-                  .values(totp_secret=stored_seed(StaffUser, _user_id("mallory"))))
+        s.execute(
+            update(StaffUser).where(StaffUser.username == "asha").values(totp_secret=stored_seed(StaffUser, _user_id("mallory")))
+        )
     caplog.set_level(logging.ERROR, logger="suraksha.auth.totp")
     with pytest.raises(auth.LoginFailed, match="invalid"):
         auth.login("asha", PASSWORD, pyotp.TOTP(mine.totp_secret).now())
@@ -130,8 +131,11 @@ def test_migrations_seal_plain_seeds_and_downgrades_open_them(agency, db_url):
     assert stored_seed(officers.Officer, officer_id) == officer_totp.secret
 
     _migrate(db_url, "upgrade", "heads")
-    for model, row_id, secret in ((StaffUser, asha, old_secret), (StaffUser, _user_id("bina"), new.totp_secret),
-                                  (officers.Officer, officer_id, officer_totp.secret)):
+    for model, row_id, secret in (
+        (StaffUser, asha, old_secret),
+        (StaffUser, _user_id("bina"), new.totp_secret),
+        (officers.Officer, officer_id, officer_totp.secret),
+    ):
         stored = stored_seed(model, row_id)
         assert stored.startswith("sealed:v1:") and secret not in stored
     assert auth.login("asha", PASSWORD, pyotp.TOTP(old_secret).now())

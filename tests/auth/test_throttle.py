@@ -8,7 +8,6 @@ import re
 import threading
 
 import pytest
-
 from tests.auth.conftest import PASSWORD, at_once, auth_settings
 from tests.legal.portal_client import make_client  # noqa: F401
 
@@ -37,8 +36,17 @@ def test_staff_login_page_answers_429_with_retry_after_once_an_address_has_used_
     answers = []
     for n in range(5):
         page = client.get("/login")
-        answers.append(client.post("/login", data={"csrf_token": _field(page.text, "csrf_token"), "username": f"nobody{n}",
-                                                   "password": "wrong password", "code": "123456"}))
+        answers.append(
+            client.post(
+                "/login",
+                data={
+                    "csrf_token": _field(page.text, "csrf_token"),
+                    "username": f"nobody{n}",
+                    "password": "wrong password",
+                    "code": "123456",
+                },
+            )
+        )
     assert [r.status_code for r in answers] == [401, 401, 401, 429, 429]
     refused = answers[-1]
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
@@ -52,8 +60,15 @@ def test_portal_login_answers_429_with_retry_after(throttled, make_client, argon
     codes = []
     for _ in range(4):
         page = client.get("/portal/login")
-        r = client.post("/portal/login", data={"csrf_token": _field(page.text, "csrf_token"), "email": "nobody@cybercrime.gov.in",
-                                               "password": "wrong password", "code": "123456"})
+        r = client.post(
+            "/portal/login",
+            data={
+                "csrf_token": _field(page.text, "csrf_token"),
+                "email": "nobody@cybercrime.gov.in",
+                "password": "wrong password",
+                "code": "123456",
+            },
+        )
         codes.append(r.status_code)
     assert codes == [401, 401, 429, 429]
     assert int(r.headers["Retry-After"]) >= 1 and "Too many sign-in attempts" in r.text

@@ -43,8 +43,11 @@ def _png_claiming(width: int, height: int) -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"\x00" * 1000)))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 1000))
+    )
 
 
 def test_preview_is_small_grey_blurred_and_carries_no_metadata():
@@ -89,14 +92,17 @@ def test_video_gets_a_blurred_poster_frame_not_the_video(reference_dir):
     assert len(p.data) < len(video) // 20
 
 
-@pytest.mark.parametrize("bad", [
-    pytest.param(lambda ref: _detailed_picture()[:2500], id="truncated-jpeg"),
-    pytest.param(lambda ref: b"\xff\xd8\xff" + bytes(range(256)) * 8, id="jpeg-magic-then-garbage"),
-    pytest.param(lambda ref: _png_claiming(100_000, 100_000), id="png-bomb-header"),
-    pytest.param(lambda ref: b"just some text, not media", id="not-media"),
-    pytest.param(lambda ref: sorted((ref / "video").glob("*.mp4"))[0].read_bytes()[:2000], id="truncated-video"),
-    pytest.param(lambda ref: b"", id="empty"),
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        pytest.param(lambda ref: _detailed_picture()[:2500], id="truncated-jpeg"),
+        pytest.param(lambda ref: b"\xff\xd8\xff" + bytes(range(256)) * 8, id="jpeg-magic-then-garbage"),
+        pytest.param(lambda ref: _png_claiming(100_000, 100_000), id="png-bomb-header"),
+        pytest.param(lambda ref: b"just some text, not media", id="not-media"),
+        pytest.param(lambda ref: sorted((ref / "video").glob("*.mp4"))[0].read_bytes()[:2000], id="truncated-video"),
+        pytest.param(lambda ref: b"", id="empty"),
+    ],
+)
 def test_undecodable_media_gives_a_neutral_placeholder(bad, reference_dir):
     p = media.make_preview(bad(reference_dir), thumb=160)
     assert p.kind == "placeholder" and p.reason
@@ -164,7 +170,7 @@ def test_a_new_reveal_cancels_the_previous_link_and_links_expire(review_env, act
     with pytest.raises(media.RevealLinkRefused):
         media.original_for_reveal(rita, item, 0, first.token)
     with session_scope() as s:
-        s.execute(update(MediaRevealToken).values(expires_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)))
+        s.execute(update(MediaRevealToken).values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)))
     with pytest.raises(media.RevealLinkRefused, match="expired"):
         media.original_for_reveal(rita, item, 1, second.token)
     assert exposure_today(rita.user_id) == 2  # both reveals counted

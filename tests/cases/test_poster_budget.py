@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import functools
 
+from tests.signals.hostile_video import count_work, static_video
+
 from suraksha.cases import media
 from suraksha.signals import budget as budget_mod
-from tests.signals.hostile_video import count_work, static_video
 
 
 def test_a_poster_is_made_from_the_first_frame_within_its_budget(monkeypatch):

@@ -35,8 +35,15 @@ def test_outbox_review_messages_become_tasks_exactly_once(review_env):
     assert _count(OutboxMessage, OutboxMessage.topic == "review", OutboxMessage.status == "pending") == 0
     # A message re-delivered (same item and queue) after a crash does not create a second task.
     with session_scope() as s:
-        s.add(OutboxMessage(topic="review", dedupe_key="again", item_id=review_env["items"][0], status="pending",
-                            payload={"queue": "csam", "priority": 10}))
+        s.add(
+            OutboxMessage(
+                topic="review",
+                dedupe_key="again",
+                item_id=review_env["items"][0],
+                status="pending",
+                payload={"queue": "csam", "priority": 10},
+            )
+        )
     assert deliver("review").made == 0
     assert _count(ReviewTask) == 4
 
@@ -135,12 +142,15 @@ def test_escalation_by_a_reviewer(review_env, actors):
         review.escalate(task, actors["raj"])
 
 
-@pytest.mark.parametrize("args, message", [
-    (("csam", None), "industry class"),
-    (("csam", "C9"), "industry class"),
-    (("adult", "A1"), "only to CSAM"),
-    (("spam", None), "unknown category"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("csam", None), "industry class"),
+        (("csam", "C9"), "industry class"),
+        (("adult", "A1"), "only to CSAM"),
+        (("spam", None), "unknown category"),
+    ],
+)
 def test_bad_decisions_are_refused_and_change_nothing(review_env, actors, args, message):
     from suraksha.cases.models import ReviewDecision
 
@@ -192,12 +202,31 @@ def _passerby(review_env) -> int:
         acc = Account(platform_account_id="acct-passerby", handle="passerby")
         s.add(acc)
         s.flush()
-        item = Item(platform_id="passerby-post", account_id=acc.id, kind="post", text="hello", links=[],
-                    context={"ip": "203.0.113.7"}, status="done", verdict="allow", created_at=latest + dt.timedelta(days=3))
+        item = Item(
+            platform_id="passerby-post",
+            account_id=acc.id,
+            kind="post",
+            text="hello",
+            links=[],
+            context={"ip": "203.0.113.7"},
+            status="done",
+            verdict="allow",
+            created_at=latest + dt.timedelta(days=3),
+        )
         s.add(item)
         s.flush()
-        s.add(ItemMedia(item_id=item.id, position=0, mime="image/jpeg", size=river.size, kind="image",
-                        sha256=river.sha256, md5=river.md5, pdq=river.pdq))
+        s.add(
+            ItemMedia(
+                item_id=item.id,
+                position=0,
+                mime="image/jpeg",
+                size=river.size,
+                kind="image",
+                sha256=river.sha256,
+                md5=river.md5,
+                pdq=river.pdq,
+            )
+        )
         return acc.id
 
 

@@ -25,9 +25,16 @@ def service(handler):
 
 
 def test_json_base64_request_and_dotted_mapping():
-    transport, seen = service(lambda r: httpx.Response(200, json={"predictions": [{"scores": {"explicit": 0.91, "violence": "0.2"}}]}))
-    clf = HttpClassifier(URL, timeout=3, headers={"Authorization": "Bearer k"}, transport=transport,
-                         response_mapping={"nudity": "predictions.0.scores.explicit", "violence": "predictions.0.scores.violence"})
+    transport, seen = service(
+        lambda r: httpx.Response(200, json={"predictions": [{"scores": {"explicit": 0.91, "violence": "0.2"}}]})
+    )
+    clf = HttpClassifier(
+        URL,
+        timeout=3,
+        headers={"Authorization": "Bearer k"},
+        transport=transport,
+        response_mapping={"nudity": "predictions.0.scores.explicit", "violence": "predictions.0.scores.violence"},
+    )
     assert clf.score(b"\x89PNG fake", "image") == [Score("nudity", 0.91), Score("violence", 0.2)]
     (req,) = seen
     assert req.method == "POST" and str(req.url) == URL
@@ -46,8 +53,14 @@ def test_custom_request_template_is_filled_without_string_formatting():
 
 def test_multipart_upload():
     transport, seen = service(lambda r: httpx.Response(200, json={"nsfw": True}))
-    clf = HttpClassifier(URL, encoding="multipart", file_field="media", form_fields={"model": "v2"},
-                         response_mapping={"nudity": "nsfw"}, transport=transport)
+    clf = HttpClassifier(
+        URL,
+        encoding="multipart",
+        file_field="media",
+        form_fields={"model": "v2"},
+        response_mapping={"nudity": "nsfw"},
+        transport=transport,
+    )
     assert clf.score(b"bytes-of-picture", "image") == [Score("nudity", 1.0)]
     req = seen[0]
     assert req.headers["content-type"].startswith("multipart/form-data")
@@ -57,9 +70,16 @@ def test_multipart_upload():
 
 def test_enumerated_answers_are_mapped_to_numbers():
     transport, _ = service(lambda r: httpx.Response(200, json={"safeSearch": {"adult": "VERY_LIKELY"}}))
-    clf = HttpClassifier(URL, transport=transport, response_mapping={
-        "nudity": {"path": "safeSearch.adult", "values": {"VERY_UNLIKELY": 0.0, "UNLIKELY": 0.2, "POSSIBLE": 0.5,
-                                                          "LIKELY": 0.8, "VERY_LIKELY": 0.95}}})
+    clf = HttpClassifier(
+        URL,
+        transport=transport,
+        response_mapping={
+            "nudity": {
+                "path": "safeSearch.adult",
+                "values": {"VERY_UNLIKELY": 0.0, "UNLIKELY": 0.2, "POSSIBLE": 0.5, "LIKELY": 0.8, "VERY_LIKELY": 0.95},
+            }
+        },
+    )
     assert clf.score(b"x", "image") == [Score("nudity", 0.95)]
 
 

@@ -27,7 +27,10 @@ def timed_out(request: httpx.Request) -> httpx.Response:
     [
         (refused, "http: request to https://safety.example/v1/classify?… failed: ConnectError"),
         (timed_out, "http: no answer from https://safety.example/v1/classify?… within 10 s"),
-        (lambda r: httpx.Response(403, text="forbidden"), "http: https://safety.example/v1/classify?… answered HTTP 403: forbidden"),
+        (
+            lambda r: httpx.Response(403, text="forbidden"),
+            "http: https://safety.example/v1/classify?… answered HTTP 403: forbidden",
+        ),
     ],
     ids=["connect-error", "timeout", "http-error"],
 )

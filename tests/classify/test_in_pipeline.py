@@ -42,15 +42,21 @@ def service(answer: httpx.Response) -> httpx.MockTransport:
 @pytest.fixture
 def run_scan(db_url):
     pytest.importorskip("nudenet", reason="nudenet is not installed")
-    from suraksha.pipeline import queue, scan as scan_mod, views
+    from suraksha.pipeline import queue, views
+    from suraksha.pipeline import scan as scan_mod
     from suraksha.pipeline.ingest import submit_item
     from suraksha.pipeline.schemas import ItemIn
     from suraksha.pipeline.worker import process_batch
 
     def run(classifiers):
         scanner = scan_mod.Scanner(matcher=NoBanks(), policy=default_policy(), classifiers=classifiers)
-        item = submit_item(ItemIn(platform_id="p1", account={"id": "a1"},
-                                  media=[{"data_base64": base64.b64encode(landscape_jpeg()).decode(), "mime": "image/jpeg"}]))[0]
+        item = submit_item(
+            ItemIn(
+                platform_id="p1",
+                account={"id": "a1"},
+                media=[{"data_base64": base64.b64encode(landscape_jpeg()).decode(), "mime": "image/jpeg"}],
+            )
+        )[0]
         while jobs := queue.claim_jobs("t", 8, 60):
             process_batch("t", jobs, scanner, max_attempts=2)
         return views.get_item(item.id)
@@ -62,7 +68,9 @@ def outbox_topics(item_id: int) -> list[tuple[str, str]]:
     from suraksha.outbox.models import OutboxMessage
 
     with session_scope() as s:
-        return sorted(s.execute(select(OutboxMessage.topic, OutboxMessage.dedupe_key).where(OutboxMessage.item_id == item_id)).all())
+        return sorted(
+            s.execute(select(OutboxMessage.topic, OutboxMessage.dedupe_key).where(OutboxMessage.item_id == item_id)).all()
+        )
 
 
 def test_benign_picture_is_scored_low_and_allowed(run_scan):
@@ -74,8 +82,12 @@ def test_benign_picture_is_scored_low_and_allowed(run_scan):
 
 
 def test_high_external_score_sends_the_item_to_nudity_review(run_scan):
-    http = HttpClassifier("https://cls.example/score", name="partner", response_mapping={"nudity": "adult"},
-                          transport=service(httpx.Response(200, json={"adult": 0.93})))
+    http = HttpClassifier(
+        "https://cls.example/score",
+        name="partner",
+        response_mapping={"nudity": "adult"},
+        transport=service(httpx.Response(200, json={"adult": 0.93})),
+    )
     view = run_scan([NudeNetClassifier(), http])
     assert (view.verdict, view.rule, view.priority) == ("review", "nudity", 50)
     assert view.actions == ["review:nudity"] and view.reasons == ["nudity: score nudity 0.93 (>= 0.8)"]
@@ -84,8 +96,12 @@ def test_high_external_score_sends_the_item_to_nudity_review(run_scan):
 
 
 def test_a_classifier_that_is_down_is_noted_and_the_item_still_gets_its_verdict(run_scan):
-    http = HttpClassifier("https://cls.example/score", name="partner", response_mapping={"nudity": "adult"},
-                          transport=service(httpx.Response(503, text="maintenance")))
+    http = HttpClassifier(
+        "https://cls.example/score",
+        name="partner",
+        response_mapping={"nudity": "adult"},
+        transport=service(httpx.Response(503, text="maintenance")),
+    )
     view = run_scan([http, NudeNetClassifier()])
     assert (view.status, view.verdict) == ("done", "allow")
     assert "partner" in view.error and "HTTP 503" in view.error and "maintenance" in view.error

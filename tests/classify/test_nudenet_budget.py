@@ -9,10 +9,11 @@ import pytest
 
 pytest.importorskip("nudenet", reason="nudenet is not installed (pip install 'suraksha[classify]')")
 
+from tests.signals.hostile_video import count_work, static_video  # noqa: E402
+
 from suraksha.classify import ClassifierError, NudeNetClassifier  # noqa: E402
 from suraksha.classify import nudenet as nudenet_mod  # noqa: E402
 from suraksha.signals import budget as budget_mod  # noqa: E402
-from tests.signals.hostile_video import count_work, static_video  # noqa: E402
 
 QVGA = 320 * 240
 

@@ -23,5 +23,6 @@ def test_detections_equal_nudenets_own_decoding(reference_dir):
     ours = detector.detect(clf._decode_image(photo))
     assert [d["class"] for d in theirs] == ["FACE_MALE", "FACE_MALE"]
     assert [(d["class"], round(d["score"], 3), d["box"]) for d in ours] == [
-        (d["class"], round(d["score"], 3), d["box"]) for d in theirs]
+        (d["class"], round(d["score"], 3), d["box"]) for d in theirs
+    ]
     assert clf.score(photo, "image")[0].value == 0.0  # faces are not nudity

@@ -6,14 +6,24 @@ import json
 
 import pytest
 
-from suraksha.classify import (ClassifierConfigError, HttpClassifier, NudeNetClassifier, build_classifiers,
-                               get_classifier, reset_classifiers)
+from suraksha.classify import (
+    ClassifierConfigError,
+    HttpClassifier,
+    NudeNetClassifier,
+    build_classifiers,
+    get_classifier,
+    reset_classifiers,
+)
 
 
 @pytest.fixture(autouse=True)
 def _fresh(monkeypatch):
-    for var in ("SURAKSHA_CLASSIFIER_CONFIG", "SURAKSHA_HTTP_CLASSIFIER_URL", "SURAKSHA_HTTP_CLASSIFIER_MAPPING",
-                "SURAKSHA_HTTP_CLASSIFIER_HEADERS"):
+    for var in (
+        "SURAKSHA_CLASSIFIER_CONFIG",
+        "SURAKSHA_HTTP_CLASSIFIER_URL",
+        "SURAKSHA_HTTP_CLASSIFIER_MAPPING",
+        "SURAKSHA_HTTP_CLASSIFIER_HEADERS",
+    ):
         monkeypatch.delenv(var, raising=False)
     reset_classifiers()
     yield
@@ -22,11 +32,19 @@ def _fresh(monkeypatch):
 
 def test_build_classifiers_from_a_list(monkeypatch):
     monkeypatch.setenv("CS_API_KEY", "s3cret")
-    clfs = build_classifiers([
-        {"type": "nudenet"},
-        {"type": "http", "name": "content-safety", "url": "https://cs.example/classify", "timeout": 4,
-         "headers": {"Authorization": "Bearer ${CS_API_KEY}"}, "response_mapping": {"csam_priority": "result.score"}},
-    ])
+    clfs = build_classifiers(
+        [
+            {"type": "nudenet"},
+            {
+                "type": "http",
+                "name": "content-safety",
+                "url": "https://cs.example/classify",
+                "timeout": 4,
+                "headers": {"Authorization": "Bearer ${CS_API_KEY}"},
+                "response_mapping": {"csam_priority": "result.score"},
+            },
+        ]
+    )
     assert [type(c) for c in clfs] == [NudeNetClassifier, HttpClassifier]
     assert [c.name for c in clfs] == ["nudenet", "content-safety"]
     assert clfs[1]._client.headers["authorization"] == "Bearer s3cret"
@@ -40,8 +58,10 @@ def test_build_classifiers_from_a_list(monkeypatch):
         ([{"type": "http", "url": "https://x.example/"}], "'response_mapping' is required"),
         ([{"type": "nudenet", "colour": "red"}], "colour"),
         ([{"type": "nudenet"}, {"type": "nudenet"}], "used twice"),
-        ([{"type": "http", "url": "https://x/", "response_mapping": {"a": "b"}, "headers": {"X-Key": "${NOT_SET_ANYWHERE}"}}],
-         "NOT_SET_ANYWHERE, which is not set"),
+        (
+            [{"type": "http", "url": "https://x/", "response_mapping": {"a": "b"}, "headers": {"X-Key": "${NOT_SET_ANYWHERE}"}}],
+            "NOT_SET_ANYWHERE, which is not set",
+        ),
         ({"type": "nudenet"}, "must be a list"),
     ],
 )

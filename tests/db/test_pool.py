@@ -16,8 +16,8 @@ def _backend_pid(engine) -> int:
 
 
 def _terminate(pid: int) -> None:
-    from tests.conftest import PG_URL
     from sqlalchemy import create_engine
+    from tests.conftest import PG_URL
 
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

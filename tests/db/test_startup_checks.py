@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from tests.conftest import PG_URL
 from typer.testing import CliRunner
 
 from suraksha.config import reset_settings
 from suraksha.db.session import reset_engine
-from tests.conftest import PG_URL
 
 BACKENDS = [pytest.param("sqlite", id="sqlite")]
 if PG_URL:
@@ -67,8 +67,9 @@ def _invoke(args: list[str], monkeypatch, **env: str):
         reset_settings()
 
 
-@pytest.mark.parametrize("args", [["serve", "--port", "1"], ["worker"], ["bank", "list"], ["apikey", "list"],
-                                  ["user", "list"], ["demo", "purge"]])
+@pytest.mark.parametrize(
+    "args", [["serve", "--port", "1"], ["worker"], ["bank", "list"], ["apikey", "list"], ["user", "list"], ["demo", "purge"]]
+)
 def test_a_database_never_migrated_stops_every_command_with_one_line(fresh_db, monkeypatch, args):
     """serve, worker and any other command: exit 2 with the path and what to run; nothing created.
     (Demo mode with an explicit SURAKSHA_DATABASE_URL is not the embedded default: not migrated either.)"""
@@ -132,8 +133,9 @@ def _clean_env(**extra: str) -> dict[str, str]:
 
 
 def _cli(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "suraksha.cli", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "suraksha.cli", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -28,8 +28,8 @@ def platform() -> FakePlatform:
 
 @pytest.fixture
 def dispatcher(env, platform):
-    from suraksha.enforcement.connector import HttpConnector
     from suraksha.dispatch import Dispatcher
+    from suraksha.enforcement.connector import HttpConnector
 
     connector = HttpConnector("https://platform.example/suraksha/webhook", SECRET, transport=platform.transport())
     return Dispatcher(connector=connector, dispatcher_id="test-dispatcher")

@@ -99,8 +99,11 @@ def submit(platform_id: str, account: str | None, media: list[bytes], **context)
     from suraksha.pipeline.ingest import submit_item
     from suraksha.pipeline.schemas import ItemIn
 
-    payload = {"platform_id": platform_id, "media": [{"data_base64": b64(m), "mime": "image/jpeg"} for m in media],
-               "context": context}
+    payload = {
+        "platform_id": platform_id,
+        "media": [{"data_base64": b64(m), "mime": "image/jpeg"} for m in media],
+        "context": context,
+    }
     if account is not None:
         payload["account"] = {"id": account, "handle": f"@{account}"}
     item, _ = submit_item(ItemIn(**payload))

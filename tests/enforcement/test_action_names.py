@@ -35,12 +35,15 @@ def test_a_withholding_travels_as_kind_and_country_and_becomes_that_action(env):
     assert list_actions(kind="withhold_in_country") == [a]  # the name works where text comes in (CLI, API)
 
 
-@pytest.mark.parametrize("action, why", [
-    ("remove", "an action is {'kind': ..., 'argument': ...}"),  # the text form from before p0005: not parsed
-    ({"kind": "remove"}, "unknown action kind 'remove'"),
-    ({"kind": "withhold_in_country", "argument": "India"}, "two-letter"),
-    ({"kind": "report", "argument": "ncmec"}, "'report:ncmec' is not an action on the platform"),
-])
+@pytest.mark.parametrize(
+    "action, why",
+    [
+        ("remove", "an action is {'kind': ..., 'argument': ...}"),  # the text form from before p0005: not parsed
+        ({"kind": "remove"}, "unknown action kind 'remove'"),
+        ({"kind": "withhold_in_country", "argument": "India"}, "two-letter"),
+        ({"kind": "report", "argument": "ncmec"}, "'report:ncmec' is not an action on the platform"),
+    ],
+)
 def test_a_message_that_is_not_a_platform_action_is_skipped_with_the_reason(env, action, why):
     from suraksha.dispatch import deliver
     from suraksha.enforcement.actions import list_actions
@@ -62,13 +65,23 @@ def test_a_person_asks_by_the_same_names(env):
         acc = Account(platform_account_id="acct-1")
         s.add(acc)
         s.flush()
-        item = Item(platform_id="post-1", account_id=acc.id, kind="post", links=[], context={}, status="done",
-                    reasons=[], actions=[], text_hits=[])
+        item = Item(
+            platform_id="post-1",
+            account_id=acc.id,
+            kind="post",
+            links=[],
+            context={},
+            status="done",
+            reasons=[],
+            actions=[],
+            text_hits=[],
+        )
         s.add(item)
         s.flush()
         item_id = item.id
-    view, created = request_action(ActionKind.WITHHOLD_IN_COUNTRY, "user:legal", item_id=item_id, country="gb",
-                                   reason="court order")
+    view, created = request_action(
+        ActionKind.WITHHOLD_IN_COUNTRY, "user:legal", item_id=item_id, country="gb", reason="court order"
+    )
     assert created and (view.kind, view.country) == ("withhold_in_country", "GB")
     again, created = request_action("withhold_in_country", "user:legal", item_id=item_id, country="GB", reason="again")
     assert not created and again.id == view.id
@@ -98,9 +111,13 @@ def test_a_scanned_item_keeps_its_facts_and_its_actions_by_their_one_name(dispat
     assert get_item(benign).facts == []
     with session_scope() as s:
         assert s.scalar(select(Item.facts).where(Item.id == benign)) == []
-        payloads = {m.dedupe_key: m.payload["action"] for m in s.scalars(select(OutboxMessage).where(OutboxMessage.topic == "action"))}
-    assert payloads == {f"{item_id}:action:remove_item": {"kind": "remove_item", "argument": None},
-                        f"{item_id}:action:suspend_account": {"kind": "suspend_account", "argument": None}}
+        payloads = {
+            m.dedupe_key: m.payload["action"] for m in s.scalars(select(OutboxMessage).where(OutboxMessage.topic == "action"))
+        }
+    assert payloads == {
+        f"{item_id}:action:remove_item": {"kind": "remove_item", "argument": None},
+        f"{item_id}:action:suspend_account": {"kind": "suspend_account", "argument": None},
+    }
     dispatcher.run_once()
     assert sorted(a.kind for a in list_actions()) == ["remove_item", "suspend_account"]
     assert sorted(r["type"] for r in platform.requests) == ["remove_item", "suspend_account"]  # the webhook's name too

@@ -18,7 +18,7 @@ def _due_now() -> None:
     from suraksha.enforcement.models import Action
 
     with session_scope() as s:
-        s.execute(update(Action).values(next_attempt_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)))
+        s.execute(update(Action).values(next_attempt_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)))
 
 
 def _account_id(platform_account_id: str) -> int:
@@ -48,8 +48,9 @@ def test_many_items_of_one_account_make_one_suspension_and_one_removal_each(disp
     assert len(platform.requests) == 4  # 3 removals + 1 suspension, each sent once
 
 
-def test_failed_deliveries_back_off_then_dead_letter_with_an_alert_then_manual_retry(dispatcher, platform, reference_dir,
-                                                                                    monkeypatch, caplog):
+def test_failed_deliveries_back_off_then_dead_letter_with_an_alert_then_manual_retry(
+    dispatcher, platform, reference_dir, monkeypatch, caplog
+):
     from suraksha.enforcement.actions import DEAD_LETTERS, get_action, list_actions, retry_action
     from suraksha.enforcement.settings import reset_enforcement_settings
 
@@ -61,7 +62,7 @@ def test_failed_deliveries_back_off_then_dead_letter_with_an_alert_then_manual_r
     platform.fail_next = [503] * 3
     before = DEAD_LETTERS.labels("remove_item")._value.get()
 
-    t0 = dt.datetime.now(dt.timezone.utc)
+    t0 = dt.datetime.now(dt.UTC)
     dispatcher.run_once()
     [a] = list_actions()
     assert a.status == "failed" and a.attempts == 1 and "503" in a.last_error
@@ -101,9 +102,9 @@ def test_a_refused_request_is_dead_lettered_at_once(dispatcher, platform, refere
 
 
 def test_a_wrong_secret_is_refused_by_the_platform_and_dead_lettered(env, platform, reference_dir):
+    from suraksha.dispatch import Dispatcher
     from suraksha.enforcement.actions import list_actions
     from suraksha.enforcement.connector import HttpConnector
-    from suraksha.dispatch import Dispatcher
 
     submit("p1", None, [csam_bank(reference_dir)])
     scan_all()
@@ -115,9 +116,9 @@ def test_a_wrong_secret_is_refused_by_the_platform_and_dead_lettered(env, platfo
 
 def test_suspend_network_suspends_every_account_that_posted_the_same_material(dispatcher, platform, reference_dir):
     from suraksha.enforcement.actions import ActionError, list_actions
-    from suraksha.networks.suspend import suspend_network
     from suraksha.matching import banks
     from suraksha.matching.matcher import reset_matcher
+    from suraksha.networks.suspend import suspend_network
 
     bridge = reference_dir / "pdq" / "bridge-mods"
     image = (bridge / "aaa-orig.jpg").read_bytes()
@@ -197,7 +198,14 @@ def test_an_outbox_suspension_without_an_account_is_skipped_with_a_reason(env):
     from suraksha.outbox.models import OutboxMessage
 
     with session_scope() as s:
-        s.add(OutboxMessage(topic="action", dedupe_key="5:action:suspend_account", item_id=5, payload={"action": {"kind": "suspend_account", "argument": None}}))
+        s.add(
+            OutboxMessage(
+                topic="action",
+                dedupe_key="5:action:suspend_account",
+                item_id=5,
+                payload={"action": {"kind": "suspend_account", "argument": None}},
+            )
+        )
     assert deliver("action").skipped == 1
     assert list_actions() == []
     with session_scope() as s:

@@ -26,7 +26,7 @@ def test_dispatch_once_then_list_show_and_errors(env, reference_dir, home, monke
 
     r = runner.invoke(app, ["dispatch", "--once"])
     assert r.exit_code == 0, r.output
-    assert json.loads(r.output[r.output.index("{"):])["actions"] == {"acknowledged": 2}
+    assert json.loads(r.output[r.output.index("{") :])["actions"] == {"acknowledged": 2}
     assert len((home / "connector-outbox.jsonl").read_text().splitlines()) == 2
 
     r = runner.invoke(app, ["actions", "list"])
@@ -38,11 +38,14 @@ def test_dispatch_once_then_list_show_and_errors(env, reference_dir, home, monke
     r = runner.invoke(app, ["reports", "list", "--destination", "ncmec"])
     assert r.exit_code == 0 and "draft" in r.output and "review" in r.output
 
-    for args, message in ((["actions", "retry", "999"], "not found"), (["actions", "list", "--status", "sent"], "unknown status"),
-                          (["actions", "retry", str(first["id"])], "only dead or failed"),
-                          (["reports", "sent", "1", "--via", "fax"], "delivery method"),
-                          (["reports", "acknowledged", "1", "--at", "yesterday"], "ISO 8601"),
-                          (["actions", "suspend-network", "999", "--reason", "x"], "not found")):
+    for args, message in (
+        (["actions", "retry", "999"], "not found"),
+        (["actions", "list", "--status", "sent"], "unknown status"),
+        (["actions", "retry", str(first["id"])], "only dead or failed"),
+        (["reports", "sent", "1", "--via", "fax"], "delivery method"),
+        (["reports", "acknowledged", "1", "--at", "yesterday"], "ISO 8601"),
+        (["actions", "suspend-network", "999", "--reason", "x"], "not found"),
+    ):
         r = runner.invoke(app, args)
         assert r.exit_code == 1 and message in r.output, (args, r.output)
 
@@ -55,9 +58,11 @@ def test_dispatch_refuses_production_without_an_evidence_key(tmp_path):
     env = {**os.environ, "SURAKSHA_HOME": str(tmp_path), "SURAKSHA_MODE": "production"}
     env.pop("SURAKSHA_EVIDENCE_KEY", None)
     env.pop("SURAKSHA_EVIDENCE_KEY_FILE", None)
-    subprocess.run([sys.executable, "-m", "suraksha.cli", "db", "upgrade"], env=env, check=True, capture_output=True,
-                   timeout=120)  # a migrated database: the start-up checks pass, the key check is what stops it
-    res = subprocess.run([sys.executable, "-m", "suraksha.cli", "dispatch", "--once"], env=env,
-                         capture_output=True, text=True, timeout=60)
+    subprocess.run(
+        [sys.executable, "-m", "suraksha.cli", "db", "upgrade"], env=env, check=True, capture_output=True, timeout=120
+    )  # a migrated database: the start-up checks pass, the key check is what stops it
+    res = subprocess.run(
+        [sys.executable, "-m", "suraksha.cli", "dispatch", "--once"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert res.returncode == 1
     assert res.stderr.startswith("error: production mode needs an evidence master key")

@@ -7,8 +7,7 @@ import json
 import httpx
 import pytest
 
-from suraksha.enforcement.connector import (HttpConnector, SignatureError, Webhook, signature, signed_headers,
-                                            verify_signature)
+from suraksha.enforcement.connector import HttpConnector, SignatureError, Webhook, signature, signed_headers, verify_signature
 
 SECRET = "s3cret-shared-with-the-platform"
 BODY = json.dumps({"id": "remove_item:item:42", "type": "remove_item"}).encode()
@@ -22,12 +21,15 @@ def test_a_signed_webhook_verifies():
     assert verify_signature({k.lower(): v for k, v in headers.items()}, BODY, SECRET, now=NOW)
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda h, b: (h, b.replace(b"42", b"43")), "does not match"),
-    (lambda h, b: ({**h, "X-Suraksha-Timestamp": str(NOW + 1)}, b), "does not match"),
-    (lambda h, b: ({k: v for k, v in h.items() if k != "X-Suraksha-Signature"}, b), "missing"),
-    (lambda h, b: ({**h, "X-Suraksha-Timestamp": "yesterday"}, b), "not a Unix time"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda h, b: (h, b.replace(b"42", b"43")), "does not match"),
+        (lambda h, b: ({**h, "X-Suraksha-Timestamp": str(NOW + 1)}, b), "does not match"),
+        (lambda h, b: ({k: v for k, v in h.items() if k != "X-Suraksha-Signature"}, b), "missing"),
+        (lambda h, b: ({**h, "X-Suraksha-Timestamp": "yesterday"}, b), "not a Unix time"),
+    ],
+)
 def test_tampered_or_incomplete_webhooks_are_refused_with_the_reason(change, message):
     headers = signed_headers(SECRET, BODY, idempotency_key="k", event="remove_item", now=NOW)
     h, b = change(headers, BODY)
@@ -59,10 +61,20 @@ def test_during_secret_rotation_either_signature_is_accepted():
     assert verify_signature(headers, BODY, "new-secret", now=NOW)
 
 
-@pytest.mark.parametrize("status, acknowledged, retryable", [
-    (200, True, False), (204, True, False), (500, False, True), (503, False, True), (429, False, True),
-    (408, False, True), (400, False, False), (401, False, False), (404, False, False),
-])
+@pytest.mark.parametrize(
+    "status, acknowledged, retryable",
+    [
+        (200, True, False),
+        (204, True, False),
+        (500, False, True),
+        (503, False, True),
+        (429, False, True),
+        (408, False, True),
+        (400, False, False),
+        (401, False, False),
+        (404, False, False),
+    ],
+)
 def test_http_connector_classifies_answers(status, acknowledged, retryable):
     seen = {}
 

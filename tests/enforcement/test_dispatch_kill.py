@@ -51,7 +51,9 @@ class _Server:
                     outer.active += 1
                 try:
                     time.sleep(delay)  # the window in which the dispatcher gets killed
-                    req = httpx.Request(self.command, f"http://127.0.0.1{self.path}", headers=dict(self.headers.items()), content=body)
+                    req = httpx.Request(
+                        self.command, f"http://127.0.0.1{self.path}", headers=dict(self.headers.items()), content=body
+                    )
                     with outer._handler_lock:
                         resp = handle(req)
                     data = resp.read()
@@ -88,8 +90,11 @@ def _pending_work() -> bool:
 
     with session_scope() as s:
         return bool(
-            s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status.in_(("pending", "claimed")),
-                                                                          OutboxMessage.topic != "review"))
+            s.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.status.in_(("pending", "claimed")), OutboxMessage.topic != "review")
+            )
             or s.scalar(select(func.count()).select_from(Action).where(Action.status != "acknowledged"))
             or s.scalar(select(func.count()).select_from(Report).where(Report.destination == "ncmec", Report.state != "finished"))
         )
@@ -109,23 +114,34 @@ def test_dispatcher_killed_mid_delivery_loses_and_duplicates_nothing(env, refere
     policy = load_policy(str(policy_file))
 
     image = csam_bank(reference_dir)
-    items = [submit(f"post-{a}-{k}", f"acct-{a}", [image, jpeg_bytes(a * 10 + k)], ip=f"198.51.100.{a}", port=4000 + k)
-             for a in range(N_ACCOUNTS) for k in range(ITEMS_PER_ACCOUNT)]
+    items = [
+        submit(f"post-{a}-{k}", f"acct-{a}", [image, jpeg_bytes(a * 10 + k)], ip=f"198.51.100.{a}", port=4000 + k)
+        for a in range(N_ACCOUNTS)
+        for k in range(ITEMS_PER_ACCOUNT)
+    ]
     scan_all(policy)
 
     platform, sim = FakePlatform(), NcmecSimulator()
     hook = _Server(platform.handle, delay=0.15)
     ncmec = _Server(sim.handle, delay=0.05)
-    child_env = {**os.environ, **REPORTER_ENV,
-                 "SURAKSHA_CONNECTOR_URL": f"http://127.0.0.1:{hook.port}/suraksha/webhook",
-                 "SURAKSHA_CONNECTOR_SECRET": SECRET,
-                 "SURAKSHA_NCMEC_BASE_URL": f"http://127.0.0.1:{ncmec.port}/ispws",
-                 "SURAKSHA_NCMEC_USERNAME": sim.username, "SURAKSHA_NCMEC_PASSWORD": sim.password,
-                 "SURAKSHA_POLICY_PATH": str(policy_file),
-                 "SURAKSHA_ACTION_LEASE_S": "1", "SURAKSHA_REPORT_LEASE_S": "1", "SURAKSHA_OUTBOX_LEASE_S": "1",
-                 "SURAKSHA_ACTION_MAX_ATTEMPTS": "100", "SURAKSHA_REPORT_MAX_ATTEMPTS": "100",
-                 "SURAKSHA_ACTION_BACKOFF_BASE_S": "0.05", "SURAKSHA_REPORT_BACKOFF_BASE_S": "0.05",
-                 "SURAKSHA_DISPATCH_BATCH": "3"}
+    child_env = {
+        **os.environ,
+        **REPORTER_ENV,
+        "SURAKSHA_CONNECTOR_URL": f"http://127.0.0.1:{hook.port}/suraksha/webhook",
+        "SURAKSHA_CONNECTOR_SECRET": SECRET,
+        "SURAKSHA_NCMEC_BASE_URL": f"http://127.0.0.1:{ncmec.port}/ispws",
+        "SURAKSHA_NCMEC_USERNAME": sim.username,
+        "SURAKSHA_NCMEC_PASSWORD": sim.password,
+        "SURAKSHA_POLICY_PATH": str(policy_file),
+        "SURAKSHA_ACTION_LEASE_S": "1",
+        "SURAKSHA_REPORT_LEASE_S": "1",
+        "SURAKSHA_OUTBOX_LEASE_S": "1",
+        "SURAKSHA_ACTION_MAX_ATTEMPTS": "100",
+        "SURAKSHA_REPORT_MAX_ATTEMPTS": "100",
+        "SURAKSHA_ACTION_BACKOFF_BASE_S": "0.05",
+        "SURAKSHA_REPORT_BACKOFF_BASE_S": "0.05",
+        "SURAKSHA_DISPATCH_BATCH": "3",
+    }
     cmd = [sys.executable, "-m", "suraksha.cli", "dispatch", "--poll-interval", "0.05"]
     logs = tmp_path / "dispatch.log"
     kills_mid_request = 0

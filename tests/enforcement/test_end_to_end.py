@@ -8,9 +8,9 @@ import hashlib
 import pytest
 from sqlalchemy import func, select
 
+from reporting.ncmec_simulator import NcmecSimulator
 from suraksha.db import session_scope
 
-from reporting.ncmec_simulator import NcmecSimulator
 from .helpers import csam_bank, jpeg_bytes, scan_all, submit
 
 
@@ -49,8 +49,16 @@ def test_csam_match_to_removal_preserved_copy_and_finished_cybertipline_report(f
     from suraksha.reporting.service import get_report, list_reports
 
     image = csam_bank(reference_dir)
-    item_id = submit("post-9001", "acct-77", [image], ip="203.0.113.7", port=51234, device_id="android-5f3a",
-                     url="https://platform.example/p/9001", created_at="2026-11-20T08:30:00+00:00")
+    item_id = submit(
+        "post-9001",
+        "acct-77",
+        [image],
+        ip="203.0.113.7",
+        port=51234,
+        device_id="android-5f3a",
+        url="https://platform.example/p/9001",
+        created_at="2026-11-20T08:30:00+00:00",
+    )
     harmless = submit("post-9002", "acct-78", [jpeg_bytes(3)])
     scan_all()
 
@@ -102,7 +110,9 @@ def test_csam_match_to_removal_preserved_copy_and_finished_cybertipline_report(f
     assert all(n == 1 for n in platform.effects.values())
 
 
-def test_without_required_review_the_whole_flow_runs_unattended(full_dispatcher, platform, sim, reference_dir, tmp_path, monkeypatch):
+def test_without_required_review_the_whole_flow_runs_unattended(
+    full_dispatcher, platform, sim, reference_dir, tmp_path, monkeypatch
+):
     from suraksha.pipeline.settings import reset_pipeline_settings
     from suraksha.policy import default_policy
     from suraksha.reporting.service import list_reports

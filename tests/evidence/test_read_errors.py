@@ -12,8 +12,7 @@ from sqlalchemy import select, update
 
 from suraksha.audit.models import AuditEvent
 from suraksha.db import session_scope
-from suraksha.evidence import (Evidence, EvidenceKeyError, EvidenceUnreadable, custody_log, export, preserve, read,
-                               verify)
+from suraksha.evidence import Evidence, EvidenceKeyError, EvidenceUnreadable, custody_log, export, preserve, read, verify
 
 from .test_vault import KEY_A, KEY_B, MARKER, RECORD, b64, blob_of, media, use_keys
 
@@ -42,12 +41,15 @@ def _digest(ev_id: str) -> None:
         s.execute(update(Evidence).where(Evidence.id == ev_id).values(md5="cd" * 16))
 
 
-@pytest.mark.parametrize("damage,kind,custody", [
-    (_flip, "tamper", "tamper_detected"),
-    (lambda ev_id: blob_of(ev_id).unlink(), "missing_blob", "tamper_detected"),
-    (_digest, "digest_mismatch", "tamper_detected"),
-    ("missing_key", "missing_key", "read_failed"),
-])
+@pytest.mark.parametrize(
+    "damage,kind,custody",
+    [
+        (_flip, "tamper", "tamper_detected"),
+        (lambda ev_id: blob_of(ev_id).unlink(), "missing_blob", "tamper_detected"),
+        (_digest, "digest_mismatch", "tamper_detected"),
+        ("missing_key", "missing_key", "read_failed"),
+    ],
+)
 def test_each_kind_is_logged_counted_and_audited(vault, monkeypatch, caplog, damage, kind, custody):
     ev = preserve("item:1:media:0", media(1), RECORD, ["in"], "system:preserve")
     if damage == "missing_key":
@@ -73,7 +75,13 @@ def test_each_kind_is_logged_counted_and_audited(vault, monkeypatch, caplog, dam
 
     assert [c.action for c in custody_log(ev.id)] == ["capture", custody, custody, custody]
     with session_scope() as s:
-        events = s.scalars(select(AuditEvent).where(AuditEvent.object_id == ev.id, AuditEvent.action == f"evidence.{custody}")
-                           .order_by(AuditEvent.seq)).all()
+        events = s.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.object_id == ev.id, AuditEvent.action == f"evidence.{custody}")
+            .order_by(AuditEvent.seq)
+        ).all()
     assert [(e.actor, e.details["kind"], e.details["purpose"]) for e in events] == [
-        ("asha", kind, "review of case 7"), ("legal1", kind, "disclosure"), ("evidence-verify", kind, "integrity check")]
+        ("asha", kind, "review of case 7"),
+        ("legal1", kind, "disclosure"),
+        ("evidence-verify", kind, "integrity check"),
+    ]

@@ -43,7 +43,7 @@ from suraksha.evidence.vault import vault_dir
 MARKER = b"SURAKSHA-PLAINTEXT-MARKER-7f3a"
 KEY_A = bytes(range(32))
 KEY_B = bytes(range(100, 132))
-T0 = dt.datetime(2026, 4, 1, 10, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2026, 4, 1, 10, 0, tzinfo=dt.UTC)
 
 
 def b64(key: bytes) -> str:
@@ -103,11 +103,16 @@ def test_round_trip_with_custody_and_audit(vault):
 
     log = custody_log(ev.id)
     assert [(c.action, c.actor) for c in log] == [
-        ("capture", "user:asha"), ("read", "user:asha"), ("read", "user:asha"), ("export", "user:legal1"),
+        ("capture", "user:asha"),
+        ("read", "user:asha"),
+        ("read", "user:asha"),
+        ("export", "user:legal1"),
     ]
     assert log[3].purpose == "disclosure for request DR-12"
     with session_scope() as s:
-        actions = s.execute(select(AuditEvent.action).where(AuditEvent.object_id == ev.id).order_by(AuditEvent.seq)).scalars().all()
+        actions = (
+            s.execute(select(AuditEvent.action).where(AuditEvent.object_id == ev.id).order_by(AuditEvent.seq)).scalars().all()
+        )
     assert actions == ["evidence.capture", "evidence.read", "evidence.read", "evidence.export"]
     assert verify_chain().ok
     with pytest.raises(ValueError, match="purpose"):
@@ -154,10 +159,13 @@ def test_missing_or_swapped_blob_is_detected(vault):
         read(a.id, "asha", "review")
 
 
-@pytest.mark.parametrize("column,value,message", [
-    ("sha256", "ab" * 32, "SHA-256"),
-    ("md5", "cd" * 16, "MD5"),
-])
+@pytest.mark.parametrize(
+    "column,value,message",
+    [
+        ("sha256", "ab" * 32, "SHA-256"),
+        ("md5", "cd" * 16, "MD5"),
+    ],
+)
 def test_changed_hash_in_database_is_detected(vault, column, value, message):
     ev = preserve("item:1", media(1), RECORD, ["in"], "asha")
     run_sql(vault, f"UPDATE evidence SET {column} = :v WHERE id = :id", v=value, id=ev.id)

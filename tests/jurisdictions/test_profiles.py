@@ -20,7 +20,7 @@ from suraksha.jurisdictions import (
 )
 
 IST = ZoneInfo("Asia/Kolkata")
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def test_every_profile_loads_and_every_value_has_a_citation():

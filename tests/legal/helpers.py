@@ -26,15 +26,35 @@ def png(seed: int = 1) -> bytes:
     return buf.getvalue()
 
 
-def post(platform_id: str, account: str, *, ip: str = "203.0.113.7", port: int = 50123, media: bool = False,
-         links: list[str] | None = None, country: str = "IN", server: str = "ap-south-1") -> int:
+def post(
+    platform_id: str,
+    account: str,
+    *,
+    ip: str = "203.0.113.7",
+    port: int = 50123,
+    media: bool = False,
+    links: list[str] | None = None,
+    country: str = "IN",
+    server: str = "ap-south-1",
+) -> int:
     """Ingest one item (not scanned) and return its id."""
     from suraksha.pipeline.ingest import submit_item
     from suraksha.pipeline.schemas import ItemIn
 
-    body = {"platform_id": platform_id, "account": {"id": account, "handle": account + "_h"}, "text": "hello",
-            "links": links or [], "context": {"ip": ip, "port": port, "country": country, "server": server,
-                                               "device_id": "dev-" + account, "created_at": "2026-11-20T10:00:00+05:30"}}
+    body = {
+        "platform_id": platform_id,
+        "account": {"id": account, "handle": account + "_h"},
+        "text": "hello",
+        "links": links or [],
+        "context": {
+            "ip": ip,
+            "port": port,
+            "country": country,
+            "server": server,
+            "device_id": "dev-" + account,
+            "created_at": "2026-11-20T10:00:00+05:30",
+        },
+    }
     if media:
         body["media"] = [{"data_base64": base64.b64encode(png(len(platform_id))).decode(), "mime": "image/png"}]
     item, _ = submit_item(ItemIn.model_validate(body))
@@ -58,11 +78,22 @@ class FakePlatformData:
         assert request.headers[EVENT_HEADER] == "data_request"
         body = json.loads(request.content)
         self.calls.append(body)
-        return httpx.Response(200, json={
-            "data_points": {"subscriber_data": [{"platform_account_id": "acct-1", "name": "Registered Name",
-                                                 "phone": "+91-90000-00000", "email": "someone@example.com"}]},
-            "unavailable": {"server_details": "server logs older than 7 days are not kept"},
-        })
+        return httpx.Response(
+            200,
+            json={
+                "data_points": {
+                    "subscriber_data": [
+                        {
+                            "platform_account_id": "acct-1",
+                            "name": "Registered Name",
+                            "phone": "+91-90000-00000",
+                            "email": "someone@example.com",
+                        }
+                    ]
+                },
+                "unavailable": {"server_details": "server logs older than 7 days are not kept"},
+            },
+        )
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handle)

@@ -27,8 +27,16 @@ def wrong_code(totp: pyotp.TOTP) -> str:
 def register(client, agency_id: int, email: str, *, name: str = "Test Officer", rank: str = "Deputy Inspector General"):
     page = client.get("/portal/register")
     assert page.status_code == 200, page.text
-    return client.post("/portal/register", data={"csrf_token": hidden(page.text, "csrf_token"), "agency_id": str(agency_id),
-                                                 "email": email, "name": name, "rank": rank})
+    return client.post(
+        "/portal/register",
+        data={
+            "csrf_token": hidden(page.text, "csrf_token"),
+            "agency_id": str(agency_id),
+            "email": email,
+            "name": name,
+            "rank": rank,
+        },
+    )
 
 
 def confirmation_token(email: str) -> str:
@@ -42,20 +50,28 @@ def confirm_and_enrol(client, email: str) -> pyotp.TOTP:
     token = confirmation_token(email)
     page = client.get(f"/portal/confirm?token={token}")
     assert page.status_code == 200, page.text
-    r = client.post("/portal/confirm", data={"csrf_token": hidden(page.text, "csrf_token"), "token": token,
-                                             "password": PASSWORD, "confirm": PASSWORD})
+    r = client.post(
+        "/portal/confirm",
+        data={"csrf_token": hidden(page.text, "csrf_token"), "token": token, "password": PASSWORD, "confirm": PASSWORD},
+    )
     assert r.status_code == 200 and 'id="totp-secret"' in r.text, r.text
     totp = pyotp.TOTP(re.search(r'id="totp-secret">([A-Z2-7]+)<', r.text).group(1))
-    done = client.post("/portal/mfa", data={"csrf_token": hidden(r.text, "csrf_token"), "token": token,
-                                            "code": totp.at(time.time() - 30)}, follow_redirects=False)
+    done = client.post(
+        "/portal/mfa",
+        data={"csrf_token": hidden(r.text, "csrf_token"), "token": token, "code": totp.at(time.time() - 30)},
+        follow_redirects=False,
+    )
     assert done.status_code == 303 and done.headers["location"].startswith("/portal/login"), done.text
     return totp
 
 
 def portal_sign_in(client, email: str, code: str, password: str = PASSWORD):
     page = client.get("/portal/login")
-    return client.post("/portal/login", data={"csrf_token": hidden(page.text, "csrf_token"), "email": email,
-                                              "password": password, "code": code}, follow_redirects=False)
+    return client.post(
+        "/portal/login",
+        data={"csrf_token": hidden(page.text, "csrf_token"), "email": email, "password": password, "code": code},
+        follow_redirects=False,
+    )
 
 
 def officer_client(make_client, agency_id: int, email: str, **kw):
@@ -77,9 +93,9 @@ def portal_csrf(client) -> str:
 def make_client(db_url):
     """Clients of one app over the test database (each its own cookie jar)."""
     from fastapi.testclient import TestClient
+    from tests.web.conftest import FakeMatcher
 
     from suraksha.api import create_app
-    from tests.web.conftest import FakeMatcher
 
     opened: list = []
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 
 import pytest
-
 from tests.api.conftest import FakeMatcher, auth, key, make_client  # noqa: F401 - fixtures
 from tests.legal.conftest import make_pdf
 
@@ -18,10 +17,18 @@ def key_scopes() -> tuple[str, ...]:
 
 
 def _body(**kw):
-    base = {"type": "takedown_order", "jurisdiction": "in", "channel": "email", "issuer_kind": "court",
-            "officer_name": "Registrar (Judicial)", "legal_basis": "Order of the High Court, W.P. 12/2026",
-            "case_number": "WP 12/2026", "targets": [{"kind": "url", "value": "https://platform.example/p/5"}],
-            "document_base64": base64.b64encode(make_pdf("Order")).decode(), "document_name": "order.pdf"}
+    base = {
+        "type": "takedown_order",
+        "jurisdiction": "in",
+        "channel": "email",
+        "issuer_kind": "court",
+        "officer_name": "Registrar (Judicial)",
+        "legal_basis": "Order of the High Court, W.P. 12/2026",
+        "case_number": "WP 12/2026",
+        "targets": [{"kind": "url", "value": "https://platform.example/p/5"}],
+        "document_base64": base64.b64encode(make_pdf("Order")).decode(),
+        "document_name": "order.pdf",
+    }
     base.update(kw)
     return base
 

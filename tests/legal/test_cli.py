@@ -27,10 +27,38 @@ def test_paper_request_to_verified_package(agencies, tmp_path):
     from tests.legal.conftest import make_pdf
 
     pdf.write_bytes(make_pdf())
-    r = run("legal", "file", "--type", "data_request", "--issuer", "police", "--user", "lena", "--channel", "paper",
-            "--agency", str(a.id), "--officer-name", "Insp. Patil", "--officer-rank", "inspector",
-            "--case", "FIR 5/2026", "--basis", "BNSS s.94", "--received", "2026-11-30T23:50:00+05:30",
-            "--target", "account:acct-c", "--data", "subscriber_data", "--data", "ip_logs", "--document", str(pdf))
+    r = run(
+        "legal",
+        "file",
+        "--type",
+        "data_request",
+        "--issuer",
+        "police",
+        "--user",
+        "lena",
+        "--channel",
+        "paper",
+        "--agency",
+        str(a.id),
+        "--officer-name",
+        "Insp. Patil",
+        "--officer-rank",
+        "inspector",
+        "--case",
+        "FIR 5/2026",
+        "--basis",
+        "BNSS s.94",
+        "--received",
+        "2026-11-30T23:50:00+05:30",
+        "--target",
+        "account:acct-c",
+        "--data",
+        "subscriber_data",
+        "--data",
+        "ip_logs",
+        "--document",
+        str(pdf),
+    )
     assert r.exit_code == 0, r.output
     ref = r.output.split()[0]
     assert ref.startswith("LR-2026-") and "due: 2026-12-03 23:50 IST" in r.output

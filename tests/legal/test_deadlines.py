@@ -6,25 +6,42 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from tests.legal.conftest import IST
 
 from suraksha import legal
 from suraksha.legal import RequestIn
-from tests.legal.conftest import IST
 
 # (type, hours) as in jurisdictions/in.yaml, with the citations there.
-INDIA = [("takedown_order", 3), ("blocking_order", 3), ("ncii_complaint", 2), ("removal_request", 36),
-         ("data_request", 72), ("production_order", 72), ("preservation_request", 24), ("emergency_request", 1),
-         ("commission_summons", 72), ("grievance_acknowledgement", 24), ("grievance_resolution", 24 * 7)]
+INDIA = [
+    ("takedown_order", 3),
+    ("blocking_order", 3),
+    ("ncii_complaint", 2),
+    ("removal_request", 36),
+    ("data_request", 72),
+    ("production_order", 72),
+    ("preservation_request", 24),
+    ("emergency_request", 1),
+    ("commission_summons", 72),
+    ("grievance_acknowledgement", 24),
+    ("grievance_resolution", 24 * 7),
+]
 NEAR_MIDNIGHT = dt.datetime(2026, 11, 30, 23, 40, tzinfo=IST)  # 18:10 UTC: the UTC date is still the 30th
 
 
 def _request(type_: str, agency_id: int | None, **kw) -> RequestIn:
     complaint = type_ in ("ncii_complaint", "removal_request", "grievance_acknowledgement", "grievance_resolution")
-    base = dict(type=type_, jurisdiction="in", channel="staff", agency_id=None if complaint else agency_id,
-                issuer_kind="user" if complaint else "court", officer_name=None if complaint else "Registrar",
-                legal_basis=None if complaint else "order of the court", received_at=NEAR_MIDNIGHT,
-                targets=[{"kind": "url", "value": "https://platform.example/p/1"}],
-                data_points=["subscriber_data"] if type_ in ("data_request", "production_order", "emergency_request") else [])
+    base = dict(
+        type=type_,
+        jurisdiction="in",
+        channel="staff",
+        agency_id=None if complaint else agency_id,
+        issuer_kind="user" if complaint else "court",
+        officer_name=None if complaint else "Registrar",
+        legal_basis=None if complaint else "order of the court",
+        received_at=NEAR_MIDNIGHT,
+        targets=[{"kind": "url", "value": "https://platform.example/p/1"}],
+        data_points=["subscriber_data"] if type_ in ("data_request", "production_order", "emergency_request") else [],
+    )
     base.update(kw)
     return RequestIn(**base)
 
@@ -49,8 +66,7 @@ def test_order_deadline_wins_when_stricter_and_never_extends_a_statutory_clock(a
     r = legal.file_request(_request("takedown_order", a.id, order_deadline=later), "user:nodal")
     assert r.due_at == NEAR_MIDNIGHT + dt.timedelta(hours=3)  # Rule 3(1)(d): 3 h regardless
     # BNSS s.94 leaves the time to the order: a later date in the order replaces the internal 72 h target.
-    r = legal.file_request(_request("production_order", a.id, order_deadline=NEAR_MIDNIGHT + dt.timedelta(days=10)),
-                           "user:nodal")
+    r = legal.file_request(_request("production_order", a.id, order_deadline=NEAR_MIDNIGHT + dt.timedelta(days=10)), "user:nodal")
     assert r.due_at == NEAR_MIDNIGHT + dt.timedelta(days=10)
 
 
@@ -114,10 +130,10 @@ def test_escalation_also_sent_to_the_platform_when_enabled(agencies, monkeypatch
     import json
 
     import httpx
+    from tests.legal.helpers import SECRET
 
     from suraksha.enforcement.connector import verify_signature
     from suraksha.enforcement.settings import reset_enforcement_settings
-    from tests.legal.helpers import SECRET
 
     monkeypatch.setenv("SURAKSHA_CONNECTOR_URL", "https://platform.example/hooks")
     monkeypatch.setenv("SURAKSHA_CONNECTOR_SECRET", SECRET)
@@ -135,7 +151,9 @@ def test_escalation_also_sent_to_the_platform_when_enabled(agencies, monkeypatch
     made = legal.escalate_due(NEAR_MIDNIGHT + dt.timedelta(hours=2, minutes=40), transport=httpx.MockTransport(platform))
     reset_enforcement_settings()
     assert [(b["event"], b["reference"], b["level"]) for b in got] == [
-        ("legal_escalation", r.reference, "nodal"), ("legal_escalation", r.reference, "compliance")]
+        ("legal_escalation", r.reference, "nodal"),
+        ("legal_escalation", r.reference, "compliance"),
+    ]
     assert len(made) == 2
     actions = [e.action for e in legal.request_history(r.id)]
     assert actions.count("escalation.delivered") == 1 and actions.count("escalation.delivery_failed") == 1

@@ -13,9 +13,9 @@ from urllib.parse import urlparse
 
 import pytest
 from sqlalchemy import func, select
+from tests.legal.portal_client import hidden, make_client  # noqa: F401 - fixture
 
 from suraksha.db import session_scope
-from tests.legal.portal_client import hidden, make_client  # noqa: F401 - fixture
 
 
 def _counts() -> dict[str, int]:
@@ -24,8 +24,19 @@ def _counts() -> dict[str, int]:
     from suraksha.legal.models import Agency, LegalCheck, LegalDocument, LegalEvent, LegalRequest, LegalTarget
     from suraksha.legal.officers import Officer, OfficerNotification, OfficerToken
 
-    models = (Agency, Officer, OfficerToken, OfficerNotification, LegalRequest, LegalTarget, LegalCheck, LegalDocument,
-              LegalEvent, Evidence, AuditEvent)
+    models = (
+        Agency,
+        Officer,
+        OfficerToken,
+        OfficerNotification,
+        LegalRequest,
+        LegalTarget,
+        LegalCheck,
+        LegalDocument,
+        LegalEvent,
+        Evidence,
+        AuditEvent,
+    )
     with session_scope() as s:
         return {m.__name__: s.scalar(select(func.count()).select_from(m)) for m in models}
 
@@ -89,17 +100,33 @@ def test_demo_officer_signs_in_with_the_shown_credentials_and_sees_only_the_demo
 
     seed_legal_demo()
     other = legal.register_agency("Another Police Unit (test)", "police", "in", ["other-police.example"], "user:t")
-    elsewhere = legal.file_request(legal.RequestIn(
-        type="removal_request", channel="email", agency_id=other.id, issuer_kind="police", officer_name="Other Officer",
-        officer_rank="Deputy Inspector General", legal_basis="Rule 3(1)(b)",
-        targets=[legal.TargetIn(kind="url", value="https://platform.example/p/elsewhere")]), "user:t")
+    elsewhere = legal.file_request(
+        legal.RequestIn(
+            type="removal_request",
+            channel="email",
+            agency_id=other.id,
+            issuer_kind="police",
+            officer_name="Other Officer",
+            officer_rank="Deputy Inspector General",
+            legal_basis="Rule 3(1)(b)",
+            targets=[legal.TargetIn(kind="url", value="https://platform.example/p/elsewhere")],
+        ),
+        "user:t",
+    )
 
     client = make_client()
     page = client.get("/portal/login")
     assert page.status_code == 200 and "Demo officer (demo mode only)" in page.text
-    r = client.post("/portal/login", data={"csrf_token": hidden(page.text, "csrf_token"), "email": _shown(page.text, "email"),
-                                           "password": _shown(page.text, "password"), "code": _shown(page.text, "code")},
-                    follow_redirects=False)
+    r = client.post(
+        "/portal/login",
+        data={
+            "csrf_token": hidden(page.text, "csrf_token"),
+            "email": _shown(page.text, "email"),
+            "password": _shown(page.text, "password"),
+            "code": _shown(page.text, "code"),
+        },
+        follow_redirects=False,
+    )
     assert r.status_code == 303 and r.headers["location"] == "/portal/requests", r.text
     listing = client.get("/portal/requests").text
     demo_refs = {v.reference for v in legal.list_requests() if v.agency_id != other.id}
@@ -112,17 +139,25 @@ def test_staff_dashboard_shows_each_group(db_url, make_client):
     """Signed in as the demo legal user (created at start-up in demo mode), /legal lists the demo
     requests under overdue, at risk and due."""
     import pyotp
+    from tests.web.conftest import login_csrf
 
     from suraksha import legal
     from suraksha.auth.bootstrap import DEMO_USERS
     from suraksha.legal.demo import seed_legal_demo
-    from tests.web.conftest import login_csrf
 
     seed_legal_demo()
     client = make_client()  # the app's start-up seeds the demo staff users (no staff user yet)
     who = next(u for u in DEMO_USERS if u.role == "legal")
-    r = client.post("/login", data={"csrf_token": login_csrf(client), "username": who.username, "password": who.password,
-                                    "code": pyotp.TOTP(who.totp_secret).now()}, follow_redirects=False)
+    r = client.post(
+        "/login",
+        data={
+            "csrf_token": login_csrf(client),
+            "username": who.username,
+            "password": who.password,
+            "code": pyotp.TOTP(who.totp_secret).now(),
+        },
+        follow_redirects=False,
+    )
     assert r.status_code == 303, r.text
     html = client.get("/legal").text
     board = legal.dashboard()
@@ -133,11 +168,11 @@ def test_staff_dashboard_shows_each_group(db_url, make_client):
 
 def test_production_sign_in_page_shows_no_demo_officer(db_url, monkeypatch):
     from fastapi.testclient import TestClient
+    from tests.web.conftest import FakeMatcher
 
     from suraksha.api import create_app
     from suraksha.config import reset_settings
     from suraksha.legal.demo import DEMO_OFFICER
-    from tests.web.conftest import FakeMatcher
 
     monkeypatch.setenv("SURAKSHA_MODE", "production")
     reset_settings()

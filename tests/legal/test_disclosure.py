@@ -10,11 +10,11 @@ import zipfile
 
 import httpx
 import pytest
+from tests.legal.helpers import SECRET, FakePlatformData, post
 
 from suraksha import legal
 from suraksha.audit import verify_chain
 from suraksha.legal import LegalConflict, LegalForbidden, RequestIn, RequestNotFound
-from tests.legal.helpers import SECRET, FakePlatformData, post
 
 ALL_POINTS = ["subscriber_data", "ip_logs", "content_urls", "server_details", "linked_accounts", "content_media"]
 
@@ -32,12 +32,26 @@ def connector(monkeypatch):
 
 def _file(agency_id: int, pdf: bytes, server_details: bool = True) -> legal.schemas.RequestView:
     points = ALL_POINTS if server_details else [p for p in ALL_POINTS if p != "server_details"]
-    return legal.file_request(RequestIn(
-        type="data_request", jurisdiction="in", channel="portal", agency_id=agency_id, officer_id=11,
-        officer_name="Insp. R. Patil", officer_rank="inspector", officer_email="r.patil@mhpolice.gov.in",
-        issuer_kind="police", case_number="FIR 123/2026", legal_basis="BNSS s.94; IT Rules 2021 Rule 3(1)(j)",
-        targets=[{"kind": "account", "value": "acct-1"}], data_points=points), "officer:11", document=pdf,
-        document_name="notice.pdf")
+    return legal.file_request(
+        RequestIn(
+            type="data_request",
+            jurisdiction="in",
+            channel="portal",
+            agency_id=agency_id,
+            officer_id=11,
+            officer_name="Insp. R. Patil",
+            officer_rank="inspector",
+            officer_email="r.patil@mhpolice.gov.in",
+            issuer_kind="police",
+            case_number="FIR 123/2026",
+            legal_basis="BNSS s.94; IT Rules 2021 Rule 3(1)(j)",
+            targets=[{"kind": "account", "value": "acct-1"}],
+            data_points=points,
+        ),
+        "officer:11",
+        document=pdf,
+        document_name="notice.pdf",
+    )
 
 
 def test_data_request_to_verified_disclosure(agencies, order_pdf, connector, tmp_path):
@@ -70,8 +84,9 @@ def test_data_request_to_verified_disclosure(agencies, order_pdf, connector, tmp
     # Approval is refused while a point is pending without a reason.
     with pytest.raises(LegalConflict, match="linked_accounts"):
         legal.approve(r.id, "user:lena", "legal")
-    legal.mark_data_point(r.id, "linked_accounts", "unavailable", "no linked accounts found: no shared media, IP or device",
-                           "user:nodal")
+    legal.mark_data_point(
+        r.id, "linked_accounts", "unavailable", "no linked accounts found: no shared media, IP or device", "user:nodal"
+    )
     # Only the legal role approves.
     with pytest.raises(LegalForbidden):
         legal.approve(r.id, "user:rev", "reviewer")
@@ -88,8 +103,15 @@ def test_data_request_to_verified_disclosure(agencies, order_pdf, connector, tmp
     assert check.ok, check.errors
     with zipfile.ZipFile(io.BytesIO(got.content)) as z:
         names = set(z.namelist())
-        assert {"cover_letter.pdf", "data/request.json", "data/subscriber_data.csv", "data/ip_logs.csv",
-                "manifest.json", "manifest.sig", "public_key.txt"} <= names
+        assert {
+            "cover_letter.pdf",
+            "data/request.json",
+            "data/subscriber_data.csv",
+            "data/ip_logs.csv",
+            "manifest.json",
+            "manifest.sig",
+            "public_key.txt",
+        } <= names
         assert any(n.startswith("media/") for n in names)
         body = json.loads(z.read("data/request.json"))
         assert z.read("cover_letter.pdf").startswith(b"%PDF-")
@@ -141,14 +163,17 @@ def test_tampered_package_fails_verification(agencies, order_pdf, connector):
         m = json.loads(b)
         m["complete"] = True
         return json.dumps(m).encode()
+
     assert any("manifest.sig does not match" in e for e in legal.verify_package(rewrite(forge_manifest)).errors)
     assert any("not listed" in e for e in legal.verify_package(rewrite(lambda n, b: b"x" if n == "__extra__" else b)).errors)
     assert any("missing" in e for e in legal.verify_package(rewrite(lambda n, b: None if n == "cover_letter.pdf" else b)).errors)
 
     # Pinned to another key: refused even though the package is internally consistent.
-    from suraksha.legal.signing import new_private_key_b64, parse_public_key, public_key_raw
     import base64
+
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from suraksha.legal.signing import new_private_key_b64, parse_public_key, public_key_raw
 
     other = Ed25519PrivateKey.from_private_bytes(base64.b64decode(new_private_key_b64()))
     pinned = legal.verify_package(original, base64.b64encode(public_key_raw(other)).decode())
@@ -190,10 +215,13 @@ def test_linked_accounts_come_from_the_account_network(agencies, order_pdf, conn
     assert "198.51.100.20" in linked.rows[0]["linked_by"]
 
 
-@pytest.mark.parametrize("answer, error", [
-    (lambda req: httpx.Response(500, text="boom"), "answered HTTP 500"),
-    (lambda req: httpx.Response(200, text="<html>"), "not JSON"),
-])
+@pytest.mark.parametrize(
+    "answer, error",
+    [
+        (lambda req: httpx.Response(500, text="boom"), "answered HTTP 500"),
+        (lambda req: httpx.Response(200, text="<html>"), "not JSON"),
+    ],
+)
 def test_platform_failure_is_recorded_and_loses_nothing(agencies, order_pdf, connector, answer, error):
     a, _ = agencies
     post("f-1", "acct-1")

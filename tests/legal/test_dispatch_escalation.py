@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from tests.legal.test_deadlines import _request
+
 from suraksha import legal
 from suraksha.db import utcnow
 from suraksha.dispatch import Dispatcher
-from tests.legal.test_deadlines import _request
 
 
 class _NoPlatform:

@@ -7,18 +7,29 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import func, select
+from tests.legal.conftest import IST, make_pdf
 
 from suraksha import legal
 from suraksha.db.session import session_scope
 from suraksha.legal import LegalError, RequestIn
-from tests.legal.conftest import IST, make_pdf
 
 
 def _officer_request(agency_id: int, **kw) -> RequestIn:
-    base = dict(type="data_request", jurisdiction="in", channel="portal", agency_id=agency_id, officer_id=7,
-                officer_name="Insp. R. Patil", officer_rank="inspector", officer_email="r.patil@mhpolice.gov.in",
-                issuer_kind="police", case_number="FIR 123/2026", legal_basis="BNSS s.94; IT Rules 3(1)(j)",
-                targets=[{"kind": "account", "value": "acct-1"}], data_points=["subscriber_data", "ip_logs"])
+    base = dict(
+        type="data_request",
+        jurisdiction="in",
+        channel="portal",
+        agency_id=agency_id,
+        officer_id=7,
+        officer_name="Insp. R. Patil",
+        officer_rank="inspector",
+        officer_email="r.patil@mhpolice.gov.in",
+        issuer_kind="police",
+        case_number="FIR 123/2026",
+        legal_basis="BNSS s.94; IT Rules 3(1)(j)",
+        targets=[{"kind": "account", "value": "acct-1"}],
+        data_points=["subscriber_data", "ip_logs"],
+    )
     base.update(kw)
     return RequestIn(**base)
 
@@ -28,15 +39,18 @@ def _counts() -> dict[str, int]:
     from suraksha.legal.models import LegalRequest
 
     with session_scope() as s:
-        return {"requests": s.scalar(select(func.count()).select_from(LegalRequest)),
-                "evidence": s.scalar(select(func.count()).select_from(Evidence))}
+        return {
+            "requests": s.scalar(select(func.count()).select_from(LegalRequest)),
+            "evidence": s.scalar(select(func.count()).select_from(Evidence)),
+        }
 
 
 def test_file_data_request_with_pdf(agencies, order_pdf):
     a, _ = agencies
     received = dt.datetime(2026, 12, 1, 10, 0, tzinfo=IST)
-    r = legal.file_request(_officer_request(a.id, received_at=received), "officer:7", document=order_pdf,
-                           document_name="../../notice.pdf")
+    r = legal.file_request(
+        _officer_request(a.id, received_at=received), "officer:7", document=order_pdf, document_name="../../notice.pdf"
+    )
     assert r.reference.startswith("LR-2026-") and len(r.reference) == len("LR-2026-000001")
     assert r.due_at == received + dt.timedelta(hours=72)
     assert r.due_at.utcoffset() == dt.timedelta(hours=5, minutes=30)
@@ -47,12 +61,15 @@ def test_file_data_request_with_pdf(agencies, order_pdf):
     assert [e.action for e in legal.request_history(r.id)][:2] == ["request.filed", "document.added"]
 
 
-@pytest.mark.parametrize("bad, message", [
-    (b"", "empty"),
-    (b"GIF89a" + b"\0" * 100, "not a PDF"),
-    (make_pdf()[:-200], "truncated"),
-    (b"%PDF-1.4\nhello\n%%EOF\n", "no objects"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (b"", "empty"),
+        (b"GIF89a" + b"\0" * 100, "not a PDF"),
+        (make_pdf()[:-200], "truncated"),
+        (b"%PDF-1.4\nhello\n%%EOF\n", "no objects"),
+    ],
+)
 def test_bad_pdf_refused_and_nothing_stored(agencies, bad, message):
     a, _ = agencies
     with pytest.raises(LegalError, match=message):

@@ -13,14 +13,16 @@ from pathlib import Path
 
 import pyotp
 import pytest
-
 from tests.legal.conftest import make_pdf
 from tests.web.test_browser import CHROMIUM, browser, serve_in_thread, shots  # noqa: F401  (fixtures)
+
 STAFF_PASSWORD = "correct horse battery staple"
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"system Chromium not found at {CHROMIUM} (apt-get install chromium)"),
+    pytest.mark.skipif(
+        not os.path.exists(CHROMIUM), reason=f"system Chromium not found at {CHROMIUM} (apt-get install chromium)"
+    ),
 ]
 
 
@@ -30,16 +32,18 @@ def nodal(db_url):
     from suraksha.auth.service import create_user
 
     secret = pyotp.random_base32()
-    create_user("t-nodal", "legal", display_name="Nodal Officer", password=STAFF_PASSWORD, totp_secret=secret,
-                must_change_password=False)
+    create_user(
+        "t-nodal", "legal", display_name="Nodal Officer", password=STAFF_PASSWORD, totp_secret=secret, must_change_password=False
+    )
     agency = legal.register_agency("Test Cyber Crime Unit", "police", "in", ["cybercrime.gov.in"], "user:t-nodal")
     return pyotp.TOTP(secret), agency
 
 
 @pytest.fixture
 def server(nodal):
-    from suraksha.api import create_app
     from tests.web.conftest import FakeMatcher
+
+    from suraksha.api import create_app
 
     yield from serve_in_thread(create_app(matcher_loader=FakeMatcher))
 
@@ -87,8 +91,9 @@ def test_officer_registers_enrols_signs_in_and_files_a_request(server, browser, 
     page.select_option('select[name="type"]', "data_request")
     page.fill('input[name="case_number"]', "FIR 123/2026")
     page.fill('input[name="legal_basis"]', "BNSS s.94; IT Rules 2021 Rule 3(1)(j)")
-    page.set_input_files('input[name="document"]', files=[{"name": "notice.pdf", "mimeType": "application/pdf",
-                                                           "buffer": make_pdf()}])
+    page.set_input_files(
+        'input[name="document"]', files=[{"name": "notice.pdf", "mimeType": "application/pdf", "buffer": make_pdf()}]
+    )
     page.fill('textarea[name="accounts"]', "acct-demo-1\nacct-demo-2")
     page.fill('textarea[name="urls"]', "https://example.org/shared-link")
     for key in ("subscriber_data", "ip_logs", "content_urls", "server_details", "linked_accounts"):
@@ -112,14 +117,30 @@ def test_officer_registers_enrols_signs_in_and_files_a_request(server, browser, 
     # Two older requests entered by staff: one overdue, one at risk.
     import datetime as dt
 
-    now = dt.datetime.now(dt.timezone.utc)
-    common = dict(jurisdiction="in", channel="email", agency_id=agency.id, issuer_kind="police", officer_name="DIG Test",
-                  officer_rank="deputy inspector general", case_number="FIR 45/2026")
-    late = legal.file_request(legal.RequestIn(type="data_request", data_points=["subscriber_data"],
-                                              received_at=now - dt.timedelta(hours=80), **common), "user:t-nodal")
-    risky = legal.file_request(legal.RequestIn(type="takedown_order", targets=[{"kind": "url", "value": "https://example.org/p/9"}],
-                                               legal_basis="IT Rules 2021 Rule 3(1)(d)",
-                                               received_at=now - dt.timedelta(hours=2, minutes=10), **common), "user:t-nodal")
+    now = dt.datetime.now(dt.UTC)
+    common = dict(
+        jurisdiction="in",
+        channel="email",
+        agency_id=agency.id,
+        issuer_kind="police",
+        officer_name="DIG Test",
+        officer_rank="deputy inspector general",
+        case_number="FIR 45/2026",
+    )
+    late = legal.file_request(
+        legal.RequestIn(type="data_request", data_points=["subscriber_data"], received_at=now - dt.timedelta(hours=80), **common),
+        "user:t-nodal",
+    )
+    risky = legal.file_request(
+        legal.RequestIn(
+            type="takedown_order",
+            targets=[{"kind": "url", "value": "https://example.org/p/9"}],
+            legal_basis="IT Rules 2021 Rule 3(1)(d)",
+            received_at=now - dt.timedelta(hours=2, minutes=10),
+            **common,
+        ),
+        "user:t-nodal",
+    )
 
     # The nodal officer lands on the legal dashboard: one overdue, one at risk, the new one due.
     staff = browser.new_page(viewport={"width": 1180, "height": 800})
@@ -130,7 +151,10 @@ def test_officer_registers_enrols_signs_in_and_files_a_request(server, browser, 
     staff.click('button[type="submit"]')
     staff.wait_for_url(f"{server}/legal")
     assert reference in staff.locator("#dash-due").inner_text()
-    assert late.reference in staff.locator("#dash-overdue").inner_text() and "overdue by" in staff.locator("#dash-overdue").inner_text()
+    assert (
+        late.reference in staff.locator("#dash-overdue").inner_text()
+        and "overdue by" in staff.locator("#dash-overdue").inner_text()
+    )
     assert risky.reference in staff.locator("#dash-at-risk").inner_text()
     staff.screenshot(path=str(shots / "legal-dashboard.png"), full_page=True)
     staff.click(f"text={reference}")

@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from tests.legal.test_portal_officers import EMAIL, PASSWORD, agency, enrolled_officer  # noqa: F401
 from typer.testing import CliRunner
 
 from suraksha.cli import app
 from suraksha.legal import officers
-from tests.legal.test_portal_officers import EMAIL, PASSWORD, agency, enrolled_officer  # noqa: F401
 
 runner = CliRunner()
 

@@ -57,8 +57,9 @@ def test_only_an_official_domain_of_the_agency_may_register(agency):
 
 
 def test_confirmation_link_enrolment_and_sign_in(agency):
-    view = officers.register_officer(agency.id, EMAIL.upper(), "Test Officer", "Superintendent of Police",
-                                     base_url="https://platform.example")
+    view = officers.register_officer(
+        agency.id, EMAIL.upper(), "Test Officer", "Superintendent of Police", base_url="https://platform.example"
+    )
     assert view.email == EMAIL and not view.email_confirmed and not view.mfa_enrolled
     mail = officers.outbox(EMAIL)
     assert len(mail) == 1 and mail[0].link.startswith("https://platform.example/portal/confirm?token=")

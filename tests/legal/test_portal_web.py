@@ -8,11 +8,20 @@ import re
 
 import pytest
 from sqlalchemy import func, select
+from tests.legal.conftest import make_pdf
+from tests.legal.portal_client import (  # noqa: F401
+    PASSWORD,
+    confirm_and_enrol,
+    hidden,
+    make_client,
+    officer_client,
+    portal_csrf,
+    portal_sign_in,
+    register,
+    wrong_code,
+)
 
 from suraksha.db import session_scope
-from tests.legal.conftest import make_pdf
-from tests.legal.portal_client import (PASSWORD, confirm_and_enrol, hidden, make_client, officer_client,  # noqa: F401
-                                       portal_csrf, portal_sign_in, register, wrong_code)
 
 EMAIL_A = "si.test@cybercrime.gov.in"  # fictional officers; agency B uses a reserved .example domain
 EMAIL_B = "insp.test@police.example"
@@ -38,9 +47,17 @@ def _counts() -> dict[str, int]:
 
 
 def _file_form(**kw) -> dict:
-    data = {"type": "data_request", "case_number": "FIR 77/2026", "legal_basis": "BNSS s.94; IT Rules 2021 Rule 3(1)(j)",
-            "accounts": "acct-portal-1\n", "urls": "https://example.org/post/1", "data_points": ["subscriber_data", "ip_logs"],
-            "period_from": "2026-11-01", "period_to": "2026-11-30", "summary": "Subscriber and IP details, FIR 77/2026"}
+    data = {
+        "type": "data_request",
+        "case_number": "FIR 77/2026",
+        "legal_basis": "BNSS s.94; IT Rules 2021 Rule 3(1)(j)",
+        "accounts": "acct-portal-1\n",
+        "urls": "https://example.org/post/1",
+        "data_points": ["subscriber_data", "ip_logs"],
+        "period_from": "2026-11-01",
+        "period_to": "2026-11-30",
+        "summary": "Subscriber and IP details, FIR 77/2026",
+    }
     data.update(kw)
     return data
 
@@ -85,11 +102,15 @@ def test_confirmed_but_not_enrolled_cannot_sign_in_and_bad_enrolment_code_is_ref
     register(c, a.id, EMAIL_A)
     token = confirmation_token(EMAIL_A)
     page = c.get(f"/portal/confirm?token={token}")
-    r = c.post("/portal/confirm", data={"csrf_token": hidden(page.text, "csrf_token"), "token": token,
-                                        "password": PASSWORD, "confirm": "something else!"})
+    r = c.post(
+        "/portal/confirm",
+        data={"csrf_token": hidden(page.text, "csrf_token"), "token": token, "password": PASSWORD, "confirm": "something else!"},
+    )
     assert r.status_code == 400 and "differ" in r.text
-    r = c.post("/portal/confirm", data={"csrf_token": hidden(r.text, "csrf_token"), "token": token,
-                                        "password": PASSWORD, "confirm": PASSWORD})
+    r = c.post(
+        "/portal/confirm",
+        data={"csrf_token": hidden(r.text, "csrf_token"), "token": token, "password": PASSWORD, "confirm": PASSWORD},
+    )
     import pyotp
 
     totp = pyotp.TOTP(re.search(r'id="totp-secret">([A-Z2-7]+)<', r.text).group(1))
@@ -115,8 +136,9 @@ def test_csrf_is_enforced_and_a_refused_post_changes_nothing(two_agencies, make_
     a, _ = two_agencies
     c = officer_client(make_client, a.id, EMAIL_A)
     blank = c.get("/portal/requests/new")
-    assert blank.status_code == 200 and all(re.search(rf'name="{f}"[^>]*></textarea>', blank.text)
-                                            for f in ("accounts", "urls", "items", "summary"))
+    assert blank.status_code == 200 and all(
+        re.search(rf'name="{f}"[^>]*></textarea>', blank.text) for f in ("accounts", "urls", "items", "summary")
+    )
     files = {"document": ("order.pdf", make_pdf(), "application/pdf")}
     r = c.post("/portal/requests/new", data=_file_form(), files=files)
     assert r.status_code == 403 and "security token" in r.text
@@ -127,12 +149,17 @@ def test_csrf_is_enforced_and_a_refused_post_changes_nothing(two_agencies, make_
     assert make_client().post("/portal/login", data={"email": EMAIL_A, "password": PASSWORD, "code": "123456"}).status_code == 400
 
 
-@pytest.mark.parametrize("upload, message", [
-    (("order.pdf", b"GIF89a" + b"\0" * 64, "application/pdf"), "not a PDF"),
-    (("order.pdf", make_pdf()[:-200], "application/pdf"), "truncated"),
-    (("big.pdf", make_pdf(" ".join(str(i * 7919 % 10007) for i in range(3000))), "application/pdf"),
-     "more than the 3000-byte limit"),
-])
+@pytest.mark.parametrize(
+    "upload, message",
+    [
+        (("order.pdf", b"GIF89a" + b"\0" * 64, "application/pdf"), "not a PDF"),
+        (("order.pdf", make_pdf()[:-200], "application/pdf"), "truncated"),
+        (
+            ("big.pdf", make_pdf(" ".join(str(i * 7919 % 10007) for i in range(3000))), "application/pdf"),
+            "more than the 3000-byte limit",
+        ),
+    ],
+)
 def test_bad_upload_gets_a_clear_error_and_stores_nothing(two_agencies, make_client, monkeypatch, upload, message):
     from suraksha.legal.settings import reset_legal_settings
 
@@ -153,8 +180,12 @@ def test_filing_and_the_wall_between_agencies(two_agencies, make_client):
 
     a, b = two_agencies
     ca = officer_client(make_client, a.id, EMAIL_A)
-    r = ca.post("/portal/requests/new", data={**_file_form(order_deadline="2026-12-02T18:00"), "csrf_token": portal_csrf(ca)},
-                files={"document": ("FIR-77 notice.pdf", make_pdf(), "application/pdf")}, follow_redirects=False)
+    r = ca.post(
+        "/portal/requests/new",
+        data={**_file_form(order_deadline="2026-12-02T18:00"), "csrf_token": portal_csrf(ca)},
+        files={"document": ("FIR-77 notice.pdf", make_pdf(), "application/pdf")},
+        follow_redirects=False,
+    )
     assert r.status_code == 303, r.text
     rid = int(re.search(r"/portal/requests/(\d+)", r.headers["location"]).group(1))
     view = legal.get_request(rid)
@@ -172,7 +203,9 @@ def test_filing_and_the_wall_between_agencies(two_agencies, make_client):
     assert "01 Nov 2026 00:00 IST – 30 Nov 2026 23:59 IST" in page.text  # the period as the officer wrote it
 
     # A reminder is logged against the request.
-    r = ca.post(f"/portal/requests/{rid}/reminder", data={"note": "Second reminder: reply awaited", "csrf_token": portal_csrf(ca)})
+    r = ca.post(
+        f"/portal/requests/{rid}/reminder", data={"note": "Second reminder: reply awaited", "csrf_token": portal_csrf(ca)}
+    )
     assert r.status_code == 200 and "Second reminder: reply awaited" in r.text
     assert [m.note for m in legal.get_request(rid).reminders] == ["Second reminder: reply awaited"]
 
@@ -186,8 +219,14 @@ def test_filing_and_the_wall_between_agencies(two_agencies, make_client):
     token = portal_csrf(cb)
     assert cb.post(f"/portal/requests/{rid}/reminder", data={"note": "probe", "csrf_token": token}).status_code == 404
     assert cb.post(f"/portal/requests/{rid}/checks/rank", data={"note": "probe", "csrf_token": token}).status_code == 404
-    assert cb.post(f"/portal/requests/{rid}/documents", data={"csrf_token": token},
-                   files={"document": ("x.pdf", make_pdf(), "application/pdf")}).status_code == 404
+    assert (
+        cb.post(
+            f"/portal/requests/{rid}/documents",
+            data={"csrf_token": token},
+            files={"document": ("x.pdf", make_pdf(), "application/pdf")},
+        ).status_code
+        == 404
+    )
     assert len(legal.get_request(rid).reminders) == 1 and len(legal.get_request(rid).documents) == 1
 
 
@@ -198,13 +237,18 @@ def test_officer_answers_a_failed_check(two_agencies, make_client):
 
     a, _ = two_agencies
     ca = officer_client(make_client, a.id, EMAIL_A, rank="Inspector")
-    r = ca.post("/portal/requests/new", data={**_file_form(type="takedown_order", data_points=[]), "csrf_token": portal_csrf(ca)},
-                files={"document": ("order.pdf", make_pdf(), "application/pdf")})
+    r = ca.post(
+        "/portal/requests/new",
+        data={**_file_form(type="takedown_order", data_points=[]), "csrf_token": portal_csrf(ca)},
+        files={"document": ("order.pdf", make_pdf(), "application/pdf")},
+    )
     assert r.status_code == 200
     assert "Checks to answer before work can start" in r.text and "below the minimum" in r.text
     rid = int(re.search(r"/portal/requests/(\d+)/checks/rank", r.text).group(1))
-    r = ca.post(f"/portal/requests/{rid}/checks/rank", data={"note": "Issued on behalf of DIG Cyber, authorisation 12/2026",
-                                                            "csrf_token": portal_csrf(ca)})
+    r = ca.post(
+        f"/portal/requests/{rid}/checks/rank",
+        data={"note": "Issued on behalf of DIG Cyber, authorisation 12/2026", "csrf_token": portal_csrf(ca)},
+    )
     assert r.status_code == 200 and "authorisation 12/2026" in r.text
     check = next(c for c in legal.get_request(rid).checks if c.key == "rank")
     assert check.answer_note.endswith("authorisation 12/2026") and not check.ok  # only the legal team can override
@@ -212,29 +256,39 @@ def test_officer_answers_a_failed_check(two_agencies, make_client):
 
 def test_officer_and_staff_sessions_are_separate_principals(two_agencies, make_client, db_url):
     import pyotp
+    from tests.web.conftest import Staff, sign_in
+    from tests.web.test_authorization_matrix import ANON, all_routes, concrete, denied, expected
 
     from suraksha.auth.service import create_user
-    from tests.web.conftest import Staff, sign_in
-
-    from tests.web.test_authorization_matrix import ANON, all_routes, concrete, denied, expected
 
     a, _ = two_agencies
     officer = officer_client(make_client, a.id, EMAIL_A)
     # Every staff-only route of the app refuses an officer session (it is anonymous there).
-    ids = {"items": [1], "task_id": 1, "accounts": {"sunrise_42": 1}, "case_id": 1,
-           "staff": {"analyst": Staff("x", "analyst", "", 1)}}
+    ids = {
+        "items": [1],
+        "task_id": 1,
+        "accounts": {"sunrise_42": 1},
+        "case_id": 1,
+        "staff": {"analyst": Staff("x", "analyst", "", 1)},
+    }
     token = portal_csrf(officer)
     staff_only = [(m, p) for m, p in all_routes(officer.app) if ANON not in expected(m, p) and not p.startswith("/portal")]
     assert ("GET", "/legal") in staff_only and len(staff_only) > 30
     for method, path in staff_only:
         url = concrete(path, ids, None)
-        r = officer.request(method, url, data={"csrf_token": token} if method == "POST" else None,
-                            headers={"X-CSRF-Token": token}, follow_redirects=False)
+        r = officer.request(
+            method,
+            url,
+            data={"csrf_token": token} if method == "POST" else None,
+            headers={"X-CSRF-Token": token},
+            follow_redirects=False,
+        )
         assert denied(r.status_code, r.headers.get("location"), ANON), (method, url, r.status_code)
     assert officer.get("/portal/requests").status_code == 200  # and the officer is still signed in
 
-    creds = create_user("t-legal", "legal", password="correct horse battery staple", totp_secret=pyotp.random_base32(),
-                        must_change_password=False)
+    creds = create_user(
+        "t-legal", "legal", password="correct horse battery staple", totp_secret=pyotp.random_base32(), must_change_password=False
+    )
     staff = make_client()
     assert sign_in(staff, Staff("t-legal", "legal", creds.totp_secret, 0)).status_code == 303
     assert staff.get("/legal").status_code == 200
@@ -246,16 +300,17 @@ def test_officer_and_staff_sessions_are_separate_principals(two_agencies, make_c
 
 def test_staff_manage_officers_unlock_deactivate_reset(two_agencies, make_client):
     import pyotp
+    from tests.web.conftest import Staff, csrf_of, sign_in
 
     from suraksha import legal
     from suraksha.auth.service import create_user
     from suraksha.legal import officers
-    from tests.web.conftest import Staff, csrf_of, sign_in
 
     a, _ = two_agencies
     officer = officer_client(make_client, a.id, EMAIL_A)
-    creds = create_user("t-legal", "legal", password="correct horse battery staple", totp_secret=pyotp.random_base32(),
-                        must_change_password=False)
+    creds = create_user(
+        "t-legal", "legal", password="correct horse battery staple", totp_secret=pyotp.random_base32(), must_change_password=False
+    )
     staff = make_client()
     assert sign_in(staff, Staff("t-legal", "legal", creds.totp_secret, 0)).status_code == 303
     page = staff.get("/legal/agencies")
@@ -279,11 +334,11 @@ def test_staff_manage_officers_unlock_deactivate_reset(two_agencies, make_client
 
 def test_production_never_shows_the_confirmation_link(two_agencies, monkeypatch):
     from fastapi.testclient import TestClient
+    from tests.web.conftest import FakeMatcher
 
     from suraksha.api import create_app
     from suraksha.config import reset_settings
     from suraksha.legal import officers
-    from tests.web.conftest import FakeMatcher
 
     monkeypatch.setenv("SURAKSHA_MODE", "production")
     reset_settings()

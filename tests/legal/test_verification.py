@@ -12,10 +12,19 @@ from suraksha.legal import LegalConflict, LegalForbidden, RequestIn
 
 
 def _takedown(agency_id, **kw) -> RequestIn:
-    base = dict(type="takedown_order", jurisdiction="in", channel="email", agency_id=agency_id,
-                officer_name="A. Kumar", officer_rank="deputy_inspector_general", officer_email="dig@mhpolice.gov.in",
-                issuer_kind="police", legal_basis="IT Rules 2021 Rule 3(1)(d)", case_number="FIR 9/2026",
-                targets=[{"kind": "account", "value": "acct-9"}])
+    base = dict(
+        type="takedown_order",
+        jurisdiction="in",
+        channel="email",
+        agency_id=agency_id,
+        officer_name="A. Kumar",
+        officer_rank="deputy_inspector_general",
+        officer_email="dig@mhpolice.gov.in",
+        issuer_kind="police",
+        legal_basis="IT Rules 2021 Rule 3(1)(d)",
+        case_number="FIR 9/2026",
+        targets=[{"kind": "account", "value": "acct-9"}],
+    )
     base.update(kw)
     return RequestIn(**base)
 
@@ -32,8 +41,9 @@ def test_all_checks_pass_for_a_dig_with_document(agencies, order_pdf):
 
 def test_rank_below_dig_fails_with_reason_and_blocks_work(agencies, order_pdf):
     a, _ = agencies
-    r = legal.file_request(_takedown(a.id, officer_rank="superintendent"), "user:nodal", document=order_pdf,
-                           document_name="o.pdf")
+    r = legal.file_request(
+        _takedown(a.id, officer_rank="superintendent"), "user:nodal", document=order_pdf, document_name="o.pdf"
+    )
     ok, reason = _checks(r)["rank"]
     assert not ok and "below the minimum deputy inspector general" in reason and "3(1)(d)" in reason
     assert r.status == "received" and r.status_reason == "checks failed: rank"
@@ -60,8 +70,9 @@ def test_government_joint_secretary_and_director_exception(agencies, order_pdf):
     assert _checks(js)["rank"][0]
     director = legal.file_request(_takedown(ministry.id, officer_rank="director", **base), "user:n", document=order_pdf)
     assert not _checks(director)["rank"][0]
-    director_exc = legal.file_request(_takedown(ministry.id, officer_rank="director", rank_exception=True, **base),
-                                      "user:n", document=order_pdf)
+    director_exc = legal.file_request(
+        _takedown(ministry.id, officer_rank="director", rank_exception=True, **base), "user:n", document=order_pdf
+    )
     assert _checks(director_exc)["rank"][0]
     typo = legal.file_request(_takedown(ministry.id, officer_rank="joint secretray", **base), "user:n", document=order_pdf)
     assert "unknown government rank" in _checks(typo)["rank"][1]
@@ -69,8 +80,9 @@ def test_government_joint_secretary_and_director_exception(agencies, order_pdf):
 
 def test_court_exempt_commission_not_allowed_for_takedown(agencies, order_pdf):
     court = legal.register_agency("High Court of Bombay", "court", "in", [], "user:admin")
-    r = legal.file_request(_takedown(court.id, issuer_kind="court", officer_rank=None, officer_email=None),
-                           "user:n", document=order_pdf)
+    r = legal.file_request(
+        _takedown(court.id, issuer_kind="court", officer_rank=None, officer_email=None), "user:n", document=order_pdf
+    )
     assert _checks(r)["rank"] == (True, "court orders are exempt from the rank rule")
     ncpcr = legal.register_agency("NCPCR", "commission", "in", ["ncpcr.gov.in"], "user:admin")
     r = legal.file_request(_takedown(ncpcr.id, issuer_kind="commission", officer_email=None), "user:n", document=order_pdf)
@@ -98,9 +110,16 @@ def test_document_added_later_passes_the_check(agencies, order_pdf):
 
 
 def test_user_ncii_complaint_needs_no_agency_rank_or_document(db_url):
-    r = legal.file_request(RequestIn(type="ncii_complaint", channel="staff", issuer_kind="user",
-                                     summary="my intimate picture was posted without consent",
-                                     targets=[{"kind": "url", "value": "https://platform.example/p/77"}]), "user:grievance")
+    r = legal.file_request(
+        RequestIn(
+            type="ncii_complaint",
+            channel="staff",
+            issuer_kind="user",
+            summary="my intimate picture was posted without consent",
+            targets=[{"kind": "url", "value": "https://platform.example/p/77"}],
+        ),
+        "user:grievance",
+    )
     assert r.status == "in_progress" and r.legal_basis == "IT Rules 2021, Rule 3(2)(b)"
     assert r.due_at - r.received_at == dt.timedelta(hours=2)
 

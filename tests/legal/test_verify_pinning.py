@@ -96,7 +96,9 @@ def test_pinning_input_is_checked(packages):
     d, fingerprint = packages
     r = run("disclosure", "verify", str(d / "original.zip"), "--fingerprint", "abcd")
     assert r.exit_code == 1 and r.output.startswith("error: --fingerprint must be")
-    r = run("disclosure", "verify", str(d / "original.zip"), "--fingerprint", fingerprint, "--public-key", str(d / "platform.pub"))
+    r = run(
+        "disclosure", "verify", str(d / "original.zip"), "--fingerprint", fingerprint, "--public-key", str(d / "platform.pub")
+    )
     assert r.exit_code == 1 and "not both" in r.output
     r = run("disclosure", "verify", str(d / "original.zip"), "--public-key", str(d / "missing.pub"))
     assert r.exit_code == 1 and r.output.startswith("error: ")

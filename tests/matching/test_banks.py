@@ -49,7 +49,9 @@ def test_create_rejects_bad_settings(db_url, name, label, threshold, message):
 
 def test_add_signals_normalises_dedupes_and_logs_changes(db_url):
     banks.create_bank("b", "csam")
-    res = banks.add_signals("b", [SignalRow("pdq", PDQ_A.upper()), SignalRow("pdq", PDQ_A), SignalRow("url", "HTTP://Example.com:80/x#frag")])
+    res = banks.add_signals(
+        "b", [SignalRow("pdq", PDQ_A.upper()), SignalRow("pdq", PDQ_A), SignalRow("url", "HTTP://Example.com:80/x#frag")]
+    )
     assert res.added == 2 and res.duplicates == 1
     again = banks.add_signals("b", [SignalRow("pdq", PDQ_A)])
     assert again.added == 0 and again.duplicates == 1

@@ -16,7 +16,9 @@ PDQ = "e42926b9cb58d261383b699f0ff2e1076fe6183dff4986d82ca36da48034fc54"
 
 def test_csv_round_trip_keeps_metadata(db_url):
     banks.create_bank("src", "csam")
-    banks.add_signals("src", [SignalRow("pdq", PDQ, {"case": 7}), SignalRow("url", "https://a.example/x"), SignalRow("domain", "b.example")])
+    banks.add_signals(
+        "src", [SignalRow("pdq", PDQ, {"case": 7}), SignalRow("url", "https://a.example/x"), SignalRow("domain", "b.example")]
+    )
     out = io.StringIO()
     counts = write_entries(banks.iter_entries("src"), out, "csv", label="csam")
     assert counts == {"written": 3, "skipped": 0}
@@ -126,8 +128,9 @@ def test_te_export_names_a_photos_exact_hashes_as_a_photos(db_url):
     banks.create_bank("copy", "csam")
     banks.import_rows("copy", read_rows(io.StringIO(out.getvalue()), "te"))
     copied = {(e.signal_type, e.signal): e.metadata.get("content_type") for e in banks.iter_entries("copy")}
-    assert {k: v for k, v in copied.items() if k[0] in ("md5", "sha256")} == \
-           {k: v for k, v in content.items() if k[0] in ("md5", "sha256")} | {("md5", "c" * 32): "video"}
+    assert {k: v for k, v in copied.items() if k[0] in ("md5", "sha256")} == {
+        k: v for k, v in content.items() if k[0] in ("md5", "sha256")
+    } | {("md5", "c" * 32): "video"}
     from threatexchange.exchanges.impl.file_api import LocalFileSignalExchangeAPI
     from threatexchange.signal_type.md5 import VideoMD5Signal
 

@@ -8,7 +8,7 @@ import pytest
 
 from suraksha.matching import banks
 from suraksha.matching.banks import SignalRow
-from suraksha.matching.matcher import Matcher, REFRESH_SECONDS
+from suraksha.matching.matcher import REFRESH_SECONDS, Matcher
 from suraksha.signals import media_signals
 
 
@@ -134,8 +134,9 @@ def test_links_from_a_scan_match_as_before_and_odd_hosts_do_not_fail(matcher):
     for link in ("https://bad.example/a", "https://www.www.dup.example/x", "http://dup.example/y", "https://other.example/"):
         canon = canonical_url(link)
         normalising = matcher.lookup("url", canon) + matcher.lookup("domain", domain_of(canon))
-        assert [(m.signal_type, m.entry_id) for m in matcher.lookup_link(canon)] == \
-               [(m.signal_type, m.entry_id) for m in normalising], link
+        assert [(m.signal_type, m.entry_id) for m in matcher.lookup_link(canon)] == [
+            (m.signal_type, m.entry_id) for m in normalising
+        ], link
     assert [m.signal_type for m in matcher.lookup_link(canonical_url("https://bad.example/a"))] == ["url"]
     assert matcher.lookup_link(canonical_url("http://[2001:db8::1]:8443/v")) == []
 

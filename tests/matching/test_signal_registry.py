@@ -40,6 +40,8 @@ class Sha1Signal(SignalType):
 
     def examples(self) -> tuple[str, ...]:
         return (hashlib.sha1(b"").hexdigest(), hashlib.sha1(b"a").hexdigest())
+
+
 # -------------------------------------------------------------------------------------------------
 
 

@@ -38,9 +38,9 @@ STAFF_ROLES = ("reviewer", "senior_reviewer", "legal", "analyst", "auditor", "ad
 def web(ring):
     """(signed_in(role) -> a TestClient signed in as that role, the ring's ids)."""
     from fastapi.testclient import TestClient
+    from tests.web.conftest import FakeMatcher, create_staff, sign_in
 
     from suraksha.api import create_app
-    from tests.web.conftest import FakeMatcher, create_staff, sign_in
 
     people = create_staff("n", STAFF_ROLES)
     clients: list[TestClient] = []

@@ -7,7 +7,7 @@ import datetime as dt
 import io
 from typing import Any
 
-T0 = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
 RING_LINK = "https://files.example/share/ab12?utm_source=x"  # canonical: the utm parameter is dropped
 RING_LINK_CANONICAL = "https://files.example/share/ab12"
 POPULAR_LINK = "https://news.example/today"
@@ -37,13 +37,23 @@ def bank_pictures(*pictures: bytes) -> None:
     reset_matcher()
 
 
-def submit(platform_id: str, account: str | None, *, media: list[bytes] = (), links: list[str] = (),
-           text: str | None = None, at: dt.datetime | None = None, **context: Any) -> int:
+def submit(
+    platform_id: str,
+    account: str | None,
+    *,
+    media: list[bytes] = (),
+    links: list[str] = (),
+    text: str | None = None,
+    at: dt.datetime | None = None,
+    **context: Any,
+) -> int:
     from suraksha.pipeline.ingest import submit_item
     from suraksha.pipeline.schemas import ItemIn
 
     payload: dict[str, Any] = {
-        "platform_id": platform_id, "links": list(links), "text": text,
+        "platform_id": platform_id,
+        "links": list(links),
+        "text": text,
         "media": [{"data_base64": base64.b64encode(m).decode(), "mime": "image/jpeg"} for m in media],
         "context": {**context, **({"created_at": at.isoformat()} if at else {})},
     }
@@ -89,15 +99,17 @@ def build_ring() -> dict[str, Any]:
     a_copy = picture(1, quality=70)
     for n in range(23):
         image = (a_copy if n == 5 else a) if n <= 10 else b
-        submit(f"ring-post-{n}", f"ring-{n:02d}", media=[image], links=[RING_LINK, POPULAR_LINK],
-               at=T0 + dt.timedelta(hours=n))
+        submit(f"ring-post-{n}", f"ring-{n:02d}", media=[image], links=[RING_LINK, POPULAR_LINK], at=T0 + dt.timedelta(hours=n))
     for n in range(POPULAR_POSTERS):
         submit(f"news-{n}", f"reader-{n:02d}", links=[POPULAR_LINK], at=T0 + dt.timedelta(hours=n))
     submit("unrelated-post", "unrelated", links=[POPULAR_LINK], text="good morning", at=T0)
     submit("unrelated-photo", "unrelated", media=[picture(99)], at=T0)
     scan_all()
-    return {"ring": [account_id(f"ring-{n:02d}") for n in range(23)], "unrelated": account_id("unrelated"),
-            "readers": [account_id(f"reader-{n:02d}") for n in range(POPULAR_POSTERS)]}
+    return {
+        "ring": [account_id(f"ring-{n:02d}") for n in range(23)],
+        "unrelated": account_id("unrelated"),
+        "readers": [account_id(f"reader-{n:02d}") for n in range(POPULAR_POSTERS)],
+    }
 
 
 def bulk_platform(accounts: int, items: int, ring: int = 10, seed: int = 7) -> dict[str, Any]:
@@ -114,22 +126,46 @@ def bulk_platform(accounts: int, items: int, ring: int = 10, seed: int = 7) -> d
     rnd = random.Random(seed)
     popular = [f"https://news{n}.example/story/{n}" for n in range(20)]
     with session_scope() as s:
-        s.execute(insert(Account), [{"platform_account_id": f"user-{n}", "handle": f"@user{n}", "first_seen": T0,
-                                     "last_seen": T0} for n in range(accounts)]
-                  + [{"platform_account_id": f"ring-{n}", "handle": None, "first_seen": T0, "last_seen": T0} for n in range(ring)])
+        s.execute(
+            insert(Account),
+            [
+                {"platform_account_id": f"user-{n}", "handle": f"@user{n}", "first_seen": T0, "last_seen": T0}
+                for n in range(accounts)
+            ]
+            + [{"platform_account_id": f"ring-{n}", "handle": None, "first_seen": T0, "last_seen": T0} for n in range(ring)],
+        )
         ids = dict(s.execute(select(Account.platform_account_id, Account.id)).all())
         rows = []
         for n in range(items):
             at = T0 + dt.timedelta(minutes=rnd.randrange(60 * 24 * 60))
-            rows.append({"platform_id": f"post-{n}", "account_id": ids[f"user-{rnd.randrange(accounts)}"], "status": "done",
-                         "verdict": "allow", "links": rnd.sample(popular, 2) + [f"https://blog.example/{n}"],
-                         "context": {"ip": f"198.51.{rnd.randrange(4)}.{rnd.randrange(250)}", "device_id": f"dev-{rnd.randrange(accounts)}"},
-                         "created_at": at, "received_at": T0 - dt.timedelta(days=1)})
+            rows.append(
+                {
+                    "platform_id": f"post-{n}",
+                    "account_id": ids[f"user-{rnd.randrange(accounts)}"],
+                    "status": "done",
+                    "verdict": "allow",
+                    "links": rnd.sample(popular, 2) + [f"https://blog.example/{n}"],
+                    "context": {
+                        "ip": f"198.51.{rnd.randrange(4)}.{rnd.randrange(250)}",
+                        "device_id": f"dev-{rnd.randrange(accounts)}",
+                    },
+                    "created_at": at,
+                    "received_at": T0 - dt.timedelta(days=1),
+                }
+            )
         for n in range(ring):
             at = T0 + dt.timedelta(days=n)
-            rows.append({"platform_id": f"ring-post-{n}", "account_id": ids[f"ring-{n}"], "status": "done", "verdict": "remove",
-                         "links": ["https://rare.example/folder/77", popular[0]],
-                         "context": {"ip": "10.9.8.7" if n < 2 else f"10.0.0.{n}"},
-                         "created_at": T0 + dt.timedelta(hours=n) if n < 2 else at, "received_at": T0 - dt.timedelta(days=1)})
+            rows.append(
+                {
+                    "platform_id": f"ring-post-{n}",
+                    "account_id": ids[f"ring-{n}"],
+                    "status": "done",
+                    "verdict": "remove",
+                    "links": ["https://rare.example/folder/77", popular[0]],
+                    "context": {"ip": "10.9.8.7" if n < 2 else f"10.0.0.{n}"},
+                    "created_at": T0 + dt.timedelta(hours=n) if n < 2 else at,
+                    "received_at": T0 - dt.timedelta(days=1),
+                }
+            )
         s.execute(insert(Item), rows)
     return {"ring": [ids[f"ring-{n}"] for n in range(ring)], "user": ids["user-0"]}

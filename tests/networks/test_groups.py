@@ -9,7 +9,6 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
-
 from tests.web.conftest import FakeMatcher
 
 from .helpers import RING_LINK_CANONICAL, T0, account_id, submit
@@ -25,8 +24,9 @@ def _pairs() -> list[set[int]]:
     banks.add_signals("pair-links", [banks.SignalRow("url", f"https://pair{n}.example/x") for n in range(PAIRS)])
     for n in range(PAIRS):
         for side in "ab":
-            submit(f"pair-{n}-{side}", f"pair-{n}-{side}", links=[f"https://pair{n}.example/x"],
-                   at=T0 - dt.timedelta(days=10 - n))
+            submit(
+                f"pair-{n}-{side}", f"pair-{n}-{side}", links=[f"https://pair{n}.example/x"], at=T0 - dt.timedelta(days=10 - n)
+            )
     return [{account_id(f"pair-{n}-a"), account_id(f"pair-{n}-b")} for n in range(PAIRS)]
 
 
@@ -64,11 +64,19 @@ def test_api_pages_through_groups_in_a_stable_order(api):
     assert (big["size"], big["accounts_total"], big["truncated"]) == (5, 23, True)
 
 
-@pytest.mark.parametrize(("params", "name"), [
-    ({"min_size": 1}, "min_size"), ({"min_size": "two"}, "min_size"), ({"limit": 0}, "limit"),
-    ({"limit": 501}, "limit"), ({"offset": -1}, "offset"), ({"window_hours": 0}, "window_hours"),
-    ({"max_accounts": 0}, "max_accounts"), ({"offset": "9" * 20}, "offset"),
-])
+@pytest.mark.parametrize(
+    ("params", "name"),
+    [
+        ({"min_size": 1}, "min_size"),
+        ({"min_size": "two"}, "min_size"),
+        ({"limit": 0}, "limit"),
+        ({"limit": 501}, "limit"),
+        ({"offset": -1}, "offset"),
+        ({"window_hours": 0}, "window_hours"),
+        ({"max_accounts": 0}, "max_accounts"),
+        ({"offset": "9" * 20}, "offset"),
+    ],
+)
 def test_api_refuses_bad_parameters_with_the_reason(api, params, name):
     client, _ = api
     r = client.get("/v1/networks", params=params)
@@ -93,7 +101,7 @@ def test_page_lists_the_ring_with_members_linking_to_their_accounts(web, role):
     assert page.status_code == 200, page.text
     assert '<a href="/networks">Networks</a>' in page.text  # the nav link
     assert "1 group(s)" in page.text
-    group = page.text[page.text.index('id="group-1"'):]
+    group = page.text[page.text.index('id="group-1"') :]
     assert "#1 · 23 accounts" in group and "linked by media (2), link (1)" in group
     assert set(int(x) for x in re.findall(r'<a href="/accounts/(\d+)">', group)) == set(ring["ring"])
     assert RING_LINK_CANONICAL in group and "entry:" in group

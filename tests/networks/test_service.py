@@ -6,8 +6,7 @@ import datetime as dt
 
 import pytest
 
-from .helpers import (POPULAR_LINK, RING_LINK_CANONICAL, T0, account_id, bank_pictures, picture, scan_all,
-                      submit)
+from .helpers import POPULAR_LINK, RING_LINK_CANONICAL, T0, account_id, bank_pictures, picture, scan_all, submit
 
 
 def test_23_accounts_sharing_two_banked_pictures_and_a_link_form_one_group(ring):
@@ -141,8 +140,17 @@ def test_to_dict_is_json(ring):
     assert data["linked_by"]["link"] == {"links": 1, "examples": [RING_LINK_CANONICAL]}
     assert data["linked_by"]["media"]["links"] == 2  # two pictures
     m = data["members"][0]
-    assert set(m) >= {"account_id", "platform_account_id", "handle", "first_activity", "last_activity", "items",
-                      "matched_items", "suspended", "linked_by"}
+    assert set(m) >= {
+        "account_id",
+        "platform_account_id",
+        "handle",
+        "first_activity",
+        "last_activity",
+        "items",
+        "matched_items",
+        "suspended",
+        "linked_by",
+    }
     assert data["first_activity"] == T0.isoformat()
 
 
@@ -152,8 +160,9 @@ def test_a_banked_link_or_domain_links_however_many_posted_it_and_a_negative_ban
     from suraksha.networks.service import network_for
 
     banks.create_bank("bad-links", label="csam_url")
-    banks.add_signals("bad-links", [banks.SignalRow("url", "https://bad.example/folder/1"),
-                                    banks.SignalRow("domain", "evil.example")])
+    banks.add_signals(
+        "bad-links", [banks.SignalRow("url", "https://bad.example/folder/1"), banks.SignalRow("domain", "evil.example")]
+    )
     banks.create_bank("fp-links", label="csam_url", negative=True)
     banks.add_signals("fp-links", [banks.SignalRow("url", "https://fine.example/a")])
     reset_matcher()
@@ -166,7 +175,8 @@ def test_a_banked_link_or_domain_links_however_many_posted_it_and_a_negative_ban
     scan_all()
     net = network_for(account_id("poster-0"))
     assert net.size == 60 and [(x.value, x.detail) for x in net.links] == [
-        ("https://bad.example/folder/1", "bank bad-links (csam_url)")]
+        ("https://bad.example/folder/1", "bank bad-links (csam_url)")
+    ]
     dom = network_for(account_id("dom-1"))
     assert {m.platform_account_id for m in dom.members} == {"dom-1", "dom-2"}
     assert [x.value for x in dom.links] == ["domain:evil.example"]

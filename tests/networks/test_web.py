@@ -7,16 +7,19 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-
 from tests.web.conftest import FakeMatcher, csrf_of
+
 
 def _suspensions() -> dict[int, int]:
     from suraksha.db import session_scope
     from suraksha.enforcement.models import Action
 
     with session_scope() as s:
-        return dict(s.execute(select(Action.account_id, func.count()).where(Action.kind == "suspend_account")
-                              .group_by(Action.account_id)).all())
+        return dict(
+            s.execute(
+                select(Action.account_id, func.count()).where(Action.kind == "suspend_account").group_by(Action.account_id)
+            ).all()
+        )
 
 
 @pytest.mark.parametrize("role", ["reviewer", "analyst"])
@@ -27,7 +30,7 @@ def test_readers_see_the_group_without_the_suspend_button(web, role):
     assert page.status_code == 200, page.text
     # One answer to "who is this account connected to": the Network section, no older list beside it.
     assert page.text.count('<h2 id="network">Network</h2>') == 1 and "Linked accounts" not in page.text
-    section = page.text[page.text.index('id="network"'):]
+    section = page.text[page.text.index('id="network"') :]
     assert "23 accounts" in section and "linked by media (2), link (1)" in section
     members = set(int(x) for x in re.findall(r'<a href="/accounts/(\d+)">', section))
     assert members == set(ring["ring"])  # every member links to its page, the unrelated account is not there
@@ -65,8 +68,11 @@ def test_suspend_whole_group_enqueues_one_suspension_per_member_once(web, role):
     assert r.status_code == 400 and "confirm" in r.text
     assert _suspensions() == {}
 
-    r = c.post(url + "/network/suspend", data={"csrf_token": token, "reason": "ring sharing known material", "confirm": "yes"},
-               follow_redirects=False)
+    r = c.post(
+        url + "/network/suspend",
+        data={"csrf_token": token, "reason": "ring sharing known material", "confirm": "yes"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303 and r.headers["location"].startswith(url + "?msg=")
     assert _suspensions() == {a: 1 for a in ring["ring"]}
     assert "Suspension requested for 23 account(s); 0 already on record." in c.get(r.headers["location"]).text

@@ -112,7 +112,9 @@ def test_a_failing_handler_leaves_nothing_behind_then_retries_with_backoff_then_
     assert consume("action", half_then_fail).retrying == 1
     m = _message(mid)
     assert (m.status, m.attempts, m.last_error) == ("pending", 1, "RuntimeError: connector unreachable")
-    assert t0 + dt.timedelta(seconds=5) <= aware(m.next_attempt_at) <= utcnow() + dt.timedelta(seconds=10)  # 10 s, jittered 50-100 %
+    assert (
+        t0 + dt.timedelta(seconds=5) <= aware(m.next_attempt_at) <= utcnow() + dt.timedelta(seconds=10)
+    )  # 10 s, jittered 50-100 %
     assert _effects() == {}
     assert consume("action", half_then_fail).handled == 0  # not due yet
 
@@ -208,8 +210,9 @@ def test_two_dispatchers_side_by_side_carry_each_message_out_once(box):
             for _ in range(40):
                 if consume("action", _record, limit=7).handled == 0:
                     with session_scope() as s:
-                        if not s.scalar(select(func.count()).select_from(OutboxMessage)
-                                        .where(OutboxMessage.status != "delivered")):
+                        if not s.scalar(
+                            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status != "delivered")
+                        ):
                             return
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)

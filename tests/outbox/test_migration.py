@@ -9,11 +9,11 @@ import uuid
 import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
+from tests.conftest import PG_URL
 from typer.testing import CliRunner
 
 from suraksha.config import reset_settings
 from suraksha.db.session import reset_engine
-from tests.conftest import PG_URL
 
 BACKENDS = [pytest.param("sqlite", id="sqlite")]
 if PG_URL:
@@ -64,9 +64,14 @@ def _migrate_as_before_the_outbox_branch(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as conn:
         OutboxMessage.__table__.create(conn)
-        conn.execute(text("INSERT INTO outbox_messages (topic, dedupe_key, item_id, payload, status, attempts, "
-                          "next_attempt_at, created_at) VALUES ('action', '7:action:remove', 7, :p, 'pending', 0, "
-                          "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"), {"p": '{"action": "remove"}'})
+        conn.execute(
+            text(
+                "INSERT INTO outbox_messages (topic, dedupe_key, item_id, payload, status, attempts, "
+                "next_attempt_at, created_at) VALUES ('action', '7:action:remove', 7, :p, 'pending', 0, "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            ),
+            {"p": '{"action": "remove"}'},
+        )
     engine.dispose()
 
 
@@ -116,4 +121,3 @@ def test_a_new_database_gets_the_outbox_table_from_the_outbox_branch_and_loses_i
     names = inspect(engine).get_table_names()
     engine.dispose()
     assert "outbox_messages" not in names and "items" in names  # the pipeline's tables stay
-

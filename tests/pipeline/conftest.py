@@ -57,7 +57,8 @@ def scanner(db_url, matcher, fetched) -> scan_mod.Scanner:
             raise FetchError("media url answered HTTP 404")
         return fetched[url]
 
-    s = scan_mod.Scanner(matcher=matcher, policy=fakes.FakePolicy(), classifiers=[], media_signals=fakes.media_signals,
-                         fetch=fetch)
+    s = scan_mod.Scanner(
+        matcher=matcher, policy=fakes.FakePolicy(), classifiers=[], media_signals=fakes.media_signals, fetch=fetch
+    )
     scan_mod.set_scanner(s)
     return s

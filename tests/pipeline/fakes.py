@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+
 # ------------------------------------------------------------------------- signals
 class MediaError(ValueError):
     pass
@@ -164,8 +165,13 @@ class FakePolicy:
 
         labels = {m.label for m in facts.matches}
         if "csam" in labels:
-            return verdict("remove", ["remove_item", "suspend_account", "preserve", "report:ncmec", "report:in_police"],
-                           "csam-match", ["match in a csam bank"], 100)
+            return verdict(
+                "remove",
+                ["remove_item", "suspend_account", "preserve", "report:ncmec", "report:in_police"],
+                "csam-match",
+                ["match in a csam bank"],
+                100,
+            )
         if "ncii" in labels:
             return verdict("remove", ["remove_item", "preserve"], "ncii-match", ["match in an ncii bank"], 80)
         if any(t.kind == "onion" for t in facts.text_hits) or "csam_url" in labels:
@@ -206,7 +212,7 @@ class DictMatcher:
         self.entries.setdefault((signal_type, value), []).append((bank, label, entry_id))
 
     def lookup(self, signal_type: str, value: str) -> list[Match]:
-        return [Match(b, 1, l, signal_type, value, e, 0) for b, l, e in self.entries.get((signal_type, value), [])]
+        return [Match(b, 1, label, signal_type, value, e, 0) for b, label, e in self.entries.get((signal_type, value), [])]
 
     def lookup_media(self, ms: Any) -> list[Match]:
         out = self.lookup("sha256", ms.sha256) + self.lookup("md5", ms.md5)
@@ -229,7 +235,8 @@ class DbBankMatcher(DictMatcher):
         with session_scope() as session:
             rows = session.execute(
                 select(BankEntry.id, BankEntry.signal_type, BankEntry.signal, Bank.name, Bank.label)
-                .join(Bank, Bank.id == BankEntry.bank_id).where(BankEntry.enabled.is_(True), Bank.enabled.is_(True))
+                .join(Bank, Bank.id == BankEntry.bank_id)
+                .where(BankEntry.enabled.is_(True), Bank.enabled.is_(True))
             ).all()
         for r in rows:
             self.add(r.signal_type, r.signal, r.name, r.label, r.id)
@@ -258,8 +265,13 @@ def install_missing() -> list[str]:
     """Register fakes for whichever contract modules do not exist yet; returns their names."""
     installed = []
     if not _importable("suraksha.signals.errors"):
-        _install("suraksha.signals.errors", MediaError=MediaError, CorruptMedia=CorruptMedia,
-                 UnsupportedMedia=UnsupportedMedia, MediaTooLarge=MediaTooLarge)
+        _install(
+            "suraksha.signals.errors",
+            MediaError=MediaError,
+            CorruptMedia=CorruptMedia,
+            UnsupportedMedia=UnsupportedMedia,
+            MediaTooLarge=MediaTooLarge,
+        )
         installed.append("suraksha.signals.errors")
     if not hasattr(importlib.import_module("suraksha.signals"), "media_signals"):
         sig = sys.modules["suraksha.signals"]
@@ -270,12 +282,23 @@ def install_missing() -> list[str]:
         _install("suraksha.signals.url", canonical_url=canonical_url, domain_of=domain_of, extract_links=extract_links)
         installed.append("suraksha.signals.url")
     if not _importable("suraksha.signals.text"):
-        _install("suraksha.signals.text", find_onion_addresses=find_onion_addresses, TextRules=TextRules,
-                 TextHit=TextHit, scan_text=scan_text)
+        _install(
+            "suraksha.signals.text",
+            find_onion_addresses=find_onion_addresses,
+            TextRules=TextRules,
+            TextHit=TextHit,
+            scan_text=scan_text,
+        )
         installed.append("suraksha.signals.text")
     if not _importable("suraksha.policy.model"):
-        _install("suraksha.policy.model", MatchFact=MatchFact, ScoreFact=ScoreFact, TextFact=TextFact,
-                 ScanFacts=ScanFacts, Verdict=Verdict)
+        _install(
+            "suraksha.policy.model",
+            MatchFact=MatchFact,
+            ScoreFact=ScoreFact,
+            TextFact=TextFact,
+            ScanFacts=ScanFacts,
+            Verdict=Verdict,
+        )
         installed.append("suraksha.policy.model")
     pol = importlib.import_module("suraksha.policy")
     if not hasattr(pol, "default_policy"):

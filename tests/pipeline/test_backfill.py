@@ -19,13 +19,13 @@ from typer.testing import CliRunner
 
 from suraksha.cli import app
 from suraksha.db import session_scope
+from suraksha.db.sql import aware
 from suraksha.outbox.models import OutboxMessage
 from suraksha.pipeline import backfill as bf
 from suraksha.pipeline import exports, queue
 from suraksha.pipeline.ingest import submit_item
 from suraksha.pipeline.models import BackfillRun, Item, ItemMedia, PendingMedia, ScanJob
 from suraksha.pipeline.schemas import ItemIn
-from suraksha.db.sql import aware
 from suraksha.pipeline.worker import process_batch
 
 from .conftest import BENIGN_IMAGE, CSAM_IMAGE, NCII_IMAGE, b64
@@ -35,9 +35,14 @@ runner = CliRunner()
 
 
 def row(n: int, *, year: int = 2022, **kw) -> dict:
-    created = dt.datetime(year, 1 + n % 12, 1 + n % 28, 10, 30, tzinfo=dt.timezone.utc)
-    out = {"platform_id": f"post-{n}", "account": {"id": f"acct-{n % 7}"}, "text": f"old post {n}",
-           "links": [f"https://fine.example/{n}"], "context": {"created_at": created.isoformat(), "country": "IN"}}
+    created = dt.datetime(year, 1 + n % 12, 1 + n % 28, 10, 30, tzinfo=dt.UTC)
+    out = {
+        "platform_id": f"post-{n}",
+        "account": {"id": f"acct-{n % 7}"},
+        "text": f"old post {n}",
+        "links": [f"https://fine.example/{n}"],
+        "context": {"created_at": created.isoformat(), "country": "IN"},
+    }
     out.update(kw)
     return out
 
@@ -70,11 +75,14 @@ def the_run() -> BackfillRun:
 def test_items_keep_their_original_time_are_retroactive_and_scanned(scanner, tmp_path):
     (tmp_path / "media").mkdir()
     (tmp_path / "media" / "ncii.jpg").write_bytes(NCII_IMAGE)
-    export = write_jsonl(tmp_path / "export.jsonl", [
-        row(1, year=2022, media=[{"data_base64": b64(CSAM_IMAGE), "mime": "image/jpeg"}]),
-        row(2, year=2023, media=[{"path": "media/ncii.jpg", "mime": "image/jpeg"}]),
-        row(3, year=2024, media=[{"data_base64": b64(BENIGN_IMAGE)}]),
-    ])
+    export = write_jsonl(
+        tmp_path / "export.jsonl",
+        [
+            row(1, year=2022, media=[{"data_base64": b64(CSAM_IMAGE), "mime": "image/jpeg"}]),
+            row(2, year=2023, media=[{"path": "media/ncii.jpg", "mime": "image/jpeg"}]),
+            row(3, year=2024, media=[{"data_base64": b64(BENIGN_IMAGE)}]),
+        ],
+    )
 
     summary = bf.run_backfill(export)
     assert (summary.status, summary.rows_read, summary.ingested, summary.bad_rows) == ("finished", 3, 3, 0)
@@ -116,8 +124,7 @@ def test_accounts_first_and_last_seen_come_from_the_posts(db_url, tmp_path):
     from suraksha.pipeline.models import Account
 
     submit_item(ItemIn(platform_id="live", account={"id": "acct-0"}, text="today"))
-    bf.run_backfill(write_jsonl(tmp_path / "e.jsonl", [row(0, year=2023), row(7, year=2021), row(14, year=2022)]),
-                    batch_size=2)
+    bf.run_backfill(write_jsonl(tmp_path / "e.jsonl", [row(0, year=2023), row(7, year=2021), row(14, year=2022)]), batch_size=2)
     with session_scope() as s:
         acct = s.scalars(select(Account).where(Account.platform_account_id == "acct-0")).one()
     assert acct.first_seen.year == 2021  # the oldest post, over two batches
@@ -160,7 +167,7 @@ def test_parquet_is_read_by_batches_of_row_groups(tmp_path):
     del table
     base = pa.total_allocated_bytes()
     peak, n = 0, 0
-    for r in exports.iter_parquet(tmp_path / "big.parquet", batch_rows=500):
+    for _batch in exports.iter_parquet(tmp_path / "big.parquet", batch_rows=500):
         n += 1
         if n % 100 == 0:
             peak = max(peak, pa.total_allocated_bytes() - base)
@@ -217,17 +224,20 @@ def test_reading_pauses_while_the_scan_queue_is_full(scanner, tmp_path):
 
 # ---------------------------------------------------------------- bad rows
 def test_bad_rows_are_reported_with_line_numbers_and_skipped(db_url, tmp_path):
-    export = write_jsonl(tmp_path / "e.jsonl", [
-        row(1),
-        "{not json",
-        "",
-        {"platform_id": "no-date", "text": "when?"},
-        row(5, kind="tweet"),
-        row(6, media=[{"path": "missing.jpg"}]),
-        "[1, 2]",
-        row(8, media=[{"data_base64": "***"}]),
-        row(9),
-    ])
+    export = write_jsonl(
+        tmp_path / "e.jsonl",
+        [
+            row(1),
+            "{not json",
+            "",
+            {"platform_id": "no-date", "text": "when?"},
+            row(5, kind="tweet"),
+            row(6, media=[{"path": "missing.jpg"}]),
+            "[1, 2]",
+            row(8, media=[{"data_base64": "***"}]),
+            row(9),
+        ],
+    )
     bad: list[bf.BadRowReport] = []
     summary = bf.run_backfill(export, on_bad_row=bad.append)
     lines = {b.line: b.reason for b in bad}
@@ -247,8 +257,11 @@ def test_media_paths_must_stay_inside_the_media_folder(scanner, tmp_path):
     (tmp_path / "outside.jpg").write_bytes(CSAM_IMAGE)
     (tmp_path / "export").mkdir()
     (tmp_path / "export" / "link.jpg").symlink_to(tmp_path / "outside.jpg")
-    rows = [row(1, media=[{"path": "../outside.jpg"}]), row(2, media=[{"path": str(tmp_path / "outside.jpg")}]),
-            row(3, media=[{"path": "link.jpg"}])]
+    rows = [
+        row(1, media=[{"path": "../outside.jpg"}]),
+        row(2, media=[{"path": str(tmp_path / "outside.jpg")}]),
+        row(3, media=[{"path": "link.jpg"}]),
+    ]
     bad: list[bf.BadRowReport] = []
     summary = bf.run_backfill(write_jsonl(tmp_path / "export" / "e.jsonl", rows), on_bad_row=bad.append)
     assert [b.line for b in bad] == [1, 2, 3] and summary.ingested == 0
@@ -318,8 +331,12 @@ def test_a_failure_mid_run_resumes_from_the_checkpoint(db_url, tmp_path, fmt):
 def test_kill_dash_nine_then_rerun_stores_every_item_exactly_once(db_url, tmp_path):
     n_items = 600
     export = write_jsonl(tmp_path / "e.jsonl", [row(n) for n in range(n_items)])
-    env = {**os.environ, "SURAKSHA_DATABASE_URL": db_url, "SURAKSHA_HOME": str(tmp_path / "home"),
-           "SURAKSHA_TEST_STORE_DELAY": "0.003"}
+    env = {
+        **os.environ,
+        "SURAKSHA_DATABASE_URL": db_url,
+        "SURAKSHA_HOME": str(tmp_path / "home"),
+        "SURAKSHA_TEST_STORE_DELAY": "0.003",
+    }
     cmd = [sys.executable, str(ENTRY), "backfill", str(export), "--batch-size", "20", "--no-wait", "--workers", "0", "--json"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
@@ -344,8 +361,13 @@ def test_kill_dash_nine_then_rerun_stores_every_item_exactly_once(db_url, tmp_pa
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     assert summary["resumed_from_line"] == run.position
-    assert (summary["status"], summary["rows_read"], summary["ingested"], summary["already_present"],
-            summary["bad_rows"]) == ("finished", n_items, n_items, 0, 0)
+    assert (summary["status"], summary["rows_read"], summary["ingested"], summary["already_present"], summary["bad_rows"]) == (
+        "finished",
+        n_items,
+        n_items,
+        0,
+        0,
+    )
     with session_scope() as s:
         assert s.scalar(select(func.count()).select_from(Item)) == n_items
         assert s.scalar(select(func.count(func.distinct(Item.platform_id)))) == n_items
@@ -371,16 +393,32 @@ def test_parquet_export_with_nested_fields_binary_media_and_paths(scanner, tmp_p
     import pyarrow.parquet as pq
 
     (tmp_path / "ncii.jpg").write_bytes(NCII_IMAGE)
-    when = dt.datetime(2021, 6, 5, 4, 3, 2, tzinfo=dt.timezone.utc)
+    when = dt.datetime(2021, 6, 5, 4, 3, 2, tzinfo=dt.UTC)
     rows = [
-        {"platform_id": "pq-1", "account": {"id": "a1", "handle": "someone"}, "text": "t1", "links": [],
-         "media": [{"data": CSAM_IMAGE, "mime": "image/jpeg", "path": None, "url": None}],
-         "context": {"created_at": when, "country": "IN", "ip": "203.0.113.9"}},
-        {"platform_id": "pq-2", "account": None, "text": None, "links": ["https://fine.example/x"],
-         "media": [{"data": None, "mime": None, "path": str(tmp_path / "ncii.jpg"), "url": None}],
-         "context": {"created_at": when.replace(year=2020), "country": None, "ip": None}},
-        {"platform_id": "pq-3", "account": None, "text": "no time", "links": [], "media": [],
-         "context": {"created_at": None, "country": None, "ip": None}},
+        {
+            "platform_id": "pq-1",
+            "account": {"id": "a1", "handle": "someone"},
+            "text": "t1",
+            "links": [],
+            "media": [{"data": CSAM_IMAGE, "mime": "image/jpeg", "path": None, "url": None}],
+            "context": {"created_at": when, "country": "IN", "ip": "203.0.113.9"},
+        },
+        {
+            "platform_id": "pq-2",
+            "account": None,
+            "text": None,
+            "links": ["https://fine.example/x"],
+            "media": [{"data": None, "mime": None, "path": str(tmp_path / "ncii.jpg"), "url": None}],
+            "context": {"created_at": when.replace(year=2020), "country": None, "ip": None},
+        },
+        {
+            "platform_id": "pq-3",
+            "account": None,
+            "text": "no time",
+            "links": [],
+            "media": [],
+            "context": {"created_at": None, "country": None, "ip": None},
+        },
     ]
     pq.write_table(pa.Table.from_pylist(rows), tmp_path / "export.parquet", row_group_size=2)
     bad: list[bf.BadRowReport] = []

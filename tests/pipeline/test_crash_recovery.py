@@ -43,8 +43,10 @@ pytestmark = pytest.mark.slow
 def seed_banks() -> None:
     from suraksha.signals.url import canonical_url
 
-    rows = [("crash-csam", "csam", [BAD.format(k) for k in range(20)]),
-            ("crash-links", "csam_url", [SHADY.format(k) for k in range(20)])]
+    rows = [
+        ("crash-csam", "csam", [BAD.format(k) for k in range(20)]),
+        ("crash-links", "csam_url", [SHADY.format(k) for k in range(20)]),
+    ]
     if fakes.real_matcher_usable():
         from suraksha.matching import banks
 
@@ -59,8 +61,10 @@ def seed_banks() -> None:
             bank = Bank(name=name, label=label)
             s.add(bank)
             s.flush()
-            s.execute(insert(BankEntry), [{"bank_id": bank.id, "signal_type": "url", "signal": canonical_url(u), "extra": {}}
-                                          for u in urls])
+            s.execute(
+                insert(BankEntry),
+                [{"bank_id": bank.id, "signal_type": "url", "signal": canonical_url(u), "extra": {}} for u in urls],
+            )
 
 
 def expected_kind(n: int) -> str:
@@ -69,22 +73,33 @@ def expected_kind(n: int) -> str:
 
 def item_for(n: int) -> ItemIn:
     links = {0: [BAD.format(n % 20)], 1: [SHADY.format(n % 20)]}.get(n % 10, [f"https://fine.example/{n}"])
-    return ItemIn(platform_id=f"post-{n}", account={"id": f"acct-{n % 37}"}, text=f"item {n}", links=links,
-                  idempotency_key=f"key-{n}")
+    return ItemIn(
+        platform_id=f"post-{n}", account={"id": f"acct-{n % 37}"}, text=f"item {n}", links=links, idempotency_key=f"key-{n}"
+    )
 
 
 class Fleet:
     def __init__(self, db_url: str, home: str) -> None:
-        self.env = {**os.environ, "SURAKSHA_DATABASE_URL": db_url, "SURAKSHA_HOME": home,
-                    "SURAKSHA_LEASE_SECONDS": "2", "SURAKSHA_MAX_SCAN_ATTEMPTS": "1000", "SURAKSHA_WORKER_BATCH": "8",
-                    "SURAKSHA_TEST_SCAN_DELAY": "0.01"}
+        self.env = {
+            **os.environ,
+            "SURAKSHA_DATABASE_URL": db_url,
+            "SURAKSHA_HOME": home,
+            "SURAKSHA_LEASE_SECONDS": "2",
+            "SURAKSHA_MAX_SCAN_ATTEMPTS": "1000",
+            "SURAKSHA_WORKER_BATCH": "8",
+            "SURAKSHA_TEST_SCAN_DELAY": "0.01",
+        }
         self.procs: list[subprocess.Popen] = []
         self.kills = 0
 
     def start(self, scan_delay: str | None = None) -> subprocess.Popen:
         env = {**self.env, "SURAKSHA_TEST_SCAN_DELAY": scan_delay} if scan_delay else self.env
-        proc = subprocess.Popen([sys.executable, str(ENTRY), "worker", "--poll-interval", "0.05"],
-                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            [sys.executable, str(ENTRY), "worker", "--poll-interval", "0.05"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         self.procs.append(proc)
         return proc
 
@@ -195,8 +210,19 @@ def test_kill_dash_nine_loses_and_duplicates_nothing(db_url, tmp_path):
     assert fleet.kills >= 5
 
     with session_scope() as s:
-        items = s.execute(select(Item.id, Item.platform_id, Item.status, Item.verdict, Item.rule, Item.reasons,
-                                 Item.priority, Item.actions, Item.account_id)).all()
+        items = s.execute(
+            select(
+                Item.id,
+                Item.platform_id,
+                Item.status,
+                Item.verdict,
+                Item.rule,
+                Item.reasons,
+                Item.priority,
+                Item.actions,
+                Item.account_id,
+            )
+        ).all()
         jobs_per_item = Counter(s.scalars(select(ScanJob.item_id)).all())
         reclaimed = s.scalar(select(func.count()).select_from(ScanJob).where(ScanJob.attempts > 1))
         matches_per_item = Counter(s.scalars(select(ItemMatch.item_id)).all())
@@ -205,7 +231,9 @@ def test_kill_dash_nine_loses_and_duplicates_nothing(db_url, tmp_path):
     assert len(items) == N_ITEMS
     assert set(jobs_per_item.values()) == {1}  # resends enqueued nothing
     assert reclaimed > 0, "no job was re-claimed after a kill: the test did not exercise recovery"
-    wrong = [(i.platform_id, i.verdict) for i in items if i.status != "done" or i.verdict != expected_kind(int(i.platform_id[5:]))]
+    wrong = [
+        (i.platform_id, i.verdict) for i in items if i.status != "done" or i.verdict != expected_kind(int(i.platform_id[5:]))
+    ]
     assert not wrong, wrong[:10]
     # Matches recorded once: one per matching item, none for the others.
     assert all(matches_per_item.get(i.id, 0) == (1 if i.verdict != "allow" else 0) for i in items)

@@ -12,8 +12,9 @@ IST = dt.timezone(dt.timedelta(hours=5, minutes=30))
 
 
 def _submit(created_at: str, n: int) -> int:
-    item = ItemIn.model_validate({"platform_id": f"post-{n}", "account": {"id": "acct-1"}, "text": "hello",
-                                  "context": {"created_at": created_at}})
+    item = ItemIn.model_validate(
+        {"platform_id": f"post-{n}", "account": {"id": "acct-1"}, "text": "hello", "context": {"created_at": created_at}}
+    )
     return submit_item(item)[0].id
 
 
@@ -22,8 +23,8 @@ def test_offset_times_are_stored_as_the_same_instant(db_url):
     item_id = _submit("2026-01-01T00:30:00+05:30", 1)
     created = get_item(item_id).created_at
     if created.tzinfo is None:  # SQLite returns naive UTC
-        created = created.replace(tzinfo=dt.timezone.utc)
-    assert created == dt.datetime(2025, 12, 31, 19, 0, tzinfo=dt.timezone.utc)
+        created = created.replace(tzinfo=dt.UTC)
+    assert created == dt.datetime(2025, 12, 31, 19, 0, tzinfo=dt.UTC)
     assert created.astimezone(IST).hour == 0
 
 

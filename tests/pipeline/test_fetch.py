@@ -79,17 +79,20 @@ def test_allow_listed_local_host_is_fetched(server, allow_local, home):
     assert fetch_media(f"{server}/img", allowed_hosts=allow_local) == b"IMG small picture"
 
 
-@pytest.mark.parametrize("url, reason", [
-    ("http://127.0.0.1:9/x", "loopback"),
-    ("http://10.1.2.3/x", "private"),
-    ("http://192.168.0.10/x", "private"),
-    ("http://169.254.169.254/latest/meta-data/", "link-local"),
-    ("http://[::1]/x", "loopback"),
-    ("http://[::ffff:127.0.0.1]/x", "loopback"),
-    ("http://0.0.0.0/x", "unspecified"),
-    ("http://224.0.0.1/x", "multicast"),
-    ("http://100.64.0.1/x", "non-public|private|reserved"),
-])
+@pytest.mark.parametrize(
+    "url, reason",
+    [
+        ("http://127.0.0.1:9/x", "loopback"),
+        ("http://10.1.2.3/x", "private"),
+        ("http://192.168.0.10/x", "private"),
+        ("http://169.254.169.254/latest/meta-data/", "link-local"),
+        ("http://[::1]/x", "loopback"),
+        ("http://[::ffff:127.0.0.1]/x", "loopback"),
+        ("http://0.0.0.0/x", "unspecified"),
+        ("http://224.0.0.1/x", "multicast"),
+        ("http://100.64.0.1/x", "non-public|private|reserved"),
+    ],
+)
 def test_private_and_special_addresses_are_refused(url, reason, home):
     with pytest.raises(FetchError, match=reason):
         fetch_media(url, allowed_hosts=[])
@@ -113,8 +116,12 @@ def test_connection_goes_to_the_checked_address(home):
         seen.append((request.url.host, request.headers["host"]))
         return httpx.Response(200, content=b"IMG ok")
 
-    data = fetch_media("http://cdn.example/a.jpg", allowed_hosts=[], resolver=lambda h, p: ["93.184.216.34"],
-                       transport=httpx.MockTransport(handler))
+    data = fetch_media(
+        "http://cdn.example/a.jpg",
+        allowed_hosts=[],
+        resolver=lambda h, p: ["93.184.216.34"],
+        transport=httpx.MockTransport(handler),
+    )
     assert data == b"IMG ok" and seen == [("93.184.216.34", "cdn.example")]
 
 
@@ -124,9 +131,12 @@ def test_hosts_outside_the_allow_list_are_refused(home):
 
 
 def test_wildcard_allow_list(home):
-    data = fetch_media("http://img.media.example/a.jpg", allowed_hosts=["*.media.example"],
-                       resolver=lambda h, p: ["10.0.0.5"],  # allow-listed hosts may be internal
-                       transport=httpx.MockTransport(lambda r: httpx.Response(200, content=b"IMG")))
+    data = fetch_media(
+        "http://img.media.example/a.jpg",
+        allowed_hosts=["*.media.example"],
+        resolver=lambda h, p: ["10.0.0.5"],  # allow-listed hosts may be internal
+        transport=httpx.MockTransport(lambda r: httpx.Response(200, content=b"IMG")),
+    )
     assert data == b"IMG"
 
 
@@ -140,8 +150,12 @@ def test_redirect_from_public_to_private_is_refused(home):
         return httpx.Response(302, headers={"Location": "http://169.254.169.254/latest/meta-data/"})
 
     with pytest.raises(FetchError, match="link-local"):
-        fetch_media("http://public.example/a", allowed_hosts=[], resolver=lambda h, p: ["93.184.216.34"],
-                    transport=httpx.MockTransport(handler))
+        fetch_media(
+            "http://public.example/a",
+            allowed_hosts=[],
+            resolver=lambda h, p: ["93.184.216.34"],
+            transport=httpx.MockTransport(handler),
+        )
 
 
 def test_redirects_followed_within_limit(server, allow_local, home):
@@ -164,11 +178,14 @@ def test_timeout_and_http_errors(server, allow_local, home):
         fetch_media(f"{server}/missing", allowed_hosts=allow_local)
 
 
-@pytest.mark.parametrize("url, reason", [
-    ("ftp://example.com/a.jpg", "only http and https"),
-    ("file:///etc/passwd", "only http and https"),
-    ("http://user:pw@example.com/a", "credentials"),
-])
+@pytest.mark.parametrize(
+    "url, reason",
+    [
+        ("ftp://example.com/a.jpg", "only http and https"),
+        ("file:///etc/passwd", "only http and https"),
+        ("http://user:pw@example.com/a", "credentials"),
+    ],
+)
 def test_other_schemes_and_credentials_refused(url, reason, home):
     with pytest.raises(FetchError, match=reason):
         fetch_media(url, allowed_hosts=[])
@@ -206,7 +223,7 @@ class _Dripper:
                 for n in range(10**9):
                     if self.stop.is_set() or time.monotonic() > end:
                         return
-                    conn.sendall(self.drip[n % len(self.drip): n % len(self.drip) + 1])
+                    conn.sendall(self.drip[n % len(self.drip) : n % len(self.drip) + 1])
                     time.sleep(self.interval)
             except OSError:  # the client gave up: what the test wants
                 return
@@ -301,24 +318,30 @@ def test_redirect_to_a_listed_port_is_followed(server, home):
         other.shutdown()
 
 
-@pytest.mark.parametrize("url, allowed", [
-    ("http://cdn.example/a", ["cdn.example"]),
-    ("https://cdn.example/a", ["cdn.example"]),
-    ("http://cdn.example:80/a", ["cdn.example"]),
-    ("http://img.cdn.example:8080/a", ["*.cdn.example:8080"]),
-    ("http://[2001:db8::1]:8443/a", ["[2001:db8::1]:8443"]),
-    ("https://[2001:db8::1]/a", ["2001:db8::1"]),
-])
+@pytest.mark.parametrize(
+    "url, allowed",
+    [
+        ("http://cdn.example/a", ["cdn.example"]),
+        ("https://cdn.example/a", ["cdn.example"]),
+        ("http://cdn.example:80/a", ["cdn.example"]),
+        ("http://img.cdn.example:8080/a", ["*.cdn.example:8080"]),
+        ("http://[2001:db8::1]:8443/a", ["[2001:db8::1]:8443"]),
+        ("https://[2001:db8::1]/a", ["2001:db8::1"]),
+    ],
+)
 def test_allow_list_entries_match_host_and_port(url, allowed):
     assert url_allowed(httpx.URL(url), allowed)
 
 
-@pytest.mark.parametrize("url, allowed", [
-    ("http://cdn.example:5432/a", ["cdn.example"]),
-    ("https://cdn.example:80/a", ["cdn.example"]),
-    ("http://cdn.example/a", ["cdn.example:8080"]),
-    ("http://img.cdn.example:5432/a", ["*.cdn.example"]),
-    ("http://[2001:db8::1]:5432/a", ["[2001:db8::1]:8443"]),
-])
+@pytest.mark.parametrize(
+    "url, allowed",
+    [
+        ("http://cdn.example:5432/a", ["cdn.example"]),
+        ("https://cdn.example:80/a", ["cdn.example"]),
+        ("http://cdn.example/a", ["cdn.example:8080"]),
+        ("http://img.cdn.example:5432/a", ["*.cdn.example"]),
+        ("http://[2001:db8::1]:5432/a", ["[2001:db8::1]:8443"]),
+    ],
+)
 def test_allow_list_refuses_other_ports(url, allowed):
     assert not url_allowed(httpx.URL(url), allowed)

@@ -19,27 +19,38 @@ from .conftest import BENIGN_IMAGE, b64
 
 def counts() -> dict[str, int]:
     with session_scope() as s:
-        return {m.__tablename__: s.scalar(select(func.count()).select_from(m)) for m in (Account, Item, ItemMedia, PendingMedia, ScanJob)}
+        return {
+            m.__tablename__: s.scalar(select(func.count()).select_from(m))
+            for m in (Account, Item, ItemMedia, PendingMedia, ScanJob)
+        }
 
 
 def payload(**kw) -> ItemIn:
-    base = {"platform_id": "post-1", "account": {"id": "acct-1", "handle": "asha"}, "text": "hello",
-            "links": ["https://example.com/a"], "context": {"ip": "203.0.113.7", "port": 51234, "country": "in",
-                                                            "created_at": "2026-11-01T10:00:00Z"}}
+    base = {
+        "platform_id": "post-1",
+        "account": {"id": "acct-1", "handle": "asha"},
+        "text": "hello",
+        "links": ["https://example.com/a"],
+        "context": {"ip": "203.0.113.7", "port": 51234, "country": "in", "created_at": "2026-11-01T10:00:00Z"},
+    }
     base.update(kw)
     return ItemIn.model_validate(base)
 
 
 def test_submit_stores_item_media_and_job_together(db_url):
-    item, created = submit_item(payload(media=[{"data_base64": b64(BENIGN_IMAGE), "mime": "image/jpeg"},
-                                               {"url": "https://cdn.example.com/x.jpg"}]))
+    item, created = submit_item(
+        payload(media=[{"data_base64": b64(BENIGN_IMAGE), "mime": "image/jpeg"}, {"url": "https://cdn.example.com/x.jpg"}])
+    )
     assert created and item.status == "queued"
     with session_scope() as s:
         row = s.get(Item, item.id)
         assert row.context["country"] == "IN" and row.context["ip"] == "203.0.113.7"
         assert row.created_at.replace(tzinfo=None).isoformat().startswith("2026-11-01T10:00")
         media = s.scalars(select(ItemMedia).where(ItemMedia.item_id == item.id).order_by(ItemMedia.position)).all()
-        assert [(m.position, m.source_url, m.size) for m in media] == [(0, None, len(BENIGN_IMAGE)), (1, "https://cdn.example.com/x.jpg", None)]
+        assert [(m.position, m.source_url, m.size) for m in media] == [
+            (0, None, len(BENIGN_IMAGE)),
+            (1, "https://cdn.example.com/x.jpg", None),
+        ]
         assert s.scalars(select(PendingMedia.data).where(PendingMedia.item_id == item.id)).all() == [BENIGN_IMAGE]
         jobs = s.scalars(select(ScanJob).where(ScanJob.item_id == item.id)).all()
         assert [(j.state, j.attempts) for j in jobs] == [("queued", 0)]
@@ -92,10 +103,13 @@ def test_account_is_shared_and_handle_updated(db_url):
     assert rows == [("acct-1", "asha_new"), ("acct-2", None)]
 
 
-@pytest.mark.parametrize("media, reason", [
-    ([{"data_base64": "not base64!!"}], "not valid base64"),
-    ([{"data_base64": ""}], "empty"),
-])
+@pytest.mark.parametrize(
+    "media, reason",
+    [
+        ([{"data_base64": "not base64!!"}], "not valid base64"),
+        ([{"data_base64": ""}], "empty"),
+    ],
+)
 def test_bad_media_is_refused_and_nothing_stored(db_url, media, reason):
     with pytest.raises(IngestError, match=reason):
         submit_item(payload(media=media))
@@ -125,17 +139,20 @@ def test_too_many_media_refused(db_url, monkeypatch):
     assert counts()["items"] == 0
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"media": [{"url": "https://a.example/x", "data_base64": "aGk="}]}, "exactly one of"),
-    ({"media": [{}]}, "exactly one of"),
-    ({"media": [{"url": "file:///etc/passwd"}]}, "http:// or https://"),
-    ({"context": {"ip": "999.1.1.1"}}, "not an IP address"),
-    ({"context": {"port": 70000}}, "less than or equal"),
-    ({"context": {"country": "I1"}}, "two-letter"),
-    ({"platform_id": ""}, "at least 1"),
-    ({"kind": "spaceship"}, "kind must be one of"),
-    ({"surprise": 1}, "Extra inputs"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"media": [{"url": "https://a.example/x", "data_base64": "aGk="}]}, "exactly one of"),
+        ({"media": [{}]}, "exactly one of"),
+        ({"media": [{"url": "file:///etc/passwd"}]}, "http:// or https://"),
+        ({"context": {"ip": "999.1.1.1"}}, "not an IP address"),
+        ({"context": {"port": 70000}}, "less than or equal"),
+        ({"context": {"country": "I1"}}, "two-letter"),
+        ({"platform_id": ""}, "at least 1"),
+        ({"kind": "spaceship"}, "kind must be one of"),
+        ({"surprise": 1}, "Extra inputs"),
+    ],
+)
 def test_schema_rejects_bad_input_with_reason(change, message):
     with pytest.raises(ValidationError, match=message):
         payload(**change)

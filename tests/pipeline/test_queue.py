@@ -23,7 +23,9 @@ def make_items(n: int, **kw) -> list[int]:
 
 def expire_leases() -> None:
     with session_scope() as s:
-        s.execute(update(ScanJob).where(ScanJob.state == "running").values(lease_expires_at=dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)))
+        s.execute(
+            update(ScanJob).where(ScanJob.state == "running").values(lease_expires_at=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+        )
 
 
 def test_claims_never_overlap_and_mark_items_scanning(db_url):
@@ -85,7 +87,7 @@ def test_failures_back_off_then_fail_the_item(db_url):
     assert queue.fail_job("w", job, "RuntimeError: db hiccup", max_attempts=2) == "queued"
     assert queue.claim_jobs("w", 1, 60) == []  # backing off
     with session_scope() as s:
-        s.execute(update(ScanJob).values(available_at=dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)))
+        s.execute(update(ScanJob).values(available_at=dt.datetime(2000, 1, 1, tzinfo=dt.UTC)))
     [job2] = queue.claim_jobs("w", 1, 60)
     assert job2.attempts == 2
     assert queue.fail_job("w", job2, "RuntimeError: again", max_attempts=2) == "failed"

@@ -18,7 +18,8 @@ from suraksha.cli import app
 from suraksha.db import session_scope
 from suraksha.outbox.models import OutboxMessage
 from suraksha.pipeline import backfill as bf
-from suraksha.pipeline import queue, scan as scan_mod
+from suraksha.pipeline import queue
+from suraksha.pipeline import scan as scan_mod
 from suraksha.pipeline.ingest import submit_item
 from suraksha.pipeline.models import Item, ItemMatch, PendingMedia
 from suraksha.pipeline.rescan import rescan
@@ -29,7 +30,7 @@ from .conftest import BENIGN_IMAGE, b64
 from .test_backfill import row, write_jsonl
 
 runner = CliRunner()
-SINCE = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
+SINCE = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
 OLD_IMAGE = b"IMG a picture posted in 2022"  # benign bytes; the fake signals hash any b'IMG...'
 OTHER_IMAGE = b"IMG another old picture"
 
@@ -52,12 +53,15 @@ def items() -> dict[str, Item]:
 
 
 def backfill_history(tmp_path: Path, scanner) -> None:
-    export = write_jsonl(tmp_path / "history.jsonl", [
-        row(1, year=2022, media=[{"data_base64": b64(OLD_IMAGE)}]),
-        row(2, year=2023, media=[{"data_base64": b64(OTHER_IMAGE)}, {"data_base64": b64(BENIGN_IMAGE)}]),
-        row(3, year=2023, links=["https://later-bad.example/page"]),
-        row(4, year=2019, media=[{"data_base64": b64(OLD_IMAGE)}]),  # before --since
-    ])
+    export = write_jsonl(
+        tmp_path / "history.jsonl",
+        [
+            row(1, year=2022, media=[{"data_base64": b64(OLD_IMAGE)}]),
+            row(2, year=2023, media=[{"data_base64": b64(OTHER_IMAGE)}, {"data_base64": b64(BENIGN_IMAGE)}]),
+            row(3, year=2023, links=["https://later-bad.example/page"]),
+            row(4, year=2019, media=[{"data_base64": b64(OLD_IMAGE)}]),  # before --since
+        ],
+    )
     bf.run_backfill(export)
     drain(scanner)
     assert {i.verdict for i in items().values()} == {"allow"}
@@ -83,8 +87,9 @@ def test_newly_banked_image_is_found_among_old_items_without_their_bytes(scanner
     assert match.retroactive is True and match.matched_at is not None
     keys = outbox_keys()
     i = post1.id
-    expected = sorted([f"{i}:action:remove_item", f"{i}:action:suspend_account", f"{i}:preserve", f"{i}:report:ncmec",
-                       f"{i}:report:in_police"])  # the test policy's csam rule, as a scan would enqueue it
+    expected = sorted(
+        [f"{i}:action:remove_item", f"{i}:action:suspend_account", f"{i}:preserve", f"{i}:report:ncmec", f"{i}:report:in_police"]
+    )  # the test policy's csam rule, as a scan would enqueue it
     assert keys == expected  # exactly what a scan with this match would have enqueued
     assert summary.messages_enqueued == len(keys)
 
@@ -117,8 +122,9 @@ def test_new_link_entry_and_bank_filter(scanner, matcher, tmp_path):
 
 
 def test_items_not_yet_scanned_are_left_to_the_worker(scanner, matcher, tmp_path):
-    item, _ = submit_item(ItemIn(platform_id="queued", media=[{"data_base64": b64(OLD_IMAGE)}],
-                                 context={"created_at": "2024-02-02T00:00:00Z"}))
+    item, _ = submit_item(
+        ItemIn(platform_id="queued", media=[{"data_base64": b64(OLD_IMAGE)}], context={"created_at": "2024-02-02T00:00:00Z"})
+    )
     matcher.add("sha256", hashlib.sha256(OLD_IMAGE).hexdigest(), "late-csam", "csam", 77)
     assert rescan(SINCE).items_checked == 0
     drain(scanner)  # the scan itself sees the new entry
@@ -166,10 +172,13 @@ def test_real_pdq_of_a_stored_item_matches_a_re_encoded_copy_banked_later(db_url
     posted = _jpeg(_photo(1), 90)
     banked_copy = _jpeg(_photo(1), 60)  # same picture, other bytes: only the PDQ can match
     assert hashlib.sha256(posted).digest() != hashlib.sha256(banked_copy).digest()
-    export = write_jsonl(tmp_path / "h.jsonl", [
-        row(1, year=2022, media=[{"data_base64": b64(posted), "mime": "image/jpeg"}]),
-        row(2, year=2022, media=[{"data_base64": b64(_jpeg(_photo(2), 90)), "mime": "image/jpeg"}]),
-    ])
+    export = write_jsonl(
+        tmp_path / "h.jsonl",
+        [
+            row(1, year=2022, media=[{"data_base64": b64(posted), "mime": "image/jpeg"}]),
+            row(2, year=2022, media=[{"data_base64": b64(_jpeg(_photo(2), 90)), "mime": "image/jpeg"}]),
+        ],
+    )
     bf.run_backfill(export)
     scanner = scan_mod.get_scanner()
     drain(scanner)

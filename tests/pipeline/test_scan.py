@@ -33,7 +33,9 @@ def drain(scanner) -> None:
 
 def outbox(item_id: int) -> list[tuple[str, str]]:
     with session_scope() as s:
-        return sorted(s.execute(select(OutboxMessage.topic, OutboxMessage.dedupe_key).where(OutboxMessage.item_id == item_id)).all())
+        return sorted(
+            s.execute(select(OutboxMessage.topic, OutboxMessage.dedupe_key).where(OutboxMessage.item_id == item_id)).all()
+        )
 
 
 def test_known_csam_image_is_removed_reported_and_preserved(scanner):
@@ -44,9 +46,11 @@ def test_known_csam_image_is_removed_reported_and_preserved(scanner):
     assert [(m.bank, m.label, m.signal_type, m.media_position) for m in view.matches] == [("local-csam", "csam", "sha256", 0)]
     assert view.media[0].signals["sha256"] and view.media[0].signals["pdq"]
     assert outbox(item_id) == [
-        ("action", f"{item_id}:action:remove_item"), ("action", f"{item_id}:action:suspend_account"),
+        ("action", f"{item_id}:action:remove_item"),
+        ("action", f"{item_id}:action:suspend_account"),
         ("preserve", f"{item_id}:preserve"),
-        ("report", f"{item_id}:report:in_police"), ("report", f"{item_id}:report:ncmec"),
+        ("report", f"{item_id}:report:in_police"),
+        ("report", f"{item_id}:report:ncmec"),
     ]
     with session_scope() as s:
         msg = s.scalars(select(OutboxMessage).where(OutboxMessage.topic == "report")).first()
@@ -144,8 +148,10 @@ def test_unexpected_scan_error_is_retried_not_fatal(scanner, monkeypatch):
 
 
 def test_account_history_shows_matched_items_and_counts(scanner):
-    ids = [submit(platform_id=f"p{n}", media=[{"data_base64": b64(img)}])
-           for n, img in enumerate([CSAM_IMAGE, BENIGN_IMAGE, NCII_IMAGE, CSAM_IMAGE])]
+    ids = [
+        submit(platform_id=f"p{n}", media=[{"data_base64": b64(img)}])
+        for n, img in enumerate([CSAM_IMAGE, BENIGN_IMAGE, NCII_IMAGE, CSAM_IMAGE])
+    ]
     submit(platform_id="other", account={"id": "acct-2"}, media=[{"data_base64": b64(CSAM_IMAGE)}])
     drain(scanner)
     acct = views.get_account("acct-1")

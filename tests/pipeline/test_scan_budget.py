@@ -8,6 +8,7 @@ import hashlib
 
 import pytest
 from sqlalchemy import select
+from tests.signals.hostile_video import Work, count_work, moving_video, static_video
 
 from suraksha.db import session_scope
 from suraksha.pipeline import queue, views
@@ -16,7 +17,6 @@ from suraksha.pipeline.models import ScanJob
 from suraksha.pipeline.settings import reset_pipeline_settings
 from suraksha.pipeline.worker import process_batch, start_background_workers
 from suraksha.signals.budget import HASHED_FRAME_COST, ScanBudget
-from tests.signals.hostile_video import Work, count_work, moving_video, static_video
 
 from . import fakes
 from .conftest import b64
@@ -64,8 +64,9 @@ def test_a_worker_records_the_budget_error_and_scans_the_next_item(real_scanner,
     finally:
         workers.stop()
     assert (first.status, first.verdict) == ("done", "allow")
-    assert first.media[0].error.startswith("ScanBudgetExceeded: scan budget exceeded: the header's 14400 frames of "
-                                           "3840x2160, 14400 s")
+    assert first.media[0].error.startswith(
+        "ScanBudgetExceeded: scan budget exceeded: the header's 14400 frames of 3840x2160, 14400 s"
+    )
     assert first.error.startswith("media[0]: ScanBudgetExceeded: scan budget exceeded")
     assert first.media[0].signals == {"sha256": hashlib.sha256(hostile).hexdigest(), "md5": hashlib.md5(hostile).hexdigest()}
     assert (second.status, second.media[0].error, len(second.media[0].signals["vpdq"])) == ("done", None, 4)
@@ -110,8 +111,13 @@ def test_no_media_is_fetched_once_the_time_is_spent(db_url, matcher, fetched, no
         now[0] += 100
         return normal
 
-    scanner = scan_mod.Scanner(matcher=matcher, policy=fakes.FakePolicy(), classifiers=[], fetch=fetch,
-                               scan_budget=lambda: ScanBudget(60, clock=lambda: now[0]))
+    scanner = scan_mod.Scanner(
+        matcher=matcher,
+        policy=fakes.FakePolicy(),
+        classifiers=[],
+        fetch=fetch,
+        scan_budget=lambda: ScanBudget(60, clock=lambda: now[0]),
+    )
     item_id = submit(media=[{"url": "https://cdn.example/a.mp4"}, {"url": "https://cdn.example/b.mp4"}])
     drain(scanner)
     view = views.get_item(item_id)

@@ -27,16 +27,19 @@ ONION = "2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid.onion"
 
 
 # --------------------------------------------------------------------------- actions
-@pytest.mark.parametrize("text, kind, argument", [
-    ("remove_item", ActionKind.REMOVE_ITEM, None),
-    ("suspend_account", ActionKind.SUSPEND_ACCOUNT, None),
-    ("withhold_in_country:IN", ActionKind.WITHHOLD_IN_COUNTRY, "IN"),
-    ("restore", ActionKind.RESTORE, None),
-    ("notify_user", ActionKind.NOTIFY_USER, None),
-    ("preserve", ActionKind.PRESERVE, None),
-    ("report:ncmec", ActionKind.REPORT, "ncmec"),
-    ("review:csam", ActionKind.REVIEW, "csam"),
-])
+@pytest.mark.parametrize(
+    "text, kind, argument",
+    [
+        ("remove_item", ActionKind.REMOVE_ITEM, None),
+        ("suspend_account", ActionKind.SUSPEND_ACCOUNT, None),
+        ("withhold_in_country:IN", ActionKind.WITHHOLD_IN_COUNTRY, "IN"),
+        ("restore", ActionKind.RESTORE, None),
+        ("notify_user", ActionKind.NOTIFY_USER, None),
+        ("preserve", ActionKind.PRESERVE, None),
+        ("report:ncmec", ActionKind.REPORT, "ncmec"),
+        ("review:csam", ActionKind.REVIEW, "csam"),
+    ],
+)
 def test_every_action_has_one_text_that_parses_back(text, kind, argument):
     request = ActionRequest.parse(text)
     assert (request.kind, request.argument, str(request)) == (kind, argument, text)
@@ -51,13 +54,16 @@ def test_platform_kinds_are_the_actions_table_names():
     assert all(ActionKind(k).on_platform for k in ACTION_KINDS)
 
 
-@pytest.mark.parametrize("kind, argument, words", [
-    (ActionKind.WITHHOLD_IN_COUNTRY, None, "needs a country"),
-    (ActionKind.WITHHOLD_IN_COUNTRY, "India", "two-letter"),
-    (ActionKind.REPORT, "fbi", "unknown report destination 'fbi'"),
-    (ActionKind.REVIEW, "High Priority", "review queue"),
-    (ActionKind.REMOVE_ITEM, "now", "takes no value"),
-])
+@pytest.mark.parametrize(
+    "kind, argument, words",
+    [
+        (ActionKind.WITHHOLD_IN_COUNTRY, None, "needs a country"),
+        (ActionKind.WITHHOLD_IN_COUNTRY, "India", "two-letter"),
+        (ActionKind.REPORT, "fbi", "unknown report destination 'fbi'"),
+        (ActionKind.REVIEW, "High Priority", "review queue"),
+        (ActionKind.REMOVE_ITEM, "now", "takes no value"),
+    ],
+)
 def test_an_action_is_built_valid_or_not_at_all(kind, argument, words):
     with pytest.raises(InvalidAction, match=words):
         ActionRequest(kind, argument)
@@ -65,7 +71,9 @@ def test_an_action_is_built_valid_or_not_at_all(kind, argument, words):
 
 def test_an_action_is_a_value():
     a = ActionRequest(ActionKind.WITHHOLD_IN_COUNTRY, "in")
-    assert a.argument == "IN" and a == ActionRequest.parse("withhold_in_country:IN") and len({a, ActionRequest.parse(str(a))}) == 1
+    assert (
+        a.argument == "IN" and a == ActionRequest.parse("withhold_in_country:IN") and len({a, ActionRequest.parse(str(a))}) == 1
+    )
     with pytest.raises(dataclasses.FrozenInstanceError):
         a.argument = "GB"  # type: ignore[misc]
     with pytest.raises(InvalidAction, match="did you mean 'remove_item'"):
@@ -80,8 +88,10 @@ def test_the_policy_emits_action_requests_never_strings():
 
 
 def test_old_action_names_are_read_as_the_new_ones_with_a_note_logged_once(caplog):
-    text = ("rules:\n"
-            "  - {name: obscene-in-india, when: {match: {label: obscene}}, verdict: remove, actions: [remove, 'withhold:in']}\n")
+    text = (
+        "rules:\n"
+        "  - {name: obscene-in-india, when: {match: {label: obscene}}, verdict: remove, actions: [remove, 'withhold:in']}\n"
+    )
     caplog.set_level(logging.WARNING, logger="suraksha.policy.loader")
     p = load_policy(text)
     assert p.rules[0].actions == (ActionRequest(ActionKind.REMOVE_ITEM), ActionRequest(ActionKind.WITHHOLD_IN_COUNTRY, "IN"))
@@ -113,20 +123,29 @@ rules:
 
 def test_each_kind_of_condition_is_recorded_as_a_fact_of_its_kind():
     facts = ScanFacts(
-        matches=[MatchFact("known", "csam", "pdq", 4, entry_id=17), MatchFact("urls", "csam_url", "url", 0, entry_id=3),
-                 MatchFact("words", "grooming", "text", 0, entry_id=9)],
+        matches=[
+            MatchFact("known", "csam", "pdq", 4, entry_id=17),
+            MatchFact("urls", "csam_url", "url", 0, entry_id=3),
+            MatchFact("words", "grooming", "text", 0, entry_id=9),
+        ],
         scores=[ScoreFact("nudity", 0.93, "nudenet")],
         text_hits=[TextFact("onion", ONION), TextFact("keyword", "meet me")],
-        item_kind="message", country="in", source="user_report",
+        item_kind="message",
+        country="in",
+        source="user_report",
     )
     v = _policy().evaluate(facts)
     assert [(f.kind, f.rule) for f in v.facts] == [
         (FactKind.HASH, "known"),
-        (FactKind.LINK, "links"), (FactKind.LINK, "links"),
-        (FactKind.TEXT, "words"), (FactKind.TEXT, "words"),
+        (FactKind.LINK, "links"),
+        (FactKind.LINK, "links"),
+        (FactKind.TEXT, "words"),
+        (FactKind.TEXT, "words"),
         (FactKind.CLASSIFIER, "nudity"),
-        (FactKind.USER_REPORT, "reported-in-india"), (FactKind.CONTEXT, "reported-in-india"),
-        (FactKind.CONTEXT, "messages-not-known"), (FactKind.CONTEXT, "messages-not-known"),
+        (FactKind.USER_REPORT, "reported-in-india"),
+        (FactKind.CONTEXT, "reported-in-india"),
+        (FactKind.CONTEXT, "messages-not-known"),
+        (FactKind.CONTEXT, "messages-not-known"),
         (FactKind.CONTEXT, "everything"),
     ]
     assert len(v.facts) == len(v.reasons)  # one fact per reason, in the same order
@@ -138,12 +157,23 @@ def test_each_kind_of_condition_is_recorded_as_a_fact_of_its_kind():
     assert score.score == ScoreFact("nudity", 0.93, "nudenet")
     assert (report.condition, report.value) == ("user_report", "user_report")
     assert [(f.condition, f.value) for f in (country, kind, absent, always)] == [
-        ("country", "IN"), ("item_kind", "message"), ("not", "match (label ncii)"), ("always", None)]
+        ("country", "IN"),
+        ("item_kind", "message"),
+        ("not", "match (label ncii)"),
+        ("always", None),
+    ]
 
 
 def test_facts_survive_their_stored_form_and_unknown_kinds_are_not_counted():
-    v = _policy().evaluate(ScanFacts([MatchFact("known", "csam", "vpdq", 0)], [ScoreFact("nudity", 0.8)], [TextFact("link", "https://x.example/")],
-                                     source="complaint", country="IN"))
+    v = _policy().evaluate(
+        ScanFacts(
+            [MatchFact("known", "csam", "vpdq", 0)],
+            [ScoreFact("nudity", 0.8)],
+            [TextFact("link", "https://x.example/")],
+            source="complaint",
+            country="IN",
+        )
+    )
     stored = v.stored_facts()
     assert [Fact.from_json(f) for f in stored] == v.facts
     assert fact_kinds(stored) == {FactKind.HASH, FactKind.CLASSIFIER, FactKind.USER_REPORT, FactKind.CONTEXT}

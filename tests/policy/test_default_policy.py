@@ -27,9 +27,13 @@ def test_csam_match_removes_suspends_preserves_reports_and_queues_review(policy)
     v = policy.evaluate(facts([MatchFact("known", "csam", "pdq", 4)]))
     assert v.verdict == "remove"
     assert v.rule == "csam-match"
-    assert v.actions == [ActionRequest(ActionKind.REMOVE_ITEM), ActionRequest(ActionKind.SUSPEND_ACCOUNT),
-                         ActionRequest(ActionKind.PRESERVE), ActionRequest(ActionKind.REPORT, "ncmec"),
-                         ActionRequest(ActionKind.REVIEW, "csam")]
+    assert v.actions == [
+        ActionRequest(ActionKind.REMOVE_ITEM),
+        ActionRequest(ActionKind.SUSPEND_ACCOUNT),
+        ActionRequest(ActionKind.PRESERVE),
+        ActionRequest(ActionKind.REPORT, "ncmec"),
+        ActionRequest(ActionKind.REVIEW, "csam"),
+    ]
     assert v.stored_actions() == ["remove_item", "suspend_account", "preserve", "report:ncmec", "review:csam"]
     assert v.priority == 100
     assert v.reasons == ["csam-match: match in bank 'known' (label csam, pdq distance 4)"]
@@ -91,8 +95,15 @@ def test_several_rules_fire_strictest_verdict_wins_and_actions_are_the_union(pol
     v = policy.evaluate(facts([MatchFact("known", "csam", "pdq", 2)], [ScoreFact("nudity", 0.9)], [TextFact("onion", ONION)]))
     assert v.verdict == "remove" and v.rule == "csam-match" and v.priority == 100
     assert v.fired == ["csam-match", "csam-links", "nudity"]
-    assert v.stored_actions() == ["remove_item", "suspend_account", "preserve", "report:ncmec", "review:csam", "review:links",
-                                 "review:nudity"]
+    assert v.stored_actions() == [
+        "remove_item",
+        "suspend_account",
+        "preserve",
+        "report:ncmec",
+        "review:csam",
+        "review:links",
+        "review:nudity",
+    ]
     assert [r.split(":")[0] for r in v.reasons] == ["csam-match", "csam-links", "nudity"]
 
 

@@ -26,7 +26,11 @@ def error_of(source) -> PolicyError:
 @pytest.mark.parametrize(
     ("bad", "field", "words"),
     [
-        (rule(actions=["remove_item", "reprot:ncmec"]), "actions[1]", ["unknown action 'reprot:ncmec'", "did you mean 'report:ncmec'"]),
+        (
+            rule(actions=["remove_item", "reprot:ncmec"]),
+            "actions[1]",
+            ["unknown action 'reprot:ncmec'", "did you mean 'report:ncmec'"],
+        ),
         (rule(actions=["report:fbi"]), "actions[0]", ["unknown report destination 'fbi'", "ncmec, in_police, uk_nca"]),
         (rule(actions=["report"]), "actions[0]", ["needs a value", "report:<ncmec|in_police|uk_nca>"]),
         (rule(actions=["review:High Priority"]), "actions[0]", ["review queue"]),
@@ -86,10 +90,12 @@ def test_bad_rule_fields(bad, field, words):
 
 def test_message_names_the_rule_field_and_reason_in_one_line():
     err = error_of({"rules": [rule(name="csam-match", actions=["remove_item", "reprot:ncmec"])]})
-    assert str(err) == ("rule #1 'csam-match': actions[1]: unknown action 'reprot:ncmec' "
-                        "(did you mean 'report:ncmec'?); expected one of remove_item, suspend_account, "
-                        "withhold_in_country:<country code>, notify_user, preserve, report:<ncmec|in_police|uk_nca>, "
-                        "review:<queue>, priority:<0-100>")
+    assert str(err) == (
+        "rule #1 'csam-match': actions[1]: unknown action 'reprot:ncmec' "
+        "(did you mean 'report:ncmec'?); expected one of remove_item, suspend_account, "
+        "withhold_in_country:<country code>, notify_user, preserve, report:<ncmec|in_police|uk_nca>, "
+        "review:<queue>, priority:<0-100>"
+    )
 
 
 def test_duplicate_rule_names():
@@ -107,8 +113,16 @@ def test_duplicate_rule_names():
         ("version: 2\nrules: []", "version", ["unsupported version 2"]),
         ("rule: []", "rule", ["unknown key 'rule'", "did you mean 'rules'"]),
         ("settings: {two_person_rule: maybe}\nrules: []", "settings.two_person_rule", ["true or false"]),
-        ("settings: {require_review_before_report: [ncmec, fbi]}\nrules: []", "settings.require_review_before_report[1]", ["'fbi'"]),
-        ("settings: {review_before_report: true}\nrules: []", "settings.review_before_report", ["did you mean 'require_review_before_report'"]),
+        (
+            "settings: {require_review_before_report: [ncmec, fbi]}\nrules: []",
+            "settings.require_review_before_report[1]",
+            ["'fbi'"],
+        ),
+        (
+            "settings: {review_before_report: true}\nrules: []",
+            "settings.review_before_report",
+            ["did you mean 'require_review_before_report'"],
+        ),
         ("rules:\n  - just a string", None, ["a rule is a mapping"]),
     ],
 )
@@ -120,12 +134,14 @@ def test_bad_documents(doc, field, words):
 
 
 def test_yaml_syntax_error_gives_the_line():
-    err = error_of(textwrap.dedent("""
+    err = error_of(
+        textwrap.dedent("""
         rules:
           - name: a
             when: {match: {label: csam}
             verdict: remove
-    """))
+    """)
+    )
     assert "not valid YAML at line" in str(err)
 
 

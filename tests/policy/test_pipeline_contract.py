@@ -13,8 +13,11 @@ def topics(verdict) -> list[tuple[str, str]]:
 def test_csam_verdict_enqueues_removal_suspension_preservation_report_and_review():
     v = default_policy().evaluate(ScanFacts([MatchFact("known", "csam", "pdq", 4)], [], []))
     assert topics(v) == [
-        ("action", "7:action:remove_item"), ("action", "7:action:suspend_account"),
-        ("preserve", "7:preserve"), ("report", "7:report:ncmec"), ("review", "7:review:csam"),
+        ("action", "7:action:remove_item"),
+        ("action", "7:action:suspend_account"),
+        ("preserve", "7:preserve"),
+        ("report", "7:report:ncmec"),
+        ("review", "7:review:csam"),
     ]
 
 

@@ -168,22 +168,28 @@ def test_the_same_fact_in_several_media_is_one_reason():
 
 
 def test_settings_are_read():
-    p = policy("""
+    p = policy(
+        """
         - name: x
           when: {always: true}
           verdict: allow
-    """, settings="""
+    """,
+        settings="""
         settings:
           require_review_before_report: [ncmec]
           two_person_rule: true
-    """)
+    """,
+    )
     assert p.settings.two_person_rule is True
     assert p.review_required_before_report("ncmec") and not p.review_required_before_report("uk_nca")
-    p = policy("""
+    p = policy(
+        """
         - name: x
           when: {always: true}
           verdict: allow
-    """, settings="settings: {require_review_before_report: false}\n")
+    """,
+        settings="settings: {require_review_before_report: false}\n",
+    )
     assert not p.review_required_before_report("ncmec")
 
 

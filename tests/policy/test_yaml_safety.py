@@ -56,5 +56,6 @@ def test_an_allow_rule_cannot_report():
     text = "rules: [{name: trusted, when: {match: {label: csam}}, verdict: allow, actions: ['report:ncmec']}]"
     with pytest.raises(PolicyError) as err:
         load_policy(text)
-    assert str(err.value) == ("rule #1 'trusted': actions[0]: action 'report:ncmec' needs verdict review or remove: "
-                              "an allowed item is not reported")
+    assert str(err.value) == (
+        "rule #1 'trusted': actions[0]: action 'report:ncmec' needs verdict review or remove: an allowed item is not reported"
+    )

@@ -91,8 +91,16 @@ class NcmecSimulator:
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handle)
 
-    def fail(self, endpoint: str, kind: FaultKind = "http_error", *, times: int = 1, skip: int = 0,
-             status: int = 503, code: int = ResponseCode.SERVER_ERROR) -> None:
+    def fail(
+        self,
+        endpoint: str,
+        kind: FaultKind = "http_error",
+        *,
+        times: int = 1,
+        skip: int = 0,
+        status: int = 503,
+        code: int = ResponseCode.SERVER_ERROR,
+    ) -> None:
         """Make the next ``times`` calls to ``endpoint`` fail, after letting ``skip`` through."""
         self._faults.append(Fault(endpoint, kind, times, skip, status, code))
 
@@ -164,8 +172,17 @@ class NcmecSimulator:
 
     # --- responses -------------------------------------------------------------------------------
 
-    def _respond(self, request: httpx.Request, endpoint: str, status: int, code: int, description: str,
-                 *, root: str = "reportResponse", **fields: object) -> httpx.Response:
+    def _respond(
+        self,
+        request: httpx.Request,
+        endpoint: str,
+        status: int,
+        code: int,
+        description: str,
+        *,
+        root: str = "reportResponse",
+        **fields: object,
+    ) -> httpx.Response:
         el = etree.Element(root)
         etree.SubElement(el, "responseCode").text = str(int(code))
         if root == "reportResponse":
@@ -182,7 +199,8 @@ class NcmecSimulator:
         body = etree.tostring(el, xml_declaration=True, encoding="UTF-8", standalone=True)
         self.calls.append(Call(request.method, endpoint, status, int(code)))
         return httpx.Response(
-            status, content=body,
+            status,
+            content=body,
             headers={"Content-Type": "application/xml", "Request-ID": uuid.uuid4().hex},
         )
 
@@ -203,11 +221,13 @@ class NcmecSimulator:
         if report is None:
             return self._refuse(request, endpoint, ResponseCode.REPORT_DOES_NOT_EXIST, "Report does not exist")
         if report.state == "finished":
-            return self._refuse(request, endpoint, ResponseCode.REPORT_ALREADY_FINISHED, "Report already finished",
-                                reportId=report.report_id)
+            return self._refuse(
+                request, endpoint, ResponseCode.REPORT_ALREADY_FINISHED, "Report already finished", reportId=report.report_id
+            )
         if report.state == "retracted":
-            return self._refuse(request, endpoint, ResponseCode.REPORT_ALREADY_RETRACTED, "Report already retracted",
-                                reportId=report.report_id)
+            return self._refuse(
+                request, endpoint, ResponseCode.REPORT_ALREADY_RETRACTED, "Report already retracted", reportId=report.report_id
+            )
         return report
 
     def _xml_body(self, request, endpoint, root_tag: str) -> etree._Element | httpx.Response:
@@ -248,9 +268,7 @@ class NcmecSimulator:
         content_type = request.headers.get("Content-Type", "")
         if not content_type.startswith("multipart/form-data"):
             return self._refuse(request, endpoint, ResponseCode.INVALID_REQUEST, "upload must be multipart/form-data")
-        message = BytesParser(policy=HTTP).parsebytes(
-            f"Content-Type: {content_type}\r\n\r\n".encode("latin-1") + request.content
-        )
+        message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode("latin-1") + request.content)
         fields: dict[str, str] = {}
         upload: tuple[str, bytes] | None = None
         for part in message.iter_parts():
@@ -279,12 +297,14 @@ class NcmecSimulator:
             return report
         sim_file = report.files.get(root.findtext("fileId") or "")
         if sim_file is None:
-            return self._refuse(request, endpoint, ResponseCode.FILE_DOES_NOT_EXIST, "File does not exist",
-                                reportId=report.report_id)
+            return self._refuse(
+                request, endpoint, ResponseCode.FILE_DOES_NOT_EXIST, "File does not exist", reportId=report.report_id
+            )
         relevance = root.findtext("fileRelevance")
         if root.find("industryClassification") is not None and relevance not in (None, "Reported"):
-            return self._refuse(request, endpoint, ResponseCode.VALIDATION_FAILED,
-                                "industryClassification only allowed on Reported files")
+            return self._refuse(
+                request, endpoint, ResponseCode.VALIDATION_FAILED, "industryClassification only allowed on Reported files"
+            )
         sim_file.details = request.content
         return self._ok(request, endpoint, reportId=report.report_id)
 
@@ -297,8 +317,16 @@ class NcmecSimulator:
         if isinstance(report, httpx.Response):
             return report
         report.state = "finished"
-        return self._respond(request, endpoint, 200, ResponseCode.SUCCESS, "Success", root="reportDoneResponse",
-                             reportId=report.report_id, files=list(report.files))
+        return self._respond(
+            request,
+            endpoint,
+            200,
+            ResponseCode.SUCCESS,
+            "Success",
+            root="reportDoneResponse",
+            reportId=report.report_id,
+            files=list(report.files),
+        )
 
     def _retract(self, request, endpoint):
         report = self._open_report(request, endpoint, self._form_id(request))

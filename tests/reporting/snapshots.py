@@ -14,9 +14,10 @@ from pathlib import Path
 
 from lxml import etree
 
-NCMEC_REFERENCE = Path(
-    os.environ.get("SURAKSHA_REFERENCE_DIR") or Path(__file__).resolve().parents[2].parent / "shared" / "reference"
-) / "ncmec"
+NCMEC_REFERENCE = (
+    Path(os.environ.get("SURAKSHA_REFERENCE_DIR") or Path(__file__).resolve().parents[2].parent / "shared" / "reference")
+    / "ncmec"
+)
 
 _ENTRY = re.compile(r"exports\[`(?P<name>.*?)`\] = `\n(?P<body>.*?)\n`;", re.DOTALL)
 

@@ -7,12 +7,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from enforcement.conftest import dispatcher, env, platform  # noqa: F401,E402 - shared fixtures
 from enforcement.helpers import csam_bank, scan_all, submit
 from reporting.ncmec_simulator import NcmecSimulator
 from suraksha.db import session_scope
 from suraksha.reporting.ncmec.enums import ResponseCode
-
-from enforcement.conftest import dispatcher, env, platform  # noqa: F401,E402 - shared fixtures
 
 
 @pytest.fixture
@@ -61,8 +60,8 @@ def _task(item_id: int) -> int:
 
 
 def test_one_report_per_item_and_destination_whatever_the_outbox_repeats(disp, sim, reference_dir, tmp_path, monkeypatch):
-    from suraksha.outbox.models import OutboxMessage
     from suraksha.dispatch import deliver
+    from suraksha.outbox.models import OutboxMessage
     from suraksha.reporting.service import list_reports
 
     _policy(tmp_path, monkeypatch, require_review_before_report="false")
@@ -70,8 +69,14 @@ def test_one_report_per_item_and_destination_whatever_the_outbox_repeats(disp, s
     item = submit("p1", "acct-1", [image], country="IN")
     scan_all()
     with session_scope() as s:  # a second message for the same subject (e.g. a rescan with another rule)
-        s.add(OutboxMessage(topic="report", dedupe_key=f"{item}:report:ncmec:again", item_id=item,
-                            payload={"action": "report:ncmec", "destination": "ncmec"}))
+        s.add(
+            OutboxMessage(
+                topic="report",
+                dedupe_key=f"{item}:report:ncmec:again",
+                item_id=item,
+                payload={"action": "report:ncmec", "destination": "ncmec"},
+            )
+        )
     disp.run_once()
     disp.run_once()
     assert deliver("report").made == 0
@@ -82,8 +87,7 @@ def test_one_report_per_item_and_destination_whatever_the_outbox_repeats(disp, s
     assert reports["in_police"].state == "queued" and "send it to the police" in reports["in_police"].state_reason
 
 
-def test_two_person_rule_holds_the_report_until_a_second_reviewer_agrees(disp, sim, people, reference_dir, tmp_path,
-                                                                        monkeypatch):
+def test_two_person_rule_holds_the_report_until_a_second_reviewer_agrees(disp, sim, people, reference_dir, tmp_path, monkeypatch):
     from suraksha.cases.service import decide
     from suraksha.cases.settings import reset_review_settings
     from suraksha.reporting.service import get_report, list_reports
@@ -197,7 +201,7 @@ def test_supplemental_report_links_to_the_first_and_names_it_at_ncmec(disp, sim,
 
 
 def test_bad_operations_get_clear_errors(env):
-    from suraksha.reporting.service import (ReportError, get_report, list_reports, record_delivery, retract_report)
+    from suraksha.reporting.service import ReportError, get_report, list_reports, record_delivery, retract_report
 
     with pytest.raises(ReportError, match="unknown state"):
         list_reports(state="sent")

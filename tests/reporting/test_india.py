@@ -23,9 +23,19 @@ def india_report(dispatcher, reference_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("SURAKSHA_POLICY_PATH", str(tmp_path / "p.yaml"))
     reset_pipeline_settings()
     image = csam_bank(reference_dir)
-    submit("post-77", "acct-9", [image, jpeg_bytes(2)], ip="49.36.12.7", port=50432, device_id="android-5f3a",
-           country="IN", url="https://platform.example/p/77", surface="public feed", server="mum-edge-3",
-           created_at="2026-11-20T20:15:00+00:00")
+    submit(
+        "post-77",
+        "acct-9",
+        [image, jpeg_bytes(2)],
+        ip="49.36.12.7",
+        port=50432,
+        device_id="android-5f3a",
+        country="IN",
+        url="https://platform.example/p/77",
+        surface="public feed",
+        server="mum-edge-3",
+        created_at="2026-11-20T20:15:00+00:00",
+    )
     scan_all()
     dispatcher.run_once()
     [report] = list_reports(destination="in_police")
@@ -48,7 +58,10 @@ def test_package_holds_source_device_account_ip_time_platform_and_citations(indi
     assert p["hosting"] == {"server": "mum-edge-3", "country": "IN"}
     files = p["material"]["files"]
     assert [f["matched"] for f in files] == [True, False] and all(f["preserved_evidence_id"] for f in files)
-    assert {a["action"]: a["status"] for a in p["actions_taken"]} == {"remove_item": "acknowledged", "suspend_account": "acknowledged"}
+    assert {a["action"]: a["status"] for a in p["actions_taken"]} == {
+        "remove_item": "acknowledged",
+        "suspend_account": "acknowledged",
+    }
     assert p["account"]["suspended_at"] is not None
     bases = " ".join(c["legal_basis"] for c in p["legal_basis"])
     assert "POCSO Rules 2020 rule 11" in bases and "Rule 3(1)(g)" in bases
@@ -61,8 +74,14 @@ def test_sent_then_acknowledged_with_fir_number(india_report):
     from suraksha.reporting.service import get_report, package, record_acknowledgement, record_delivery
 
     sent_at = dt.datetime(2026, 11, 21, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=5, minutes=30)))
-    r = record_delivery(india_report.id, "portal", "user:nodal-officer", reference="CCRP-2026-112233",
-                        police_unit="Cyber Crime Police Station, Bengaluru", sent_at=sent_at)
+    r = record_delivery(
+        india_report.id,
+        "portal",
+        "user:nodal-officer",
+        reference="CCRP-2026-112233",
+        police_unit="Cyber Crime Police Station, Bengaluru",
+        sent_at=sent_at,
+    )
     assert r.state == "submitted" and r.delivery_method == "portal"
     p = package(india_report.id)
     assert p["receiving_unit"]["name"] == "Cyber Crime Police Station, Bengaluru"
@@ -107,8 +126,12 @@ def test_pdf_is_a_real_pdf_with_every_section_and_survives_non_latin_text(india_
     with pytest.raises(ValueError, match="delivery method"):
         from suraksha.reporting.subject import SubjectFacts
 
-        build_package(SubjectFacts(1, "x", "post", None, None, {}, None, None, None, None, None, None, None),
-                      reference="r", reporter={}, delivery={"method": "fax"})
+        build_package(
+            SubjectFacts(1, "x", "post", None, None, {}, None, None, None, None, None, None, None),
+            reference="r",
+            reporter={},
+            delivery={"method": "fax"},
+        )
 
 
 def test_pdf_is_only_for_india(dispatcher, india_report):

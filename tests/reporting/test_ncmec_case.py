@@ -110,7 +110,11 @@ def test_case_maps_to_report_and_files(case):
     assert reported.findtext("espService") == "ExampleSocial"
     assert reported.findtext("personOrUserReportedPerson/email") == "seller42@mail.example"
     ip = reported.find("ipCaptureEvent")
-    assert (ip.findtext("ipAddress"), ip.findtext("eventName"), ip.findtext("possibleProxy")) == ("198.51.100.9", "Login", "false")
+    assert (ip.findtext("ipAddress"), ip.findtext("eventName"), ip.findtext("possibleProxy")) == (
+        "198.51.100.9",
+        "Login",
+        "false",
+    )
     assert reported.find("accountPermanentlyDisabled").get("disabledDate") == "2026-11-20T12:05:00.000Z"
     assert reported.findtext("estimatedLocation/countryCode") == "IN"
     assert root.findtext("reporter/legalURL") == "https://platform.example/legal"
@@ -127,7 +131,11 @@ def test_case_maps_to_report_and_files(case):
     extra = {p.findtext("name"): p.findtext("value") for p in first.findall("details[@type='HASH']/nameValuePair")}
     assert extra == {"SHA256": _hashes(VAULT["m1"])["sha256"], "PDQ": "f" * 64}
     upload_ip = first.find("ipCaptureEvent")
-    assert (upload_ip.findtext("ipAddress"), upload_ip.findtext("eventName"), upload_ip.findtext("port")) == ("203.0.113.7", "Other", "51234")
+    assert (upload_ip.findtext("ipAddress"), upload_ip.findtext("eventName"), upload_ip.findtext("port")) == (
+        "203.0.113.7",
+        "Other",
+        "51234",
+    )
     assert first.findtext("locationOfFile") == "https://platform.example/p/1"
     second = build_file_details(_with_ids(built.files[1].details))
     assert second.findtext("industryClassification") == "B1"  # the media's own classification wins

@@ -61,7 +61,10 @@ def two_files() -> list[ReportFile]:
 def test_environment_picks_base_url():
     assert CyberTiplineClient(username="u", password="p").base_url == TEST_BASE_URL
     assert CyberTiplineClient(username="u", password="p", environment="production").base_url == PRODUCTION_BASE_URL
-    assert CyberTiplineClient(username="u", password="p", base_url="https://proxy.example/ispws/").base_url == "https://proxy.example/ispws"
+    assert (
+        CyberTiplineClient(username="u", password="p", base_url="https://proxy.example/ispws/").base_url
+        == "https://proxy.example/ispws"
+    )
     with pytest.raises(ValueError):
         CyberTiplineClient(username="u", password="p", environment="staging")
     with pytest.raises(ValueError):
@@ -169,7 +172,11 @@ def test_fileinfo_for_unknown_file_is_rejected(client, minimal_report):
 def test_finish_happens_once(client, minimal_report):
     report_id = client.submit(minimal_report)
     assert client.finish(report_id).report_id == report_id
-    for call in (lambda: client.finish(report_id), lambda: client.upload(report_id, "late.png", PNG_A), lambda: client.retract(report_id)):
+    for call in (
+        lambda: client.finish(report_id),
+        lambda: client.upload(report_id, "late.png", PNG_A),
+        lambda: client.retract(report_id),
+    ):
         with pytest.raises(CyberTiplineError) as info:
             call()
         assert info.value.code == ResponseCode.REPORT_ALREADY_FINISHED
@@ -365,7 +372,7 @@ def test_success_without_report_id_is_an_error():
     client = CyberTiplineClient(username="u", password="p", transport=httpx.MockTransport(handler))
     with pytest.raises(CyberTiplineError, match="reportId"):
         client.submit(
-            b'<report><incidentSummary><incidentType>Child Sex Trafficking</incidentType>'
+            b"<report><incidentSummary><incidentType>Child Sex Trafficking</incidentType>"
             b"<incidentDateTime>2026-01-01T00:00:00.000Z</incidentDateTime></incidentSummary>"
             b"<reporter><reportingPerson><email>a@b.example</email></reportingPerson></reporter></report>"
         )
@@ -376,7 +383,9 @@ def test_response_with_entities_is_not_expanded():
         b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
         b"<reportResponse><responseCode>0</responseCode><responseDescription>&x;</responseDescription></reportResponse>"
     )
-    client = CyberTiplineClient(username="u", password="p", transport=httpx.MockTransport(lambda r: httpx.Response(200, content=body)))
+    client = CyberTiplineClient(
+        username="u", password="p", transport=httpx.MockTransport(lambda r: httpx.Response(200, content=body))
+    )
     assert "root:" not in client.status().description
 
 

@@ -89,22 +89,43 @@ def case(file: str, name: str):
 
 @case("buildAddress", "buildAddress > should build an American address")
 def _():
-    return s(X.build_address(Address(address="123 Main St", city="Anytown", state="UT", country="US", zip_code="12345", type="Business")))
+    return s(
+        X.build_address(
+            Address(address="123 Main St", city="Anytown", state="UT", country="US", zip_code="12345", type="Business")
+        )
+    )
 
 
 @case("buildAddress", "buildAddress > should build an European address")
 def _():
-    return s(X.build_address(Address(address="Calle de la Paz, 1", city="Madrid", non_usa_state="SomeRegion", country="ES", zip_code="12345", type="Business")))
+    return s(
+        X.build_address(
+            Address(
+                address="Calle de la Paz, 1",
+                city="Madrid",
+                non_usa_state="SomeRegion",
+                country="ES",
+                zip_code="12345",
+                type="Business",
+            )
+        )
+    )
 
 
 @case("buildDeviceId", "buildDeviceId > should build a device ID")
 def _():
-    return s(X.build_device_id(DeviceId(id_type="idType", id_value="idValue", event_name=EventName.PURCHASE, date_time=dt("2024-01-01T00:00:00"))))
+    return s(
+        X.build_device_id(
+            DeviceId(id_type="idType", id_value="idValue", event_name=EventName.PURCHASE, date_time=dt("2024-01-01T00:00:00"))
+        )
+    )
 
 
 @case("buildEmail", "buildEmail > should build a verified email")
 def _():
-    return s(X.build_email(Email(email="example@example.com", type="Work", verified=True, verification_date=dt("2024-01-01T00:00:00"))))
+    return s(
+        X.build_email(Email(email="example@example.com", type="Work", verified=True, verification_date=dt("2024-01-01T00:00:00")))
+    )
 
 
 @case("buildEmail", "buildEmail > should build an unverified email")
@@ -119,7 +140,11 @@ def _():
 
 @case("buildEstimatedLocation", "buildEstimatedLocation > should build a verified estimated location")
 def _():
-    return s(X.build_estimated_location(EstimatedLocation(city="city", region="region", country_code="US", verified=True, timestamp=dt("2024-01-01T00:00:00"))))
+    return s(
+        X.build_estimated_location(
+            EstimatedLocation(city="city", region="region", country_code="US", verified=True, timestamp=dt("2024-01-01T00:00:00"))
+        )
+    )
 
 
 @case("buildEstimatedLocation", "buildEstimatedLocation > should build an unverified estimated location")
@@ -134,12 +159,24 @@ def _():
 
 @case("buildIpCapture", "buildIpCapture > should build a login ip capture with no proxy")
 def _():
-    return s(X.build_ip_capture_event(IpCaptureEvent(date_time=dt("2024-01-01T00:00:00"), ip_address="127.0.0.1", event_name=Login, possible_proxy=False, port=80)))
+    return s(
+        X.build_ip_capture_event(
+            IpCaptureEvent(
+                date_time=dt("2024-01-01T00:00:00"), ip_address="127.0.0.1", event_name=Login, possible_proxy=False, port=80
+            )
+        )
+    )
 
 
 @case("buildIpCapture", "buildIpCapture > should build a login ip capture with a proxy")
 def _():
-    return s(X.build_ip_capture_event(IpCaptureEvent(date_time=dt("2024-01-01T00:00:00"), ip_address="127.0.0.1", event_name=Login, possible_proxy=True, port=80)))
+    return s(
+        X.build_ip_capture_event(
+            IpCaptureEvent(
+                date_time=dt("2024-01-01T00:00:00"), ip_address="127.0.0.1", event_name=Login, possible_proxy=True, port=80
+            )
+        )
+    )
 
 
 @case("buildIpCapture", "buildIpCapture > should build a login ip capture with unknown proxy status")
@@ -156,7 +193,9 @@ _PERSON_CONTACTS = dict(
 
 @case("buildPerson", "buildPerson > should build a person")
 def _():
-    return s(X.build_person(Person(first_name="John", last_name="Doe", date_of_birth=date(1990, 1, 1), age=30, **_PERSON_CONTACTS)))
+    return s(
+        X.build_person(Person(first_name="John", last_name="Doe", date_of_birth=date(1990, 1, 1), age=30, **_PERSON_CONTACTS))
+    )
 
 
 @case("buildPerson", "buildContactPerson > should build a contact person")
@@ -166,7 +205,18 @@ def _():
 
 @case("buildPhone", "buildPhone > should build a verified phone number")
 def _():
-    return s(X.build_phone(Phone(number="123-456-7890", country_calling_code="+99", verified=True, extension="123", verification_date=dt("2024-01-01T00:00:00"), type="Mobile")))
+    return s(
+        X.build_phone(
+            Phone(
+                number="123-456-7890",
+                country_calling_code="+99",
+                verified=True,
+                extension="123",
+                verification_date=dt("2024-01-01T00:00:00"),
+                type="Mobile",
+            )
+        )
+    )
 
 
 @case("buildPhone", "buildPhone > should build a unverified phone number")
@@ -184,7 +234,14 @@ def _():
 
 @case("buildFileDetails", "buildFileDetails > should build file details")
 def _():
-    return s(X.build_file_details_block(FileDetailsBlock(type=FileDetailType.EXIF, name_value_pair=[NameValuePair(name="name", value="value"), NameValuePair(name="name2", value="value2")])))
+    return s(
+        X.build_file_details_block(
+            FileDetailsBlock(
+                type=FileDetailType.EXIF,
+                name_value_pair=[NameValuePair(name="name", value="value"), NameValuePair(name="name2", value="value2")],
+            )
+        )
+    )
 
 
 @case("buildOriginalFileHash", "buildOriginalFileHash > should build a device ID")
@@ -207,14 +264,25 @@ def _():
             file_annotations=[FileAnnotation.VIRAL, FileAnnotation.LIVE_STREAMING],
             industry_classification=IndustryClassification.A1,
             original_file_hash=[
-                OriginalFileHash(value="5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8", hash_type=HashType.SHA1),
+                OriginalFileHash(
+                    value="5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8", hash_type=HashType.SHA1
+                ),
                 OriginalFileHash(value="e86fdc2283aff4179685f2a918a769eb", hash_type=HashType.MD5),
             ],
-            ip_capture_event=IpCaptureEvent(ip_address="192.168.5.100", event_name=Upload, date_time=dt("2024-01-15T16:30:00"), possible_proxy=False, port=443),
-            device_id=[DeviceId(id_type="IMEI", id_value="354123456789012", event_name=Upload, date_time=dt("2024-01-15T16:30:00"))],
+            ip_capture_event=IpCaptureEvent(
+                ip_address="192.168.5.100", event_name=Upload, date_time=dt("2024-01-15T16:30:00"), possible_proxy=False, port=443
+            ),
+            device_id=[
+                DeviceId(id_type="IMEI", id_value="354123456789012", event_name=Upload, date_time=dt("2024-01-15T16:30:00"))
+            ],
             details=[
-                FileDetailsBlock(type=FileDetailType.EXIF, name_value_pair=[NameValuePair(name="Make", value="Canon"), NameValuePair(name="Model", value="EOS R5")]),
-                FileDetailsBlock(type=FileDetailType.HASH, name_value_pair=[NameValuePair(name="PhotoDNA", value="hash_value_1")]),
+                FileDetailsBlock(
+                    type=FileDetailType.EXIF,
+                    name_value_pair=[NameValuePair(name="Make", value="Canon"), NameValuePair(name="Model", value="EOS R5")],
+                ),
+                FileDetailsBlock(
+                    type=FileDetailType.HASH, name_value_pair=[NameValuePair(name="PhotoDNA", value="hash_value_1")]
+                ),
             ],
             additional_info=["File was uploaded via mobile app", "User attempted to delete file after upload"],
         )
@@ -267,7 +335,16 @@ def _():
 
 @case("buildCellPhoneIncident", "buildCellPhoneIncident > should build a cell phone incident")
 def _():
-    return s(X.build_cell_phone_incident(CellPhoneIncident(additional_info="additional info", phone_number=Phone(verified=True, number="1234567890"), longitude=456, latitude=123)))
+    return s(
+        X.build_cell_phone_incident(
+            CellPhoneIncident(
+                additional_info="additional info",
+                phone_number=Phone(verified=True, number="1234567890"),
+                longitude=456,
+                latitude=123,
+            )
+        )
+    )
 
 
 @case("buildCellPhoneIncident", "buildCellPhoneIncident > should build a cell phone incident with no numbers values")
@@ -277,7 +354,13 @@ def _():
 
 @case("buildChatImIncident", "buildChatImIncident > should build a chat im incident")
 def _():
-    return s(X.build_chat_im_incident(ChatImIncident(chat_client="chatClient", chat_room_name="chatRoomName", content="content", additional_info="additionalInfo")))
+    return s(
+        X.build_chat_im_incident(
+            ChatImIncident(
+                chat_client="chatClient", chat_room_name="chatRoomName", content="content", additional_info="additionalInfo"
+            )
+        )
+    )
 
 
 _TWO_EMAILS = [Email(email="test@test.com", verified=True), Email(email="test2@test.com", verified=False)]
@@ -285,12 +368,18 @@ _TWO_EMAILS = [Email(email="test@test.com", verified=True), Email(email="test2@t
 
 @case("buildEmailIncident", "buildEmailIncident > should build a email incident")
 def _():
-    return s(X.build_email_incident(EmailIncident(email_address=_TWO_EMAILS, content="content", additional_info="additional info")))
+    return s(
+        X.build_email_incident(EmailIncident(email_address=_TWO_EMAILS, content="content", additional_info="additional info"))
+    )
 
 
 @case("buildNewsgroupIncident", "buildNewsgroupIncident > should build a newsgroup incident")
 def _():
-    return s(X.build_newsgroup_incident(NewsgroupIncident(name="name", email_address=_TWO_EMAILS, content="content", additional_info="additional info")))
+    return s(
+        X.build_newsgroup_incident(
+            NewsgroupIncident(name="name", email_address=_TWO_EMAILS, content="content", additional_info="additional info")
+        )
+    )
 
 
 @case("buildNonInternetIncident", "buildNonInternetIncident > should build a non internet incident")
@@ -311,7 +400,13 @@ def _():
 
 @case("buildOnlineGamingIncident", "buildOnlineGamingIncident > should build a online gaming incident")
 def _():
-    return s(X.build_online_gaming_incident(OnlineGamingIncident(game_name="My Game", console="My Console", content="This is a test", additional_info="This is a test")))
+    return s(
+        X.build_online_gaming_incident(
+            OnlineGamingIncident(
+                game_name="My Game", console="My Console", content="This is a test", additional_info="This is a test"
+            )
+        )
+    )
 
 
 @case("buildPeer2peerIncident", "buildPeer2peerIncident > should build a peer to peer incident")
@@ -319,7 +414,10 @@ def _():
     return s(
         X.build_peer2peer_incident(
             Peer2PeerIncident(
-                ip_capture_event=[IpCaptureEvent(ip_address="192.168.1.1"), IpCaptureEvent(ip_address="192.168.1.2", possible_proxy=True)],
+                ip_capture_event=[
+                    IpCaptureEvent(ip_address="192.168.1.1"),
+                    IpCaptureEvent(ip_address="192.168.1.2", possible_proxy=True),
+                ],
                 client="My Client",
                 file_names=["My File"],
                 additional_info="This is a test",
@@ -330,7 +428,15 @@ def _():
 
 @case("buildWebPageIncident", "buildWebPageIncident > should build a web page incident")
 def _():
-    return s(X.build_web_page_incident(WebPageIncident(url=["https://example.com", "https://example.org"], third_party_hosted_content=True, additional_info="This is a test")))
+    return s(
+        X.build_web_page_incident(
+            WebPageIncident(
+                url=["https://example.com", "https://example.org"],
+                third_party_hosted_content=True,
+                additional_info="This is a test",
+            )
+        )
+    )
 
 
 # --- report sections ---------------------------------------------------------------------------
@@ -353,7 +459,11 @@ def _():
 
 @case("buildIncidentSummary", "buildIncidentSummary > should build an incident summary with only required fields")
 def _():
-    return s(X.build_incident_summary(IncidentSummary(incident_type=IncidentType.ONLINE_ENTICEMENT, incident_date_time=dt("2024-01-16T09:15:00"))))
+    return s(
+        X.build_incident_summary(
+            IncidentSummary(incident_type=IncidentType.ONLINE_ENTICEMENT, incident_date_time=dt("2024-01-16T09:15:00"))
+        )
+    )
 
 
 @case("buildIncidentSummary", "buildIncidentSummary > should build an incident summary with mixed report annotations")
@@ -402,12 +512,22 @@ def _():
                 screen_name="neo_matrix",
                 display_name=["Neo", "The One"],
                 profile_url=["https://gaming-alpha.com/neo_matrix"],
-                ip_capture_event=[IpCaptureEvent(ip_address="192.168.4.100", event_name=Login, date_time=dt("2024-01-15T15:30:00"), possible_proxy=False)],
-                device_id=[DeviceId(id_type="IMEI", id_value="123456789054321", event_name=Login, date_time=dt("2024-01-15T15:30:00"))],
+                ip_capture_event=[
+                    IpCaptureEvent(
+                        ip_address="192.168.4.100", event_name=Login, date_time=dt("2024-01-15T15:30:00"), possible_proxy=False
+                    )
+                ],
+                device_id=[
+                    DeviceId(id_type="IMEI", id_value="123456789054321", event_name=Login, date_time=dt("2024-01-15T15:30:00"))
+                ],
                 prior_ct_reports=[987654],
                 group_identifier="Matrix Gamers",
-                account_temporarily_disabled=AccountDisabled(disabled_date=dt("2024-01-10T00:00:00"), reenabled_date=dt("2024-01-12T00:00:00")),
-                estimated_location=EstimatedLocation(city=CHICAGO, region="Illinois", country_code="US", verified=True, timestamp=dt("2024-01-15T16:00:00")),
+                account_temporarily_disabled=AccountDisabled(
+                    disabled_date=dt("2024-01-10T00:00:00"), reenabled_date=dt("2024-01-12T00:00:00")
+                ),
+                estimated_location=EstimatedLocation(
+                    city=CHICAGO, region="Illinois", country_code="US", verified=True, timestamp=dt("2024-01-15T16:00:00")
+                ),
                 additional_info="User has multiple accounts across different gaming platforms",
             )
         )
@@ -427,7 +547,9 @@ def _():
     )
 
 
-@case("buildIntendedRecipient", "buildIntendedRecipient > should build an intended recipient with person details and account status")
+@case(
+    "buildIntendedRecipient", "buildIntendedRecipient > should build an intended recipient with person details and account status"
+)
 def _():
     return s(
         X.build_intended_recipient(
@@ -442,7 +564,9 @@ def _():
     )
 
 
-@case("buildIntendedRecipient", "buildIntendedRecipient > should build an intended recipient with multiple devices and group info")
+@case(
+    "buildIntendedRecipient", "buildIntendedRecipient > should build an intended recipient with multiple devices and group info"
+)
 def _():
     return s(
         X.build_intended_recipient(
@@ -485,7 +609,13 @@ def _():
 
 @case("buildLawEnforcement", "buildLawEnforcement > should build a law enforcement with boolean servedLegalProcessInternational")
 def _():
-    return s(X.build_law_enforcement(LawEnforcement(agency_name="Interpol", case_number="INT-2024-002", reported_to_le=True, served_legal_process_international=True)))
+    return s(
+        X.build_law_enforcement(
+            LawEnforcement(
+                agency_name="Interpol", case_number="INT-2024-002", reported_to_le=True, served_legal_process_international=True
+            )
+        )
+    )
 
 
 @case("buildLawEnforcement", "buildLawEnforcement > should build a law enforcement with only officer contact")
@@ -494,7 +624,9 @@ def _():
         X.build_law_enforcement(
             LawEnforcement(
                 agency_name="Local Police Department",
-                officer_contact=ContactPerson(first_name="Jane", last_name="Doe", email=[Email(email="jane.doe@police.gov", verified=True)]),
+                officer_contact=ContactPerson(
+                    first_name="Jane", last_name="Doe", email=[Email(email="jane.doe@police.gov", verified=True)]
+                ),
                 reported_to_le=True,
             )
         )
@@ -522,21 +654,35 @@ def _():
                 display_name=["James W.", "JW"],
                 profile_url=["https://platform-x.com/jwilson_1989"],
                 ip_capture_event=[
-                    IpCaptureEvent(ip_address="192.168.1.100", event_name=Login, date_time=dt("2024-01-15T10:30:00"), possible_proxy=False, port=443),
-                    IpCaptureEvent(ip_address="10.0.0.50", event_name=Upload, date_time=dt("2024-01-15T11:45:00"), possible_proxy=True),
+                    IpCaptureEvent(
+                        ip_address="192.168.1.100",
+                        event_name=Login,
+                        date_time=dt("2024-01-15T10:30:00"),
+                        possible_proxy=False,
+                        port=443,
+                    ),
+                    IpCaptureEvent(
+                        ip_address="10.0.0.50", event_name=Upload, date_time=dt("2024-01-15T11:45:00"), possible_proxy=True
+                    ),
                 ],
-                device_id=[DeviceId(id_type="IMEI", id_value="123456789012345", event_name=Login, date_time=dt("2024-01-15T10:30:00"))],
+                device_id=[
+                    DeviceId(id_type="IMEI", id_value="123456789012345", event_name=Login, date_time=dt("2024-01-15T10:30:00"))
+                ],
                 third_party_user_reported=False,
                 prior_ct_reports=[123456, 789012],
                 group_identifier="Group XYZ",
-                estimated_location=EstimatedLocation(city="Springfield", region="Illinois", country_code="US", verified=True, timestamp=dt("2024-01-15T12:00:00")),
+                estimated_location=EstimatedLocation(
+                    city="Springfield", region="Illinois", country_code="US", verified=True, timestamp=dt("2024-01-15T12:00:00")
+                ),
                 additional_info="Subject frequently changes usernames and uses multiple devices",
             )
         )
     )
 
 
-@case("buildPersonOrUserReported", "buildPersonOrUserReported > should build a person or user reported with minimal online presence")
+@case(
+    "buildPersonOrUserReported", "buildPersonOrUserReported > should build a person or user reported with minimal online presence"
+)
 def _():
     return s(
         X.build_person_or_user_reported(
@@ -549,12 +695,19 @@ def _():
     )
 
 
-@case("buildPersonOrUserReported", "buildPersonOrUserReported > should build a person or user reported with only physical details")
+@case(
+    "buildPersonOrUserReported", "buildPersonOrUserReported > should build a person or user reported with only physical details"
+)
 def _():
     return s(
         X.build_person_or_user_reported(
             PersonOrUserReported(
-                person=Person(first_name="Robert", last_name="Brown", age=42, address=[Address(address="456 Oak Street", city=CHICAGO, state="IL")]),
+                person=Person(
+                    first_name="Robert",
+                    last_name="Brown",
+                    age=42,
+                    address=[Address(address="456 Oak Street", city=CHICAGO, state="IL")],
+                ),
                 vehicle_description="Blue Ford F-150",
                 estimated_location=EstimatedLocation(city=CHICAGO, region="Illinois", country_code="US"),
             )
@@ -562,7 +715,10 @@ def _():
     )
 
 
-@case("buildPersonOrUserReported", "buildPersonOrUserReported > should build a person or user reported with multiple devices and IPs")
+@case(
+    "buildPersonOrUserReported",
+    "buildPersonOrUserReported > should build a person or user reported with multiple devices and IPs",
+)
 def _():
     return s(
         X.build_person_or_user_reported(
@@ -615,7 +771,15 @@ def _():
 
 @case("buildReporter", "buildReporter > should build a reporter with only required fields")
 def _():
-    return s(X.build_reporter(Reporter(reporting_person=ContactPerson(first_name="John", last_name="Smith", email=[Email(email="john.smith@company.com", verified=True)]))))
+    return s(
+        X.build_reporter(
+            Reporter(
+                reporting_person=ContactPerson(
+                    first_name="John", last_name="Smith", email=[Email(email="john.smith@company.com", verified=True)]
+                )
+            )
+        )
+    )
 
 
 @case("buildReporter", "buildReporter > should build a reporter with multiple contact methods")
@@ -627,7 +791,10 @@ def _():
                     first_name="Emily",
                     last_name="Davis",
                     phone=[Phone(number="555-1111", verified=True), Phone(number="555-2222", verified=False)],
-                    email=[Email(email="emily.davis@company.com", verified=True), Email(email="e.davis@company.com", verified=False)],
+                    email=[
+                        Email(email="emily.davis@company.com", verified=True),
+                        Email(email="e.davis@company.com", verified=False),
+                    ],
                 ),
                 company_template="Standard reporting template for Company ABC",
                 legal_url="https://company.com/legal-info",
@@ -641,7 +808,9 @@ def _():
     return s(
         X.build_reporter(
             Reporter(
-                reporting_person=ContactPerson(first_name="David", last_name="Wilson", email=[Email(email="david.wilson@org.com", verified=True)]),
+                reporting_person=ContactPerson(
+                    first_name="David", last_name="Wilson", email=[Email(email="david.wilson@org.com", verified=True)]
+                ),
                 contact_person=ContactPerson(
                     first_name="Lisa",
                     last_name="Anderson",
@@ -672,11 +841,19 @@ def _():
                 screen_name="jane_2009",
                 display_name=["Jane D.", "JD"],
                 profile_url=["https://teen-social.com/jane_2009"],
-                ip_capture_event=[IpCaptureEvent(ip_address="192.168.2.100", event_name=Login, date_time=dt("2024-01-15T13:30:00"), possible_proxy=False)],
-                device_id=[DeviceId(id_type="IMEI", id_value="987654321012345", event_name=Login, date_time=dt("2024-01-15T13:30:00"))],
+                ip_capture_event=[
+                    IpCaptureEvent(
+                        ip_address="192.168.2.100", event_name=Login, date_time=dt("2024-01-15T13:30:00"), possible_proxy=False
+                    )
+                ],
+                device_id=[
+                    DeviceId(id_type="IMEI", id_value="987654321012345", event_name=Login, date_time=dt("2024-01-15T13:30:00"))
+                ],
                 school_name="Springfield High School",
                 prior_ct_reports=[654321],
-                estimated_location=EstimatedLocation(city="Springfield", region="Illinois", country_code="US", verified=True, timestamp=dt("2024-01-15T14:00:00")),
+                estimated_location=EstimatedLocation(
+                    city="Springfield", region="Illinois", country_code="US", verified=True, timestamp=dt("2024-01-15T14:00:00")
+                ),
                 additional_info="Victim has reported multiple incidents of harassment",
             )
         )
@@ -697,7 +874,10 @@ def _():
                 screen_name="gamer_chris",
                 display_name=["CJ", "Chris J."],
                 profile_url=["https://gaming-platform.com/gamer_chris"],
-                ip_capture_event=[IpCaptureEvent(ip_address="192.168.3.100", event_name=Login), IpCaptureEvent(ip_address="192.168.3.200", event_name=Upload)],
+                ip_capture_event=[
+                    IpCaptureEvent(ip_address="192.168.3.100", event_name=Login),
+                    IpCaptureEvent(ip_address="192.168.3.200", event_name=Upload),
+                ],
                 school_name="Central High School",
                 additional_info="Active on multiple gaming platforms",
             )
@@ -724,7 +904,9 @@ def _():
 
 
 def _reporting(first: str, last: str, email: str, **extra) -> Reporter:
-    return Reporter(reporting_person=ContactPerson(first_name=first, last_name=last, email=[Email(email=email, verified=True)], **extra))
+    return Reporter(
+        reporting_person=ContactPerson(first_name=first, last_name=last, email=[Email(email=email, verified=True)], **extra)
+    )
 
 
 @case("buildReport", "buildReport > should build a report with all fields and multiple incident types")
@@ -739,8 +921,20 @@ def _():
                 incident_date_time_description="Multiple incidents over past week",
             ),
             incident_details=IncidentDetails(
-                newsgroup=[NewsgroupIncident(additional_info="Multiple incidents reported over the past week", content="Harmful content shared via newsgroup", name="newsgroup1")],
-                web_page=[WebPageIncident(url=["https://example.com/harmful-content"], third_party_hosted_content=True, additional_info="Content reported by multiple users")],
+                newsgroup=[
+                    NewsgroupIncident(
+                        additional_info="Multiple incidents reported over the past week",
+                        content="Harmful content shared via newsgroup",
+                        name="newsgroup1",
+                    )
+                ],
+                web_page=[
+                    WebPageIncident(
+                        url=["https://example.com/harmful-content"],
+                        third_party_hosted_content=True,
+                        additional_info="Content reported by multiple users",
+                    )
+                ],
                 chat_im=[
                     ChatImIncident(
                         chat_client="SecureChat",
@@ -760,7 +954,9 @@ def _():
             law_enforcement=LawEnforcement(
                 agency_name="FBI Cyber Division",
                 case_number="FBI-2024-001",
-                officer_contact=ContactPerson(first_name="John", last_name="Smith", email=[Email(email="john.smith@fbi.gov", verified=True)]),
+                officer_contact=ContactPerson(
+                    first_name="John", last_name="Smith", email=[Email(email="john.smith@fbi.gov", verified=True)]
+                ),
                 reported_to_le=True,
                 served_legal_process_domestic=True,
             ),
@@ -777,7 +973,9 @@ def _():
             person_or_user_reported=PersonOrUserReported(
                 person=Person(first_name="Unknown", last_name="User"),
                 screen_name="suspicious_user_123",
-                ip_capture_event=[IpCaptureEvent(ip_address="192.168.1.100", event_name=Upload, date_time=dt("2024-01-15T12:00:00"))],
+                ip_capture_event=[
+                    IpCaptureEvent(ip_address="192.168.1.100", event_name=Upload, date_time=dt("2024-01-15T12:00:00"))
+                ],
                 device_id=[DeviceId(id_type="IMEI", id_value="123456789012345", event_name=Login)],
             ),
             intended_recipient=[
@@ -807,7 +1005,9 @@ def _():
 def _():
     return X.report_xml(
         Report(
-            incident_summary=IncidentSummary(incident_type=IncidentType.ONLINE_ENTICEMENT, incident_date_time=dt("2024-01-16T09:15:00")),
+            incident_summary=IncidentSummary(
+                incident_type=IncidentType.ONLINE_ENTICEMENT, incident_date_time=dt("2024-01-16T09:15:00")
+            ),
             reporter=_reporting("John", "Smith", "john.smith@company.com"),
         )
     )
@@ -839,12 +1039,25 @@ def _():
 def _():
     return X.report_xml(
         Report(
-            incident_summary=IncidentSummary(incident_type=IncidentType.CHILD_PORNOGRAPHY, incident_date_time=dt("2024-01-18T15:45:00")),
+            incident_summary=IncidentSummary(
+                incident_type=IncidentType.CHILD_PORNOGRAPHY, incident_date_time=dt("2024-01-18T15:45:00")
+            ),
             reporter=_reporting("Michael", "Wilson", "michael.wilson@company.com"),
             incident_details=IncidentDetails(
-                web_page=[WebPageIncident(url=["https://platform1.com/content", "https://platform2.com/content"], additional_info="Content found on multiple platforms")],
-                online_gaming=[OnlineGamingIncident(game_name="Virtual World", console="PC Gaming", content="Inappropriate messages in game chat")],
-                cell_phone=[CellPhoneIncident(phone_number=Phone(number="555-0123", verified=True), latitude=40.7128, longitude=-74.006)],
+                web_page=[
+                    WebPageIncident(
+                        url=["https://platform1.com/content", "https://platform2.com/content"],
+                        additional_info="Content found on multiple platforms",
+                    )
+                ],
+                online_gaming=[
+                    OnlineGamingIncident(
+                        game_name="Virtual World", console="PC Gaming", content="Inappropriate messages in game chat"
+                    )
+                ],
+                cell_phone=[
+                    CellPhoneIncident(phone_number=Phone(number="555-0123", verified=True), latitude=40.7128, longitude=-74.006)
+                ],
             ),
             person_or_user_reported=PersonOrUserReported(
                 screen_name="multi_platform_user",

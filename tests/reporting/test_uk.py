@@ -20,8 +20,7 @@ def test_gb_items_get_an_nca_report_with_the_mapped_fields(dispatcher, reference
     monkeypatch.setenv("SURAKSHA_POLICY_PATH", str(tmp_path / "p.yaml"))
     reset_pipeline_settings()
     image = csam_bank(reference_dir)
-    submit("uk-post", "uk-acct", [image], ip="81.2.69.160", country="GB", device_id="ios-77",
-           url="https://platform.example/p/uk")
+    submit("uk-post", "uk-acct", [image], ip="81.2.69.160", country="GB", device_id="ios-77", url="https://platform.example/p/uk")
     submit("in-post", "in-acct", [image], country="IN")
     scan_all()
     dispatcher.run_once()

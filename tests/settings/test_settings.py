@@ -49,8 +49,9 @@ def test_readme_table_is_the_generated_one():
 
 
 def test_every_variable_in_the_readme_is_read_by_a_field():
-    documented = {line.split("`")[1] for line in readme_table((ROOT / "README.md").read_text()).splitlines()
-                  if line.startswith("| `")}
+    documented = {
+        line.split("`")[1] for line in readme_table((ROOT / "README.md").read_text()).splitlines() if line.startswith("| `")
+    }
     assert documented == {info.env for info in describe()}
     assert "SURAKSHA_MAX_VIDEO_SECONDS" not in documented  # was read by nothing; removed
 
@@ -66,7 +67,9 @@ def test_no_settings_class_outside_the_settings_module():
         for node in ast.walk(tree):
             if isinstance(node, ast.ClassDef) and any(
                 (isinstance(b, ast.Name) and b.id == "BaseSettings")
-                or (isinstance(b, ast.Attribute) and b.attr == "BaseSettings") for b in node.bases):
+                or (isinstance(b, ast.Attribute) and b.attr == "BaseSettings")
+                for b in node.bases
+            ):
                 offenders.append(f"{path.relative_to(SRC)}:{node.name}")
     assert offenders == []
 
@@ -130,10 +133,17 @@ def _cli(args, monkeypatch, tmp_path, env):
 
 
 def test_cli_prints_value_and_source_with_secrets_masked(monkeypatch, tmp_path):
-    result = _cli(["settings"], monkeypatch, tmp_path, {
-        "SURAKSHA_WORKER_BATCH": "3", "SURAKSHA_NCMEC_PASSWORD": "hunter2-secret",
-        "SURAKSHA_DATABASE_URL": "postgresql+psycopg://bob:pw-in-url@db/x",
-        "SURAKSHA_CONNECTOR_SECRET": "connector-secret-value"})
+    result = _cli(
+        ["settings"],
+        monkeypatch,
+        tmp_path,
+        {
+            "SURAKSHA_WORKER_BATCH": "3",
+            "SURAKSHA_NCMEC_PASSWORD": "hunter2-secret",
+            "SURAKSHA_DATABASE_URL": "postgresql+psycopg://bob:pw-in-url@db/x",
+            "SURAKSHA_CONNECTOR_SECRET": "connector-secret-value",
+        },
+    )
     assert result.exit_code == 0, result.output
     lines = {line.split()[0]: line for line in result.output.splitlines()}
     assert lines["SURAKSHA_WORKER_BATCH"].split()[1:] == ["3", "(environment)"]
@@ -145,13 +155,22 @@ def test_cli_prints_value_and_source_with_secrets_masked(monkeypatch, tmp_path):
 
 
 def test_cli_json(monkeypatch, tmp_path):
-    result = _cli(["settings", "--json"], monkeypatch, tmp_path, {
-        "SURAKSHA_REVIEW_SLA_MINUTES": "90", "SURAKSHA_EVIDENCE_KEY": "a2V5LWtleS1rZXk="})
+    result = _cli(
+        ["settings", "--json"],
+        monkeypatch,
+        tmp_path,
+        {"SURAKSHA_REVIEW_SLA_MINUTES": "90", "SURAKSHA_EVIDENCE_KEY": "a2V5LWtleS1rZXk="},
+    )
     assert result.exit_code == 0, result.output
     rows = {r["env"]: r for r in json.loads(result.output)}
     assert rows["SURAKSHA_REVIEW_SLA_MINUTES"] == {
-        "section": "review", "name": "sla_minutes", "env": "SURAKSHA_REVIEW_SLA_MINUTES", "value": "90",
-        "source": "environment", "description": rows["SURAKSHA_REVIEW_SLA_MINUTES"]["description"]}
+        "section": "review",
+        "name": "sla_minutes",
+        "env": "SURAKSHA_REVIEW_SLA_MINUTES",
+        "value": "90",
+        "source": "environment",
+        "description": rows["SURAKSHA_REVIEW_SLA_MINUTES"]["description"],
+    }
     assert rows["SURAKSHA_EVIDENCE_KEY"]["value"] == "********"
     assert rows["SURAKSHA_HMA_REQUIRE_KEY"]["value"] == "true"  # a flag named "key" is no secret
     assert rows["SURAKSHA_MODE"]["source"] == "default"
@@ -163,8 +182,12 @@ def test_markdown_entry_point(capsys):
 
 
 def test_cli_lists_an_invalid_section_with_its_reason_never_its_value(monkeypatch, tmp_path):
-    result = _cli(["settings", "--json"], monkeypatch, tmp_path, {
-        "SURAKSHA_NCMEC_TIMEOUT_S": "not-a-number-hunter2", "SURAKSHA_WORKER_BATCH": "4"})
+    result = _cli(
+        ["settings", "--json"],
+        monkeypatch,
+        tmp_path,
+        {"SURAKSHA_NCMEC_TIMEOUT_S": "not-a-number-hunter2", "SURAKSHA_WORKER_BATCH": "4"},
+    )
     assert result.exit_code == 0, result.output
     assert "hunter2" not in result.output
     rows = {r["env"]: r for r in json.loads(result.output)}

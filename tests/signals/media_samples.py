@@ -18,8 +18,9 @@ import numpy as np
 from PIL import Image
 
 # A complete, tiny EPS that Ghostscript would render (a diagonal line): benign on purpose.
-EPS = (b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 16 16\n%%EndComments\n"
-       b"newpath 0 0 moveto 16 16 lineto stroke\nshowpage\n%%EOF\n")
+EPS = (
+    b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 16 16\n%%EndComments\nnewpath 0 0 moveto 16 16 lineto stroke\nshowpage\n%%EOF\n"
+)
 PS = b"%!PS\n/Helvetica findfont 12 scalefont setfont 10 10 moveto (benign) show showpage\n"
 # DOS EPS binary header (C5D0D3C6, offsets of the PostScript section), then the same EPS.
 DOS_EPS = b"\xc5\xd0\xd3\xc6" + struct.pack("<IIIIIIH", 30, len(EPS), 0, 0, 0, 0, 0xFFFF) + EPS
@@ -131,9 +132,30 @@ def _children() -> set[int]:
     return found
 
 
-_SPAWNERS = ("fork", "forkpty", "posix_spawn", "posix_spawnp", "system", "popen", "execv", "execve", "execvp",
-             "execvpe", "execl", "execle", "execlp", "execlpe", "spawnv", "spawnve", "spawnvp", "spawnvpe",
-             "spawnl", "spawnle", "spawnlp", "spawnlpe")
+_SPAWNERS = (
+    "fork",
+    "forkpty",
+    "posix_spawn",
+    "posix_spawnp",
+    "system",
+    "popen",
+    "execv",
+    "execve",
+    "execvp",
+    "execvpe",
+    "execl",
+    "execle",
+    "execlp",
+    "execlpe",
+    "spawnv",
+    "spawnve",
+    "spawnvp",
+    "spawnvpe",
+    "spawnl",
+    "spawnle",
+    "spawnlp",
+    "spawnlpe",
+)
 
 
 @contextmanager
@@ -144,9 +166,8 @@ def no_child_process(monkeypatch, tmp_path: Path) -> Iterator[list[str]]:
     recorder that refuses; a fake ``gs`` first on PATH writes a marker if anything (C code
     included) runs it; and /proc must show no new child of this process afterwards.
     """
-    import subprocess
-
     import _posixsubprocess
+    import subprocess
 
     calls: list[str] = []
 

@@ -35,7 +35,13 @@ def _png(width: int, height: int, body: bytes = b"\x00" * 1000) -> bytes:
 
 
 def _gif(width: int, height: int) -> bytes:
-    return b"GIF89a" + struct.pack("<HHBBB", width, height, 0, 0, 0) + b",\x00\x00\x00\x00" + struct.pack("<HH", width, height) + b"\x00\x02\x02D\x01\x00;"
+    return (
+        b"GIF89a"
+        + struct.pack("<HHBBB", width, height, 0, 0, 0)
+        + b",\x00\x00\x00\x00"
+        + struct.pack("<HH", width, height)
+        + b"\x00\x02\x02D\x01\x00;"
+    )
 
 
 def _picture(fmt: str, **save) -> bytes:
@@ -97,7 +103,13 @@ def test_pixel_and_byte_limits():
 
 @pytest.mark.parametrize(
     "data",
-    [b"", b"hello world, not media", b"%PDF-1.4\n1 0 obj\n", b"PK\x03\x04" + b"\x00" * 40, b"<svg xmlns='http://www.w3.org/2000/svg'/>"],
+    [
+        b"",
+        b"hello world, not media",
+        b"%PDF-1.4\n1 0 obj\n",
+        b"PK\x03\x04" + b"\x00" * 40,
+        b"<svg xmlns='http://www.w3.org/2000/svg'/>",
+    ],
     ids=["empty", "text", "pdf", "zip", "svg"],
 )
 def test_unsupported(data):
@@ -111,7 +123,19 @@ def test_truncated_jpeg_is_corrupt():
         media_signals(data[: len(data) // 2])
 
 
-@pytest.mark.parametrize("fmt,save", [("JPEG", {}), ("JPEG", {"progressive": True}), ("PNG", {}), ("WEBP", {}), ("GIF", {}), ("BMP", {}), ("TIFF", {}), ("TIFF", {"compression": "tiff_deflate"})])
+@pytest.mark.parametrize(
+    "fmt,save",
+    [
+        ("JPEG", {}),
+        ("JPEG", {"progressive": True}),
+        ("PNG", {}),
+        ("WEBP", {}),
+        ("GIF", {}),
+        ("BMP", {}),
+        ("TIFF", {}),
+        ("TIFF", {"compression": "tiff_deflate"}),
+    ],
+)
 def test_truncations_and_byte_flips_of_images(fmt, save):
     data = _picture(fmt, **save)
     assert media_signals(data).pdq.hashable
@@ -131,8 +155,18 @@ def test_truncations_and_byte_flips_of_images(fmt, save):
 
 def test_random_bytes_with_real_magic_numbers():
     rng = random.Random(1)
-    prefixes = [b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF89a", b"BM", b"II*\x00", b"RIFF\x00\x00\x00\x00WEBP",
-                b"\x00\x00\x00\x18ftypmp42", b"\x1a\x45\xdf\xa3", b"RIFF\x00\x00\x00\x00AVI ", b"FLV\x01"]
+    prefixes = [
+        b"\xff\xd8\xff",
+        b"\x89PNG\r\n\x1a\n",
+        b"GIF89a",
+        b"BM",
+        b"II*\x00",
+        b"RIFF\x00\x00\x00\x00WEBP",
+        b"\x00\x00\x00\x18ftypmp42",
+        b"\x1a\x45\xdf\xa3",
+        b"RIFF\x00\x00\x00\x00AVI ",
+        b"FLV\x01",
+    ]
     for n in range(200):
         blob = prefixes[n % len(prefixes)] + bytes(rng.randrange(256) for _ in range(rng.randint(0, 2000)))
         assert _only_media_errors(blob) is not None, blob[:16]

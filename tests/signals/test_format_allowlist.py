@@ -101,8 +101,9 @@ def test_magic_of_an_allowed_format_opens_only_with_that_format():
         media_signals(eps_after_png_magic)
 
 
-@pytest.mark.parametrize("fmt,mode", [("JPEG", "RGB"), ("PNG", "RGBA"), ("GIF", "P"), ("BMP", "RGB"), ("TIFF", "RGB"),
-                                      ("WEBP", "RGB"), ("MPO", "RGB")])
+@pytest.mark.parametrize(
+    "fmt,mode", [("JPEG", "RGB"), ("PNG", "RGBA"), ("GIF", "P"), ("BMP", "RGB"), ("TIFF", "RGB"), ("WEBP", "RGB"), ("MPO", "RGB")]
+)
 def test_allowed_pictures_still_hash(fmt, mode):
     import numpy as np
 
@@ -143,7 +144,7 @@ def test_video_is_opened_by_its_container_demuxer_only(monkeypatch):
         return real_open(*args, **kwargs)
 
     monkeypatch.setattr(av, "open", spy)
-    for name, make in sorted(ALLOWED_VIDEOS.items()):
+    for _name, make in sorted(ALLOWED_VIDEOS.items()):
         try:
             data = make()
         except (OSError, ValueError):

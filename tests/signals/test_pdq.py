@@ -80,7 +80,9 @@ def test_generated_pictures_in_every_mode(reference_dir, mode):
         img.info["transparency"] = 0  # palette with a transparent entry
     else:
         img = rgb.convert(mode)
-    fmt = {"CMYK": "JPEG", "YCbCr": "JPEG", "LAB": "TIFF", "I": "TIFF", "I;16": "TIFF", "F": "TIFF", "PA": "TIFF"}.get(mode, "PNG")
+    fmt = {"CMYK": "JPEG", "YCbCr": "JPEG", "LAB": "TIFF", "I": "TIFF", "I;16": "TIFF", "F": "TIFF", "PA": "TIFF"}.get(
+        mode, "PNG"
+    )
     if mode == "HSV":  # no file format stores HSV; hash the decoded picture the way bytes are hashed
         from suraksha.signals.pdq import pdq_from_array, to_reference_rgb
 

@@ -17,17 +17,20 @@ def test_catastrophic_backtracking_pattern_returns():
     assert [(h.start, h.end) for h in hits] == [(1, 50_001)]
 
 
-@pytest.mark.parametrize(("pattern", "construct"), [
-    (r"(a)\1", "a backreference"),
-    (r"(?P<x>a)(?P=x)", "a backreference"),
-    (r"(?=secret)meet", "a lookahead"),
-    (r"meet(?!ing)", "a negative lookahead"),
-    (r"(?<=age )1[0-5]", "a lookbehind"),
-    (r"(?<!under)age", "a negative lookbehind"),
-    (r"(?>a+)b", "an atomic group"),
-    (r"a*+b", "a possessive quantifier"),
-    (r"(a)?(?(1)b|c)", "a conditional group"),
-])
+@pytest.mark.parametrize(
+    ("pattern", "construct"),
+    [
+        (r"(a)\1", "a backreference"),
+        (r"(?P<x>a)(?P=x)", "a backreference"),
+        (r"(?=secret)meet", "a lookahead"),
+        (r"meet(?!ing)", "a negative lookahead"),
+        (r"(?<=age )1[0-5]", "a lookbehind"),
+        (r"(?<!under)age", "a negative lookbehind"),
+        (r"(?>a+)b", "an atomic group"),
+        (r"a*+b", "a possessive quantifier"),
+        (r"(a)?(?(1)b|c)", "a conditional group"),
+    ],
+)
 def test_constructs_needing_backtracking_are_refused_with_the_reason(pattern, construct):
     with pytest.raises(InvalidSignal) as info:
         TextRules(regexes=[r"\bage\s*1[0-5]\b", pattern])
@@ -44,11 +47,11 @@ def test_plain_syntax_errors_still_say_invalid_regex():
 def test_regex_hits_are_case_insensitive_with_character_offsets_in_non_ascii_text():
     text = "नमस्ते, AGE 12? meet ME alone"
     hits = scan_text(text, TextRules(regexes=[r"age\s*1[0-5]", r"meet\s+me"]))
-    assert [text[h.start:h.end] for h in hits] == ["AGE 12", "meet ME"]
+    assert [text[h.start : h.end] for h in hits] == ["AGE 12", "meet ME"]
     assert [h.value for h in hits] == [r"age\s*1[0-5]", r"meet\s+me"]
 
 
 def test_offsets_after_and_inside_indian_scripts_are_character_offsets():
     text = "ನಮಸ್ಕಾರ 😀 नमस्ते meet me, ನಮಸ್ಕಾರ"
     hits = scan_text(text, TextRules(regexes=[r"meet\s+me", r"\p{Kannada}+", r"\p{Devanagari}+"]))
-    assert [text[h.start:h.end] for h in hits] == ["ನಮಸ್ಕಾರ", "नमस्ते", "meet me", "ನಮಸ್ಕಾರ"]
+    assert [text[h.start : h.end] for h in hits] == ["ನಮಸ್ಕಾರ", "नमस्ते", "meet me", "ನಮಸ್ಕಾರ"]

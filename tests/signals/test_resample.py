@@ -40,15 +40,32 @@ def test_resize_equals_pillow_for_random_sizes_and_boxes(mode, simd):
         box = (float(x0), float(y0), float(rng.uniform(x0 + 0.5, w)), float(rng.uniform(y0 + 0.5, h)))
         for b in (None, box):
             want = img.resize(out, Image.Resampling.BICUBIC, box=b)
-            got = kernel.resample_bicubic(img.tobytes(), w, h, len(mode), *out, b or (0.0, 0.0, float(w), float(h)),
-                                          pdq._vertical_first((w, h), out), not simd)
+            got = kernel.resample_bicubic(
+                img.tobytes(),
+                w,
+                h,
+                len(mode),
+                *out,
+                b or (0.0, 0.0, float(w), float(h)),
+                pdq._vertical_first((w, h), out),
+                not simd,
+            )
             assert got == want.tobytes(), (w, h, out, b)
 
 
-@pytest.mark.parametrize("size,fmt,mode", [((640, 480), "JPEG", "RGB"), ((4000, 3000), "JPEG", "RGB"),
-                                            ((2600, 1100), "PNG", "RGB"), ((1500, 1499), "PNG", "L"),
-                                            ((513, 100), "PNG", "RGB"), ((300, 200), "PNG", "RGB"),
-                                            ((1025, 2049), "JPEG", "L"), ((3000, 7), "PNG", "L")])
+@pytest.mark.parametrize(
+    "size,fmt,mode",
+    [
+        ((640, 480), "JPEG", "RGB"),
+        ((4000, 3000), "JPEG", "RGB"),
+        ((2600, 1100), "PNG", "RGB"),
+        ((1500, 1499), "PNG", "L"),
+        ((513, 100), "PNG", "RGB"),
+        ((300, 200), "PNG", "RGB"),
+        ((1025, 2049), "JPEG", "L"),
+        ((3000, 7), "PNG", "L"),
+    ],
+)
 def test_reference_thumbnail_equals_pillow_thumbnail(size, fmt, mode):
     """Draft (JPEG), reduce (over twice the target) and the resize: the same picture as PIL's thumbnail."""
     img = _picture(np.random.default_rng(size[0]), *size, mode)

@@ -14,6 +14,7 @@ import io
 import numpy as np
 import pytest
 from PIL import Image
+from tests.signals.hostile_video import Work, count_work, moving_video, static_video
 
 from suraksha.signals import media_signals
 from suraksha.signals import video as video_mod
@@ -27,7 +28,6 @@ from suraksha.signals.budget import (
 )
 from suraksha.signals.errors import MediaTooLarge
 from suraksha.signals.video import vpdq_from_bytes
-from tests.signals.hostile_video import Work, count_work, moving_video, static_video
 
 QVGA = 320 * 240
 
@@ -41,8 +41,11 @@ def test_a_tiny_file_announcing_hours_of_4k_is_refused_before_anything_is_decode
     hostile = static_video(3840, 2160, 4 * 3600)  # 4 hours at 1 fps: the duration limit allows it
     assert len(hostile) < 1_000_000
     budget = ScanBudget()  # the defaults
-    with pytest.raises(ScanBudgetExceeded, match=r"scan budget exceeded: the header's 14400 frames of 3840x2160"
-                                                 r".* pixel-frames, over the 4\.0e10 left of 4\.0e10") as caught:
+    with pytest.raises(
+        ScanBudgetExceeded,
+        match=r"scan budget exceeded: the header's 14400 frames of 3840x2160"
+        r".* pixel-frames, over the 4\.0e10 left of 4\.0e10",
+    ) as caught:
         media_signals(hostile, budget=budget)
     assert (work.decoded, work.hashed, budget.used_pixel_frames) == (0, 0, 0)
     # The exact hashes were computed all the same, so a known file still matches by them.
@@ -76,7 +79,9 @@ def test_without_a_header_estimate_the_budget_stops_decoding_frame_by_frame(work
     data = static_video(320, 240, 100)
     per_second = QVGA * (1 + HASHED_FRAME_COST)
     budget = ScanBudget(max_pixel_frames=10 * per_second + QVGA // 2)
-    with pytest.raises(ScanBudgetExceeded, match=r"scan budget exceeded: .* of 1\.3e7 pixel-frames used and the next frame needs"):
+    with pytest.raises(
+        ScanBudgetExceeded, match=r"scan budget exceeded: .* of 1\.3e7 pixel-frames used and the next frame needs"
+    ):
         vpdq_from_bytes(data, budget=budget)
     assert work.hashed == 10 and work.decoded <= 11  # of 100: stopped before the next costly step
     assert budget.used_pixel_frames <= budget.max_pixel_frames
@@ -123,7 +128,10 @@ def test_the_pipeline_settings_default_to_the_budget_defaults():
 
     s = PipelineSettings()
     assert (s.scan_budget_seconds, s.scan_budget_pixel_frames, s.max_video_frame_pixels) == (
-        DEFAULT_SCAN_SECONDS, DEFAULT_MAX_PIXEL_FRAMES, DEFAULT_MAX_FRAME_PIXELS)
+        DEFAULT_SCAN_SECONDS,
+        DEFAULT_MAX_PIXEL_FRAMES,
+        DEFAULT_MAX_FRAME_PIXELS,
+    )
     made = new_scan_budget(PipelineSettings(scan_budget_seconds=5, scan_budget_pixel_frames=7, max_video_frame_pixels=9))
     assert (made.seconds, made.max_pixel_frames, made.max_frame_pixels, made.used_pixel_frames) == (5, 7, 9, 0)
     with pytest.raises(ValueError):

@@ -45,9 +45,21 @@ def test_canonical_url(raw, canonical):
 
 @pytest.mark.parametrize(
     "raw",
-    ["", "   ", "ftp://example.com/x", "javascript:alert(1)", "mailto:someone@example.com", "data:text/html,hi",
-     "http://exa mple.com/", "https://-bad-.com/", "http://example.com:99999/", "http://a..b/", "http:///nohost",
-     "http://[not:an:ipv6::::]/", "http://" + "a" * 64 + ".com/"],
+    [
+        "",
+        "   ",
+        "ftp://example.com/x",
+        "javascript:alert(1)",
+        "mailto:someone@example.com",
+        "data:text/html,hi",
+        "http://exa mple.com/",
+        "https://-bad-.com/",
+        "http://example.com:99999/",
+        "http://a..b/",
+        "http:///nohost",
+        "http://[not:an:ipv6::::]/",
+        "http://" + "a" * 64 + ".com/",
+    ],
 )
 def test_invalid_urls(raw):
     with pytest.raises(InvalidSignal):
@@ -116,12 +128,20 @@ def test_onion_checksum_filter():
     "signal_type,raw,canonical",
     [
         ("md5", " D41D8CD98F00B204E9800998ECF8427E ", "d41d8cd98f00b204e9800998ecf8427e"),
-        ("sha256", "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+        (
+            "sha256",
+            "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855",
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        ),
         ("pdq", "F" * 64, "f" * 64),
         ("url", "HTTPS://Example.com/?utm_source=a", "https://example.com/"),
         ("domain", "WWW.Bücher.example", "xn--bcher-kva.example"),
         ("text", "  Secret   MEETUP ", "secret meetup"),
-        ("vpdq", '["' + "A" * 64 + ',100,0.0", "' + "b" * 64 + ',49,1.0"]', '["' + "a" * 64 + ',100,0.0", "' + "b" * 64 + ',49,1.0"]'),
+        (
+            "vpdq",
+            '["' + "A" * 64 + ',100,0.0", "' + "b" * 64 + ',49,1.0"]',
+            '["' + "a" * 64 + ',100,0.0", "' + "b" * 64 + ',49,1.0"]',
+        ),
     ],
 )
 def test_normalize_signal(signal_type, raw, canonical):
@@ -131,20 +151,37 @@ def test_normalize_signal(signal_type, raw, canonical):
 
 @pytest.mark.parametrize(
     "signal_type,raw",
-    [("md5", "d41d8cd98f00b204e9800998ecf8427"), ("sha256", "z" * 64), ("pdq", "0" * 63), ("url", "ftp://x.com"),
-     ("domain", "exa mple.com"), ("text", "   "), ("vpdq", "not json"), ("vpdq", '["' + "a" * 64 + ',101,0.0"]'),
-     ("unknown", "x")],
+    [
+        ("md5", "d41d8cd98f00b204e9800998ecf8427"),
+        ("sha256", "z" * 64),
+        ("pdq", "0" * 63),
+        ("url", "ftp://x.com"),
+        ("domain", "exa mple.com"),
+        ("text", "   "),
+        ("vpdq", "not json"),
+        ("vpdq", '["' + "a" * 64 + ',101,0.0"]'),
+        ("unknown", "x"),
+    ],
 )
 def test_normalize_signal_rejects(signal_type, raw):
     with pytest.raises(InvalidSignal):
         normalize_signal(signal_type, raw)
 
 
-@pytest.mark.parametrize("link", [
-    "HTTP://WWW.Example.COM:80/a/../b/./c?x=1&y=%7e#frag", "https://bücher.example/straße?q=ä", "example.org/path/",
-    "https://xn--bcher-kva.example/", "http://a.b.c.example.:8080/%2F%41?", "https://user@site.example/p",
-    "http://192.0.2.7/x", "https://www.www.example.net", "http://[2001:db8::1]:8443/v",
-])
+@pytest.mark.parametrize(
+    "link",
+    [
+        "HTTP://WWW.Example.COM:80/a/../b/./c?x=1&y=%7e#frag",
+        "https://bücher.example/straße?q=ä",
+        "example.org/path/",
+        "https://xn--bcher-kva.example/",
+        "http://a.b.c.example.:8080/%2F%41?",
+        "https://user@site.example/p",
+        "http://192.0.2.7/x",
+        "https://www.www.example.net",
+        "http://[2001:db8::1]:8443/v",
+    ],
+)
 def test_canonical_forms_are_fixed_points(link):
     """The scan looks up canonical URLs and their domains without normalising them again."""
     from suraksha.signals import normalize_signal

@@ -19,7 +19,11 @@ def videos(reference_dir):
 
 
 def test_matches_reference_frame_by_frame(reference_dir, videos):
-    ref = [line.split("\t") for line in (reference_dir / "video/chair-20-sd-bar.vpdq.tsv").read_text().splitlines() if not line.startswith("#")]
+    ref = [
+        line.split("\t")
+        for line in (reference_dir / "video/chair-20-sd-bar.vpdq.tsv").read_text().splitlines()
+        if not line.startswith("#")
+    ]
     ours = videos["chair-20-sd-bar"]
     assert [f.second for f in ours[: len(ref)]] == [int(r[0]) for r in ref]
     distances = [hamming(f.pdq, r[1].strip()) for f, r in zip(ours, ref)]

@@ -53,8 +53,10 @@ def _match(rule: str, signal_type: str, label: str) -> tuple[str, dict[str, Any]
 def _score(rule: str, name: str, value: float, bound: float) -> tuple[str, dict[str, Any]]:
     from suraksha.policy.model import Fact, FactKind, ScoreFact
 
-    return (f"{rule}: score {name} {value:.4g} (>= {bound:.4g})",
-            Fact(FactKind.CLASSIFIER, rule, score=ScoreFact(name, value, "nudenet")).to_json())
+    return (
+        f"{rule}: score {name} {value:.4g} (>= {bound:.4g})",
+        Fact(FactKind.CLASSIFIER, rule, score=ScoreFact(name, value, "nudenet")).to_json(),
+    )
 
 
 def _text(rule: str, kind: str, value: str) -> tuple[str, dict[str, Any]]:
@@ -83,7 +85,7 @@ def _verdicts() -> dict[str, list[tuple[str, dict[str, Any]]]]:
 
 
 def utc(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=dt.timezone.utc)
+    return dt.datetime(*args, tzinfo=dt.UTC)
 
 
 def build_history() -> dict[str, Any]:
@@ -97,8 +99,13 @@ def build_history() -> dict[str, Any]:
     from suraksha.pipeline.models import Account, Item, ItemMatch, ItemScore
     from suraksha.reporting.models import Report, ReportEvent
 
-    reviewer = create_user("t-history-reviewer", "reviewer", password="correct horse battery staple",
-                           totp_secret=pyotp.random_base32(), must_change_password=False)
+    reviewer = create_user(
+        "t-history-reviewer",
+        "reviewer",
+        password="correct horse battery staple",
+        totp_secret=pyotp.random_base32(),
+        must_change_password=False,
+    )
     ids: dict[str, Any] = {}
     with session_scope() as s:
         from sqlalchemy import select
@@ -115,44 +122,114 @@ def build_history() -> dict[str, Any]:
 
         VERDICTS.update(_verdicts())
 
-        def item(name: str, created: dt.datetime, country: str, account: str, verdict: str, *, scanned: dt.datetime | None = None,
-                 retroactive: bool = False, text_hits: list[dict] | None = None, source: str | None = None) -> int:
+        def item(
+            name: str,
+            created: dt.datetime,
+            country: str,
+            account: str,
+            verdict: str,
+            *,
+            scanned: dt.datetime | None = None,
+            retroactive: bool = False,
+            text_hits: list[dict] | None = None,
+            source: str | None = None,
+        ) -> int:
             context: dict[str, Any] = {"country": country}
             if source:
                 context["source"] = source
             fired = VERDICTS.get(name, [])
-            row = Item(platform_id=f"post-{name}", account_id=accounts[account], kind="post", text=None, links=[],
-                       context=context, status="done", created_at=created,
-                       received_at=(scanned or created + dt.timedelta(minutes=5)) - dt.timedelta(minutes=4),
-                       retroactive=retroactive, verdict=verdict, rule=fired[0][1]["rule"] if fired else None,
-                       reasons=[r for r, _ in fired], facts=[f for _, f in fired] if fired else None, actions=[],
-                       text_hits=text_hits or [], scanned_at=scanned or created + dt.timedelta(minutes=5))
+            row = Item(
+                platform_id=f"post-{name}",
+                account_id=accounts[account],
+                kind="post",
+                text=None,
+                links=[],
+                context=context,
+                status="done",
+                created_at=created,
+                received_at=(scanned or created + dt.timedelta(minutes=5)) - dt.timedelta(minutes=4),
+                retroactive=retroactive,
+                verdict=verdict,
+                rule=fired[0][1]["rule"] if fired else None,
+                reasons=[r for r, _ in fired],
+                facts=[f for _, f in fired] if fired else None,
+                actions=[],
+                text_hits=text_hits or [],
+                scanned_at=scanned or created + dt.timedelta(minutes=5),
+            )
             s.add(row)
             s.flush()
             ids[name] = row.id
             return row.id
 
-        def match(item_id: int, signal_type: str, label: str, *, retroactive: bool = False, matched_at: dt.datetime | None = None) -> None:
-            s.add(ItemMatch(item_id=item_id, media_position=0 if signal_type in ("pdq", "md5", "sha256", "vpdq") else None,
-                            bank=f"bank-{label}", label=label, signal_type=signal_type, signal="x", distance=0,
-                            retroactive=retroactive, matched_at=matched_at))
+        def match(
+            item_id: int, signal_type: str, label: str, *, retroactive: bool = False, matched_at: dt.datetime | None = None
+        ) -> None:
+            s.add(
+                ItemMatch(
+                    item_id=item_id,
+                    media_position=0 if signal_type in ("pdq", "md5", "sha256", "vpdq") else None,
+                    bank=f"bank-{label}",
+                    label=label,
+                    signal_type=signal_type,
+                    signal="x",
+                    distance=0,
+                    retroactive=retroactive,
+                    matched_at=matched_at,
+                )
+            )
 
-        def action(kind: str, *, item_id: int | None = None, account: str | None = None, created: dt.datetime,
-                   acked: dt.datetime | None, country: str | None = None, key: str | None = None) -> int:
-            a = Action(kind=kind, idempotency_key=key or f"{kind}:{item_id}:{account}:{created.isoformat()}", item_id=item_id,
-                       account_id=accounts[account] if account else None, country=country, reason="test", details={},
-                       source="outbox", status="acknowledged" if acked else "pending", created_at=created, updated_at=created,
-                       next_attempt_at=created, acknowledged_at=acked)
+        def action(
+            kind: str,
+            *,
+            item_id: int | None = None,
+            account: str | None = None,
+            created: dt.datetime,
+            acked: dt.datetime | None,
+            country: str | None = None,
+            key: str | None = None,
+        ) -> int:
+            a = Action(
+                kind=kind,
+                idempotency_key=key or f"{kind}:{item_id}:{account}:{created.isoformat()}",
+                item_id=item_id,
+                account_id=accounts[account] if account else None,
+                country=country,
+                reason="test",
+                details={},
+                source="outbox",
+                status="acknowledged" if acked else "pending",
+                created_at=created,
+                updated_at=created,
+                next_attempt_at=created,
+                acknowledged_at=acked,
+            )
             s.add(a)
             s.flush()
             if item_id is not None:
                 s.add(ActionItem(action_id=a.id, item_id=item_id, added_at=created))
             return a.id
 
-        def report(item_id: int, dest: str, state: str, *, created: dt.datetime, submitted: dt.datetime | None = None,
-                   finished: dt.datetime | None = None) -> int:
-            r = Report(destination=dest, subject=f"item:{item_id}", item_id=item_id, state=state, created_at=created,
-                       updated_at=created, next_attempt_at=created, submitted_at=submitted, finished_at=finished)
+        def report(
+            item_id: int,
+            dest: str,
+            state: str,
+            *,
+            created: dt.datetime,
+            submitted: dt.datetime | None = None,
+            finished: dt.datetime | None = None,
+        ) -> int:
+            r = Report(
+                destination=dest,
+                subject=f"item:{item_id}",
+                item_id=item_id,
+                state=state,
+                created_at=created,
+                updated_at=created,
+                next_attempt_at=created,
+                submitted_at=submitted,
+                finished_at=finished,
+            )
             s.add(r)
             s.flush()
             s.add(ReportEvent(report_id=r.id, at=created, from_state=None, to_state="draft", actor="system:test"))
@@ -162,12 +239,22 @@ def build_history() -> dict[str, Any]:
             return r.id
 
         def decide(item_id: int, category: str, at: dt.datetime) -> None:
-            t = ReviewTask(item_id=item_id, queue="csam", priority=0, status="done", reasons=[], created_at=at, due_at=at + H,
-                           decided_at=at)
+            t = ReviewTask(
+                item_id=item_id, queue="csam", priority=0, status="done", reasons=[], created_at=at, due_at=at + H, decided_at=at
+            )
             s.add(t)
             s.flush()
-            d = ReviewDecision(task_id=t.id, item_id=item_id, reviewer_id=reviewer_id, stage="primary", category=category,
-                               annotation="", final=True, bank_result={}, created_at=at)
+            d = ReviewDecision(
+                task_id=t.id,
+                item_id=item_id,
+                reviewer_id=reviewer_id,
+                stage="primary",
+                category=category,
+                annotation="",
+                final=True,
+                bank_result={},
+                created_at=at,
+            )
             s.add(d)
             s.flush()
             t.final_decision_id = d.id
@@ -176,7 +263,14 @@ def build_history() -> dict[str, Any]:
         i1 = item("I1", utc(2022, 3, 10, 10), "IN", "A1", "remove", scanned=utc(2022, 3, 10, 10, 5))
         match(i1, "pdq", "csam")
         action("remove_item", item_id=i1, created=utc(2022, 3, 10, 10, 5), acked=utc(2022, 3, 10, 12))
-        report(i1, "ncmec", "finished", created=utc(2022, 3, 10, 10, 5), submitted=utc(2022, 3, 10, 13), finished=utc(2022, 3, 10, 13, 5))
+        report(
+            i1,
+            "ncmec",
+            "finished",
+            created=utc(2022, 3, 10, 10, 5),
+            submitted=utc(2022, 3, 10, 13),
+            finished=utc(2022, 3, 10, 13, 5),
+        )
         police_reports = {"I1": report(i1, "in_police", "queued", created=utc(2022, 3, 10, 10, 5))}
         # I2: classifier, decision csam, removed +4 h, NCMEC failed
         i2 = item("I2", utc(2022, 7, 1), "IN", "A1", "review", scanned=utc(2022, 7, 1, 0, 5))
@@ -185,20 +279,29 @@ def build_history() -> dict[str, Any]:
         action("remove_item", item_id=i2, created=utc(2022, 7, 1, 2), acked=utc(2022, 7, 1, 4))
         report(i2, "ncmec", "failed", created=utc(2022, 7, 1, 2), submitted=utc(2022, 7, 1, 2, 1))
         # I3: link (url match + onion), withheld in GB, NCA queued
-        i3 = item("I3", utc(2023, 2, 15, 8), "GB", "A2", "review", text_hits=[{"kind": "onion", "value": "abcdefghijklmnop.onion"}])
+        i3 = item(
+            "I3", utc(2023, 2, 15, 8), "GB", "A2", "review", text_hits=[{"kind": "onion", "value": "abcdefghijklmnop.onion"}]
+        )
         match(i3, "url", "csam_url")
         action("withhold_in_country", item_id=i3, country="GB", created=utc(2023, 2, 15, 9), acked=utc(2023, 2, 15, 10))
         report(i3, "uk_nca", "queued", created=utc(2023, 2, 15, 9))
         # I4: text (keyword), cleared on review
-        i4 = item("I4", utc(2023, 11, 20, 12), "US", "A2", "review",
-                  text_hits=[{"kind": "keyword", "value": "example", "start": 0, "end": 7}])
+        i4 = item(
+            "I4",
+            utc(2023, 11, 20, 12),
+            "US",
+            "A2",
+            "review",
+            text_hits=[{"kind": "keyword", "value": "example", "start": 0, "end": 7}],
+        )
         decide(i4, "not_violating", utc(2023, 11, 20, 14))
         # I5: backfilled, scanned 2026-11-20 09:00, sha256 csam, removed +1 h, NCMEC +2 h
         i5 = item("I5", utc(2024, 5, 5), "IN", "A3", "remove", scanned=utc(2026, 11, 20, 9), retroactive=True)
         match(i5, "sha256", "csam")
         action("remove_item", item_id=i5, created=utc(2026, 11, 20, 9), acked=utc(2026, 11, 20, 10))
-        report(i5, "ncmec", "finished", created=utc(2026, 11, 20, 9), submitted=utc(2026, 11, 20, 10),
-               finished=utc(2026, 11, 20, 11))
+        report(
+            i5, "ncmec", "finished", created=utc(2026, 11, 20, 9), submitted=utc(2026, 11, 20, 10), finished=utc(2026, 11, 20, 11)
+        )
         # I6: complaint, allow, removed by hand +6 h, decision csam
         i6 = item("I6", utc(2024, 8, 9), "IN", "A1", "allow", source="complaint", scanned=utc(2024, 8, 9, 1, 5))
         action("remove_item", item_id=i6, created=utc(2024, 8, 9, 3), acked=utc(2024, 8, 9, 6))
@@ -230,12 +333,28 @@ def build_history() -> dict[str, Any]:
         action("restore", item_id=i2, created=utc(2023, 6, 1), acked=None, key="restore:item:I2:1")
 
         # legal requests
-        def request(ref: str, type_: str, jurisdiction: str, received: dt.datetime, due: dt.timedelta,
-                    answered: dt.timedelta | None, issuer: str = "police") -> int:
-            r = LegalRequest(reference=ref, type=type_, jurisdiction=jurisdiction, issuer_kind=issuer, received_at=received,
-                             due_at=received + due, status="answered" if answered else "in_progress",
-                             answered_at=received + answered if answered else None, created_by="test",
-                             created_at=received, updated_at=received)
+        def request(
+            ref: str,
+            type_: str,
+            jurisdiction: str,
+            received: dt.datetime,
+            due: dt.timedelta,
+            answered: dt.timedelta | None,
+            issuer: str = "police",
+        ) -> int:
+            r = LegalRequest(
+                reference=ref,
+                type=type_,
+                jurisdiction=jurisdiction,
+                issuer_kind=issuer,
+                received_at=received,
+                due_at=received + due,
+                status="answered" if answered else "in_progress",
+                answered_at=received + answered if answered else None,
+                created_by="test",
+                created_at=received,
+                updated_at=received,
+            )
             s.add(r)
             s.flush()
             return r.id
@@ -248,10 +367,21 @@ def build_history() -> dict[str, Any]:
     # The Indian police packages go through the reporting service, which takes the real sending time.
     from suraksha.reporting.service import record_acknowledgement, record_delivery
 
-    record_delivery(police_reports["I1"], "portal", "user:t-legal", reference="CCRP-2022-1", police_unit="Cyber PS, Pune",
-                    sent_at=utc(2022, 3, 11, 10, 5))
-    record_delivery(police_reports["I7"], "email", "user:t-legal", police_unit="SJPU Bengaluru",
-                    sent_at=dt.datetime(2026, 11, 25, 19, 30, tzinfo=dt.timezone(dt.timedelta(hours=5, minutes=30))))
+    record_delivery(
+        police_reports["I1"],
+        "portal",
+        "user:t-legal",
+        reference="CCRP-2022-1",
+        police_unit="Cyber PS, Pune",
+        sent_at=utc(2022, 3, 11, 10, 5),
+    )
+    record_delivery(
+        police_reports["I7"],
+        "email",
+        "user:t-legal",
+        police_unit="SJPU Bengaluru",
+        sent_at=dt.datetime(2026, 11, 25, 19, 30, tzinfo=dt.timezone(dt.timedelta(hours=5, minutes=30))),
+    )
     record_acknowledgement(police_reports["I7"], "user:t-legal", fir_number="FIR 0457/2026", at=utc(2026, 11, 26, 9))
     ids["accounts"] = accounts
     ids["police_reports"] = police_reports

@@ -6,6 +6,7 @@ import csv
 import io
 
 import pytest
+
 from web.conftest import FakeMatcher, sign_in
 
 from .history import build_history
@@ -44,14 +45,17 @@ def test_api_answers_each_format_and_needs_a_key(api):
     assert client.get("/v1/transparency", params=q).status_code == 401
 
 
-@pytest.mark.parametrize(("params", "status", "reason"), [
-    ({"from": "2025-12-31", "to": "2022-01-01"}, 400, "is before 'from'"),
-    ({"from": "not-a-date", "to": "2022-01-01"}, 400, "is not a date"),
-    ({"from": "1800-01-01", "to": "1801-01-01"}, 400, "before 1990"),
-    ({"from": "2022-01-01", "to": "2022-12-31", "by": "day"}, 400, "'by' must be one of"),
-    ({"from": "2022-01-01", "to": "2022-12-31", "format": "xml"}, 400, "format must be one of"),
-    ({"to": "2022-12-31"}, 422, "from"),
-])
+@pytest.mark.parametrize(
+    ("params", "status", "reason"),
+    [
+        ({"from": "2025-12-31", "to": "2022-01-01"}, 400, "is before 'from'"),
+        ({"from": "not-a-date", "to": "2022-01-01"}, 400, "is not a date"),
+        ({"from": "1800-01-01", "to": "1801-01-01"}, 400, "before 1990"),
+        ({"from": "2022-01-01", "to": "2022-12-31", "by": "day"}, 400, "'by' must be one of"),
+        ({"from": "2022-01-01", "to": "2022-12-31", "format": "xml"}, 400, "format must be one of"),
+        ({"to": "2022-12-31"}, 422, "from"),
+    ],
+)
 def test_api_bad_input_is_a_clear_4xx(api, params, status, reason):
     client, auth = api
     r = client.get("/v1/transparency", params=params, headers=auth)
@@ -100,8 +104,10 @@ def test_download_is_an_audit_event(app_client, seeded):
 
     c = app_client()
     assert sign_in(c, seeded["staff"]["legal"]).status_code == 303
-    r = c.get("/transparency/download", params={"from": "2025-01-01", "to": "2025-03-31", "kind": "compliance", "format": "csv",
-                                                "jurisdiction": "in"})
+    r = c.get(
+        "/transparency/download",
+        params={"from": "2025-01-01", "to": "2025-03-31", "kind": "compliance", "format": "csv", "jurisdiction": "in"},
+    )
     assert r.status_code == 200 and r.text.startswith("month,section,measure,value")
     with session_scope() as s:
         events = s.scalars(select(AuditEvent).where(AuditEvent.action == "transparency.export")).all()

@@ -4,12 +4,15 @@ the table, the charts and working download links."""
 from __future__ import annotations
 
 import pytest
+
 from web.test_browser import CHROMIUM, _sign_in, browser, server, shots  # noqa: F401  (fixtures)
 
 from .history import build_history
 
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(not __import__("os").path.exists(CHROMIUM),
-                                                      reason=f"system Chromium not found at {CHROMIUM}")]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not __import__("os").path.exists(CHROMIUM), reason=f"system Chromium not found at {CHROMIUM}"),
+]
 
 
 def test_analyst_reads_four_years_by_year_and_downloads_the_summary(server, browser, seeded, shots):

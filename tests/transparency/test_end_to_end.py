@@ -30,7 +30,7 @@ def test_a_scanned_and_removed_item_appears_in_the_figures(dispatcher, platform,
     assert (y2025.identified, y2025.proactive, y2025.removed) == (1, 1, 1)
     assert y2025.by_signal == {"hash": 1, "classifier": 0, "link": 0, "text": 0, "human": 0}
     assert y2025.automated_share == 1.0 and y2025.abuse.identified == 1 and y2025.abuse.removed == 1
-    expected = (removal.acknowledged_at - dt.datetime(2025, 6, 10, 6, tzinfo=dt.timezone.utc)).total_seconds()
+    expected = (removal.acknowledged_at - dt.datetime(2025, 6, 10, 6, tzinfo=dt.UTC)).total_seconds()
     assert y2025.upload_to_removal.count == 1 and y2025.upload_to_removal.median_seconds == expected
     # The suspension counts when it was acknowledged (now), not when the content was posted.
     this_year = next(p for p in f.periods if p.label == str(today.year))

@@ -45,7 +45,13 @@ def test_yearly_figures_are_exactly_the_history(history):
     assert [y[k].accounts_suspended for k in ("2022", "2023", "2024", "2025")] == [1, 1, 0, 1]
     assert [y[k].appeals for k in ("2022", "2023", "2024", "2025")] == [0, 2, 0, 0]
     assert [y[k].restorations for k in ("2022", "2023", "2024", "2025")] == [0, 1, 0, 0]
-    assert y["2023"].cleared_on_review == 1 and y["2023"].by_signal == {"hash": 0, "classifier": 0, "link": 1, "text": 1, "human": 0}
+    assert y["2023"].cleared_on_review == 1 and y["2023"].by_signal == {
+        "hash": 0,
+        "classifier": 0,
+        "link": 1,
+        "text": 1,
+        "human": 0,
+    }
     assert y["2022"].by_signal == {"hash": 1, "classifier": 1, "link": 0, "text": 0, "human": 0}
     assert y["2024"].by_signal == {"hash": 2, "classifier": 0, "link": 0, "text": 0, "human": 1}
 
@@ -152,8 +158,12 @@ def test_commission_summary_answers_the_question(history):
     s = commission_summary("2022-01-01", "2025-12-31", now=NOW)
     assert s.question == QUESTION and "past four years" in s.question
     rows = {r.period: r for r in s.years}
-    assert [(rows[y].identified, rows[y].deleted, rows[y].reported) for y in ("2022", "2023", "2024", "2025")] == \
-        [(2, 2, 1), (0, 0, 0), (3, 2, 2), (0, 0, 0)]
+    assert [(rows[y].identified, rows[y].deleted, rows[y].reported) for y in ("2022", "2023", "2024", "2025")] == [
+        (2, 2, 1),
+        (0, 0, 0),
+        (3, 2, 2),
+        (0, 0, 0),
+    ]
     assert rows["2024"].found_retroactively == 2
     t = s.total
     assert (t.identified, t.deleted, t.reported, t.found_by_automated_tools) == (5, 4, 3, 4)
@@ -161,9 +171,11 @@ def test_commission_summary_answers_the_question(history):
     assert s.automated_tools_used is True
     assert t.reported_to == {"ncmec": 2, "in_police": 2, "uk_nca": 0}
     assert rows["2022"].reported_to == {"ncmec": 1, "in_police": 1, "uk_nca": 0}
-    assert s.answer.startswith("From 2022-01-01 to 2025-12-31, 5 posts depicting child sexual abuse or rape were "
-                               "identified, 4 were deleted and 3 were reported to the authorities (NCMEC 2, "
-                               "Indian police 2).")
+    assert s.answer.startswith(
+        "From 2022-01-01 to 2025-12-31, 5 posts depicting child sexual abuse or rape were "
+        "identified, 4 were deleted and 3 were reported to the authorities (NCMEC 2, "
+        "Indian police 2)."
+    )
     assert "Automated tools used: yes; they found 4 of the 5 posts (80.0%): hash matching 3, image classifiers 1" in s.answer
     assert "2 of the posts were found retroactively" in s.answer
 
@@ -196,16 +208,19 @@ def test_empty_database_and_no_legal_requests_give_zeros(db_url):
     assert s.automated_tools_used is False and "Automated tools used: no." in s.answer
 
 
-@pytest.mark.parametrize(("start", "end", "by", "jurisdiction", "message"), [
-    ("2025-12-31", "2022-01-01", "month", None, "is before 'from'"),
-    ("2022-13-01", "2022-12-31", "month", None, "is not a date"),
-    ("yesterday", "2022-12-31", "month", None, "is not a date"),
-    ("1900-01-01", "1950-12-31", "year", None, "before 1990"),
-    ("1990-01-01", "2026-11-30", "year", None, "longer than 30 years"),
-    ("2027-01-01", "2027-12-31", "year", None, "in the future"),
-    ("2022-01-01", "2022-12-31", "week", None, "'by' must be one of"),
-    ("2022-01-01", "2022-12-31", "month", "fr", "unknown jurisdiction"),
-])
+@pytest.mark.parametrize(
+    ("start", "end", "by", "jurisdiction", "message"),
+    [
+        ("2025-12-31", "2022-01-01", "month", None, "is before 'from'"),
+        ("2022-13-01", "2022-12-31", "month", None, "is not a date"),
+        ("yesterday", "2022-12-31", "month", None, "is not a date"),
+        ("1900-01-01", "1950-12-31", "year", None, "before 1990"),
+        ("1990-01-01", "2026-11-30", "year", None, "longer than 30 years"),
+        ("2027-01-01", "2027-12-31", "year", None, "in the future"),
+        ("2022-01-01", "2022-12-31", "week", None, "'by' must be one of"),
+        ("2022-01-01", "2022-12-31", "month", "fr", "unknown jurisdiction"),
+    ],
+)
 def test_bad_periods_are_refused_with_the_reason(db_url, start, end, by, jurisdiction, message):
     from suraksha.transparency.figures import figures
     from suraksha.transparency.periods import PeriodError
@@ -228,22 +243,51 @@ def test_a_review_calling_it_legal_adult_content_clears_it(db_url):
     from suraksha.policy.model import Fact, FactKind, MatchFact
     from suraksha.transparency.figures import figures
 
-    create_user("t-adult-reviewer", "reviewer", password="correct horse battery staple", totp_secret=pyotp.random_base32(),
-                must_change_password=False)
+    create_user(
+        "t-adult-reviewer",
+        "reviewer",
+        password="correct horse battery staple",
+        totp_secret=pyotp.random_base32(),
+        must_change_password=False,
+    )
     at = utc(2023, 5, 1)
     with session_scope() as s:
         reviewer = s.scalar(select(StaffUser.id).where(StaffUser.username == "t-adult-reviewer"))
         fact = Fact(FactKind.HASH, "csam-match", match=MatchFact("b", "csam", "pdq", 3)).to_json()
-        item = Item(platform_id="p-adult", kind="post", links=[], context={}, status="done", created_at=at, received_at=at,
-                    verdict="review", reasons=[], facts=[fact], actions=[], text_hits=[], scanned_at=at)
+        item = Item(
+            platform_id="p-adult",
+            kind="post",
+            links=[],
+            context={},
+            status="done",
+            created_at=at,
+            received_at=at,
+            verdict="review",
+            reasons=[],
+            facts=[fact],
+            actions=[],
+            text_hits=[],
+            scanned_at=at,
+        )
         s.add(item)
         s.flush()
         s.add(ItemMatch(item_id=item.id, bank="b", label="csam", signal_type="pdq", signal="x", distance=3))
         task = ReviewTask(item_id=item.id, queue="csam", status="done", reasons=[], created_at=at, due_at=at)
         s.add(task)
         s.flush()
-        s.add(ReviewDecision(task_id=task.id, item_id=item.id, reviewer_id=reviewer, stage="primary", category="adult",
-                             annotation="", final=True, bank_result={}, created_at=at))
+        s.add(
+            ReviewDecision(
+                task_id=task.id,
+                item_id=item.id,
+                reviewer_id=reviewer,
+                stage="primary",
+                category="adult",
+                annotation="",
+                final=True,
+                bank_result={},
+                created_at=at,
+            )
+        )
     t = figures("2023-01-01", "2023-12-31", by="year", now=NOW).total
     assert (t.identified, t.cleared_on_review, t.by_signal["hash"]) == (1, 1, 1)
     assert t.abuse.identified == 0
@@ -256,10 +300,21 @@ def test_requests_from_people_and_ngos_are_complaints_orders_are_not(db_url):
 
     at = utc(2024, 6, 1, 9)
     with session_scope() as s:
-        for n, (issuer, kind) in enumerate([("ngo", "takedown_order"), ("user", "data_request"), ("police", "takedown_order"),
-                                            ("court", "removal_request")]):
-            s.add(LegalRequest(reference=f"LR-C-{n}", type=kind, jurisdiction="in", issuer_kind=issuer, received_at=at,
-                               due_at=at + dt.timedelta(hours=3), status="received", created_by="test"))
+        for n, (issuer, kind) in enumerate(
+            [("ngo", "takedown_order"), ("user", "data_request"), ("police", "takedown_order"), ("court", "removal_request")]
+        ):
+            s.add(
+                LegalRequest(
+                    reference=f"LR-C-{n}",
+                    type=kind,
+                    jurisdiction="in",
+                    issuer_kind=issuer,
+                    received_at=at,
+                    due_at=at + dt.timedelta(hours=3),
+                    status="received",
+                    created_by="test",
+                )
+            )
     t = figures("2024-06-01", "2024-06-30", by="month", jurisdiction="in", now=NOW).total
     # ngo + user by issuer; the court's removal_request by type; the police order is not a complaint.
     assert (t.complaints_received, t.complaints_actioned, t.legal.received, t.legal.open_overdue) == (3, 0, 4, 4)

@@ -39,10 +39,19 @@ def test_figures_csv_has_a_row_per_period_and_the_total(history):
     assert [row["label"] for row in rows] == ["2022", "2023", "2024", "2025", "total"]
     total = rows[-1]
     assert (total["identified"], total["proactive"], total["by_complaint"], total["retroactive"]) == ("9", "7", "2", "2")
-    assert (total["by_signal.hash"], total["by_signal.classifier"], total["by_signal.link"], total["by_signal.text"],
-            total["by_signal.human"]) == ("4", "1", "1", "1", "2")
+    assert (
+        total["by_signal.hash"],
+        total["by_signal.classifier"],
+        total["by_signal.link"],
+        total["by_signal.text"],
+        total["by_signal.human"],
+    ) == ("4", "1", "1", "1", "2")
     assert (total["removed"], total["withheld"], total["items_reported"], total["accounts_suspended"]) == ("5", "2", "3", "2")
-    assert (total["reports.ncmec.filed"], total["reports.ncmec.states.failed"], total["reports.uk_nca.states.queued"]) == ("2", "1", "1")
+    assert (total["reports.ncmec.filed"], total["reports.ncmec.states.failed"], total["reports.uk_nca.states.queued"]) == (
+        "2",
+        "1",
+        "1",
+    )
     assert float(total["upload_to_removal.median_seconds"]) == 4 * 3600
     assert float(total["detection_to_report.median_seconds"]) == 3.5 * 3600
     assert float(total["automated_share"]) == pytest.approx(7 / 9)
@@ -53,8 +62,9 @@ def test_figures_csv_has_a_row_per_period_and_the_total(history):
 def test_json_keeps_the_structure(history):
     from suraksha.transparency.service import render_report
 
-    body = json.loads(render_report("figures", "json", "2022-01-01", "2025-12-31", by="quarter", jurisdiction="in",
-                                    now=NOW).content)
+    body = json.loads(
+        render_report("figures", "json", "2022-01-01", "2025-12-31", by="quarter", jurisdiction="in", now=NOW).content
+    )
     assert body["kind"] == "figures" and body["jurisdiction"] == "in" and body["timezone"] == "Asia/Kolkata"
     assert len(body["periods"]) == 16 and body["periods"][0]["start"] == "2022-01-01T00:00:00+05:30"
     assert body["total"]["identified"] == 7 and body["total"]["reports"]["in_police"]["filed"] == 2
@@ -83,7 +93,9 @@ def test_pdfs_are_real_pdfs_with_the_numbers(history):
 def test_compliance_csv_is_one_row_per_month_and_measure(history):
     from suraksha.transparency.service import render_report
 
-    rows = list(csv.DictReader(io.StringIO(render_report("compliance", "csv", "2025-03-01", "2025-04-30", now=NOW).content.decode())))
+    rows = list(
+        csv.DictReader(io.StringIO(render_report("compliance", "csv", "2025-03-01", "2025-04-30", now=NOW).content.decode()))
+    )
     assert {r["month"] for r in rows} == {"2025-03", "2025-04"}
     march = {r["measure"]: r["value"] for r in rows if r["month"] == "2025-03"}
     assert march["Complaints received"] == "1" and march["Items withheld in a country"] == "1"
@@ -94,23 +106,58 @@ def test_cli_writes_each_format_and_refuses_bad_input_with_one_line(history, tmp
 
     runner = CliRunner()
     out = tmp_path / "summary.pdf"
-    r = runner.invoke(app, ["report", "transparency", "--from", "2022-01-01", "--to", "2025-12-31", "--format", "pdf",
-                            "--kind", "summary", "--output", str(out)])
+    r = runner.invoke(
+        app,
+        [
+            "report",
+            "transparency",
+            "--from",
+            "2022-01-01",
+            "--to",
+            "2025-12-31",
+            "--format",
+            "pdf",
+            "--kind",
+            "summary",
+            "--output",
+            str(out),
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert "4 were deleted" in " ".join(pdf_text(out.read_bytes()).split())
-    r = runner.invoke(app, ["report", "transparency", "--from", "2022-01-01", "--to", "2025-12-31", "--format", "json",
-                            "--by", "year", "--jurisdiction", "in"])
+    r = runner.invoke(
+        app,
+        [
+            "report",
+            "transparency",
+            "--from",
+            "2022-01-01",
+            "--to",
+            "2025-12-31",
+            "--format",
+            "json",
+            "--by",
+            "year",
+            "--jurisdiction",
+            "in",
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["total"]["identified"] == 7
-    r = runner.invoke(app, ["report", "transparency", "--from", "2022-01-01", "--to", "2022-12-31", "--format", "csv",
-                            "--by", "quarter"])
+    r = runner.invoke(
+        app, ["report", "transparency", "--from", "2022-01-01", "--to", "2022-12-31", "--format", "csv", "--by", "quarter"]
+    )
     assert r.exit_code == 0 and r.stdout.splitlines()[0].startswith("label,start,end,identified")
     target = tmp_path / "bad.csv"
-    for args, reason in [(["--from", "2025-12-31", "--to", "2022-01-01"], "is before 'from'"),
-                         (["--from", "31/12/2022", "--to", "2023-01-01"], "is not a date"),
-                         (["--from", "2022-01-01", "--to", "2022-12-31", "--format", "docx"], "format must be one of"),
-                         (["--from", "2022-01-01", "--to", "2022-12-31", "--kind", "compliance", "--jurisdiction", "uk"],
-                          "compliance report is India's")]:
+    for args, reason in [
+        (["--from", "2025-12-31", "--to", "2022-01-01"], "is before 'from'"),
+        (["--from", "31/12/2022", "--to", "2023-01-01"], "is not a date"),
+        (["--from", "2022-01-01", "--to", "2022-12-31", "--format", "docx"], "format must be one of"),
+        (
+            ["--from", "2022-01-01", "--to", "2022-12-31", "--kind", "compliance", "--jurisdiction", "uk"],
+            "compliance report is India's",
+        ),
+    ]:
         r = runner.invoke(app, ["report", "transparency", *args, "--output", str(target)])
         assert r.exit_code == 1, (args, r.output)
         lines = [x for x in r.stderr.splitlines() if x.strip()]

@@ -38,8 +38,16 @@ def create_staff(prefix: str, roles) -> dict[str, Staff]:
     """One staff user per role (``<prefix>-<role>``, MFA enrolled), as ``Staff`` by role."""
     from suraksha.auth.service import create_user, list_users
 
-    creds = {role: create_user(f"{prefix}-{role.replace('_', '-')}", role, password=PASSWORD,
-                               totp_secret=pyotp.random_base32(), must_change_password=False) for role in roles}
+    creds = {
+        role: create_user(
+            f"{prefix}-{role.replace('_', '-')}",
+            role,
+            password=PASSWORD,
+            totp_secret=pyotp.random_base32(),
+            must_change_password=False,
+        )
+        for role in roles
+    }
     ids = {u.username: u.id for u in list_users()}
     return {role: Staff(c.username, role, c.totp_secret, ids[c.username]) for role, c in creds.items()}
 
@@ -48,8 +56,8 @@ def create_staff(prefix: str, roles) -> dict[str, Staff]:
 def seeded(db_url, reference_dir, monkeypatch):
     """Review demo items (benign pictures), tasks synced, one user per role. Second review off."""
     from suraksha.cases.demo import seed_review_demo
-    from suraksha.dispatch import deliver
     from suraksha.cases.settings import reset_review_settings
+    from suraksha.dispatch import deliver
 
     monkeypatch.setenv("SURAKSHA_REVIEW_SECOND_REVIEW", "")
     reset_review_settings()
@@ -68,8 +76,11 @@ def login_csrf(client) -> str:
 
 def sign_in(client, who: Staff, *, code: str | None = None, password: str = PASSWORD):
     token = login_csrf(client)
-    return client.post("/login", data={"csrf_token": token, "username": who.username, "password": password,
-                                       "code": code or who.code()}, follow_redirects=False)
+    return client.post(
+        "/login",
+        data={"csrf_token": token, "username": who.username, "password": password, "code": code or who.code()},
+        follow_redirects=False,
+    )
 
 
 def csrf_of(client) -> str:

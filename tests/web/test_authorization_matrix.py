@@ -131,10 +131,22 @@ def expected(method: str, path: str) -> frozenset[str]:
 
 def concrete(path: str, ids: dict, role: str | None) -> str:
     values = {
-        "item_id": ids["items"][0], "position": 0, "task_id": ids["task_id"], "account_id": ids["accounts"]["sunrise_42"],
-        "case_id": ids["case_id"], "user_id": ids["staff"]["analyst"].user_id, "operation": "unlock", "queue": "csam",
-        "name": "review.css", "bank_name": "review-demo-csam", "entry_id": 1,
-        "request_id": 1, "disclosure_id": 1, "officer_id": 1, "key": "rank", "ref": "LR-2026-000001",
+        "item_id": ids["items"][0],
+        "position": 0,
+        "task_id": ids["task_id"],
+        "account_id": ids["accounts"]["sunrise_42"],
+        "case_id": ids["case_id"],
+        "user_id": ids["staff"]["analyst"].user_id,
+        "operation": "unlock",
+        "queue": "csam",
+        "name": "review.css",
+        "bank_name": "review-demo-csam",
+        "entry_id": 1,
+        "request_id": 1,
+        "disclosure_id": 1,
+        "officer_id": 1,
+        "key": "rank",
+        "ref": "LR-2026-000001",
     }
     return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path)
 
@@ -184,8 +196,11 @@ def test_every_route_allows_exactly_the_declared_roles(app_client, seeded):
             if not denied(r.status_code, r.headers.get("location"), who):
                 observed[(method, path)].add(who)
     assert not problems, problems
-    mismatches = {f"{m} {p}": {"expected": sorted(expected(m, p)), "observed": sorted(observed[(m, p)])}
-                  for m, p in routes if observed[(m, p)] != set(expected(m, p))}
+    mismatches = {
+        f"{m} {p}": {"expected": sorted(expected(m, p)), "observed": sorted(observed[(m, p)])}
+        for m, p in routes
+        if observed[(m, p)] != set(expected(m, p))
+    }
     assert not mismatches, mismatches
 
 

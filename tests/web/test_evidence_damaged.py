@@ -34,8 +34,9 @@ def _preserve_item_media(item_id: int) -> dict[int, str]:
     with session_scope() as s:
         rows = s.scalars(select(PendingMedia).where(PendingMedia.item_id == item_id).order_by(PendingMedia.position)).all()
         for row in rows:
-            ev = evidence.preserve(media_ref(item_id, row.position), row.data, {"item_id": item_id}, ["in"],
-                                   "system:preserve", session=s)
+            ev = evidence.preserve(
+                media_ref(item_id, row.position), row.data, {"item_id": item_id}, ["in"], "system:preserve", session=s
+            )
             out[row.position] = ev.id
         s.execute(delete(PendingMedia).where(PendingMedia.item_id == item_id))
     return out
@@ -117,13 +118,23 @@ def test_tampered_and_missing_evidence_say_damaged_and_are_reported(vault_key, a
     # Audit: the vault's damage events (with kind) and the reviewer's media.view saying "damaged".
     who = seeded["staff"]["reviewer"].username
     with session_scope() as s:
-        damage = [(e.object_id, e.actor, e.details["kind"]) for e in s.scalars(
-            select(AuditEvent).where(AuditEvent.action == "evidence.tamper_detected").order_by(AuditEvent.seq))]
-        views = [e.details for e in s.scalars(select(AuditEvent).where(
-            AuditEvent.action == "media.view", AuditEvent.object_id == str(item)).order_by(AuditEvent.seq))]
+        damage = [
+            (e.object_id, e.actor, e.details["kind"])
+            for e in s.scalars(select(AuditEvent).where(AuditEvent.action == "evidence.tamper_detected").order_by(AuditEvent.seq))
+        ]
+        views = [
+            e.details
+            for e in s.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.action == "media.view", AuditEvent.object_id == str(item))
+                .order_by(AuditEvent.seq)
+            )
+        ]
     assert damage == [(ids[0], who, "tamper"), (ids[1], who, "missing_blob")] * 2
-    assert views[-2:] == [{"position": 0, "retained": False, "served": "preview", "damaged": "tamper"},
-                          {"position": 1, "retained": False, "served": "preview", "damaged": "missing_blob"}]
+    assert views[-2:] == [
+        {"position": 0, "retained": False, "served": "preview", "damaged": "tamper"},
+        {"position": 1, "retained": False, "served": "preview", "damaged": "missing_blob"},
+    ]
 
     # A reveal's one-time link to the original says the same, never hands out bytes.
     from .conftest import csrf_of
@@ -161,8 +172,9 @@ def test_missing_master_key_and_digest_mismatch_are_damage_too(vault_key, app_cl
     from suraksha.audit.models import AuditEvent
 
     with session_scope() as s:
-        failed = s.scalars(select(AuditEvent).where(AuditEvent.action == "evidence.read_failed",
-                                                    AuditEvent.object_id == ids[0])).all()
+        failed = s.scalars(
+            select(AuditEvent).where(AuditEvent.action == "evidence.read_failed", AuditEvent.object_id == ids[0])
+        ).all()
     assert failed and all(e.details["kind"] == "missing_key" for e in failed)
 
 

@@ -12,12 +12,12 @@ import re
 import zipfile
 
 from sqlalchemy import select
-
-from suraksha import legal
-from suraksha.db import session_scope
 from tests.legal.conftest import make_pdf
 from tests.legal.helpers import post
 from tests.legal.portal_client import officer_client, portal_csrf
+
+from suraksha import legal
+from suraksha.db import session_scope
 
 from .conftest import csrf_of, sign_in
 
@@ -26,8 +26,11 @@ EMAIL_B = "insp.test@police.example"
 
 
 def _register_agency(staff, csrf: str, name: str, domain: str) -> int:
-    r = staff.post("/legal/agencies", data={"name": name, "kind": "police", "jurisdiction": "in", "email_domains": domain,
-                                            "csrf_token": csrf}, follow_redirects=False)
+    r = staff.post(
+        "/legal/agencies",
+        data={"name": name, "kind": "police", "jurisdiction": "in", "email_domains": domain, "csrf_token": csrf},
+        follow_redirects=False,
+    )
     assert r.status_code == 303, r.text
     return next(a.id for a in legal.list_agencies() if a.name == name)
 
@@ -45,12 +48,21 @@ def test_officer_files_nodal_officer_discloses_officer_downloads_and_it_verifies
 
     # The officer of A files through the portal.
     officer = officer_client(app_client, a, EMAIL_A)
-    r = officer.post("/portal/requests/new", data={
-        "csrf_token": portal_csrf(officer), "type": "data_request", "case_number": "FIR 123/2026",
-        "legal_basis": "BNSS s.94; IT Rules 2021 Rule 3(1)(j)", "accounts": "acct-lr-1",
-        "data_points": ["subscriber_data", "ip_logs", "content_urls", "linked_accounts"],
-        "period_from": "2026-11-01", "period_to": "2026-11-30"},
-        files={"document": ("notice.pdf", make_pdf(), "application/pdf")}, follow_redirects=False)
+    r = officer.post(
+        "/portal/requests/new",
+        data={
+            "csrf_token": portal_csrf(officer),
+            "type": "data_request",
+            "case_number": "FIR 123/2026",
+            "legal_basis": "BNSS s.94; IT Rules 2021 Rule 3(1)(j)",
+            "accounts": "acct-lr-1",
+            "data_points": ["subscriber_data", "ip_logs", "content_urls", "linked_accounts"],
+            "period_from": "2026-11-01",
+            "period_to": "2026-11-30",
+        },
+        files={"document": ("notice.pdf", make_pdf(), "application/pdf")},
+        follow_redirects=False,
+    )
     assert r.status_code == 303, r.text
     rid = int(re.search(r"/portal/requests/(\d+)", r.headers["location"]).group(1))
     ref = legal.get_request(rid).reference
@@ -65,8 +77,14 @@ def test_officer_files_nodal_officer_discloses_officer_downloads_and_it_verifies
     assert "no platform connector is configured" in r.text  # why the rest is still pending
     r = staff.post(f"/legal/requests/{rid}/approve", data={"csrf_token": csrf})
     assert r.status_code == 409 and "linked_accounts" in r.text
-    r = staff.post(f"/legal/requests/{rid}/data/linked_accounts", data={
-        "csrf_token": csrf, "status": "unavailable", "reason": "no linked accounts: no shared media, links or IP addresses"})
+    r = staff.post(
+        f"/legal/requests/{rid}/data/linked_accounts",
+        data={
+            "csrf_token": csrf,
+            "status": "unavailable",
+            "reason": "no linked accounts: no shared media, links or IP addresses",
+        },
+    )
     assert r.status_code == 200 and "Linked accounts marked unavailable." in r.text
     r = staff.post(f"/legal/requests/{rid}/approve", data={"csrf_token": csrf, "note": "complete except linked accounts"})
     assert r.status_code == 200 and "Approved." in r.text
@@ -120,21 +138,52 @@ def test_staff_entry_from_email_with_a_failed_check_answered_and_overridden(app_
     a = _register_agency(staff, csrf, "Test Cyber Crime Unit", "cybercrime.gov.in")
     post("lr-t-1", "acct-lr-9")
 
-    bad = staff.post("/legal/requests/new", data={"csrf_token": csrf, "type": "takedown_order", "channel": "email",
-                                                  "agency_id": str(a), "issuer_kind": "police", "officer_name": "Insp. Test"})
+    bad = staff.post(
+        "/legal/requests/new",
+        data={
+            "csrf_token": csrf,
+            "type": "takedown_order",
+            "channel": "email",
+            "agency_id": str(a),
+            "issuer_kind": "police",
+            "officer_name": "Insp. Test",
+        },
+    )
     assert bad.status_code == 400 and "must name the accounts, URLs or items concerned" in bad.text
-    bad = staff.post("/legal/requests/new", data={"csrf_token": csrf, "type": "takedown_order", "channel": "email",
-                                                  "agency_id": str(a), "issuer_kind": "police", "officer_name": "Insp. Test",
-                                                  "items": "lr-t-1"},
-                     files={"document": ("order.pdf", b"not a pdf", "application/pdf")})
+    bad = staff.post(
+        "/legal/requests/new",
+        data={
+            "csrf_token": csrf,
+            "type": "takedown_order",
+            "channel": "email",
+            "agency_id": str(a),
+            "issuer_kind": "police",
+            "officer_name": "Insp. Test",
+            "items": "lr-t-1",
+        },
+        files={"document": ("order.pdf", b"not a pdf", "application/pdf")},
+    )
     assert bad.status_code == 400 and "not a PDF" in bad.text and 'value="Insp. Test"' in bad.text
     assert legal.list_requests() == []
 
-    r = staff.post("/legal/requests/new", data={
-        "csrf_token": csrf, "type": "takedown_order", "channel": "email", "agency_id": str(a), "issuer_kind": "police",
-        "officer_name": "Insp. Test", "officer_rank": "Inspector", "officer_email": "insp.test@cybercrime.gov.in",
-        "case_number": "FIR 9/2026", "legal_basis": "IT Rules 2021 Rule 3(1)(d)", "received_at": "2026-12-01T10:00",
-        "items": "lr-t-1"}, files={"document": ("order.pdf", make_pdf(), "application/pdf")})
+    r = staff.post(
+        "/legal/requests/new",
+        data={
+            "csrf_token": csrf,
+            "type": "takedown_order",
+            "channel": "email",
+            "agency_id": str(a),
+            "issuer_kind": "police",
+            "officer_name": "Insp. Test",
+            "officer_rank": "Inspector",
+            "officer_email": "insp.test@cybercrime.gov.in",
+            "case_number": "FIR 9/2026",
+            "legal_basis": "IT Rules 2021 Rule 3(1)(d)",
+            "received_at": "2026-12-01T10:00",
+            "items": "lr-t-1",
+        },
+        files={"document": ("order.pdf", make_pdf(), "application/pdf")},
+    )
     assert r.status_code == 200 and "Entered as LR-2026-" in r.text
     assert "failed: rank Inspector is below the minimum" in r.text
     rid = legal.list_requests()[0].id
@@ -143,11 +192,15 @@ def test_staff_entry_from_email_with_a_failed_check_answered_and_overridden(app_
 
     r = staff.post(f"/legal/requests/{rid}/execute", data={"csrf_token": csrf})
     assert r.status_code == 409 and "failed checks" in r.text
-    r = staff.post(f"/legal/requests/{rid}/checks/rank", data={"csrf_token": csrf, "override": "on",
-                                                              "note": "authorised by DIG Cyber by letter 14/2026, confirmed by phone"})
+    r = staff.post(
+        f"/legal/requests/{rid}/checks/rank",
+        data={"csrf_token": csrf, "override": "on", "note": "authorised by DIG Cyber by letter 14/2026, confirmed by phone"},
+    )
     assert r.status_code == 200 and "overridden" in r.text
-    r = staff.post(f"/legal/requests/{rid}/reminders", data={"csrf_token": csrf, "channel": "email",
-                                                            "note": "Reminder by email: compliance awaited"})
+    r = staff.post(
+        f"/legal/requests/{rid}/reminders",
+        data={"csrf_token": csrf, "channel": "email", "note": "Reminder by email: compliance awaited"},
+    )
     assert r.status_code == 200 and "Reminder by email: compliance awaited" in r.text
     r = staff.post(f"/legal/requests/{rid}/execute", data={"csrf_token": csrf})
     assert r.status_code == 200 and "Order executed: every target acted on." in r.text
@@ -168,29 +221,52 @@ def test_bad_input_on_every_form_gets_a_4xx_with_a_reason_and_stores_nothing(app
     a = _register_agency(staff, csrf, "Test Cyber Crime Unit", "cybercrime.gov.in")
     officer = officer_client(app_client, a, EMAIL_A)
     huge = "9" * 25
-    base = {"type": "data_request", "accounts": "acct-x", "data_points": ["ip_logs"], "issuer_kind": "police",
-            "officer_name": "Insp. Test", "channel": "email"}
+    base = {
+        "type": "data_request",
+        "accounts": "acct-x",
+        "data_points": ["ip_logs"],
+        "issuer_kind": "police",
+        "officer_name": "Insp. Test",
+        "channel": "email",
+    }
     staff_cases = [
-        {**base, "type": "no_such_type"}, {**base, "issuer_kind": "pirate"}, {**base, "channel": "portal"},
-        {**base, "received_at": "2026-13-01T10:00"}, {**base, "order_deadline": "tomorrow"},
-        {**base, "data_points": ["passwords"]}, {**base, "agency_id": huge}, {**base, "period_from": "2026-12-01", "period_to": "2026-11-01"},
-        {**base, "urls": "x" * 2001}, {**base, "received_at": "2030-01-01T00:00"},
+        {**base, "type": "no_such_type"},
+        {**base, "issuer_kind": "pirate"},
+        {**base, "channel": "portal"},
+        {**base, "received_at": "2026-13-01T10:00"},
+        {**base, "order_deadline": "tomorrow"},
+        {**base, "data_points": ["passwords"]},
+        {**base, "agency_id": huge},
+        {**base, "period_from": "2026-12-01", "period_to": "2026-11-01"},
+        {**base, "urls": "x" * 2001},
+        {**base, "received_at": "2030-01-01T00:00"},
     ]
     for data in staff_cases:
         r = staff.post("/legal/requests/new", data={**data, "csrf_token": csrf})
-        assert r.status_code == 400 and 'class="error"' in r.text, ({k: data[k] for k in data if data[k] != base.get(k)}, r.status_code)
-    portal_cases = [{k: v for k, v in d.items() if k not in ("issuer_kind", "officer_name", "channel", "agency_id")}
-                    for d in staff_cases if d.get("channel") != "portal" and "agency_id" not in d and "received_at" not in d
-                    and d.get("issuer_kind") != "pirate"]
+        assert r.status_code == 400 and 'class="error"' in r.text, (
+            {k: data[k] for k in data if data[k] != base.get(k)},
+            r.status_code,
+        )
+    portal_cases = [
+        {k: v for k, v in d.items() if k not in ("issuer_kind", "officer_name", "channel", "agency_id")}
+        for d in staff_cases
+        if d.get("channel") != "portal" and "agency_id" not in d and "received_at" not in d and d.get("issuer_kind") != "pirate"
+    ]
     token = portal_csrf(officer)
     for data in portal_cases:
         r = officer.post("/portal/requests/new", data={**data, "csrf_token": token})
-        assert r.status_code == 400 and 'class="error"' in r.text, ({k: data[k] for k in data if data[k] != base.get(k)}, r.status_code)
+        assert r.status_code == 400 and 'class="error"' in r.text, (
+            {k: data[k] for k in data if data[k] != base.get(k)},
+            r.status_code,
+        )
     assert legal.list_requests() == []
     for url in (f"/legal/requests?agency={huge}", f"/legal/requests/{huge}"):
         assert staff.get(url).status_code < 500
-    for op, data in (("agencies", {"name": "", "kind": "police"}), ("agencies", {"name": "X", "kind": "army"}),
-                     ("agencies", {"name": "X", "kind": "police", "jurisdiction": "zz"})):
+    for op, data in (
+        ("agencies", {"name": "", "kind": "police"}),
+        ("agencies", {"name": "X", "kind": "army"}),
+        ("agencies", {"name": "X", "kind": "police", "jurisdiction": "zz"}),
+    ):
         assert staff.post(f"/legal/{op}", data={**data, "csrf_token": csrf}).status_code == 400
     assert register(app_client(), int(huge[:18]), "someone@cybercrime.gov.in").status_code == 400
     assert [x.name for x in legal.list_agencies()] == ["Test Cyber Crime Unit"]

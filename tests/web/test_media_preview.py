@@ -88,12 +88,16 @@ def test_reveal_and_original_fetch_are_audit_events(app_client, seeded):
     c.get(url)
     c.get(url)
     with session_scope() as s:
-        events = [(e.action, e.actor, (e.details or {}).get("served")) for e in
-                  s.scalars(select(AuditEvent).where(AuditEvent.object_id == str(item), AuditEvent.action.like("media.%"))
-                            .order_by(AuditEvent.id))]
-    who = seeded['staff']['reviewer'].username  # actor_type 'user' is stored apart
-    assert events[-3:] == [("media.reveal", who, None), ("media.view", who, "original"),
-                           ("media.original_refused", who, None)]
+        events = [
+            (e.action, e.actor, (e.details or {}).get("served"))
+            for e in s.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.object_id == str(item), AuditEvent.action.like("media.%"))
+                .order_by(AuditEvent.id)
+            )
+        ]
+    who = seeded["staff"]["reviewer"].username  # actor_type 'user' is stored apart
+    assert events[-3:] == [("media.reveal", who, None), ("media.view", who, "original"), ("media.original_refused", who, None)]
 
 
 def test_analyst_gets_no_preview_and_cannot_reveal(app_client, seeded):
@@ -143,8 +147,17 @@ def test_video_shows_a_blurred_poster_until_revealed(app_client, seeded, referen
     video = sorted((reference_dir / "video").glob("*.mp4"))[0].read_bytes()
     item = seeded["items"][1]
     with session_scope() as s:
-        s.add(ItemMedia(item_id=item, position=1, mime="video/mp4", size=len(video), kind="video",
-                        sha256=hashlib.sha256(video).hexdigest(), md5=hashlib.md5(video).hexdigest()))
+        s.add(
+            ItemMedia(
+                item_id=item,
+                position=1,
+                mime="video/mp4",
+                size=len(video),
+                kind="video",
+                sha256=hashlib.sha256(video).hexdigest(),
+                md5=hashlib.md5(video).hexdigest(),
+            )
+        )
         s.add(PendingMedia(item_id=item, position=1, data=video, held_for_evidence=True))
     c, headers = _reviewer_client(app_client, seeded)
     r = c.get(f"/media/{item}/1")

@@ -4,7 +4,6 @@ overflow (a 500 on PostgreSQL, an OverflowError on SQLite), on the staff pages a
 from __future__ import annotations
 
 import pytest
-
 from tests.web.conftest import csrf_of, sign_in
 
 HUGE = "9" * 20  # > 2**63 - 1
@@ -20,25 +19,36 @@ def staff_client(app_client, seeded):
     return make
 
 
-@pytest.mark.parametrize(("role", "method", "path"), [
-    ("reviewer", "GET", f"/items/{HUGE}"),
-    ("reviewer", "GET", f"/cases/{HUGE}"),
-    ("senior_reviewer", "POST", f"/cases/{HUGE}/add"),
-    ("senior_reviewer", "POST", f"/cases/{HUGE}/status"),
-    ("reviewer", "GET", f"/review/tasks/{HUGE}"),
-    ("reviewer", "POST", f"/review/tasks/{HUGE}/decide"),
-    ("reviewer", "POST", f"/review/tasks/{HUGE}/escalate"),
-    ("admin", "POST", f"/admin/users/{HUGE}/unlock"),
-])
+@pytest.mark.parametrize(
+    ("role", "method", "path"),
+    [
+        ("reviewer", "GET", f"/items/{HUGE}"),
+        ("reviewer", "GET", f"/cases/{HUGE}"),
+        ("senior_reviewer", "POST", f"/cases/{HUGE}/add"),
+        ("senior_reviewer", "POST", f"/cases/{HUGE}/status"),
+        ("reviewer", "GET", f"/review/tasks/{HUGE}"),
+        ("reviewer", "POST", f"/review/tasks/{HUGE}/decide"),
+        ("reviewer", "POST", f"/review/tasks/{HUGE}/escalate"),
+        ("admin", "POST", f"/admin/users/{HUGE}/unlock"),
+    ],
+)
 def test_staff_pages_refuse_ids_beyond_bigint(staff_client, role, method, path):
     c = staff_client(role)
     token = csrf_of(c)
-    r = c.request(method, path, data={"csrf_token": token, "status": "closed", "item_id": "1"} if method == "POST" else None,
-                  follow_redirects=False)
+    r = c.request(
+        method,
+        path,
+        data={"csrf_token": token, "status": "closed", "item_id": "1"} if method == "POST" else None,
+        follow_redirects=False,
+    )
     assert r.status_code == 422, (path, r.status_code, r.text[:300])
     # The largest id that fits is an ordinary "not found".
-    assert c.request(method, path.replace(HUGE, str(2**63 - 1)), data={"csrf_token": token, "status": "closed"}
-                     if method == "POST" else None, follow_redirects=False).status_code in (400, 404)
+    assert c.request(
+        method,
+        path.replace(HUGE, str(2**63 - 1)),
+        data={"csrf_token": token, "status": "closed"} if method == "POST" else None,
+        follow_redirects=False,
+    ).status_code in (400, 404)
 
 
 def _case_members() -> tuple[int, int]:
@@ -65,10 +75,10 @@ def test_adding_a_huge_item_id_to_a_case_is_a_clear_error_and_changes_nothing(st
 
 def test_rest_api_refuses_ids_beyond_bigint(db_url):
     from fastapi.testclient import TestClient
+    from tests.web.conftest import FakeMatcher
 
     from suraksha.api import create_app
     from suraksha.api.keys import create_key
-    from tests.web.conftest import FakeMatcher
 
     _info, key = create_key("path-ids", scopes=["items:read", "legal:read"])
     auth = {"Authorization": f"Bearer {key}"}

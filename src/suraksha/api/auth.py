@@ -40,9 +40,12 @@ def _authenticate(request: Request, creds: HTTPAuthorizationCredentials | None) 
         raise ApiError(401, "invalid_api_key", "invalid or revoked API key", challenge)
     wait = request.app.state.rate_limiter.check(principal.key_id, principal.rate_limit_per_minute)
     if wait > 0:
-        raise ApiError(429, "rate_limited",
-                       f"rate limit of {principal.rate_limit_per_minute} requests/minute exceeded for key {principal.name!r}",
-                       {"Retry-After": retry_after_header(wait)})
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"rate limit of {principal.rate_limit_per_minute} requests/minute exceeded for key {principal.name!r}",
+            {"Retry-After": retry_after_header(wait)},
+        )
     request.state.principal = principal
     return principal
 
@@ -50,8 +53,14 @@ def _authenticate(request: Request, creds: HTTPAuthorizationCredentials | None) 
 def _authorize(request: Request, principal: Principal, scope: str) -> Principal:
     if not principal.allows(scope):
         # The key's name and the route, never the secret: an operator sees which integration asks for more.
-        log.info("API key %r (id %d) refused on %s %s: lacks scope %r", principal.name, principal.key_id,
-                 request.method, request.url.path, scope)
+        log.info(
+            "API key %r (id %d) refused on %s %s: lacks scope %r",
+            principal.name,
+            principal.key_id,
+            request.method,
+            request.url.path,
+            scope,
+        )
         raise ApiError(403, "forbidden", f"this API key lacks the scope {scope!r}")
     return principal
 
@@ -69,8 +78,7 @@ def require_scope(scope: str) -> Callable[..., Principal]:
     parameter authenticates (and counts against the rate limit) once."""
     _check_scope_name(scope)
 
-    def dependency(request: Request,
-                   creds: HTTPAuthorizationCredentials | None = Security(bearer, scopes=[scope])) -> Principal:
+    def dependency(request: Request, creds: HTTPAuthorizationCredentials | None = Security(bearer, scopes=[scope])) -> Principal:
         return _authorize(request, _authenticate(request, creds), scope)
 
     dependency.__name__ = f"require_scope_{scope.replace(':', '_')}"
@@ -84,8 +92,9 @@ def require_scope_for_hma(scope: str) -> Callable[..., Principal | None]:
     a key (and its scope) unless SURAKSHA_HMA_REQUIRE_KEY=false, when anyone on the network may call them."""
     _check_scope_name(scope)
 
-    def dependency(request: Request,
-                   creds: HTTPAuthorizationCredentials | None = Security(bearer, scopes=[scope])) -> Principal | None:
+    def dependency(
+        request: Request, creds: HTTPAuthorizationCredentials | None = Security(bearer, scopes=[scope])
+    ) -> Principal | None:
         if not request.app.state.hma_require_key:
             return None
         return _authorize(request, _authenticate(request, creds), scope)
@@ -161,4 +170,5 @@ def document_scopes(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
     app.description = (app.description or "") + (
         "\n## Scopes\nEach API key holds scopes (`suraksha apikey create NAME --scope SCOPE ...`; "
-        "default `scan` only) and each route requires one, named in its description:\n\n" + scopes_table() + "\n")
+        "default `scan` only) and each route requires one, named in its description:\n\n" + scopes_table() + "\n"
+    )

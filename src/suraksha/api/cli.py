@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from typing import Optional
 
 import typer
 
@@ -19,12 +18,15 @@ demo_app = typer.Typer(no_args_is_help=True, help="Demo data (benign reference i
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
     port: int = typer.Option(8000, "--port", help="TCP port."),
-    workers_in_process: int = typer.Option(2, "--workers-in-process", min=0,
-                                           help="Scan worker threads in this process (0: run `suraksha worker` elsewhere)."),
+    workers_in_process: int = typer.Option(
+        2, "--workers-in-process", min=0, help="Scan worker threads in this process (0: run `suraksha worker` elsewhere)."
+    ),
     dispatch_in_process: bool = typer.Option(
-        True, "--dispatch-in-process/--no-dispatch-in-process",
+        True,
+        "--dispatch-in-process/--no-dispatch-in-process",
         help="Deliver actions, reports, review tasks and legal escalations from this process "
-             "(--no-dispatch-in-process: run `suraksha dispatch` elsewhere)."),
+        "(--no-dispatch-in-process: run `suraksha dispatch` elsewhere).",
+    ),
     log_level: str = typer.Option("info", "--log-level"),
 ) -> None:
     """Serve the API, the UI, in-process scan workers and a dispatcher; persist the match index periodically."""
@@ -47,8 +49,9 @@ def serve(
             dispatcher = dispatcher_from_settings()
         except ValueError as exc:
             raise CliError(f"{exc} (or serve with --no-dispatch-in-process and run `suraksha dispatch` elsewhere)") from None
-    app = create_app(workers_in_process=workers_in_process, index_save_seconds=get_api_settings().index_save_seconds,
-                     dispatcher=dispatcher)
+    app = create_app(
+        workers_in_process=workers_in_process, index_save_seconds=get_api_settings().index_save_seconds, dispatcher=dispatcher
+    )
     uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=False, server_header=False)
 
 
@@ -59,16 +62,21 @@ _SCOPE_HELP = "repeat the option for each scope. Scopes: " + ", ".join(SCOPES) +
 @one_line_errors
 def apikey_create(
     name: str,
-    rate_limit: Optional[int] = typer.Option(None, "--rate-limit", help="Requests per minute (default SURAKSHA_DEFAULT_RATE_LIMIT_PER_MINUTE, 600)."),
-    scope: Optional[list[str]] = typer.Option(None, "--scope", help="A scope the key holds; " + _SCOPE_HELP),
+    rate_limit: int | None = typer.Option(
+        None, "--rate-limit", help="Requests per minute (default SURAKSHA_DEFAULT_RATE_LIMIT_PER_MINUTE, 600)."
+    ),
+    scope: list[str] | None = typer.Option(None, "--scope", help="A scope the key holds; " + _SCOPE_HELP),
 ) -> None:
     """Create a key and print it once (only its hash is stored). Without --scope it may only scan
     (submit items, hash, look up)."""
     from suraksha.api.keys import create_key
 
     info, secret = create_key(name, rate_limit, scopes=scope or None)
-    typer.echo(f"created API key {info.name!r} ({info.prefix}…, {info.rate_limit_per_minute} requests/minute, "
-               f"scopes: {' '.join(info.scopes)})", err=True)
+    typer.echo(
+        f"created API key {info.name!r} ({info.prefix}…, {info.rate_limit_per_minute} requests/minute, "
+        f"scopes: {' '.join(info.scopes)})",
+        err=True,
+    )
     typer.echo("store it now; it cannot be shown again:", err=True)
     typer.echo(secret)
 
@@ -100,8 +108,10 @@ def apikey_list(as_json: bool = typer.Option(False, "--json")) -> None:
     typer.echo(f"{'name':24} {'prefix':14} {'state':8} {'rate/min':>8} {'created':20} {'last used':20} scopes")
     for k in keys:
         last = k.last_used_at.strftime("%Y-%m-%d %H:%M:%S") if k.last_used_at else "never"
-        typer.echo(f"{k.name:24} {k.prefix + '…':14} {'revoked' if k.revoked else 'active':8} {k.rate_limit_per_minute:>8} "
-                   f"{k.created_at.strftime('%Y-%m-%d %H:%M:%S'):20} {last:20} {' '.join(k.scopes) or '(none)'}")
+        typer.echo(
+            f"{k.name:24} {k.prefix + '…':14} {'revoked' if k.revoked else 'active':8} {k.rate_limit_per_minute:>8} "
+            f"{k.created_at.strftime('%Y-%m-%d %H:%M:%S'):20} {last:20} {' '.join(k.scopes) or '(none)'}"
+        )
 
 
 @apikey_app.command("revoke")
@@ -144,8 +154,10 @@ def demo_purge() -> None:
     for name in report.deleted_users:
         typer.echo(f"deleted demo staff user {name}")
     for name, retired in report.retired_users:
-        typer.echo(f"retired demo staff user {name} as {retired} (kept for the review record; deactivated, "
-                   f"password and authenticator cleared)")
+        typer.echo(
+            f"retired demo staff user {name} as {retired} (kept for the review record; deactivated, "
+            f"password and authenticator cleared)"
+        )
     for email in report.officers:
         typer.echo(f"deleted demo portal officer {email}")
     for key in report.api_keys:
@@ -154,5 +166,7 @@ def demo_purge() -> None:
         typer.echo("no demo sign-ins found; nothing changed")
         return
     if not report.active_admins:
-        typer.echo("no active admin is left: in production mode `suraksha serve` creates 'admin' at first start when "
-                   "no staff user exists, otherwise run `suraksha user create NAME admin`")
+        typer.echo(
+            "no active admin is left: in production mode `suraksha serve` creates 'admin' at first start when "
+            "no staff user exists, otherwise run `suraksha user create NAME admin`"
+        )

@@ -68,8 +68,9 @@ def require_storable(value: Any, field: str) -> None:
         raise ApiError(422, "invalid_request", f"{hit[0]} contains {hit[1]}, which cannot be stored; remove it and send again")
 
 
-def error_response(request: Request | None, status: int, code: str, message: str,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(
+    request: Request | None, status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
     body: dict[str, Any] = {"error": {"code": code, "message": message}}
     if request is not None and request.url.path.startswith(HMA_PREFIXES):
         body["message"] = message
@@ -151,8 +152,7 @@ def _log_unexpected(scope: Scope, exc: BaseException) -> str:
     error_id = uuid.uuid4().hex[:12]
     # The route's template (/v1/accounts/{account_id}), not the path: a path may hold an account id.
     route = getattr(scope.get("route"), "path", None) or "(no route)"
-    log.error("unhandled error %s on %s %s: %s", error_id, scope.get("method", ""), route,
-              logsafe.describe_exception(exc))
+    log.error("unhandled error %s on %s %s: %s", error_id, scope.get("method", ""), route, logsafe.describe_exception(exc))
     return error_id
 
 
@@ -183,9 +183,9 @@ class SafeErrors:
             error_id = _log_unexpected(scope, exc)
             if started:  # the answer is under way: the client sees the connection end
                 return
-            body: dict[str, Any] = {"error": {"code": "internal_error",
-                                              "message": f"internal error {error_id}; see the server log"}}
+            body: dict[str, Any] = {
+                "error": {"code": "internal_error", "message": f"internal error {error_id}; see the server log"}
+            }
             if str(scope.get("path", "")).startswith(HMA_PREFIXES):
                 body["message"] = body["error"]["message"]
             await JSONResponse(body, status_code=500)(scope, receive, send)
-

@@ -38,7 +38,6 @@ NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}$")
 LAST_USED_RESOLUTION = 60.0  # write last_used_at at most once a minute per key per process
 
 
-
 class ApiKeyError(InvalidInput):
     """Bad key operation (bad name, duplicate name, bad rate limit)."""
 
@@ -84,8 +83,9 @@ class KeyInfo:
 
     @classmethod
     def of(cls, k: ApiKey) -> KeyInfo:
-        return cls(k.id, k.name, k.prefix, k.created_at, k.last_used_at, k.revoked, k.rate_limit_per_minute,
-                   _parse_stored(k.scopes))
+        return cls(
+            k.id, k.name, k.prefix, k.created_at, k.last_used_at, k.revoked, k.rate_limit_per_minute, _parse_stored(k.scopes)
+        )
 
 
 @dataclass(frozen=True)
@@ -106,8 +106,9 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def create_key(name: str, rate_limit_per_minute: int | None = None,
-               scopes: list[str] | tuple[str, ...] | None = None) -> tuple[KeyInfo, str]:
+def create_key(
+    name: str, rate_limit_per_minute: int | None = None, scopes: list[str] | tuple[str, ...] | None = None
+) -> tuple[KeyInfo, str]:
     """Create a key; returns its info and the secret, which is not stored and cannot be shown again.
     ``scopes`` defaults to ``DEFAULT_SCOPES`` (``scan`` only)."""
     from suraksha.api.settings import get_api_settings
@@ -122,8 +123,15 @@ def create_key(name: str, rate_limit_per_minute: int | None = None,
     with session_scope() as session:
         if session.scalar(select(ApiKey.id).where(ApiKey.name == name)) is not None:
             raise KeyExists(f"an API key named {name!r} already exists")
-        row = ApiKey(name=name, prefix=secret[:PREFIX_CHARS], key_hash=_hash(secret), revoked=False,
-                     rate_limit_per_minute=rate, scopes=" ".join(granted), created_at=utcnow())
+        row = ApiKey(
+            name=name,
+            prefix=secret[:PREFIX_CHARS],
+            key_hash=_hash(secret),
+            revoked=False,
+            rate_limit_per_minute=rate,
+            scopes=" ".join(granted),
+            created_at=utcnow(),
+        )
         session.add(row)
         session.flush()
         return KeyInfo.of(row), secret
@@ -255,9 +263,14 @@ def verify_key(key: str) -> Principal | None:
     if found is None:
         return None
     if ADMIN in found.scopes and _cache.first_admin_use(found.key_id):
-        log.warning("API key %r (id %d) holds the 'admin' scope: it can use every route, legal requests and bank "
-                    "deletion included; give the integration only the scopes it needs "
-                    "(suraksha apikey scopes %s --scope ...)", found.name, found.key_id, found.name)
+        log.warning(
+            "API key %r (id %d) holds the 'admin' scope: it can use every route, legal requests and bank "
+            "deletion included; give the integration only the scopes it needs "
+            "(suraksha apikey scopes %s --scope ...)",
+            found.name,
+            found.key_id,
+            found.name,
+        )
     _cache.put(key_hash, found, get_api_settings().key_cache_seconds)
     _touch(found.key_id)
     return found

@@ -83,8 +83,9 @@ class BodySizeLimit:
                 await _reply(send, scope, 400, "bad_request", "Content-Length is not a number")
                 return
             if length > limit:
-                await _reply(send, scope, 413, "payload_too_large",
-                             f"request body is {length} bytes, over the {limit}-byte limit")
+                await _reply(
+                    send, scope, 413, "payload_too_large", f"request body is {length} bytes, over the {limit}-byte limit"
+                )
                 return
             if length < 0:
                 await _reply(send, scope, 400, "bad_request", "Content-Length is negative")
@@ -128,8 +129,10 @@ class BodySizeLimit:
 
 
 def _busy_message(budget: BodyBudget) -> str:
-    return (f"the server is receiving too many large request bodies at once (limit {budget.limit} bytes in "
-            f"flight, SURAKSHA_MAX_INFLIGHT_BODY_BYTES); nothing was read or stored: retry in {BUSY_RETRY_AFTER_SECONDS} s")
+    return (
+        f"the server is receiving too many large request bodies at once (limit {budget.limit} bytes in "
+        f"flight, SURAKSHA_MAX_INFLIGHT_BODY_BYTES); nothing was read or stored: retry in {BUSY_RETRY_AFTER_SECONDS} s"
+    )
 
 
 async def _busy(send: Send, scope: Scope, budget: BodyBudget) -> None:
@@ -151,8 +154,13 @@ class RefuseNulInUrl:
         if scope["type"] == "http":
             where = _nul_in_url(scope)
             if where:
-                await _reply(send, scope, 422, "invalid_request",
-                             f"{where} contains a NUL character (%00), which cannot be stored; remove it and send again")
+                await _reply(
+                    send,
+                    scope,
+                    422,
+                    "invalid_request",
+                    f"{where} contains a NUL character (%00), which cannot be stored; remove it and send again",
+                )
                 return
         await self.app(scope, receive, send)
 
@@ -170,16 +178,24 @@ def _nul_in_url(scope: Scope) -> str | None:
     return None
 
 
-async def _reply(send: Send, scope: Scope, status: int, code: str, message: str,
-                 headers: dict[str, str] | None = None) -> None:
+async def _reply(send: Send, scope: Scope, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
     body_obj: dict = {"error": {"code": code, "message": message}}
     if str(scope.get("path", "")).startswith(("/h/", "/m/", "/c/")):
         body_obj["message"] = message
     body = json.dumps(body_obj).encode()
     extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                            (b"connection", b"close"), *extra]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+                *extra,
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 

@@ -17,9 +17,7 @@ from prometheus_client.registry import Collector
 
 log = logging.getLogger(__name__)
 
-ITEMS_INGESTED = Counter(
-    "suraksha_items_ingested", "Items accepted by POST /v1/items (rate() gives items/s).", ["created"]
-)
+ITEMS_INGESTED = Counter("suraksha_items_ingested", "Items accepted by POST /v1/items (rate() gives items/s).", ["created"])
 MATCHES = Counter("suraksha_matches", "Bank matches returned by the API, by bank label and endpoint.", ["label", "endpoint"])
 REQUEST_LATENCY = Histogram(
     "suraksha_http_request_duration_seconds",
@@ -82,6 +80,7 @@ def register_collectors() -> None:
             # ``suraksha_evidence_read_errors_total{kind}`` lives with the vault that counts it;
             # importing it here makes every kind show at 0 from the first scrape, so alerts can fire.
             import suraksha.evidence.vault  # noqa: F401
+
             _registered = True
 
 

@@ -132,8 +132,16 @@ class IdempotencyConflictResponse(ErrorResponse):
 
 
 def match_out(m: Any) -> MatchOut:
-    return MatchOut(bank=m.bank, label=m.label, signal_type=m.signal_type, signal=m.signal, entry_id=m.entry_id,
-                    distance=m.distance, transform=m.transform, detail=dict(m.detail or {}))
+    return MatchOut(
+        bank=m.bank,
+        label=m.label,
+        signal_type=m.signal_type,
+        signal=m.signal,
+        entry_id=m.entry_id,
+        distance=m.distance,
+        transform=m.transform,
+        detail=dict(m.detail or {}),
+    )
 
 
 ERRORS = {
@@ -142,6 +150,9 @@ ERRORS = {
     413: {"model": ErrorResponse, "description": "Request or media too large."},
     422: {"model": ErrorResponse, "description": "Invalid request fields."},
     429: {"model": ErrorResponse, "description": "Rate limit exceeded (see Retry-After)."},
-    503: {"model": ErrorResponse, "description": "Busy (too many large request bodies at once) or the index is "
-                                                 "loading: nothing was read or stored; retry after Retry-After seconds."},
+    503: {
+        "model": ErrorResponse,
+        "description": "Busy (too many large request bodies at once) or the index is "
+        "loading: nothing was read or stored; retry after Retry-After seconds.",
+    },
 }

@@ -10,11 +10,11 @@ ADMIN = "admin"
 # Every scope a key can hold and what it opens; each API route requires exactly one of them.
 SCOPES: dict[str, str] = {
     "scan": "submit items (POST /v1/items, and their verdict with ?wait=true), hash media and look up signals "
-            "(POST /v1/hash, GET /v1/lookup, HMA /h and /m)",
+    "(POST /v1/hash, GET /v1/lookup, HMA /h and /m)",
     "items:read": "read any item and any account by id (GET /v1/items/{id}, GET /v1/accounts/{id})",
     "banks:read": "list and read banks (GET /v1/banks, GET /v1/banks/{name}, HMA GET /c/banks and /c/bank/{name})",
     "banks:write": "create and change banks, add and delete their entries (POST/PATCH/DELETE /v1/banks/..., "
-                   "HMA POST /c/bank/{name}/content and /signal)",
+    "HMA POST /c/bank/{name}/content and /signal)",
     "legal:read": "read legal requests and the deadlines dashboard (GET /v1/legal/...)",
     "legal:write": "enter legal requests (POST /v1/legal/requests)",
     "networks:read": "account networks (GET /v1/networks, GET /v1/accounts/{id}/network)",
@@ -24,5 +24,12 @@ SCOPES: dict[str, str] = {
 DEFAULT_SCOPES: tuple[str, ...] = ("scan",)
 # What `suraksha demo seed` gives its key: the README tour (submit, look up, add to a bank by HMA)
 # and reading what the demo seeded; not legal:write (officers file through the portal) nor admin.
-DEMO_KEY_SCOPES: tuple[str, ...] = ("scan", "items:read", "banks:read", "banks:write", "legal:read",
-                                    "networks:read", "transparency:read")
+DEMO_KEY_SCOPES: tuple[str, ...] = (
+    "scan",
+    "items:read",
+    "banks:read",
+    "banks:write",
+    "legal:read",
+    "networks:read",
+    "transparency:read",
+)

@@ -68,8 +68,9 @@ def media_signals_or_4xx(data: bytes, mime: str | None = None) -> Any:
 
     settings = get_settings()
     # The workers' scan budget (SURAKSHA_SCAN_BUDGET_*): over it is 413 with the reason.
-    return media_signals(data, mime, max_pixels=settings.max_image_pixels, max_bytes=settings.max_media_bytes,
-                         budget=new_scan_budget())
+    return media_signals(
+        data, mime, max_pixels=settings.max_image_pixels, max_bytes=settings.max_media_bytes, budget=new_scan_budget()
+    )
 
 
 T = TypeVar("T")
@@ -96,9 +97,12 @@ class HashPool:
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``fn(*args, **kwargs)`` in a hashing slot; ApiError 503 when all are taken."""
         if not self._slots.acquire(blocking=False):
-            raise ApiError(503, "hashing_busy",
-                           f"the server is already hashing {self.size} media (SURAKSHA_HASH_CONCURRENCY); retry shortly",
-                           {"Retry-After": str(HASH_RETRY_AFTER)})
+            raise ApiError(
+                503,
+                "hashing_busy",
+                f"the server is already hashing {self.size} media (SURAKSHA_HASH_CONCURRENCY); retry shortly",
+                {"Retry-After": str(HASH_RETRY_AFTER)},
+            )
 
         def work() -> T:
             try:

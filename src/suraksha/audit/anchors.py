@@ -117,14 +117,20 @@ def read_last_anchor(path: Path | None = None) -> Anchor | None:
     try:
         return parse_anchor_line(text)
     except AnchorFileError as exc:
-        raise AnchorFileError(f"{path}: the last line is not an anchor ({exc}); restore the file from its off-host copy") from None
+        raise AnchorFileError(
+            f"{path}: the last line is not an anchor ({exc}); restore the file from its off-host copy"
+        ) from None
 
 
 def _append(path: Path, anchor: Anchor) -> None:
     """One line, appended with O_APPEND and fsynced (a crash leaves whole lines); 0600, folder 0700."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    line = json.dumps({"seq": anchor.seq, "hash": anchor.hash,
-                       "at": (anchor.at or dt.datetime.now(dt.timezone.utc)).isoformat()}, sort_keys=True) + "\n"
+    line = (
+        json.dumps(
+            {"seq": anchor.seq, "hash": anchor.hash, "at": (anchor.at or dt.datetime.now(dt.UTC)).isoformat()}, sort_keys=True
+        )
+        + "\n"
+    )
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     try:
         os.write(fd, line.encode("ascii"))
@@ -144,12 +150,13 @@ def publish_anchor(path: Path | None = None) -> Anchor | None:
     last = read_last_anchor(path)
     result = verify_chain(since=last.pair if last else None)
     if not result.ok:
-        log.error("audit anchor refused: the chain does not verify since the last anchor (first bad seq %s)",
-                  result.first_bad_seq)
+        log.error(
+            "audit anchor refused: the chain does not verify since the last anchor (first bad seq %s)", result.first_bad_seq
+        )
         raise AnchorRefused(result, path)
     if result.head_seq == 0:
         return None
-    anchor = Anchor(result.head_seq, result.head_hash, dt.datetime.now(dt.timezone.utc))
+    anchor = Anchor(result.head_seq, result.head_hash, dt.datetime.now(dt.UTC))
     if last is not None and last.pair == anchor.pair:
         return last  # nothing new since the last anchor: the file need not grow
     _append(path, anchor)
@@ -166,7 +173,7 @@ def publish_if_due(every_s: float, path: Path | None = None, now: dt.datetime | 
     """
     path = path or anchor_path()
     last = read_last_anchor(path)
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     if last is not None and last.at is not None and (now - last.at).total_seconds() < every_s:
         return None
     published = publish_anchor(path)

@@ -58,13 +58,23 @@ def verify(
     result = verify_chain(anchor=pinned)
     warning = None
     if result.ok and pinned is None:
-        warning = (f"WARNING: no published anchor in {path}: the chain is consistent, but its newest events "
-                   "cannot be checked (someone with database access could cut them and rewrite the head). "
-                   "Publish anchors with `suraksha audit anchor` (the dispatcher does it hourly) and keep the file "
-                   "off this host.")
+        warning = (
+            f"WARNING: no published anchor in {path}: the chain is consistent, but its newest events "
+            "cannot be checked (someone with database access could cut them and rewrite the head). "
+            "Publish anchors with `suraksha audit anchor` (the dispatcher does it hourly) and keep the file "
+            "off this host."
+        )
     if as_json:
-        typer.echo(json.dumps({**result.__dict__, "anchor": None if pinned is None else f"{pinned[0]}:{pinned[1]}",
-                               "anchor_source": source if pinned is not None else None, "warning": warning}))
+        typer.echo(
+            json.dumps(
+                {
+                    **result.__dict__,
+                    "anchor": None if pinned is None else f"{pinned[0]}:{pinned[1]}",
+                    "anchor_source": source if pinned is not None else None,
+                    "warning": warning,
+                }
+            )
+        )
     elif result.ok:
         against = f"; contains the anchor {pinned[0]}:{pinned[1][:16]}… from {source}" if pinned is not None else ""
         typer.echo(f"ok: {result.checked} events verified; head {result.head_seq}:{result.head_hash}{against}")

@@ -90,7 +90,7 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             raise ValueError("naive datetime in audit details; give a timezone")
-        return value.astimezone(dt.timezone.utc).isoformat()
+        return value.astimezone(dt.UTC).isoformat()
     if isinstance(value, (dt.date, dt.time, uuid.UUID, PurePath)):
         return str(value) if not isinstance(value, dt.date) else value.isoformat()
     if isinstance(value, decimal.Decimal):
@@ -126,8 +126,8 @@ def normalise_details(details: dict[str, Any] | None) -> dict[str, Any]:
 
 def _format_at(at: dt.datetime) -> str:
     if at.tzinfo is None:  # SQLite gives back naive datetimes; they were stored as UTC
-        at = at.replace(tzinfo=dt.timezone.utc)
-    return at.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        at = at.replace(tzinfo=dt.UTC)
+    return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def compute_hash(
@@ -233,7 +233,7 @@ def record(
     when = at or utcnow()
     if when.tzinfo is None:
         raise ValueError("at must be timezone-aware")
-    when = when.astimezone(dt.timezone.utc)
+    when = when.astimezone(dt.UTC)
 
     head = _lock_head(session)
     seq = head.seq + 1
@@ -333,8 +333,9 @@ class _Walk:
 
 def _read_head(session: Session) -> AuditHead | None:
     # populate_existing: the walk expunges as it goes, and a head read earlier may be stale.
-    return session.execute(select(AuditHead).where(AuditHead.id == HEAD_ID)
-                           .execution_options(populate_existing=True)).scalar_one_or_none()
+    return session.execute(
+        select(AuditHead).where(AuditHead.id == HEAD_ID).execution_options(populate_existing=True)
+    ).scalar_one_or_none()
 
 
 def verify_chain(
@@ -360,11 +361,11 @@ def verify_chain(
 
     walk = _Walk(anchor)
 
-    def result(ok: bool, first_bad: int | None = None, reason: str | None = None,
-               head: AuditHead | None = None) -> VerifyResult:
+    def result(ok: bool, first_bad: int | None = None, reason: str | None = None, head: AuditHead | None = None) -> VerifyResult:
         head = head if head is not None else _read_head(session)
-        return VerifyResult(ok, walk.checked, first_bad, reason, head_seq=head.seq if head else 0,
-                            head_hash=head.hash if head else GENESIS_HASH)
+        return VerifyResult(
+            ok, walk.checked, first_bad, reason, head_seq=head.seq if head else 0, head_hash=head.hash if head else GENESIS_HASH
+        )
 
     if since is not None:
         bad = walk.start_at(session, since)
@@ -389,16 +390,19 @@ def verify_chain(
             return result(False, None, "audit head row is missing", head)
     elif head.seq != last_seq:
         if head.seq > last_seq:
-            return result(False, last_seq + 1, f"head records {head.seq} events but the last is {last_seq}: newest events deleted",
-                          head)
+            return result(
+                False, last_seq + 1, f"head records {head.seq} events but the last is {last_seq}: newest events deleted", head
+            )
         return result(False, head.seq + 1, f"events after head seq {head.seq} (appended without the head)", head)
     elif head.hash != walk.prev_hash:
         return result(False, last_seq or None, "head hash does not match the last event", head)
     if not walk.anchor_seen:
         assert anchor is not None
         if anchor[0] > last_seq:
-            reason = (f"the chain ends at seq {last_seq}, before the anchor at seq {anchor[0]}: "
-                      "newest events deleted (tail cut, head rewritten)")
+            reason = (
+                f"the chain ends at seq {last_seq}, before the anchor at seq {anchor[0]}: "
+                "newest events deleted (tail cut, head rewritten)"
+            )
         else:
             reason = f"anchor seq {anchor[0]} not found (events deleted)"
         return result(False, anchor[0], reason, head)

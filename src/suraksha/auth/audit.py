@@ -16,7 +16,9 @@ from sqlalchemy.orm import Session
 log = logging.getLogger("suraksha.audit.shim")
 
 
-def record(session: Session, actor: str, action: str, object_type: str, object_id: Any, details: dict[str, Any] | None = None) -> None:
+def record(
+    session: Session, actor: str, action: str, object_type: str, object_id: Any, details: dict[str, Any] | None = None
+) -> None:
     try:
         from suraksha.audit import record as audit_record  # type: ignore[attr-defined]
     except ImportError:
@@ -24,6 +26,17 @@ def record(session: Session, actor: str, action: str, object_type: str, object_i
     if audit_record is not None:
         audit_record(session, actor, action, object_type, str(object_id) if object_id is not None else None, details or {})
         return
-    log.info("audit %s", json.dumps({"actor": actor, "action": action, "object_type": object_type,
-                                      "object_id": None if object_id is None else str(object_id),
-                                      "details": details or {}}, default=str, sort_keys=True))
+    log.info(
+        "audit %s",
+        json.dumps(
+            {
+                "actor": actor,
+                "action": action,
+                "object_type": object_type,
+                "object_id": None if object_id is None else str(object_id),
+                "details": details or {},
+            },
+            default=str,
+            sort_keys=True,
+        ),
+    )

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-import pyotp
-
 from suraksha.auth.roles import ROLES
 from suraksha.auth.service import NewCredentials, count_users, create_user
 
@@ -39,8 +37,12 @@ def _demo_secret(role: str) -> str:
 
 
 DEMO_USERS = tuple(
-    DemoUser(username=f"demo-{role.replace('_', '-')}", role=role, password=f"demo-{role.replace('_', '-')}-password",
-             totp_secret=_demo_secret(role))
+    DemoUser(
+        username=f"demo-{role.replace('_', '-')}",
+        role=role,
+        password=f"demo-{role.replace('_', '-')}-password",
+        totp_secret=_demo_secret(role),
+    )
     for role in ROLES
 )
 
@@ -52,8 +54,15 @@ def seed_demo_users() -> list[str]:
     created = []
     for u in DEMO_USERS:
         try:
-            create_user(u.username, u.role, display_name=f"Demo {u.role.replace('_', ' ')}", password=u.password,
-                        totp_secret=u.totp_secret, must_change_password=False, actor="system:demo")
+            create_user(
+                u.username,
+                u.role,
+                display_name=f"Demo {u.role.replace('_', ' ')}",
+                password=u.password,
+                totp_secret=u.totp_secret,
+                must_change_password=False,
+                actor="system:demo",
+            )
             created.append(u.username)
         except AuthError:
             continue  # already there
@@ -101,19 +110,27 @@ def first_start(mode: str, *, out: TextIO | None = None) -> NewCredentials | lis
             except BaseException:
                 path.unlink(missing_ok=True)  # ours, and empty
                 raise
-            fh.write("Suraksha first start: staff user 'admin' (role admin)\n"
-                     f"one-time password: {creds.password}\n"
-                     f"TOTP secret:       {creds.totp_secret}\n"
-                     f"TOTP URI:          {creds.totp_uri}\n"
-                     "Sign in at /login (the password must be changed there), add the TOTP secret to an "
-                     "authenticator app, then delete this file. Lost: `suraksha user reset-password admin`, "
-                     "`suraksha user reset-mfa admin`.\n")
+            fh.write(
+                "Suraksha first start: staff user 'admin' (role admin)\n"
+                f"one-time password: {creds.password}\n"
+                f"TOTP secret:       {creds.totp_secret}\n"
+                f"TOTP URI:          {creds.totp_uri}\n"
+                "Sign in at /login (the password must be changed there), add the TOTP secret to an "
+                "authenticator app, then delete this file. Lost: `suraksha user reset-password admin`, "
+                "`suraksha user reset-mfa admin`.\n"
+            )
         stream = out or sys.stderr
-        print(f"Suraksha first start: created staff user 'admin' (role admin); its one-time password and TOTP "
-              f"secret are in {path.resolve()} (readable by this user only): sign in, change the password, then "
-              f"delete that file.", file=stream, flush=True)
+        print(
+            f"Suraksha first start: created staff user 'admin' (role admin); its one-time password and TOTP "
+            f"secret are in {path.resolve()} (readable by this user only): sign in, change the password, then "
+            f"delete that file.",
+            file=stream,
+            flush=True,
+        )
         return creds
     created = seed_demo_users()
-    log.info("demo mode: seeded demo staff users %s (their sign-in details are on /login; "
-             "`suraksha demo purge` removes them)", ", ".join(created))
+    log.info(
+        "demo mode: seeded demo staff users %s (their sign-in details are on /login; `suraksha demo purge` removes them)",
+        ", ".join(created),
+    )
     return created

@@ -45,9 +45,19 @@ def user_list(as_json: bool = typer.Option(False, "--json")) -> None:
     users = list_users()
     if as_json:
         for u in users:
-            typer.echo(json.dumps({"username": u.username, "role": u.role, "active": u.active, "locked": u.locked,
-                                   "mfa_enrolled": u.mfa_enrolled, "must_change_password": u.must_change_password,
-                                   "last_login_at": u.last_login_at.isoformat() if u.last_login_at else None}))
+            typer.echo(
+                json.dumps(
+                    {
+                        "username": u.username,
+                        "role": u.role,
+                        "active": u.active,
+                        "locked": u.locked,
+                        "mfa_enrolled": u.mfa_enrolled,
+                        "must_change_password": u.must_change_password,
+                        "last_login_at": u.last_login_at.isoformat() if u.last_login_at else None,
+                    }
+                )
+            )
         return
     typer.echo(f"{'username':24} {'role':16} {'state':12} {'mfa':5} last sign-in")
     for u in users:

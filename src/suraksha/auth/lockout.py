@@ -64,9 +64,12 @@ def begin_attempt(model: Any, row_id: int, *, now: dt.datetime, limit: int, lock
 def clear(session: Session, model: Any, row_id: int, **values: Any) -> None:
     """A successful sign-in: the count and any lock are cleared (with ``values`` set too, e.g.
     ``last_login_at``), in the caller's transaction."""
-    session.execute(update(model).where(model.id == row_id)
-                    .values(failed_logins=0, locked_until=None, **values)
-                    .execution_options(synchronize_session=False))
+    session.execute(
+        update(model)
+        .where(model.id == row_id)
+        .values(failed_logins=0, locked_until=None, **values)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def give_back(session: Session, model: Any, attempt: Attempt) -> None:
@@ -75,5 +78,9 @@ def give_back(session: Session, model: Any, attempt: Attempt) -> None:
     values: dict[str, Any] = {"failed_logins": model.failed_logins - 1}
     if attempt.locked_until is not None:
         values["locked_until"] = case((model.locked_until == attempt.locked_until, None), else_=model.locked_until)
-    session.execute(update(model).where(model.id == attempt.row_id, model.failed_logins > 0).values(**values)
-                    .execution_options(synchronize_session=False))
+    session.execute(
+        update(model)
+        .where(model.id == attempt.row_id, model.failed_logins > 0)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )

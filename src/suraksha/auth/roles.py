@@ -8,17 +8,38 @@ from __future__ import annotations
 
 from suraksha.errors import InvalidInput
 
-
 ROLES = ("admin", "reviewer", "senior_reviewer", "legal", "analyst", "auditor")
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({"users.manage", "audit.read", "agencies.manage"}),
     "reviewer": frozenset({"review.work", "media.view", "items.read", "accounts.read", "cases.read"}),
-    "senior_reviewer": frozenset({"review.work", "review.escalated", "media.view", "items.read", "accounts.read",
-                                  "cases.read", "cases.write", "accounts.suspend"}),
-    "legal": frozenset({"media.view", "items.read", "accounts.read", "cases.read", "cases.write", "transparency.read",
-                        "accounts.suspend",
-                        "legal.read", "legal.work", "legal.approve", "agencies.manage"}),
+    "senior_reviewer": frozenset(
+        {
+            "review.work",
+            "review.escalated",
+            "media.view",
+            "items.read",
+            "accounts.read",
+            "cases.read",
+            "cases.write",
+            "accounts.suspend",
+        }
+    ),
+    "legal": frozenset(
+        {
+            "media.view",
+            "items.read",
+            "accounts.read",
+            "cases.read",
+            "cases.write",
+            "transparency.read",
+            "accounts.suspend",
+            "legal.read",
+            "legal.work",
+            "legal.approve",
+            "agencies.manage",
+        }
+    ),
     "analyst": frozenset({"items.read", "accounts.read", "cases.read", "transparency.read"}),
     "auditor": frozenset({"audit.read"}),
 }

@@ -112,16 +112,24 @@ class StaffPrincipal:
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
     if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=dt.timezone.utc)
+        return value.replace(tzinfo=dt.UTC)
     return value
 
 
 def _info(u: StaffUser) -> UserInfo:
     locked_until = _aware(u.locked_until)
-    return UserInfo(id=u.id, username=u.username, display_name=u.display_name, role=u.role, active=u.active,
-                    locked=bool(locked_until and locked_until > utcnow()), mfa_enrolled=bool(u.totp_secret),
-                    must_change_password=u.must_change_password, created_at=_aware(u.created_at),
-                    last_login_at=_aware(u.last_login_at))
+    return UserInfo(
+        id=u.id,
+        username=u.username,
+        display_name=u.display_name,
+        role=u.role,
+        active=u.active,
+        locked=bool(locked_until and locked_until > utcnow()),
+        mfa_enrolled=bool(u.totp_secret),
+        must_change_password=u.must_change_password,
+        created_at=_aware(u.created_at),
+        last_login_at=_aware(u.last_login_at),
+    )
 
 
 def validate_username(username: str) -> str:
@@ -185,10 +193,15 @@ def create_user(
     with session_scope() as session:
         if session.scalar(select(StaffUser.id).where(StaffUser.username == username)) is not None:
             raise UserExists(f"a user named {username!r} already exists")
-        user = StaffUser(username=username, display_name=display_name[:100] or username, role=role,
-                         password_hash=hash_password(password), totp_secret=None,
-                         must_change_password=generated if must_change_password is None else must_change_password,
-                         preferences={})
+        user = StaffUser(
+            username=username,
+            display_name=display_name[:100] or username,
+            role=role,
+            password_hash=hash_password(password),
+            totp_secret=None,
+            must_change_password=generated if must_change_password is None else must_change_password,
+            preferences={},
+        )
         session.add(user)
         session.flush()
         if totp_secret:  # sealed bound to the row id, so only once the row has one
@@ -208,7 +221,11 @@ def count_users() -> int:
 
 
 def _user_by(session: Session, user: int | str) -> StaffUser:
-    row = session.get(StaffUser, user) if isinstance(user, int) else session.scalar(select(StaffUser).where(StaffUser.username == user))
+    row = (
+        session.get(StaffUser, user)
+        if isinstance(user, int)
+        else session.scalar(select(StaffUser).where(StaffUser.username == user))
+    )
     if row is None:
         raise NotFound(f"no staff user {user!r}")
     return row
@@ -252,8 +269,9 @@ def set_active(user: int | str, active: bool, *, actor: str = "system:suraksha")
         row.active = active
         if not active:
             session.execute(delete(StaffSession).where(StaffSession.user_id == row.id))
-        audit.record(session, actor, "user.activate" if active else "user.deactivate", "staff_user", row.id,
-                     {"username": row.username})
+        audit.record(
+            session, actor, "user.activate" if active else "user.deactivate", "staff_user", row.id, {"username": row.username}
+        )
 
 
 def set_role(user: int | str, role: str, *, actor: str = "system:suraksha") -> None:
@@ -272,9 +290,17 @@ def _new_session(session: Session, user: StaffUser, ip: str | None) -> str:
     settings = get_auth_settings()
     token = secrets.token_urlsafe(32)
     now = utcnow()
-    session.add(StaffSession(id=hashlib.sha256(token.encode()).hexdigest(), user_id=user.id,
-                             csrf_token=secrets.token_urlsafe(32), created_at=now, last_seen_at=now,
-                             expires_at=now + dt.timedelta(hours=settings.session_max_hours), ip=(ip or "")[:64] or None))
+    session.add(
+        StaffSession(
+            id=hashlib.sha256(token.encode()).hexdigest(),
+            user_id=user.id,
+            csrf_token=secrets.token_urlsafe(32),
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + dt.timedelta(hours=settings.session_max_hours),
+            ip=(ip or "")[:64] or None,
+        )
+    )
     return token
 
 
@@ -296,13 +322,21 @@ def login(username: str, password: str, code: str, *, ip: str | None = None) -> 
         with throttle.hashing_slot():
             check_password(None, password or "x")  # the same argon2 run as a real check: timing tells nothing
         with session_scope() as session:
-            audit.record(session, "system:login", "login.failed", "staff_user", None, {"username": username[:50], "reason": "unknown user", "ip": ip})
+            audit.record(
+                session,
+                "system:login",
+                "login.failed",
+                "staff_user",
+                None,
+                {"username": username[:50], "reason": "unknown user", "ip": ip},
+            )
         raise LoginFailed(generic)
     now = utcnow()
     actor = f"user:{user.username}"
     with throttle.hashing_slot():
-        attempt = lockout.begin_attempt(StaffUser, user.id, now=now, limit=settings.login_max_failures,
-                                        lockout_minutes=settings.lockout_minutes)
+        attempt = lockout.begin_attempt(
+            StaffUser, user.id, now=now, limit=settings.login_max_failures, lockout_minutes=settings.lockout_minutes
+        )
         ok = attempt is not None and check_password(user.password_hash, password)
     if attempt is None:
         with session_scope() as session:
@@ -367,9 +401,16 @@ def resolve_session(token: str | None) -> StaffPrincipal | None:
             return None
         if idle > dt.timedelta(seconds=30):
             row.last_seen_at = now
-        return StaffPrincipal(user_id=user.id, username=user.username, display_name=user.display_name, role=user.role,
-                              csrf_token=row.csrf_token, session_id=sid, must_change_password=user.must_change_password,
-                              preferences=dict(user.preferences or {}))
+        return StaffPrincipal(
+            user_id=user.id,
+            username=user.username,
+            display_name=user.display_name,
+            role=user.role,
+            csrf_token=row.csrf_token,
+            session_id=sid,
+            must_change_password=user.must_change_password,
+            preferences=dict(user.preferences or {}),
+        )
 
 
 def logout(token: str | None) -> None:

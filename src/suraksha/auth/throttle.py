@@ -102,8 +102,10 @@ class LoginThrottle:
         with self._lock:
             wait = max((b.wait(k, now) for b, k in buckets), default=0.0)
             if wait > 0:
-                raise LoginThrottled("Too many sign-in attempts from your network or for this account. "
-                                     f"Wait {_seconds(wait)} and try again.", retry_after=_ceil(wait))
+                raise LoginThrottled(
+                    f"Too many sign-in attempts from your network or for this account. Wait {_seconds(wait)} and try again.",
+                    retry_after=_ceil(wait),
+                )
             for bucket, key in buckets:
                 bucket.take(key, now)
 

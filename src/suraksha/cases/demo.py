@@ -56,8 +56,10 @@ def seed_review_demo(reference: Path | None = None) -> dict[str, Any]:
     from suraksha.pipeline.models import Account, Item, ItemMatch, ItemMedia, PendingMedia
     from suraksha.signals import media_signals
 
-    for name, negative, desc in ((DEMO_BANK, False, "Review demo: confirmed material (benign demo pictures)."),
-                                 (DEMO_NEGATIVE_BANK, True, "Review demo: known false positives.")):
+    for name, negative, desc in (
+        (DEMO_BANK, False, "Review demo: confirmed material (benign demo pictures)."),
+        (DEMO_NEGATIVE_BANK, True, "Review demo: known false positives."),
+    ):
         try:
             create_bank(name, "csam", negative=negative, description=desc)
         except BankError:
@@ -69,7 +71,16 @@ def seed_review_demo(reference: Path | None = None) -> dict[str, Any]:
     shared_link = "https://files.example.org/share/abc123"
     plan = [
         # platform id, account, media indexes (retained?), queue, priority, links, ip, reasons
-        ("demo-post-1", "acct-sunrise", [(0, True), (1, True)], "csam", 10, [shared_link], "203.0.113.7", ["pdq match in review-demo-csam"]),
+        (
+            "demo-post-1",
+            "acct-sunrise",
+            [(0, True), (1, True)],
+            "csam",
+            10,
+            [shared_link],
+            "203.0.113.7",
+            ["pdq match in review-demo-csam"],
+        ),
         ("demo-post-2", "acct-moonlight", [(0, True)], "csam", 5, [], "203.0.113.7", ["pdq match in review-demo-csam"]),
         ("demo-post-3", "acct-riverbank", [(2, False)], "default", 1, [shared_link], "198.51.100.23", ["classifier score 0.71"]),
         ("demo-post-4", "acct-sunrise", [(3, True)], "default", 0, [], "203.0.113.7", ["user report"]),
@@ -90,24 +101,67 @@ def seed_review_demo(reference: Path | None = None) -> dict[str, Any]:
                 ids["items"].append(existing.id)
                 continue
             account_id = ids["accounts"][handles[acct]]
-            item = Item(platform_id=platform_id, account_id=account_id, kind="post", text=f"demo {platform_id}",
-                        links=links, context={"ip": ip, "country": "IN"}, status="done", verdict="review",
-                        rule="demo-review", reasons=reasons, actions=[f"review:{queue}"], text_hits=[], priority=priority,
-                        scanned_at=utcnow())
+            item = Item(
+                platform_id=platform_id,
+                account_id=account_id,
+                kind="post",
+                text=f"demo {platform_id}",
+                links=links,
+                context={"ip": ip, "country": "IN"},
+                status="done",
+                verdict="review",
+                rule="demo-review",
+                reasons=reasons,
+                actions=[f"review:{queue}"],
+                text_hits=[],
+                priority=priority,
+                scanned_at=utcnow(),
+            )
             session.add(item)
             session.flush()
             for position, (idx, retained) in enumerate(media):
                 ms = signals[idx]
-                session.add(ItemMedia(item_id=item.id, position=position, mime="image/jpeg", size=len(pictures[idx]),
-                                      kind="image", sha256=ms.sha256, md5=ms.md5, pdq=ms.pdq.hash if ms.pdq else None,
-                                      pdq_quality=ms.pdq.quality if ms.pdq else None))
+                session.add(
+                    ItemMedia(
+                        item_id=item.id,
+                        position=position,
+                        mime="image/jpeg",
+                        size=len(pictures[idx]),
+                        kind="image",
+                        sha256=ms.sha256,
+                        md5=ms.md5,
+                        pdq=ms.pdq.hash if ms.pdq else None,
+                        pdq_quality=ms.pdq.quality if ms.pdq else None,
+                    )
+                )
                 if retained:
                     session.add(PendingMedia(item_id=item.id, position=position, data=pictures[idx], held_for_evidence=True))
                 if queue == "csam" and idx == 0 and ms.pdq:
-                    session.add(ItemMatch(item_id=item.id, media_position=position, bank=DEMO_BANK, label="csam",
-                                          signal_type="pdq", signal=ms.pdq.hash, distance=4))
-            enqueue(session, "review", {"item_id": item.id, "queue": queue, "priority": priority, "reasons": reasons,
-                                        "action": f"review:{queue}", "verdict": "review"},
-                    f"{item.id}:review:{queue}", item_id=item.id, account_id=account_id)
+                    session.add(
+                        ItemMatch(
+                            item_id=item.id,
+                            media_position=position,
+                            bank=DEMO_BANK,
+                            label="csam",
+                            signal_type="pdq",
+                            signal=ms.pdq.hash,
+                            distance=4,
+                        )
+                    )
+            enqueue(
+                session,
+                "review",
+                {
+                    "item_id": item.id,
+                    "queue": queue,
+                    "priority": priority,
+                    "reasons": reasons,
+                    "action": f"review:{queue}",
+                    "verdict": "review",
+                },
+                f"{item.id}:review:{queue}",
+                item_id=item.id,
+                account_id=account_id,
+            )
             ids["items"].append(item.id)
     return ids

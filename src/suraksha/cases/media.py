@@ -180,8 +180,16 @@ def reveal(actor: Actor, item_id: int, position: int) -> RevealGrant:
     with session_scope() as session:
         session.execute(delete(MediaRevealToken).where(MediaRevealToken.user_id == actor.user_id))
         grant = add_reveal(session, actor, item_id, position, {"original_link_expires": expires.isoformat()})
-        session.add(MediaRevealToken(token_sha256=_sha(token), reveal_id=grant.id, user_id=actor.user_id,
-                                     item_id=item_id, media_position=position, expires_at=expires))
+        session.add(
+            MediaRevealToken(
+                token_sha256=_sha(token),
+                reveal_id=grant.id,
+                user_id=actor.user_id,
+                item_id=item_id,
+                media_position=position,
+                expires_at=expires,
+            )
+        )
     return RevealGrant(exposure_today(actor.user_id), token, expires)
 
 
@@ -193,16 +201,29 @@ def original_for_reveal(actor: Actor, item_id: int, position: int, token: str) -
     with session_scope() as session:
         used = session.execute(
             update(MediaRevealToken)
-            .where(MediaRevealToken.token_sha256 == _sha(token), MediaRevealToken.user_id == actor.user_id,
-                   MediaRevealToken.item_id == item_id, MediaRevealToken.media_position == position,
-                   MediaRevealToken.used_at.is_(None), MediaRevealToken.expires_at > now)
+            .where(
+                MediaRevealToken.token_sha256 == _sha(token),
+                MediaRevealToken.user_id == actor.user_id,
+                MediaRevealToken.item_id == item_id,
+                MediaRevealToken.media_position == position,
+                MediaRevealToken.used_at.is_(None),
+                MediaRevealToken.expires_at > now,
+            )
             .values(used_at=now)
             .execution_options(synchronize_session=False)
         ).rowcount
         if used != 1:
-            audit.record(session, actor.name, "media.original_refused", "item", item_id,
-                         {"position": position, "reason": "no valid reveal link"})
+            audit.record(
+                session,
+                actor.name,
+                "media.original_refused",
+                "item",
+                item_id,
+                {"position": position, "reason": "no valid reveal link"},
+            )
     if used != 1:
-        raise RevealLinkRefused("this reveal link is not valid for you: it expired, was already used or "
-                                "belongs to another reveal; reveal the media again")
+        raise RevealLinkRefused(
+            "this reveal link is not valid for you: it expired, was already used or "
+            "belongs to another reveal; reveal the media again"
+        )
     return media_bytes(item_id, position, actor, served="original")

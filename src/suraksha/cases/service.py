@@ -18,8 +18,16 @@ from sqlalchemy.orm import Session
 
 from suraksha.auth import audit
 from suraksha.auth.models import StaffUser
-from suraksha.cases.models import (CATEGORIES, INDUSTRY_CLASSES, Case, CaseAccount, CaseItem, MediaReveal,
-                                   ReviewDecision, ReviewTask)
+from suraksha.cases.models import (
+    CATEGORIES,
+    INDUSTRY_CLASSES,
+    Case,
+    CaseAccount,
+    CaseItem,
+    MediaReveal,
+    ReviewDecision,
+    ReviewTask,
+)
 from suraksha.cases.settings import get_review_settings
 from suraksha.db import session_scope
 from suraksha.db.base import utcnow
@@ -29,7 +37,13 @@ from suraksha.outbox import Done, Message, Skip
 from suraksha.pipeline.models import Item
 
 REPORTABLE = frozenset({"csam"})
-CATEGORY_LABELS = {"not_violating": "Not violating", "csam": "CSAM", "ncii": "NCII", "adult": "Adult (legal)", "other": "Other violation"}
+CATEGORY_LABELS = {
+    "not_violating": "Not violating",
+    "csam": "CSAM",
+    "ncii": "NCII",
+    "adult": "Adult (legal)",
+    "other": "Other violation",
+}
 BANK_LABEL_FOR = {"csam": "csam", "ncii": "ncii"}
 MAX_ANNOTATION = 4000
 
@@ -89,7 +103,7 @@ class DecideResult:
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
     if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=dt.timezone.utc)
+        return value.replace(tzinfo=dt.UTC)
     return value
 
 
@@ -108,11 +122,22 @@ def take_review_message(session: Session, message: Message) -> Done:
     except (TypeError, ValueError):
         priority = 0
     created = _aware(message.created_at) or utcnow()
-    task_id = insert_new(session, ReviewTask.__table__, {
-        "item_id": message.item_id, "account_id": message.account_id, "queue": queue, "priority": priority,
-        "status": "open", "source_message_id": message.id, "reasons": list(payload.get("reasons") or []),
-        "created_at": created, "due_at": created + dt.timedelta(minutes=get_review_settings().sla_for(queue)),
-    }, ["item_id", "queue"])
+    task_id = insert_new(
+        session,
+        ReviewTask.__table__,
+        {
+            "item_id": message.item_id,
+            "account_id": message.account_id,
+            "queue": queue,
+            "priority": priority,
+            "status": "open",
+            "source_message_id": message.id,
+            "reasons": list(payload.get("reasons") or []),
+            "created_at": created,
+            "due_at": created + dt.timedelta(minutes=get_review_settings().sla_for(queue)),
+        },
+        ["item_id", "queue"],
+    )
     return Done(made=int(task_id is not None))
 
 
@@ -135,8 +160,14 @@ def list_queues(actor: Actor) -> list[QueueInfo]:
     now = utcnow()
     with session_scope() as session:
         rows = session.execute(
-            select(ReviewTask.queue, ReviewTask.status, func.count(), func.min(ReviewTask.created_at), func.min(ReviewTask.due_at),
-                   func.sum(sa_case((ReviewTask.due_at < now, 1), else_=0)))
+            select(
+                ReviewTask.queue,
+                ReviewTask.status,
+                func.count(),
+                func.min(ReviewTask.created_at),
+                func.min(ReviewTask.due_at),
+                func.sum(sa_case((ReviewTask.due_at < now, 1), else_=0)),
+            )
             .where(ReviewTask.status.in_(stages_for(actor.role)))
             .group_by(ReviewTask.queue, ReviewTask.status)
         ).all()
@@ -146,8 +177,11 @@ def list_queues(actor: Actor) -> list[QueueInfo]:
 
 
 def _task_query(queue: str, stage: str):
-    return (select(ReviewTask).where(ReviewTask.queue == queue, ReviewTask.status == stage)
-            .order_by(ReviewTask.priority.desc(), ReviewTask.created_at, ReviewTask.id))
+    return (
+        select(ReviewTask)
+        .where(ReviewTask.queue == queue, ReviewTask.status == stage)
+        .order_by(ReviewTask.priority.desc(), ReviewTask.created_at, ReviewTask.id)
+    )
 
 
 def _check_stage(actor: Actor, stage: str) -> None:
@@ -175,8 +209,17 @@ class TaskRow:
 
 
 def _row(t: ReviewTask) -> TaskRow:
-    return TaskRow(t.id, t.item_id, t.account_id, t.queue, t.status, t.priority, _aware(t.created_at), _aware(t.due_at),
-                   list(t.reasons or []))
+    return TaskRow(
+        t.id,
+        t.item_id,
+        t.account_id,
+        t.queue,
+        t.status,
+        t.priority,
+        _aware(t.created_at),
+        _aware(t.due_at),
+        list(t.reasons or []),
+    )
 
 
 def list_tasks(actor: Actor, queue: str, stage: str = "open", limit: int = 200) -> list[TaskRow]:
@@ -222,10 +265,16 @@ class TaskView:
 
 
 def _decision_rows(session: Session, where) -> list[DecisionRow]:
-    rows = session.execute(select(ReviewDecision, StaffUser.username).join(StaffUser, StaffUser.id == ReviewDecision.reviewer_id)
-                           .where(where).order_by(ReviewDecision.id)).all()
-    return [DecisionRow(d.id, name, d.stage, d.category, d.industry_class, d.annotation, d.final, d.bank, _aware(d.created_at))
-            for d, name in rows]
+    rows = session.execute(
+        select(ReviewDecision, StaffUser.username)
+        .join(StaffUser, StaffUser.id == ReviewDecision.reviewer_id)
+        .where(where)
+        .order_by(ReviewDecision.id)
+    ).all()
+    return [
+        DecisionRow(d.id, name, d.stage, d.category, d.industry_class, d.annotation, d.final, d.bank, _aware(d.created_at))
+        for d, name in rows
+    ]
 
 
 def _why_not(session: Session, task: ReviewTask, actor: Actor) -> str | None:
@@ -234,7 +283,9 @@ def _why_not(session: Session, task: ReviewTask, actor: Actor) -> str | None:
     if task.status == "escalated" and actor.role != "senior_reviewer":
         return "escalated: waiting for a senior reviewer"
     if task.status == "second_review":
-        first = session.scalar(select(ReviewDecision.reviewer_id).where(ReviewDecision.task_id == task.id, ReviewDecision.stage == "primary"))
+        first = session.scalar(
+            select(ReviewDecision.reviewer_id).where(ReviewDecision.task_id == task.id, ReviewDecision.stage == "primary")
+        )
         if first == actor.user_id:
             return "waiting for a second reviewer (you made the first decision)"
     return None
@@ -247,8 +298,14 @@ def get_task(task_id: int, actor: Actor) -> TaskView:
             raise TaskNotFound(f"review task {task_id} not found")
         why = _why_not(session, task, actor)
         audit.record(session, actor.name, "review.view", "item", task.item_id, {"task_id": task.id, "queue": task.queue})
-        return TaskView(_row(task), _decision_rows(session, ReviewDecision.task_id == task.id), task.escalation_note,
-                        task.pending_bank, why is None, why)
+        return TaskView(
+            _row(task),
+            _decision_rows(session, ReviewDecision.task_id == task.id),
+            task.escalation_note,
+            task.pending_bank,
+            why is None,
+            why,
+        )
 
 
 # -------------------------------------------------------------------------------------- decisions
@@ -287,9 +344,15 @@ def _check_bank(bank: str | None, category: str) -> str | None:
         return None
     allowed = {b.name for b in bank_choices(category)}
     if bank not in allowed:
-        kind = "a negative bank" if category == "not_violating" else f"a bank labelled {BANK_LABEL_FOR.get(category, 'for this category')}"
-        raise ReviewError(f"bank {bank!r} cannot take this decision's hashes; choose {kind}"
-                          + (f" ({', '.join(sorted(allowed))})" if allowed else " (none exists)"))
+        kind = (
+            "a negative bank"
+            if category == "not_violating"
+            else f"a bank labelled {BANK_LABEL_FOR.get(category, 'for this category')}"
+        )
+        raise ReviewError(
+            f"bank {bank!r} cannot take this decision's hashes; choose {kind}"
+            + (f" ({', '.join(sorted(allowed))})" if allowed else " (none exists)")
+        )
     return bank
 
 
@@ -350,8 +413,9 @@ def _auto_case(session: Session, item_id: int, account_id: int | None, actor: Ac
     return case.id
 
 
-def decide(task_id: int, actor: Actor, category: str, industry_class: str | None = None, annotation: str = "",
-           bank: str | None = None) -> DecideResult:
+def decide(
+    task_id: int, actor: Actor, category: str, industry_class: str | None = None, annotation: str = "", bank: str | None = None
+) -> DecideResult:
     """Record a decision. Categories listed in SURAKSHA_REVIEW_SECOND_REVIEW need a second,
     different reviewer to agree before the decision is final; a disagreement goes to a senior
     reviewer. A final decision adds the hashes to the chosen bank and files the item in a case."""
@@ -367,8 +431,17 @@ def decide(task_id: int, actor: Actor, category: str, industry_class: str | None
         if why:
             raise ReviewError(why)
         stage = {"open": "primary", "second_review": "second", "escalated": "senior"}[task.status]
-        d = ReviewDecision(task_id=task.id, item_id=task.item_id, reviewer_id=actor.user_id, stage=stage, category=category,
-                           industry_class=industry_class, annotation=annotation, bank=bank, bank_result={})
+        d = ReviewDecision(
+            task_id=task.id,
+            item_id=task.item_id,
+            reviewer_id=actor.user_id,
+            stage=stage,
+            category=category,
+            industry_class=industry_class,
+            annotation=annotation,
+            bank=bank,
+            bank_result={},
+        )
         session.add(d)
         session.flush()
         final = True
@@ -379,12 +452,15 @@ def decide(task_id: int, actor: Actor, category: str, industry_class: str | None
             task.pending_bank = bank
             message += " Waiting for a second reviewer before it is final."
         elif stage == "second":
-            first = session.scalar(select(ReviewDecision).where(ReviewDecision.task_id == task.id, ReviewDecision.stage == "primary"))
+            first = session.scalar(
+                select(ReviewDecision).where(ReviewDecision.task_id == task.id, ReviewDecision.stage == "primary")
+            )
             if first is not None and (first.category, first.industry_class) != (category, industry_class):
                 final = False
                 task.status = "escalated"
-                task.escalation_note = (f"second review disagreed: {first.category} {first.industry_class or ''} vs "
-                                        f"{category} {industry_class or ''}").replace("  ", " ")
+                task.escalation_note = (
+                    f"second review disagreed: {first.category} {first.industry_class or ''} vs {category} {industry_class or ''}"
+                ).replace("  ", " ")
                 message = "The second review disagrees with the first; sent to a senior reviewer."
             else:
                 bank = bank or task.pending_bank
@@ -397,9 +473,23 @@ def decide(task_id: int, actor: Actor, category: str, industry_class: str | None
             if category != "not_violating":
                 _auto_case(session, task.item_id, task.account_id, actor)
             bank_to_apply = bank
-        audit.record(session, actor.name, "review.decide", "item", task.item_id,
-                     {"task_id": task.id, "decision_id": d.id, "stage": stage, "category": category,
-                      "industry_class": industry_class, "final": final, "bank": bank, "annotation": annotation[:200]})
+        audit.record(
+            session,
+            actor.name,
+            "review.decide",
+            "item",
+            task.item_id,
+            {
+                "task_id": task.id,
+                "decision_id": d.id,
+                "stage": stage,
+                "category": category,
+                "industry_class": industry_class,
+                "final": final,
+                "bank": bank,
+                "annotation": annotation[:200],
+            },
+        )
         decision_id, item_id = d.id, task.item_id
         status = task.status
     result = DecideResult(final=final, status=status, message=message)
@@ -408,11 +498,18 @@ def decide(task_id: int, actor: Actor, category: str, industry_class: str | None
             outcome = _apply_bank(session, bank_to_apply, item_id, decision_id)
             row = session.get(ReviewDecision, decision_id)
             row.bank_result = outcome
-            audit.record(session, actor.name, "bank.add_from_review", "bank", bank_to_apply,
-                         {"item_id": item_id, "decision_id": decision_id, **outcome})
+            audit.record(
+                session,
+                actor.name,
+                "bank.add_from_review",
+                "bank",
+                bank_to_apply,
+                {"item_id": item_id, "decision_id": decision_id, **outcome},
+            )
         result.bank_result = outcome
         result.message += f" Added {outcome['added']} hash(es) to {bank_to_apply}" + (
-            f" ({outcome['duplicates']} already there)." if outcome.get("duplicates") else ".")
+            f" ({outcome['duplicates']} already there)." if outcome.get("duplicates") else "."
+        )
     return result
 
 
@@ -436,16 +533,31 @@ def escalate(task_id: int, actor: Actor, note: str = "") -> None:
 def get_decision(item_id: int) -> Decision | None:
     """The latest final decision on an item, with every reviewer who agreed with it; None if none."""
     with session_scope() as session:
-        final = session.scalar(select(ReviewDecision).where(ReviewDecision.item_id == item_id, ReviewDecision.final.is_(True))
-                               .order_by(ReviewDecision.id.desc()).limit(1))
+        final = session.scalar(
+            select(ReviewDecision)
+            .where(ReviewDecision.item_id == item_id, ReviewDecision.final.is_(True))
+            .order_by(ReviewDecision.id.desc())
+            .limit(1)
+        )
         if final is None:
             return None
-        same = session.scalars(select(ReviewDecision).where(ReviewDecision.task_id == final.task_id).order_by(ReviewDecision.id)).all()
+        same = session.scalars(
+            select(ReviewDecision).where(ReviewDecision.task_id == final.task_id).order_by(ReviewDecision.id)
+        ).all()
         agreeing = [r.reviewer_id for r in same if (r.category, r.industry_class) == (final.category, final.industry_class)]
         ids = tuple(dict.fromkeys(agreeing))
-        return Decision(item_id=item_id, task_id=final.task_id, decision_id=final.id, category=final.category,
-                        industry_class=final.industry_class, annotation=final.annotation, reviewer_ids=ids,
-                        final_reviewer_id=final.reviewer_id, stage=final.stage, decided_at=_aware(final.created_at))
+        return Decision(
+            item_id=item_id,
+            task_id=final.task_id,
+            decision_id=final.id,
+            category=final.category,
+            industry_class=final.industry_class,
+            annotation=final.annotation,
+            reviewer_ids=ids,
+            final_reviewer_id=final.reviewer_id,
+            stage=final.stage,
+            decided_at=_aware(final.created_at),
+        )
 
 
 def decision_satisfies_report_rule(item_id: int, two_person: bool) -> bool:
@@ -457,8 +569,13 @@ def decision_satisfies_report_rule(item_id: int, two_person: bool) -> bool:
     if not two_person:
         return True
     with session_scope() as session:
-        agreeing = set(session.scalars(select(ReviewDecision.reviewer_id).where(
-            ReviewDecision.task_id == d.task_id, ReviewDecision.category == d.category)).all())
+        agreeing = set(
+            session.scalars(
+                select(ReviewDecision.reviewer_id).where(
+                    ReviewDecision.task_id == d.task_id, ReviewDecision.category == d.category
+                )
+            ).all()
+        )
     return len(agreeing) >= 2
 
 
@@ -470,8 +587,14 @@ def _day_start(now: dt.datetime) -> dt.datetime:
 def exposure_today(user_id: int) -> int:
     now = utcnow()
     with session_scope() as session:
-        return session.scalar(select(func.count()).select_from(MediaReveal)
-                              .where(MediaReveal.user_id == user_id, MediaReveal.at >= _day_start(now))) or 0
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(MediaReveal)
+                .where(MediaReveal.user_id == user_id, MediaReveal.at >= _day_start(now))
+            )
+            or 0
+        )
 
 
 def record_reveal(actor: Actor, item_id: int, position: int) -> int:
@@ -519,13 +642,18 @@ def media_bytes(item_id: int, position: int, actor: Actor, served: str = "origin
     from suraksha.pipeline.models import ItemMedia, PendingMedia
 
     with session_scope() as session:
-        media = session.execute(select(ItemMedia.id, ItemMedia.mime).where(
-            ItemMedia.item_id == item_id, ItemMedia.position == position)).first()
+        media = session.execute(
+            select(ItemMedia.id, ItemMedia.mime).where(ItemMedia.item_id == item_id, ItemMedia.position == position)
+        ).first()
         if media is None:
             raise NotFound(f"item {item_id} has no media {position}")
         mime = media.mime
-        data = session.scalar(select(PendingMedia.data).where(PendingMedia.item_id == item_id, PendingMedia.position == position)
-                              .order_by(PendingMedia.id.desc()).limit(1))
+        data = session.scalar(
+            select(PendingMedia.data)
+            .where(PendingMedia.item_id == item_id, PendingMedia.position == position)
+            .order_by(PendingMedia.id.desc())
+            .limit(1)
+        )
     damaged: str | None = None
     if data is None:  # the vault read runs in its own transaction (custody, or the damage report)
         try:
@@ -550,11 +678,14 @@ def _preserved_ids(session: Session, item_id: int) -> dict[int, str]:
     from suraksha.evidence.models import Evidence
 
     prefix = f"item:{item_id}:media:"
-    rows = session.execute(select(Evidence.id, Evidence.item_ref).where(
-        Evidence.item_ref.like(prefix + "%"), Evidence.purged_at.is_(None)).order_by(Evidence.captured_at)).all()
+    rows = session.execute(
+        select(Evidence.id, Evidence.item_ref)
+        .where(Evidence.item_ref.like(prefix + "%"), Evidence.purged_at.is_(None))
+        .order_by(Evidence.captured_at)
+    ).all()
     out: dict[int, str] = {}
     for evidence_id, ref in rows:
-        tail = ref[len(prefix):]
+        tail = ref[len(prefix) :]
         if tail.isdigit():
             out[int(tail)] = evidence_id  # ordered by capture: the newest wins
     return out
@@ -659,7 +790,10 @@ def list_cases(status: str | None = None, limit: int = 200) -> list[CaseRow]:
         if status:
             q = q.where(Case.status == status)
         rows = session.execute(q.order_by(Case.updated_at.desc(), Case.id.desc()).limit(limit)).all()
-        return [CaseRow(c.id, c.title, c.status, c.account_id, n, c.created_by, _aware(c.created_at), _aware(c.updated_at)) for c, n in rows]
+        return [
+            CaseRow(c.id, c.title, c.status, c.account_id, n, c.created_by, _aware(c.created_at), _aware(c.updated_at))
+            for c, n in rows
+        ]
 
 
 def get_case(case_id: int, actor: Actor) -> CaseView:
@@ -669,18 +803,40 @@ def get_case(case_id: int, actor: Actor) -> CaseView:
         c = session.get(Case, case_id)
         if c is None:
             raise CaseNotFound(f"case {case_id} not found")
-        items = session.execute(select(Item).join(CaseItem, CaseItem.item_id == Item.id).where(CaseItem.case_id == case_id)
-                                .order_by(Item.id)).scalars().all()
-        accounts = session.execute(select(Account).join(CaseAccount, CaseAccount.account_id == Account.id)
-                                   .where(CaseAccount.case_id == case_id).order_by(Account.id)).scalars().all()
+        items = (
+            session.execute(
+                select(Item).join(CaseItem, CaseItem.item_id == Item.id).where(CaseItem.case_id == case_id).order_by(Item.id)
+            )
+            .scalars()
+            .all()
+        )
+        accounts = (
+            session.execute(
+                select(Account)
+                .join(CaseAccount, CaseAccount.account_id == Account.id)
+                .where(CaseAccount.case_id == case_id)
+                .order_by(Account.id)
+            )
+            .scalars()
+            .all()
+        )
         item_ids = [i.id for i in items]
         decisions = _decision_rows(session, ReviewDecision.item_id.in_(item_ids)) if item_ids else []
         n = len(items)
         audit.record(session, actor.name, "case.view", "case", case_id, {})
         return CaseView(
             CaseRow(c.id, c.title, c.status, c.account_id, n, c.created_by, _aware(c.created_at), _aware(c.updated_at)),
-            [{"id": i.id, "platform_id": i.platform_id, "verdict": i.verdict, "rule": i.rule, "account_id": i.account_id,
-              "created_at": _aware(i.created_at)} for i in items],
+            [
+                {
+                    "id": i.id,
+                    "platform_id": i.platform_id,
+                    "verdict": i.verdict,
+                    "rule": i.rule,
+                    "account_id": i.account_id,
+                    "created_at": _aware(i.created_at),
+                }
+                for i in items
+            ],
             [{"id": a.id, "platform_account_id": a.platform_account_id, "handle": a.handle} for a in accounts],
             decisions,
         )

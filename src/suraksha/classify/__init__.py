@@ -14,6 +14,15 @@ from suraksha.classify.nudenet import EXPLICIT_CLASSES, NudeNetClassifier
 from suraksha.classify.registry import build_classifier, build_classifiers, get_classifier, reset_classifiers
 
 __all__ = [
-    "EXPLICIT_CLASSES", "Classifier", "ClassifierConfigError", "ClassifierError", "HttpClassifier", "NudeNetClassifier", "Score",
-    "build_classifier", "build_classifiers", "get_classifier", "reset_classifiers",
+    "EXPLICIT_CLASSES",
+    "Classifier",
+    "ClassifierConfigError",
+    "ClassifierError",
+    "HttpClassifier",
+    "NudeNetClassifier",
+    "Score",
+    "build_classifier",
+    "build_classifiers",
+    "get_classifier",
+    "reset_classifiers",
 ]

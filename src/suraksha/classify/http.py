@@ -64,7 +64,8 @@ class HttpClassifier:
         # What error notes show: no query string or user:password, where API keys often travel
         # (e.g. ``?key=...``); those notes are stored with the item and shown in the UI.
         self.shown_url = str(parsed.copy_with(query=None, fragment=None, username=None, password=None)) + (
-            "?…" if parsed.query else "")
+            "?…" if parsed.query else ""
+        )
         self.timeout = float(timeout)
         self.encoding = encoding
         self.kinds = tuple(kinds)
@@ -74,8 +75,9 @@ class HttpClassifier:
         self.file_field = file_field
         self.form_fields = dict(form_fields or {})
         self.mapping = {score: _parse_mapping(name, score, spec) for score, spec in response_mapping.items()}
-        self._client = httpx.Client(timeout=self.timeout, headers=dict(headers or {}), transport=transport,
-                                    follow_redirects=False)
+        self._client = httpx.Client(
+            timeout=self.timeout, headers=dict(headers or {}), transport=transport, follow_redirects=False
+        )
 
     def close(self) -> None:
         self._client.close()
@@ -93,8 +95,10 @@ class HttpClassifier:
         except httpx.TimeoutException:
             raise ClassifierError(f"{self.name}: no answer from {self.shown_url} within {self.timeout:g} s") from None
         except httpx.HTTPError as exc:
-            raise ClassifierError(f"{self.name}: request to {self.shown_url} failed: {type(exc).__name__}: "
-                                  f"{str(exc).replace(self.url, self.shown_url)}") from None
+            raise ClassifierError(
+                f"{self.name}: request to {self.shown_url} failed: {type(exc).__name__}: "
+                f"{str(exc).replace(self.url, self.shown_url)}"
+            ) from None
         if response.status_code >= 300:
             snippet = response.text[:200].replace("\n", " ")
             raise ClassifierError(f"{self.name}: {self.shown_url} answered HTTP {response.status_code}: {snippet}")
@@ -114,16 +118,22 @@ def _parse_mapping(name: str, score: Any, spec: Any) -> tuple[tuple[str, ...], d
     if isinstance(spec, Mapping):
         unknown = set(spec) - {"path", "values"}
         if unknown:
-            raise ClassifierConfigError(f"classifier {name!r}: mapping for {score!r} has unknown key(s) {sorted(unknown)}; expected path, values")
+            raise ClassifierConfigError(
+                f"classifier {name!r}: mapping for {score!r} has unknown key(s) {sorted(unknown)}; expected path, values"
+            )
         path_text, values = spec.get("path"), spec.get("values")
         if values is not None:
-            if not isinstance(values, Mapping) or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values.values()):
+            if not isinstance(values, Mapping) or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in values.values()
+            ):
                 raise ClassifierConfigError(f"classifier {name!r}: 'values' for {score!r} must map answers to numbers")
             values = {str(k): float(v) for k, v in values.items()}
     else:
         path_text = spec
     if not isinstance(path_text, str) or not path_text or any(not p for p in path_text.split(".")):
-        raise ClassifierConfigError(f"classifier {name!r}: path for {score!r} must be dotted, like 'results.0.score', got {path_text!r}")
+        raise ClassifierConfigError(
+            f"classifier {name!r}: path for {score!r} must be dotted, like 'results.0.score', got {path_text!r}"
+        )
     return tuple(path_text.split(".")), values
 
 

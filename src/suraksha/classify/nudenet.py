@@ -17,13 +17,15 @@ import numpy as np
 from suraksha.classify.base import ClassifierError, Score
 
 #: NudeNet 3.4 labels counted as explicit nudity (the other 13 are covered parts, faces, feet, ...).
-EXPLICIT_CLASSES: frozenset[str] = frozenset({
-    "FEMALE_GENITALIA_EXPOSED",
-    "MALE_GENITALIA_EXPOSED",
-    "FEMALE_BREAST_EXPOSED",
-    "BUTTOCKS_EXPOSED",
-    "ANUS_EXPOSED",
-})
+EXPLICIT_CLASSES: frozenset[str] = frozenset(
+    {
+        "FEMALE_GENITALIA_EXPOSED",
+        "MALE_GENITALIA_EXPOSED",
+        "FEMALE_BREAST_EXPOSED",
+        "BUTTOCKS_EXPOSED",
+        "ANUS_EXPOSED",
+    }
+)
 
 _detector: Any = None
 _detector_lock = threading.Lock()
@@ -48,8 +50,15 @@ def _get_detector() -> Any:
 class NudeNetClassifier:
     """``score(bytes, 'image'|'video') -> [Score('nudity', p)]``; other kinds get no score."""
 
-    def __init__(self, name: str = "nudenet", *, score_name: str = "nudity", max_pixels: int | None = None,
-                 video_interval_seconds: float = 2.0, max_video_frames: int = 16) -> None:
+    def __init__(
+        self,
+        name: str = "nudenet",
+        *,
+        score_name: str = "nudity",
+        max_pixels: int | None = None,
+        video_interval_seconds: float = 2.0,
+        max_video_frames: int = 16,
+    ) -> None:
         if video_interval_seconds <= 0 or max_video_frames < 1:
             raise ValueError("video_interval_seconds must be > 0 and max_video_frames >= 1")
         self.name = name

@@ -112,10 +112,19 @@ def _builtin(name: str) -> Classifier:
     if name == "http":
         s = get_classify_settings()
         if not s.http_classifier_url:
-            raise ClassifierConfigError("classifier 'http' needs SURAKSHA_HTTP_CLASSIFIER_URL (or an entry in SURAKSHA_CLASSIFIER_CONFIG)")
-        return build_classifier({"type": "http", "url": s.http_classifier_url, "timeout": s.http_classifier_timeout,
-                                 "encoding": s.http_classifier_encoding, "headers": s.http_classifier_headers,
-                                 "response_mapping": s.http_classifier_mapping})
+            raise ClassifierConfigError(
+                "classifier 'http' needs SURAKSHA_HTTP_CLASSIFIER_URL (or an entry in SURAKSHA_CLASSIFIER_CONFIG)"
+            )
+        return build_classifier(
+            {
+                "type": "http",
+                "url": s.http_classifier_url,
+                "timeout": s.http_classifier_timeout,
+                "encoding": s.http_classifier_encoding,
+                "headers": s.http_classifier_headers,
+                "response_mapping": s.http_classifier_mapping,
+            }
+        )
     known = ", ".join(TYPES)
     raise ClassifierConfigError(f"unknown classifier {name!r}: not in SURAKSHA_CLASSIFIER_CONFIG and not a built-in ({known})")
 

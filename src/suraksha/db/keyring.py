@@ -94,7 +94,11 @@ def _read_key_file(path: Path) -> list[bytes]:
         lines = path.read_text(encoding="ascii").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise EvidenceKeyError(f"cannot read evidence key file {path}: {exc.__class__.__name__}") from None
-    keys = [decode_key(line, f"{path} line {n}") for n, line in enumerate(lines, 1) if line.strip() and not line.lstrip().startswith("#")]
+    keys = [
+        decode_key(line, f"{path} line {n}")
+        for n, line in enumerate(lines, 1)
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
     if not keys:
         raise EvidenceKeyError(f"evidence key file {path} holds no key")
     return keys
@@ -176,7 +180,7 @@ def sealed_key_id(stored: str) -> str:
     """The key id a sealed value was sealed under (to find values to re-seal after a rotation)."""
     if not is_sealed(stored):
         raise SealedValueError("the value is not sealed")
-    return stored[len(SEALED_PREFIX):].split(":", 1)[0]
+    return stored[len(SEALED_PREFIX) :].split(":", 1)[0]
 
 
 def open_field(stored: str, binding: str, *, keyring: KeyRing | None = None) -> str:
@@ -184,7 +188,7 @@ def open_field(stored: str, binding: str, *, keyring: KeyRing | None = None) -> 
     to another row, or is not sealed, and ``EvidenceKeyError`` when its key is not configured."""
     if not is_sealed(stored):
         raise SealedValueError("the value is not sealed")
-    kid, _, b64 = stored[len(SEALED_PREFIX):].partition(":")
+    kid, _, b64 = stored[len(SEALED_PREFIX) :].partition(":")
     ring = keyring or load_keyring()
     key = ring.get(kid)
     try:

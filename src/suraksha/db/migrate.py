@@ -77,12 +77,16 @@ class SchemaState:
         if self.up_to_date:
             return None
         if self.unknown:
-            return (f"database at {self.location} was migrated by a newer Suraksha (unknown revisions "
-                    f"{', '.join(sorted(self.unknown))}): run that version, or this one against another database")
+            return (
+                f"database at {self.location} was migrated by a newer Suraksha (unknown revisions "
+                f"{', '.join(sorted(self.unknown))}): run that version, or this one against another database"
+            )
         if self.empty:
             return f"database at {self.location} is not migrated: run suraksha db upgrade"
-        return (f"database at {self.location} is not migrated to this version ({len(self.missing)} area migrations "
-                f"missing): run suraksha db upgrade")
+        return (
+            f"database at {self.location} is not migrated to this version ({len(self.missing)} area migrations "
+            f"missing): run suraksha db upgrade"
+        )
 
 
 def _reached(script: ScriptDirectory, current: frozenset[str]) -> set[str]:
@@ -127,7 +131,9 @@ def schema_state(url: str | None = None) -> SchemaState:
             current = frozenset(MigrationContext.configure(conn).get_current_heads())
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-        raise DatabaseUnreachable(f"cannot open the database at {location}: {reason[0] if reason else type(exc).__name__}") from None
+        raise DatabaseUnreachable(
+            f"cannot open the database at {location}: {reason[0] if reason else type(exc).__name__}"
+        ) from None
     finally:
         engine.dispose()
     known = {rev.revision for rev in script.walk_revisions()}

@@ -37,8 +37,9 @@ def autocommit_engine() -> Engine:
 _ignoring: dict[tuple[str, str, tuple[str, ...]], Any] = {}
 
 
-def insert_ignoring_conflicts(session: Session | Connection, table: Any, rows: list[dict[str, Any]],
-                              conflict_cols: list[str]) -> Any:
+def insert_ignoring_conflicts(
+    session: Session | Connection, table: Any, rows: list[dict[str, Any]], conflict_cols: list[str]
+) -> Any:
     """``INSERT ... ON CONFLICT (cols) DO NOTHING`` on both backends; returns the result.
     The statement is built once per dialect, table and columns (building it cost more than running it)."""
     key = (dialect_name(session), table.name, tuple(conflict_cols))
@@ -59,5 +60,5 @@ def insert_new(session: Session, table: Any, row: dict[str, Any], conflict_cols:
 def aware(value: dt.datetime | None) -> dt.datetime | None:
     """SQLite hands back naive UTC datetimes; make every datetime we return timezone-aware."""
     if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=dt.timezone.utc)
+        return value.replace(tzinfo=dt.UTC)
     return value

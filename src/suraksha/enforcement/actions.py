@@ -30,19 +30,22 @@ from sqlalchemy import and_, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from suraksha.db import session_scope, utcnow
+from suraksha.db.sql import aware, dialect_name, insert_ignoring_conflicts, insert_new
 from suraksha.enforcement.connector import Connector, DeliveryResult, Webhook
 from suraksha.enforcement.models import ACTION_KINDS, ACTION_STATUSES, Action, ActionDelivery, ActionItem
+from suraksha.enforcement.settings import get_enforcement_settings
 from suraksha.errors import InvalidInput, NotFound
 from suraksha.outbox import Done, Message, Skip
-from suraksha.enforcement.settings import get_enforcement_settings
 from suraksha.policy.actions import ActionKind, ActionRequest, InvalidAction
-from suraksha.db.sql import aware, dialect_name, insert_ignoring_conflicts, insert_new
 
 log = logging.getLogger(__name__)
 
-DELIVERIES = Counter("suraksha_action_deliveries", "Action deliveries to the platform connector, by outcome.", ["kind", "outcome"])
-DEAD_LETTERS = Counter("suraksha_actions_dead_lettered", "Actions dead-lettered after failed deliveries (alert on any increase).", ["kind"])
-
+DELIVERIES = Counter(
+    "suraksha_action_deliveries", "Action deliveries to the platform connector, by outcome.", ["kind", "outcome"]
+)
+DEAD_LETTERS = Counter(
+    "suraksha_actions_dead_lettered", "Actions dead-lettered after failed deliveries (alert on any increase).", ["kind"]
+)
 
 
 class ActionError(InvalidInput):
@@ -123,13 +126,29 @@ class ActionView:
 
 def _view(a: Action, items: list[int] | None = None, deliveries: list[ActionDelivery] | None = None) -> ActionView:
     return ActionView(
-        id=a.id, kind=a.kind, status=a.status, idempotency_key=a.idempotency_key, item_id=a.item_id, account_id=a.account_id,
-        platform_item_id=a.platform_item_id, platform_account_id=a.platform_account_id, country=a.country, reason=a.reason,
-        source=a.source, requested_by=a.requested_by, attempts=a.attempts, next_attempt_at=aware(a.next_attempt_at),
-        last_error=a.last_error, alert=a.alert, created_at=aware(a.created_at), acknowledged_at=aware(a.acknowledged_at),
+        id=a.id,
+        kind=a.kind,
+        status=a.status,
+        idempotency_key=a.idempotency_key,
+        item_id=a.item_id,
+        account_id=a.account_id,
+        platform_item_id=a.platform_item_id,
+        platform_account_id=a.platform_account_id,
+        country=a.country,
+        reason=a.reason,
+        source=a.source,
+        requested_by=a.requested_by,
+        attempts=a.attempts,
+        next_attempt_at=aware(a.next_attempt_at),
+        last_error=a.last_error,
+        alert=a.alert,
+        created_at=aware(a.created_at),
+        acknowledged_at=aware(a.acknowledged_at),
         item_ids=list(items or []),
-        deliveries=[DeliveryView(d.attempt, d.dispatcher, aware(d.started_at), aware(d.finished_at), d.outcome, d.http_status, d.error)
-                    for d in deliveries or []],
+        deliveries=[
+            DeliveryView(d.attempt, d.dispatcher, aware(d.started_at), aware(d.finished_at), d.outcome, d.http_status, d.error)
+            for d in deliveries or []
+        ],
     )
 
 
@@ -139,12 +158,14 @@ def _restores(session: Session, *, item_id: int | None = None, account_id: int |
     account suspended, restored and caught again is suspended again (not deduped into the old one)."""
     where = Action.account_id == account_id if account_id is not None else Action.item_id == item_id
     extra = Action.item_id.is_(None) if account_id is not None else true()
-    return session.scalar(select(func.count()).select_from(Action).where(Action.kind == ActionKind.RESTORE.value, where,
-                                                                         extra)) or 0
+    return (
+        session.scalar(select(func.count()).select_from(Action).where(Action.kind == ActionKind.RESTORE.value, where, extra)) or 0
+    )
 
 
-def action_key(session: Session, kind: ActionKind | str, *, item_id: int | None, account_id: int | None,
-               country: str | None = None) -> str:
+def action_key(
+    session: Session, kind: ActionKind | str, *, item_id: int | None, account_id: int | None, country: str | None = None
+) -> str:
     """The idempotency key of a platform action: per account for a suspension, per item (and country
     for a withholding) otherwise, with a new generation after each restore of the target."""
     kind = action_kind(kind)
@@ -163,13 +184,28 @@ def action_key(session: Session, kind: ActionKind | str, *, item_id: int | None,
 def _insert_action(session: Session, row: dict[str, Any], item_ids: list[int], message_id: int | None = None) -> tuple[int, bool]:
     """Insert unless the key exists; returns (action id, created)."""
     now = utcnow()
-    values = {"status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now, "updated_at": now,
-              "alert": False, "details": {}, "reason": "", "source": "outbox", "requested_by": "system:pipeline", **row}
+    values = {
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+        "updated_at": now,
+        "alert": False,
+        "details": {},
+        "reason": "",
+        "source": "outbox",
+        "requested_by": "system:pipeline",
+        **row,
+    }
     action_id = insert_new(session, Action.__table__, values, ["idempotency_key"])
     created = action_id is not None
     if action_id is None:
         action_id = session.scalar(select(Action.id).where(Action.idempotency_key == values["idempotency_key"]))
-    links = [{"action_id": action_id, "item_id": i, "outbox_message_id": message_id, "added_at": now} for i in item_ids if i is not None]
+    links = [
+        {"action_id": action_id, "item_id": i, "outbox_message_id": message_id, "added_at": now}
+        for i in item_ids
+        if i is not None
+    ]
     if links:
         insert_ignoring_conflicts(session, ActionItem.__table__, links, ["action_id", "item_id"])
     return action_id, created
@@ -194,13 +230,26 @@ def take_action_message(session: Session, message: Message) -> Done:
     item_id = None if kind is ActionKind.SUSPEND_ACCOUNT else message.item_id  # a suspension targets the account
     key = action_key(session, kind, item_id=item_id, account_id=account_id, country=country)
     reason = f"policy rule {payload.get('rule')}" if payload.get("rule") else "policy verdict"
-    _, created = _insert_action(session, {
-        "kind": kind.value, "idempotency_key": key, "item_id": item_id,
-        "account_id": account_id, "platform_item_id": payload.get("platform_id") if item_id is not None else None,
-        "platform_account_id": payload.get("platform_account_id"), "country": country, "reason": reason,
-        "details": {"rule": payload.get("rule"), "labels": list(payload.get("labels") or []),
-                    "verdict": payload.get("verdict")},
-    }, [message.item_id], message.id)
+    _, created = _insert_action(
+        session,
+        {
+            "kind": kind.value,
+            "idempotency_key": key,
+            "item_id": item_id,
+            "account_id": account_id,
+            "platform_item_id": payload.get("platform_id") if item_id is not None else None,
+            "platform_account_id": payload.get("platform_account_id"),
+            "country": country,
+            "reason": reason,
+            "details": {
+                "rule": payload.get("rule"),
+                "labels": list(payload.get("labels") or []),
+                "verdict": payload.get("verdict"),
+            },
+        },
+        [message.item_id],
+        message.id,
+    )
     return Done(made=int(created))
 
 
@@ -235,28 +284,43 @@ def claim_actions(dispatcher: str, n: int = 20, lease_seconds: int | None = None
     )
     with session_scope() as session:
         if dialect_name(session) == "postgresql":
-            ids = session.scalars(select(Action.id).where(runnable).order_by(Action.id).limit(n)
-                                  .with_for_update(skip_locked=True)).all()
+            ids = session.scalars(
+                select(Action.id).where(runnable).order_by(Action.id).limit(n).with_for_update(skip_locked=True)
+            ).all()
             if not ids:
                 return []
             target = Action.id.in_(ids)
         else:
             target = Action.id.in_(select(Action.id).where(runnable).order_by(Action.id).limit(n).scalar_subquery())
-        got = session.execute(
-            update(Action).where(target, runnable)
-            .values(status="delivering", lease_owner=dispatcher, lease_expires_at=now + dt.timedelta(seconds=lease),
-                    attempts=Action.attempts + 1, updated_at=now)
-            .returning(Action.id).execution_options(synchronize_session=False)
-        ).scalars().all()
+        got = (
+            session.execute(
+                update(Action)
+                .where(target, runnable)
+                .values(
+                    status="delivering",
+                    lease_owner=dispatcher,
+                    lease_expires_at=now + dt.timedelta(seconds=lease),
+                    attempts=Action.attempts + 1,
+                    updated_at=now,
+                )
+                .returning(Action.id)
+                .execution_options(synchronize_session=False)
+            )
+            .scalars()
+            .all()
+        )
         if not got:
             return []
         # An attempt left in flight by a dispatcher that died: its outcome is unknown.
-        session.execute(update(ActionDelivery).where(ActionDelivery.action_id.in_(got), ActionDelivery.outcome == "in_flight")
-                        .values(outcome="abandoned", finished_at=now,
-                                error="dispatcher stopped before recording the outcome (lease expired)")
-                        .execution_options(synchronize_session=False))
-        rows = session.scalars(select(Action).where(Action.id.in_(got)).order_by(Action.id)
-                               .execution_options(populate_existing=True)).all()
+        session.execute(
+            update(ActionDelivery)
+            .where(ActionDelivery.action_id.in_(got), ActionDelivery.outcome == "in_flight")
+            .values(outcome="abandoned", finished_at=now, error="dispatcher stopped before recording the outcome (lease expired)")
+            .execution_options(synchronize_session=False)
+        )
+        rows = session.scalars(
+            select(Action).where(Action.id.in_(got)).order_by(Action.id).execution_options(populate_existing=True)
+        ).all()
         out = []
         for a in rows:
             d = ActionDelivery(action_id=a.id, attempt=a.attempts, dispatcher=dispatcher, started_at=now, outcome="in_flight")
@@ -281,10 +345,18 @@ def record_delivery(dispatcher: str, claimed: ClaimedAction, result: DeliveryRes
     kind = claimed.webhook.event
     DELIVERIES.labels(kind, outcome).inc()
     with session_scope() as session:
-        session.execute(update(ActionDelivery).where(ActionDelivery.id == claimed.delivery_id)
-                        .values(outcome=outcome, finished_at=now, http_status=result.http_status,
-                                error=result.error, response=(result.response or None) and result.response[:500])
-                        .execution_options(synchronize_session=False))
+        session.execute(
+            update(ActionDelivery)
+            .where(ActionDelivery.id == claimed.delivery_id)
+            .values(
+                outcome=outcome,
+                finished_at=now,
+                http_status=result.http_status,
+                error=result.error,
+                response=(result.response or None) and result.response[:500],
+            )
+            .execution_options(synchronize_session=False)
+        )
         mine = and_(Action.id == claimed.id, Action.lease_owner == dispatcher, Action.status == "delivering")
         if result.acknowledged:
             values: dict[str, Any] = {"status": "acknowledged", "acknowledged_at": now, "last_error": None, "alert": False}
@@ -294,17 +366,30 @@ def record_delivery(dispatcher: str, claimed: ClaimedAction, result: DeliveryRes
             values = {"status": "dead", "alert": True, "last_error": f"{result.error} ({why})"}
             status = "dead"
         else:
-            values = {"status": "failed", "last_error": result.error,
-                      "next_attempt_at": now + dt.timedelta(seconds=backoff_seconds(claimed.attempt))}
+            values = {
+                "status": "failed",
+                "last_error": result.error,
+                "next_attempt_at": now + dt.timedelta(seconds=backoff_seconds(claimed.attempt)),
+            }
             status = "failed"
-        r = session.execute(update(Action).where(mine).values(lease_owner=None, lease_expires_at=None, updated_at=now, **values)
-                            .execution_options(synchronize_session=False))
+        r = session.execute(
+            update(Action)
+            .where(mine)
+            .values(lease_owner=None, lease_expires_at=None, updated_at=now, **values)
+            .execution_options(synchronize_session=False)
+        )
         if r.rowcount != 1:
             return "lost"
     if status == "dead":
         DEAD_LETTERS.labels(kind).inc()
-        log.error("ALERT action %s (%s, key %s) dead-lettered: %s; retry with 'suraksha actions retry %s'",
-                  claimed.id, kind, claimed.webhook.idempotency_key, values["last_error"], claimed.id)
+        log.error(
+            "ALERT action %s (%s, key %s) dead-lettered: %s; retry with 'suraksha actions retry %s'",
+            claimed.id,
+            kind,
+            claimed.webhook.idempotency_key,
+            values["last_error"],
+            claimed.id,
+        )
     return status
 
 
@@ -344,8 +429,16 @@ def retry_action(action_id: int, actor: str) -> ActionView:
         return _view(a)
 
 
-def request_action(kind: ActionKind | str, actor: str, *, item_id: int | None = None, account_id: int | None = None,
-                   country: str | None = None, reason: str = "", message: str | None = None) -> tuple[ActionView, bool]:
+def request_action(
+    kind: ActionKind | str,
+    actor: str,
+    *,
+    item_id: int | None = None,
+    account_id: int | None = None,
+    country: str | None = None,
+    reason: str = "",
+    message: str | None = None,
+) -> tuple[ActionView, bool]:
     """Ask for an action by hand (restore, notify, withhold, remove, suspend); returns (action, created).
 
     Repeating the same request while the first is still on record returns it (created False).
@@ -372,8 +465,11 @@ def request_action(kind: ActionKind | str, actor: str, *, item_id: int | None = 
                 raise ActionError(f"{kind} needs an account (or an item that has one)")
         elif item is None:
             raise ActionError(f"{kind} needs an item")
-        account = session.get(Account, account_id) if account_id is not None else (
-            session.get(Account, item.account_id) if item is not None and item.account_id else None)
+        account = (
+            session.get(Account, account_id)
+            if account_id is not None
+            else (session.get(Account, item.account_id) if item is not None and item.account_id else None)
+        )
         if account_id is not None and account is None:
             raise ActionNotFound(f"account {account_id} not found")
         country = country.upper() if country else None
@@ -386,35 +482,67 @@ def request_action(kind: ActionKind | str, actor: str, *, item_id: int | None = 
         else:
             key = action_key(session, kind, item_id=item.id if item else None, account_id=account_id, country=country)
         target_item = None if (kind is ActionKind.SUSPEND_ACCOUNT or (kind is ActionKind.RESTORE and item is None)) else item
-        action_id, created = _insert_action(session, {
-            "kind": kind.value, "idempotency_key": key, "item_id": target_item.id if target_item else None,
-            "account_id": account.id if account else None, "platform_item_id": target_item.platform_id if target_item else None,
-            "platform_account_id": account.platform_account_id if account else None, "country": country,
-            "reason": reason.strip()[:2000], "source": "manual", "requested_by": actor,
-            "details": {"message": message.strip()[:2000]} if message else {},
-        }, [item.id] if item else [])
-        _audit(session, actor, f"action.request.{kind.value}", action_id, {"created": created, "item_id": item_id,
-                                                                    "account_id": account_id, "reason": reason[:500]})
+        action_id, created = _insert_action(
+            session,
+            {
+                "kind": kind.value,
+                "idempotency_key": key,
+                "item_id": target_item.id if target_item else None,
+                "account_id": account.id if account else None,
+                "platform_item_id": target_item.platform_id if target_item else None,
+                "platform_account_id": account.platform_account_id if account else None,
+                "country": country,
+                "reason": reason.strip()[:2000],
+                "source": "manual",
+                "requested_by": actor,
+                "details": {"message": message.strip()[:2000]} if message else {},
+            },
+            [item.id] if item else [],
+        )
+        _audit(
+            session,
+            actor,
+            f"action.request.{kind.value}",
+            action_id,
+            {"created": created, "item_id": item_id, "account_id": account_id, "reason": reason[:500]},
+        )
         return _view(session.get(Action, action_id)), created
 
 
 # --------------------------------------------------------------------------- suspensions
-def enqueue_suspension(session: Session, account_id: int, platform_account_id: str, *, reason: str, actor: str,
-                       source: str, details: dict[str, Any]) -> tuple[int, bool]:
+def enqueue_suspension(
+    session: Session, account_id: int, platform_account_id: str, *, reason: str, actor: str, source: str, details: dict[str, Any]
+) -> tuple[int, bool]:
     """Ask for the suspension of one account in the caller's transaction; returns (action id, created).
     One action per account: created is False when its suspension is on record since its last restore
     (``networks.suspend`` suspends a whole network this way, in one transaction)."""
     key = action_key(session, ActionKind.SUSPEND_ACCOUNT, item_id=None, account_id=account_id)
-    return _insert_action(session, {
-        "kind": ActionKind.SUSPEND_ACCOUNT.value, "idempotency_key": key, "account_id": account_id,
-        "platform_account_id": platform_account_id, "reason": reason.strip()[:2000], "source": source,
-        "requested_by": actor, "details": details,
-    }, [])
+    return _insert_action(
+        session,
+        {
+            "kind": ActionKind.SUSPEND_ACCOUNT.value,
+            "idempotency_key": key,
+            "account_id": account_id,
+            "platform_account_id": platform_account_id,
+            "reason": reason.strip()[:2000],
+            "source": source,
+            "requested_by": actor,
+            "details": details,
+        },
+        [],
+    )
 
 
 # --------------------------------------------------------------------------- reading
-def list_actions(*, status: str | None = None, kind: ActionKind | str | None = None, item_id: int | None = None,
-                 account_id: int | None = None, alert: bool | None = None, limit: int = 100) -> list[ActionView]:
+def list_actions(
+    *,
+    status: str | None = None,
+    kind: ActionKind | str | None = None,
+    item_id: int | None = None,
+    account_id: int | None = None,
+    alert: bool | None = None,
+    limit: int = 100,
+) -> list[ActionView]:
     if status is not None and status not in ACTION_STATUSES:
         raise ActionError(f"unknown status {status!r}; expected one of {', '.join(ACTION_STATUSES)}")
     if kind is not None:
@@ -429,7 +557,9 @@ def list_actions(*, status: str | None = None, kind: ActionKind | str | None = N
     if alert is not None:
         stmt = stmt.where(Action.alert.is_(alert))
     if item_id is not None:
-        stmt = stmt.where(or_(Action.item_id == item_id, Action.id.in_(select(ActionItem.action_id).where(ActionItem.item_id == item_id))))
+        stmt = stmt.where(
+            or_(Action.item_id == item_id, Action.id.in_(select(ActionItem.action_id).where(ActionItem.item_id == item_id)))
+        )
     with session_scope() as session:
         return [_view(a) for a in session.scalars(stmt).all()]
 
@@ -439,8 +569,12 @@ def get_action(action_id: int) -> ActionView:
         a = session.get(Action, action_id)
         if a is None:
             raise ActionNotFound(f"action {action_id} not found")
-        items = list(session.scalars(select(ActionItem.item_id).where(ActionItem.action_id == a.id).order_by(ActionItem.item_id)).all())
-        deliveries = list(session.scalars(select(ActionDelivery).where(ActionDelivery.action_id == a.id).order_by(ActionDelivery.id)).all())
+        items = list(
+            session.scalars(select(ActionItem.item_id).where(ActionItem.action_id == a.id).order_by(ActionItem.item_id)).all()
+        )
+        deliveries = list(
+            session.scalars(select(ActionDelivery).where(ActionDelivery.action_id == a.id).order_by(ActionDelivery.id)).all()
+        )
         return _view(a, items, deliveries)
 
 

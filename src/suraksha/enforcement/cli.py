@@ -37,7 +37,9 @@ def list_cmd(
     from suraksha.enforcement.actions import list_actions
 
     try:
-        rows = list_actions(status=status, kind=kind, item_id=item, account_id=account, alert=True if alerts else None, limit=limit)
+        rows = list_actions(
+            status=status, kind=kind, item_id=item, account_id=account, alert=True if alerts else None, limit=limit
+        )
     except SurakshaError as exc:
         _fail(exc)
     if as_json:
@@ -86,7 +88,9 @@ def request_cmd(
     from suraksha.enforcement.actions import request_action
 
     try:
-        a, created = request_action(kind, actor, item_id=item, account_id=account, country=country, reason=reason, message=message)
+        a, created = request_action(
+            kind, actor, item_id=item, account_id=account, country=country, reason=reason, message=message
+        )
     except SurakshaError as exc:
         _fail(exc)
     typer.echo(f"action {a.id} ({a.kind}) {'enqueued' if created else 'already on record'}: {a.status}")
@@ -107,8 +111,10 @@ def suspend_network_cmd(
     except SurakshaError as exc:
         _fail(exc)
     for m in result.members:
-        typer.echo(f"{m.account_id}\t{m.platform_account_id}\taction {m.action_id}\t"
-                   f"{'enqueued' if m.enqueued else 'already suspended'}\t{', '.join(m.shared)}")
+        typer.echo(
+            f"{m.account_id}\t{m.platform_account_id}\taction {m.action_id}\t"
+            f"{'enqueued' if m.enqueued else 'already suspended'}\t{', '.join(m.shared)}"
+        )
     typer.echo(f"{len(result.enqueued)} suspension(s) enqueued, {len(result.members) - len(result.enqueued)} already on record")
 
 

@@ -23,9 +23,10 @@ import hmac
 import json
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Protocol
+from typing import Any, Protocol
 
 import httpx
 
@@ -50,8 +51,9 @@ def signature(secret: str | bytes, timestamp: int, body: bytes) -> str:
     return f"{SIGNATURE_VERSION}={mac}"
 
 
-def signed_headers(secret: str | bytes, body: bytes, *, idempotency_key: str, event: str,
-                   now: float | None = None) -> dict[str, str]:
+def signed_headers(
+    secret: str | bytes, body: bytes, *, idempotency_key: str, event: str, now: float | None = None
+) -> dict[str, str]:
     ts = int(time.time() if now is None else now)
     return {
         "Content-Type": "application/json",
@@ -62,8 +64,9 @@ def signed_headers(secret: str | bytes, body: bytes, *, idempotency_key: str, ev
     }
 
 
-def verify_signature(headers: Mapping[str, str], body: bytes, secret: str | bytes, now: float | None = None,
-                     tolerance_s: int = 300) -> bool:
+def verify_signature(
+    headers: Mapping[str, str], body: bytes, secret: str | bytes, now: float | None = None, tolerance_s: int = 300
+) -> bool:
     """Check a Suraksha webhook on the platform side; True, or ``SignatureError`` saying why.
 
     ``headers``: the request headers (any case); ``body``: the raw request body, exactly as
@@ -82,7 +85,9 @@ def verify_signature(headers: Mapping[str, str], body: bytes, secret: str | byte
         raise SignatureError(f"{TIMESTAMP_HEADER} is not a Unix time: {raw_ts[:40]!r}") from None
     current = time.time() if now is None else now
     if abs(current - ts) > tolerance_s:
-        raise SignatureError(f"timestamp is {int(current - ts)} s away from now (allowed: {tolerance_s} s): replayed or clock skew")
+        raise SignatureError(
+            f"timestamp is {int(current - ts)} s away from now (allowed: {tolerance_s} s): replayed or clock skew"
+        )
     expected = signature(secret, ts, body)
     # Several signatures may be sent during a secret rotation: "v1=aaa,v1=bbb".
     if not any(hmac.compare_digest(expected, part.strip()) for part in given.split(",")):

@@ -23,8 +23,35 @@ from suraksha.pipeline.models import Account, Item, ItemMatch, ItemMedia, Pendin
 
 ACTOR = "system:dispatcher"
 _COUNTRY_TO_PROFILE = {"IN": "in", "US": "us", "GB": "uk", "UK": "uk"}
-_EU = {"AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT", "LU", "MT",
-       "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE"}
+_EU = {
+    "AT",
+    "BE",
+    "BG",
+    "HR",
+    "CY",
+    "CZ",
+    "DK",
+    "EE",
+    "FI",
+    "FR",
+    "DE",
+    "GR",
+    "HU",
+    "IE",
+    "IT",
+    "LV",
+    "LT",
+    "LU",
+    "MT",
+    "NL",
+    "PL",
+    "PT",
+    "RO",
+    "SK",
+    "SI",
+    "ES",
+    "SE",
+}
 
 
 def media_ref(item_id: int, position: int) -> str:
@@ -48,15 +75,47 @@ def item_record(session: Any, item_id: int) -> dict[str, Any]:
     media = session.scalars(select(ItemMedia).where(ItemMedia.item_id == item_id).order_by(ItemMedia.position)).all()
     matches = session.scalars(select(ItemMatch).where(ItemMatch.item_id == item_id).order_by(ItemMatch.id)).all()
     return {
-        "item": {"id": item.id, "platform_id": item.platform_id, "kind": item.kind, "text": item.text,
-                 "links": list(item.links or []), "context": dict(item.context or {}),
-                 "created_at": aware(item.created_at).isoformat(), "received_at": aware(item.received_at).isoformat()},
-        "account": {"id": account.id, "platform_account_id": account.platform_account_id, "handle": account.handle} if account else None,
-        "media": [{"position": m.position, "source_url": m.source_url, "mime": m.mime, "size": m.size, "sha256": m.sha256,
-                   "md5": m.md5, "pdq": m.pdq} for m in media],
-        "matches": [{"bank": m.bank, "label": m.label, "signal_type": m.signal_type, "distance": m.distance,
-                     "media_position": m.media_position} for m in matches],
-        "verdict": {"verdict": item.verdict, "rule": item.rule, "reasons": list(item.reasons or []), "actions": list(item.actions or [])},
+        "item": {
+            "id": item.id,
+            "platform_id": item.platform_id,
+            "kind": item.kind,
+            "text": item.text,
+            "links": list(item.links or []),
+            "context": dict(item.context or {}),
+            "created_at": aware(item.created_at).isoformat(),
+            "received_at": aware(item.received_at).isoformat(),
+        },
+        "account": {"id": account.id, "platform_account_id": account.platform_account_id, "handle": account.handle}
+        if account
+        else None,
+        "media": [
+            {
+                "position": m.position,
+                "source_url": m.source_url,
+                "mime": m.mime,
+                "size": m.size,
+                "sha256": m.sha256,
+                "md5": m.md5,
+                "pdq": m.pdq,
+            }
+            for m in media
+        ],
+        "matches": [
+            {
+                "bank": m.bank,
+                "label": m.label,
+                "signal_type": m.signal_type,
+                "distance": m.distance,
+                "media_position": m.media_position,
+            }
+            for m in matches
+        ],
+        "verdict": {
+            "verdict": item.verdict,
+            "rule": item.rule,
+            "reasons": list(item.reasons or []),
+            "actions": list(item.actions or []),
+        },
     }
 
 
@@ -73,9 +132,11 @@ def take_preserve_message(session: Session, message: Message) -> Done:
     item = session.get(Item, message.item_id) if message.item_id is not None else None
     if item is None:
         raise Skip("item not found")
-    held = session.scalars(select(PendingMedia).where(PendingMedia.item_id == item.id,
-                                                      PendingMedia.held_for_evidence.is_(True))
-                           .order_by(PendingMedia.position, PendingMedia.id)).all()
+    held = session.scalars(
+        select(PendingMedia)
+        .where(PendingMedia.item_id == item.id, PendingMedia.held_for_evidence.is_(True))
+        .order_by(PendingMedia.position, PendingMedia.id)
+    ).all()
     record = item_record(session, item.id)
     codes = jurisdictions_for((item.context or {}).get("country"))
     written = 0
@@ -84,8 +145,9 @@ def take_preserve_message(session: Session, message: Message) -> Done:
         if row.position in done:
             continue
         done.add(row.position)
-        evidence.preserve(media_ref(item.id, row.position), row.data, {**record, "media_position": row.position},
-                          codes, ACTOR, session=session)
+        evidence.preserve(
+            media_ref(item.id, row.position), row.data, {**record, "media_position": row.position}, codes, ACTOR, session=session
+        )
         written += 1
     if held:
         session.execute(delete(PendingMedia).where(PendingMedia.id.in_([r.id for r in held])))
@@ -95,13 +157,15 @@ def take_preserve_message(session: Session, message: Message) -> Done:
 def evidence_for_item(session: Any, item_id: int) -> dict[int, str]:
     """Media position -> evidence id of the preserved copies of an item's media."""
     prefix = f"item:{item_id}:media:"
-    rows = session.execute(select(evidence.Evidence.id, evidence.Evidence.item_ref)
-                           .where(evidence.Evidence.item_ref.like(prefix + "%"), evidence.Evidence.status == "preserved")
-                           .order_by(evidence.Evidence.captured_at)).all()
+    rows = session.execute(
+        select(evidence.Evidence.id, evidence.Evidence.item_ref)
+        .where(evidence.Evidence.item_ref.like(prefix + "%"), evidence.Evidence.status == "preserved")
+        .order_by(evidence.Evidence.captured_at)
+    ).all()
     out: dict[int, str] = {}
     for ev_id, ref in rows:
         try:
-            out.setdefault(int(ref[len(prefix):]), ev_id)
+            out.setdefault(int(ref[len(prefix) :]), ev_id)
         except ValueError:
             continue
     return out

@@ -47,7 +47,8 @@ def purge(
 def verify(ids: list[str] = typer.Argument(None, help="Evidence ids (default: every preserved object).")) -> None:
     """Decrypt and check every object against its capture hashes; exit 1 if any fails."""
     from suraksha.evidence.keys import EvidenceKeyError
-    from suraksha.evidence.vault import orphaned_blobs, verify as verify_all
+    from suraksha.evidence.vault import orphaned_blobs
+    from suraksha.evidence.vault import verify as verify_all
 
     try:
         outcomes = verify_all(ids or None)

@@ -34,7 +34,8 @@ from prometheus_client import Counter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from suraksha.audit import Actor, record as audit_record
+from suraksha.audit import Actor
+from suraksha.audit import record as audit_record
 from suraksha.audit.log import normalise_details
 from suraksha.config import get_settings
 from suraksha.db import session_scope, utcnow
@@ -149,7 +150,7 @@ def _unit(session: Session | None) -> Iterator[Session]:
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.timezone.utc)
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
 def _write_blob(path: Path, data: bytes) -> None:
@@ -174,8 +175,11 @@ def _write_blob(path: Path, data: bytes) -> None:
 
 
 def _custody(session: Session, ev_id: str, actor: Actor, action: str, purpose: str, details: dict | None = None) -> None:
-    session.add(CustodyEvent(evidence_id=ev_id, at=utcnow(), actor=str(actor), action=action, purpose=purpose,
-                             details=normalise_details(details)))
+    session.add(
+        CustodyEvent(
+            evidence_id=ev_id, at=utcnow(), actor=str(actor), action=action, purpose=purpose, details=normalise_details(details)
+        )
+    )
     audit_record(session, actor, f"evidence.{action}", "evidence", ev_id, {"purpose": purpose, **(details or {})})
 
 
@@ -216,7 +220,7 @@ def _decrypt(row: Evidence, ring: KeyRing) -> tuple[bytes, dict[str, Any]]:
     if not blob.startswith(BLOB_MAGIC):
         raise EvidenceTampered(row.id, "the blob file is not a vault blob")
     try:
-        media = open_sealed(data_key, blob[len(BLOB_MAGIC):], row.id, "media")
+        media = open_sealed(data_key, blob[len(BLOB_MAGIC) :], row.id, "media")
     except InvalidTag:
         raise EvidenceTampered(row.id, "the blob does not authenticate (changed or swapped)") from None
     if len(media) != row.size:
@@ -304,16 +308,28 @@ def preserve(
     with _unit(session) as s:
         s.add(row)
         s.flush()
-        _custody(s, evidence_id, who, "capture", "preserve", {
-            "item_ref": row.item_ref, "sha256": row.sha256, "size": row.size, "jurisdictions": codes,
-            "retention_until": retention_until,
-        })
+        _custody(
+            s,
+            evidence_id,
+            who,
+            "capture",
+            "preserve",
+            {
+                "item_ref": row.item_ref,
+                "sha256": row.sha256,
+                "size": row.size,
+                "jurisdictions": codes,
+                "retention_until": retention_until,
+            },
+        )
         s.flush()
     return row
 
 
 # --------------------------------------------------------------------------- access
-def _access(evidence_id: str, actor: Actor | str, purpose: str, action: str, session: Session | None) -> tuple[Evidence, bytes, dict]:
+def _access(
+    evidence_id: str, actor: Actor | str, purpose: str, action: str, session: Session | None
+) -> tuple[Evidence, bytes, dict]:
     who = Actor.parse(actor)
     purpose = _require_purpose(purpose)
     try:
@@ -354,16 +370,24 @@ def export(evidence_id: str, actor: Actor | str, purpose: str, *, session: Sessi
     """Media, record and hashes for a disclosure package, verified. Custody and audit: ``export``."""
     row, media, rec = _access(evidence_id, actor, purpose, "export", session)
     return ExportedEvidence(
-        evidence_id=row.id, item_ref=row.item_ref, media=media, record=rec, sha256=row.sha256, md5=row.md5,
-        size=row.size, captured_at=_aware(row.captured_at), jurisdictions=tuple(row.jurisdictions),
+        evidence_id=row.id,
+        item_ref=row.item_ref,
+        media=media,
+        record=rec,
+        sha256=row.sha256,
+        md5=row.md5,
+        size=row.size,
+        captured_at=_aware(row.captured_at),
+        jurisdictions=tuple(row.jurisdictions),
     )
 
 
 def custody_log(evidence_id: str, *, session: Session | None = None) -> list[CustodyEvent]:
     with _unit(session) as s:
         _get(s, evidence_id)
-        return list(s.execute(select(CustodyEvent).where(CustodyEvent.evidence_id == evidence_id)
-                              .order_by(CustodyEvent.id)).scalars())
+        return list(
+            s.execute(select(CustodyEvent).where(CustodyEvent.evidence_id == evidence_id).order_by(CustodyEvent.id)).scalars()
+        )
 
 
 def verify(evidence_ids: Iterable[str] | None = None, actor: Actor | str = "system:evidence-verify") -> list[VerifyOutcome]:
@@ -372,7 +396,9 @@ def verify(evidence_ids: Iterable[str] | None = None, actor: Actor | str = "syst
     ring = load_keyring()
     with session_scope() as s:
         if evidence_ids is None:
-            ids = list(s.execute(select(Evidence.id).where(Evidence.status == "preserved").order_by(Evidence.captured_at)).scalars())
+            ids = list(
+                s.execute(select(Evidence.id).where(Evidence.status == "preserved").order_by(Evidence.captured_at)).scalars()
+            )
         else:
             ids = list(evidence_ids)
     outcomes = []
@@ -425,14 +451,17 @@ def place_hold(
             row = _get(s, ev_id, lock=True)
             if row.status == "purged":
                 raise EvidencePurged(f"evidence {ev_id} was purged on {row.purged_at}; it cannot be held")
-            existing = s.execute(select(LegalHold).where(
-                LegalHold.evidence_id == ev_id, LegalHold.request_ref == request_ref, LegalHold.released_at.is_(None)
-            )).scalar_one_or_none()
+            existing = s.execute(
+                select(LegalHold).where(
+                    LegalHold.evidence_id == ev_id, LegalHold.request_ref == request_ref, LegalHold.released_at.is_(None)
+                )
+            ).scalar_one_or_none()
             if existing is not None:
                 holds.append(existing)
                 continue
-            hold = LegalHold(evidence_id=ev_id, reason=reason.strip(), request_ref=request_ref.strip(),
-                             placed_by=str(who), placed_at=utcnow())
+            hold = LegalHold(
+                evidence_id=ev_id, reason=reason.strip(), request_ref=request_ref.strip(), placed_by=str(who), placed_at=utcnow()
+            )
             s.add(hold)
             _custody(s, ev_id, who, "hold", reason.strip(), {"request_ref": request_ref.strip()})
             holds.append(hold)
@@ -441,7 +470,12 @@ def place_hold(
 
 
 def release_hold(
-    evidence_ids: Iterable[str], request_ref: str, actor: Actor | str = "system", reason: str = "", *, session: Session | None = None
+    evidence_ids: Iterable[str],
+    request_ref: str,
+    actor: Actor | str = "system",
+    reason: str = "",
+    *,
+    session: Session | None = None,
 ) -> int:
     """Release the holds placed for ``request_ref`` on these objects; returns how many were released.
 
@@ -452,9 +486,11 @@ def release_hold(
     with _unit(session) as s:
         for ev_id in dict.fromkeys(evidence_ids):
             _get(s, ev_id, lock=True)
-            for hold in s.execute(select(LegalHold).where(
-                LegalHold.evidence_id == ev_id, LegalHold.request_ref == request_ref, LegalHold.released_at.is_(None)
-            )).scalars():
+            for hold in s.execute(
+                select(LegalHold).where(
+                    LegalHold.evidence_id == ev_id, LegalHold.request_ref == request_ref, LegalHold.released_at.is_(None)
+                )
+            ).scalars():
                 hold.released_at = utcnow()
                 hold.released_by = str(who)
                 hold.release_reason = reason or None
@@ -466,9 +502,13 @@ def release_hold(
 
 def active_holds(evidence_id: str, *, session: Session | None = None) -> list[LegalHold]:
     with _unit(session) as s:
-        return list(s.execute(select(LegalHold).where(
-            LegalHold.evidence_id == evidence_id, LegalHold.released_at.is_(None)
-        ).order_by(LegalHold.id)).scalars())
+        return list(
+            s.execute(
+                select(LegalHold)
+                .where(LegalHold.evidence_id == evidence_id, LegalHold.released_at.is_(None))
+                .order_by(LegalHold.id)
+            ).scalars()
+        )
 
 
 # --------------------------------------------------------------------------- retention
@@ -484,9 +524,13 @@ def purge_expired(
     who = Actor.parse(actor)
     when = _aware(now) if now is not None else utcnow()
     with session_scope() as s:
-        due = list(s.execute(select(Evidence.id).where(
-            Evidence.status == "preserved", Evidence.retention_until <= when
-        ).order_by(Evidence.retention_until)).scalars())
+        due = list(
+            s.execute(
+                select(Evidence.id)
+                .where(Evidence.status == "preserved", Evidence.retention_until <= when)
+                .order_by(Evidence.retention_until)
+            ).scalars()
+        )
     purged, held = [], []
     for ev_id in due:
         blob_name = None
@@ -494,9 +538,12 @@ def purge_expired(
             row = _get(s, ev_id, lock=True)
             if row.status != "preserved" or _aware(row.retention_until) > when:
                 continue
-            if s.execute(select(LegalHold.id).where(
-                LegalHold.evidence_id == ev_id, LegalHold.released_at.is_(None)
-            ).limit(1)).first() is not None:
+            if (
+                s.execute(
+                    select(LegalHold.id).where(LegalHold.evidence_id == ev_id, LegalHold.released_at.is_(None)).limit(1)
+                ).first()
+                is not None
+            ):
                 held.append(ev_id)
                 continue
             if dry_run:
@@ -531,9 +578,15 @@ def rotate_keys(new_key: bytes | str, actor: Actor | str = "system:key-rotation"
     done = 0
     while True:
         with session_scope() as s:
-            rows = list(s.execute(select(Evidence).where(
-                Evidence.wrapped_key.is_not(None), Evidence.key_id != new_id
-            ).order_by(Evidence.id).limit(batch).with_for_update()).scalars())
+            rows = list(
+                s.execute(
+                    select(Evidence)
+                    .where(Evidence.wrapped_key.is_not(None), Evidence.key_id != new_id)
+                    .order_by(Evidence.id)
+                    .limit(batch)
+                    .with_for_update()
+                ).scalars()
+            )
             if not rows:
                 break
             for row in rows:
@@ -544,8 +597,16 @@ def rotate_keys(new_key: bytes | str, actor: Actor | str = "system:key-rotation"
                 old_id = row.key_id
                 row.wrapped_key = seal(new, data_key, row.id, "data-key")
                 row.key_id = new_id
-                s.add(CustodyEvent(evidence_id=row.id, at=utcnow(), actor=str(who), action="rekey",
-                                   purpose="master key rotation", details={"from": old_id, "to": new_id}))
+                s.add(
+                    CustodyEvent(
+                        evidence_id=row.id,
+                        at=utcnow(),
+                        actor=str(who),
+                        action="rekey",
+                        purpose="master key rotation",
+                        details={"from": old_id, "to": new_id},
+                    )
+                )
             done += len(rows)
             audit_record(s, who, "evidence.rotate_keys", "evidence", None, {"rewrapped": len(rows), "to_key": new_id})
     return done

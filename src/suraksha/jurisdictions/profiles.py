@@ -10,7 +10,7 @@ shown in; it is returned in the jurisdiction's own zone because that is where th
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -174,13 +174,11 @@ def parse_profile(text: str, source: str = "<string>") -> Profile:
     try:
         return Profile.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in exc.errors())
         raise ProfileError(f"{source}: invalid profile: {problems}") from None
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_profile(code: str) -> Profile:
     """The validated profile for ``code`` (``in``, ``us``, ``uk`` (or ``gb``), ``eu``)."""
     code = _normalise(code)
@@ -247,13 +245,13 @@ def deadline(
     _require_aware(received_at, "received_at")
     rule = profile.deadline_for(request_type)
     # In UTC: aware arithmetic in a zone with DST adds wall-clock time, not elapsed time.
-    due = received_at.astimezone(dt.timezone.utc) + rule.period
+    due = received_at.astimezone(dt.UTC) + rule.period
     if order_deadline is not None:
         _require_aware(order_deadline, "order_deadline")
         if order_deadline < received_at:
             raise ValueError("order_deadline is before the request was received")
         if order_deadline < due or not rule.statutory:
-            due = order_deadline.astimezone(dt.timezone.utc)
+            due = order_deadline.astimezone(dt.UTC)
     return due.astimezone(profile.zone)
 
 

@@ -65,16 +65,21 @@ def _fmt(value: dt.datetime | None) -> str:
 
 
 def _print_request(r) -> None:
-    typer.echo(f"{r.reference}  {r.type} ({r.jurisdiction})  status: {r.status}"
-               + (f" - {r.status_reason}" if r.status_reason else ""))
-    typer.echo(f"  from: {r.officer_name or '-'} {('(' + r.officer_rank + ')') if r.officer_rank else ''} "
-               f"{r.agency_name or ''}  case: {r.case_number or '-'}  channel: {r.channel}")
+    typer.echo(
+        f"{r.reference}  {r.type} ({r.jurisdiction})  status: {r.status}" + (f" - {r.status_reason}" if r.status_reason else "")
+    )
+    typer.echo(
+        f"  from: {r.officer_name or '-'} {('(' + r.officer_rank + ')') if r.officer_rank else ''} "
+        f"{r.agency_name or ''}  case: {r.case_number or '-'}  channel: {r.channel}"
+    )
     typer.echo(f"  received: {_fmt(r.received_at)}  due: {_fmt(r.due_at)}  ({r.deadline_citation})")
     for c in r.checks:
         mark = "ok" if c.passed else ("overridden" if c.overridden else "FAILED")
         typer.echo(f"  check {c.key}: {mark} - {c.reason}" + (f" [answer: {c.answer_note}]" if c.answer_note else ""))
     for t in r.targets:
-        typer.echo(f"  target {t.kind} {t.value}: {t.outcome or ('known' if (t.account_id or t.item_id) else 'not known to Suraksha')}")
+        typer.echo(
+            f"  target {t.kind} {t.value}: {t.outcome or ('known' if (t.account_id or t.item_id) else 'not known to Suraksha')}"
+        )
     for p in r.data_points:
         typer.echo(f"  data {p.key}: {p.status} ({len(p.rows)} row(s))" + (f" - {p.reason}" if p.reason else ""))
     for rem in r.reminders:
@@ -148,11 +153,25 @@ def file_cmd(
         targets.append({"kind": kind, "value": value})
     try:
         data_in = RequestIn(
-            type=type_, jurisdiction=jurisdiction, channel=channel, agency_id=agency, officer_name=officer_name,
-            officer_rank=officer_rank, officer_email=officer_email, issuer_kind=issuer, rank_exception=rank_exception,
-            case_number=case_number, legal_basis=basis, summary=summary, received_at=_when(received, "--received"),
-            order_deadline=_when(order_deadline, "--order-deadline"), period_from=_when(period_from, "--period-from"),
-            period_to=_when(period_to, "--period-to"), targets=targets, data_points=data)
+            type=type_,
+            jurisdiction=jurisdiction,
+            channel=channel,
+            agency_id=agency,
+            officer_name=officer_name,
+            officer_rank=officer_rank,
+            officer_email=officer_email,
+            issuer_kind=issuer,
+            rank_exception=rank_exception,
+            case_number=case_number,
+            legal_basis=basis,
+            summary=summary,
+            received_at=_when(received, "--received"),
+            order_deadline=_when(order_deadline, "--order-deadline"),
+            period_from=_when(period_from, "--period-from"),
+            period_to=_when(period_to, "--period-to"),
+            targets=targets,
+            data_points=data,
+        )
     except ValueError as exc:  # pydantic: first problem, one line
         errs = getattr(exc, "errors", lambda: [])()
         msg = f"{'.'.join(str(p) for p in errs[0]['loc'])}: {errs[0]['msg']}" if errs else str(exc)
@@ -179,8 +198,11 @@ def list_cmd(
 
 @legal_app.command("show")
 @one_line_errors
-def show_cmd(ref: str = typer.Argument(..., help="Reference (LR-2026-000001) or id."),
-             as_json: bool = typer.Option(False, "--json"), history: bool = typer.Option(False, "--history")) -> None:
+def show_cmd(
+    ref: str = typer.Argument(..., help="Reference (LR-2026-000001) or id."),
+    as_json: bool = typer.Option(False, "--json"),
+    history: bool = typer.Option(False, "--history"),
+) -> None:
     """One request: checks, targets, data points, reminders, disclosures."""
     from suraksha.legal import get_request, request_history
 
@@ -230,8 +252,15 @@ def remind_cmd(
 
     actor, _ = _staff(user)
     content = _read(document, get_legal_settings().legal_max_document_bytes) if document else None
-    r = add_reminder(ref, note, actor, channel=channel, received_at=_when(received, "--received"), document=content,
-                     document_name=document.name if document else None)
+    r = add_reminder(
+        ref,
+        note,
+        actor,
+        channel=channel,
+        received_at=_when(received, "--received"),
+        document=content,
+        document_name=document.name if document else None,
+    )
     typer.echo(f"reminder {r.id} logged on {ref} ({_fmt(r.received_at)})")
 
 
@@ -296,8 +325,9 @@ def mark_cmd(
 
 @legal_app.command("execute")
 @one_line_errors
-def execute_cmd(ref: str = typer.Argument(...), user: str = typer.Option(..., "--user"),
-                country: str = typer.Option(None, "--country")) -> None:
+def execute_cmd(
+    ref: str = typer.Argument(...), user: str = typer.Option(..., "--user"), country: str = typer.Option(None, "--country")
+) -> None:
     """Execute a takedown / blocking order through enforcement actions (legal role)."""
     from suraksha.legal import execute_order
 
@@ -318,8 +348,9 @@ def preserve_cmd(ref: str = typer.Argument(...), user: str = typer.Option(..., "
 
 @legal_app.command("answer")
 @one_line_errors
-def answer_cmd(ref: str = typer.Argument(...), note: str = typer.Option(..., "--note"),
-               user: str = typer.Option(..., "--user")) -> None:
+def answer_cmd(
+    ref: str = typer.Argument(...), note: str = typer.Option(..., "--note"), user: str = typer.Option(..., "--user")
+) -> None:
     """Record the reply to a request that needs no package (legal role)."""
     from suraksha.legal import answer_request
 
@@ -329,8 +360,9 @@ def answer_cmd(ref: str = typer.Argument(...), note: str = typer.Option(..., "--
 
 @legal_app.command("approve")
 @one_line_errors
-def approve_cmd(ref: str = typer.Argument(...), user: str = typer.Option(..., "--user"),
-                note: str = typer.Option(None, "--note")) -> None:
+def approve_cmd(
+    ref: str = typer.Argument(...), user: str = typer.Option(..., "--user"), note: str = typer.Option(None, "--note")
+) -> None:
     """Legal review: approve the answer (legal role; no check failing, no data point pending)."""
     from suraksha.legal import approve
 
@@ -341,8 +373,11 @@ def approve_cmd(ref: str = typer.Argument(...), user: str = typer.Option(..., "-
 
 @legal_app.command("package")
 @one_line_errors
-def package_cmd(ref: str = typer.Argument(...), user: str = typer.Option(..., "--user"),
-                out: Path = typer.Option(None, "--out", help="Also write the ZIP here.")) -> None:
+def package_cmd(
+    ref: str = typer.Argument(...),
+    user: str = typer.Option(..., "--user"),
+    out: Path = typer.Option(None, "--out", help="Also write the ZIP here."),
+) -> None:
     """Build the signed disclosure package for an approved request (legal role)."""
     from suraksha.legal import build_package, download_disclosure
 
@@ -364,17 +399,22 @@ def _normalise_fingerprint(value: str) -> str:
     digits = "".join(ch for ch in value.lower() if ch not in " :-")
     if len(digits) != 32 or any(ch not in "0123456789abcdef" for ch in digits):
         raise CliError("--fingerprint must be the 32 hex digits `suraksha disclosure key` prints (e.g. 'ab12 cd34 ...')")
-    return " ".join(digits[i:i + 4] for i in range(0, 32, 4))
+    return " ".join(digits[i : i + 4] for i in range(0, 32, 4))
 
 
 @disclosure_app.command("verify")
 @one_line_errors
-def verify_cmd(zip_path: Path = typer.Argument(..., help="The disclosure ZIP."),
-               public_key: Path = typer.Option(None, "--public-key",
-                                               help="The platform's public key (PEM or base64 file from `suraksha disclosure key`) to pin."),
-               pinned_fingerprint: str = typer.Option(None, "--fingerprint",
-                                                      help="The platform key's fingerprint, obtained from the platform over another "
-                                                           "channel, to pin instead of a key file.")) -> None:
+def verify_cmd(
+    zip_path: Path = typer.Argument(..., help="The disclosure ZIP."),
+    public_key: Path = typer.Option(
+        None, "--public-key", help="The platform's public key (PEM or base64 file from `suraksha disclosure key`) to pin."
+    ),
+    pinned_fingerprint: str = typer.Option(
+        None,
+        "--fingerprint",
+        help="The platform key's fingerprint, obtained from the platform over another channel, to pin instead of a key file.",
+    ),
+) -> None:
     """Check the manifest signature and every file's SHA-256 against a pinned platform key.
 
     Exit 0: intact and signed by the pinned key. 1: a problem (one `error:` line each). 3: intact,
@@ -398,24 +438,38 @@ def verify_cmd(zip_path: Path = typer.Argument(..., help="The disclosure ZIP."),
             typer.echo(f"error: {e}", err=True)
         raise typer.Exit(1)
     if key is not None or expected_fp is not None:
-        typer.echo(f"ok: {v.reference}: signature valid and {v.files_checked} file(s) match; signed by the pinned key, "
-                   f"fingerprint {fp}")
+        typer.echo(
+            f"ok: {v.reference}: signature valid and {v.files_checked} file(s) match; signed by the pinned key, fingerprint {fp}"
+        )
         return
-    typer.echo(f"integrity only: {v.reference}: signature valid for the key inside the package and {v.files_checked} "
-               f"file(s) match; signer NOT checked (key fingerprint {fp})")
-    typer.echo("WARNING: no pinned key: this proves only that the package is intact against the key it carries, not "
-               "who signed it (a changed package re-signed with another key passes this check). Pin the platform's key "
-               "with --public-key FILE or --fingerprint '<fingerprint>', obtained from the platform over another channel.",
-               err=True)
+    typer.echo(
+        f"integrity only: {v.reference}: signature valid for the key inside the package and {v.files_checked} "
+        f"file(s) match; signer NOT checked (key fingerprint {fp})"
+    )
+    typer.echo(
+        "WARNING: no pinned key: this proves only that the package is intact against the key it carries, not "
+        "who signed it (a changed package re-signed with another key passes this check). Pin the platform's key "
+        "with --public-key FILE or --fingerprint '<fingerprint>', obtained from the platform over another channel.",
+        err=True,
+    )
     raise typer.Exit(UNPINNED_EXIT)
 
 
 @disclosure_app.command("key")
 @one_line_errors
-def key_cmd(pem: bool = typer.Option(False, "--pem", help="PEM instead of base64."),
-            new: bool = typer.Option(False, "--new", help="Print a NEW private key for SURAKSHA_DISCLOSURE_SIGNING_KEY.")) -> None:
+def key_cmd(
+    pem: bool = typer.Option(False, "--pem", help="PEM instead of base64."),
+    new: bool = typer.Option(False, "--new", help="Print a NEW private key for SURAKSHA_DISCLOSURE_SIGNING_KEY."),
+) -> None:
     """Print the platform's disclosure signing public key (give it to agencies to pin)."""
-    from suraksha.legal.signing import fingerprint, new_private_key_b64, public_key_b64, public_key_pem, public_key_raw, signing_key
+    from suraksha.legal.signing import (
+        fingerprint,
+        new_private_key_b64,
+        public_key_b64,
+        public_key_pem,
+        public_key_raw,
+        signing_key,
+    )
 
     if new:
         typer.echo(new_private_key_b64())
@@ -426,8 +480,9 @@ def key_cmd(pem: bool = typer.Option(False, "--pem", help="PEM instead of base64
 
 @disclosure_app.command("download")
 @one_line_errors
-def download_cmd(disclosure_id: int = typer.Argument(...), out: Path = typer.Option(..., "--out"),
-                 user: str = typer.Option(..., "--user")) -> None:
+def download_cmd(
+    disclosure_id: int = typer.Argument(...), out: Path = typer.Option(..., "--out"), user: str = typer.Option(..., "--user")
+) -> None:
     """Write a disclosure ZIP to a file (staff; audited)."""
     from suraksha.legal import download_disclosure
 

@@ -20,11 +20,11 @@ from sqlalchemy.orm import Session
 from suraksha.auth.models import StaffUser
 from suraksha.db.base import utcnow
 from suraksha.db.session import session_scope
+from suraksha.db.sql import aware, insert_new
 from suraksha.legal import store
 from suraksha.legal.models import OPEN_STATUSES, Agency, LegalNotification, LegalRequest
 from suraksha.legal.schemas import Dashboard, DashboardEntry, NotificationView
 from suraksha.legal.settings import get_legal_settings
-from suraksha.db.sql import aware, insert_new
 
 ACTOR = "system:legal-escalation"
 
@@ -54,8 +54,17 @@ def dashboard(now: dt.datetime | None = None, *, agency_id: int | None = None) -
         names = {a.id: a.name for a in session.scalars(select(Agency)).all()}
         for r in _open(session, agency_id):
             frac = elapsed_fraction(r.received_at, r.due_at, now)
-            entry = DashboardEntry(r.id, r.reference, r.type, r.status, names.get(r.agency_id),
-                                   store.local(r, r.received_at), store.local(r, r.due_at), aware(r.due_at) - now, frac)
+            entry = DashboardEntry(
+                r.id,
+                r.reference,
+                r.type,
+                r.status,
+                names.get(r.agency_id),
+                store.local(r, r.received_at),
+                store.local(r, r.due_at),
+                aware(r.due_at) - now,
+                frac,
+            )
             groups["overdue" if frac >= 1.0 else "at_risk" if frac >= at_risk_at else "due"].append(entry)
     return Dashboard(now, groups["overdue"], groups["at_risk"], groups["due"])
 
@@ -66,14 +75,14 @@ def recipients(session: Session, level: str) -> list[str]:
     email = s.nodal_officer_email if level == "nodal" else s.compliance_officer_email
     if email:
         return [email]
-    users = session.scalars(select(StaffUser.username).where(StaffUser.role == "legal", StaffUser.active.is_(True))
-                            .order_by(StaffUser.username)).all()
+    users = session.scalars(
+        select(StaffUser.username).where(StaffUser.role == "legal", StaffUser.active.is_(True)).order_by(StaffUser.username)
+    ).all()
     return [f"user:{u}" for u in users]
 
 
 def _notification_view(n: LegalNotification, reference: str) -> NotificationView:
-    return NotificationView(n.id, n.request_id, reference, n.level, list(n.recipients or []), n.threshold, n.message,
-                            aware(n.at))
+    return NotificationView(n.id, n.request_id, reference, n.level, list(n.recipients or []), n.threshold, n.message, aware(n.at))
 
 
 def escalate_due(now: dt.datetime | None = None, *, transport: httpx.BaseTransport | None = None) -> list[NotificationView]:
@@ -89,9 +98,13 @@ def escalate_due(now: dt.datetime | None = None, *, transport: httpx.BaseTranspo
     s = get_legal_settings()
     levels = (("nodal", s.legal_escalate_nodal_at), ("compliance", s.legal_escalate_compliance_at))
     with session_scope() as session:
-        sent = set(session.execute(select(LegalNotification.request_id, LegalNotification.level)
-                                   .join(LegalRequest, LegalRequest.id == LegalNotification.request_id)
-                                   .where(LegalRequest.status.in_(OPEN_STATUSES))).all())
+        sent = set(
+            session.execute(
+                select(LegalNotification.request_id, LegalNotification.level)
+                .join(LegalRequest, LegalRequest.id == LegalNotification.request_id)
+                .where(LegalRequest.status.in_(OPEN_STATUSES))
+            ).all()
+        )
         due = []
         for r in _open(session):
             frac = elapsed_fraction(r.received_at, r.due_at, now)
@@ -121,17 +134,30 @@ def _deliver(made: list[NotificationView], transport: httpx.BaseTransport | None
     es = get_enforcement_settings()
     if not es.connector_url or not es.connector_secret:
         return
-    connector = HttpConnector(es.connector_url, es.connector_secret.get_secret_value(), timeout=es.connector_timeout_s,
-                              transport=transport)
+    connector = HttpConnector(
+        es.connector_url, es.connector_secret.get_secret_value(), timeout=es.connector_timeout_s, transport=transport
+    )
     try:
         for n in made:
-            body = {"id": f"legal_escalation:{n.id}", "event": "legal_escalation", "reference": n.reference,
-                    "level": n.level, "recipients": n.recipients, "message": n.message, "at": n.at.isoformat()}
+            body = {
+                "id": f"legal_escalation:{n.id}",
+                "event": "legal_escalation",
+                "reference": n.reference,
+                "level": n.level,
+                "recipients": n.recipients,
+                "message": n.message,
+                "at": n.at.isoformat(),
+            }
             result = connector.deliver(Webhook("legal_escalation", body["id"], body))
             with session_scope() as session:
                 r = session.get(LegalRequest, n.request_id)
-                store.event(session, r, ACTOR, "escalation.delivered" if result.acknowledged else "escalation.delivery_failed",
-                            {"notification_id": n.id, "http_status": result.http_status, "error": result.error})
+                store.event(
+                    session,
+                    r,
+                    ACTOR,
+                    "escalation.delivered" if result.acknowledged else "escalation.delivery_failed",
+                    {"notification_id": n.id, "http_status": result.http_status, "error": result.error},
+                )
     finally:
         connector.close()
 
@@ -140,16 +166,27 @@ def _notify(session: Session, r: LegalRequest, level: str, threshold: float, now
     left = aware(r.due_at) - now
     when = store.local(r, r.due_at).strftime("%d %b %Y %H:%M %Z")
     state = f"overdue by {_human(-left)}" if left.total_seconds() <= 0 else f"{_human(left)} left"
-    message = (f"{r.reference} ({r.type}, status {r.status}) is due {when}: {state}. "
-               f"Escalated to the {level} officer at {int(threshold * 100)}% of the period.")
+    message = (
+        f"{r.reference} ({r.type}, status {r.status}) is due {when}: {state}. "
+        f"Escalated to the {level} officer at {int(threshold * 100)}% of the period."
+    )
     to = recipients(session, level)
-    new_id = insert_new(session, LegalNotification.__table__, {
-        "request_id": r.id, "level": level, "recipients": to, "threshold": threshold, "message": message, "at": now},
-        ["request_id", "level"])
+    new_id = insert_new(
+        session,
+        LegalNotification.__table__,
+        {"request_id": r.id, "level": level, "recipients": to, "threshold": threshold, "message": message, "at": now},
+        ["request_id", "level"],
+    )
     if new_id is None:
         return []  # another worker sent it first
-    store.event(session, r, ACTOR, f"escalation.{level}", {"recipients": to, "threshold": threshold,
-                                                          "due_at": r.due_at, "message": message}, at=now)
+    store.event(
+        session,
+        r,
+        ACTOR,
+        f"escalation.{level}",
+        {"recipients": to, "threshold": threshold, "due_at": r.due_at, "message": message},
+        at=now,
+    )
     return [_notification_view(session.get(LegalNotification, new_id), r.reference)]
 
 
@@ -161,7 +198,9 @@ def _human(delta: dt.timedelta) -> str:
 
 def list_notifications(request_id: int | str | None = None) -> list[NotificationView]:
     with session_scope() as session:
-        stmt = select(LegalNotification, LegalRequest.reference).join(LegalRequest, LegalRequest.id == LegalNotification.request_id)
+        stmt = select(LegalNotification, LegalRequest.reference).join(
+            LegalRequest, LegalRequest.id == LegalNotification.request_id
+        )
         if request_id is not None:
             stmt = stmt.where(LegalNotification.request_id == store.load(session, request_id).id)
         stmt = stmt.order_by(LegalNotification.id)

@@ -62,24 +62,44 @@ class DemoRequest:
 
 DEMO_REQUESTS = (
     # Received on the portal 20 minutes ago: 72 h clock, plenty of time ("due").
-    DemoRequest("FIR 101/2026 " + DEMO_CASE_SUFFIX, "data_request", dt.timedelta(minutes=20),
-                "Demo: subscriber details and IP logs of an account that posted a reported link.",
-                (("url", "https://platform.example/u/demo-account-1"),), ("subscriber_data", "ip_logs"),
-                "IT Rules 2021 Rule 3(1)(j); BNSS s.94", portal=True),
+    DemoRequest(
+        "FIR 101/2026 " + DEMO_CASE_SUFFIX,
+        "data_request",
+        dt.timedelta(minutes=20),
+        "Demo: subscriber details and IP logs of an account that posted a reported link.",
+        (("url", "https://platform.example/u/demo-account-1"),),
+        ("subscriber_data", "ip_logs"),
+        "IT Rules 2021 Rule 3(1)(j); BNSS s.94",
+        portal=True,
+    ),
     # A 3-hour takedown order received 1 h 45 min ago: past half its period ("at risk").
-    DemoRequest("FIR 102/2026 " + DEMO_CASE_SUFFIX, "takedown_order", dt.timedelta(hours=1, minutes=45),
-                "Demo: remove two reported posts (fictional; reserved example addresses).",
-                (("url", "https://platform.example/p/demo-post-2"), ("url", "http://203.0.113.20/demo/gallery")),
-                legal_basis="IT Rules 2021 Rule 3(1)(d)"),
+    DemoRequest(
+        "FIR 102/2026 " + DEMO_CASE_SUFFIX,
+        "takedown_order",
+        dt.timedelta(hours=1, minutes=45),
+        "Demo: remove two reported posts (fictional; reserved example addresses).",
+        (("url", "https://platform.example/p/demo-post-2"), ("url", "http://203.0.113.20/demo/gallery")),
+        legal_basis="IT Rules 2021 Rule 3(1)(d)",
+    ),
     # A 36-hour removal request received 40 hours ago ("overdue").
-    DemoRequest("FIR 103/2026 " + DEMO_CASE_SUFFIX, "removal_request", dt.timedelta(hours=40),
-                "Demo: remove a post (fictional); nobody has acted on it yet.",
-                (("url", "https://platform.example/p/demo-post-3"),), legal_basis="IT Rules 2021 Rule 3(1)(b)"),
+    DemoRequest(
+        "FIR 103/2026 " + DEMO_CASE_SUFFIX,
+        "removal_request",
+        dt.timedelta(hours=40),
+        "Demo: remove a post (fictional); nobody has acted on it yet.",
+        (("url", "https://platform.example/p/demo-post-3"),),
+        legal_basis="IT Rules 2021 Rule 3(1)(b)",
+    ),
     # A preservation request received 6 hours ago, answered by holding the evidence ("answered").
-    DemoRequest("FIR 104/2026 " + DEMO_CASE_SUFFIX, "preservation_request", dt.timedelta(hours=6),
-                "Demo: preserve the records of an account seen at 198.51.100.7 (fictional).",
-                (("url", "https://platform.example/u/demo-account-4"),),
-                legal_basis="IT Rules 2021 Rule 3(1)(g); IT Act s.67C", work="preserve"),
+    DemoRequest(
+        "FIR 104/2026 " + DEMO_CASE_SUFFIX,
+        "preservation_request",
+        dt.timedelta(hours=6),
+        "Demo: preserve the records of an account seen at 198.51.100.7 (fictional).",
+        (("url", "https://platform.example/u/demo-account-4"),),
+        legal_basis="IT Rules 2021 Rule 3(1)(g); IT Act s.67C",
+        work="preserve",
+    ),
 )
 
 
@@ -92,8 +112,9 @@ def demo_pdf(case_number: str, summary: str) -> bytes:
     pdf.set_font("helvetica", style="B", size=14)
     pdf.multi_cell(0, 9, "DEMO DOCUMENT - FICTIONAL, NOT A REAL ORDER", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("helvetica", size=11)
-    pdf.multi_cell(0, 7, f"{DEMO_AGENCY_NAME}\nCase: {case_number}\n\n{summary}\n\n"
-                         f"Signed: {DEMO_OFFICER.name}, {DEMO_OFFICER.rank}")
+    pdf.multi_cell(
+        0, 7, f"{DEMO_AGENCY_NAME}\nCase: {case_number}\n\n{summary}\n\nSigned: {DEMO_OFFICER.name}, {DEMO_OFFICER.rank}"
+    )
     return bytes(pdf.output())
 
 
@@ -147,15 +168,26 @@ def _file(spec: DemoRequest, agency_id: int, officer_id: int, now: dt.datetime) 
     from suraksha import legal
 
     data = legal.RequestIn(
-        type=spec.type, jurisdiction="in", channel="portal" if spec.portal else "email", agency_id=agency_id,
-        officer_id=officer_id if spec.portal else None, officer_name=DEMO_OFFICER.name, officer_rank=DEMO_OFFICER.rank,
-        officer_email=DEMO_OFFICER.email, issuer_kind="police", case_number=spec.case_number,
-        legal_basis=spec.legal_basis, summary=spec.summary, received_at=now - spec.age,
-        targets=[legal.TargetIn(kind=k, value=v) for k, v in spec.targets], data_points=list(spec.data_points),
+        type=spec.type,
+        jurisdiction="in",
+        channel="portal" if spec.portal else "email",
+        agency_id=agency_id,
+        officer_id=officer_id if spec.portal else None,
+        officer_name=DEMO_OFFICER.name,
+        officer_rank=DEMO_OFFICER.rank,
+        officer_email=DEMO_OFFICER.email,
+        issuer_kind="police",
+        case_number=spec.case_number,
+        legal_basis=spec.legal_basis,
+        summary=spec.summary,
+        received_at=now - spec.age,
+        targets=[legal.TargetIn(kind=k, value=v) for k, v in spec.targets],
+        data_points=list(spec.data_points),
     )
     actor = f"officer:{officer_id}" if spec.portal else DEMO_ACTOR
-    view = legal.file_request(data, actor, document=demo_pdf(spec.case_number, spec.summary),
-                              document_name=f"{spec.type}-demo.pdf", now=now)
+    view = legal.file_request(
+        data, actor, document=demo_pdf(spec.case_number, spec.summary), document_name=f"{spec.type}-demo.pdf", now=now
+    )
     if spec.work == "preserve":
         legal.preserve_for_request(view.id, DEMO_ACTOR)
 

@@ -59,12 +59,23 @@ def store_document(session: Session, req: LegalRequest, pdf: CheckedPdf, actor: 
         raise LegalError(f"document kind must be one of {', '.join(DOCUMENT_KINDS)}")
     n = session.scalar(select(func.count()).select_from(LegalDocument).where(LegalDocument.request_id == req.id)) or 0
     ev = evidence.preserve(
-        f"legal:{req.reference}:document:{n + 1}", pdf.content,
+        f"legal:{req.reference}:document:{n + 1}",
+        pdf.content,
         {"legal_request": req.reference, "document": pdf.filename, "kind": kind, "sha256": pdf.sha256},
-        [req.jurisdiction], actor, session=session,
+        [req.jurisdiction],
+        actor,
+        session=session,
     )
-    doc = LegalDocument(request_id=req.id, kind=kind, filename=pdf.filename, size=len(pdf.content), sha256=pdf.sha256,
-                        pages=pdf.pages, evidence_id=ev.id, uploaded_by=actor)
+    doc = LegalDocument(
+        request_id=req.id,
+        kind=kind,
+        filename=pdf.filename,
+        size=len(pdf.content),
+        sha256=pdf.sha256,
+        pages=pdf.pages,
+        evidence_id=ev.id,
+        uploaded_by=actor,
+    )
     session.add(doc)
     session.flush()
     return doc

@@ -28,15 +28,15 @@ from sqlalchemy.orm import Session
 
 from suraksha.db.base import utcnow
 from suraksha.db.session import session_scope
+from suraksha.db.sql import aware
 from suraksha.enforcement.connector import signed_headers
 from suraksha.enforcement.models import Action
 from suraksha.enforcement.preservation import evidence_for_item
 from suraksha.legal import store
-from suraksha.legal.targets import refresh
 from suraksha.legal.models import DATA_POINT_KEYS, LegalDataPoint, LegalRequest, LegalTarget
 from suraksha.legal.schemas import DataPointView, LegalConflict, LegalError
+from suraksha.legal.targets import refresh
 from suraksha.pipeline.models import Account, Item, ItemMatch, ItemMedia
-from suraksha.db.sql import aware
 
 log = logging.getLogger(__name__)
 MAX_ITEMS = 5000
@@ -64,7 +64,11 @@ def concerned(session: Session, req: LegalRequest) -> tuple[list[Account], list[
     for i in session.scalars(select(Item).where(Item.id.in_(item_ids))).all() if item_ids else []:
         items.setdefault(i.id, i)
     account_ids |= {i.account_id for i in items.values() if i.account_id is not None}
-    accounts = list(session.scalars(select(Account).where(Account.id.in_(account_ids)).order_by(Account.id)).all()) if account_ids else []
+    accounts = (
+        list(session.scalars(select(Account).where(Account.id.in_(account_ids)).order_by(Account.id)).all())
+        if account_ids
+        else []
+    )
     return accounts, sorted(items.values(), key=lambda i: i.id)
 
 
@@ -79,9 +83,15 @@ def _linked_accounts(session: Session, accounts: list[Account]) -> list[dict[str
             net = network_for(acc.id).to_dict()
             for m in net.get("members", []):
                 if m.get("account_id") != acc.id:
-                    rows.append({"of_account": acc.platform_account_id, "platform_account_id": m.get("platform_account_id"),
-                                 "handle": m.get("handle"), "linked_by": "; ".join(m.get("linked_by") or []),
-                                 "method": "networks"})
+                    rows.append(
+                        {
+                            "of_account": acc.platform_account_id,
+                            "platform_account_id": m.get("platform_account_id"),
+                            "handle": m.get("handle"),
+                            "linked_by": "; ".join(m.get("linked_by") or []),
+                            "method": "networks",
+                        }
+                    )
             continue
         except (ImportError, SQLAlchemyError, LookupError) as exc:
             log.info("networks unavailable for account %s (%s); using matched-media links", acc.id, exc)
@@ -92,9 +102,15 @@ def _linked_accounts(session: Session, accounts: list[Account]) -> list[dict[str
         names = {a.id: a for a in session.scalars(select(Account).where(Account.id.in_(others))).all()} if others else {}
         for other in sorted(others):
             o = names.get(other)
-            rows.append({"of_account": acc.platform_account_id, "platform_account_id": o.platform_account_id if o else None,
-                         "handle": o.handle if o else None, "linked_by": "; ".join(sorted(linked[other])),
-                         "method": "matched_media"})
+            rows.append(
+                {
+                    "of_account": acc.platform_account_id,
+                    "platform_account_id": o.platform_account_id if o else None,
+                    "handle": o.handle if o else None,
+                    "linked_by": "; ".join(sorted(linked[other])),
+                    "method": "matched_media",
+                }
+            )
     return rows
 
 
@@ -103,36 +119,84 @@ def held_rows(session: Session, req: LegalRequest) -> dict[str, list[dict[str, A
     accounts, items = concerned(session, req)
     by_id = {a.id: a for a in accounts}
     item_ids = [i.id for i in items]
-    media = session.scalars(select(ItemMedia).where(ItemMedia.item_id.in_(item_ids)).order_by(ItemMedia.item_id, ItemMedia.position)).all() if item_ids else []
+    media = (
+        session.scalars(
+            select(ItemMedia).where(ItemMedia.item_id.in_(item_ids)).order_by(ItemMedia.item_id, ItemMedia.position)
+        ).all()
+        if item_ids
+        else []
+    )
     matches: dict[tuple[int, int | None], list[str]] = {}
     for m in session.scalars(select(ItemMatch).where(ItemMatch.item_id.in_(item_ids))).all() if item_ids else []:
         matches.setdefault((m.item_id, m.media_position), []).append(f"{m.label}:{m.bank}")
+
     def acct(i: Item) -> str | None:
         return by_id[i.account_id].platform_account_id if i.account_id in by_id else None
 
     out: dict[str, list[dict[str, Any]]] = {k: [] for k in DATA_POINT_KEYS}
     for a in accounts:
-        out["subscriber_data"].append({"source": "suraksha", "platform_account_id": a.platform_account_id,
-                                       "handle": a.handle, "first_seen": _iso(a.first_seen), "last_seen": _iso(a.last_seen)})
+        out["subscriber_data"].append(
+            {
+                "source": "suraksha",
+                "platform_account_id": a.platform_account_id,
+                "handle": a.handle,
+                "first_seen": _iso(a.first_seen),
+                "last_seen": _iso(a.last_seen),
+            }
+        )
     for i in items:
         c = dict(i.context or {})
         when = c.get("created_at") or _iso(i.created_at)
         if c.get("ip"):
-            out["ip_logs"].append({"source": "suraksha", "platform_account_id": acct(i), "platform_item_id": i.platform_id,
-                                   "ip": c.get("ip"), "port": c.get("port"), "time": when, "device_id": c.get("device_id")})
+            out["ip_logs"].append(
+                {
+                    "source": "suraksha",
+                    "platform_account_id": acct(i),
+                    "platform_item_id": i.platform_id,
+                    "ip": c.get("ip"),
+                    "port": c.get("port"),
+                    "time": when,
+                    "device_id": c.get("device_id"),
+                }
+            )
         for url in ([c["url"]] if c.get("url") else []) + list(i.links or []):
-            out["content_urls"].append({"source": "suraksha", "platform_account_id": acct(i), "platform_item_id": i.platform_id,
-                                        "url": url, "time": when})
+            out["content_urls"].append(
+                {
+                    "source": "suraksha",
+                    "platform_account_id": acct(i),
+                    "platform_item_id": i.platform_id,
+                    "url": url,
+                    "time": when,
+                }
+            )
         if c.get("server") or c.get("country"):
-            out["server_details"].append({"source": "suraksha", "platform_item_id": i.platform_id, "server": c.get("server"),
-                                          "country": c.get("country"), "time": when})
+            out["server_details"].append(
+                {
+                    "source": "suraksha",
+                    "platform_item_id": i.platform_id,
+                    "server": c.get("server"),
+                    "country": c.get("country"),
+                    "time": when,
+                }
+            )
     preserved = {i: evidence_for_item(session, i) for i in item_ids}
     for m in media:
         owner = next(i for i in items if i.id == m.item_id)
-        out["content_media"].append({"source": "suraksha", "platform_account_id": acct(owner), "platform_item_id": owner.platform_id,
-                                     "position": m.position, "mime": m.mime, "size": m.size, "sha256": m.sha256, "md5": m.md5,
-                                     "pdq": m.pdq, "matches": "; ".join(sorted(matches.get((m.item_id, m.position), []))),
-                                     "evidence_id": preserved[m.item_id].get(m.position)})
+        out["content_media"].append(
+            {
+                "source": "suraksha",
+                "platform_account_id": acct(owner),
+                "platform_item_id": owner.platform_id,
+                "position": m.position,
+                "mime": m.mime,
+                "size": m.size,
+                "sha256": m.sha256,
+                "md5": m.md5,
+                "pdq": m.pdq,
+                "matches": "; ".join(sorted(matches.get((m.item_id, m.position), []))),
+                "evidence_id": preserved[m.item_id].get(m.position),
+            }
+        )
     out["linked_accounts"] = [{"source": "suraksha", **r} for r in _linked_accounts(session, accounts)]
     return out
 
@@ -151,9 +215,19 @@ def enforcement_record(session: Session, req: LegalRequest) -> list[dict[str, An
     from sqlalchemy import or_
 
     rows = session.scalars(select(Action).where(or_(*conds)).order_by(Action.id).limit(MAX_ITEMS)).all()
-    return [{"action_id": a.id, "kind": a.kind, "status": a.status, "platform_item_id": a.platform_item_id,
-             "platform_account_id": a.platform_account_id, "country": a.country, "reason": a.reason,
-             "created_at": _iso(a.created_at)} for a in rows]
+    return [
+        {
+            "action_id": a.id,
+            "kind": a.kind,
+            "status": a.status,
+            "platform_item_id": a.platform_item_id,
+            "platform_account_id": a.platform_account_id,
+            "country": a.country,
+            "reason": a.reason,
+            "created_at": _iso(a.created_at),
+        }
+        for a in rows
+    ]
 
 
 def reports_record(session: Session, req: LegalRequest) -> list[dict[str, Any]]:
@@ -165,13 +239,24 @@ def reports_record(session: Session, req: LegalRequest) -> list[dict[str, Any]]:
     if not ids:
         return []
     rows = session.scalars(select(Report).where(Report.item_id.in_(ids)).order_by(Report.id).limit(MAX_ITEMS)).all()
-    return [{"report_id": r.id, "destination": r.destination, "subject": r.subject, "state": r.state,
-             "external_id": r.external_id, "fir_number": r.fir_number, "submitted_at": _iso(r.submitted_at)} for r in rows]
+    return [
+        {
+            "report_id": r.id,
+            "destination": r.destination,
+            "subject": r.subject,
+            "state": r.state,
+            "external_id": r.external_id,
+            "fir_number": r.fir_number,
+            "submitted_at": _iso(r.submitted_at),
+        }
+        for r in rows
+    ]
 
 
 # --------------------------------------------------------------------------- the platform
-def connector_request(req: LegalRequest, keys: list[str], targets: list[dict[str, Any]],
-                      transport: httpx.BaseTransport | None) -> tuple[dict[str, list[dict]], dict[str, str], str | None]:
+def connector_request(
+    req: LegalRequest, keys: list[str], targets: list[dict[str, Any]], transport: httpx.BaseTransport | None
+) -> tuple[dict[str, list[dict]], dict[str, str], str | None]:
     """POST a signed ``data_request`` to the platform; (rows per point, unavailable reasons, error)."""
     from suraksha.enforcement.settings import get_enforcement_settings
 
@@ -181,13 +266,24 @@ def connector_request(req: LegalRequest, keys: list[str], targets: list[dict[str
     secret = es.connector_secret.get_secret_value() if es.connector_secret else ""
     if not secret:
         return {}, {}, "SURAKSHA_CONNECTOR_SECRET is not set; a data request is never sent unsigned"
-    body = json.dumps({
-        "event": "data_request", "reference": req.reference, "type": req.type, "jurisdiction": req.jurisdiction,
-        "case_number": req.case_number, "legal_basis": req.legal_basis, "data_points": keys, "targets": targets,
-        "period": {"from": _iso(req.period_from), "to": _iso(req.period_to)},
-    }, sort_keys=True, separators=(",", ":")).encode()
-    headers = signed_headers(secret, body, idempotency_key=f"data_request:{req.reference}:{uuid.uuid4().hex[:8]}",
-                             event="data_request")
+    body = json.dumps(
+        {
+            "event": "data_request",
+            "reference": req.reference,
+            "type": req.type,
+            "jurisdiction": req.jurisdiction,
+            "case_number": req.case_number,
+            "legal_basis": req.legal_basis,
+            "data_points": keys,
+            "targets": targets,
+            "period": {"from": _iso(req.period_from), "to": _iso(req.period_to)},
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+    ).encode()
+    headers = signed_headers(
+        secret, body, idempotency_key=f"data_request:{req.reference}:{uuid.uuid4().hex[:8]}", event="data_request"
+    )
     try:
         with httpx.Client(timeout=es.connector_timeout_s, transport=transport) as client:
             r = client.post(es.connector_url, content=body, headers={**headers, "Content-Type": "application/json"})
@@ -232,8 +328,10 @@ def gather(request_id: int | str, actor: str, *, transport: httpx.BaseTransport 
         keys = [p.key for p in points]
         held = held_rows(session, req)
         accounts, items = concerned(session, req)
-        targets = [{"kind": t.kind, "value": t.value} for t in
-                   session.scalars(select(LegalTarget).where(LegalTarget.request_id == req.id)).all()]
+        targets = [
+            {"kind": t.kind, "value": t.value}
+            for t in session.scalars(select(LegalTarget).where(LegalTarget.request_id == req.id)).all()
+        ]
         targets += [{"kind": "account", "value": a.platform_account_id, "known": True} for a in accounts]
         session.expunge(req)
     platform, unavailable, error = connector_request(req, keys, targets, transport)
@@ -241,7 +339,9 @@ def gather(request_id: int | str, actor: str, *, transport: httpx.BaseTransport 
     with session_scope() as session:
         req = store.load(session, request_id, lock=True)
         out = []
-        for p in session.scalars(select(LegalDataPoint).where(LegalDataPoint.request_id == req.id).order_by(LegalDataPoint.id)).all():
+        for p in session.scalars(
+            select(LegalDataPoint).where(LegalDataPoint.request_id == req.id).order_by(LegalDataPoint.id)
+        ).all():
             if p.status in ("pending", "found"):
                 rows = held.get(p.key, []) + platform.get(p.key, [])
                 p.data = store.jsonable(rows)
@@ -254,10 +354,21 @@ def gather(request_id: int | str, actor: str, *, transport: httpx.BaseTransport 
                     p.status, p.reason = "pending", None
                 p.updated_by, p.updated_at = actor, now
             out.append(store.data_point_view(p))
-        store.event(session, req, actor, "data.gathered", {
-            "found": [p.key for p in out if p.status == "found"], "pending": [p.key for p in out if p.status == "pending"],
-            "unavailable": [p.key for p in out if p.status == "unavailable"], "connector_error": error,
-            "items": len(items), "accounts": len(accounts)}, at=now)
+        store.event(
+            session,
+            req,
+            actor,
+            "data.gathered",
+            {
+                "found": [p.key for p in out if p.status == "found"],
+                "pending": [p.key for p in out if p.status == "pending"],
+                "unavailable": [p.key for p in out if p.status == "unavailable"],
+                "connector_error": error,
+                "items": len(items),
+                "accounts": len(accounts),
+            },
+            at=now,
+        )
         return out
 
 

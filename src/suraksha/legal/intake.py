@@ -12,15 +12,24 @@ import uuid
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from suraksha.db.base import utcnow
 from suraksha.db.session import session_scope
+from suraksha.db.sql import aware
 from suraksha.errors import NotFound
 from suraksha.jurisdictions import ProfileError, deadline, load_profile
 from suraksha.legal import store, targets
 from suraksha.legal.documents import check_pdf, store_document
-from suraksha.legal.models import AGENCY_KINDS, CHANNELS, Agency, LegalDataPoint, LegalEvent, LegalReminder, LegalRequest, LegalTarget
+from suraksha.legal.models import (
+    AGENCY_KINDS,
+    CHANNELS,
+    Agency,
+    LegalDataPoint,
+    LegalEvent,
+    LegalReminder,
+    LegalRequest,
+    LegalTarget,
+)
 from suraksha.legal.schemas import (
     AgencyView,
     DocumentView,
@@ -31,7 +40,6 @@ from suraksha.legal.schemas import (
     RequestView,
 )
 from suraksha.legal.verification import compute_checks
-from suraksha.db.sql import aware
 
 # Types whose work is acting on content / accounts: they must name what to act on.
 ORDER_TYPES = ("takedown_order", "blocking_order", "ncii_complaint", "removal_request", "preservation_request")
@@ -67,8 +75,14 @@ def register_agency(name: str, kind: str, jurisdiction: str, email_domains: list
             session.flush()
             from suraksha.audit import record
 
-            record(session, actor, "legal.agency.register", "legal_agency", agency.id,
-                   {"name": name, "kind": kind, "jurisdiction": code, "email_domains": agency.email_domains})
+            record(
+                session,
+                actor,
+                "legal.agency.register",
+                "legal_agency",
+                agency.id,
+                {"name": name, "kind": kind, "jurisdiction": code, "email_domains": agency.email_domains},
+            )
             return store.agency_view(agency)
     except IntegrityError:
         raise LegalError(f"an agency named {name!r} is already registered") from None
@@ -115,8 +129,14 @@ def _validate(data: RequestIn, now: dt.datetime) -> tuple[dt.datetime, dt.dateti
     return received, due
 
 
-def file_request(data: RequestIn, actor: str, *, document: bytes | None = None, document_name: str | None = None,
-                 now: dt.datetime | None = None) -> RequestView:
+def file_request(
+    data: RequestIn,
+    actor: str,
+    *,
+    document: bytes | None = None,
+    document_name: str | None = None,
+    now: dt.datetime | None = None,
+) -> RequestView:
     """File a request: validate, compute its clock, store the PDF in the vault, run the checks.
 
     ``actor`` is ``user:<name>`` for staff entry or ``officer:<id>`` for the portal. A bad PDF is
@@ -133,55 +153,106 @@ def file_request(data: RequestIn, actor: str, *, document: bytes | None = None, 
         if data.agency_id is not None and session.get(Agency, data.agency_id) is None:
             raise LegalError(f"agency {data.agency_id} is not registered")
         req = LegalRequest(
-            reference=f"tmp-{uuid.uuid4().hex[:20]}", type=data.type, jurisdiction=data.jurisdiction,
-            agency_id=data.agency_id, officer_id=data.officer_id, officer_name=data.officer_name,
-            officer_rank=data.officer_rank, officer_email=data.officer_email, issuer_kind=data.issuer_kind,
-            rank_exception=data.rank_exception, case_number=data.case_number, legal_basis=legal_basis,
-            summary=data.summary, received_at=received.astimezone(dt.timezone.utc),
-            order_deadline=data.order_deadline.astimezone(dt.timezone.utc) if data.order_deadline else None,
-            due_at=due.astimezone(dt.timezone.utc), status="received", channel=data.channel,
-            period_from=store.utc(data.period_from), period_to=store.utc(data.period_to), created_by=actor, created_at=now, updated_at=now,
+            reference=f"tmp-{uuid.uuid4().hex[:20]}",
+            type=data.type,
+            jurisdiction=data.jurisdiction,
+            agency_id=data.agency_id,
+            officer_id=data.officer_id,
+            officer_name=data.officer_name,
+            officer_rank=data.officer_rank,
+            officer_email=data.officer_email,
+            issuer_kind=data.issuer_kind,
+            rank_exception=data.rank_exception,
+            case_number=data.case_number,
+            legal_basis=legal_basis,
+            summary=data.summary,
+            received_at=received.astimezone(dt.UTC),
+            order_deadline=data.order_deadline.astimezone(dt.UTC) if data.order_deadline else None,
+            due_at=due.astimezone(dt.UTC),
+            status="received",
+            channel=data.channel,
+            period_from=store.utc(data.period_from),
+            period_to=store.utc(data.period_to),
+            created_by=actor,
+            created_at=now,
+            updated_at=now,
         )
         session.add(req)
         session.flush()
-        req.reference = f"LR-{received.astimezone(dt.timezone.utc).year}-{req.id:06d}"
+        req.reference = f"LR-{received.astimezone(dt.UTC).year}-{req.id:06d}"
         for t in data.targets:
             account_id, item_id = targets.resolve(session, t.kind, t.value)
             session.add(LegalTarget(request_id=req.id, kind=t.kind, value=t.value, account_id=account_id, item_id=item_id))
         for key in data.data_points:
             session.add(LegalDataPoint(request_id=req.id, key=key, status="pending", updated_at=now))
-        store.event(session, req, actor, "request.filed", {
-            "type": data.type, "jurisdiction": data.jurisdiction, "channel": data.channel, "agency_id": data.agency_id,
-            "officer_id": data.officer_id, "case_number": data.case_number, "received_at": received,
-            "order_deadline": data.order_deadline, "due_at": due, "targets": len(data.targets),
-            "data_points": list(data.data_points),
-        }, at=now)
+        store.event(
+            session,
+            req,
+            actor,
+            "request.filed",
+            {
+                "type": data.type,
+                "jurisdiction": data.jurisdiction,
+                "channel": data.channel,
+                "agency_id": data.agency_id,
+                "officer_id": data.officer_id,
+                "case_number": data.case_number,
+                "received_at": received,
+                "order_deadline": data.order_deadline,
+                "due_at": due,
+                "targets": len(data.targets),
+                "data_points": list(data.data_points),
+            },
+            at=now,
+        )
         if pdf is not None:
             doc = store_document(session, req, pdf, actor)
-            store.event(session, req, actor, "document.added", {"document_id": doc.id, "sha256": doc.sha256,
-                                                                "size": doc.size, "evidence_id": doc.evidence_id}, at=now)
+            store.event(
+                session,
+                req,
+                actor,
+                "document.added",
+                {"document_id": doc.id, "sha256": doc.sha256, "size": doc.size, "evidence_id": doc.evidence_id},
+                at=now,
+            )
         session.flush()
         compute_checks(session, req, actor)
         return store.request_view(session, req)
 
 
-def add_document(request_id: int, content: bytes, filename: str, actor: str, *, kind: str = "order",
-                 agency_id: int | None = None) -> DocumentView:
+def add_document(
+    request_id: int, content: bytes, filename: str, actor: str, *, kind: str = "order", agency_id: int | None = None
+) -> DocumentView:
     """Attach a (checked) PDF to a request; re-runs the checks (the document check may now pass)."""
     pdf = check_pdf(content, filename)
     with session_scope() as session:
         req = store.load(session, request_id, agency_id=agency_id, lock=True)
         doc = store_document(session, req, pdf, actor, kind)
-        store.event(session, req, actor, "document.added", {"document_id": doc.id, "kind": kind, "sha256": doc.sha256,
-                                                            "size": doc.size, "evidence_id": doc.evidence_id})
+        store.event(
+            session,
+            req,
+            actor,
+            "document.added",
+            {"document_id": doc.id, "kind": kind, "sha256": doc.sha256, "size": doc.size, "evidence_id": doc.evidence_id},
+        )
         compute_checks(session, req, actor)
-        return DocumentView(doc.id, doc.kind, doc.filename, doc.size, doc.sha256, doc.pages, doc.evidence_id,
-                            aware(doc.created_at))
+        return DocumentView(
+            doc.id, doc.kind, doc.filename, doc.size, doc.sha256, doc.pages, doc.evidence_id, aware(doc.created_at)
+        )
 
 
-def add_reminder(request_id: int, note: str, actor: str, *, officer_id: int | None = None, agency_id: int | None = None,
-                 channel: str = "portal", received_at: dt.datetime | None = None, document: bytes | None = None,
-                 document_name: str | None = None) -> ReminderView:
+def add_reminder(
+    request_id: int,
+    note: str,
+    actor: str,
+    *,
+    officer_id: int | None = None,
+    agency_id: int | None = None,
+    channel: str = "portal",
+    received_at: dt.datetime | None = None,
+    document: bytes | None = None,
+    document_name: str | None = None,
+) -> ReminderView:
     """Log a reminder received against the request (the news case: a reminder nobody answered is
     now on the record, with its time, next to the deadline). ``agency_id`` given (portal): it must
     be the request's agency."""
@@ -199,14 +270,25 @@ def add_reminder(request_id: int, note: str, actor: str, *, officer_id: int | No
         req = store.load(session, request_id, agency_id=agency_id, lock=True)
         doc_id = store_document(session, req, pdf, actor, "reminder").id if pdf is not None else None
         when = received_at or utcnow()
-        r = LegalReminder(request_id=req.id, received_at=when.astimezone(dt.timezone.utc), officer_id=officer_id,
-                          channel=channel, note=note, document_id=doc_id, recorded_by=actor)
+        r = LegalReminder(
+            request_id=req.id,
+            received_at=when.astimezone(dt.UTC),
+            officer_id=officer_id,
+            channel=channel,
+            note=note,
+            document_id=doc_id,
+            recorded_by=actor,
+        )
         session.add(r)
         session.flush()
         overdue = aware(req.due_at) <= when
-        store.event(session, req, actor, "reminder.received", {"reminder_id": r.id, "channel": channel,
-                                                               "received_at": when, "overdue": overdue,
-                                                               "status": req.status})
+        store.event(
+            session,
+            req,
+            actor,
+            "reminder.received",
+            {"reminder_id": r.id, "channel": channel, "received_at": when, "overdue": overdue, "status": req.status},
+        )
         return ReminderView(r.id, aware(r.received_at), r.officer_id, r.channel, r.note, r.document_id, r.recorded_by)
 
 
@@ -218,8 +300,9 @@ def get_request(request_id: int | str, *, agency_id: int | None = None) -> Reque
         return store.request_view(session, store.load(session, request_id, agency_id=agency_id))
 
 
-def list_requests(*, agency_id: int | None = None, status: str | None = None, type: str | None = None,
-                  limit: int = 200) -> list[RequestView]:
+def list_requests(
+    *, agency_id: int | None = None, status: str | None = None, type: str | None = None, limit: int = 200
+) -> list[RequestView]:
     """Requests, newest first; ``agency_id`` limits to one agency (the portal)."""
     with session_scope() as session:
         stmt = select(LegalRequest).order_by(LegalRequest.id.desc()).limit(max(1, min(limit, 1000)))

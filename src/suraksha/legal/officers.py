@@ -193,7 +193,7 @@ class OfficerPrincipal:
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
     if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=dt.timezone.utc)
+        return value.replace(tzinfo=dt.UTC)
     return value
 
 
@@ -203,9 +203,21 @@ def _sha(token: str) -> str:
 
 def _view(o: Officer, agency_name: str) -> OfficerView:
     locked = _aware(o.locked_until)
-    return OfficerView(o.id, o.agency_id, agency_name, o.email, o.name, o.rank, o.phone, o.email_confirmed_at is not None,
-                       o.mfa_enrolled_at is not None, o.active, bool(locked and locked > utcnow()), _aware(o.created_at),
-                       _aware(o.last_login_at))
+    return OfficerView(
+        o.id,
+        o.agency_id,
+        agency_name,
+        o.email,
+        o.name,
+        o.rank,
+        o.phone,
+        o.email_confirmed_at is not None,
+        o.mfa_enrolled_at is not None,
+        o.active,
+        bool(locked and locked > utcnow()),
+        _aware(o.created_at),
+        _aware(o.last_login_at),
+    )
 
 
 def normalise_email(email: str) -> str:
@@ -216,8 +228,9 @@ def normalise_email(email: str) -> str:
 
 
 # -------------------------------------------------------------------------------------- registration
-def register_officer(agency_id: int, email: str, name: str, rank: str, *, phone: str | None = None,
-                     base_url: str = "", mode: str = "demo") -> OfficerView:
+def register_officer(
+    agency_id: int, email: str, name: str, rank: str, *, phone: str | None = None, base_url: str = "", mode: str = "demo"
+) -> OfficerView:
     """Register (or re-send the link to) an officer of ``agency_id``; the address must be on one of
     the agency's official domains. The confirmation link goes to the outbox; an address that is
     already set up gets a notice instead of a link, and the caller's answer is the same either
@@ -237,17 +250,28 @@ def register_officer(agency_id: int, email: str, name: str, rank: str, *, phone:
         domain = email.rsplit("@", 1)[1]
         domains = list(agency.email_domains or [])
         if domain not in domains:
-            raise OfficerError(f"{domain} is not an official email domain of {agency.name}"
-                               + (f" (use an address at {', '.join(domains)})" if domains else
-                                  "; the platform has not registered any domain for it yet"))
+            raise OfficerError(
+                f"{domain} is not an official email domain of {agency.name}"
+                + (
+                    f" (use an address at {', '.join(domains)})"
+                    if domains
+                    else "; the platform has not registered any domain for it yet"
+                )
+            )
         officer = session.scalar(select(Officer).where(Officer.email == email))
         if officer is not None and _recent_messages(session, email, now) >= MESSAGES_PER_HOUR:
             record(session, "system:portal", "legal.officer.register_throttled", "legal_officer", officer.id, {"email": email})
             return _view(officer, agency.name)
         if officer is not None and officer.mfa_enrolled_at is not None:
-            _notify(session, officer, "Suraksha portal: registration attempt",
-                    "Someone asked to register this address, which already has a portal account. If it was you, sign "
-                    "in as usual; if you forgot your password, ask the platform's legal team to reset it.", None, mode)
+            _notify(
+                session,
+                officer,
+                "Suraksha portal: registration attempt",
+                "Someone asked to register this address, which already has a portal account. If it was you, sign "
+                "in as usual; if you forgot your password, ask the platform's legal team to reset it.",
+                None,
+                mode,
+            )
             return _view(officer, agency.name)
         if officer is None:
             officer = Officer(agency_id=agency.id, email=email, name=name, rank=rank, phone=phone, created_at=now)
@@ -256,26 +280,52 @@ def register_officer(agency_id: int, email: str, name: str, rank: str, *, phone:
         else:  # registered but not finished: details may be corrected, older links stop working
             officer.agency_id, officer.name, officer.rank, officer.phone = agency.id, name, rank, phone
         _send_link(session, officer, base_url, mode, now)
-        record(session, f"officer:{officer.id}", "legal.officer.register", "legal_officer", officer.id,
-               {"agency_id": agency.id, "email": email, "rank": rank})
+        record(
+            session,
+            f"officer:{officer.id}",
+            "legal.officer.register",
+            "legal_officer",
+            officer.id,
+            {"agency_id": agency.id, "email": email, "rank": rank},
+        )
         return _view(officer, agency.name)
 
 
 def _recent_messages(session: Session, email: str, now: dt.datetime) -> int:
-    return session.scalar(select(func.count()).select_from(OfficerNotification).where(
-        OfficerNotification.to_address == email, OfficerNotification.created_at > now - dt.timedelta(hours=1))) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(OfficerNotification)
+            .where(OfficerNotification.to_address == email, OfficerNotification.created_at > now - dt.timedelta(hours=1))
+        )
+        or 0
+    )
 
 
 def _send_link(session: Session, officer: Officer, base_url: str, mode: str, now: dt.datetime) -> None:
     """A fresh one-time link in the officer's outbox; older unused links stop working."""
-    session.execute(update(OfficerToken).where(OfficerToken.officer_id == officer.id, OfficerToken.used_at.is_(None))
-                    .values(used_at=now))
+    session.execute(
+        update(OfficerToken).where(OfficerToken.officer_id == officer.id, OfficerToken.used_at.is_(None)).values(used_at=now)
+    )
     token = secrets.token_urlsafe(32)
-    session.add(OfficerToken(id=_sha(token), officer_id=officer.id, purpose="confirm", created_at=now,
-                             expires_at=now + dt.timedelta(hours=CONFIRM_HOURS)))
+    session.add(
+        OfficerToken(
+            id=_sha(token),
+            officer_id=officer.id,
+            purpose="confirm",
+            created_at=now,
+            expires_at=now + dt.timedelta(hours=CONFIRM_HOURS),
+        )
+    )
     link = f"{base_url.rstrip('/')}/portal/confirm?token={token}"
-    _notify(session, officer, "Suraksha portal: confirm your address",
-            f"Open this link within {CONFIRM_HOURS} hours to set your password and authenticator: {link}", link, mode)
+    _notify(
+        session,
+        officer,
+        "Suraksha portal: confirm your address",
+        f"Open this link within {CONFIRM_HOURS} hours to set your password and authenticator: {link}",
+        link,
+        mode,
+    )
 
 
 def _notify(session: Session, officer: Officer, subject: str, body: str, link: str | None, mode: str) -> None:
@@ -293,15 +343,18 @@ def outbox(email: str | None = None, *, unsent_only: bool = False) -> list[Notif
             stmt = stmt.where(OfficerNotification.to_address == email.strip().lower())
         if unsent_only:
             stmt = stmt.where(OfficerNotification.sent_at.is_(None))
-        return [NotificationView(n.id, n.officer_id, n.to_address, n.subject, n.body, n.link, _aware(n.created_at))
-                for n in session.scalars(stmt).all()]
+        return [
+            NotificationView(n.id, n.officer_id, n.to_address, n.subject, n.body, n.link, _aware(n.created_at))
+            for n in session.scalars(stmt).all()
+        ]
 
 
 def mark_sent(notification_ids: list[int]) -> int:
     """The mail relay took these messages; returns how many were newly marked."""
     with session_scope() as session:
-        rows = session.scalars(select(OfficerNotification).where(OfficerNotification.id.in_(notification_ids),
-                                                                  OfficerNotification.sent_at.is_(None))).all()
+        rows = session.scalars(
+            select(OfficerNotification).where(OfficerNotification.id.in_(notification_ids), OfficerNotification.sent_at.is_(None))
+        ).all()
         now = utcnow()
         for n in rows:
             n.sent_at = now
@@ -311,7 +364,9 @@ def mark_sent(notification_ids: list[int]) -> int:
 def _live_token(session: Session, token: str) -> tuple[OfficerToken, Officer]:
     row = session.get(OfficerToken, _sha(token)) if token and len(token) < 200 else None
     if row is None or row.used_at is not None or _aware(row.expires_at) <= utcnow():
-        raise OfficerError("this confirmation link is not valid (used, replaced by a newer one, or expired); register again for a new one")
+        raise OfficerError(
+            "this confirmation link is not valid (used, replaced by a newer one, or expired); register again for a new one"
+        )
     officer = session.get(Officer, row.officer_id)
     if officer is None or not officer.active:
         raise OfficerError("this account is deactivated")
@@ -359,15 +414,22 @@ def complete_enrolment(token: str, code: str) -> OfficerView:
         if officer.password_hash is None or officer.totp_secret is None:
             raise OfficerError("set your password first")
     now = utcnow()
-    attempt = lockout.begin_attempt(Officer, officer.id, now=now, limit=settings.login_max_failures,
-                                    lockout_minutes=settings.lockout_minutes)
+    attempt = lockout.begin_attempt(
+        Officer, officer.id, now=now, limit=settings.login_max_failures, lockout_minutes=settings.lockout_minutes
+    )
     if attempt is None:
         raise OfficerError("too many wrong codes; try again later")
     step = totp.matching_step(totp.open_secret(TABLE, officer.id, officer.totp_secret), code)
     with session_scope() as session:
         if step is None or not totp.claim_step(session, Officer, officer.id, step):  # the staff TOTP rule, shared on purpose
-            record(session, f"officer:{officer.id}", "legal.officer.enrol_failed", "legal_officer", officer.id,
-                   {"failures": attempt.failures})
+            record(
+                session,
+                f"officer:{officer.id}",
+                "legal.officer.enrol_failed",
+                "legal_officer",
+                officer.id,
+                {"failures": attempt.failures},
+            )
             session.commit()
             raise OfficerError("that code is not right; check the time on your phone and enter the current code")
         row, officer = _live_token(session, token)  # still live: a concurrent enrolment may have used it
@@ -397,22 +459,30 @@ def login(email: str, password: str, code: str, *, ip: str | None = None) -> str
         with throttle.hashing_slot():
             staff_auth.check_password(None, password or "x")  # same timing as a real check
         with session_scope() as session:
-            record(session, "system:portal-login", "legal.officer.login_failed", "legal_officer",
-                   officer.id if officer else None, {"email": email[:320], "ip": ip,
-                                                     "reason": "unconfirmed" if officer else "unknown"})
+            record(
+                session,
+                "system:portal-login",
+                "legal.officer.login_failed",
+                "legal_officer",
+                officer.id if officer else None,
+                {"email": email[:320], "ip": ip, "reason": "unconfirmed" if officer else "unknown"},
+            )
         raise OfficerLoginFailed(GENERIC_FAILURE)
     actor = f"officer:{officer.id}"
     now = utcnow()
     with throttle.hashing_slot():
-        attempt = lockout.begin_attempt(Officer, officer.id, now=now, limit=settings.login_max_failures,
-                                        lockout_minutes=settings.lockout_minutes)
+        attempt = lockout.begin_attempt(
+            Officer, officer.id, now=now, limit=settings.login_max_failures, lockout_minutes=settings.lockout_minutes
+        )
         ok = attempt is not None and staff_auth.check_password(officer.password_hash, password)
     if attempt is None:
         with session_scope() as session:
             locked = _aware(session.scalar(select(Officer.locked_until).where(Officer.id == officer.id))) or now
             record(session, actor, "legal.officer.login_refused", "legal_officer", officer.id, {"reason": "locked", "ip": ip})
         minutes = max(1, int((locked - now).total_seconds() // 60) + 1)
-        raise OfficerLoginFailed(f"account locked after repeated failures; try again in {minutes} minutes or ask the platform's legal team")
+        raise OfficerLoginFailed(
+            f"account locked after repeated failures; try again in {minutes} minutes or ask the platform's legal team"
+        )
     reason = None if ok else "password"
     step = None
     if ok and not officer.active:
@@ -432,23 +502,38 @@ def login(email: str, password: str, code: str, *, ip: str | None = None) -> str
             if reason not in ("password", "totp"):  # the right password: not a guess, not counted
                 lockout.give_back(session, Officer, attempt)
                 failures -= 1
-            record(session, actor, "legal.officer.login_failed", "legal_officer", officer.id,
-                   {"reason": reason, "ip": ip, "failures": failures})
+            record(
+                session,
+                actor,
+                "legal.officer.login_failed",
+                "legal_officer",
+                officer.id,
+                {"reason": reason, "ip": ip, "failures": failures},
+            )
             session.commit()
             if reason == "inactive":
                 raise OfficerLoginFailed("this account is deactivated; ask the platform's legal team")
             if reason == "not_enrolled":
-                raise OfficerLoginFailed("your authenticator is not set up yet: open the confirmation link again "
-                                         "(or register again for a new one)")
+                raise OfficerLoginFailed(
+                    "your authenticator is not set up yet: open the confirmation link again (or register again for a new one)"
+                )
             raise OfficerLoginFailed(GENERIC_FAILURE)
         values: dict = {"last_login_at": now}
         if totp.needs_reseal(officer.totp_secret):  # sealed under a rotated-out key
             values["totp_secret"] = seal_totp_secret(officer.id, totp.open_secret(TABLE, officer.id, officer.totp_secret) or "")
         lockout.clear(session, Officer, officer.id, **values)
         token = secrets.token_urlsafe(32)
-        session.add(OfficerSession(id=_sha(token), officer_id=officer.id, csrf_token=secrets.token_urlsafe(32),
-                                   created_at=now, last_seen_at=now,
-                                   expires_at=now + dt.timedelta(hours=settings.session_max_hours), ip=(ip or "")[:64] or None))
+        session.add(
+            OfficerSession(
+                id=_sha(token),
+                officer_id=officer.id,
+                csrf_token=secrets.token_urlsafe(32),
+                created_at=now,
+                last_seen_at=now,
+                expires_at=now + dt.timedelta(hours=settings.session_max_hours),
+                ip=(ip or "")[:64] or None,
+            )
+        )
         record(session, actor, "legal.officer.login", "legal_officer", officer.id, {"ip": ip})
         return token
 
@@ -465,15 +550,29 @@ def resolve_session(token: str | None) -> OfficerPrincipal | None:
         now = utcnow()
         idle = now - _aware(row.last_seen_at)
         officer = session.get(Officer, row.officer_id)
-        if (_aware(row.expires_at) <= now or idle > dt.timedelta(minutes=settings.session_idle_minutes)
-                or officer is None or not officer.active):
+        if (
+            _aware(row.expires_at) <= now
+            or idle > dt.timedelta(minutes=settings.session_idle_minutes)
+            or officer is None
+            or not officer.active
+        ):
             session.delete(row)
             return None
         if idle > dt.timedelta(seconds=30):
             row.last_seen_at = now
         agency = session.get(Agency, officer.agency_id)
-        return OfficerPrincipal(officer.id, officer.email, officer.name, officer.rank, agency.id, agency.name,
-                                agency.jurisdiction, agency.kind, row.csrf_token, row.id)
+        return OfficerPrincipal(
+            officer.id,
+            officer.email,
+            officer.name,
+            officer.rank,
+            agency.id,
+            agency.name,
+            agency.jurisdiction,
+            agency.kind,
+            row.csrf_token,
+            row.id,
+        )
 
 
 def logout(token: str | None) -> None:
@@ -509,8 +608,14 @@ def set_active(officer_id: int, active: bool, actor: str) -> None:
         row.active = active
         if not active:
             session.execute(delete(OfficerSession).where(OfficerSession.officer_id == row.id))
-        record(session, actor, "legal.officer.activate" if active else "legal.officer.deactivate", "legal_officer",
-               row.id, {"email": row.email})
+        record(
+            session,
+            actor,
+            "legal.officer.activate" if active else "legal.officer.deactivate",
+            "legal_officer",
+            row.id,
+            {"email": row.email},
+        )
 
 
 def reset_credentials(officer_id: int, actor: str, *, base_url: str = "", mode: str = "demo") -> None:

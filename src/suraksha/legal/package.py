@@ -31,7 +31,7 @@ from suraksha.legal.schemas import LegalError, PackageVerification
 
 FORMAT = "suraksha-disclosure/1"
 MANIFEST, SIGNATURE, PUBLIC_KEY = "manifest.json", "manifest.sig", "public_key.txt"
-MAX_TOTAL_BYTES = 4 * 1024 ** 3  # refuse ZIPs that would expand beyond this (bombs)
+MAX_TOTAL_BYTES = 4 * 1024**3  # refuse ZIPs that would expand beyond this (bombs)
 _FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 _FONT_BOLD = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
 
@@ -44,8 +44,12 @@ def rows_csv(rows: list[dict[str, Any]]) -> bytes:
     w = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
     w.writeheader()
     for r in rows:
-        w.writerow({k: ("" if v is None else json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v)
-                    for k, v in r.items()})
+        w.writerow(
+            {
+                k: ("" if v is None else json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v)
+                for k, v in r.items()
+            }
+        )
     return buf.getvalue().encode("utf-8")
 
 
@@ -78,8 +82,11 @@ def cover_letter(info: dict[str, Any]) -> bytes:
     pdf.ln(3)
     line("Data asked for and what is given", 12, True, 7)
     for p in info["data_points"]:
-        status = {"found": f"given ({p['rows']} record(s), see data/{p['key']}.csv)", "withheld": "WITHHELD",
-                  "unavailable": "NOT AVAILABLE"}.get(p["status"], p["status"])
+        status = {
+            "found": f"given ({p['rows']} record(s), see data/{p['key']}.csv)",
+            "withheld": "WITHHELD",
+            "unavailable": "NOT AVAILABLE",
+        }.get(p["status"], p["status"])
         line(f"- {p['key'].replace('_', ' ')}: {status}" + (f" - reason: {p['reason']}" if p.get("reason") else ""))
     if not info["data_points"]:
         line("- (no data points; see data/request.json for the answer)")
@@ -90,9 +97,11 @@ def cover_letter(info: dict[str, Any]) -> bytes:
     line(info["completeness"])
     pdf.ln(3)
     line("Verifying this package", 12, True, 7)
-    line("manifest.json lists the SHA-256 of every file and is signed (manifest.sig, Ed25519) by the platform key "
-         f"in public_key.txt, fingerprint {info['fingerprint']}. Check it with: suraksha disclosure verify <zip> "
-         "--public-key <key>.")
+    line(
+        "manifest.json lists the SHA-256 of every file and is signed (manifest.sig, Ed25519) by the platform key "
+        f"in public_key.txt, fingerprint {info['fingerprint']}. Check it with: suraksha disclosure verify <zip> "
+        "--public-key <key>."
+    )
     return bytes(pdf.output())
 
 
@@ -101,8 +110,12 @@ def build_zip(files: dict[str, bytes], meta: dict[str, Any]) -> tuple[bytes, dic
     key = signing.signing_key()
     pub = base64.b64encode(signing.public_key_raw(key)).decode()
     files = {**files, PUBLIC_KEY: (pub + "\n").encode()}
-    manifest = {"format": FORMAT, **meta, "public_key": pub,
-                "files": [{"path": p, "sha256": hashlib.sha256(b).hexdigest(), "size": len(b)} for p, b in sorted(files.items())]}
+    manifest = {
+        "format": FORMAT,
+        **meta,
+        "public_key": pub,
+        "files": [{"path": p, "sha256": hashlib.sha256(b).hexdigest(), "size": len(b)} for p, b in sorted(files.items())],
+    }
     manifest_bytes = json.dumps(manifest, sort_keys=True, indent=2, ensure_ascii=False).encode("utf-8")
     sig = base64.b64encode(key.sign(manifest_bytes)) + b"\n"
     buf = io.BytesIO()
@@ -143,7 +156,9 @@ def verify_zip(zip_data: bytes | Path, public_key: bytes | str | None = None) ->
         except (binascii.Error, ValueError):
             return PackageVerification(False, ["manifest.sig is not base64"], 0, named_key, manifest.get("reference"))
         expected = signing.parse_public_key(public_key) if public_key is not None else signing.parse_public_key(named_key)
-        if public_key is not None and signing.public_key_raw(expected) != signing.public_key_raw(signing.parse_public_key(named_key)):
+        if public_key is not None and signing.public_key_raw(expected) != signing.public_key_raw(
+            signing.parse_public_key(named_key)
+        ):
             errors.append("the manifest names a different public key than the one given")
         if not signing.signature_valid(expected, sig, manifest_bytes):
             errors.append("manifest.sig does not match manifest.json (the manifest was changed or signed by another key)")
@@ -159,5 +174,6 @@ def verify_zip(zip_data: bytes | Path, public_key: bytes | str | None = None) ->
                 errors.append(f"{path}: SHA-256 {digest[:16]}... does not match the manifest")
         for path in sorted(set(infos) - listed - {MANIFEST, SIGNATURE}):
             errors.append(f"{path}: not listed in the manifest (added after signing)")
-    return PackageVerification(not errors, errors, len(files), base64.b64encode(signing.public_key_raw(expected)).decode(),
-                               manifest.get("reference"))
+    return PackageVerification(
+        not errors, errors, len(files), base64.b64encode(signing.public_key_raw(expected)).decode(), manifest.get("reference")
+    )

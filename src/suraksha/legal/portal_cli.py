@@ -20,18 +20,40 @@ def register(app: typer.Typer) -> None:
 
 @portal_app.command("officers")
 @one_line_errors
-def officers_list(agency: int | None = typer.Option(None, "--agency", help="Only this agency's officers."),
-                  as_json: bool = typer.Option(False, "--json")) -> None:
+def officers_list(
+    agency: int | None = typer.Option(None, "--agency", help="Only this agency's officers."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     """List officers and the state of their account (never their secrets)."""
     from suraksha.legal.officers import list_officers
 
     for o in list_officers(agency):
-        state = ("deactivated" if not o.active else "locked" if o.locked else "active" if o.mfa_enrolled
-                 else "authenticator not set up" if o.email_confirmed else "email not confirmed")
+        state = (
+            "deactivated"
+            if not o.active
+            else "locked"
+            if o.locked
+            else "active"
+            if o.mfa_enrolled
+            else "authenticator not set up"
+            if o.email_confirmed
+            else "email not confirmed"
+        )
         if as_json:
-            typer.echo(json.dumps({"id": o.id, "email": o.email, "name": o.name, "rank": o.rank, "agency_id": o.agency_id,
-                                   "agency": o.agency_name, "state": state,
-                                   "last_login_at": o.last_login_at.isoformat() if o.last_login_at else None}))
+            typer.echo(
+                json.dumps(
+                    {
+                        "id": o.id,
+                        "email": o.email,
+                        "name": o.name,
+                        "rank": o.rank,
+                        "agency_id": o.agency_id,
+                        "agency": o.agency_name,
+                        "state": state,
+                        "last_login_at": o.last_login_at.isoformat() if o.last_login_at else None,
+                    }
+                )
+            )
         else:
             typer.echo(f"{o.id}\t{o.email}\t{o.name} ({o.rank})\t{o.agency_name}\t{state}")
 
@@ -44,8 +66,11 @@ def outbox(all_messages: bool = typer.Option(False, "--all", help="Include messa
     from suraksha.legal.officers import outbox as pending
 
     for n in pending(unsent_only=not all_messages):
-        typer.echo(json.dumps({"id": n.id, "to": n.to_address, "subject": n.subject, "body": n.body,
-                               "created_at": n.created_at.isoformat()}))
+        typer.echo(
+            json.dumps(
+                {"id": n.id, "to": n.to_address, "subject": n.subject, "body": n.body, "created_at": n.created_at.isoformat()}
+            )
+        )
 
 
 @portal_app.command("sent")
@@ -59,7 +84,9 @@ def sent(ids: list[int] = typer.Argument(..., help="Outbox message ids the relay
 
 @portal_app.command("reset")
 @one_line_errors
-def reset(officer_id: int, base_url: str = typer.Option(..., "--base-url", help="The portal's public address, for the link.")) -> None:
+def reset(
+    officer_id: int, base_url: str = typer.Option(..., "--base-url", help="The portal's public address, for the link.")
+) -> None:
     """Lost phone or password: clear the officer's password and authenticator, end their sessions
     and put a new confirmation link in the outbox."""
     from suraksha.config import get_settings

@@ -49,8 +49,10 @@ def signing_key() -> Ed25519PrivateKey:
     if configured is not None and configured.get_secret_value().strip():
         return _from_b64(configured.get_secret_value(), "SURAKSHA_DISCLOSURE_SIGNING_KEY")
     if get_settings().mode == "production":
-        raise LegalError("SURAKSHA_DISCLOSURE_SIGNING_KEY is not set: production mode refuses to sign disclosures "
-                         "with a generated key (create one with `suraksha disclosure key --new`)")
+        raise LegalError(
+            "SURAKSHA_DISCLOSURE_SIGNING_KEY is not set: production mode refuses to sign disclosures "
+            "with a generated key (create one with `suraksha disclosure key --new`)"
+        )
     path = demo_key_path()
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -71,14 +73,18 @@ def public_key_b64() -> str:
 
 
 def public_key_pem() -> str:
-    return signing_key().public_key().public_bytes(serialization.Encoding.PEM,
-                                                   serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return (
+        signing_key()
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
 
 
 def fingerprint(public_raw: bytes) -> str:
     """Short SHA-256 fingerprint to read out over the phone (``ab12 cd34 ...``)."""
     h = hashlib.sha256(public_raw).hexdigest()[:32]
-    return " ".join(h[i:i + 4] for i in range(0, 32, 4))
+    return " ".join(h[i : i + 4] for i in range(0, 32, 4))
 
 
 def parse_public_key(value: bytes | str) -> Ed25519PublicKey:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from suraksha.audit import record
 from suraksha.db.base import utcnow
+from suraksha.db.sql import aware
 from suraksha.jurisdictions import load_profile
 from suraksha.legal.models import (
     Agency,
@@ -40,7 +41,6 @@ from suraksha.legal.schemas import (
     RequestView,
     TargetView,
 )
-from suraksha.db.sql import aware
 
 LEGAL_ROLES = ("legal",)
 
@@ -51,7 +51,7 @@ def utc(value: dt.datetime | None, name: str = "time") -> dt.datetime | None:
         return None
     if value.tzinfo is None or value.utcoffset() is None:
         raise LegalError(f"{name} must carry a time zone")
-    return value.astimezone(dt.timezone.utc)
+    return value.astimezone(dt.UTC)
 
 
 def require_legal(role: str, what: str) -> None:
@@ -77,8 +77,15 @@ def load(session: Session, ref: int | str, *, agency_id: int | None = None, lock
     return req
 
 
-def event(session: Session, req: LegalRequest, actor: str, action: str, details: dict[str, Any] | None = None,
-          *, at: dt.datetime | None = None) -> None:
+def event(
+    session: Session,
+    req: LegalRequest,
+    actor: str,
+    action: str,
+    details: dict[str, Any] | None = None,
+    *,
+    at: dt.datetime | None = None,
+) -> None:
     """Record one step on ``req`` in its history and in the audit log."""
     details = jsonable(details or {})
     when = at or utcnow()
@@ -106,13 +113,22 @@ def check_view(c: LegalCheck) -> CheckView:
 
 
 def data_point_view(p: LegalDataPoint) -> DataPointView:
-    return DataPointView(p.key, p.status, list(p.sources or []), list(p.data or []), p.reason, p.updated_by,
-                         aware(p.updated_at))
+    return DataPointView(p.key, p.status, list(p.sources or []), list(p.data or []), p.reason, p.updated_by, aware(p.updated_at))
 
 
 def disclosure_view(d: Disclosure) -> DisclosureView:
-    return DisclosureView(d.id, d.request_id, d.agency_id, d.filename, d.size, d.sha256, d.public_key, d.created_by,
-                          aware(d.created_at), d.downloads)
+    return DisclosureView(
+        d.id,
+        d.request_id,
+        d.agency_id,
+        d.filename,
+        d.size,
+        d.sha256,
+        d.public_key,
+        d.created_by,
+        aware(d.created_at),
+        d.downloads,
+    )
 
 
 def local(req: LegalRequest, value: dt.datetime | None) -> dt.datetime | None:
@@ -123,8 +139,14 @@ def local(req: LegalRequest, value: dt.datetime | None) -> dt.datetime | None:
 
 
 _CHECK_ORDER = {k: i for i, k in enumerate(("agency", "rank", "legal_basis", "document"))}
-_CHILDREN = (("targets", LegalTarget), ("checks", LegalCheck), ("data_points", LegalDataPoint),
-             ("documents", LegalDocument), ("reminders", LegalReminder), ("disclosures", Disclosure))
+_CHILDREN = (
+    ("targets", LegalTarget),
+    ("checks", LegalCheck),
+    ("data_points", LegalDataPoint),
+    ("documents", LegalDocument),
+    ("reminders", LegalReminder),
+    ("disclosures", Disclosure),
+)
 
 
 def request_view(session: Session, req: LegalRequest) -> RequestView:
@@ -142,7 +164,9 @@ def request_views(session: Session, reqs: list[LegalRequest]) -> list[RequestVie
                 grouped.setdefault(row.request_id, []).append(row)
         children[name] = grouped
     agency_ids = {r.agency_id for r in reqs if r.agency_id}
-    agencies = {a.id: a.name for a in session.scalars(select(Agency).where(Agency.id.in_(agency_ids))).all()} if agency_ids else {}
+    agencies = (
+        {a.id: a.name for a in session.scalars(select(Agency).where(Agency.id.in_(agency_ids))).all()} if agency_ids else {}
+    )
     return [_view(req, agencies.get(req.agency_id), {n: children[n].get(req.id, []) for n, _ in _CHILDREN}) for req in reqs]
 
 
@@ -150,23 +174,49 @@ def _view(req: LegalRequest, agency_name: str | None, c: dict[str, list[Any]]) -
     rule = load_profile(req.jurisdiction).deadline_for(req.type)
     checks = sorted(c["checks"], key=lambda x: _CHECK_ORDER.get(x.key, 99))
     return RequestView(
-        id=req.id, reference=req.reference, type=req.type, type_title=rule.title, jurisdiction=req.jurisdiction,
-        agency_id=req.agency_id, agency_name=agency_name, officer_id=req.officer_id,
-        officer_name=req.officer_name, officer_rank=req.officer_rank, officer_email=req.officer_email,
-        issuer_kind=req.issuer_kind, case_number=req.case_number, legal_basis=req.legal_basis, summary=req.summary,
-        received_at=local(req, req.received_at), order_deadline=local(req, req.order_deadline),
-        due_at=local(req, req.due_at), deadline_citation=rule.citation, status=req.status,
-        status_reason=req.status_reason, channel=req.channel, period_from=aware(req.period_from),
-        period_to=aware(req.period_to), answer=dict(req.answer or {}), approved_by=req.approved_by,
-        approved_at=aware(req.approved_at), answered_at=aware(req.answered_at), created_by=req.created_by,
+        id=req.id,
+        reference=req.reference,
+        type=req.type,
+        type_title=rule.title,
+        jurisdiction=req.jurisdiction,
+        agency_id=req.agency_id,
+        agency_name=agency_name,
+        officer_id=req.officer_id,
+        officer_name=req.officer_name,
+        officer_rank=req.officer_rank,
+        officer_email=req.officer_email,
+        issuer_kind=req.issuer_kind,
+        case_number=req.case_number,
+        legal_basis=req.legal_basis,
+        summary=req.summary,
+        received_at=local(req, req.received_at),
+        order_deadline=local(req, req.order_deadline),
+        due_at=local(req, req.due_at),
+        deadline_citation=rule.citation,
+        status=req.status,
+        status_reason=req.status_reason,
+        channel=req.channel,
+        period_from=aware(req.period_from),
+        period_to=aware(req.period_to),
+        answer=dict(req.answer or {}),
+        approved_by=req.approved_by,
+        approved_at=aware(req.approved_at),
+        answered_at=aware(req.answered_at),
+        created_by=req.created_by,
         created_at=aware(req.created_at),
-        targets=[TargetView(t.id, t.kind, t.value, t.account_id, t.item_id, t.action_id, t.action_kind, t.outcome,
-                            aware(t.done_at)) for t in c["targets"]],
+        targets=[
+            TargetView(t.id, t.kind, t.value, t.account_id, t.item_id, t.action_id, t.action_kind, t.outcome, aware(t.done_at))
+            for t in c["targets"]
+        ],
         checks=[check_view(x) for x in checks],
         data_points=[data_point_view(p) for p in c["data_points"]],
-        documents=[DocumentView(d.id, d.kind, d.filename, d.size, d.sha256, d.pages, d.evidence_id, aware(d.created_at))
-                   for d in c["documents"]],
-        reminders=[ReminderView(r.id, aware(r.received_at), r.officer_id, r.channel, r.note, r.document_id, r.recorded_by)
-                   for r in c["reminders"]],
+        documents=[
+            DocumentView(d.id, d.kind, d.filename, d.size, d.sha256, d.pages, d.evidence_id, aware(d.created_at))
+            for d in c["documents"]
+        ],
+        reminders=[
+            ReminderView(r.id, aware(r.received_at), r.officer_id, r.channel, r.note, r.document_id, r.recorded_by)
+            for r in c["reminders"]
+        ],
         disclosures=[disclosure_view(d) for d in c["disclosures"]],
     )

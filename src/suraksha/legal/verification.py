@@ -34,8 +34,9 @@ def _agency_check(session: Session, req: LegalRequest) -> tuple[bool, str]:
     if req.officer_email and domains:
         domain = req.officer_email.rsplit("@", 1)[-1].lower()
         if domain not in domains:
-            return False, (f"the officer's email domain {domain!r} is not one of {agency.name}'s official domains "
-                           f"({', '.join(domains)})")
+            return False, (
+                f"the officer's email domain {domain!r} is not one of {agency.name}'s official domains ({', '.join(domains)})"
+            )
     return True, f"registered agency: {agency.name}"
 
 
@@ -45,8 +46,12 @@ def _rank_check(req: LegalRequest) -> tuple[bool, str]:
     if need is None:
         return True, f"the law sets no minimum rank for a {req.type}"
     if req.issuer_kind == "court":
-        return (need.court_exempt, "court orders are exempt from the rank rule" if need.court_exempt
-                else f"a court may not send this without rank ({need.citation})")
+        return (
+            need.court_exempt,
+            "court orders are exempt from the rank rule"
+            if need.court_exempt
+            else f"a court may not send this without rank ({need.citation})",
+        )
     if req.issuer_kind not in _RANKED_ISSUERS or req.issuer_kind not in need.minimum:
         return False, f"a {req.type} may come only from a court or {', '.join(need.minimum)} ({need.citation})"
     wanted = need.minimum[req.issuer_kind].replace("_", " ")
@@ -104,9 +109,17 @@ def compute_checks(session: Session, req: LegalRequest, actor: str) -> list[Lega
         rows.append(row)
     session.flush()
     failed = [r.key for r in rows if not (r.passed or r.overridden)]
-    store.event(session, req, actor, "checks.run", {
-        "passed": [r.key for r in rows if r.passed], "failed": [r.key for r in rows if not r.passed],
-        "overridden": [r.key for r in rows if r.overridden and not r.passed]})
+    store.event(
+        session,
+        req,
+        actor,
+        "checks.run",
+        {
+            "passed": [r.key for r in rows if r.passed],
+            "failed": [r.key for r in rows if not r.passed],
+            "overridden": [r.key for r in rows if r.overridden and not r.passed],
+        },
+    )
     if req.status in ("received", "in_progress"):
         new = "received" if failed else "in_progress"
         reason = ("checks failed: " + ", ".join(failed)) if failed else None
@@ -124,8 +137,9 @@ def run_checks(request_id: int | str, actor: str) -> list[CheckView]:
         return [store.check_view(c) for c in compute_checks(session, req, actor)]
 
 
-def answer_check(request_id: int | str, key: str, note: str, actor: str, role: str, *, override: bool = False,
-                 agency_id: int | None = None) -> CheckView:
+def answer_check(
+    request_id: int | str, key: str, note: str, actor: str, role: str, *, override: bool = False, agency_id: int | None = None
+) -> CheckView:
     """Answer a failed check with a note; ``override=True`` (role ``legal`` only) lets work start
     despite the failure. Recorded as an event and in the audit log. ``agency_id`` given (an
     officer answering through the portal): another agency's request reads as not found."""
@@ -146,8 +160,13 @@ def answer_check(request_id: int | str, key: str, note: str, actor: str, role: s
         row.answer_note, row.answered_by, row.answered_at = note[:5000], actor, utcnow()
         if override:
             row.overridden = True
-        store.event(session, req, actor, "check.overridden" if override else "check.answered",
-                    {"check": key, "note": note[:2000], "passed": row.passed, "role": role})
+        store.event(
+            session,
+            req,
+            actor,
+            "check.overridden" if override else "check.answered",
+            {"check": key, "note": note[:2000], "passed": row.passed, "role": role},
+        )
         session.flush()
         compute_checks(session, req, actor)
         return store.check_view(row)

@@ -21,9 +21,9 @@ from suraksha.enforcement.preservation import evidence_for_item, item_record, ju
 from suraksha.legal import store
 from suraksha.legal.gathering import concerned, gather, mark_data_point
 from suraksha.legal.intake import DATA_TYPES
-from suraksha.legal.targets import refresh
 from suraksha.legal.models import LegalRequest, LegalTarget
 from suraksha.legal.schemas import LegalConflict, LegalError, RequestView
+from suraksha.legal.targets import refresh
 from suraksha.pipeline.models import Item, PendingMedia
 
 EXECUTABLE = ("takedown_order", "blocking_order", "ncii_complaint", "removal_request")
@@ -46,9 +46,19 @@ def _plan(session: Any, req: LegalRequest, country: str | None) -> list[dict[str
     for t in refresh(session, req):
         steps: list[dict[str, Any]] = []
         if req.type == "blocking_order":
-            item_ids = [t.item_id] if t.item_id else (list(session.scalars(
-                select(Item.id).where(Item.account_id == t.account_id).order_by(Item.id).limit(MAX_ITEMS_PER_ACCOUNT)).all())
-                if t.account_id else [])
+            item_ids = (
+                [t.item_id]
+                if t.item_id
+                else (
+                    list(
+                        session.scalars(
+                            select(Item.id).where(Item.account_id == t.account_id).order_by(Item.id).limit(MAX_ITEMS_PER_ACCOUNT)
+                        ).all()
+                    )
+                    if t.account_id
+                    else []
+                )
+            )
             steps = [{"kind": "withhold_in_country", "item_id": i, "country": country} for i in item_ids]
         elif t.item_id:
             steps = [{"kind": "remove_item", "item_id": t.item_id}]
@@ -77,12 +87,25 @@ def execute_order(request_id: int | str, actor: str, role: str, *, country: str 
         results = []
         for step in entry["steps"]:
             try:
-                view, created = request_action(step["kind"], actor, item_id=step.get("item_id"),
-                                               account_id=step.get("account_id"), country=step.get("country"),
-                                               reason=f"{reference}: {legal_basis}"[:2000])
-                results.append({"action_id": view.id, "kind": step["kind"], "item_id": step.get("item_id"),
-                                "account_id": step.get("account_id"), "country": step.get("country"),
-                                "status": view.status, "new": created})
+                view, created = request_action(
+                    step["kind"],
+                    actor,
+                    item_id=step.get("item_id"),
+                    account_id=step.get("account_id"),
+                    country=step.get("country"),
+                    reason=f"{reference}: {legal_basis}"[:2000],
+                )
+                results.append(
+                    {
+                        "action_id": view.id,
+                        "kind": step["kind"],
+                        "item_id": step.get("item_id"),
+                        "account_id": step.get("account_id"),
+                        "country": step.get("country"),
+                        "status": view.status,
+                        "new": created,
+                    }
+                )
             except (ActionError, LookupError) as exc:
                 results.append({"kind": step["kind"], "error": str(exc)})
         entry["results"] = results
@@ -100,16 +123,31 @@ def execute_order(request_id: int | str, actor: str, role: str, *, country: str 
             else:
                 errors = "; ".join(r["error"] for r in entry["results"] if "error" in r)
                 t.outcome = errors or "not known to Suraksha: act on the platform directly and record it"
-        req.answer = store.jsonable({
-            "kind": "order_executed", "executed_at": now, "executed_by": actor, "country": where if req.type == "blocking_order" else None,
-            "targets": [{"kind": e["kind"], "value": e["value"], "actions": e["results"]} for e in plan],
-            "not_done": [{"kind": e["kind"], "value": e["value"]} for e in not_done],
-            "complete": not not_done,
-        })
+        req.answer = store.jsonable(
+            {
+                "kind": "order_executed",
+                "executed_at": now,
+                "executed_by": actor,
+                "country": where if req.type == "blocking_order" else None,
+                "targets": [{"kind": e["kind"], "value": e["value"], "actions": e["results"]} for e in plan],
+                "not_done": [{"kind": e["kind"], "value": e["value"]} for e in not_done],
+                "complete": not not_done,
+            }
+        )
         req.status, req.answered_at = "answered", now
         req.status_reason = None if not not_done else f"{len(not_done)} target(s) not known to Suraksha; see the answer"
-        store.event(session, req, actor, "order.executed", {"done": len(done), "not_done": len(not_done),
-                                                            "actions": [r["action_id"] for e in done for r in e["results"] if "action_id" in r]}, at=now)
+        store.event(
+            session,
+            req,
+            actor,
+            "order.executed",
+            {
+                "done": len(done),
+                "not_done": len(not_done),
+                "actions": [r["action_id"] for e in done for r in e["results"] if "action_id" in r],
+            },
+            at=now,
+        )
         return store.request_view(session, req)
 
 
@@ -126,35 +164,56 @@ def preserve_for_request(request_id: int | str, actor: str) -> list[str]:
         missing: list[str] = []
         for item in items:
             have = evidence_for_item(session, item.id)
-            pending = session.scalars(select(PendingMedia).where(PendingMedia.item_id == item.id)
-                                      .order_by(PendingMedia.position, PendingMedia.id)).all()
+            pending = session.scalars(
+                select(PendingMedia).where(PendingMedia.item_id == item.id).order_by(PendingMedia.position, PendingMedia.id)
+            ).all()
             record = None
             for p in pending:
                 if p.position in have:
                     continue
                 record = record or item_record(session, item.id)
-                ev = evidence.preserve(media_ref(item.id, p.position), p.data, {**record, "media_position": p.position},
-                                       jurisdictions_for((item.context or {}).get("country")), actor, session=session)
+                ev = evidence.preserve(
+                    media_ref(item.id, p.position),
+                    p.data,
+                    {**record, "media_position": p.position},
+                    jurisdictions_for((item.context or {}).get("country")),
+                    actor,
+                    session=session,
+                )
                 have[p.position] = ev.id
             if have:
                 held.extend(have.values())
             else:
                 missing.append(item.platform_id)
         if held:
-            evidence.place_hold(held, f"{req.type} {req.reference} ({req.case_number or 'no case number'})",
-                                req.reference, actor, session=session)
+            evidence.place_hold(
+                held, f"{req.type} {req.reference} ({req.case_number or 'no case number'})", req.reference, actor, session=session
+            )
         now = utcnow()
         store.event(session, req, actor, "evidence.held", {"evidence_ids": held, "items_without_media": missing}, at=now)
         if req.type == "preservation_request":
-            req.answer = {"kind": "preserved", "at": now.isoformat(), "by": actor, "evidence_ids": held,
-                          "items_without_preserved_media": missing, "targets_unknown":
-                          [t.value for t in session.scalars(select(LegalTarget).where(
-                              LegalTarget.request_id == req.id, LegalTarget.account_id.is_(None), LegalTarget.item_id.is_(None)))]}
+            req.answer = {
+                "kind": "preserved",
+                "at": now.isoformat(),
+                "by": actor,
+                "evidence_ids": held,
+                "items_without_preserved_media": missing,
+                "targets_unknown": [
+                    t.value
+                    for t in session.scalars(
+                        select(LegalTarget).where(
+                            LegalTarget.request_id == req.id, LegalTarget.account_id.is_(None), LegalTarget.item_id.is_(None)
+                        )
+                    )
+                ],
+            }
             req.status, req.answered_at = "answered", now
         return held
 
 
-def answer_request(request_id: int | str, note: str, actor: str, role: str, *, details: dict[str, Any] | None = None) -> RequestView:
+def answer_request(
+    request_id: int | str, note: str, actor: str, role: str, *, details: dict[str, Any] | None = None
+) -> RequestView:
     """Record the answer to a request that needs no package (a summons reply, a complaint's
     resolution) and mark it answered. Role ``legal`` only."""
     store.require_legal(role, "answering a request")
@@ -165,8 +224,10 @@ def answer_request(request_id: int | str, note: str, actor: str, role: str, *, d
         req = store.load(session, request_id, lock=True)
         _workable(req)
         if req.type in DATA_TYPES:
-            raise LegalConflict(f"a {req.type} is answered with a disclosure package (gather, approve, package), "
-                                "so that every data point asked for is given or says why not")
+            raise LegalConflict(
+                f"a {req.type} is answered with a disclosure package (gather, approve, package), "
+                "so that every data point asked for is given or says why not"
+            )
         now = utcnow()
         req.answer = store.jsonable({"kind": "reply", "note": note[:20000], "at": now, "by": actor, **(details or {})})
         req.status, req.answered_at, req.status_reason = "answered", now, None

@@ -199,7 +199,9 @@ def normalize_rows(rows: Iterable[SignalRow], start: int = 1) -> list[SignalRow]
     for n, row in enumerate(rows, start=start):
         st = find_signal_type(row.signal_type)
         if st is None:
-            raise BankError(f"row {n}: unknown signal type {row.signal_type!r} (expected one of {', '.join(signal_type_names())})")
+            raise BankError(
+                f"row {n}: unknown signal type {row.signal_type!r} (expected one of {', '.join(signal_type_names())})"
+            )
         try:
             value = st.normalize(row.signal)
         except ValueError as exc:
@@ -258,7 +260,9 @@ def add_signals(bank_name: str, rows: Iterable[SignalRow]) -> AddResult:
         return _insert_entries(session, bank, clean)
 
 
-def content_rows(data: bytes, metadata: dict[str, Any] | None = None, *, mime: str | None = None) -> tuple[list[SignalRow], list[str]]:
+def content_rows(
+    data: bytes, metadata: dict[str, Any] | None = None, *, mime: str | None = None
+) -> tuple[list[SignalRow], list[str]]:
     """The bank rows for one piece of media: every registered type's signal in it (``from_media``:
     its cryptographic hashes and its perceptual hash), each recording the content type.
 

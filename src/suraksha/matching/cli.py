@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -36,7 +35,9 @@ def create(
     """Create a bank."""
     from suraksha.matching.banks import create_bank
 
-    b = create_bank(name, label, negative=negative, pdq_threshold=threshold, match_transforms=not no_transforms, description=description)
+    b = create_bank(
+        name, label, negative=negative, pdq_threshold=threshold, match_transforms=not no_transforms, description=description
+    )
     typer.echo(f"created bank {b.name} (label {b.label}{', negative' if b.negative else ''}, pdq threshold {b.pdq_threshold})")
 
 
@@ -55,24 +56,28 @@ def list_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
         return
     typer.echo(f"{'name':24} {'label':12} {'entries':>9} {'thr':>4} {'transforms':10} {'state':8} source")
     for b in banks:
-        state = ("disabled" if not b.enabled else "negative" if b.negative else "enabled")
-        typer.echo(f"{b.name:24} {b.label:12} {b.entries:>9} {b.pdq_threshold:>4} {('yes' if b.match_transforms else 'no'):10} {state:8} {b.source}")
+        state = "disabled" if not b.enabled else "negative" if b.negative else "enabled"
+        typer.echo(
+            f"{b.name:24} {b.label:12} {b.entries:>9} {b.pdq_threshold:>4} {('yes' if b.match_transforms else 'no'):10} {state:8} {b.source}"
+        )
 
 
 @bank_app.command("update")
 @one_line_errors
 def update(
     name: str,
-    enable: Optional[bool] = typer.Option(None, "--enable/--disable"),
-    threshold: Optional[int] = typer.Option(None, "--threshold"),
-    transforms: Optional[bool] = typer.Option(None, "--transforms/--no-transforms"),
-    label: Optional[str] = typer.Option(None, "--label"),
+    enable: bool | None = typer.Option(None, "--enable/--disable"),
+    threshold: int | None = typer.Option(None, "--threshold"),
+    transforms: bool | None = typer.Option(None, "--transforms/--no-transforms"),
+    label: str | None = typer.Option(None, "--label"),
 ) -> None:
     """Change a bank's settings (takes effect in every matcher within a second)."""
     from suraksha.matching.banks import update_bank
 
     b = update_bank(name, enabled=enable, pdq_threshold=threshold, match_transforms=transforms, label=label)
-    typer.echo(f"bank {b.name}: {'enabled' if b.enabled else 'disabled'}, label {b.label}, threshold {b.pdq_threshold}, transforms {'on' if b.match_transforms else 'off'}")
+    typer.echo(
+        f"bank {b.name}: {'enabled' if b.enabled else 'disabled'}, label {b.label}, threshold {b.pdq_threshold}, transforms {'on' if b.match_transforms else 'off'}"
+    )
 
 
 @bank_app.command("add")
@@ -134,7 +139,9 @@ def remove(name: str, entry_id: int) -> None:
 def import_cmd(
     name: str,
     file: Path,
-    fmt: str = typer.Option("csv", "--format", help="csv (signal_type,signal,label,metadata) or te (threatexchange signal file)."),
+    fmt: str = typer.Option(
+        "csv", "--format", help="csv (signal_type,signal,label,metadata) or te (threatexchange signal file)."
+    ),
 ) -> None:
     """Import signals from a file: all rows or none (a bad row names its line and stores nothing)."""
     from suraksha.matching.banks import get_bank, import_rows
@@ -142,7 +149,9 @@ def import_cmd(
 
     get_bank(name)
     with file.open("r", encoding="utf-8", newline="") as fh:
-        res = import_rows(name, read_rows(fh, fmt), progress=lambda r: typer.echo(f"  {r.added + r.duplicates} rows...", err=True))
+        res = import_rows(
+            name, read_rows(fh, fmt), progress=lambda r: typer.echo(f"  {r.added + r.duplicates} rows...", err=True)
+        )
     typer.echo(f"imported {res.added} signals into {name} ({res.duplicates} already present)")
     _refresh_snapshot()
 
@@ -152,7 +161,7 @@ def import_cmd(
 def export_cmd(
     name: str,
     fmt: str = typer.Option("csv", "--format", help="csv or te"),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="File to write (default: stdout)."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="File to write (default: stdout)."),
 ) -> None:
     """Export a bank's enabled entries."""
     from suraksha.matching.banks import get_bank, iter_entries
@@ -172,7 +181,11 @@ def export_cmd(
 
 @bank_app.command("link")
 @one_line_errors
-def link(name: str, exchange: str, config: str = typer.Option("{}", "--config", help="JSON collaboration config, e.g. {\"filename\": \"/abs/path\"}")) -> None:
+def link(
+    name: str,
+    exchange: str,
+    config: str = typer.Option("{}", "--config", help='JSON collaboration config, e.g. {"filename": "/abs/path"}'),
+) -> None:
     """Link a bank to an exchange (file, ncmec, stop_ncii, fb_threatexchange)."""
     from suraksha.matching.exchanges import configure_exchange
 
@@ -193,7 +206,9 @@ def fetch(name: str) -> None:
     from suraksha.matching.exchanges import fetch_exchange
 
     res = fetch_exchange(name, progress=lambda r: typer.echo(f"  batch {r.batches}: +{r.added}", err=True))
-    typer.echo(f"fetched {res.batches} batches: {res.added} added, {res.duplicates} already present, {res.removed} removed, {res.skipped} skipped")
+    typer.echo(
+        f"fetched {res.batches} batches: {res.added} added, {res.duplicates} already present, {res.removed} removed, {res.skipped} skipped"
+    )
     _refresh_snapshot()
 
 

@@ -137,8 +137,9 @@ def fetch_exchange(bank_name: str, *, progress: Callable[[FetchResult], None] | 
     return result
 
 
-def _apply_delta(api_cls: ExchangeAPI, collab: Any, signal_types: list[type[TeSignalType]], bank_name: str, delta: Any,
-                 result: FetchResult) -> None:
+def _apply_delta(
+    api_cls: ExchangeAPI, collab: Any, signal_types: list[type[TeSignalType]], bank_name: str, delta: Any, result: FetchResult
+) -> None:
     updates = delta.updates
     live = {k: v for k, v in updates.items() if v is not None}
     deleted = [k for k, v in updates.items() if v is None]
@@ -175,8 +176,9 @@ def _apply_delta(api_cls: ExchangeAPI, collab: Any, signal_types: list[type[TeSi
     result.batches += 1
 
 
-def _delete_keys(session: Session, bank_id: int, api_cls: ExchangeAPI, collab: Any, signal_types: list[type[TeSignalType]],
-                 keys: list[Any]) -> int:
+def _delete_keys(
+    session: Session, bank_id: int, api_cls: ExchangeAPI, collab: Any, signal_types: list[type[TeSignalType]], keys: list[Any]
+) -> int:
     """Deletions: keys that name a (signal type, signal) pair directly (file and simple exchanges)."""
     removed = 0
     for key in keys:

@@ -96,7 +96,9 @@ def write_entries(entries: Iterable[EntryView], stream: IO[str], fmt: str, *, la
         writer.writerow(CSV_HEADER)
         for e in entries:
             meta = {k: v for k, v in e.metadata.items() if k != "label"}
-            writer.writerow([e.signal_type, e.signal, e.metadata.get("label", label), json.dumps(meta, sort_keys=True) if meta else ""])
+            writer.writerow(
+                [e.signal_type, e.signal, e.metadata.get("label", label), json.dumps(meta, sort_keys=True) if meta else ""]
+            )
             counts["written"] += 1
     else:
         for e in entries:

@@ -222,7 +222,13 @@ class Matcher:
             with session_scope() as session:
                 banks = session.scalars(select(Bank)).all()
                 changes = session.execute(
-                    select(MatchingChange.seq, MatchingChange.entry_id, MatchingChange.signal_type, MatchingChange.signal, MatchingChange.op)
+                    select(
+                        MatchingChange.seq,
+                        MatchingChange.entry_id,
+                        MatchingChange.signal_type,
+                        MatchingChange.signal,
+                        MatchingChange.op,
+                    )
                     .where(MatchingChange.seq > self._floor)
                     .order_by(MatchingChange.seq)
                 ).all()
@@ -299,8 +305,17 @@ class Matcher:
                 continue
             if transform not in (None, "original") and not bank.transforms:
                 continue
-            m = Match(bank.name, bank.id, bank.label, st.name, query, entry_id, distance,
-                      None if transform in (None, "original") else transform, dict(detail or {}))
+            m = Match(
+                bank.name,
+                bank.id,
+                bank.label,
+                st.name,
+                query,
+                entry_id,
+                distance,
+                None if transform in (None, "original") else transform,
+                dict(detail or {}),
+            )
             prev = best.get(entry_id)
             if prev is None or (m.distance, m.transform is not None) < (prev.distance, prev.transform is not None):
                 best[entry_id] = m

@@ -16,16 +16,20 @@ def _when(value: object) -> str:
 
 
 def _print(data: dict) -> None:
-    typer.echo(f"{data['size']} account(s){' (truncated: more are linked)' if data['truncated'] else ''}, "
-               f"active {_when(data['first_activity'])} .. {_when(data['last_activity'])}, "
-               f"IP/device window {data['window_hours']} h")
+    typer.echo(
+        f"{data['size']} account(s){' (truncated: more are linked)' if data['truncated'] else ''}, "
+        f"active {_when(data['first_activity'])} .. {_when(data['last_activity'])}, "
+        f"IP/device window {data['window_hours']} h"
+    )
     for kind, summary in data["linked_by"].items():
         typer.echo(f"  linked by {kind}: {summary['links']} ({', '.join(summary['examples'])})")
     typer.echo("members:")
     for m in data["members"]:
-        typer.echo(f"  {m['account_id']}\t{m['platform_account_id']}\t{m['handle'] or '-'}\t{m['items']} item(s), "
-                   f"{m['matched_items']} matched\t{_when(m['first_activity'])} .. {_when(m['last_activity'])}"
-                   f"{chr(9) + 'suspended' if m['suspended'] else ''}")
+        typer.echo(
+            f"  {m['account_id']}\t{m['platform_account_id']}\t{m['handle'] or '-'}\t{m['items']} item(s), "
+            f"{m['matched_items']} matched\t{_when(m['first_activity'])} .. {_when(m['last_activity'])}"
+            f"{chr(9) + 'suspended' if m['suspended'] else ''}"
+        )
     typer.echo("links:")
     for x in data["links"]:
         typer.echo(f"  {x['kind']}\t{x['value']}\t{x['account_count']} accounts, {x['item_count']} items\t{x['detail']}")
@@ -68,13 +72,18 @@ def groups_cmd(
         typer.echo(json.dumps(found, indent=2))
         return
     if not found:
-        typer.echo(f"no group of {min_size} or more accounts" if not page.total
-                   else f"no groups after the first {page.total} of {min_size} or more accounts")
+        typer.echo(
+            f"no group of {min_size} or more accounts"
+            if not page.total
+            else f"no groups after the first {page.total} of {min_size} or more accounts"
+        )
     for n, g in enumerate(found, offset + 1):
         kinds = ", ".join(f"{k} {v['links']}" for k, v in g["linked_by"].items())
         names = ", ".join(m["platform_account_id"] for m in g["members"][:8]) + (", ..." if g["size"] > 8 else "")
-        typer.echo(f"{n}. {g['accounts_total']} accounts\t{_when(g['first_activity'])} .. "
-                   f"{_when(g['last_activity'])}\tlinked by {kinds}\t{names}")
+        typer.echo(
+            f"{n}. {g['accounts_total']} accounts\t{_when(g['first_activity'])} .. "
+            f"{_when(g['last_activity'])}\tlinked by {kinds}\t{names}"
+        )
     if page.total > offset + len(found) and found:
         typer.echo(f"{page.total - offset - len(found)} more group(s): --offset {offset + len(found)}")
 

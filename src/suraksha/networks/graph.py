@@ -65,7 +65,7 @@ class Edge:
 def _chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
     values = sorted(set(values))
     for start in range(0, len(values), CHUNK):
-        yield values[start:start + CHUNK]
+        yield values[start : start + CHUNK]
 
 
 def _in_scope(column: Any, scope: set[int] | None) -> Iterator[Any]:
@@ -108,8 +108,13 @@ class _Edges:
 
 
 # --------------------------------------------------------------------------------------- media
-def _media_keys(session: Session, shas: set[str], entries: set[int],
-                rows: dict[tuple[int, int], tuple[int, set[str]]], details: dict[str, str]) -> tuple[set[str], set[int]]:
+def _media_keys(
+    session: Session,
+    shas: set[str],
+    entries: set[int],
+    rows: dict[tuple[int, int], tuple[int, set[str]]],
+    details: dict[str, str],
+) -> tuple[set[str], set[int]]:
     """Record the media rows carrying these SHA-256s / matching these entries; returns the keys
     those rows bring in (the entries a copy matched, the files that matched an entry)."""
     new_shas: set[str] = set()
@@ -117,18 +122,29 @@ def _media_keys(session: Session, shas: set[str], entries: set[int],
     matched_media = and_(ItemMatch.item_id == ItemMedia.item_id, ItemMatch.media_position == ItemMedia.position)
     for chunk in _chunks(shas):
         for account_id, item_id, position, sha, entry_id in session.execute(
-                select(Item.account_id, Item.id, ItemMedia.position, ItemMedia.sha256, ItemMatch.entry_id)
-                .join(Item, Item.id == ItemMedia.item_id).outerjoin(ItemMatch, matched_media)
-                .where(ItemMedia.sha256.in_(chunk), Item.account_id.is_not(None))):
+            select(Item.account_id, Item.id, ItemMedia.position, ItemMedia.sha256, ItemMatch.entry_id)
+            .join(Item, Item.id == ItemMedia.item_id)
+            .outerjoin(ItemMatch, matched_media)
+            .where(ItemMedia.sha256.in_(chunk), Item.account_id.is_not(None))
+        ):
             rows.setdefault((item_id, position), (account_id, set()))[1].add(f"sha256:{sha}")
             if entry_id is not None:
                 new_entries.add(entry_id)
     for chunk in _chunks(entries):
         for account_id, item_id, position, entry_id, bank, label, sha in session.execute(
-                select(Item.account_id, Item.id, ItemMatch.media_position, ItemMatch.entry_id, ItemMatch.bank,
-                       ItemMatch.label, ItemMedia.sha256)
-                .join(Item, Item.id == ItemMatch.item_id).outerjoin(ItemMedia, matched_media)
-                .where(ItemMatch.entry_id.in_(chunk), ItemMatch.media_position.is_not(None), Item.account_id.is_not(None))):
+            select(
+                Item.account_id,
+                Item.id,
+                ItemMatch.media_position,
+                ItemMatch.entry_id,
+                ItemMatch.bank,
+                ItemMatch.label,
+                ItemMedia.sha256,
+            )
+            .join(Item, Item.id == ItemMatch.item_id)
+            .outerjoin(ItemMedia, matched_media)
+            .where(ItemMatch.entry_id.in_(chunk), ItemMatch.media_position.is_not(None), Item.account_id.is_not(None))
+        ):
             rows.setdefault((item_id, position), (account_id, set()))[1].add(f"entry:{entry_id}")
             details.setdefault(f"entry:{entry_id}", f"bank {bank} ({label})")
             if sha is not None:
@@ -143,8 +159,13 @@ def _active_entries(session: Session, ids: set[int]) -> set[int]:
 
     out: set[int] = set()
     for chunk in _chunks(ids):
-        out.update(session.scalars(select(BankEntry.id).join(Bank, Bank.id == BankEntry.bank_id).where(
-            BankEntry.id.in_(chunk), BankEntry.enabled.is_(True), Bank.enabled.is_(True), Bank.negative.is_(False))).all())
+        out.update(
+            session.scalars(
+                select(BankEntry.id)
+                .join(Bank, Bank.id == BankEntry.bank_id)
+                .where(BankEntry.id.in_(chunk), BankEntry.enabled.is_(True), Bank.enabled.is_(True), Bank.negative.is_(False))
+            ).all()
+        )
     return out
 
 
@@ -161,10 +182,19 @@ def _media_edges(session: Session, scope: set[int] | None, out: _Edges) -> None:
         mine: set[str] = set()
         entries = set()
         for cond in _in_scope(Item.account_id, scope):
-            mine.update(session.scalars(select(ItemMedia.sha256).join(Item, Item.id == ItemMedia.item_id)
-                                        .where(cond, ItemMedia.sha256.is_not(None)).distinct()).all())
-            entries.update(session.scalars(select(ItemMatch.entry_id).join(Item, Item.id == ItemMatch.item_id)
-                                           .where(cond, media_match).distinct()).all())
+            mine.update(
+                session.scalars(
+                    select(ItemMedia.sha256)
+                    .join(Item, Item.id == ItemMedia.item_id)
+                    .where(cond, ItemMedia.sha256.is_not(None))
+                    .distinct()
+                ).all()
+            )
+            entries.update(
+                session.scalars(
+                    select(ItemMatch.entry_id).join(Item, Item.id == ItemMatch.item_id).where(cond, media_match).distinct()
+                ).all()
+            )
         hits = set()  # only files that matched somewhere link anyone
         for chunk in _chunks(mine):
             hits.update(session.execute(matched_files.where(ItemMedia.sha256.in_(chunk))).all())
@@ -209,8 +239,7 @@ def _media_edges(session: Session, scope: set[int] | None, out: _Edges) -> None:
         for (item_id, _), (account_id, media_keys) in rows.items():
             if find(next(iter(media_keys))) == root:
                 edge.add(account_id, item_id)
-                edge.via.setdefault(account_id, set()).update(
-                    k[:23] if k.startswith("sha256:") else k for k in media_keys)
+                edge.via.setdefault(account_id, set()).update(k[:23] if k.startswith("sha256:") else k for k in media_keys)
 
 
 # ---------------------------------------------------------------------------------------- links
@@ -230,8 +259,9 @@ def _scope_values(session: Session, kind: str, scope: set[int] | None) -> set[st
     for cond in _flagged_items(session):
         values.update(session.scalars(select(NetworkKey.value).where(cond, NetworkKey.kind == kind)).all())
     banked = select(BankEntry.signal).where(BankEntry.signal_type == _signal_type(kind))
-    values.update(session.scalars(select(NetworkKey.value).where(NetworkKey.kind == kind, NetworkKey.value.in_(banked))
-                                  .distinct()).all())
+    values.update(
+        session.scalars(select(NetworkKey.value).where(NetworkKey.kind == kind, NetworkKey.value.in_(banked)).distinct()).all()
+    )
     return values
 
 
@@ -242,9 +272,16 @@ def _banked(session: Session, kind: str, values: set[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for chunk in _chunks(values):
         for value, bank, label in session.execute(
-                select(BankEntry.signal, Bank.name, Bank.label).join(Bank, Bank.id == BankEntry.bank_id)
-                .where(BankEntry.signal_type == _signal_type(kind), BankEntry.signal.in_(chunk), BankEntry.enabled.is_(True),
-                       Bank.enabled.is_(True), Bank.negative.is_(False))):
+            select(BankEntry.signal, Bank.name, Bank.label)
+            .join(Bank, Bank.id == BankEntry.bank_id)
+            .where(
+                BankEntry.signal_type == _signal_type(kind),
+                BankEntry.signal.in_(chunk),
+                BankEntry.enabled.is_(True),
+                Bank.enabled.is_(True),
+                Bank.negative.is_(False),
+            )
+        ):
             out.setdefault(value, f"bank {bank} ({label})")
     return out
 
@@ -255,13 +292,17 @@ def _rare_and_flagged(session: Session, value: str, link_cap: int) -> int | None
     Reads at most ``link_cap + 1`` accounts of the link (index on kind + value): a popular link is
     recognised as popular without counting all its posts.
     """
-    posters = session.scalars(select(NetworkKey.account_id).where(NetworkKey.kind == "link", NetworkKey.value == value)
-                              .distinct().limit(link_cap + 1)).all()
+    posters = session.scalars(
+        select(NetworkKey.account_id).where(NetworkKey.kind == "link", NetworkKey.value == value).distinct().limit(link_cap + 1)
+    ).all()
     if not 2 <= len(posters) <= link_cap:
         return None
-    flagged = session.scalar(select(NetworkKey.item_id).join(Item, Item.id == NetworkKey.item_id)
-                             .where(NetworkKey.kind == "link", NetworkKey.value == value,
-                                    Item.verdict.in_(FLAGGED_VERDICTS)).limit(1))
+    flagged = session.scalar(
+        select(NetworkKey.item_id)
+        .join(Item, Item.id == NetworkKey.item_id)
+        .where(NetworkKey.kind == "link", NetworkKey.value == value, Item.verdict.in_(FLAGGED_VERDICTS))
+        .limit(1)
+    )
     return len(posters) if flagged is not None else None
 
 
@@ -276,8 +317,10 @@ def _link_edges(session: Session, scope: set[int] | None, out: _Edges, link_cap:
                     qualifying[value] = f"in flagged items, posted by {posters} accounts"
         for chunk in _chunks(qualifying):
             for account_id, value, item_id in session.execute(
-                    select(NetworkKey.account_id, NetworkKey.value, NetworkKey.item_id)
-                    .where(NetworkKey.kind == kind, NetworkKey.value.in_(chunk))):
+                select(NetworkKey.account_id, NetworkKey.value, NetworkKey.item_id).where(
+                    NetworkKey.kind == kind, NetworkKey.value.in_(chunk)
+                )
+            ):
                 shown = value if kind == "link" else f"domain:{value}"
                 out.get("link", shown, qualifying[value]).add(account_id, item_id)
 
@@ -292,12 +335,15 @@ class _Seen:
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
-    return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
 
 
 def _rows(session: Session, kind: str, cond: Any, extra: Any = None) -> list[tuple[str, _Seen]]:
-    stmt = (select(NetworkKey.value, NetworkKey.created_at, NetworkKey.account_id, NetworkKey.item_id, _flagged())
-            .join(Item, Item.id == NetworkKey.item_id).where(NetworkKey.kind == kind))
+    stmt = (
+        select(NetworkKey.value, NetworkKey.created_at, NetworkKey.account_id, NetworkKey.item_id, _flagged())
+        .join(Item, Item.id == NetworkKey.item_id)
+        .where(NetworkKey.kind == kind)
+    )
     stmt = _where(_where(stmt, cond), extra)
     return [(v, _Seen(_aware(at), acc, item, bool(f))) for v, at, acc, item, f in session.execute(stmt)]
 
@@ -329,14 +375,15 @@ def _context_edges(session: Session, scope: set[int] | None, out: _Edges, window
             # carrier is read around these posts, not in full).
             found: dict[int, _Seen] = {}
             for lo, hi in _spans(sorted(s.at for s in own), 2 * window):
-                for _, seen in _rows(session, kind, NetworkKey.value == value,
-                                     and_(NetworkKey.created_at >= lo, NetworkKey.created_at <= hi)):
+                for _, seen in _rows(
+                    session, kind, NetworkKey.value == value, and_(NetworkKey.created_at >= lo, NetworkKey.created_at <= hi)
+                ):
                     found[seen.item_id] = seen
             around = sorted(found.values(), key=lambda s: s.at)
             times = [s.at for s in around]
 
-            def near(t: dt.datetime) -> list[_Seen]:
-                return around[bisect.bisect_left(times, t - window):bisect.bisect_right(times, t + window)]
+            def near(t: dt.datetime, around: list[_Seen] = around, times: list[dt.datetime] = times) -> list[_Seen]:
+                return around[bisect.bisect_left(times, t - window) : bisect.bisect_right(times, t + window)]
 
             # Anchors: flagged items of the scope, and flagged items near any item of the scope.
             anchors = {s for s in own if s.flagged}

@@ -19,10 +19,10 @@ from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
 from suraksha.db.base import utcnow
+from suraksha.db.sql import insert_ignoring_conflicts
 from suraksha.networks.models import NetworkIndexedItem, NetworkIndexState, NetworkKey
 from suraksha.networks.settings import get_network_settings
 from suraksha.pipeline.models import Item
-from suraksha.db.sql import insert_ignoring_conflicts
 
 MAX_VALUE = 512
 BATCH = 2000
@@ -77,7 +77,9 @@ def refresh_keys(session: Session, *, batch: int = BATCH, limit: int | None = No
     while True:
         rows = session.execute(
             select(Item.id, Item.account_id, Item.links, Item.text, Item.context, Item.created_at)
-            .where(Item.id > cursor, ~marked).order_by(Item.id).limit(batch)
+            .where(Item.id > cursor, ~marked)
+            .order_by(Item.id)
+            .limit(batch)
         ).all()
         if not rows:
             break
@@ -86,8 +88,9 @@ def refresh_keys(session: Session, *, batch: int = BATCH, limit: int | None = No
             if account_id is None:
                 continue
             for kind, value in item_keys(links, text, context):
-                keys.append({"item_id": item_id, "account_id": account_id, "kind": kind, "value": value,
-                             "created_at": created_at})
+                keys.append(
+                    {"item_id": item_id, "account_id": account_id, "kind": kind, "value": value, "created_at": created_at}
+                )
         if keys:
             insert_ignoring_conflicts(session, NetworkKey.__table__, keys, ["item_id", "kind", "value"])
         insert_ignoring_conflicts(session, NetworkIndexedItem.__table__, [{"item_id": r[0]} for r in rows], ["item_id"])
@@ -98,7 +101,10 @@ def refresh_keys(session: Session, *, batch: int = BATCH, limit: int | None = No
     settled = utcnow() - dt.timedelta(seconds=get_network_settings().index_settle_s)
     new_floor = session.scalar(select(func.max(Item.id)).where(Item.id > floor, Item.received_at < settled))
     if new_floor is not None:
-        session.execute(update(NetworkIndexState).where(NetworkIndexState.id == 1, NetworkIndexState.floor < new_floor)
-                        .values(floor=new_floor, updated_at=utcnow()))
+        session.execute(
+            update(NetworkIndexState)
+            .where(NetworkIndexState.id == 1, NetworkIndexState.floor < new_floor)
+            .values(floor=new_floor, updated_at=utcnow())
+        )
     session.flush()
     return done

@@ -38,8 +38,10 @@ class NetworkOut(BaseModel):
     account_id: int | None
     size: int
     truncated: bool = Field(description="More accounts are linked than max_accounts; members lists the first found.")
-    accounts_total: int | None = Field(description="Every account of the group (members may list fewer when truncated); "
-                                                    "null when a walk stopped at max_accounts before counting them all.")
+    accounts_total: int | None = Field(
+        description="Every account of the group (members may list fewer when truncated); "
+        "null when a walk stopped at max_accounts before counting them all."
+    )
     max_accounts: int
     window_hours: int
     first_activity: str | None

@@ -17,12 +17,12 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from suraksha.db import session_scope
+from suraksha.db.sql import aware
 from suraksha.errors import InvalidInput, NotFound
 from suraksha.networks.graph import EDGE_KINDS, FLAGGED_VERDICTS, Edge, find_edges
 from suraksha.networks.index import refresh_keys
 from suraksha.networks.settings import get_network_settings
 from suraksha.pipeline.models import Account, Item, ItemMatch
-from suraksha.db.sql import aware
 
 EXAMPLES = 5
 
@@ -52,10 +52,19 @@ class NetworkMember:
         return [k for k in EDGE_KINDS if k in kinds]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"account_id": self.account_id, "platform_account_id": self.platform_account_id, "handle": self.handle,
-                "first_activity": _iso(self.first_activity), "last_activity": _iso(self.last_activity),
-                "items": self.items, "matched_items": self.matched_items, "flagged_items": self.flagged_items,
-                "suspended": self.suspended, "suspension_status": self.suspension_status, "linked_by": list(self.linked_by)}
+        return {
+            "account_id": self.account_id,
+            "platform_account_id": self.platform_account_id,
+            "handle": self.handle,
+            "first_activity": _iso(self.first_activity),
+            "last_activity": _iso(self.last_activity),
+            "items": self.items,
+            "matched_items": self.matched_items,
+            "flagged_items": self.flagged_items,
+            "suspended": self.suspended,
+            "suspension_status": self.suspension_status,
+            "linked_by": list(self.linked_by),
+        }
 
 
 @dataclass
@@ -75,8 +84,15 @@ class NetworkLink:
         return f"{self.kind} {self.value}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "value": self.value, "detail": self.detail, "accounts": list(self.accounts),
-                "account_count": len(self.accounts), "item_count": self.item_count, "examples": list(self.examples)}
+        return {
+            "kind": self.kind,
+            "value": self.value,
+            "detail": self.detail,
+            "accounts": list(self.accounts),
+            "account_count": len(self.accounts),
+            "item_count": self.item_count,
+            "examples": list(self.examples),
+        }
 
 
 @dataclass
@@ -125,12 +141,19 @@ class Network:
         return next((m for m in self.members if m.account_id == account_id), None)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"account_id": self.account_id, "size": self.size, "truncated": self.truncated,
-                "accounts_total": self.total_known,
-                "max_accounts": self.max_accounts, "window_hours": self.window_hours,
-                "first_activity": _iso(self.first_activity), "last_activity": _iso(self.last_activity),
-                "linked_by": self.linked_by, "members": [m.to_dict() for m in self.members],
-                "links": [link.to_dict() for link in self.links]}
+        return {
+            "account_id": self.account_id,
+            "size": self.size,
+            "truncated": self.truncated,
+            "accounts_total": self.total_known,
+            "max_accounts": self.max_accounts,
+            "window_hours": self.window_hours,
+            "first_activity": _iso(self.first_activity),
+            "last_activity": _iso(self.last_activity),
+            "linked_by": self.linked_by,
+            "members": [m.to_dict() for m in self.members],
+            "links": [link.to_dict() for link in self.links],
+        }
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -153,9 +176,15 @@ def _suspensions(session: Session, ids: list[int]) -> dict[int, str]:
     from suraksha.enforcement.models import Action
 
     latest: dict[int, dict[str, int]] = {}
-    rows = session.execute(select(Action.account_id, Action.kind, func.max(Action.id)).where(
-        Action.account_id.in_(ids), Action.kind.in_(("suspend_account", "restore")),
-        (Action.kind == "suspend_account") | Action.item_id.is_(None)).group_by(Action.account_id, Action.kind))
+    rows = session.execute(
+        select(Action.account_id, Action.kind, func.max(Action.id))
+        .where(
+            Action.account_id.in_(ids),
+            Action.kind.in_(("suspend_account", "restore")),
+            (Action.kind == "suspend_account") | Action.item_id.is_(None),
+        )
+        .group_by(Action.account_id, Action.kind)
+    )
     for account_id, kind, action_id in rows:
         latest.setdefault(account_id, {})[kind] = action_id
     live = {a: k["suspend_account"] for a, k in latest.items() if k.get("suspend_account", 0) > k.get("restore", 0)}
@@ -168,24 +197,49 @@ def _suspensions(session: Session, ids: list[int]) -> dict[int, str]:
 def _members(session: Session, ids: list[int], links: list[NetworkLink]) -> list[NetworkMember]:
     out: list[NetworkMember] = []
     for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
+        chunk = ids[start : start + 500]
         accounts = {a.id: a for a in session.scalars(select(Account).where(Account.id.in_(chunk)))}
-        activity = {a: (first, last, n, flagged) for a, first, last, n, flagged in session.execute(
-            select(Item.account_id, func.min(Item.created_at), func.max(Item.created_at), func.count(),
-                   func.sum(case((Item.verdict.in_(FLAGGED_VERDICTS), 1), else_=0)))
-            .where(Item.account_id.in_(chunk)).group_by(Item.account_id))}
-        matched = dict(session.execute(select(Item.account_id, func.count(ItemMatch.item_id.distinct()))
-                                       .join(ItemMatch, ItemMatch.item_id == Item.id)
-                                       .where(Item.account_id.in_(chunk)).group_by(Item.account_id)).all())
+        activity = {
+            a: (first, last, n, flagged)
+            for a, first, last, n, flagged in session.execute(
+                select(
+                    Item.account_id,
+                    func.min(Item.created_at),
+                    func.max(Item.created_at),
+                    func.count(),
+                    func.sum(case((Item.verdict.in_(FLAGGED_VERDICTS), 1), else_=0)),
+                )
+                .where(Item.account_id.in_(chunk))
+                .group_by(Item.account_id)
+            )
+        }
+        matched = dict(
+            session.execute(
+                select(Item.account_id, func.count(ItemMatch.item_id.distinct()))
+                .join(ItemMatch, ItemMatch.item_id == Item.id)
+                .where(Item.account_id.in_(chunk))
+                .group_by(Item.account_id)
+            ).all()
+        )
         suspended = _suspensions(session, chunk)
         for account_id in chunk:
             a = accounts[account_id]
             first, last, n, flagged = activity.get(account_id, (None, None, 0, 0))
-            out.append(NetworkMember(
-                account_id=a.id, platform_account_id=a.platform_account_id, handle=a.handle,
-                first_activity=aware(first), last_activity=aware(last), items=n, matched_items=matched.get(account_id, 0),
-                flagged_items=flagged or 0, suspended=account_id in suspended, suspension_status=suspended.get(account_id),
-                linked_by=[link.label for link in links if account_id in link.accounts]))
+            out.append(
+                NetworkMember(
+                    account_id=a.id,
+                    platform_account_id=a.platform_account_id,
+                    handle=a.handle,
+                    first_activity=aware(first),
+                    last_activity=aware(last),
+                    items=n,
+                    matched_items=matched.get(account_id, 0),
+                    flagged_items=flagged or 0,
+                    suspended=account_id in suspended,
+                    suspension_status=suspended.get(account_id),
+                    linked_by=[link.label for link in links if account_id in link.accounts],
+                )
+            )
     return out
 
 
@@ -195,8 +249,17 @@ def _links(edges: list[Edge], members: set[int]) -> list[NetworkLink]:
         accounts = sorted(e.accounts & members)
         if len(accounts) < 2:
             continue
-        out.append(NetworkLink(e.kind, e.value, e.detail, accounts, len(e.items), sorted(e.items)[:EXAMPLES],
-                               {a: set(v) for a, v in e.via.items() if a in members}))
+        out.append(
+            NetworkLink(
+                e.kind,
+                e.value,
+                e.detail,
+                accounts,
+                len(e.items),
+                sorted(e.items)[:EXAMPLES],
+                {a: set(v) for a, v in e.via.items() if a in members},
+            )
+        )
     order = {k: n for n, k in enumerate(EDGE_KINDS)}
     return sorted(out, key=lambda link: (order[link.kind], -len(link.accounts), link.value))
 
@@ -208,8 +271,7 @@ def _caps(window_hours: int | None) -> dict[str, int]:
     return {"window_hours": window_hours or s.window_hours, "link_cap": s.link_max_accounts, "ip_cap": s.ip_max_accounts}
 
 
-def build_network(session: Session, account: int | str, *, window_hours: int | None = None,
-                  max_accounts: int = 500) -> Network:
+def build_network(session: Session, account: int | str, *, window_hours: int | None = None, max_accounts: int = 500) -> Network:
     """The group around ``account`` inside an open session (for callers that act on it in the same
     transaction, like ``suspend.suspend_network``)."""
     if max_accounts < 1:
@@ -232,7 +294,7 @@ def build_network(session: Session, account: int | str, *, window_hours: int | N
             new |= e.accounts - members
         if len(members) + len(new) > max_accounts:
             truncated = True
-            new = set(sorted(new)[:max_accounts - len(members)])
+            new = set(sorted(new)[: max_accounts - len(members)])
         members |= new
         order.extend(sorted(new))
         frontier = new
@@ -277,8 +339,13 @@ class GroupPage:
     groups: list[Network]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"total": self.total, "offset": self.offset, "limit": self.limit, "min_size": self.min_size,
-                "groups": [g.to_dict() for g in self.groups]}
+        return {
+            "total": self.total,
+            "offset": self.offset,
+            "limit": self.limit,
+            "min_size": self.min_size,
+            "groups": [g.to_dict() for g in self.groups],
+        }
 
 
 MAX_PAGE = 500
@@ -288,16 +355,24 @@ def _first_activity(session: Session, ids: set[int]) -> dict[int, dt.datetime]:
     out: dict[int, dt.datetime] = {}
     ordered = sorted(ids)
     for start in range(0, len(ordered), 500):
-        chunk = ordered[start:start + 500]
-        for account_id, first in session.execute(select(Item.account_id, func.min(Item.created_at))
-                                                 .where(Item.account_id.in_(chunk)).group_by(Item.account_id)):
+        chunk = ordered[start : start + 500]
+        for account_id, first in session.execute(
+            select(Item.account_id, func.min(Item.created_at)).where(Item.account_id.in_(chunk)).group_by(Item.account_id)
+        ):
             if first is not None:
                 out[account_id] = aware(first)
     return out
 
 
-def group_page(*, min_size: int = 2, limit: int = 50, offset: int = 0, window_hours: int | None = None,
-               max_accounts: int = 500, actor: str | None = None) -> GroupPage:
+def group_page(
+    *,
+    min_size: int = 2,
+    limit: int = 50,
+    offset: int = 0,
+    window_hours: int | None = None,
+    max_accounts: int = 500,
+    actor: str | None = None,
+) -> GroupPage:
     """Connected groups with at least ``min_size`` accounts, largest first, then the earliest active
     (then the lowest account id), so pages are stable; ``limit`` groups from ``offset``.
 
@@ -327,25 +402,44 @@ def group_page(*, min_size: int = 2, limit: int = 50, offset: int = 0, window_ho
             components.setdefault(uf.find(account_id), set()).add(account_id)
         big = [c for c in components.values() if len(c) >= min_size]
         first = _first_activity(session, set().union(*big)) if big else {}
-        never = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+        never = dt.datetime.max.replace(tzinfo=dt.UTC)
         big.sort(key=lambda c: (-len(c), min((first.get(a, never) for a in c), default=never), min(c)))
         out = []
-        for component in big[offset:offset + limit]:
+        for component in big[offset : offset + limit]:
             ids = sorted(component)[:max_accounts]
             links = _links([e for e in edges if e.accounts & component], set(ids))
-            out.append(Network(None, _members(session, ids, links), links, caps["window_hours"], max_accounts,
-                               len(component) > max_accounts, accounts_total=len(component)))
+            out.append(
+                Network(
+                    None,
+                    _members(session, ids, links),
+                    links,
+                    caps["window_hours"],
+                    max_accounts,
+                    len(component) > max_accounts,
+                    accounts_total=len(component),
+                )
+            )
         if actor is not None:
             from suraksha.auth import audit
 
-            audit.record(session, actor, "network.groups_view", "network", None,
-                         {"min_size": min_size, "offset": offset, "limit": limit, "groups": len(out),
-                          "accounts": sorted(m.account_id for g in out for m in g.members)})
+            audit.record(
+                session,
+                actor,
+                "network.groups_view",
+                "network",
+                None,
+                {
+                    "min_size": min_size,
+                    "offset": offset,
+                    "limit": limit,
+                    "groups": len(out),
+                    "accounts": sorted(m.account_id for g in out for m in g.members),
+                },
+            )
         return GroupPage(len(big), offset, limit, min_size, out)
 
 
-def groups(*, min_size: int = 2, window_hours: int | None = None, limit: int = 100,
-           max_accounts: int = 500) -> list[Network]:
+def groups(*, min_size: int = 2, window_hours: int | None = None, limit: int = 100, max_accounts: int = 500) -> list[Network]:
     """The first ``limit`` groups of ``group_page`` (largest first, then earliest)."""
     return group_page(min_size=min_size, limit=limit, window_hours=window_hours, max_accounts=max_accounts).groups
 

@@ -52,18 +52,37 @@ def suspend_network(account_id: int, reason: str, actor: str, *, max_accounts: i
             raise AccountNotFound(f"account {account_id} not found")
         network = build_network(session, account_id, max_accounts=max_accounts)
         if network.truncated:
-            raise ActionError(f"the network of account {account_id} has more than max_accounts={max_accounts} "
-                              f"accounts; check the matches, then raise the limit to proceed")
+            raise ActionError(
+                f"the network of account {account_id} has more than max_accounts={max_accounts} "
+                f"accounts; check the matches, then raise the limit to proceed"
+            )
         linked = shared_keys(network)
         accounts = {a.id: a for a in session.scalars(select(Account).where(Account.id.in_(list(linked)))).all()}
         members = []
         for acc_id in sorted(linked):
             acc = accounts[acc_id]
             shared = sorted(linked[acc_id])
-            action_id, created = enqueue_suspension(session, acc_id, acc.platform_account_id, reason=reason, actor=actor,
-                                                    source="network", details={"network_of": account_id, "shared": shared})
+            action_id, created = enqueue_suspension(
+                session,
+                acc_id,
+                acc.platform_account_id,
+                reason=reason,
+                actor=actor,
+                source="network",
+                details={"network_of": account_id, "shared": shared},
+            )
             members.append(SuspendedMember(acc_id, acc.platform_account_id, action_id, created, shared))
-        record(session, actor, "action.suspend_network", "action", None, {
-            "account_id": account_id, "reason": reason[:500], "accounts": [m.account_id for m in members],
-            "enqueued": [m.account_id for m in members if m.enqueued]})
+        record(
+            session,
+            actor,
+            "action.suspend_network",
+            "action",
+            None,
+            {
+                "account_id": account_id,
+                "reason": reason[:500],
+                "accounts": [m.account_id for m in members],
+                "enqueued": [m.account_id for m in members if m.enqueued],
+            },
+        )
         return NetworkSuspension(account_id, members)

@@ -6,8 +6,34 @@ carries out which topic is decided in one place only, ``suraksha.dispatch``.
 """
 
 from suraksha.outbox.models import TOPICS, OutboxMessage
-from suraksha.outbox.service import (Consumed, Done, Handler, Message, MessageNotFound, OutboxError, Skip, consume,
-                                     enqueue, enqueue_many, existing_keys, unfinished)
+from suraksha.outbox.service import (
+    Consumed,
+    Done,
+    Handler,
+    Message,
+    MessageNotFound,
+    OutboxError,
+    Skip,
+    consume,
+    enqueue,
+    enqueue_many,
+    existing_keys,
+    unfinished,
+)
 
-__all__ = ["TOPICS", "Consumed", "Done", "Handler", "Message", "MessageNotFound", "OutboxError", "OutboxMessage", "Skip",
-           "consume", "enqueue", "enqueue_many", "existing_keys", "unfinished"]
+__all__ = [
+    "TOPICS",
+    "Consumed",
+    "Done",
+    "Handler",
+    "Message",
+    "MessageNotFound",
+    "OutboxError",
+    "OutboxMessage",
+    "Skip",
+    "consume",
+    "enqueue",
+    "enqueue_many",
+    "existing_keys",
+    "unfinished",
+]

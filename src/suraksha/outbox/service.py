@@ -130,28 +130,57 @@ class MessageView:
 
 
 def _view(m: OutboxMessage) -> MessageView:
-    return MessageView(m.id, m.topic, m.dedupe_key, m.item_id, m.account_id, m.status, m.attempts,
-                       aware(m.next_attempt_at), aware(m.created_at), m.last_error, dict(m.payload or {}))
+    return MessageView(
+        m.id,
+        m.topic,
+        m.dedupe_key,
+        m.item_id,
+        m.account_id,
+        m.status,
+        m.attempts,
+        aware(m.next_attempt_at),
+        aware(m.created_at),
+        m.last_error,
+        dict(m.payload or {}),
+    )
 
 
 # --------------------------------------------------------------------------- enqueue
-def _row(topic: str, payload: dict[str, Any], dedupe_key: str, item_id: int | None, account_id: int | None,
-         now: dt.datetime) -> dict[str, Any]:
+def _row(
+    topic: str, payload: dict[str, Any], dedupe_key: str, item_id: int | None, account_id: int | None, now: dt.datetime
+) -> dict[str, Any]:
     if topic not in TOPICS:
         raise OutboxError(f"unknown outbox topic {topic!r}; expected one of {', '.join(TOPICS)}")
     if not dedupe_key:
         raise OutboxError("an outbox message needs a dedupe key")
-    return {"topic": topic, "dedupe_key": dedupe_key, "item_id": item_id, "account_id": account_id,
-            "payload": payload, "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
+    return {
+        "topic": topic,
+        "dedupe_key": dedupe_key,
+        "item_id": item_id,
+        "account_id": account_id,
+        "payload": payload,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
 
 
-def enqueue(session: Session, topic: str, payload: dict[str, Any], dedupe_key: str, *,
-            item_id: int | None = None, account_id: int | None = None) -> int | None:
+def enqueue(
+    session: Session,
+    topic: str,
+    payload: dict[str, Any],
+    dedupe_key: str,
+    *,
+    item_id: int | None = None,
+    account_id: int | None = None,
+) -> int | None:
     """Add a message in the caller's transaction; its id, or None when ``dedupe_key`` was there already.
 
     Nothing is delivered before the caller commits (and nothing at all if it rolls back)."""
-    return insert_new(session, OutboxMessage.__table__, _row(topic, payload, dedupe_key, item_id, account_id, utcnow()),
-                      ["dedupe_key"])
+    return insert_new(
+        session, OutboxMessage.__table__, _row(topic, payload, dedupe_key, item_id, account_id, utcnow()), ["dedupe_key"]
+    )
 
 
 def enqueue_many(session: Session | Connection, messages: Sequence[dict[str, Any]]) -> None:
@@ -174,8 +203,14 @@ def existing_keys(session: Session, dedupe_keys: Sequence[str]) -> set[str]:
 def unfinished(session: Session, topic: str, item_id: int) -> int:
     """Messages of ``topic`` for ``item_id`` not carried out yet (pending, claimed or dead): what
     must wait for them waits while this is non-zero (a report waits for its evidence copy)."""
-    return session.scalar(select(func.count()).select_from(OutboxMessage).where(
-        OutboxMessage.topic == topic, OutboxMessage.item_id == item_id, OutboxMessage.status.in_(UNFINISHED))) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.topic == topic, OutboxMessage.item_id == item_id, OutboxMessage.status.in_(UNFINISHED))
+        )
+        or 0
+    )
 
 
 # --------------------------------------------------------------------------- the loop
@@ -197,8 +232,9 @@ def _claim(topic: str, limit: int) -> list[tuple[int, int]]:
     """Lease up to ``limit`` due messages of ``topic``; returns (id, attempt) pairs in id order."""
     now = utcnow()
     lease = dt.timedelta(seconds=get_outbox_settings().lease_s)
-    due = and_(OutboxMessage.topic == topic, OutboxMessage.status.in_(("pending", "claimed")),
-               OutboxMessage.next_attempt_at <= now)
+    due = and_(
+        OutboxMessage.topic == topic, OutboxMessage.status.in_(("pending", "claimed")), OutboxMessage.next_attempt_at <= now
+    )
     pick = select(OutboxMessage.id).where(due).order_by(OutboxMessage.id).limit(limit)
     with session_scope() as session:
         if dialect_name(session) == "postgresql":
@@ -209,9 +245,11 @@ def _claim(topic: str, limit: int) -> list[tuple[int, int]]:
         else:
             target = OutboxMessage.id.in_(pick.scalar_subquery())
         rows = session.execute(
-            update(OutboxMessage).where(target, due)
+            update(OutboxMessage)
+            .where(target, due)
             .values(status="claimed", attempts=OutboxMessage.attempts + 1, next_attempt_at=now + lease)
-            .returning(OutboxMessage.id, OutboxMessage.attempts).execution_options(synchronize_session=False)
+            .returning(OutboxMessage.id, OutboxMessage.attempts)
+            .execution_options(synchronize_session=False)
         ).all()
     return sorted((int(r[0]), int(r[1])) for r in rows)
 
@@ -222,8 +260,15 @@ def _mine(message_id: int, attempt: int) -> Any:
 
 def _alert(topic: str, message_id: int, dedupe_key: str, attempts: int, why: str) -> None:
     DEAD_LETTERS.labels(topic).inc()
-    log.error("ALERT outbox message %s (%s, key %s) dead-lettered after %s attempt(s): %s; "
-              "retry with 'suraksha outbox retry %s'", message_id, topic, dedupe_key, attempts, why, message_id)
+    log.error(
+        "ALERT outbox message %s (%s, key %s) dead-lettered after %s attempt(s): %s; retry with 'suraksha outbox retry %s'",
+        message_id,
+        topic,
+        dedupe_key,
+        attempts,
+        why,
+        message_id,
+    )
 
 
 def _carry_out(handler: Handler, claimed: Sequence[tuple[int, int]]) -> list[Done | None]:
@@ -232,20 +277,37 @@ def _carry_out(handler: Handler, claimed: Sequence[tuple[int, int]]) -> list[Don
     is None for a message that was not (overtaken). Any handler error rolls back them all."""
     out: list[Done | None] = []
     with session_scope() as session:
-        taken = set(session.scalars(
-            update(OutboxMessage)
-            .where(tuple_(OutboxMessage.id, OutboxMessage.attempts).in_([tuple(c) for c in claimed]),
-                   OutboxMessage.status == "claimed")
-            .values(status="delivered", last_error=None)
-            .returning(OutboxMessage.id).execution_options(synchronize_session=False)))
+        taken = set(
+            session.scalars(
+                update(OutboxMessage)
+                .where(
+                    tuple_(OutboxMessage.id, OutboxMessage.attempts).in_([tuple(c) for c in claimed]),
+                    OutboxMessage.status == "claimed",
+                )
+                .values(status="delivered", last_error=None)
+                .returning(OutboxMessage.id)
+                .execution_options(synchronize_session=False)
+            )
+        )
         rows = {m.id: m for m in session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(taken)))} if taken else {}
         for message_id, attempt in claimed:
             m = rows.get(message_id)
             if m is None:
                 out.append(None)
                 continue
-            done = handler(session, Message(m.id, m.topic, m.dedupe_key, m.item_id, m.account_id, dict(m.payload or {}),
-                                            attempt, aware(m.created_at) or utcnow()))
+            done = handler(
+                session,
+                Message(
+                    m.id,
+                    m.topic,
+                    m.dedupe_key,
+                    m.item_id,
+                    m.account_id,
+                    dict(m.payload or {}),
+                    attempt,
+                    aware(m.created_at) or utcnow(),
+                ),
+            )
             if done.note:
                 m.last_error = done.note[:2000]
             out.append(done)
@@ -271,7 +333,8 @@ def _failed(topic: str, message_id: int, attempt: int, exc: BaseException) -> st
         else:
             m.status = "pending"
             m.next_attempt_at = utcnow() + dt.timedelta(
-                seconds=backoff_seconds(attempt, settings.backoff_base_s, settings.backoff_max_s))
+                seconds=backoff_seconds(attempt, settings.backoff_base_s, settings.backoff_max_s)
+            )
             return "retrying"
     _alert(topic, message_id, key, attempt, why)
     return "dead"
@@ -320,7 +383,7 @@ def consume(topic: str, handler: Handler, *, limit: int = 100, per_transaction: 
             runnable.append((message_id, attempt))
     step = max(1, per_transaction)
     for start in range(0, len(runnable), step):
-        group = runnable[start:start + step]
+        group = runnable[start : start + step]
         if len(group) > 1:
             try:
                 results = _carry_out(handler, group)
@@ -343,8 +406,9 @@ def consume(topic: str, handler: Handler, *, limit: int = 100, per_transaction: 
 
 
 # --------------------------------------------------------------------------- people's view
-def list_messages(session: Session, *, status: str | None = None, topic: str | None = None, item_id: int | None = None,
-                  limit: int = 100) -> list[MessageView]:
+def list_messages(
+    session: Session, *, status: str | None = None, topic: str | None = None, item_id: int | None = None, limit: int = 100
+) -> list[MessageView]:
     """Messages, newest first (``suraksha outbox list``)."""
     if status is not None and status not in STATUSES:
         raise OutboxError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
@@ -363,8 +427,9 @@ def list_messages(session: Session, *, status: str | None = None, topic: str | N
 def counts(session: Session) -> dict[str, dict[str, int]]:
     """Messages per topic and status (for the CLI and /metrics)."""
     out: dict[str, dict[str, int]] = {}
-    for topic, status, n in session.execute(select(OutboxMessage.topic, OutboxMessage.status, func.count())
-                                            .group_by(OutboxMessage.topic, OutboxMessage.status)):
+    for topic, status, n in session.execute(
+        select(OutboxMessage.topic, OutboxMessage.status, func.count()).group_by(OutboxMessage.topic, OutboxMessage.status)
+    ):
         out.setdefault(topic, {})[status] = n
     return out
 

@@ -34,10 +34,10 @@ from sqlalchemy.orm import Session
 
 from suraksha.config import get_settings
 from suraksha.db import session_scope, utcnow
+from suraksha.db.sql import dialect_name, insert_ignoring_conflicts
 from suraksha.errors import Conflict, NotFound
 from suraksha.pipeline import exports, ingest, queue, wakeups
 from suraksha.pipeline.models import Account, BackfillRun, Item, ItemMatch, ItemMedia, PendingMedia, ScanJob
-from suraksha.db.sql import dialect_name, insert_ignoring_conflicts
 
 MAX_ERRORS_KEPT = 100  # bad rows listed in the run row (all are counted)
 BATCH_BYTES = 32 << 20  # a batch is committed early once its inline media reach this size
@@ -113,11 +113,29 @@ def open_run(path: Path, fmt: str | None = None) -> BackfillRun:
     total = exports.total_of(path, fmt)
     now = utcnow()
     with session_scope() as session:
-        insert_ignoring_conflicts(session, BackfillRun.__table__, [{
-            "source": str(path), "fingerprint": fp, "format": fmt, "status": "running", "position": 0,
-            "byte_offset": 0, "total": total, "rows_read": 0, "ingested": 0, "already_present": 0, "bad_rows": 0,
-            "errors": [], "started_at": now, "updated_at": now,
-        }], ["fingerprint"])
+        insert_ignoring_conflicts(
+            session,
+            BackfillRun.__table__,
+            [
+                {
+                    "source": str(path),
+                    "fingerprint": fp,
+                    "format": fmt,
+                    "status": "running",
+                    "position": 0,
+                    "byte_offset": 0,
+                    "total": total,
+                    "rows_read": 0,
+                    "ingested": 0,
+                    "already_present": 0,
+                    "bad_rows": 0,
+                    "errors": [],
+                    "started_at": now,
+                    "updated_at": now,
+                }
+            ],
+            ["fingerprint"],
+        )
         run = session.scalars(select(BackfillRun).where(BackfillRun.fingerprint == fp)).one()
         if run.format != fmt:
             raise ValueError(f"this file was backfilled before as {run.format}, not {fmt}")
@@ -153,10 +171,16 @@ def _commit_batch(run_id: int, expected_position: int, batch: _Batch, *, status:
         if room > 0 and batch.bad:
             errors = [*errors, *({"line": b.line, "reason": b.reason} for b in batch.bad[:room])]
         values: dict[str, Any] = {
-            "position": batch.position, "byte_offset": batch.offset, "status": status, "updated_at": now,
-            "rows_read": BackfillRun.rows_read + batch.rows, "ingested": BackfillRun.ingested + len(ids),
-            "already_present": BackfillRun.already_present + skipped, "bad_rows": BackfillRun.bad_rows + len(batch.bad),
-            "errors": errors, "last_error": None,
+            "position": batch.position,
+            "byte_offset": batch.offset,
+            "status": status,
+            "updated_at": now,
+            "rows_read": BackfillRun.rows_read + batch.rows,
+            "ingested": BackfillRun.ingested + len(ids),
+            "already_present": BackfillRun.already_present + skipped,
+            "bad_rows": BackfillRun.bad_rows + len(batch.bad),
+            "errors": errors,
+            "last_error": None,
         }
         if ids:
             values["first_item_id"] = func.coalesce(BackfillRun.first_item_id, min(ids))
@@ -164,12 +188,13 @@ def _commit_batch(run_id: int, expected_position: int, batch: _Batch, *, status:
         if status == "finished":
             values["finished_at"] = now
         moved = session.execute(
-            update(BackfillRun).where(BackfillRun.id == run_id, BackfillRun.position == expected_position)
-            .values(**values).execution_options(synchronize_session=False)
+            update(BackfillRun)
+            .where(BackfillRun.id == run_id, BackfillRun.position == expected_position)
+            .values(**values)
+            .execution_options(synchronize_session=False)
         ).rowcount
         if moved != 1:
-            raise BackfillConflict("another backfill of this export is running (its checkpoint moved); "
-                                   "run one backfill per file")
+            raise BackfillConflict("another backfill of this export is running (its checkpoint moved); run one backfill per file")
     if ids:
         queue.notify_new_work()
     return len(ids), skipped
@@ -178,10 +203,22 @@ def _commit_batch(run_id: int, expected_position: int, batch: _Batch, *, status:
 def _item_row(prep: ingest._Prepared, now: dt.datetime) -> dict[str, Any]:
     """The item's columns as ``submit_item`` stores them, with its original time, marked retroactive."""
     p = prep.payload
-    return {"platform_id": p.platform_id, "kind": p.kind, "text": p.text, "links": list(p.links),
-            "context": p.context.model_dump(mode="json", exclude_none=True), "idempotency_key": p.idempotency_key,
-            "status": "queued", "created_at": p.context.created_at or now, "received_at": now, "retroactive": True,
-            "reasons": [], "actions": [], "text_hits": [], "priority": 0}
+    return {
+        "platform_id": p.platform_id,
+        "kind": p.kind,
+        "text": p.text,
+        "links": list(p.links),
+        "context": p.context.model_dump(mode="json", exclude_none=True),
+        "idempotency_key": p.idempotency_key,
+        "status": "queued",
+        "created_at": p.context.created_at or now,
+        "received_at": now,
+        "retroactive": True,
+        "reasons": [],
+        "actions": [],
+        "text_hits": [],
+        "priority": 0,
+    }
 
 
 def _store_many(session: Session, preps: list[ingest._Prepared]) -> list[int]:
@@ -199,8 +236,10 @@ def _store_many(session: Session, preps: list[ingest._Prepared]) -> list[int]:
     for p, v in zip(preps, values):
         if p.payload.account is not None:
             t = v["created_at"]
-            a = seen.setdefault(p.payload.account.id, {"platform_account_id": p.payload.account.id, "handle": None,
-                                                       "first_seen": t, "last_seen": t})
+            a = seen.setdefault(
+                p.payload.account.id,
+                {"platform_account_id": p.payload.account.id, "handle": None, "first_seen": t, "last_seen": t},
+            )
             a["handle"] = p.payload.account.handle or a["handle"]
             a["first_seen"], a["last_seen"] = min(a["first_seen"], t), max(a["last_seen"], t)
     accounts: dict[str, int] = {}
@@ -208,11 +247,14 @@ def _store_many(session: Session, preps: list[ingest._Prepared]) -> list[int]:
         insert_fn = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
         stmt = insert_fn(Account).values(list(seen.values()))
         ex = stmt.excluded
-        stmt = stmt.on_conflict_do_update(index_elements=["platform_account_id"], set_={
-            "handle": func.coalesce(ex.handle, Account.handle),
-            "first_seen": case((ex.first_seen < Account.first_seen, ex.first_seen), else_=Account.first_seen),
-            "last_seen": case((ex.last_seen > Account.last_seen, ex.last_seen), else_=Account.last_seen),
-        }).returning(Account.id, Account.platform_account_id)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["platform_account_id"],
+            set_={
+                "handle": func.coalesce(ex.handle, Account.handle),
+                "first_seen": case((ex.first_seen < Account.first_seen, ex.first_seen), else_=Account.first_seen),
+                "last_seen": case((ex.last_seen > Account.last_seen, ex.last_seen), else_=Account.last_seen),
+            },
+        ).returning(Account.id, Account.platform_account_id)
         accounts = {pid: aid for aid, pid in session.execute(stmt)}
     for p, v in zip(preps, values):
         v["account_id"] = accounts[p.payload.account.id] if p.payload.account else None
@@ -221,17 +263,25 @@ def _store_many(session: Session, preps: list[ingest._Prepared]) -> list[int]:
     media, pending = [], []
     for item_id, p in zip(ids, preps):
         for n, (m, data) in enumerate(zip(p.payload.media, p.inline)):
-            media.append({"item_id": item_id, "position": n, "source_url": m.url, "mime": m.mime,
-                          "size": len(data) if data is not None else None})
+            media.append(
+                {
+                    "item_id": item_id,
+                    "position": n,
+                    "source_url": m.url,
+                    "mime": m.mime,
+                    "size": len(data) if data is not None else None,
+                }
+            )
             if data is not None:
-                pending.append({"item_id": item_id, "position": n, "data": data, "held_for_evidence": False,
-                                "created_at": now})
+                pending.append({"item_id": item_id, "position": n, "data": data, "held_for_evidence": False, "created_at": now})
     if media:
         session.execute(insert(ItemMedia.__table__), media)
     if pending:
         session.execute(insert(PendingMedia.__table__), pending)
-    session.execute(insert(ScanJob.__table__), [{"item_id": i, "state": "queued", "attempts": 0, "available_at": now,
-                                                 "created_at": now} for i in ids])
+    session.execute(
+        insert(ScanJob.__table__),
+        [{"item_id": i, "state": "queued", "attempts": 0, "available_at": now, "created_at": now} for i in ids],
+    )
     if dialect_name(session) == "postgresql":
         # Delivered at commit: idle workers in other processes wake now, not at their next poll.
         session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": wakeups.NEW_WORK})
@@ -251,8 +301,9 @@ def _already_present(session: Session, items: list[ingest._Prepared]) -> set[str
 
 def _mark(run_id: int, status: str, error: str | None = None) -> None:
     with session_scope() as session:
-        session.execute(update(BackfillRun).where(BackfillRun.id == run_id)
-                        .values(status=status, last_error=error, updated_at=utcnow()))
+        session.execute(
+            update(BackfillRun).where(BackfillRun.id == run_id).values(status=status, last_error=error, updated_at=utcnow())
+        )
 
 
 # ---------------------------------------------------------------- the run
@@ -307,8 +358,13 @@ def run_backfill(
 
     def pace(batch: _Batch) -> None:
         if max_queued and batch.items:
-            _wait_for_room(max_queued - len(batch.items), lambda: on_progress and on_progress(
-                Progress(_done(run, batch), run.total, read_here, ingested_here, bad_total, waiting=True)))
+            _wait_for_room(
+                max_queued - len(batch.items),
+                lambda: (
+                    on_progress
+                    and on_progress(Progress(_done(run, batch), run.total, read_here, ingested_here, bad_total, waiting=True))
+                ),
+            )
 
     try:
         for row in _rows(run, path, max_line_bytes):
@@ -317,8 +373,9 @@ def run_backfill(
             reason = row.error
             if reason is None:
                 try:
-                    prep = ingest._prepare(exports.to_item(row.data or {}, base_dir=base_dir, max_media_bytes=max_media,
-                                                           media_root=root))
+                    prep = ingest._prepare(
+                        exports.to_item(row.data or {}, base_dir=base_dir, max_media_bytes=max_media, media_root=root)
+                    )
                 except (exports.BadRow, ingest.IngestError) as exc:
                     reason = str(exc)
                 else:
@@ -347,8 +404,15 @@ def run_backfill(
         ingested_here += _commit_batch(run.id, position, batch, status=status)[0]
         read_here += batch.rows
         if on_progress:
-            on_progress(Progress((run.total or 0) if status == "finished" else _done(run, batch), run.total, read_here,
-                                 ingested_here, bad_total))
+            on_progress(
+                Progress(
+                    (run.total or 0) if status == "finished" else _done(run, batch),
+                    run.total,
+                    read_here,
+                    ingested_here,
+                    bad_total,
+                )
+            )
     except BackfillConflict:
         raise
     except BaseException as exc:  # noqa: BLE001 - Ctrl-C or a failure: the checkpoint stays at the last batch
@@ -386,8 +450,12 @@ def _run_items(run: BackfillRun) -> Any:
     """The run's items: retroactive, backfill-keyed, with ids in the run's range."""
     if run.first_item_id is None:
         return Item.id.is_(None)
-    return and_(Item.id >= run.first_item_id, Item.id <= run.last_item_id, Item.retroactive.is_(True),
-                Item.idempotency_key.like(exports.KEY_PREFIX + "%"))
+    return and_(
+        Item.id >= run.first_item_id,
+        Item.id <= run.last_item_id,
+        Item.retroactive.is_(True),
+        Item.idempotency_key.like(exports.KEY_PREFIX + "%"),
+    )
 
 
 def _get(run_id: int) -> BackfillRun:
@@ -403,15 +471,16 @@ def pending_scans(run_id: int) -> tuple[int, int]:
     """(items of the run not yet scanned, items scanned so far that matched a bank)."""
     run = _get(run_id)
     with session_scope() as session:
-        pending = session.scalar(select(func.count()).select_from(Item)
-                                 .where(_run_items(run), Item.status.in_(("queued", "scanning"))))
-        matched = session.scalar(select(func.count(func.distinct(ItemMatch.item_id)))
-                                 .join(Item, Item.id == ItemMatch.item_id).where(_run_items(run)))
+        pending = session.scalar(
+            select(func.count()).select_from(Item).where(_run_items(run), Item.status.in_(("queued", "scanning")))
+        )
+        matched = session.scalar(
+            select(func.count(func.distinct(ItemMatch.item_id))).join(Item, Item.id == ItemMatch.item_id).where(_run_items(run))
+        )
     return int(pending or 0), int(matched or 0)
 
 
-def wait_for_scans(run_id: int, *, poll_seconds: float = 0.5,
-                   on_progress: Callable[[int, int], None] | None = None) -> None:
+def wait_for_scans(run_id: int, *, poll_seconds: float = 0.5, on_progress: Callable[[int, int], None] | None = None) -> None:
     """Block until every item of the run is scanned (done or failed); calls ``on_progress(pending, matched)``."""
     while True:
         pending, matched = pending_scans(run_id)
@@ -426,15 +495,32 @@ def summarize(run_id: int, *, resumed_from_line: int = 0) -> BackfillSummary:
     """The run's counts from the database: rows, items, bad rows, matches and verdicts so far."""
     run = _get(run_id)
     with session_scope() as session:
-        verdicts = Counter({v or "unscanned": n for v, n in session.execute(
-            select(Item.verdict, func.count()).where(_run_items(run), Item.status == "done").group_by(Item.verdict))})
+        verdicts = Counter(
+            {
+                v or "unscanned": n
+                for v, n in session.execute(
+                    select(Item.verdict, func.count()).where(_run_items(run), Item.status == "done").group_by(Item.verdict)
+                )
+            }
+        )
         states = dict(session.execute(select(Item.status, func.count()).where(_run_items(run)).group_by(Item.status)).all())
     pending, matched = pending_scans(run_id)
     return BackfillSummary(
-        run_id=run.id, source=run.source, format=run.format, status=run.status, resumed_from_line=resumed_from_line,
-        position=run.position, rows_read=run.rows_read, ingested=run.ingested, already_present=run.already_present,
-        bad_rows=run.bad_rows, errors=list(run.errors or [])[:10], matched=matched, verdicts=dict(verdicts),
-        pending_scans=pending, failed_scans=int(states.get("failed", 0)),
+        run_id=run.id,
+        source=run.source,
+        format=run.format,
+        status=run.status,
+        resumed_from_line=resumed_from_line,
+        position=run.position,
+        rows_read=run.rows_read,
+        ingested=run.ingested,
+        already_present=run.already_present,
+        bad_rows=run.bad_rows,
+        errors=list(run.errors or [])[:10],
+        matched=matched,
+        verdicts=dict(verdicts),
+        pending_scans=pending,
+        failed_scans=int(states.get("failed", 0)),
     )
 
 
@@ -447,6 +533,14 @@ def list_runs() -> list[BackfillRun]:
 
 
 __all__ = [
-    "BackfillConflict", "BackfillSummary", "BadRowReport", "Progress", "list_runs", "open_run", "pending_scans",
-    "run_backfill", "summarize", "wait_for_scans",
+    "BackfillConflict",
+    "BackfillSummary",
+    "BadRowReport",
+    "Progress",
+    "list_runs",
+    "open_run",
+    "pending_scans",
+    "run_backfill",
+    "summarize",
+    "wait_for_scans",
 ]

@@ -79,10 +79,16 @@ def _progress(console, enabled: bool):
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>5.1f}%"),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>5.1f}%"),
         TextColumn("{task.fields[rows]:>9,} rows  {task.fields[rate]:>7,.0f}/s  {task.fields[matched]:,} matched"),
-        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-        console=console, disable=not enabled, transient=False,
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=console,
+        disable=not enabled,
+        transient=False,
     )
 
 
@@ -90,10 +96,18 @@ def _render_summary(summary: dict, console) -> None:
     from rich.table import Table
 
     table = Table(title=f"backfill {summary['source']} ({summary['status']})", show_header=False)
-    for label, key in [("rows read", "rows_read"), ("items ingested", "ingested"), ("already present (skipped)", "already_present"),
-                       ("bad rows", "bad_rows"), ("matched", "matched"), ("not scanned yet", "pending_scans"),
-                       ("scans failed", "failed_scans"), ("reading (s)", "read_s"), ("elapsed (s)", "elapsed_s"),
-                       ("items/s", "items_per_s")]:
+    for label, key in [
+        ("rows read", "rows_read"),
+        ("items ingested", "ingested"),
+        ("already present (skipped)", "already_present"),
+        ("bad rows", "bad_rows"),
+        ("matched", "matched"),
+        ("not scanned yet", "pending_scans"),
+        ("scans failed", "failed_scans"),
+        ("reading (s)", "read_s"),
+        ("elapsed (s)", "elapsed_s"),
+        ("items/s", "items_per_s"),
+    ]:
         table.add_row(label, f"{summary[key]:,}" if isinstance(summary[key], int) else str(summary[key]))
     for verdict, n in sorted(summary["verdicts"].items()):
         table.add_row(f"verdict {verdict}", f"{n:,}")
@@ -107,10 +121,13 @@ def backfill(
     fmt: str = typer.Option(None, "--format", help="jsonl or parquet (default: from the file name)."),
     batch_size: int = typer.Option(500, "--batch-size", min=1, help="Rows per transaction (and checkpoint)."),
     max_errors: int = typer.Option(100, "--max-errors", min=0, help="Stop after this many bad rows (0: at the first)."),
-    workers: int = typer.Option(1, "--workers", min=0, help="Scan worker threads in this process (0: rely on `suraksha worker`)."),
+    workers: int = typer.Option(
+        1, "--workers", min=0, help="Scan worker threads in this process (0: rely on `suraksha worker`)."
+    ),
     no_wait: bool = typer.Option(False, "--no-wait", help="Return once the export is read; workers scan later."),
-    max_queued: int = typer.Option(2000, "--max-queued", min=0,
-                                   help="Pause reading while more scan jobs than this wait (0: never pause)."),
+    max_queued: int = typer.Option(
+        2000, "--max-queued", min=0, help="Pause reading while more scan jobs than this wait (0: never pause)."
+    ),
     media_root: str = typer.Option(None, "--media-root", help="Folder media paths must lie in (default: the export's)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
@@ -120,8 +137,17 @@ def backfill(
     one_line_errors(_backfill)(source, fmt, batch_size, max_errors, workers, no_wait, max_queued, media_root, as_json)
 
 
-def _backfill(source: str, fmt: str | None, batch_size: int, max_errors: int, workers: int, no_wait: bool,
-              max_queued: int, media_root: str | None, as_json: bool) -> None:
+def _backfill(
+    source: str,
+    fmt: str | None,
+    batch_size: int,
+    max_errors: int,
+    workers: int,
+    no_wait: bool,
+    max_queued: int,
+    media_root: str | None,
+    as_json: bool,
+) -> None:
     import time
 
     from rich.console import Console
@@ -153,9 +179,15 @@ def _backfill(source: str, fmt: str | None, batch_size: int, max_errors: int, wo
                 if time.monotonic() - last_poll > 1.0 and run_id is not None:
                     last_poll = time.monotonic()
                     matched[0] = bf.pending_scans(run_id)[1]
-                progress.update(read, completed=p.done, total=p.total, rows=p.rows_read,
-                                description="waiting " if p.waiting else "reading ",
-                                rate=p.rows_read / max(time.monotonic() - started, 1e-6), matched=matched[0])
+                progress.update(
+                    read,
+                    completed=p.done,
+                    total=p.total,
+                    rows=p.rows_read,
+                    description="waiting " if p.waiting else "reading ",
+                    rate=p.rows_read / max(time.monotonic() - started, 1e-6),
+                    matched=matched[0],
+                )
 
             def on_start(run) -> None:
                 nonlocal run_id
@@ -165,9 +197,17 @@ def _backfill(source: str, fmt: str | None, batch_size: int, max_errors: int, wo
                 if run.position and run.status != "finished":
                     console.print(f"resuming {source} after row {run.position:,} (checkpoint of run {run.id})")
 
-            summary = bf.run_backfill(source, fmt=fmt, batch_size=batch_size, max_errors=max_errors,
-                                      on_bad_row=bad_row, on_progress=on_progress, on_start=on_start,
-                                      max_queued=max_queued, media_root=media_root)
+            summary = bf.run_backfill(
+                source,
+                fmt=fmt,
+                batch_size=batch_size,
+                max_errors=max_errors,
+                on_bad_row=bad_row,
+                on_progress=on_progress,
+                on_start=on_start,
+                max_queued=max_queued,
+                media_root=media_root,
+            )
             if not no_wait and summary.status == "finished" and summary.ingested:
                 if not workers:
                     console.print("waiting for `suraksha worker` processes to scan the items (--no-wait to skip)")
@@ -176,8 +216,13 @@ def _backfill(source: str, fmt: str | None, batch_size: int, max_errors: int, wo
 
                 def on_scan(pending: int, matched_now: int) -> None:
                     done = summary.ingested - pending
-                    progress.update(scan, completed=done, rows=done, matched=matched_now,
-                                    rate=done / max(time.monotonic() - wait_started, 1e-6))
+                    progress.update(
+                        scan,
+                        completed=done,
+                        rows=done,
+                        matched=matched_now,
+                        rate=done / max(time.monotonic() - wait_started, 1e-6),
+                    )
 
                 bf.wait_for_scans(summary.run_id, on_progress=on_scan)
     except bf.BackfillConflict as exc:
@@ -197,8 +242,10 @@ def _backfill(source: str, fmt: str | None, batch_size: int, max_errors: int, wo
     else:
         _render_summary(final.as_dict(), Console())
     if final.status == "stopped":
-        raise CliError(f"stopped after {final.bad_rows} bad rows (--max-errors {max_errors}); fix them, or raise "
-                       f"--max-errors and rerun to continue after line {final.position}")
+        raise CliError(
+            f"stopped after {final.bad_rows} bad rows (--max-errors {max_errors}); fix them, or raise "
+            f"--max-errors and rerun to continue after line {final.position}"
+        )
 
 
 def rescan(
@@ -228,15 +275,26 @@ def _rescan(since: str, bank: str | None, batch_size: int, as_json: bool) -> Non
     console = Console(stderr=True)
     with _progress(console, not as_json and console.is_terminal) as progress:
         task = progress.add_task("rescan  ", total=None, rows=0, rate=0.0, matched=0)
-        summary = run_rescan(when, bank=bank, batch_size=batch_size, on_progress=lambda done, total, new: progress.update(
-            task, completed=done, total=total, rows=done, matched=new, rate=0.0))
+        summary = run_rescan(
+            when,
+            bank=bank,
+            batch_size=batch_size,
+            on_progress=lambda done, total, new: progress.update(
+                task, completed=done, total=total, rows=done, matched=new, rate=0.0
+            ),
+        )
     data = summary.as_dict()
     if as_json:
         typer.echo(json.dumps(data, indent=2))
         return
     table = Table(title=f"rescan since {summary.since}" + (f", bank {bank}" if bank else ""), show_header=False)
-    for label, key in [("items checked", "items_checked"), ("items with new matches", "items_matched"),
-                       ("new matches", "new_matches"), ("messages enqueued", "messages_enqueued"), ("elapsed (s)", "elapsed_s")]:
+    for label, key in [
+        ("items checked", "items_checked"),
+        ("items with new matches", "items_matched"),
+        ("new matches", "new_matches"),
+        ("messages enqueued", "messages_enqueued"),
+        ("elapsed (s)", "elapsed_s"),
+    ]:
         table.add_row(label, str(data[key]))
     for change, n in sorted(summary.verdict_changes.items()):
         table.add_row(f"verdict {change}", str(n))

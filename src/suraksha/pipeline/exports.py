@@ -178,7 +178,7 @@ def to_item(data: dict[str, Any], *, base_dir: Path, max_media_bytes: int, media
     if item.context.created_at is None:
         raise BadRow("context.created_at is required for backfill (the time the content was posted)")
     # Stored in UTC: SQLite keeps no zone, and statistics group by the instant, not the wall clock.
-    context = item.context.model_copy(update={"created_at": item.context.created_at.astimezone(dt.timezone.utc)})
+    context = item.context.model_copy(update={"created_at": item.context.created_at.astimezone(dt.UTC)})
     return item.model_copy(update={"idempotency_key": backfill_key(item.platform_id, item.idempotency_key), "context": context})
 
 

@@ -136,9 +136,11 @@ def check_url(url: str, *, allowed_hosts: list[str], resolver: Resolver) -> tupl
     listed = bool(allowed_hosts) and url_allowed(parsed, allowed_hosts)
     if allowed_hosts and not listed:
         if _host_listed_on_other_port(host, allowed_hosts):
-            raise FetchError(f"port {port} of host {host!r} is not in the media fetch allow-list "
-                             f"(SURAKSHA_FETCH_ALLOWED_HOSTS: an entry without a port allows only "
-                             f"{DEFAULT_PORTS[parsed.scheme]} for {parsed.scheme}; list '{host}:{port}' to allow it)")
+            raise FetchError(
+                f"port {port} of host {host!r} is not in the media fetch allow-list "
+                f"(SURAKSHA_FETCH_ALLOWED_HOSTS: an entry without a port allows only "
+                f"{DEFAULT_PORTS[parsed.scheme]} for {parsed.scheme}; list '{host}:{port}' to allow it)"
+            )
         raise FetchError(f"host {host!r} is not in the media fetch allow-list (SURAKSHA_FETCH_ALLOWED_HOSTS)")
     try:
         addresses = [ipaddress.ip_address(host)]
@@ -180,10 +182,17 @@ class _Deadline(httpcore.NetworkBackend):
             raise httpcore.ReadTimeout("media fetch deadline passed")
         return remaining if timeout is None else min(timeout, remaining)
 
-    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-                    socket_options: typing.Iterable[typing.Any] | None = None) -> httpcore.NetworkStream:
-        stream = self._inner.connect_tcp(host, port, timeout=self.left(timeout), local_address=local_address,
-                                         socket_options=socket_options)
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: typing.Iterable[typing.Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        stream = self._inner.connect_tcp(
+            host, port, timeout=self.left(timeout), local_address=local_address, socket_options=socket_options
+        )
         dup = stream.get_extra_info("socket").dup()
         with self._lock:
             self._sockets.append(dup)
@@ -192,8 +201,9 @@ class _Deadline(httpcore.NetworkBackend):
             _shutdown(dup)
         return _DeadlineStream(stream, self)
 
-    def connect_unix_socket(self, path: str, timeout: float | None = None,
-                            socket_options: typing.Iterable[typing.Any] | None = None) -> httpcore.NetworkStream:
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: typing.Iterable[typing.Any] | None = None
+    ) -> httpcore.NetworkStream:
         raise httpcore.ConnectError("media is never fetched over a unix socket")
 
     def sleep(self, seconds: float) -> None:
@@ -235,8 +245,9 @@ class _DeadlineStream(httpcore.NetworkStream):
     def close(self) -> None:
         self._inner.close()
 
-    def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
-                  timeout: float | None = None) -> httpcore.NetworkStream:
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
         tls = self._inner.start_tls(ssl_context, server_hostname=server_hostname, timeout=self._backend.left(timeout))
         return _DeadlineStream(tls, self._backend)
 
@@ -244,8 +255,12 @@ class _DeadlineStream(httpcore.NetworkStream):
         return self._inner.get_extra_info(info)
 
 
-_HTTPCORE_ERRORS: tuple[type[Exception], ...] = (httpcore.TimeoutException, httpcore.NetworkError,
-                                                 httpcore.ProtocolError, httpcore.UnsupportedProtocol)
+_HTTPCORE_ERRORS: tuple[type[Exception], ...] = (
+    httpcore.TimeoutException,
+    httpcore.NetworkError,
+    httpcore.ProtocolError,
+    httpcore.UnsupportedProtocol,
+)
 
 
 def _as_httpx_error(exc: Exception) -> httpx.HTTPError:
@@ -291,15 +306,23 @@ class _DeadlineTransport(httpx.BaseTransport):
         assert isinstance(request.stream, httpx.SyncByteStream)
         core = httpcore.Request(
             method=request.method,
-            url=httpcore.URL(scheme=request.url.raw_scheme, host=request.url.raw_host, port=request.url.port,
-                             target=request.url.raw_path),
-            headers=request.headers.raw, content=request.stream, extensions=request.extensions)
+            url=httpcore.URL(
+                scheme=request.url.raw_scheme, host=request.url.raw_host, port=request.url.port, target=request.url.raw_path
+            ),
+            headers=request.headers.raw,
+            content=request.stream,
+            extensions=request.extensions,
+        )
         try:
             resp = self._pool.handle_request(core)
         except _HTTPCORE_ERRORS as exc:
             raise _as_httpx_error(exc) from exc
-        return httpx.Response(status_code=resp.status, headers=resp.headers,
-                              stream=_Body(typing.cast(Iterable[bytes], resp.stream)), extensions=resp.extensions)
+        return httpx.Response(
+            status_code=resp.status,
+            headers=resp.headers,
+            stream=_Body(typing.cast(Iterable[bytes], resp.stream)),
+            extensions=resp.extensions,
+        )
 
     def close(self) -> None:
         self._pool.close()
@@ -320,6 +343,7 @@ def _resolve_within(resolver: Resolver, deadline: float, timeout: float) -> Reso
             return _resolvers.submit(resolver, host, port).result(timeout=left)
         except FutureTimeout:
             raise FetchError(f"media url timed out after {timeout:g} s (resolving {host!r})") from None
+
     return resolve
 
 
@@ -351,17 +375,35 @@ def fetch_media(
     watchdog.daemon = True
     watchdog.start()
     try:
-        with httpx.Client(transport=transport or _DeadlineTransport(backend), follow_redirects=False,
-                          trust_env=False) as client:
-            return _fetch(client, url, backend, deadline, timeout=timeout, max_bytes=max_bytes,
-                          allowed_hosts=allowed_hosts, max_redirects=max_redirects, resolver=resolve)
+        with httpx.Client(transport=transport or _DeadlineTransport(backend), follow_redirects=False, trust_env=False) as client:
+            return _fetch(
+                client,
+                url,
+                backend,
+                deadline,
+                timeout=timeout,
+                max_bytes=max_bytes,
+                allowed_hosts=allowed_hosts,
+                max_redirects=max_redirects,
+                resolver=resolve,
+            )
     finally:
         watchdog.cancel()
         backend.close()
 
 
-def _fetch(client: httpx.Client, url: str, backend: _Deadline, deadline: float, *, timeout: float, max_bytes: int,
-           allowed_hosts: list[str], max_redirects: int, resolver: Resolver) -> bytes:
+def _fetch(
+    client: httpx.Client,
+    url: str,
+    backend: _Deadline,
+    deadline: float,
+    *,
+    timeout: float,
+    max_bytes: int,
+    allowed_hosts: list[str],
+    max_redirects: int,
+    resolver: Resolver,
+) -> bytes:
     timed_out = f"media url timed out after {timeout:g} s"
     current = url
     for _hop in range(max_redirects + 1):
@@ -370,12 +412,14 @@ def _fetch(client: httpx.Client, url: str, backend: _Deadline, deadline: float, 
         if left <= 0:
             raise FetchError(timed_out)
         pinned = parsed.copy_with(host=address)
-        headers = {"Host": parsed.netloc.decode("ascii"), "Accept": "image/*, video/*, */*;q=0.1",
-                   "User-Agent": "Suraksha-media-fetch/1"}
+        headers = {
+            "Host": parsed.netloc.decode("ascii"),
+            "Accept": "image/*, video/*, */*;q=0.1",
+            "User-Agent": "Suraksha-media-fetch/1",
+        }
         extensions = {"sni_hostname": parsed.host} if parsed.scheme == "https" else {}
         try:
-            with client.stream("GET", pinned, headers=headers, extensions=extensions,
-                               timeout=httpx.Timeout(left)) as response:
+            with client.stream("GET", pinned, headers=headers, extensions=extensions, timeout=httpx.Timeout(left)) as response:
                 if response.is_redirect:
                     location = response.headers.get("location")
                     if not location:

@@ -33,12 +33,12 @@ from sqlalchemy.orm import Session
 
 from suraksha.config import get_settings
 from suraksha.db import get_engine, session_scope, utcnow
+from suraksha.db.sql import autocommit_engine, dialect_name
 from suraksha.errors import Conflict, InvalidInput
 from suraksha.pipeline import queue, wakeups
 from suraksha.pipeline.models import Account, Item, ItemMedia, PendingMedia, ScanJob
 from suraksha.pipeline.schemas import ItemIn
 from suraksha.pipeline.settings import get_pipeline_settings
-from suraksha.db.sql import autocommit_engine, dialect_name
 
 
 class IngestError(InvalidInput):
@@ -63,7 +63,9 @@ class IdempotencyConflict(IngestError, Conflict):
         super().__init__(
             f"idempotency_key {key!r} was already used for item {item_id} with a different body; nothing was "
             f"stored or scanned. Send new content with a new key (resending the first body unchanged answers "
-            f"with item {item_id})", 409)
+            f"with item {item_id})",
+            409,
+        )
         self.item_id = item_id
 
 
@@ -104,8 +106,10 @@ def request_fingerprint(prep: _Prepared) -> str:
     their base64 text. Two sends that would store the same item have the same fingerprint."""
     p = prep.payload
     doc = p.model_dump(mode="json", exclude={"idempotency_key", "media"})
-    doc["media"] = [{"url": m.url, "mime": m.mime, "sha256": hashlib.sha256(data).hexdigest() if data is not None else None}
-                    for m, data in zip(p.media, prep.inline)]
+    doc["media"] = [
+        {"url": m.url, "mime": m.mime, "sha256": hashlib.sha256(data).hexdigest() if data is not None else None}
+        for m, data in zip(p.media, prep.inline)
+    ]
     canonical = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -113,10 +117,23 @@ def request_fingerprint(prep: _Prepared) -> str:
 def _item_values(prep: _Prepared, now: Any) -> dict[str, Any]:
     """The new item's columns, every one given (the PostgreSQL statement has no ORM defaults)."""
     p = prep.payload
-    return {"platform_id": p.platform_id, "kind": p.kind, "text": p.text, "links": list(p.links),
-            "context": p.context.model_dump(mode="json", exclude_none=True), "idempotency_key": p.idempotency_key,
-            "request_sha256": prep.fingerprint, "status": "queued", "created_at": p.context.created_at or now, "received_at": now, "retroactive": False,
-            "reasons": [], "actions": [], "text_hits": [], "priority": 0}
+    return {
+        "platform_id": p.platform_id,
+        "kind": p.kind,
+        "text": p.text,
+        "links": list(p.links),
+        "context": p.context.model_dump(mode="json", exclude_none=True),
+        "idempotency_key": p.idempotency_key,
+        "request_sha256": prep.fingerprint,
+        "status": "queued",
+        "created_at": p.context.created_at or now,
+        "received_at": now,
+        "retroactive": False,
+        "reasons": [],
+        "actions": [],
+        "text_hits": [],
+        "priority": 0,
+    }
 
 
 def _as_item(item_id: int, values: dict[str, Any], account_id: int | None) -> Item:
@@ -138,8 +155,12 @@ def _account_upsert(dialect: str) -> Any:
     if dialect not in _upserts:
         insert_fn = pg_insert if dialect == "postgresql" else sqlite_insert
         accounts = Account.__table__  # a Core insert: the ORM's bulk-insert path cost 0.6 ms a submit
-        stmt = insert_fn(accounts).values(platform_account_id=bindparam("pid"), handle=bindparam("handle"),
-                                          first_seen=bindparam("now"), last_seen=bindparam("now"))
+        stmt = insert_fn(accounts).values(
+            platform_account_id=bindparam("pid"),
+            handle=bindparam("handle"),
+            first_seen=bindparam("now"),
+            last_seen=bindparam("now"),
+        )
         _upserts[dialect] = stmt.on_conflict_do_update(
             index_elements=["platform_account_id"],
             set_={"last_seen": stmt.excluded.last_seen, "handle": func.coalesce(stmt.excluded.handle, accounts.c.handle)},
@@ -151,8 +172,9 @@ def _account_id(session: Session | Connection, payload: ItemIn, now: Any) -> int
     """Insert or touch the account in one statement."""
     if payload.account is None:
         return None
-    return session.execute(_account_upsert(dialect_name(session)),
-                           {"pid": payload.account.id, "handle": payload.account.handle, "now": now}).scalar_one()
+    return session.execute(
+        _account_upsert(dialect_name(session)), {"pid": payload.account.id, "handle": payload.account.handle, "now": now}
+    ).scalar_one()
 
 
 def _store(session: Session | Connection, prep: _Prepared) -> Item:
@@ -164,17 +186,22 @@ def _store(session: Session | Connection, prep: _Prepared) -> Item:
     item_id = session.execute(_insert_item, {**values, "account_id": account_id}).scalar_one()
     media_rows, pending_rows = [], []
     for n, (media, data) in enumerate(zip(prep.payload.media, prep.inline)):
-        media_rows.append({"item_id": item_id, "position": n, "source_url": media.url, "mime": media.mime,
-                           "size": len(data) if data is not None else None})
+        media_rows.append(
+            {
+                "item_id": item_id,
+                "position": n,
+                "source_url": media.url,
+                "mime": media.mime,
+                "size": len(data) if data is not None else None,
+            }
+        )
         if data is not None:
-            pending_rows.append({"item_id": item_id, "position": n, "data": data, "held_for_evidence": False,
-                                 "created_at": now})
+            pending_rows.append({"item_id": item_id, "position": n, "data": data, "held_for_evidence": False, "created_at": now})
     if media_rows:
         session.execute(_insert_media, media_rows)
     if pending_rows:
         session.execute(_insert_pending, pending_rows)
-    session.execute(_insert_job, {"item_id": item_id, "state": "queued", "attempts": 0, "available_at": now,
-                                  "created_at": now})
+    session.execute(_insert_job, {"item_id": item_id, "state": "queued", "attempts": 0, "available_at": now, "created_at": now})
     return _as_item(item_id, values, account_id)
 
 
@@ -234,16 +261,23 @@ def _pg_submit_statement(n_inline: int) -> Any:
         _pg_submit[n_inline] = text(_PG_SUBMIT.format(pending=pending, channel=wakeups.NEW_WORK))
     return _pg_submit[n_inline]
 
+
 def _submit_pg(prep: _Prepared) -> tuple[Item, bool] | None:
     """The one-statement submit; None when a concurrent send with the same key won."""
     p = prep.payload
     now = utcnow()
     values = _item_values(prep, now)
-    params = {**values, "links": json.dumps(values["links"]), "context": json.dumps(values["context"]),
-              "account_pid": p.account.id if p.account else None, "account_handle": p.account.handle if p.account else None,
-              "m_position": list(range(len(p.media))), "m_url": [m.url for m in p.media], "m_mime": [m.mime for m in p.media],
-              "m_size": [len(d) if d is not None else None for d in prep.inline],
-              }
+    params = {
+        **values,
+        "links": json.dumps(values["links"]),
+        "context": json.dumps(values["context"]),
+        "account_pid": p.account.id if p.account else None,
+        "account_handle": p.account.handle if p.account else None,
+        "m_position": list(range(len(p.media))),
+        "m_url": [m.url for m in p.media],
+        "m_mime": [m.mime for m in p.media],
+        "m_size": [len(d) if d is not None else None for d in prep.inline],
+    }
     inline = [(n, d) for n, d in enumerate(prep.inline) if d is not None]
     for k, (n, data) in enumerate(inline):
         params[f"p_position_{k}"], params[f"p_data_{k}"] = n, data

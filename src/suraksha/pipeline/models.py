@@ -155,8 +155,12 @@ class ScanJob(Base):
     __table_args__ = (
         Index("ix_scan_jobs_claim", "state", "available_at"),
         # The live jobs in claim order (migration p0003): claiming never walks the finished ones.
-        Index("ix_scan_jobs_live", "id", postgresql_where=text("state IN ('queued', 'running')"),
-              sqlite_where=text("state IN ('queued', 'running')")),
+        Index(
+            "ix_scan_jobs_live",
+            "id",
+            postgresql_where=text("state IN ('queued', 'running')"),
+            sqlite_where=text("state IN ('queued', 'running')"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

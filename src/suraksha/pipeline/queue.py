@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -25,10 +24,10 @@ from sqlalchemy import Connection, DateTime, bindparam, delete, func, insert, se
 from sqlalchemy.orm import Session
 
 from suraksha.db import get_engine, session_scope, utcnow
-from suraksha.pipeline import wakeups
-from suraksha.pipeline.models import Item, ItemMatch, ItemMedia, ItemScore, PendingMedia, ScanJob
 from suraksha.db.sql import autocommit_engine, dialect_name
 from suraksha.outbox import enqueue_many
+from suraksha.pipeline import wakeups
+from suraksha.pipeline.models import Item, ItemMatch, ItemMedia, ItemScore, PendingMedia, ScanJob
 
 if TYPE_CHECKING:
     from suraksha.pipeline.scan import ScanResult
@@ -145,9 +144,11 @@ def claim_jobs(worker_id: str, n: int = 1, lease_seconds: int = 60) -> list[Clai
     return sorted((ClaimedJob(r.id, r.item_id, r.attempts) for r in rows), key=lambda j: j.id)
 
 
-_SQLITE_SCANNING = (update(Item.__table__)
-                    .where(Item.__table__.c.id.in_(bindparam("ids", expanding=True)), Item.__table__.c.status == "queued")
-                    .values(status="scanning"))
+_SQLITE_SCANNING = (
+    update(Item.__table__)
+    .where(Item.__table__.c.id.in_(bindparam("ids", expanding=True)), Item.__table__.c.status == "queued")
+    .values(status="scanning")
+)
 
 
 def extend_leases(worker_id: str, job_ids: list[int], lease_seconds: int) -> int:
@@ -180,17 +181,33 @@ def _take_job(session: Session, worker_id: str, job_id: int, **values) -> bool:
 _media_update = (
     update(ItemMedia.__table__)
     .where(ItemMedia.__table__.c.item_id == bindparam("b_item"), ItemMedia.__table__.c.position == bindparam("b_pos"))
-    .values(kind=bindparam("b_kind"), sha256=bindparam("b_sha256"), md5=bindparam("b_md5"), pdq=bindparam("b_pdq"),
-            pdq_quality=bindparam("b_pdq_quality"), vpdq=bindparam("b_vpdq"), error=bindparam("b_error"),
-            size=bindparam("b_size"), mime=bindparam("b_mime"))
+    .values(
+        kind=bindparam("b_kind"),
+        sha256=bindparam("b_sha256"),
+        md5=bindparam("b_md5"),
+        pdq=bindparam("b_pdq"),
+        pdq_quality=bindparam("b_pdq_quality"),
+        vpdq=bindparam("b_vpdq"),
+        error=bindparam("b_error"),
+        size=bindparam("b_size"),
+        mime=bindparam("b_mime"),
+    )
 )
 _item_update = (
     update(Item.__table__)
     .where(Item.__table__.c.id == bindparam("b_id"))
-    .values(status="done", verdict=bindparam("b_verdict"), rule=bindparam("b_rule"), reasons=bindparam("b_reasons"),
-            actions=bindparam("b_actions"), facts=bindparam("b_facts"), priority=bindparam("b_priority"),
-            text_hits=bindparam("b_text_hits"),
-            scanned_at=bindparam("b_scanned_at"), error=bindparam("b_error"))
+    .values(
+        status="done",
+        verdict=bindparam("b_verdict"),
+        rule=bindparam("b_rule"),
+        reasons=bindparam("b_reasons"),
+        actions=bindparam("b_actions"),
+        facts=bindparam("b_facts"),
+        priority=bindparam("b_priority"),
+        text_hits=bindparam("b_text_hits"),
+        scanned_at=bindparam("b_scanned_at"),
+        error=bindparam("b_error"),
+    )
 )
 
 
@@ -202,10 +219,12 @@ _insert_matches = insert(_matches)
 _insert_scores = insert(_scores)
 _discard_pending = delete(_pending).where(_pending.c.item_id.in_(_ids), _pending.c.held_for_evidence.is_(False))
 _jobs = ScanJob.__table__
-_take_jobs = (update(_jobs)
-              .where(_jobs.c.id.in_(_ids), _jobs.c.lease_owner == bindparam("worker"), _jobs.c.state == "running")
-              .values(state="done", finished_at=bindparam("now"), last_error=None, lease_expires_at=None)
-              .returning(_jobs.c.id))
+_take_jobs = (
+    update(_jobs)
+    .where(_jobs.c.id.in_(_ids), _jobs.c.lease_owner == bindparam("worker"), _jobs.c.state == "running")
+    .values(state="done", finished_at=bindparam("now"), last_error=None, lease_expires_at=None)
+    .returning(_jobs.c.id)
+)
 
 
 def _write_results(conn: Connection, results: list[ScanResult]) -> None:
@@ -215,9 +234,23 @@ def _write_results(conn: Connection, results: list[ScanResult]) -> None:
     # A rescan replaces the previous scan's matches and scores (never accumulates duplicates).
     conn.execute(_delete_matches, {"ids": item_ids})
     conn.execute(_delete_scores, {"ids": item_ids})
-    media = [{"b_item": r.item_id, "b_pos": m.position, "b_kind": m.kind, "b_sha256": m.sha256, "b_md5": m.md5,
-              "b_pdq": m.pdq, "b_pdq_quality": m.pdq_quality, "b_vpdq": m.vpdq, "b_error": m.error, "b_size": m.size,
-              "b_mime": m.mime} for r in results for m in r.media]
+    media = [
+        {
+            "b_item": r.item_id,
+            "b_pos": m.position,
+            "b_kind": m.kind,
+            "b_sha256": m.sha256,
+            "b_md5": m.md5,
+            "b_pdq": m.pdq,
+            "b_pdq_quality": m.pdq_quality,
+            "b_vpdq": m.vpdq,
+            "b_error": m.error,
+            "b_size": m.size,
+            "b_mime": m.mime,
+        }
+        for r in results
+        for m in r.media
+    ]
     if media:
         conn.execute(_media_update, media)
     matches = [{"item_id": r.item_id, **row} for r in results for row in r.matches]
@@ -226,15 +259,32 @@ def _write_results(conn: Connection, results: list[ScanResult]) -> None:
     scores = [{"item_id": r.item_id, **row} for r in results for row in r.scores]
     if scores:
         conn.execute(_insert_scores, scores)
-    conn.execute(_item_update, [
-        {"b_id": r.item_id, "b_verdict": r.verdict.verdict, "b_rule": r.verdict.rule, "b_reasons": list(r.verdict.reasons),
-         "b_actions": r.verdict.stored_actions(), "b_facts": r.verdict.stored_facts(), "b_priority": r.verdict.priority,
-         "b_text_hits": r.text_hits,
-         "b_scanned_at": now, "b_error": r.error}
-        for r in results
-    ])
-    enqueue_many(conn, [{"topic": o.topic, "dedupe_key": o.dedupe_key, "item_id": r.item_id, "account_id": o.account_id,
-                         "payload": o.payload} for r in results for o in r.outbox])
+    conn.execute(
+        _item_update,
+        [
+            {
+                "b_id": r.item_id,
+                "b_verdict": r.verdict.verdict,
+                "b_rule": r.verdict.rule,
+                "b_reasons": list(r.verdict.reasons),
+                "b_actions": r.verdict.stored_actions(),
+                "b_facts": r.verdict.stored_facts(),
+                "b_priority": r.verdict.priority,
+                "b_text_hits": r.text_hits,
+                "b_scanned_at": now,
+                "b_error": r.error,
+            }
+            for r in results
+        ],
+    )
+    enqueue_many(
+        conn,
+        [
+            {"topic": o.topic, "dedupe_key": o.dedupe_key, "item_id": r.item_id, "account_id": o.account_id, "payload": o.payload}
+            for r in results
+            for o in r.outbox
+        ],
+    )
     pm = _pending.c
     discard = [r.item_id for r in results if not r.preserve]
     if discard:
@@ -245,8 +295,12 @@ def _write_results(conn: Connection, results: list[ScanResult]) -> None:
         ids = [r.item_id for r in preserve]
         conn.execute(update(_pending).where(pm.item_id.in_(ids)).values(held_for_evidence=True))
         kept = {(row[0], row[1]) for row in conn.execute(select(pm.item_id, pm.position).where(pm.item_id.in_(ids)))}
-        fetched = [{"item_id": r.item_id, "position": m.position, "data": m.data, "held_for_evidence": True, "created_at": now}
-                   for r in preserve for m in r.media if m.data is not None and (r.item_id, m.position) not in kept]
+        fetched = [
+            {"item_id": r.item_id, "position": m.position, "data": m.data, "held_for_evidence": True, "created_at": now}
+            for r in preserve
+            for m in r.media
+            if m.data is not None and (r.item_id, m.position) not in kept
+        ]
         if fetched:
             conn.execute(insert(_pending), fetched)
 
@@ -324,23 +378,56 @@ def _finish_pg(worker_id: str, done: list[tuple[int, ScanResult]]) -> tuple[list
     results, media, matches, scores, outbox, fetched = [], [], [], [], [], []
     for job_id, r in done:
         v = r.verdict
-        results.append({"job_id": job_id, "item_id": r.item_id, "verdict": v.verdict, "rule": v.rule,
-                        "reasons": list(v.reasons), "actions": v.stored_actions(), "facts": v.stored_facts(),
-                        "priority": v.priority,
-                        "text_hits": r.text_hits, "error": r.error, "preserve": r.preserve})
+        results.append(
+            {
+                "job_id": job_id,
+                "item_id": r.item_id,
+                "verdict": v.verdict,
+                "rule": v.rule,
+                "reasons": list(v.reasons),
+                "actions": v.stored_actions(),
+                "facts": v.stored_facts(),
+                "priority": v.priority,
+                "text_hits": r.text_hits,
+                "error": r.error,
+                "preserve": r.preserve,
+            }
+        )
         for m in r.media:
-            media.append({"job_id": job_id, "position": m.position, "kind": m.kind, "sha256": m.sha256, "md5": m.md5,
-                          "pdq": m.pdq, "pdq_quality": m.pdq_quality, "vpdq": m.vpdq, "error": m.error, "size": m.size,
-                          "mime": m.mime})
+            media.append(
+                {
+                    "job_id": job_id,
+                    "position": m.position,
+                    "kind": m.kind,
+                    "sha256": m.sha256,
+                    "md5": m.md5,
+                    "pdq": m.pdq,
+                    "pdq_quality": m.pdq_quality,
+                    "vpdq": m.vpdq,
+                    "error": m.error,
+                    "size": m.size,
+                    "mime": m.mime,
+                }
+            )
             if r.preserve and m.data is not None and m.source_url is not None:  # inline bytes are there already
                 fetched.append({"job_id": job_id, "position": m.position, "data": base64.b64encode(m.data).decode()})
         matches += [{"job_id": job_id, **row} for row in r.matches]
         scores += [{"job_id": job_id, **row} for row in r.scores]
-        outbox += [{"job_id": job_id, "topic": o.topic, "dedupe_key": o.dedupe_key, "account_id": o.account_id,
-                    "payload": o.payload} for o in r.outbox]
-    params = {"now": now, "worker": worker_id, "job_ids": [job_id for job_id, _ in done],
-              "results": json.dumps(results), "media": json.dumps(media), "matches": json.dumps(matches),
-              "scores": json.dumps(scores), "outbox": json.dumps(outbox), "fetched": json.dumps(fetched)}
+        outbox += [
+            {"job_id": job_id, "topic": o.topic, "dedupe_key": o.dedupe_key, "account_id": o.account_id, "payload": o.payload}
+            for o in r.outbox
+        ]
+    params = {
+        "now": now,
+        "worker": worker_id,
+        "job_ids": [job_id for job_id, _ in done],
+        "results": json.dumps(results),
+        "media": json.dumps(media),
+        "matches": json.dumps(matches),
+        "scores": json.dumps(scores),
+        "outbox": json.dumps(outbox),
+        "fetched": json.dumps(fetched),
+    }
     with autocommit_engine().connect() as conn:
         taken = sorted(row.id for row in conn.execute(_PG_FINISH, params))
     by_job = dict(done)
@@ -370,8 +457,9 @@ def finish_jobs(worker_id: str, done: list[tuple[int, ScanResult]]) -> list[int]
     else:
         now = utcnow()
         with get_engine().begin() as conn:  # Core: building ORM statements cost more than SQLite running them
-            taken = sorted(conn.scalars(_take_jobs, {"ids": [job_id for job_id, _ in done], "worker": worker_id,
-                                                     "now": now}).all())
+            taken = sorted(
+                conn.scalars(_take_jobs, {"ids": [job_id for job_id, _ in done], "worker": worker_id, "now": now}).all()
+            )
             by_item: dict[int, ScanResult] = {}
             for job_id, result in done:
                 if job_id in taken:
@@ -399,15 +487,24 @@ def fail_job(worker_id: str, job: ClaimedJob, error: str, *, max_attempts: int, 
             if not _take_job(session, worker_id, job.id, state="failed", finished_at=now, last_error=error):
                 return "lost"
             session.execute(
-                update(Item).where(Item.id == job.item_id).values(status="failed", error=error)
+                update(Item)
+                .where(Item.id == job.item_id)
+                .values(status="failed", error=error)
                 .execution_options(synchronize_session=False)
             )
             _announce_scanned(session, [job.item_id])
             state = "failed"
         else:
-            delay = min(300.0, 2.0 ** job.attempts)
-            if not _take_job(session, worker_id, job.id, state="queued", lease_owner=None, last_error=error,
-                             available_at=now + dt.timedelta(seconds=delay)):
+            delay = min(300.0, 2.0**job.attempts)
+            if not _take_job(
+                session,
+                worker_id,
+                job.id,
+                state="queued",
+                lease_owner=None,
+                last_error=error,
+                available_at=now + dt.timedelta(seconds=delay),
+            ):
                 return "lost"
             state = "queued"
     if state == "failed":

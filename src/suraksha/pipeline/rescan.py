@@ -55,9 +55,17 @@ def _key(m: dict[str, Any]) -> tuple:
 
 
 def _as_row(m: Any, position: int | None) -> dict[str, Any]:
-    return {"media_position": position, "bank": m.bank, "bank_id": m.bank_id, "label": m.label,
-            "signal_type": m.signal_type, "signal": m.signal, "entry_id": m.entry_id, "distance": m.distance,
-            "transform": m.transform}
+    return {
+        "media_position": position,
+        "bank": m.bank,
+        "bank_id": m.bank_id,
+        "label": m.label,
+        "signal_type": m.signal_type,
+        "signal": m.signal,
+        "entry_id": m.entry_id,
+        "distance": m.distance,
+        "transform": m.transform,
+    }
 
 
 def stored_matches(matcher: Any, item: Item, media: list[ItemMedia]) -> list[dict[str, Any]]:
@@ -114,25 +122,48 @@ def _rescan_batch(items: list[Item], scanner: Scanner, bank: str | None, summary
                     new.append(m)
             if not new:
                 continue
-            verdict, outbox = decide(scanner.policy, item, accounts.get(item.account_id), old + new,
-                                     scores.get(item.id, []), list(item.text_hits or []))
+            verdict, outbox = decide(
+                scanner.policy,
+                item,
+                accounts.get(item.account_id),
+                old + new,
+                scores.get(item.id, []),
+                list(item.text_hits or []),
+            )
             # Conditional on the scan being done: a worker rescanning it now records the full picture itself.
             taken = session.execute(
-                update(Item).where(Item.id == item.id, Item.status == "done")
-                .values(verdict=verdict.verdict, rule=verdict.rule, reasons=list(verdict.reasons),
-                        actions=verdict.stored_actions(), facts=verdict.stored_facts(), priority=verdict.priority,
-                        retroactive=True)
+                update(Item)
+                .where(Item.id == item.id, Item.status == "done")
+                .values(
+                    verdict=verdict.verdict,
+                    rule=verdict.rule,
+                    reasons=list(verdict.reasons),
+                    actions=verdict.stored_actions(),
+                    facts=verdict.stored_facts(),
+                    priority=verdict.priority,
+                    retroactive=True,
+                )
                 .execution_options(synchronize_session=False)
             ).rowcount
             if taken != 1:
                 continue
-            session.execute(insert(ItemMatch), [{"item_id": item.id, **m, "retroactive": True, "matched_at": now}
-                                                for m in new])
+            session.execute(insert(ItemMatch), [{"item_id": item.id, **m, "retroactive": True, "matched_at": now} for m in new])
             if outbox:
                 keys = [o.dedupe_key for o in outbox]
                 there = existing_keys(session, keys)
-                enqueue_many(session, [{"topic": o.topic, "dedupe_key": o.dedupe_key, "item_id": item.id,
-                                        "account_id": o.account_id, "payload": o.payload} for o in outbox])
+                enqueue_many(
+                    session,
+                    [
+                        {
+                            "topic": o.topic,
+                            "dedupe_key": o.dedupe_key,
+                            "item_id": item.id,
+                            "account_id": o.account_id,
+                            "payload": o.payload,
+                        }
+                        for o in outbox
+                    ],
+                )
                 summary.messages_enqueued += len(set(keys) - there)
             summary.items_matched += 1
             summary.new_matches += len(new)
@@ -155,7 +186,7 @@ def rescan(
     list). ``on_progress(checked, total, new_matches)`` is called after each batch.
     """
     if since.tzinfo is None:
-        since = since.replace(tzinfo=dt.timezone.utc)
+        since = since.replace(tzinfo=dt.UTC)
     scanner = scanner or get_scanner()
     if bank is not None:
         from suraksha.matching.banks import get_bank

@@ -21,20 +21,20 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from functools import lru_cache
 from dataclasses import dataclass, field
+from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import and_, bindparam, exists, select
 
 from suraksha.config import get_settings
+from suraksha.db.sql import autocommit_engine
 from suraksha.errors import InvalidInput
 from suraksha.pipeline.models import Account, Item, ItemMedia, PendingMedia
+from suraksha.pipeline.settings import get_pipeline_settings
 from suraksha.policy.actions import ActionKind
 from suraksha.policy.model import MatchFact, ScanFacts, ScoreFact, TextFact, Verdict
-from suraksha.pipeline.settings import get_pipeline_settings
-from suraksha.db.sql import autocommit_engine
 
 log = logging.getLogger(__name__)
 
@@ -136,8 +136,12 @@ _items, _accounts = Item.__table__, Account.__table__
 _media, _pending = ItemMedia.__table__, PendingMedia.__table__
 _ids = bindparam("ids", expanding=True)
 _read_items = (
-    select(_items, _accounts.c.platform_account_id.label("account_platform_id"), _accounts.c.handle.label("account_handle"),
-           exists().where(_media.c.item_id == _items.c.id).label("has_media"))
+    select(
+        _items,
+        _accounts.c.platform_account_id.label("account_platform_id"),
+        _accounts.c.handle.label("account_handle"),
+        exists().where(_media.c.item_id == _items.c.id).label("has_media"),
+    )
     .outerjoin(_accounts, _accounts.c.id == _items.c.account_id)
     .where(_items.c.id.in_(_ids))
 )
@@ -255,8 +259,11 @@ class Scanner:
                         rows.append(row)
                     if row.data is not None:
                         pending.setdefault(row.item_id, {}).setdefault(row.position, row.data)
-        accounts = {r.account_id: _AccountRef(r.account_id, r.account_platform_id, r.account_handle)
-                    for r in items.values() if r.account_id is not None}
+        accounts = {
+            r.account_id: _AccountRef(r.account_id, r.account_platform_id, r.account_handle)
+            for r in items.values()
+            if r.account_id is not None
+        }
         out: dict[int, ScanResult | Exception] = {}
         for item_id in item_ids:
             item = items.get(item_id)
@@ -278,9 +285,19 @@ class Scanner:
 
         def add_matches(found: list[Any], position: int | None) -> None:
             for m in found:
-                matches.append({"media_position": position, "bank": m.bank, "bank_id": m.bank_id, "label": m.label,
-                                "signal_type": m.signal_type, "signal": m.signal, "entry_id": m.entry_id,
-                                "distance": m.distance, "transform": m.transform})
+                matches.append(
+                    {
+                        "media_position": position,
+                        "bank": m.bank,
+                        "bank_id": m.bank_id,
+                        "label": m.label,
+                        "signal_type": m.signal_type,
+                        "signal": m.signal,
+                        "entry_id": m.entry_id,
+                        "distance": m.distance,
+                        "transform": m.transform,
+                    }
+                )
 
         # ---- media (one scan budget for all of this item's media)
         budget = self.new_budget() if media_rows else None
@@ -325,7 +342,9 @@ class Scanner:
                         errors.append(f"classifier {getattr(clf, 'name', clf)} on media[{row.position}]: {exc}")
                         continue
                     for f in facts:
-                        scores.append({"media_position": row.position, "classifier": clf.name, "name": f.name, "value": float(f.value)})
+                        scores.append(
+                            {"media_position": row.position, "classifier": clf.name, "name": f.name, "value": float(f.value)}
+                        )
 
         # ---- links (given and found in the text)
         from suraksha.signals.text import find_onion_addresses, scan_text
@@ -384,8 +403,14 @@ def link_matches(matcher: Any, canonical: str) -> list[Any]:
     return matcher.lookup("url", canonical) + (matcher.lookup("domain", domain) if domain else [])
 
 
-def decide(policy: Any, item: Item, account: Account | None, matches: list[dict[str, Any]],
-           scores: list[dict[str, Any]], text_hits: list[dict[str, Any]]) -> tuple[Verdict, list[OutboxSpec]]:
+def decide(
+    policy: Any,
+    item: Item,
+    account: Account | None,
+    matches: list[dict[str, Any]],
+    scores: list[dict[str, Any]],
+    text_hits: list[dict[str, Any]],
+) -> tuple[Verdict, list[OutboxSpec]]:
     """An item's facts (match, score and text-hit rows) -> the policy's verdict and its outbox messages.
 
     One function for the scan and for ``pipeline.rescan`` (stored signals matched against new bank
@@ -393,8 +418,17 @@ def decide(policy: Any, item: Item, account: Account | None, matches: list[dict[
     """
     context = item.context or {}
     facts = ScanFacts(
-        matches=[MatchFact(bank=m["bank"], label=m["label"], signal_type=m["signal_type"], distance=m["distance"],
-                           transform=m["transform"], entry_id=m.get("entry_id")) for m in matches],
+        matches=[
+            MatchFact(
+                bank=m["bank"],
+                label=m["label"],
+                signal_type=m["signal_type"],
+                distance=m["distance"],
+                transform=m["transform"],
+                entry_id=m.get("entry_id"),
+            )
+            for m in matches
+        ],
         scores=[ScoreFact(name=s["name"], value=float(s["value"]), classifier=s.get("classifier")) for s in scores],
         text_hits=[TextFact(kind=t["kind"], value=t["value"]) for t in text_hits],
         item_kind=item.kind,

@@ -60,8 +60,11 @@ def refuse_unstorable(value: Any, path: str = "") -> None:
     """Raise the validation error for ``find_unstorable``'s hit (for a ``mode="before"`` validator)."""
     hit = find_unstorable(value, path)
     if hit:
-        raise PydanticCustomError(UNSTORABLE_TEXT, "{field} contains {what}, which cannot be stored; remove it and send again",
-                                  {"field": hit[0], "what": hit[1]})
+        raise PydanticCustomError(
+            UNSTORABLE_TEXT,
+            "{field} contains {what}, which cannot be stored; remove it and send again",
+            {"field": hit[0], "what": hit[1]},
+        )
 
 
 class StorableText(BaseModel):
@@ -155,8 +158,8 @@ class ContextIn(BaseModel):
         if v is None:
             return v
         if v.tzinfo is None:
-            return v.replace(tzinfo=dt.timezone.utc)
-        return v.astimezone(dt.timezone.utc)
+            return v.replace(tzinfo=dt.UTC)
+        return v.astimezone(dt.UTC)
 
 
 class ItemIn(BaseModel):
@@ -184,8 +187,9 @@ class ItemIn(BaseModel):
             media = data.get("media")
             if isinstance(media, list):
                 for n, m in enumerate(media):
-                    refuse_unstorable({k: v for k, v in m.items() if k != "data_base64"} if isinstance(m, dict) else m,
-                                      f"media[{n}]")
+                    refuse_unstorable(
+                        {k: v for k, v in m.items() if k != "data_base64"} if isinstance(m, dict) else m, f"media[{n}]"
+                    )
         return data
 
     @field_validator("platform_id", mode="before")
@@ -259,8 +263,9 @@ class ItemView(BaseModel):
     facts: list[dict[str, Any]] = Field(
         default_factory=list,
         description="What made the policy's rules fire, as data: one object per fact with its kind (hash, link, "
-                    "text, classifier, user_report, context), the rule, and its details (match, score, text or "
-                    "condition). The same facts as `reasons`, which are words for people.")
+        "text, classifier, user_report, context), the rule, and its details (match, score, text or "
+        "condition). The same facts as `reasons`, which are words for people.",
+    )
     priority: int
     text_hits: list[dict[str, Any]]
     links: list[str]

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from suraksha.errors import NotFound
 from suraksha.pipeline import queue
-from suraksha.pipeline.scan import ScanResult, Scanner, check_scan_settings, get_scanner
+from suraksha.pipeline.scan import Scanner, ScanResult, check_scan_settings, get_scanner
 from suraksha.pipeline.settings import get_pipeline_settings
 
 log = logging.getLogger(__name__)
@@ -107,8 +107,13 @@ def process_batch(worker_id: str, jobs: list[queue.ClaimedJob], scanner: Scanner
     for job in jobs:
         if job.attempts > max_attempts:
             # Claimed more times than allowed: its workers keep dying on it (a poison item).
-            queue.fail_job(worker_id, job, f"gave up after {job.attempts - 1} attempts (worker died while scanning)",
-                           max_attempts=max_attempts, permanent=True)
+            queue.fail_job(
+                worker_id,
+                job,
+                f"gave up after {job.attempts - 1} attempts (worker died while scanning)",
+                max_attempts=max_attempts,
+                permanent=True,
+            )
         else:
             runnable.append(job)
     scanned = scanner.scan_many([j.item_id for j in runnable]) if runnable else {}
@@ -118,8 +123,7 @@ def process_batch(worker_id: str, jobs: list[queue.ClaimedJob], scanner: Scanner
             results.append((job.id, outcome))
             continue
         exc = outcome if isinstance(outcome, Exception) else RuntimeError("no scan result")
-        log.error("scan of item %s failed (attempt %s): %s: %s", job.item_id, job.attempts, type(exc).__name__, exc,
-                  exc_info=exc)
+        log.error("scan of item %s failed (attempt %s): %s: %s", job.item_id, job.attempts, type(exc).__name__, exc, exc_info=exc)
         queue.fail_job(worker_id, job, f"{type(exc).__name__}: {exc}", max_attempts=max_attempts)
     if not results:
         return 0
@@ -138,8 +142,17 @@ def process_batch(worker_id: str, jobs: list[queue.ClaimedJob], scanner: Scanner
     return done
 
 
-def _loop(worker_id: str, stop_event: threading.Event, poll_interval: float, scanner: Scanner | None,
-          held: _Held, batch: int, lease_seconds: int, max_attempts: int, counter: list[int]) -> None:
+def _loop(
+    worker_id: str,
+    stop_event: threading.Event,
+    poll_interval: float,
+    scanner: Scanner | None,
+    held: _Held,
+    batch: int,
+    lease_seconds: int,
+    max_attempts: int,
+    counter: list[int],
+) -> None:
     idle = MIN_IDLE_SLEEP
     linger = get_pipeline_settings().worker_linger_ms / 1000
     while not stop_event.is_set():
@@ -213,7 +226,8 @@ def run_worker(
         threading.Thread(
             target=_loop,
             args=(f"{base_id}/{n}", stop_event, poll_interval, scanner, held, batch, lease_seconds, max_attempts, counters[n]),
-            name=f"scan-worker-{n}", daemon=True,
+            name=f"scan-worker-{n}",
+            daemon=True,
         )
         for n in range(concurrency)
     ]
@@ -267,8 +281,15 @@ def scan_now(item_id: int, scanner: Scanner | None = None) -> bool:
     with session_scope() as session:
         if session.get(Item, item_id) is None:
             raise NotFound(f"item {item_id} not found")
-        job = ScanJob(item_id=item_id, state="running", attempts=1, lease_owner=wid,
-                      lease_expires_at=now + dt.timedelta(seconds=lease), available_at=now, created_at=now)
+        job = ScanJob(
+            item_id=item_id,
+            state="running",
+            attempts=1,
+            lease_owner=wid,
+            lease_expires_at=now + dt.timedelta(seconds=lease),
+            available_at=now,
+            created_at=now,
+        )
         session.add(job)
         session.flush()
         claimed = queue.ClaimedJob(job.id, item_id, 1)

@@ -16,7 +16,22 @@ from suraksha.policy.loader import default_policy, load_policy
 from suraksha.policy.model import Fact, FactKind, MatchFact, ScanFacts, ScoreFact, TextFact, Verdict
 
 __all__ = [
-    "PLATFORM_ACTIONS", "REPORT_DESTINATIONS", "ActionKind", "ActionRequest", "Fact", "FactKind", "InvalidAction",
-    "MatchFact", "Policy", "PolicyError", "PolicySettings", "Rule", "ScanFacts", "ScoreFact", "TextFact", "Verdict",
-    "default_policy", "load_policy",
+    "PLATFORM_ACTIONS",
+    "REPORT_DESTINATIONS",
+    "ActionKind",
+    "ActionRequest",
+    "Fact",
+    "FactKind",
+    "InvalidAction",
+    "MatchFact",
+    "Policy",
+    "PolicyError",
+    "PolicySettings",
+    "Rule",
+    "ScanFacts",
+    "ScoreFact",
+    "TextFact",
+    "Verdict",
+    "default_policy",
+    "load_policy",
 ]

@@ -51,17 +51,21 @@ class ActionKind(StrEnum):
 
 
 #: Kinds the platform's connector carries out (the actions table holds only these).
-PLATFORM_ACTIONS: frozenset[ActionKind] = frozenset({
-    ActionKind.REMOVE_ITEM, ActionKind.SUSPEND_ACCOUNT, ActionKind.WITHHOLD_IN_COUNTRY, ActionKind.RESTORE,
-    ActionKind.NOTIFY_USER,
-})
+PLATFORM_ACTIONS: frozenset[ActionKind] = frozenset(
+    {
+        ActionKind.REMOVE_ITEM,
+        ActionKind.SUSPEND_ACCOUNT,
+        ActionKind.WITHHOLD_IN_COUNTRY,
+        ActionKind.RESTORE,
+        ActionKind.NOTIFY_USER,
+    }
+)
 #: Kinds a policy rule may ask for (a verdict never restores).
 POLICY_ACTIONS: tuple[ActionKind, ...] = tuple(k for k in ActionKind if k is not ActionKind.RESTORE)
 #: Kinds that need ``verdict: remove`` in the rule that asks for them.
 NEEDS_REMOVE_VERDICT: frozenset[ActionKind] = frozenset({ActionKind.REMOVE_ITEM, ActionKind.SUSPEND_ACCOUNT})
 REPORT_DESTINATIONS: tuple[str, ...] = ("ncmec", "in_police", "uk_nca")
-_ARGUMENT_NAMES = {ActionKind.WITHHOLD_IN_COUNTRY: "country", ActionKind.REPORT: "destination",
-                   ActionKind.REVIEW: "queue"}
+_ARGUMENT_NAMES = {ActionKind.WITHHOLD_IN_COUNTRY: "country", ActionKind.REPORT: "destination", ActionKind.REVIEW: "queue"}
 _QUEUE = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,49}$")
 
 
@@ -102,8 +106,10 @@ class ActionRequest:
         if kind is ActionKind.WITHHOLD_IN_COUNTRY:
             object.__setattr__(self, "argument", country_code(arg))
         elif kind is ActionKind.REPORT and arg not in REPORT_DESTINATIONS:
-            raise InvalidAction(f"unknown report destination {arg!r}{_suggest(arg, REPORT_DESTINATIONS)}; "
-                                f"expected one of {', '.join(REPORT_DESTINATIONS)}")
+            raise InvalidAction(
+                f"unknown report destination {arg!r}{_suggest(arg, REPORT_DESTINATIONS)}; "
+                f"expected one of {', '.join(REPORT_DESTINATIONS)}"
+            )
         elif kind is ActionKind.REVIEW and (not isinstance(arg, str) or not _QUEUE.match(arg)):
             raise InvalidAction(f"review queue {arg!r} must be 1-50 lower-case letters, digits, '-' or '_'")
 
@@ -119,8 +125,9 @@ class ActionRequest:
         try:
             kind = ActionKind(name)
         except ValueError:
-            raise InvalidAction(f"unknown action {text!r}{_suggest(text, _examples())}; expected one of "
-                                f"{', '.join(forms(k) for k in ActionKind)}") from None
+            raise InvalidAction(
+                f"unknown action {text!r}{_suggest(text, _examples())}; expected one of {', '.join(forms(k) for k in ActionKind)}"
+            ) from None
         return cls(kind, arg if colon else None)
 
     def to_json(self) -> dict[str, str | None]:

@@ -132,8 +132,12 @@ class MatchCond(Condition):
         return _unique(found) or None
 
     def describe(self) -> str:
-        parts = [_set_words("label", self.labels), _set_words("bank", self.banks),
-                 _set_words("signal type", self.signal_types), _set_words("transform", self.transforms)]
+        parts = [
+            _set_words("label", self.labels),
+            _set_words("bank", self.banks),
+            _set_words("signal type", self.signal_types),
+            _set_words("transform", self.transforms),
+        ]
         if self.max_distance is not None:
             parts.append(f"distance <= {self.max_distance}")
         parts = [p for p in parts if p]
@@ -166,8 +170,11 @@ class ScoreCond(Condition):
         return ", ".join(f"{_BOUNDS[op]} {_num(b)}" for op, b in self.bounds)
 
     def test(self, facts: ScanFacts) -> list[Finding] | None:
-        found = [Finding(f"score {s.name} {_num(float(s.value))} ({self._bounds_words()})", Fact(FactKind.CLASSIFIER, score=s))
-                 for s in facts.scores if self._holds(s)]
+        found = [
+            Finding(f"score {s.name} {_num(float(s.value))} ({self._bounds_words()})", Fact(FactKind.CLASSIFIER, score=s))
+            for s in facts.scores
+            if self._holds(s)
+        ]
         return _unique(found) or None
 
     def describe(self) -> str:
@@ -224,8 +231,11 @@ class UserReportCond(Condition):
     def test(self, facts: ScanFacts) -> list[Finding] | None:
         if facts.source not in USER_REPORT_SOURCES:
             return None
-        return [Finding(f"reported by a user ({facts.source})",
-                        Fact(FactKind.USER_REPORT, condition="user_report", value=facts.source))]
+        return [
+            Finding(
+                f"reported by a user ({facts.source})", Fact(FactKind.USER_REPORT, condition="user_report", value=facts.source)
+            )
+        ]
 
     def describe(self) -> str:
         return "a user report"
@@ -438,4 +448,6 @@ def country_code(v: Any, path: str) -> str:
 def _type(v: Any) -> str:
     if v is None:
         return "nothing"
-    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean", int: "a number", float: "a number"}.get(type(v), type(v).__name__)
+    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean", int: "a number", float: "a number"}.get(
+        type(v), type(v).__name__
+    )

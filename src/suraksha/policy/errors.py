@@ -21,8 +21,11 @@ class PolicyError(InvalidInput):
         self.reason = reason
         where = []
         if index is not None or rule is not None:
-            where.append(" ".join(p for p in ("rule", f"#{index}" if index is not None else None,
-                                                repr(rule) if rule is not None else None) if p))
+            where.append(
+                " ".join(
+                    p for p in ("rule", f"#{index}" if index is not None else None, repr(rule) if rule is not None else None) if p
+                )
+            )
         if field:
             where.append(field)
         super().__init__(f"{': '.join(where)}: {reason}" if where else f"policy: {reason}")

@@ -128,8 +128,8 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
             continue
         if seen:
             raise yaml.constructor.ConstructorError(
-                None, None, f"key {key!r} given twice in one mapping (first at line {first_line[key] + 1})",
-                key_node.start_mark)
+                None, None, f"key {key!r} given twice in one mapping (first at line {first_line[key] + 1})", key_node.start_mark
+            )
         first_line[key] = key_node.start_mark.line
     return loader.construct_mapping(node, deep=deep)
 
@@ -179,8 +179,12 @@ def _build(data: Any, path: str | None) -> Policy:
     for i, raw in enumerate(raw_rules, start=1):
         rule = _rule(raw, i, notes)
         if rule.name in seen:
-            raise PolicyError(f"duplicate rule name; rule #{seen[rule.name]} is already called {rule.name!r}",
-                              rule=rule.name, index=i, field="name")
+            raise PolicyError(
+                f"duplicate rule name; rule #{seen[rule.name]} is already called {rule.name!r}",
+                rule=rule.name,
+                index=i,
+                field="name",
+            )
         seen[rule.name] = i
         rules.append(rule)
     deprecations = tuple(note for _, note in notes)
@@ -216,12 +220,16 @@ def _settings(raw: Any) -> PolicySettings:
     elif isinstance(review, list):
         for j, d in enumerate(review):
             if d not in REPORT_DESTINATIONS:
-                raise PolicyError(f"unknown report destination {d!r}{suggest(d, REPORT_DESTINATIONS)}; expected one of "
-                                  f"{', '.join(REPORT_DESTINATIONS)}", field=f"settings.require_review_before_report[{j}]")
+                raise PolicyError(
+                    f"unknown report destination {d!r}{suggest(d, REPORT_DESTINATIONS)}; expected one of "
+                    f"{', '.join(REPORT_DESTINATIONS)}",
+                    field=f"settings.require_review_before_report[{j}]",
+                )
         destinations = frozenset(review)
     else:
-        raise PolicyError(f"must be true, false or a list of destinations, got {review!r}",
-                          field="settings.require_review_before_report")
+        raise PolicyError(
+            f"must be true, false or a list of destinations, got {review!r}", field="settings.require_review_before_report"
+        )
     two = raw.get("two_person_rule", default.two_person_rule)
     if not isinstance(two, bool):
         raise PolicyError(f"must be true or false, got {two!r}", field="settings.two_person_rule")
@@ -272,8 +280,13 @@ def _rule(raw: Any, index: int, notes: list[tuple[int, str]]) -> Rule:
             raise fail(f"actions[{j}]", str(exc)) from None
         if old is not None:
             where = f"rule #{index} {label!r}: actions[{j}]"
-            notes.append((index, f"{where}: {old!r} is the old name of {str(action)!r}; write {str(action)!r} "
-                                 f"(the old name is still read, for now)"))
+            notes.append(
+                (
+                    index,
+                    f"{where}: {old!r} is the old name of {str(action)!r}; write {str(action)!r} "
+                    f"(the old name is still read, for now)",
+                )
+            )
         if isinstance(action, int):
             if action_priority is not None:
                 raise fail(f"actions[{j}]", "priority given twice")
@@ -294,15 +307,23 @@ def _rule(raw: Any, index: int, notes: list[tuple[int, str]]) -> Rule:
     stop = raw.get("stop", False)
     if not isinstance(stop, bool):
         raise fail("stop", f"must be true or false, got {stop!r}")
-    return Rule(name=name, index=index, when=when, verdict=verdict, actions=tuple(actions),
-                priority=priority if priority is not None else (action_priority or 0), stop=stop, description=description)
+    return Rule(
+        name=name,
+        index=index,
+        when=when,
+        verdict=verdict,
+        actions=tuple(actions),
+        priority=priority if priority is not None else (action_priority or 0),
+        stop=stop,
+        description=description,
+    )
 
 
 def _action(a: Any) -> tuple[ActionRequest | int, str | None]:
     """One entry of ``actions``: an ActionRequest (or the number of ``priority:<n>``), and the old
     spelling it was written in (None when current). ValueError with the reason otherwise."""
     if not isinstance(a, str):
-        hint = " (quote actions with a colon: \"report:ncmec\")" if isinstance(a, Mapping) else ""
+        hint = ' (quote actions with a colon: "report:ncmec")' if isinstance(a, Mapping) else ""
         raise ValueError(f"an action is a string such as 'remove_item' or 'report:ncmec', got {a!r}{hint}")
     text = a.strip()
     name, colon, arg = text.partition(":")
@@ -335,5 +356,4 @@ def _expected() -> str:
 
 def _all_examples() -> tuple[str, ...]:
     simple = tuple(k.value for k in POLICY_ACTIONS if k.argument_name is None)
-    return simple + tuple(f"report:{d}" for d in REPORT_DESTINATIONS) + (
-        "review:", "priority:", "withhold_in_country:")
+    return simple + tuple(f"report:{d}" for d in REPORT_DESTINATIONS) + ("review:", "priority:", "withhold_in_country:")

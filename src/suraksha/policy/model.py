@@ -51,8 +51,14 @@ class MatchFact:
     entry_id: int | None = None  # the bank entry it hit, when known
 
     def to_json(self) -> dict[str, Any]:
-        return {"bank": self.bank, "label": self.label, "signal_type": self.signal_type, "distance": self.distance,
-                "transform": self.transform, "entry_id": self.entry_id}
+        return {
+            "bank": self.bank,
+            "label": self.label,
+            "signal_type": self.signal_type,
+            "distance": self.distance,
+            "transform": self.transform,
+            "entry_id": self.entry_id,
+        }
 
 
 @dataclass(frozen=True)
@@ -166,8 +172,18 @@ class Fact:
         kind = FactKind(data["kind"])
         rule = str(data.get("rule") or "")
         if (m := data.get("match")) is not None:
-            return cls(kind, rule, match=MatchFact(str(m["bank"]), str(m["label"]), str(m["signal_type"]),
-                                                   int(m["distance"]), m.get("transform"), m.get("entry_id")))
+            return cls(
+                kind,
+                rule,
+                match=MatchFact(
+                    str(m["bank"]),
+                    str(m["label"]),
+                    str(m["signal_type"]),
+                    int(m["distance"]),
+                    m.get("transform"),
+                    m.get("entry_id"),
+                ),
+            )
         if (s := data.get("score")) is not None:
             return cls(kind, rule, score=ScoreFact(str(s["name"]), float(s["value"]), s.get("classifier")))
         if (t := data.get("text")) is not None:

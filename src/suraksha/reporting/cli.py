@@ -51,8 +51,10 @@ def list_cmd(
         typer.echo(json.dumps([asdict(r) for r in rows], indent=2, default=str))
         return
     for r in rows:
-        typer.echo(f"{r.id}\t{r.destination}\t{r.subject}\t{r.state}{' (gave up)' if r.gave_up else ''}\t"
-                   f"{r.external_id or '-'}\t{r.state_reason or ''}")
+        typer.echo(
+            f"{r.id}\t{r.destination}\t{r.subject}\t{r.state}{' (gave up)' if r.gave_up else ''}\t"
+            f"{r.external_id or '-'}\t{r.state_reason or ''}"
+        )
 
 
 @reports_app.command("show")
@@ -79,8 +81,11 @@ def retry_cmd(report_id: int = typer.Argument(...), actor: str = typer.Option("s
 
 
 @reports_app.command("retract")
-def retract_cmd(report_id: int = typer.Argument(...), reason: str = typer.Option(..., "--reason"),
-                actor: str = typer.Option("system:cli", "--actor")) -> None:
+def retract_cmd(
+    report_id: int = typer.Argument(...),
+    reason: str = typer.Option(..., "--reason"),
+    actor: str = typer.Option("system:cli", "--actor"),
+) -> None:
     """Withdraw a report that has not been sent."""
     from suraksha.reporting.service import retract_report
 
@@ -128,7 +133,9 @@ def sent_cmd(
     from suraksha.reporting.service import record_delivery
 
     try:
-        r = record_delivery(report_id, method, actor, reference=reference, police_unit=police_unit, fir_number=fir, sent_at=_when(at))
+        r = record_delivery(
+            report_id, method, actor, reference=reference, police_unit=police_unit, fir_number=fir, sent_at=_when(at)
+        )
     except SurakshaError as exc:
         _fail(exc)
     typer.echo(f"report {r.id}: {r.state} via {r.delivery_method}")
@@ -153,8 +160,11 @@ def acknowledged_cmd(
 
 
 @reports_app.command("supplemental")
-def supplemental_cmd(report_id: int = typer.Argument(...), info: str = typer.Option(..., "--info"),
-                     actor: str = typer.Option("system:cli", "--actor")) -> None:
+def supplemental_cmd(
+    report_id: int = typer.Argument(...),
+    info: str = typer.Option(..., "--info"),
+    actor: str = typer.Option("system:cli", "--actor"),
+) -> None:
     """File a supplemental report linked to a finished one."""
     from suraksha.reporting.service import file_supplemental
 

@@ -48,15 +48,30 @@ def case_summary(session: Any, report: Report) -> tuple[Any, dict[str, bytes]]:
     """The NCMEC ``CaseSummary`` of a report and the bytes of its files (by media id)."""
     from suraksha import evidence
     from suraksha.pipeline.models import PendingMedia
-    from suraksha.reporting.ncmec.case import (CaseAccount, CaseDevice, CaseIpEvent, CaseItem, CaseMedia, CaseSummary,
-                                               ReporterProfile, ReviewDecision)
+    from suraksha.reporting.ncmec.case import (
+        CaseAccount,
+        CaseDevice,
+        CaseIpEvent,
+        CaseItem,
+        CaseMedia,
+        CaseSummary,
+        ReporterProfile,
+        ReviewDecision,
+    )
     from suraksha.reporting.ncmec.enums import EventName
     from suraksha.reporting.subject import gather
 
     facts = gather(session, report.item_id)
     rs = get_reporter_settings()
-    missing = [n for n, v in (("SURAKSHA_REPORTER_FIRST_NAME", rs.first_name), ("SURAKSHA_REPORTER_LAST_NAME", rs.last_name),
-                              ("SURAKSHA_REPORTER_EMAIL", rs.email)) if not v]
+    missing = [
+        n
+        for n, v in (
+            ("SURAKSHA_REPORTER_FIRST_NAME", rs.first_name),
+            ("SURAKSHA_REPORTER_LAST_NAME", rs.last_name),
+            ("SURAKSHA_REPORTER_EMAIL", rs.email),
+        )
+        if not v
+    ]
     if missing:
         raise ValueError(f"NCMEC needs the reporting person: set {', '.join(missing)}")
     upload_ip = CaseIpEvent(ip=facts.ip, at=facts.posted_at, event=EventName.UPLOAD, port=facts.port) if facts.ip else None
@@ -72,14 +87,27 @@ def case_summary(session: Any, report: Report) -> tuple[Any, dict[str, bytes]]:
         if m.evidence_id:
             data = evidence.read(m.evidence_id, SYSTEM, PURPOSE, session=session)
         else:
-            data = session.scalar(select(PendingMedia.data).where(PendingMedia.item_id == facts.item_id,
-                                                                 PendingMedia.position == m.position).limit(1))
+            data = session.scalar(
+                select(PendingMedia.data)
+                .where(PendingMedia.item_id == facts.item_id, PendingMedia.position == m.position)
+                .limit(1)
+            )
         if not data:
             continue  # no bytes kept: NCMEC gets the hashes through a supplemental report if they turn up
         contents[media_id] = data
-        media.append(CaseMedia(media_id=media_id, filename=f"item{facts.item_id}-media{m.position}.{_EXT.get(m.mime or '', 'bin')}",
-                               md5=m.md5, sha256=m.sha256, pdq=m.pdq, url=m.source_url, uploaded_at=facts.posted_at,
-                               upload_ip=upload_ip, viewed_by_reviewer=facts.decision is not None))
+        media.append(
+            CaseMedia(
+                media_id=media_id,
+                filename=f"item{facts.item_id}-media{m.position}.{_EXT.get(m.mime or '', 'bin')}",
+                md5=m.md5,
+                sha256=m.sha256,
+                pdq=m.pdq,
+                url=m.source_url,
+                uploaded_at=facts.posted_at,
+                upload_ip=upload_ip,
+                viewed_by_reviewer=facts.decision is not None,
+            )
+        )
     d = facts.decision
     prior: list[int] = []
     extra = report.extra_info
@@ -91,21 +119,34 @@ def case_summary(session: Any, report: Report) -> tuple[Any, dict[str, bytes]]:
     account = None
     if facts.platform_account_id:
         account = CaseAccount(
-            platform_account_id=facts.platform_account_id, screen_name=facts.handle,
+            platform_account_id=facts.platform_account_id,
+            screen_name=facts.handle,
             ip_events=[CaseIpEvent(ip=facts.ip, at=facts.posted_at, event=EventName.UPLOAD, port=facts.port)] if facts.ip else [],
             devices=[CaseDevice(id_type="device_id", id_value=facts.device_id, event=EventName.UPLOAD, at=facts.posted_at)]
-            if facts.device_id else [],
-            country_code=facts.country, suspended_at=facts.suspended_at, prior_report_ids=prior,
+            if facts.device_id
+            else [],
+            country_code=facts.country,
+            suspended_at=facts.suspended_at,
+            prior_report_ids=prior,
         )
     summary = CaseSummary(
         case_id=f"report-{report.id}",
-        reporter=ReporterProfile(platform=rs.platform, first_name=rs.first_name, last_name=rs.last_name, email=rs.email,
-                                 phone=rs.phone),
-        decision=ReviewDecision(industry_classification=d.industry_class if d else None, decided_at=d.decided_at if d else None,
-                                additional_info=extra),
-        items=[CaseItem(platform_item_id=facts.platform_item_id, kind="message" if facts.item_kind == "message" else "post",
-                        url=facts.url, conversation_id=facts.context.get("conversation_id"), posted_at=facts.posted_at,
-                        media=media)],
+        reporter=ReporterProfile(
+            platform=rs.platform, first_name=rs.first_name, last_name=rs.last_name, email=rs.email, phone=rs.phone
+        ),
+        decision=ReviewDecision(
+            industry_classification=d.industry_class if d else None, decided_at=d.decided_at if d else None, additional_info=extra
+        ),
+        items=[
+            CaseItem(
+                platform_item_id=facts.platform_item_id,
+                kind="message" if facts.item_kind == "message" else "post",
+                url=facts.url,
+                conversation_id=facts.context.get("conversation_id"),
+                posted_at=facts.posted_at,
+                media=media,
+            )
+        ],
         account=account,
         incident_at=facts.posted_at,
     )
@@ -114,8 +155,12 @@ def case_summary(session: Any, report: Report) -> tuple[Any, dict[str, bytes]]:
 
 def _store_submitted_id(report_id: int, dispatcher: str, ncmec_id: int) -> None:
     with session_scope() as session:
-        session.execute(update(Report).where(Report.id == report_id, Report.lease_owner == dispatcher, Report.state == "submitted")
-                        .values(external_id=str(ncmec_id), updated_at=utcnow()).execution_options(synchronize_session=False))
+        session.execute(
+            update(Report)
+            .where(Report.id == report_id, Report.lease_owner == dispatcher, Report.state == "submitted")
+            .values(external_id=str(ncmec_id), updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _mine(dispatcher: str):
@@ -135,17 +180,37 @@ def file_claimed(report_id: int, client: Any, dispatcher: str) -> str:
         try:
             finished = settle_open_report(client, int(open_id))
         except CyberTiplineError as exc:
-            return _failed(report_id, dispatcher, attempts, f"could not settle open NCMEC report {open_id}: {exc}",
-                           exc.retryable, exc.request_id, keep_id=True)
+            return _failed(
+                report_id,
+                dispatcher,
+                attempts,
+                f"could not settle open NCMEC report {open_id}: {exc}",
+                exc.retryable,
+                exc.request_id,
+                keep_id=True,
+            )
         with session_scope() as session:
             if finished:
-                transition(session, report_id, ("submitted",), "finished", SYSTEM, f"NCMEC report {open_id} was finished "
-                           "by an earlier attempt", {"ncmec_report_id": open_id}, extra_where=_mine(dispatcher),
-                           finished_at=utcnow(), **done)
+                transition(
+                    session,
+                    report_id,
+                    ("submitted",),
+                    "finished",
+                    SYSTEM,
+                    f"NCMEC report {open_id} was finished by an earlier attempt",
+                    {"ncmec_report_id": open_id},
+                    extra_where=_mine(dispatcher),
+                    finished_at=utcnow(),
+                    **done,
+                )
                 REPORTS_FINISHED.labels("ncmec").inc()
                 return "finished"
-            session.execute(update(Report).where(Report.id == report_id, _mine(dispatcher)).values(external_id=None)
-                            .execution_options(synchronize_session=False))
+            session.execute(
+                update(Report)
+                .where(Report.id == report_id, _mine(dispatcher))
+                .values(external_id=None)
+                .execution_options(synchronize_session=False)
+            )
     try:
         with session_scope() as session:
             report = session.get(Report, report_id)
@@ -162,20 +227,36 @@ def file_claimed(report_id: int, client: Any, dispatcher: str) -> str:
     except ValueError as exc:  # the report cannot be built: a person must fix the data or the settings
         return _failed(report_id, dispatcher, attempts, f"cannot build the report: {exc}", False, None)
     with session_scope() as session:
-        ok = transition(session, report_id, ("submitted",), "finished", SYSTEM, f"filed: NCMEC report {result.report_id}",
-                        {"ncmec_report_id": result.report_id, "files": list(result.files)}, extra_where=_mine(dispatcher),
-                        external_id=str(result.report_id), finished_at=utcnow(), **done)
+        ok = transition(
+            session,
+            report_id,
+            ("submitted",),
+            "finished",
+            SYSTEM,
+            f"filed: NCMEC report {result.report_id}",
+            {"ncmec_report_id": result.report_id, "files": list(result.files)},
+            extra_where=_mine(dispatcher),
+            external_id=str(result.report_id),
+            finished_at=utcnow(),
+            **done,
+        )
     if ok:
         REPORTS_FINISHED.labels("ncmec").inc()
     return "finished" if ok else "lost"
 
 
-def _failed(report_id: int, dispatcher: str, attempts: int, error: str, retryable: bool, request_id: str | None,
-            keep_id: bool = False) -> str:
+def _failed(
+    report_id: int, dispatcher: str, attempts: int, error: str, retryable: bool, request_id: str | None, keep_id: bool = False
+) -> str:
     rs = get_report_settings()
     give_up = not retryable or attempts >= rs.max_attempts
-    values: dict[str, Any] = {"lease_owner": None, "lease_expires_at": None, "request_id": request_id, "gave_up": give_up,
-                              "next_attempt_at": utcnow() + dt.timedelta(seconds=backoff_seconds(attempts))}
+    values: dict[str, Any] = {
+        "lease_owner": None,
+        "lease_expires_at": None,
+        "request_id": request_id,
+        "gave_up": give_up,
+        "next_attempt_at": utcnow() + dt.timedelta(seconds=backoff_seconds(attempts)),
+    }
     state = "failed"
     if keep_id:
         # The report may be open or finished at NCMEC: keep it 'submitted' so the next claim settles it first.
@@ -186,13 +267,26 @@ def _failed(report_id: int, dispatcher: str, attempts: int, error: str, retryabl
     else:
         values["external_id"] = None
     with session_scope() as session:
-        ok = transition(session, report_id, ("submitted",), state, SYSTEM, error[:2000],
-                        {"retryable": retryable, "request_id": request_id, "attempt": attempts, "gave_up": values["gave_up"]},
-                        extra_where=_mine(dispatcher), **values)
+        ok = transition(
+            session,
+            report_id,
+            ("submitted",),
+            state,
+            SYSTEM,
+            error[:2000],
+            {"retryable": retryable, "request_id": request_id, "attempt": attempts, "gave_up": values["gave_up"]},
+            extra_where=_mine(dispatcher),
+            **values,
+        )
     if ok and values["gave_up"]:
         REPORTS_FAILED.labels("ncmec").inc()
-        log.error("ALERT report %s failed for good after %s attempt(s): %s; retry with 'suraksha reports retry %s'",
-                  report_id, attempts, error, report_id)
+        log.error(
+            "ALERT report %s failed for good after %s attempt(s): %s; retry with 'suraksha reports retry %s'",
+            report_id,
+            attempts,
+            error,
+            report_id,
+        )
     return state if ok else "lost"
 
 

@@ -32,16 +32,18 @@ def _times(at: dt.datetime | None) -> dict[str, str] | None:
     if at is None:
         return None
     if at.tzinfo is None:
-        at = at.replace(tzinfo=dt.timezone.utc)
-    return {"utc": at.astimezone(dt.timezone.utc).isoformat(), "ist": at.astimezone(IST).strftime("%d-%m-%Y %H:%M:%S IST")}
+        at = at.replace(tzinfo=dt.UTC)
+    return {"utc": at.astimezone(dt.UTC).isoformat(), "ist": at.astimezone(IST).strftime("%d-%m-%Y %H:%M:%S IST")}
 
 
 #: How the package says what identified the material, per kind of fact that fired, in this order.
-_DETECTED_BY = ((FactKind.HASH, "by a match against a hash bank of known material"),
-                (FactKind.LINK, "by a link to known material"),
-                (FactKind.CLASSIFIER, "by an automated classifier"),
-                (FactKind.TEXT, "by the words of its text"),
-                (FactKind.USER_REPORT, "after a user reported it"))
+_DETECTED_BY = (
+    (FactKind.HASH, "by a match against a hash bank of known material"),
+    (FactKind.LINK, "by a link to known material"),
+    (FactKind.CLASSIFIER, "by an automated classifier"),
+    (FactKind.TEXT, "by the words of its text"),
+    (FactKind.USER_REPORT, "after a user reported it"),
+)
 
 
 def _detected_by(facts: SubjectFacts) -> str:
@@ -96,7 +98,7 @@ def build_package(
         "format": FORMAT,
         "reference": reference,
         "supplemental_to": supplemental_to,
-        "generated_at": _times(generated_at or dt.datetime.now(dt.timezone.utc)),
+        "generated_at": _times(generated_at or dt.datetime.now(dt.UTC)),
         "legal_basis": _citations(profile),
         "reporting_intermediary": reporter,
         "receiving_unit": {
@@ -107,16 +109,44 @@ def build_package(
         "fir_number": fir_number,
         "material": {
             "summary": "Material identified as child sexual abuse material"
-                       + (f" (review: {facts.decision.category}"
-                          + (f", industry class {facts.decision.industry_class}" if facts.decision.industry_class else "")
-                          + ")" if facts.decision else f" {_detected_by(facts)} (not yet reviewed by a person)"),
-            "detection": [{"method": f"{m['signal_type']} match", "bank": m["bank"], "label": m["label"],
-                           "distance": m["distance"], "media_position": m["media_position"]} for m in facts.matches],
-            "files": [{"position": m.position, "mime": m.mime, "size": m.size, "sha256": m.sha256, "md5": m.md5,
-                       "pdq": m.pdq, "matched": m.matched, "preserved_evidence_id": m.evidence_id} for m in facts.media],
-            "review": {"category": facts.decision.category, "industry_class": facts.decision.industry_class,
-                       "decided_at": _times(facts.decision.decided_at), "reviewers": facts.decision.reviewers}
-            if facts.decision else None,
+            + (
+                f" (review: {facts.decision.category}"
+                + (f", industry class {facts.decision.industry_class}" if facts.decision.industry_class else "")
+                + ")"
+                if facts.decision
+                else f" {_detected_by(facts)} (not yet reviewed by a person)"
+            ),
+            "detection": [
+                {
+                    "method": f"{m['signal_type']} match",
+                    "bank": m["bank"],
+                    "label": m["label"],
+                    "distance": m["distance"],
+                    "media_position": m["media_position"],
+                }
+                for m in facts.matches
+            ],
+            "files": [
+                {
+                    "position": m.position,
+                    "mime": m.mime,
+                    "size": m.size,
+                    "sha256": m.sha256,
+                    "md5": m.md5,
+                    "pdq": m.pdq,
+                    "matched": m.matched,
+                    "preserved_evidence_id": m.evidence_id,
+                }
+                for m in facts.media
+            ],
+            "review": {
+                "category": facts.decision.category,
+                "industry_class": facts.decision.industry_class,
+                "decided_at": _times(facts.decision.decided_at),
+                "reviewers": facts.decision.reviewers,
+            }
+            if facts.decision
+            else None,
         },
         "source": {
             "platform": reporter.get("platform"),
@@ -133,15 +163,18 @@ def build_package(
             "first_seen": _times(facts.account_first_seen),
             "last_seen": _times(facts.account_last_seen),
             "suspended_at": _times(facts.suspended_at),
-        } if facts.platform_account_id else None,
+        }
+        if facts.platform_account_id
+        else None,
         "device": {
             "device_id": facts.device_id,
             "user_agent": facts.context.get("user_agent"),
         },
         "network_evidence": ip_events,
         "hosting": {"server": facts.context.get("server"), "country": facts.country},
-        "actions_taken": [{"action": a.kind, "status": a.status, "acknowledged_at": _times(a.acknowledged_at)}
-                          for a in facts.actions],
+        "actions_taken": [
+            {"action": a.kind, "status": a.status, "acknowledged_at": _times(a.acknowledged_at)} for a in facts.actions
+        ],
         "evidence_preservation": {
             "preserved": [m.evidence_id for m in facts.media if m.evidence_id],
             "retention": profile.retention["evidence"].citation,
@@ -208,12 +241,22 @@ def render_pdf(package: dict[str, Any]) -> bytes:
     pdf.add_page()
     width = pdf.w - pdf.l_margin - pdf.r_margin
     pdf.set_font(family, "B", 14)
-    pdf.multi_cell(width, 8, clean("Report of child sexual abuse material (POCSO Act 2012 s.19-21; POCSO Rules 2020 rule 11)"),
-                   new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(
+        width,
+        8,
+        clean("Report of child sexual abuse material (POCSO Act 2012 s.19-21; POCSO Rules 2020 rule 11)"),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.set_font(family, "", 10)
     gen = package.get("generated_at") or {}
-    pdf.multi_cell(width, 6, clean(f"Reference: {package.get('reference')}    Generated: {gen.get('ist', '-')}"),
-                   new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(
+        width,
+        6,
+        clean(f"Reference: {package.get('reference')}    Generated: {gen.get('ist', '-')}"),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.ln(2)
     for title, keys in _SECTIONS:
         pdf.set_font(family, "B", 11)

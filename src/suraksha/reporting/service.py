@@ -85,19 +85,41 @@ class ReportView:
 
 def _view(r: Report, events: list[ReportEvent] | None = None) -> ReportView:
     return ReportView(
-        id=r.id, destination=r.destination, subject=r.subject, item_id=r.item_id, account_id=r.account_id, state=r.state,
-        state_reason=r.state_reason, supplemental_to=r.supplemental_to, attempts=r.attempts, gave_up=r.gave_up,
-        external_id=r.external_id, police_unit=r.police_unit, fir_number=r.fir_number, delivery_method=r.delivery_method,
-        delivery_reference=r.delivery_reference, created_at=aware(r.created_at), updated_at=aware(r.updated_at),
+        id=r.id,
+        destination=r.destination,
+        subject=r.subject,
+        item_id=r.item_id,
+        account_id=r.account_id,
+        state=r.state,
+        state_reason=r.state_reason,
+        supplemental_to=r.supplemental_to,
+        attempts=r.attempts,
+        gave_up=r.gave_up,
+        external_id=r.external_id,
+        police_unit=r.police_unit,
+        fir_number=r.fir_number,
+        delivery_method=r.delivery_method,
+        delivery_reference=r.delivery_reference,
+        created_at=aware(r.created_at),
+        updated_at=aware(r.updated_at),
         finished_at=aware(r.finished_at),
         events=[EventView(aware(e.at), e.from_state, e.to_state, e.actor, e.reason, dict(e.details or {})) for e in events or []],
     )
 
 
 # --------------------------------------------------------------------------- state changes
-def transition(session: Session, report_id: int, from_states: tuple[str, ...], to_state: str, actor: str,
-               reason: str | None = None, details: dict[str, Any] | None = None, *, extra_where: Any = None,
-               **values: Any) -> bool:
+def transition(
+    session: Session,
+    report_id: int,
+    from_states: tuple[str, ...],
+    to_state: str,
+    actor: str,
+    reason: str | None = None,
+    details: dict[str, Any] | None = None,
+    *,
+    extra_where: Any = None,
+    **values: Any,
+) -> bool:
     """Move a report from one of ``from_states`` to ``to_state`` and record the event; False when the
     report was no longer in one of those states (someone else moved it first)."""
     now = utcnow()
@@ -107,13 +129,19 @@ def transition(session: Session, report_id: int, from_states: tuple[str, ...], t
     before = session.execute(select(Report.state).where(*where)).scalar_one_or_none()
     if before is None:
         return False
-    r = session.execute(update(Report).where(*where, Report.state == before)
-                        .values(state=to_state, state_reason=reason, updated_at=now, **values)
-                        .execution_options(synchronize_session=False))
+    r = session.execute(
+        update(Report)
+        .where(*where, Report.state == before)
+        .values(state=to_state, state_reason=reason, updated_at=now, **values)
+        .execution_options(synchronize_session=False)
+    )
     if r.rowcount != 1:
         return False
-    session.execute(insert(ReportEvent).values(report_id=report_id, at=now, from_state=before, to_state=to_state,
-                                               actor=actor, reason=reason, details=details or {}))
+    session.execute(
+        insert(ReportEvent).values(
+            report_id=report_id, at=now, from_state=before, to_state=to_state, actor=actor, reason=reason, details=details or {}
+        )
+    )
     return True
 
 
@@ -123,8 +151,17 @@ def _note(session: Session, report: Report, reason: str, actor: str = SYSTEM) ->
         return
     report.state_reason = reason
     report.updated_at = utcnow()
-    session.add(ReportEvent(report_id=report.id, at=utcnow(), from_state=report.state, to_state=report.state,
-                            actor=actor, reason=reason, details={}))
+    session.add(
+        ReportEvent(
+            report_id=report.id,
+            at=utcnow(),
+            from_state=report.state,
+            to_state=report.state,
+            actor=actor,
+            reason=reason,
+            details={},
+        )
+    )
 
 
 # --------------------------------------------------------------------------- intake
@@ -138,25 +175,47 @@ def take_report_message(session: Session, message: Message) -> Done:
     if dest not in DESTINATIONS or message.item_id is None:
         raise Skip(f"unknown report destination {dest!r} or no item")
     now = utcnow()
-    report_id = insert_new(session, Report.__table__, {
-        "destination": dest, "subject": f"item:{message.item_id}", "item_id": message.item_id,
-        "account_id": message.account_id, "outbox_message_id": message.id, "state": "draft", "attempts": 0,
-        "next_attempt_at": now, "gave_up": False, "package": {}, "created_by": "system:pipeline", "created_at": now,
-        "updated_at": now,
-    }, ["destination", "subject"])
+    report_id = insert_new(
+        session,
+        Report.__table__,
+        {
+            "destination": dest,
+            "subject": f"item:{message.item_id}",
+            "item_id": message.item_id,
+            "account_id": message.account_id,
+            "outbox_message_id": message.id,
+            "state": "draft",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "gave_up": False,
+            "package": {},
+            "created_by": "system:pipeline",
+            "created_at": now,
+            "updated_at": now,
+        },
+        ["destination", "subject"],
+    )
     if report_id is None:
         return Done()
-    session.add(ReportEvent(report_id=report_id, at=now, from_state=None, to_state="draft", actor="system:pipeline",
-                            reason=f"policy rule {payload.get('rule')} asked for report:{dest}",
-                            details={"outbox_message_id": message.id, "labels": list(payload.get("labels") or [])}))
+    session.add(
+        ReportEvent(
+            report_id=report_id,
+            at=now,
+            from_state=None,
+            to_state="draft",
+            actor="system:pipeline",
+            reason=f"policy rule {payload.get('rule')} asked for report:{dest}",
+            details={"outbox_message_id": message.id, "labels": list(payload.get("labels") or [])},
+        )
+    )
     return Done(made=1)
 
 
 # --------------------------------------------------------------------------- gates
 def _policy() -> Any:
     try:
-        from suraksha.policy import default_policy, load_policy
         from suraksha.pipeline.settings import get_pipeline_settings
+        from suraksha.policy import default_policy, load_policy
     except ImportError:  # pragma: no cover
         return None
     path = get_pipeline_settings().policy_path
@@ -219,8 +278,14 @@ def advance_drafts(limit: int = 200) -> int:
 def _reporter_dict() -> dict[str, Any]:
     rs = get_reporter_settings()
     name = " ".join(p for p in (rs.first_name, rs.last_name) if p) or None
-    return {"platform": rs.platform, "organisation": rs.organisation or rs.platform, "contact_person": name,
-            "email": rs.email, "phone": rs.phone, "address": rs.address}
+    return {
+        "platform": rs.platform,
+        "organisation": rs.organisation or rs.platform,
+        "contact_person": name,
+        "email": rs.email,
+        "phone": rs.phone,
+        "address": rs.address,
+    }
 
 
 def build_package(session: Session, report: Report) -> dict[str, Any]:
@@ -228,22 +293,39 @@ def build_package(session: Session, report: Report) -> dict[str, Any]:
 
     facts = gather(session, report.item_id)
     original = session.get(Report, report.supplemental_to) if report.supplemental_to else None
-    common = {"reference": f"SURAKSHA-{report.destination.upper()}-{report.id}", "reporter": _reporter_dict(),
-              "supplemental_to": f"SURAKSHA-{original.destination.upper()}-{original.id}" if original else None,
-              "extra_info": report.extra_info}
+    common = {
+        "reference": f"SURAKSHA-{report.destination.upper()}-{report.id}",
+        "reporter": _reporter_dict(),
+        "supplemental_to": f"SURAKSHA-{original.destination.upper()}-{original.id}" if original else None,
+        "extra_info": report.extra_info,
+    }
     if report.destination == "in_police":
         from suraksha.reporting.india import build_package as build_in
 
-        return build_in(facts, police_unit=report.police_unit or get_report_settings().india_police_unit,
-                        fir_number=report.fir_number,
-                        delivery={"method": report.delivery_method, "reference": report.delivery_reference,
-                                  "sent_at": aware(report.submitted_at), "acknowledged_at": aware(report.finished_at)},
-                        **common)
+        return build_in(
+            facts,
+            police_unit=report.police_unit or get_report_settings().india_police_unit,
+            fir_number=report.fir_number,
+            delivery={
+                "method": report.delivery_method,
+                "reference": report.delivery_reference,
+                "sent_at": aware(report.submitted_at),
+                "acknowledged_at": aware(report.finished_at),
+            },
+            **common,
+        )
     if report.destination == "uk_nca":
         from suraksha.reporting.uk import build_nca_report
 
-        return build_nca_report(facts, submission={"reference": report.delivery_reference, "sent_at": aware(report.submitted_at),
-                                                   "acknowledged_at": aware(report.finished_at)}, **common)
+        return build_nca_report(
+            facts,
+            submission={
+                "reference": report.delivery_reference,
+                "sent_at": aware(report.submitted_at),
+                "acknowledged_at": aware(report.finished_at),
+            },
+            **common,
+        )
     raise ReportError(f"{report.destination} reports are filed through the API, not as a package")
 
 
@@ -270,8 +352,16 @@ def package_pdf(report_id: int) -> bytes:
     return render_pdf(package(report_id))
 
 
-def record_delivery(report_id: int, method: str, actor: str, *, reference: str | None = None,
-                    police_unit: str | None = None, fir_number: str | None = None, sent_at: dt.datetime | None = None) -> ReportView:
+def record_delivery(
+    report_id: int,
+    method: str,
+    actor: str,
+    *,
+    reference: str | None = None,
+    police_unit: str | None = None,
+    fir_number: str | None = None,
+    sent_at: dt.datetime | None = None,
+) -> ReportView:
     """A person sent a queued India/UK package (portal, email, in person): queued -> submitted."""
     if method not in DELIVERY_METHODS:
         raise ReportError(f"delivery method must be one of {', '.join(DELIVERY_METHODS)}, not {method!r}")
@@ -283,17 +373,30 @@ def record_delivery(report_id: int, method: str, actor: str, *, reference: str |
             raise ReportNotFound(f"report {report_id} not found")
         if report.destination == "ncmec":
             raise ReportError("NCMEC reports are filed by the dispatcher; there is no manual delivery")
-        if report.destination == "in_police" and not (police_unit or report.police_unit or get_report_settings().india_police_unit):
+        if report.destination == "in_police" and not (
+            police_unit or report.police_unit or get_report_settings().india_police_unit
+        ):
             raise ReportError("name the receiving police unit (SJPU, police station or the cyber-crime portal)")
-        values: dict[str, Any] = {"delivery_method": method, "delivery_reference": (reference or None) and reference[:300],
-                                  # UTC before storing: SQLite keeps the wall-clock time and drops the zone
-                                  "submitted_at": sent_at.astimezone(dt.timezone.utc) if sent_at else utcnow()}
+        values: dict[str, Any] = {
+            "delivery_method": method,
+            "delivery_reference": (reference or None) and reference[:300],
+            # UTC before storing: SQLite keeps the wall-clock time and drops the zone
+            "submitted_at": sent_at.astimezone(dt.UTC) if sent_at else utcnow(),
+        }
         if police_unit:
             values["police_unit"] = police_unit[:300]
         if fir_number:
             values["fir_number"] = fir_number[:100]
-        if not transition(session, report_id, ("queued",), "submitted", actor, f"sent via {method}",
-                          {"reference": reference, "police_unit": police_unit}, **values):
+        if not transition(
+            session,
+            report_id,
+            ("queued",),
+            "submitted",
+            actor,
+            f"sent via {method}",
+            {"reference": reference, "police_unit": police_unit},
+            **values,
+        ):
             raise ReportError(f"report {report_id} is {report.state}; only a queued package can be marked as sent")
         session.expire_all()
         report = session.get(Report, report_id)
@@ -301,8 +404,9 @@ def record_delivery(report_id: int, method: str, actor: str, *, reference: str |
         return _view(report)
 
 
-def record_acknowledgement(report_id: int, actor: str, *, reference: str | None = None, fir_number: str | None = None,
-                           at: dt.datetime | None = None) -> ReportView:
+def record_acknowledgement(
+    report_id: int, actor: str, *, reference: str | None = None, fir_number: str | None = None, at: dt.datetime | None = None
+) -> ReportView:
     """The police / NCA acknowledged a submitted package: submitted -> finished (FIR number if given)."""
     with session_scope() as session:
         report = session.get(Report, report_id)
@@ -312,13 +416,21 @@ def record_acknowledgement(report_id: int, actor: str, *, reference: str | None 
             raise ReportError("NCMEC reports are finished by the API, not acknowledged by hand")
         if at is not None and at.tzinfo is None:
             raise ReportError("the acknowledgement time must include a time zone")
-        values: dict[str, Any] = {"finished_at": at.astimezone(dt.timezone.utc) if at else utcnow()}
+        values: dict[str, Any] = {"finished_at": at.astimezone(dt.UTC) if at else utcnow()}
         if fir_number:
             values["fir_number"] = fir_number[:100]
         if reference:
             values["external_id"] = reference[:100]
-        if not transition(session, report_id, ("submitted",), "finished", actor, "acknowledged by the recipient",
-                          {"reference": reference, "fir_number": fir_number}, **values):
+        if not transition(
+            session,
+            report_id,
+            ("submitted",),
+            "finished",
+            actor,
+            "acknowledged by the recipient",
+            {"reference": reference, "fir_number": fir_number},
+            **values,
+        ):
             raise ReportError(f"report {report_id} is {report.state}; only a submitted report can be acknowledged")
         REPORTS_FINISHED.labels(report.destination).inc()
         session.expire_all()
@@ -336,8 +448,18 @@ def retry_report(report_id: int, actor: str) -> ReportView:
             raise ReportNotFound(f"report {report_id} not found")
         state = report.state
         if state == "failed":
-            transition(session, report_id, ("failed",), "queued", actor, "manual retry", {"previous_error": report.state_reason},
-                       attempts=0, gave_up=False, next_attempt_at=utcnow())
+            transition(
+                session,
+                report_id,
+                ("failed",),
+                "queued",
+                actor,
+                "manual retry",
+                {"previous_error": report.state_reason},
+                attempts=0,
+                gave_up=False,
+                next_attempt_at=utcnow(),
+            )
         elif state != "draft":
             raise ReportError(f"report {report_id} is {state}; only failed reports can be retried (drafts are re-checked)")
     if state == "draft":
@@ -356,7 +478,9 @@ def retract_report(report_id: int, actor: str, reason: str) -> ReportView:
         if report.state == "failed" and report.external_id:
             raise ReportError(f"report {report_id} may be open at NCMEC (id {report.external_id}); let the dispatcher settle it")
         if not transition(session, report_id, ("draft", "queued", "failed"), "retracted", actor, reason.strip()[:2000]):
-            raise ReportError(f"report {report_id} is {report.state}; only unsent reports (draft, queued, failed) can be retracted")
+            raise ReportError(
+                f"report {report_id} is {report.state}; only unsent reports (draft, queued, failed) can be retracted"
+            )
     return get_report(report_id)
 
 
@@ -374,21 +498,43 @@ def file_supplemental(report_id: int, actor: str, extra_info: str) -> ReportView
             raise ReportError(f"report {first.id} is {first.state}; a supplemental report follows a finished one")
         n = (session.scalar(select(func.count()).select_from(Report).where(Report.supplemental_to == first.id)) or 0) + 1
         now = utcnow()
-        row = Report(destination=first.destination, subject=f"{first.subject}:supplemental:{n}", item_id=first.item_id,
-                     account_id=first.account_id, supplemental_to=first.id, state="draft", extra_info=extra_info.strip()[:10000],
-                     police_unit=first.police_unit, fir_number=first.fir_number, created_by=actor, created_at=now, updated_at=now,
-                     next_attempt_at=now, package={})
+        row = Report(
+            destination=first.destination,
+            subject=f"{first.subject}:supplemental:{n}",
+            item_id=first.item_id,
+            account_id=first.account_id,
+            supplemental_to=first.id,
+            state="draft",
+            extra_info=extra_info.strip()[:10000],
+            police_unit=first.police_unit,
+            fir_number=first.fir_number,
+            created_by=actor,
+            created_at=now,
+            updated_at=now,
+            next_attempt_at=now,
+            package={},
+        )
         session.add(row)
         session.flush()
-        session.add(ReportEvent(report_id=row.id, at=now, from_state=None, to_state="draft", actor=actor,
-                                reason=f"supplemental to report {first.id}", details={"supplemental_to": first.id}))
+        session.add(
+            ReportEvent(
+                report_id=row.id,
+                at=now,
+                from_state=None,
+                to_state="draft",
+                actor=actor,
+                reason=f"supplemental to report {first.id}",
+                details={"supplemental_to": first.id},
+            )
+        )
         new_id = row.id
     advance_drafts()
     return get_report(new_id)
 
 
-def list_reports(*, state: str | None = None, destination: str | None = None, item_id: int | None = None,
-                 limit: int = 100) -> list[ReportView]:
+def list_reports(
+    *, state: str | None = None, destination: str | None = None, item_id: int | None = None, limit: int = 100
+) -> list[ReportView]:
     if state is not None and state not in REPORT_STATES:
         raise ReportError(f"unknown state {state!r}; expected one of {', '.join(REPORT_STATES)}")
     if destination is not None and destination not in DESTINATIONS:
@@ -424,11 +570,14 @@ def claim_reports(dispatcher: str, n: int = 5, lease_seconds: int | None = None)
     """Lease due NCMEC reports: queued, failed and due (not given up), or submitted with an expired lease."""
     lease = lease_seconds or get_report_settings().lease_s
     now = utcnow()
-    runnable = and_(Report.destination == "ncmec", or_(
-        and_(Report.state == "queued", Report.next_attempt_at <= now),
-        and_(Report.state == "failed", Report.gave_up.is_(False), Report.next_attempt_at <= now),
-        and_(Report.state == "submitted", Report.lease_expires_at < now),
-    ))
+    runnable = and_(
+        Report.destination == "ncmec",
+        or_(
+            and_(Report.state == "queued", Report.next_attempt_at <= now),
+            and_(Report.state == "failed", Report.gave_up.is_(False), Report.next_attempt_at <= now),
+            and_(Report.state == "submitted", Report.lease_expires_at < now),
+        ),
+    )
     claimed = []
     with session_scope() as session:
         stmt = select(Report.id).where(runnable).order_by(Report.id).limit(n)
@@ -437,9 +586,18 @@ def claim_reports(dispatcher: str, n: int = 5, lease_seconds: int | None = None)
         ids = session.scalars(stmt).all()
         for report_id in ids:
             # conditional per row: a concurrent dispatcher on SQLite has to wait for our write lock first
-            if transition(session, report_id, ("queued", "failed", "submitted"), "submitted", SYSTEM,
-                          f"filing (dispatcher {dispatcher})", {"dispatcher": dispatcher}, extra_where=runnable,
-                          lease_owner=dispatcher, lease_expires_at=now + dt.timedelta(seconds=lease),
-                          attempts=Report.attempts + 1):
+            if transition(
+                session,
+                report_id,
+                ("queued", "failed", "submitted"),
+                "submitted",
+                SYSTEM,
+                f"filing (dispatcher {dispatcher})",
+                {"dispatcher": dispatcher},
+                extra_where=runnable,
+                lease_owner=dispatcher,
+                lease_expires_at=now + dt.timedelta(seconds=lease),
+                attempts=Report.attempts + 1,
+            ):
                 claimed.append(report_id)
     return claimed

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from suraksha.settings import ReporterSettings, ReportSettings, get_settings, reset_settings
 
-__all__ = ["ReportSettings", "ReporterSettings", "get_report_settings", "get_reporter_settings",
-           "reset_reporting_settings"]
+__all__ = ["ReportSettings", "ReporterSettings", "get_report_settings", "get_reporter_settings", "reset_reporting_settings"]
 
 
 def get_reporter_settings() -> ReporterSettings:

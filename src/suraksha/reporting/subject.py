@@ -113,22 +113,59 @@ def gather(session: Session, item_id: int) -> SubjectFacts:
     evidence = evidence_for_item(session, item_id)
     media = session.scalars(select(ItemMedia).where(ItemMedia.item_id == item_id).order_by(ItemMedia.position)).all()
     action_ids = select(ActionItem.action_id).where(ActionItem.item_id == item_id)
-    actions = session.scalars(select(Action).where((Action.item_id == item_id) | Action.id.in_(action_ids)
-                                                   | ((Action.account_id == item.account_id)
-                                                      & (Action.kind == ActionKind.SUSPEND_ACCOUNT.value)))
-                              .order_by(Action.id)).all() if item.account_id else \
-        session.scalars(select(Action).where((Action.item_id == item_id) | Action.id.in_(action_ids)).order_by(Action.id)).all()
+    actions = (
+        session.scalars(
+            select(Action)
+            .where(
+                (Action.item_id == item_id)
+                | Action.id.in_(action_ids)
+                | ((Action.account_id == item.account_id) & (Action.kind == ActionKind.SUSPEND_ACCOUNT.value))
+            )
+            .order_by(Action.id)
+        ).all()
+        if item.account_id
+        else session.scalars(
+            select(Action).where((Action.item_id == item_id) | Action.id.in_(action_ids)).order_by(Action.id)
+        ).all()
+    )
     facts = SubjectFacts(
-        item_id=item.id, platform_item_id=item.platform_id, item_kind=item.kind, posted_at=aware(item.created_at),
-        received_at=aware(item.received_at), context=dict(item.context or {}), account_id=item.account_id,
-        platform_account_id=account.platform_account_id if account else None, handle=account.handle if account else None,
+        item_id=item.id,
+        platform_item_id=item.platform_id,
+        item_kind=item.kind,
+        posted_at=aware(item.created_at),
+        received_at=aware(item.received_at),
+        context=dict(item.context or {}),
+        account_id=item.account_id,
+        platform_account_id=account.platform_account_id if account else None,
+        handle=account.handle if account else None,
         account_first_seen=aware(account.first_seen) if account else None,
         account_last_seen=aware(account.last_seen) if account else None,
-        verdict=item.verdict, rule=item.rule,
-        matches=[{"bank": m.bank, "label": m.label, "signal_type": m.signal_type, "distance": m.distance,
-                  "media_position": m.media_position} for m in matches],
-        media=[MediaFacts(m.position, m.mime, m.size, m.sha256, m.md5, m.pdq, m.source_url, evidence.get(m.position),
-                          m.position in matched_positions) for m in media],
+        verdict=item.verdict,
+        rule=item.rule,
+        matches=[
+            {
+                "bank": m.bank,
+                "label": m.label,
+                "signal_type": m.signal_type,
+                "distance": m.distance,
+                "media_position": m.media_position,
+            }
+            for m in matches
+        ],
+        media=[
+            MediaFacts(
+                m.position,
+                m.mime,
+                m.size,
+                m.sha256,
+                m.md5,
+                m.pdq,
+                m.source_url,
+                evidence.get(m.position),
+                m.position in matched_positions,
+            )
+            for m in media
+        ],
         actions=[ActionFacts(a.kind, a.status, aware(a.acknowledged_at)) for a in actions],
         facts=_stored_facts(item.facts),
     )

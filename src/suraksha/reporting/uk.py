@@ -36,7 +36,7 @@ FIELD_MAP: dict[str, str] = {
 def _iso(at: dt.datetime | None) -> str | None:
     if at is None:
         return None
-    return (at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc)).astimezone(dt.timezone.utc).isoformat()
+    return (at if at.tzinfo else at.replace(tzinfo=dt.UTC)).astimezone(dt.UTC).isoformat()
 
 
 def build_nca_report(
@@ -58,18 +58,35 @@ def build_nca_report(
         "format": FORMAT,
         "reference": reference,
         "supplemental_to": supplemental_to,
-        "generated_at": _iso(generated_at or dt.datetime.now(dt.timezone.utc)),
+        "generated_at": _iso(generated_at or dt.datetime.now(dt.UTC)),
         "legal_basis": citations,
         "reporting_organisation": reporter,
         "content": {
             "category": "CSEA",
-            "files": [{"sha256": m.sha256, "md5": m.md5, "pdq": m.pdq, "size": m.size, "mime": m.mime,
-                       "matched": m.matched, "preserved_evidence_id": m.evidence_id} for m in facts.media],
-            "detection": [{"bank": m["bank"], "label": m["label"], "signal_type": m["signal_type"], "distance": m["distance"]}
-                          for m in facts.matches],
-            "assessment": {"category": facts.decision.category, "industry_class": facts.decision.industry_class,
-                           "decided_at": _iso(facts.decision.decided_at), "reviewers": facts.decision.reviewers}
-            if facts.decision else None,
+            "files": [
+                {
+                    "sha256": m.sha256,
+                    "md5": m.md5,
+                    "pdq": m.pdq,
+                    "size": m.size,
+                    "mime": m.mime,
+                    "matched": m.matched,
+                    "preserved_evidence_id": m.evidence_id,
+                }
+                for m in facts.media
+            ],
+            "detection": [
+                {"bank": m["bank"], "label": m["label"], "signal_type": m["signal_type"], "distance": m["distance"]}
+                for m in facts.matches
+            ],
+            "assessment": {
+                "category": facts.decision.category,
+                "industry_class": facts.decision.industry_class,
+                "decided_at": _iso(facts.decision.decided_at),
+                "reviewers": facts.decision.reviewers,
+            }
+            if facts.decision
+            else None,
         },
         "incident": {
             "service": reporter.get("platform"),
@@ -85,11 +102,17 @@ def build_nca_report(
             "first_seen": _iso(facts.account_first_seen),
             "last_seen": _iso(facts.account_last_seen),
             "suspended_at": _iso(facts.suspended_at),
-            "ip_events": [{"ip": facts.ip, "port": facts.port, "at": _iso(facts.posted_at), "event": "upload"}] if facts.ip else [],
+            "ip_events": [{"ip": facts.ip, "port": facts.port, "at": _iso(facts.posted_at), "event": "upload"}]
+            if facts.ip
+            else [],
             "devices": [{"device_id": facts.device_id, "user_agent": facts.context.get("user_agent")}] if facts.device_id else [],
-        } if facts.platform_account_id else None,
+        }
+        if facts.platform_account_id
+        else None,
         "uk_link": {"country": facts.country, "rule": facts.rule},
-        "actions_taken": [{"action": a.kind, "status": a.status, "acknowledged_at": _iso(a.acknowledged_at)} for a in facts.actions],
+        "actions_taken": [
+            {"action": a.kind, "status": a.status, "acknowledged_at": _iso(a.acknowledged_at)} for a in facts.actions
+        ],
         "additional_information": extra_info,
         "submission": {
             "route": "NCA reporting service for online service providers (portal; submitted by a person)",

@@ -118,6 +118,14 @@ def vpdq_from_signal(signal: str) -> list[VpdqFrame]:
 
 
 __all__ = [
-    "MediaSignals", "media_signals", "normalize_signal", "sniff_kind", "vpdq_to_signal",
-    "vpdq_from_signal", "PdqResult", "VpdqFrame", "MediaError", "InvalidSignal",
+    "MediaSignals",
+    "media_signals",
+    "normalize_signal",
+    "sniff_kind",
+    "vpdq_to_signal",
+    "vpdq_from_signal",
+    "PdqResult",
+    "VpdqFrame",
+    "MediaError",
+    "InvalidSignal",
 ]

@@ -32,6 +32,7 @@ from suraksha.signals.errors import MediaTooLarge
 if TYPE_CHECKING:  # pragma: no cover
     from suraksha.signals import MediaSignals
 
+
 class _Picture(Protocol):
     """What ``pay_for_picture`` reads of a picture (a Pillow image, opened but not decoded)."""
 
@@ -112,11 +113,14 @@ class ScanBudget:
         frame, at the size its stream declares) would go over: called *before* that work."""
         elapsed = self.elapsed
         if elapsed > self.seconds:
-            raise ScanBudgetExceeded(f"scan budget exceeded: {elapsed:.1f} s of decoding, over the limit of "
-                                     f"{self.seconds:g} s ({self._pixels_text()})")
+            raise ScanBudgetExceeded(
+                f"scan budget exceeded: {elapsed:.1f} s of decoding, over the limit of {self.seconds:g} s ({self._pixels_text()})"
+            )
         if upcoming > 0 and self.used_pixel_frames + upcoming > self.max_pixel_frames:
-            raise ScanBudgetExceeded(f"scan budget exceeded: {elapsed:.1f} s of decoding, {self._pixels_text()} used "
-                                     f"and the next frame needs {sci(upcoming)}")
+            raise ScanBudgetExceeded(
+                f"scan budget exceeded: {elapsed:.1f} s of decoding, {self._pixels_text()} used "
+                f"and the next frame needs {sci(upcoming)}"
+            )
 
     def charge(self, pixel_frames: int) -> None:
         """Book work done (a decoded frame, a decoded picture), then ``check`` the budget."""
@@ -135,13 +139,14 @@ class ScanBudget:
         """Refuse up front, before anything is decoded, work estimated (from a header) to cost more
         than is left; ``what`` says where the estimate came from, for the message."""
         if pixel_frames > self.remaining_pixel_frames:
-            raise ScanBudgetExceeded(f"scan budget exceeded: {what} would cost about {sci(pixel_frames)} "
-                                     f"pixel-frames, over the {sci(self.remaining_pixel_frames)} left of "
-                                     f"{sci(self.max_pixel_frames)}")
+            raise ScanBudgetExceeded(
+                f"scan budget exceeded: {what} would cost about {sci(pixel_frames)} "
+                f"pixel-frames, over the {sci(self.remaining_pixel_frames)} left of "
+                f"{sci(self.max_pixel_frames)}"
+            )
 
     def _pixels_text(self) -> str:
         return f"{sci(self.used_pixel_frames)} of {sci(self.max_pixel_frames)} pixel-frames"
 
     def __repr__(self) -> str:
-        return (f"ScanBudget({self.elapsed:.1f}/{self.seconds:g} s, {self._pixels_text()}, "
-                f"frames <= {self.max_frame_pixels} px)")
+        return f"ScanBudget({self.elapsed:.1f}/{self.seconds:g} s, {self._pixels_text()}, frames <= {self.max_frame_pixels} px)"

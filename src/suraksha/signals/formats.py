@@ -31,9 +31,21 @@ PICTURE_RESULT_FORMATS: frozenset[str] = frozenset(PICTURE_FORMATS) | {"MPO"}
 VIDEO_DEMUXERS: tuple[str, ...] = ("mov", "matroska", "avi", "flv", "mpegts", "mpeg", "mpegvideo")
 #: FFmpeg codec ids (``Codec.canonical_name``) of the video streams Suraksha decodes: the codecs of
 #: ordinary phone, camera, web and broadcast video. Anything else in an allowed container is refused.
-VIDEO_CODECS: frozenset[str] = frozenset({
-    "h264", "hevc", "vp8", "vp9", "av1", "mpeg4", "mpeg1video", "mpeg2video", "mjpeg", "h263", "flv1",
-})
+VIDEO_CODECS: frozenset[str] = frozenset(
+    {
+        "h264",
+        "hevc",
+        "vp8",
+        "vp9",
+        "av1",
+        "mpeg4",
+        "mpeg1video",
+        "mpeg2video",
+        "mjpeg",
+        "h263",
+        "flv1",
+    }
+)
 ACCEPTED = "JPEG, PNG, GIF, BMP, TIFF or WebP pictures; MP4/MOV, Matroska/WebM, AVI, FLV, MPEG-TS or MPEG video"
 
 # ftyp brands of HEIF-family still pictures (AVIF, HEIC): not decoded, and not video either.
@@ -137,7 +149,7 @@ def describe(data: bytes) -> str:
     if head.startswith(b"%!PS-Adobe") and b"EPSF" in head.split(b"\n", 1)[0]:
         return "EPS (Encapsulated PostScript)"
     for magic, offset, name in _REFUSED:
-        if head[offset:offset + len(magic)] == magic:
+        if head[offset : offset + len(magic)] == magic:
             return name
     if len(head) > 1 and head[:1] == b"P" and head[1:2] in b"1234567f" and head[2:3] in (b"\n", b"\r", b" ", b"\t"):
         return "PNM/PPM/PFM"
@@ -199,8 +211,7 @@ def check_video_codec(stream: object) -> None:
     codec = getattr(getattr(stream, "codec_context", None), "codec", None)
     name = getattr(codec, "canonical_name", None) or getattr(codec, "name", None) or "unknown"
     if name not in VIDEO_CODECS:
-        raise UnsupportedMedia(f"video codec {name} is not one Suraksha decodes "
-                               f"(accepted: {', '.join(sorted(VIDEO_CODECS))})")
+        raise UnsupportedMedia(f"video codec {name} is not one Suraksha decodes (accepted: {', '.join(sorted(VIDEO_CODECS))})")
 
 
 def lock_down_pillow() -> None:

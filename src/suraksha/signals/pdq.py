@@ -164,8 +164,16 @@ def _vertical_first(size: tuple[int, int], out: tuple[int, int]) -> bool:
 
 
 def _kernel_resize(kernel, img: Image.Image, out: tuple[int, int], box: tuple[float, float, float, float]) -> Image.Image:
-    data = kernel.resample_bicubic(img.tobytes(), img.size[0], img.size[1], _KERNEL_MODES[img.mode], out[0], out[1],
-                                   tuple(float(v) for v in box), _vertical_first(img.size, out))
+    data = kernel.resample_bicubic(
+        img.tobytes(),
+        img.size[0],
+        img.size[1],
+        _KERNEL_MODES[img.mode],
+        out[0],
+        out[1],
+        tuple(float(v) for v in box),
+        _vertical_first(img.size, out),
+    )
     return Image.frombytes(img.mode, out, data)
 
 
@@ -178,7 +186,11 @@ def _load_kernel():
     probe = Image.frombytes("RGB", (61, 53), bytes((i * 37 + i // 61 * 11) % 256 for i in range(61 * 53 * 3)))
     for out, box in (((23, 40), (0.0, 0.0, 61.0, 53.0)), ((40, 9), (2.5, 1.0, 60.0, 52.5)), ((70, 80), (0.0, 0.0, 61.0, 53.0))):
         if _kernel_resize(kernel, probe, out, box).tobytes() != probe.resize(out, Image.Resampling.BICUBIC, box=box).tobytes():
-            warnings.warn("suraksha.signals._resample disagrees with this Pillow version; using Pillow's resize", RuntimeWarning)
+            warnings.warn(
+                "suraksha.signals._resample disagrees with this Pillow version; using Pillow's resize",
+                RuntimeWarning,
+                stacklevel=2,
+            )
             return None
     return kernel
 
@@ -220,11 +232,19 @@ def reference_thumbnail(img: Image.Image, size: tuple[int, int] = REFERENCE_SIZE
     if factor_x > 1 or factor_y > 1:
         support = 2.0 - 0.5  # BICUBIC's support, less half a pixel, as Pillow widens the box
         sx, sy = support * (box[2] - box[0]) / final[0], support * (box[3] - box[1]) / final[1]
-        safe = (max(0, int(box[0] - sx)), max(0, int(box[1] - sy)),
-                min(img.size[0], math.ceil(box[2] + sx)), min(img.size[1], math.ceil(box[3] + sy)))
+        safe = (
+            max(0, int(box[0] - sx)),
+            max(0, int(box[1] - sy)),
+            min(img.size[0], math.ceil(box[2] + sx)),
+            min(img.size[1], math.ceil(box[3] + sy)),
+        )
         img = img.reduce((factor_x, factor_y), box=safe)
-        box = ((box[0] - safe[0]) / factor_x, (box[1] - safe[1]) / factor_y,
-               (box[2] - safe[0]) / factor_x, (box[3] - safe[1]) / factor_y)
+        box = (
+            (box[0] - safe[0]) / factor_x,
+            (box[1] - safe[1]) / factor_y,
+            (box[2] - safe[0]) / factor_x,
+            (box[3] - safe[1]) / factor_y,
+        )
     return _kernel_resize(_resample, img, final, box)
 
 
@@ -281,7 +301,9 @@ def pdq_from_image_bytes(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, f
     return pdq_from_array(to_reference_rgb(open_image(data, max_pixels=max_pixels), fast=fast))
 
 
-def pdq_dihedral_from_image_bytes(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, fast: bool = False) -> list[tuple[str, str]]:
+def pdq_dihedral_from_image_bytes(
+    data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, fast: bool = False
+) -> list[tuple[str, str]]:
     """``[(transform, hex)]`` for the 8 rotations/mirrors, "original" first, so a rotated or
     mirrored copy of a banked picture still matches."""
     return pdq_dihedral_from_array(to_reference_rgb(open_image(data, max_pixels=max_pixels), fast=fast))[1]

@@ -17,8 +17,8 @@ import base64
 import hashlib
 import re
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import re2
@@ -49,8 +49,7 @@ class TextRules:
     def __post_init__(self) -> None:
         words = sorted({k.strip().lower() for k in self.keywords if k and k.strip()}, key=len, reverse=True)
         self._keyword_re = (
-            re.compile(r"(?<!\w)(" + "|".join(_phrase(w) for w in words) + r")(?!\w)", re.IGNORECASE)
-            if words else None
+            re.compile(r"(?<!\w)(" + "|".join(_phrase(w) for w in words) + r")(?!\w)", re.IGNORECASE) if words else None
         )
         self._words = {w: w for w in words}
         self._regexes: list[tuple[str, Any]] = [(pattern, compile_linear_regex(pattern)) for pattern in self.regexes]
@@ -58,9 +57,15 @@ class TextRules:
 
 # What RE2's parser says at the first construct it cannot run in linear time, and what to call it.
 _UNSUPPORTED = (
-    ("(?<=", "a lookbehind"), ("(?<!", "a negative lookbehind"), ("(?=", "a lookahead"),
-    ("(?!", "a negative lookahead"), ("(?>", "an atomic group"), ("(?(", "a conditional group"),
-    ("(?P", "a backreference"), ("\\k", "a backreference"), ("\\g", "a backreference"),
+    ("(?<=", "a lookbehind"),
+    ("(?<!", "a negative lookbehind"),
+    ("(?=", "a lookahead"),
+    ("(?!", "a negative lookahead"),
+    ("(?>", "an atomic group"),
+    ("(?(", "a conditional group"),
+    ("(?P", "a backreference"),
+    ("\\k", "a backreference"),
+    ("\\g", "a backreference"),
 ) + tuple((f"\\{d}", "a backreference") for d in "123456789")
 
 
@@ -100,11 +105,9 @@ def _refusal(pattern: str, exc: Exception) -> str:
     if kind in ("invalid escape sequence", "invalid perl operator"):
         for prefix, construct in _UNSUPPORTED:
             if where.startswith(prefix):
-                return (f"regex {pattern!r} uses {construct} ({where}), which is not allowed: "
-                        "patterns must run in linear time")
+                return f"regex {pattern!r} uses {construct} ({where}), which is not allowed: patterns must run in linear time"
     if kind == "bad repetition operator" and where[-1:] == "+":
-        return (f"regex {pattern!r} uses a possessive quantifier ({where}), which is not allowed: "
-                "patterns must run in linear time")
+        return f"regex {pattern!r} uses a possessive quantifier ({where}), which is not allowed: patterns must run in linear time"
     return f"invalid regex {pattern!r}: {message}"
 
 

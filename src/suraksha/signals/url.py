@@ -17,8 +17,30 @@ from suraksha.signals.errors import InvalidSignal
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 TRACKING_PARAMS = frozenset(
-    {"fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "igshid", "mc_cid", "mc_eid",
-     "_ga", "_gl", "ref_src", "ref_url", "si", "spm", "scid", "twclid", "ttclid", "li_fat_id", "mkt_tok", "s_cid"}
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "yclid",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "_ga",
+        "_gl",
+        "ref_src",
+        "ref_url",
+        "si",
+        "spm",
+        "scid",
+        "twclid",
+        "ttclid",
+        "li_fat_id",
+        "mkt_tok",
+        "s_cid",
+    }
 )
 TRACKING_PREFIXES = ("utm_", "pk_", "hsa_", "vero_")
 _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")

@@ -91,8 +91,9 @@ def check_frame_pixels(width: int | None, height: int | None, max_frame_pixels: 
         raise MediaTooLarge(f"video frames are {width}x{height}, over the limit of {limit} pixels")
 
 
-def decode_frames(container: Any, stream: Any, budget: ScanBudget | None = None, *,
-                  max_frame_pixels: int | None = None) -> Iterator[Any]:
+def decode_frames(
+    container: Any, stream: Any, budget: ScanBudget | None = None, *, max_frame_pixels: int | None = None
+) -> Iterator[Any]:
     """The decoded frames of ``stream``, each paid for from ``budget`` (a fresh default one if None).
 
     The one way video frames are decoded (vPDQ, NudeNet, review posters): before a packet reaches
@@ -245,14 +246,14 @@ def frames_from_signal(signal: str) -> list[VpdqFrame]:
     try:
         items = json.loads(signal)
     except (json.JSONDecodeError, TypeError):
-        raise InvalidSignal("a vPDQ signal is a JSON list of \"pdq,quality,timestamp\" strings") from None
+        raise InvalidSignal('a vPDQ signal is a JSON list of "pdq,quality,timestamp" strings') from None
     if not isinstance(items, list) or not items:
-        raise InvalidSignal("a vPDQ signal is a non-empty JSON list of \"pdq,quality,timestamp\" strings")
+        raise InvalidSignal('a vPDQ signal is a non-empty JSON list of "pdq,quality,timestamp" strings')
     frames = []
     for n, item in enumerate(items):
         parts = item.split(",") if isinstance(item, str) else []
         if len(parts) != 3:
-            raise InvalidSignal(f"vPDQ frame {n}: expected \"pdq,quality,timestamp\", got {str(item)[:80]!r}")
+            raise InvalidSignal(f'vPDQ frame {n}: expected "pdq,quality,timestamp", got {str(item)[:80]!r}')
         try:
             q = int(parts[1])
             ts = float(parts[2])

@@ -46,9 +46,16 @@ def _bars(labels: list[str], series: dict[str, list[float]], title: str, ylabel:
 def trend_chart(f: Figures) -> bytes:
     """Identified, removed and reported items per period."""
     labels = [p.label for p in f.periods]
-    return _bars(labels, {"identified": [p.identified for p in f.periods], "removed": [p.removed for p in f.periods],
-                          "reported": [p.items_reported for p in f.periods]},
-                 "Items identified, removed and reported", "items")
+    return _bars(
+        labels,
+        {
+            "identified": [p.identified for p in f.periods],
+            "removed": [p.removed for p in f.periods],
+            "reported": [p.items_reported for p in f.periods],
+        },
+        "Items identified, removed and reported",
+        "items",
+    )
 
 
 def automation_chart(f: Figures) -> bytes:
@@ -69,7 +76,13 @@ def automation_chart(f: Figures) -> bytes:
 
 def summary_chart(s: CommissionSummary) -> bytes:
     """Posts depicting child sexual abuse or rape: identified, deleted, reported per year."""
-    return _bars([r.period for r in s.years], {"identified": [r.identified for r in s.years],
-                                               "deleted": [r.deleted for r in s.years],
-                                               "reported": [r.reported for r in s.years]},
-                 "Child sexual abuse and rape material", "posts")
+    return _bars(
+        [r.period for r in s.years],
+        {
+            "identified": [r.identified for r in s.years],
+            "deleted": [r.deleted for r in s.years],
+            "reported": [r.reported for r in s.years],
+        },
+        "Child sexual abuse and rape material",
+        "posts",
+    )

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from suraksha.transparency.figures import SIGNALS, AUTHORITY_NAMES, PeriodFigures, figures
+from suraksha.transparency.figures import AUTHORITY_NAMES, SIGNALS, PeriodFigures, figures
 
 OBLIGATION_KEYS = ("monthly_compliance_report", "automated_tools")
 
@@ -57,14 +57,19 @@ def _lines(p: PeriodFigures) -> list[Line]:
         Line(complaints, "Complaints on which action was taken", p.complaints_actioned),
         Line(complaints, "Items identified through complaints", p.by_complaint),
         Line(proactive, "Items identified by proactive monitoring", p.proactive),
-        Line(proactive, "Items removed or disabled after proactive monitoring with automated tools", p.removed_proactive_automated),
+        Line(
+            proactive, "Items removed or disabled after proactive monitoring with automated tools", p.removed_proactive_automated
+        ),
         *[Line(proactive, f"Items identified by {s} signals", p.by_signal[s]) for s in SIGNALS],
         Line(proactive, "Communication links identified (link signals)", p.by_signal["link"]),
         Line(proactive, "Items removed (all)", p.removed),
         Line(proactive, "Items withheld in a country", p.withheld),
         Line(proactive, "Accounts suspended", p.accounts_suspended),
-        Line(proactive, "Share of identified items found by automated tools",
-             None if p.automated_share is None else round(p.automated_share, 4)),
+        Line(
+            proactive,
+            "Share of identified items found by automated tools",
+            None if p.automated_share is None else round(p.automated_share, 4),
+        ),
         *[Line(reports, f"Reports filed: {AUTHORITY_NAMES[d]}", r.filed) for d, r in p.reports.items()],
         Line(legal, "Orders and requests received", p.legal.received),
         Line(legal, "Answered", p.legal.answered),
@@ -87,5 +92,11 @@ def compliance_report(start: dt.date | str, end: dt.date | str, *, now: dt.datet
     """The Rule 4(1)(d) report for every month touching ``start`` .. ``end`` (items in India)."""
     f = figures(start, end, by="month", jurisdiction="in", now=now)
     months = [MonthReport(p.label, p.start, p.end, _lines(p)) for p in f.periods]
-    return ComplianceReport("Monthly compliance report under Rule 4(1)(d) of the IT Rules, 2021", _citations(),
-                            "in", f.timezone, f.generated_at, months)
+    return ComplianceReport(
+        "Monthly compliance report under Rule 4(1)(d) of the IT Rules, 2021",
+        _citations(),
+        "in",
+        f.timezone,
+        f.generated_at,
+        months,
+    )

@@ -41,15 +41,19 @@ from sqlalchemy import Text, and_, cast, exists, func, literal, or_, select, tru
 from sqlalchemy.orm import Session
 
 from suraksha.cases.models import ReviewDecision
-from suraksha.policy.actions import ActionKind
-from suraksha.policy.model import USER_REPORT_SOURCES, FactKind
 from suraksha.enforcement.models import Action
 from suraksha.pipeline.models import Item, ItemMatch
+from suraksha.policy.actions import ActionKind
+from suraksha.policy.model import USER_REPORT_SOURCES, FactKind
 from suraksha.reporting.models import Report
 
 #: Fact kinds that are automated signals, by the name the figures give them.
-SIGNAL_FACTS: dict[FactKind, str] = {FactKind.HASH: "hash", FactKind.CLASSIFIER: "classifier", FactKind.LINK: "link",
-                                     FactKind.TEXT: "text"}
+SIGNAL_FACTS: dict[FactKind, str] = {
+    FactKind.HASH: "hash",
+    FactKind.CLASSIFIER: "classifier",
+    FactKind.LINK: "link",
+    FactKind.TEXT: "text",
+}
 COMPLAINT_SOURCES = USER_REPORT_SOURCES
 #: Bank labels of material depicting child sexual abuse or rape (the commission's question, IT Rules
 #: Rule 4(4)). ``csam_url`` (links to such material) is not depiction and is left out.
@@ -68,7 +72,7 @@ def aware(value: dt.datetime | None) -> dt.datetime | None:
     """SQLite hands back naive datetimes; every stored time is UTC."""
     if value is None:
         return None
-    return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value.astimezone(dt.timezone.utc)
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 def legal_models() -> Any:
@@ -138,37 +142,71 @@ def _fired_at_scan(facts: list[dict[str, Any]]) -> bool:
     return any(f.get("text") is not None or f.get("score") is not None for f in facts)
 
 
-def identified_items(session: Session, start: dt.datetime, end: dt.datetime,
-                     countries: tuple[str, ...] | None = None) -> Iterator[ItemFacts]:
+def identified_items(
+    session: Session, start: dt.datetime, end: dt.datetime, countries: tuple[str, ...] | None = None
+) -> Iterator[ItemFacts]:
     """Identified items posted (``created_at``) in ``[start, end)``, streamed, with their facts."""
     match = select(ItemMatch.id).where(ItemMatch.item_id == Item.id)
     has_csam = exists(match.where(ItemMatch.label.in_(ABUSE_LABELS)))
     retro_match = exists(match.where(ItemMatch.retroactive.is_(True)))
-    detected = (select(func.min(func.coalesce(ItemMatch.matched_at, Item.scanned_at)))
-                .where(ItemMatch.item_id == Item.id).scalar_subquery())
-    removed = (select(func.min(Action.acknowledged_at))
-               .where(Action.item_id == Item.id, Action.kind == ActionKind.REMOVE_ITEM.value, Action.status == "acknowledged")
-               .scalar_subquery())
-    withheld = exists(select(Action.id).where(Action.item_id == Item.id, Action.kind == ActionKind.WITHHOLD_IN_COUNTRY.value,
-                                              Action.status == "acknowledged"))
+    detected = (
+        select(func.min(func.coalesce(ItemMatch.matched_at, Item.scanned_at)))
+        .where(ItemMatch.item_id == Item.id)
+        .scalar_subquery()
+    )
+    removed = (
+        select(func.min(Action.acknowledged_at))
+        .where(Action.item_id == Item.id, Action.kind == ActionKind.REMOVE_ITEM.value, Action.status == "acknowledged")
+        .scalar_subquery()
+    )
+    withheld = exists(
+        select(Action.id).where(
+            Action.item_id == Item.id, Action.kind == ActionKind.WITHHOLD_IN_COUNTRY.value, Action.status == "acknowledged"
+        )
+    )
     takedown_asked = exists(select(Action.id).where(Action.item_id == Item.id, Action.kind.in_(TAKEDOWN_KINDS)))
-    decision = (select(ReviewDecision.category)
-                .where(ReviewDecision.item_id == Item.id, ReviewDecision.final.is_(True))
-                .order_by(ReviewDecision.id.desc()).limit(1).scalar_subquery())
-    violating_decision = exists(select(ReviewDecision.id).where(
-        ReviewDecision.item_id == Item.id, ReviewDecision.final.is_(True), ReviewDecision.category.notin_(NON_VIOLATING)))
+    decision = (
+        select(ReviewDecision.category)
+        .where(ReviewDecision.item_id == Item.id, ReviewDecision.final.is_(True))
+        .order_by(ReviewDecision.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    violating_decision = exists(
+        select(ReviewDecision.id).where(
+            ReviewDecision.item_id == Item.id, ReviewDecision.final.is_(True), ReviewDecision.category.notin_(NON_VIOLATING)
+        )
+    )
     legal = legal_models()
-    named = (exists(select(legal.LegalTarget.id).where(legal.LegalTarget.item_id == Item.id))
-             if legal is not None else literal(False))
+    named = (
+        exists(select(legal.LegalTarget.id).where(legal.LegalTarget.item_id == Item.id)) if legal is not None else literal(False)
+    )
     source = Item.context["source"].as_string()
     flagged = Item.verdict.in_(FLAGGED_VERDICTS)
     stmt = (
-        select(Item.id, Item.created_at, Item.scanned_at, Item.retroactive, _json_text(Item.facts).label("facts"),
-               Item.context["country"].as_string().label("country"), source.label("source"), flagged.label("flagged"),
-               has_csam.label("has_csam"), retro_match.label("retro_match"), detected.label("detected"),
-               removed.label("removed"), withheld.label("withheld"), decision.label("decision"), named.label("named"))
-        .where(Item.created_at >= start, Item.created_at < end, _country_filter(countries),
-               or_(flagged, violating_decision, takedown_asked, named))
+        select(
+            Item.id,
+            Item.created_at,
+            Item.scanned_at,
+            Item.retroactive,
+            _json_text(Item.facts).label("facts"),
+            Item.context["country"].as_string().label("country"),
+            source.label("source"),
+            flagged.label("flagged"),
+            has_csam.label("has_csam"),
+            retro_match.label("retro_match"),
+            detected.label("detected"),
+            removed.label("removed"),
+            withheld.label("withheld"),
+            decision.label("decision"),
+            named.label("named"),
+        )
+        .where(
+            Item.created_at >= start,
+            Item.created_at < end,
+            _country_filter(countries),
+            or_(flagged, violating_decision, takedown_asked, named),
+        )
         .order_by(Item.id)
         .execution_options(yield_per=2000)
     )
@@ -177,11 +215,17 @@ def identified_items(session: Session, start: dt.datetime, end: dt.datetime,
         decision_now = row.decision
         facts = _facts(row.facts)
         yield ItemFacts(
-            id=row.id, created_at=aware(row.created_at), scanned_at=aware(row.scanned_at),
+            id=row.id,
+            created_at=aware(row.created_at),
+            scanned_at=aware(row.scanned_at),
             detected_at=detection_time(row.detected, row.scanned_at, facts),
-            removed_at=aware(_as_datetime(row.removed)), withheld=bool(row.withheld),
-            retroactive=bool(row.retroactive) or bool(row.retro_match), by_complaint=complaint,
-            signals=_signals(facts), decision=decision_now, country=row.country,
+            removed_at=aware(_as_datetime(row.removed)),
+            withheld=bool(row.withheld),
+            retroactive=bool(row.retroactive) or bool(row.retro_match),
+            by_complaint=complaint,
+            signals=_signals(facts),
+            decision=decision_now,
+            country=row.country,
             csam=(bool(row.has_csam) or decision_now == "csam") and decision_now not in NON_VIOLATING,
         )
 
@@ -217,25 +261,49 @@ class ReportFacts:
     filed_at: dt.datetime | None
 
 
-def reports(session: Session, start: dt.datetime, end: dt.datetime,
-            countries: tuple[str, ...] | None = None) -> list[ReportFacts]:
+def reports(
+    session: Session, start: dt.datetime, end: dt.datetime, countries: tuple[str, ...] | None = None
+) -> list[ReportFacts]:
     """First reports (not supplementals) about items posted in ``[start, end)``."""
-    detected = (select(func.min(func.coalesce(ItemMatch.matched_at, Item.scanned_at)))
-                .where(ItemMatch.item_id == Item.id).scalar_subquery())
-    stmt = (select(Report.id, Report.item_id, Report.destination, Report.state, Report.submitted_at, Report.finished_at,
-                   Item.created_at, Item.scanned_at, _json_text(Item.facts).label("facts"), detected.label("detected"))
-            .join(Item, Item.id == Report.item_id)
-            .where(Report.supplemental_to.is_(None), Item.created_at >= start, Item.created_at < end,
-                   _country_filter(countries))
-            .order_by(Report.id))
+    detected = (
+        select(func.min(func.coalesce(ItemMatch.matched_at, Item.scanned_at)))
+        .where(ItemMatch.item_id == Item.id)
+        .scalar_subquery()
+    )
+    stmt = (
+        select(
+            Report.id,
+            Report.item_id,
+            Report.destination,
+            Report.state,
+            Report.submitted_at,
+            Report.finished_at,
+            Item.created_at,
+            Item.scanned_at,
+            _json_text(Item.facts).label("facts"),
+            detected.label("detected"),
+        )
+        .join(Item, Item.id == Report.item_id)
+        .where(Report.supplemental_to.is_(None), Item.created_at >= start, Item.created_at < end, _country_filter(countries))
+        .order_by(Report.id)
+    )
     out = []
     for r in session.execute(stmt):
         if r.destination == "ncmec":
             filed = r.finished_at if r.state == "finished" else None
         else:
             filed = r.submitted_at if r.state in ("submitted", "finished") else None
-        out.append(ReportFacts(r.id, r.item_id, r.destination, r.state, aware(r.created_at),
-                               detection_time(r.detected, r.scanned_at, _facts(r.facts)), aware(filed)))
+        out.append(
+            ReportFacts(
+                r.id,
+                r.item_id,
+                r.destination,
+                r.state,
+                aware(r.created_at),
+                detection_time(r.detected, r.scanned_at, _facts(r.facts)),
+                aware(filed),
+            )
+        )
     return out
 
 
@@ -261,20 +329,32 @@ class ActionFacts:
     acknowledged_at: dt.datetime | None
 
 
-def account_and_restore_actions(session: Session, start: dt.datetime, end: dt.datetime,
-                                countries: tuple[str, ...] | None = None) -> list[ActionFacts]:
+def account_and_restore_actions(
+    session: Session, start: dt.datetime, end: dt.datetime, countries: tuple[str, ...] | None = None
+) -> list[ActionFacts]:
     """Suspensions acknowledged in the range, and restores requested or acknowledged in it."""
     in_range = lambda col: and_(col >= start, col < end)  # noqa: E731
-    stmt = (select(Action.id, Action.kind, Action.item_id, Action.account_id, Action.status, Action.created_at,
-                   Action.acknowledged_at)
-            .where(or_(and_(Action.kind == ActionKind.SUSPEND_ACCOUNT.value, Action.status == "acknowledged",
-                            in_range(Action.acknowledged_at)),
-                       and_(Action.kind == ActionKind.RESTORE.value,
-                            or_(in_range(Action.created_at), in_range(Action.acknowledged_at)))),
-                   _posted_in(countries))
-            .order_by(Action.id))
-    return [ActionFacts(r.id, r.kind, r.item_id, r.account_id, r.status, aware(r.created_at), aware(r.acknowledged_at))
-            for r in session.execute(stmt)]
+    stmt = (
+        select(
+            Action.id, Action.kind, Action.item_id, Action.account_id, Action.status, Action.created_at, Action.acknowledged_at
+        )
+        .where(
+            or_(
+                and_(
+                    Action.kind == ActionKind.SUSPEND_ACCOUNT.value,
+                    Action.status == "acknowledged",
+                    in_range(Action.acknowledged_at),
+                ),
+                and_(Action.kind == ActionKind.RESTORE.value, or_(in_range(Action.created_at), in_range(Action.acknowledged_at))),
+            ),
+            _posted_in(countries),
+        )
+        .order_by(Action.id)
+    )
+    return [
+        ActionFacts(r.id, r.kind, r.item_id, r.account_id, r.status, aware(r.created_at), aware(r.acknowledged_at))
+        for r in session.execute(stmt)
+    ]
 
 
 # --------------------------------------------------------------------------- complaints, legal requests
@@ -285,15 +365,23 @@ class ComplaintItem:
     actioned: bool  # removal or withholding acknowledged
 
 
-def complaint_items(session: Session, start: dt.datetime, end: dt.datetime,
-                    countries: tuple[str, ...] | None = None) -> list[ComplaintItem]:
+def complaint_items(
+    session: Session, start: dt.datetime, end: dt.datetime, countries: tuple[str, ...] | None = None
+) -> list[ComplaintItem]:
     """Items submitted because of a complaint, by when the complaint reached us (``received_at``)."""
-    actioned = exists(select(Action.id).where(Action.item_id == Item.id, Action.kind.in_(TAKEDOWN_KINDS),
-                                              Action.status == "acknowledged"))
-    stmt = (select(Item.id, Item.received_at, actioned.label("actioned"))
-            .where(Item.context["source"].as_string().in_(COMPLAINT_SOURCES), Item.received_at >= start,
-                   Item.received_at < end, _country_filter(countries))
-            .order_by(Item.id))
+    actioned = exists(
+        select(Action.id).where(Action.item_id == Item.id, Action.kind.in_(TAKEDOWN_KINDS), Action.status == "acknowledged")
+    )
+    stmt = (
+        select(Item.id, Item.received_at, actioned.label("actioned"))
+        .where(
+            Item.context["source"].as_string().in_(COMPLAINT_SOURCES),
+            Item.received_at >= start,
+            Item.received_at < end,
+            _country_filter(countries),
+        )
+        .order_by(Item.id)
+    )
     return [ComplaintItem(r.id, aware(r.received_at), bool(r.actioned)) for r in session.execute(stmt)]
 
 
@@ -319,9 +407,14 @@ def legal_requests(session: Session, start: dt.datetime, end: dt.datetime, juris
     if legal is None:
         return []
     R = legal.LegalRequest
-    stmt = (select(R.id, R.type, R.issuer_kind, R.jurisdiction, R.status, R.received_at, R.due_at, R.answered_at)
-            .where(R.received_at >= start, R.received_at < end,
-                   R.jurisdiction == jurisdiction if jurisdiction else true())
-            .order_by(R.id))
-    return [RequestFacts(r.id, r.type, r.issuer_kind, r.jurisdiction, r.status, aware(r.received_at), aware(r.due_at),
-                         aware(r.answered_at)) for r in session.execute(stmt)]
+    stmt = (
+        select(R.id, R.type, R.issuer_kind, R.jurisdiction, R.status, R.received_at, R.due_at, R.answered_at)
+        .where(R.received_at >= start, R.received_at < end, R.jurisdiction == jurisdiction if jurisdiction else true())
+        .order_by(R.id)
+    )
+    return [
+        RequestFacts(
+            r.id, r.type, r.issuer_kind, r.jurisdiction, r.status, aware(r.received_at), aware(r.due_at), aware(r.answered_at)
+        )
+        for r in session.execute(stmt)
+    ]

@@ -72,8 +72,13 @@ def to_csv(report: Figures | ComplianceReport | CommissionSummary) -> bytes:
         total["label"] = "total"
         return _csv(rows + [total])
     if isinstance(report, ComplianceReport):
-        return _csv([{"month": m.month, "section": line.section, "measure": line.measure, "value": line.value}
-                     for m in report.months for line in m.lines])
+        return _csv(
+            [
+                {"month": m.month, "section": line.section, "measure": line.measure, "value": line.value}
+                for m in report.months
+                for line in m.lines
+            ]
+        )
     rows = [flatten(_plain(r)) for r in report.years]
     total = flatten(_plain(report.total))
     total["period"] = "total"

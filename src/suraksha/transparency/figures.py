@@ -33,8 +33,35 @@ SIGNALS = ("hash", "classifier", "link", "text")
 AUTHORITY_NAMES = {"ncmec": "NCMEC (US)", "in_police": "Indian police (POCSO r.11)", "uk_nca": "NCA (UK)"}
 
 #: Jurisdiction profile code -> the item countries (``context.country``) that belong to it.
-EU_COUNTRIES = ("AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT",
-                "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE")
+EU_COUNTRIES = (
+    "AT",
+    "BE",
+    "BG",
+    "HR",
+    "CY",
+    "CZ",
+    "DK",
+    "EE",
+    "FI",
+    "FR",
+    "DE",
+    "GR",
+    "HU",
+    "IE",
+    "IT",
+    "LV",
+    "LT",
+    "LU",
+    "MT",
+    "NL",
+    "PL",
+    "PT",
+    "RO",
+    "SK",
+    "SI",
+    "ES",
+    "SE",
+)
 JURISDICTION_COUNTRIES: dict[str, tuple[str, ...]] = {"in": ("IN",), "us": ("US",), "uk": ("GB",), "eu": EU_COUNTRIES}
 
 
@@ -158,15 +185,21 @@ def resolve_jurisdiction(code: str | None) -> tuple[str | None, tuple[str, ...] 
     return key, JURISDICTION_COUNTRIES[key], zone
 
 
-def figures(start: dt.date | str, end: dt.date | str, *, by: Granularity | str = "month",
-            jurisdiction: str | None = None, now: dt.datetime | None = None) -> Figures:
+def figures(
+    start: dt.date | str,
+    end: dt.date | str,
+    *,
+    by: Granularity | str = "month",
+    jurisdiction: str | None = None,
+    now: dt.datetime | None = None,
+) -> Figures:
     """The figures for ``start`` .. ``end`` (days included), one row per period and a total.
 
     Raises ``PeriodError`` (a ``ValueError``) for an unusable range, granularity or jurisdiction.
     """
     first, last = parse_day(start, "from"), parse_day(end, "to")
     gran = check_granularity(by)
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     code, countries, zone = resolve_jurisdiction(jurisdiction)
     check_range(first, last, today=now.astimezone(zone).date())
     periods = split(first, last, gran, zone)
@@ -224,8 +257,15 @@ def _within(at: dt.datetime | None, p: Period) -> bool:
     return at is not None and p.start_utc <= at < p.end_utc
 
 
-def _one_period(p: Period, items: list[ev.ItemFacts], reports: list[ev.ReportFacts], actions: list[ev.ActionFacts],
-                complaints: list[ev.ComplaintItem], requests: list[ev.RequestFacts], now: dt.datetime) -> PeriodFigures:
+def _one_period(
+    p: Period,
+    items: list[ev.ItemFacts],
+    reports: list[ev.ReportFacts],
+    actions: list[ev.ActionFacts],
+    complaints: list[ev.ComplaintItem],
+    requests: list[ev.RequestFacts],
+    now: dt.datetime,
+) -> PeriodFigures:
     signals = Counter(s for it in items for s in it.signals)
     human = sum(1 for it in items if not it.signals)
     automated = len(items) - human
@@ -238,40 +278,64 @@ def _one_period(p: Period, items: list[ev.ItemFacts], reports: list[ev.ReportFac
     for dest in DESTINATIONS:
         mine = [r for r in reports if r.destination == dest]
         states = Counter(r.state for r in mine)
-        per_dest[dest] = AuthorityReports(dest, len(mine), sum(1 for r in mine if r.filed_at is not None),
-                                          {s: states.get(s, 0) for s in REPORT_STATES})
+        per_dest[dest] = AuthorityReports(
+            dest, len(mine), sum(1 for r in mine if r.filed_at is not None), {s: states.get(s, 0) for s in REPORT_STATES}
+        )
 
     suspended = {a.account_id for a in actions if a.kind == ActionKind.SUSPEND_ACCOUNT and _within(a.acknowledged_at, p)}
     appeals = sum(1 for a in actions if a.kind == ActionKind.RESTORE and _within(a.created_at, p))
-    restorations = sum(1 for a in actions if a.kind == ActionKind.RESTORE and a.status == "acknowledged"
-                       and _within(a.acknowledged_at, p))
+    restorations = sum(
+        1 for a in actions if a.kind == ActionKind.RESTORE and a.status == "acknowledged" and _within(a.acknowledged_at, p)
+    )
 
     complaint_requests = [r for r in requests if r.complaint]
     answered = [r for r in requests if r.answered_at is not None]
     in_time = sum(1 for r in answered if r.answered_at <= r.due_at)
     overdue = sum(1 for r in requests if r.answered_at is None and r.status not in ("rejected", "closed") and r.due_at < now)
-    legal = LegalFigures(len(requests), len(answered), in_time, len(answered) - in_time, overdue,
-                         dict(sorted(Counter(r.type for r in requests).items())))
+    legal = LegalFigures(
+        len(requests),
+        len(answered),
+        in_time,
+        len(answered) - in_time,
+        overdue,
+        dict(sorted(Counter(r.type for r in requests).items())),
+    )
 
     to_removal = [(it.removed_at - it.created_at).total_seconds() for it in removed]
     to_report = [(r.filed_at - r.detected_at).total_seconds() for r in reports if r.filed_at and r.detected_at]
     abuse = [it for it in items if it.csam]
     return PeriodFigures(
-        label=p.label, start=p.start, end=p.end,
-        identified=len(items), proactive=len(items) - by_complaint, by_complaint=by_complaint,
+        label=p.label,
+        start=p.start,
+        end=p.end,
+        identified=len(items),
+        proactive=len(items) - by_complaint,
+        by_complaint=by_complaint,
         retroactive=sum(1 for it in items if it.retroactive),
         by_signal={**{s: signals.get(s, 0) for s in SIGNALS}, "human": human},
-        automated=automated, automated_share=share(automated, len(items)),
+        automated=automated,
+        automated_share=share(automated, len(items)),
         cleared_on_review=sum(1 for it in items if it.cleared),
-        removed=len(removed), withheld=sum(1 for it in items if it.withheld),
+        removed=len(removed),
+        withheld=sum(1 for it in items if it.withheld),
         removed_proactive_automated=sum(1 for it in removed if not it.by_complaint and it.signals),
         items_reported=sum(1 for it in items if it.id in reported_ids),
-        reports=per_dest, accounts_suspended=len(suspended), appeals=appeals, restorations=restorations,
+        reports=per_dest,
+        accounts_suspended=len(suspended),
+        appeals=appeals,
+        restorations=restorations,
         complaints_received=len(complaints) + len(complaint_requests),
         complaints_actioned=sum(1 for c in complaints if c.actioned) + sum(1 for r in complaint_requests if r.answered_at),
-        legal=legal, upload_to_removal=latency(to_removal), detection_to_report=latency(to_report),
-        abuse=AbuseFigures(len(abuse), sum(1 for it in abuse if it.removed_at), sum(1 for it in abuse if it.id in reported_ids),
-                           sum(1 for it in abuse if it.signals), sum(1 for it in abuse if it.retroactive),
-                           {s: sum(1 for it in abuse if s in it.signals) for s in SIGNALS},
-                           {d: sum(1 for it in abuse if (it.id, d) in filed_to) for d in DESTINATIONS}),
+        legal=legal,
+        upload_to_removal=latency(to_removal),
+        detection_to_report=latency(to_report),
+        abuse=AbuseFigures(
+            len(abuse),
+            sum(1 for it in abuse if it.removed_at),
+            sum(1 for it in abuse if it.id in reported_ids),
+            sum(1 for it in abuse if it.signals),
+            sum(1 for it in abuse if it.retroactive),
+            {s: sum(1 for it in abuse if s in it.signals) for s in SIGNALS},
+            {d: sum(1 for it in abuse if (it.id, d) in filed_to) for d in DESTINATIONS},
+        ),
     )

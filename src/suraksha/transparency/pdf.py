@@ -64,8 +64,7 @@ class _Doc:
     def table(self, header: list[str], rows: list[list[Any]], size: int = 7, first_col: float = 2.0) -> None:
         self.pdf.set_font(self.family, "", size)
         widths = (first_col, *([1.0] * (len(header) - 1)))
-        with self.pdf.table(col_widths=widths, text_align="LEFT", line_height=size * 0.55,
-                            first_row_as_headings=True) as table:
+        with self.pdf.table(col_widths=widths, text_align="LEFT", line_height=size * 0.55, first_row_as_headings=True) as table:
             for values in [header, *rows]:
                 row = table.row()
                 for v in values:
@@ -81,18 +80,49 @@ class _Doc:
 
 
 # --------------------------------------------------------------------------- figures
-FIGURE_COLUMNS = ("ident.", "proact.", "compl.", "retro.", "hash", "class.", "link", "text", "human", "auto %",
-                  "removed", "withh.", "reported", "susp.", "to removal median", "p95")
-LEGEND = ("ident. identified; proact. proactively; compl. by complaint or order; retro. found retroactively; "
-          "hash / class.(ifier) / link / text: signals that identified the items (an item can have several); human: no "
-          "automated signal; auto %: share found by automated tools; withh. withheld in a country; reported: items with a "
-          "filed report; susp. accounts suspended; to removal: upload to acknowledged removal.")
+FIGURE_COLUMNS = (
+    "ident.",
+    "proact.",
+    "compl.",
+    "retro.",
+    "hash",
+    "class.",
+    "link",
+    "text",
+    "human",
+    "auto %",
+    "removed",
+    "withh.",
+    "reported",
+    "susp.",
+    "to removal median",
+    "p95",
+)
+LEGEND = (
+    "ident. identified; proact. proactively; compl. by complaint or order; retro. found retroactively; "
+    "hash / class.(ifier) / link / text: signals that identified the items (an item can have several); human: no "
+    "automated signal; auto %: share found by automated tools; withh. withheld in a country; reported: items with a "
+    "filed report; susp. accounts suspended; to removal: upload to acknowledged removal."
+)
 
 
 def _figure_row(p: PeriodFigures) -> list[Any]:
-    return [p.label, p.identified, p.proactive, p.by_complaint, p.retroactive, *[p.by_signal[s] for s in SIGNALS],
-            p.by_signal["human"], percent(p.automated_share), p.removed, p.withheld, p.items_reported,
-            p.accounts_suspended, hours(p.upload_to_removal.median_seconds), hours(p.upload_to_removal.p95_seconds)]
+    return [
+        p.label,
+        p.identified,
+        p.proactive,
+        p.by_complaint,
+        p.retroactive,
+        *[p.by_signal[s] for s in SIGNALS],
+        p.by_signal["human"],
+        percent(p.automated_share),
+        p.removed,
+        p.withheld,
+        p.items_reported,
+        p.accounts_suspended,
+        hours(p.upload_to_removal.median_seconds),
+        hours(p.upload_to_removal.p95_seconds),
+    ]
 
 
 def _latency(name: str, lat: Latency) -> str:
@@ -104,24 +134,31 @@ def figures_pdf(f: Figures) -> bytes:
 
     doc = _Doc("Suraksha transparency figures", landscape=True)
     where = f"jurisdiction {f.jurisdiction}" if f.jurisdiction else "all jurisdictions"
-    doc.para(f"Period {f.start.isoformat()} to {f.end.isoformat()} by {f.by}, {where}, periods in {f.timezone}. "
-             f"Generated {f.generated_at.isoformat(timespec='seconds')} from stored events. Items count in the period "
-             "their content was posted; suspensions, appeals, complaints and legal requests when they happened.")
-    doc.table(["period", *FIGURE_COLUMNS], [_figure_row(p) for p in f.periods] + [["total", *_figure_row(f.total)[1:]]],
-              first_col=1.4)
+    doc.para(
+        f"Period {f.start.isoformat()} to {f.end.isoformat()} by {f.by}, {where}, periods in {f.timezone}. "
+        f"Generated {f.generated_at.isoformat(timespec='seconds')} from stored events. Items count in the period "
+        "their content was posted; suspensions, appeals, complaints and legal requests when they happened."
+    )
+    doc.table(
+        ["period", *FIGURE_COLUMNS], [_figure_row(p) for p in f.periods] + [["total", *_figure_row(f.total)[1:]]], first_col=1.4
+    )
     doc.para(LEGEND, 7)
     t = f.total
     doc.heading("Totals")
     lines = [
         f"Identified {t.identified} (proactively {t.proactive}, by complaint {t.by_complaint}; found retroactively "
         f"{t.retroactive}); cleared on review {t.cleared_on_review}.",
-        "By signal: " + ", ".join(f"{s} {t.by_signal[s]}" for s in (*SIGNALS, "human")) +
-        f". Found by automated tools: {t.automated} ({percent(t.automated_share)}).",
+        "By signal: "
+        + ", ".join(f"{s} {t.by_signal[s]}" for s in (*SIGNALS, "human"))
+        + f". Found by automated tools: {t.automated} ({percent(t.automated_share)}).",
         f"Removed {t.removed} (proactively with automated tools {t.removed_proactive_automated}), withheld {t.withheld}, "
         f"accounts suspended {t.accounts_suspended}, appeals {t.appeals}, restorations {t.restorations}.",
-        "Reports: " + "; ".join(f"{AUTHORITY_NAMES[d]} {r.reports} ({r.filed} filed"
-                                + "".join(f", {s} {n}" for s, n in r.states.items() if n) + ")"
-                                for d, r in t.reports.items()) + f". Items reported: {t.items_reported}.",
+        "Reports: "
+        + "; ".join(
+            f"{AUTHORITY_NAMES[d]} {r.reports} ({r.filed} filed" + "".join(f", {s} {n}" for s, n in r.states.items() if n) + ")"
+            for d, r in t.reports.items()
+        )
+        + f". Items reported: {t.items_reported}.",
         f"Legal requests received {t.legal.received}, answered {t.legal.answered}, in time {t.legal.answered_in_time}, "
         f"late {t.legal.answered_late}, open past due {t.legal.open_overdue}. Complaints received {t.complaints_received}, "
         f"actioned {t.complaints_actioned}.",
@@ -138,14 +175,15 @@ def figures_pdf(f: Figures) -> bytes:
 # --------------------------------------------------------------------------- compliance
 def compliance_pdf(c: ComplianceReport) -> bytes:
     doc = _Doc(c.title)
-    doc.para(f"Jurisdiction: India; months in {c.timezone}. Generated {c.generated_at.isoformat(timespec='seconds')} "
-             "from stored events (items in the month their content was posted; complaints and orders when received).")
+    doc.para(
+        f"Jurisdiction: India; months in {c.timezone}. Generated {c.generated_at.isoformat(timespec='seconds')} "
+        "from stored events (items in the month their content was posted; complaints and orders when received)."
+    )
     for citation in c.citations:
         doc.para(f"Legal basis: {citation}", 8)
     for m in c.months:
         doc.heading(f"Month {m.month}")
-        rows = [[line.section, line.measure, percent(line.value) if "Share" in line.measure else line.value]
-                for line in m.lines]
+        rows = [[line.section, line.measure, percent(line.value) if "Share" in line.measure else line.value] for line in m.lines]
         doc.table(["section", "measure", "value"], rows, size=8, first_col=1.6)
     return doc.output()
 
@@ -158,13 +196,41 @@ def summary_pdf(s: CommissionSummary) -> bytes:
     doc.para(f"Question: {s.question}")
     doc.heading("Answer")
     doc.para(s.answer, 10)
-    rows = [[r.period, r.identified, r.deleted, r.reported, *r.reported_to.values(), r.found_by_automated_tools,
-             percent(r.automated_share), r.found_retroactively] for r in [*s.years, s.total]]
+    rows = [
+        [
+            r.period,
+            r.identified,
+            r.deleted,
+            r.reported,
+            *r.reported_to.values(),
+            r.found_by_automated_tools,
+            percent(r.automated_share),
+            r.found_retroactively,
+        ]
+        for r in [*s.years, s.total]
+    ]
     rows[-1][0] = "total"
-    doc.table(["year", "identified", "deleted", "reported", "to NCMEC", "to Indian police", "to NCA", "by automated tools",
-               "share", "found retroactively"], rows, size=8, first_col=1.0)
-    doc.para(f"Automated tools used: {'yes' if s.automated_tools_used else 'no'}. Years are calendar years in {s.timezone}; "
-             "a post counts in the year it was posted, also when it was found later.")
+    doc.table(
+        [
+            "year",
+            "identified",
+            "deleted",
+            "reported",
+            "to NCMEC",
+            "to Indian police",
+            "to NCA",
+            "by automated tools",
+            "share",
+            "found retroactively",
+        ],
+        rows,
+        size=8,
+        first_col=1.0,
+    )
+    doc.para(
+        f"Automated tools used: {'yes' if s.automated_tools_used else 'no'}. Years are calendar years in {s.timezone}; "
+        "a post counts in the year it was posted, also when it was found later."
+    )
     if s.years:
         doc.image(summary_chart(s))
     return doc.output()

@@ -38,11 +38,11 @@ class Period:
 
     @property
     def start_utc(self) -> dt.datetime:
-        return self.start.astimezone(dt.timezone.utc)
+        return self.start.astimezone(dt.UTC)
 
     @property
     def end_utc(self) -> dt.datetime:
-        return self.end.astimezone(dt.timezone.utc)
+        return self.end.astimezone(dt.UTC)
 
 
 def parse_day(value: str | dt.date, name: str) -> dt.date:

@@ -24,8 +24,15 @@ class Rendered:
     filename: str
 
 
-def build(kind: str, start: dt.date | str, end: dt.date | str, *, by: str = "month", jurisdiction: str | None = None,
-          now: dt.datetime | None = None) -> Any:
+def build(
+    kind: str,
+    start: dt.date | str,
+    end: dt.date | str,
+    *,
+    by: str = "month",
+    jurisdiction: str | None = None,
+    now: dt.datetime | None = None,
+) -> Any:
     """The report object (``Figures``, ``ComplianceReport`` or ``CommissionSummary``)."""
     if kind == "figures":
         from suraksha.transparency.figures import figures
@@ -44,8 +51,16 @@ def build(kind: str, start: dt.date | str, end: dt.date | str, *, by: str = "mon
     raise PeriodError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
 
 
-def render_report(kind: str, fmt: str, start: dt.date | str, end: dt.date | str, *, by: str = "month",
-                  jurisdiction: str | None = None, now: dt.datetime | None = None) -> Rendered:
+def render_report(
+    kind: str,
+    fmt: str,
+    start: dt.date | str,
+    end: dt.date | str,
+    *,
+    by: str = "month",
+    jurisdiction: str | None = None,
+    now: dt.datetime | None = None,
+) -> Rendered:
     if fmt not in FORMATS:
         raise PeriodError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     if kind not in KINDS:

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 
 from suraksha.transparency.figures import SIGNALS, Figures, PeriodFigures, figures, share
 
-QUESTION = ("How many posts depicting child sexual abuse and rape were identified, deleted and reported "
-            "in the past four years, and were automated tools used?")
+QUESTION = (
+    "How many posts depicting child sexual abuse and rape were identified, deleted and reported "
+    "in the past four years, and were automated tools used?"
+)
 AUTHORITY_WORDS = {"ncmec": "NCMEC", "in_police": "Indian police", "uk_nca": "the UK's NCA"}
-SIGNAL_WORDS = {"hash": "hash matching", "classifier": "image classifiers", "link": "link matching",
-                "text": "text matching"}
+SIGNAL_WORDS = {"hash": "hash matching", "classifier": "image classifiers", "link": "link matching", "text": "text matching"}
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,17 @@ class CommissionSummary:
 
 def _row(p: PeriodFigures) -> SummaryRow:
     a = p.abuse
-    return SummaryRow(p.label, a.identified, a.removed, a.reported, a.automated, share(a.automated, a.identified),
-                      a.retroactive, dict(a.by_signal), dict(a.reported_to))
+    return SummaryRow(
+        p.label,
+        a.identified,
+        a.removed,
+        a.reported,
+        a.automated,
+        share(a.automated, a.identified),
+        a.retroactive,
+        dict(a.by_signal),
+        dict(a.reported_to),
+    )
 
 
 def _percent(value: float | None) -> str:
@@ -64,21 +74,35 @@ def answer_text(total: SummaryRow, start: dt.date, end: dt.date) -> str:
     used = total.found_by_automated_tools > 0
     tools = ", ".join(f"{SIGNAL_WORDS[s]} {total.by_tool[s]}" for s in SIGNALS if total.by_tool.get(s))
     to = ", ".join(f"{AUTHORITY_WORDS[d]} {n}" for d, n in total.reported_to.items() if n)
-    text = (f"From {start.isoformat()} to {end.isoformat()}, {total.identified} posts depicting child sexual abuse or "
-            f"rape were identified, {total.deleted} were deleted and {total.reported} were reported to the "
-            f"authorities{f' ({to})' if to else ''}. Automated tools used: {'yes' if used else 'no'}")
+    text = (
+        f"From {start.isoformat()} to {end.isoformat()}, {total.identified} posts depicting child sexual abuse or "
+        f"rape were identified, {total.deleted} were deleted and {total.reported} were reported to the "
+        f"authorities{f' ({to})' if to else ''}. Automated tools used: {'yes' if used else 'no'}"
+    )
     if used:
-        text += (f"; they found {total.found_by_automated_tools} of the {total.identified} posts "
-                 f"({_percent(total.automated_share)}): {tools}")
+        text += (
+            f"; they found {total.found_by_automated_tools} of the {total.identified} posts "
+            f"({_percent(total.automated_share)}): {tools}"
+        )
     if total.found_retroactively:
         text += f". {total.found_retroactively} of the posts were found retroactively (a later scan of older content)"
     return text + "."
 
 
-def commission_summary(start: dt.date | str, end: dt.date | str, *, jurisdiction: str | None = None,
-                       now: dt.datetime | None = None) -> CommissionSummary:
+def commission_summary(
+    start: dt.date | str, end: dt.date | str, *, jurisdiction: str | None = None, now: dt.datetime | None = None
+) -> CommissionSummary:
     f: Figures = figures(start, end, by="year", jurisdiction=jurisdiction, now=now)
     total = _row(f.total)
-    return CommissionSummary(QUESTION, f.start, f.end, f.jurisdiction, f.timezone, f.generated_at,
-                             [_row(p) for p in f.periods], total, total.found_by_automated_tools > 0,
-                             answer_text(total, f.start, f.end))
+    return CommissionSummary(
+        QUESTION,
+        f.start,
+        f.end,
+        f.jurisdiction,
+        f.timezone,
+        f.generated_at,
+        [_row(p) for p in f.periods],
+        total,
+        total.found_by_automated_tools > 0,
+        answer_text(total, f.start, f.end),
+    )

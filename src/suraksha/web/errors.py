@@ -21,16 +21,22 @@ from suraksha.web import legal_forms
 from suraksha.web.render import render
 
 TITLES = {
-    400: "That did not work", 401: "Sign in again", 403: "Not permitted", 404: "Not found", 409: "Not now",
-    413: "Too large", 415: "Not a supported format", 422: "That did not work", 429: "Too many attempts",
+    400: "That did not work",
+    401: "Sign in again",
+    403: "Not permitted",
+    404: "Not found",
+    409: "Not now",
+    413: "Too large",
+    415: "Not a supported format",
+    422: "That did not work",
+    429: "Too many attempts",
     503: "Not available right now",
 }
 
 
 def page(request: Request, status: int, message: str, title: str | None = None) -> HTMLResponse:
     """The error page: a title for the status and the reason."""
-    return render(request, "error.html", {"title": title or TITLES.get(status, "Error"), "message": message},
-                  status=status)
+    return render(request, "error.html", {"title": title or TITLES.get(status, "Error"), "message": message}, status=status)
 
 
 def describe(exc: SurakshaError | ValidationError) -> tuple[int, str]:

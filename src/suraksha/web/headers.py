@@ -16,7 +16,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     # blob: only so review.js can show a revealed original it fetched once with its one-time link.
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; script-src 'self'; "
-                               "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'",
+    "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'",
 }
 
 

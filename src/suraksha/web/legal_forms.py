@@ -67,11 +67,11 @@ def local_time_field(value: str, zone: ZoneInfo, name: str, *, end_of_day: bool 
             day = dt.date.fromisoformat(value)
             t = dt.time(23, 59, 59) if end_of_day else dt.time(0, 0)
             # In UTC: the period is stored as given and SQLite keeps no offset.
-            return dt.datetime.combine(day, t, tzinfo=zone).astimezone(dt.timezone.utc)
+            return dt.datetime.combine(day, t, tzinfo=zone).astimezone(dt.UTC)
         parsed = dt.datetime.fromisoformat(value)
     except ValueError:
         raise InvalidInput(f"{name} is not a date/time (expected e.g. 2026-12-01T18:00)") from None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)).astimezone(dt.timezone.utc)
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)).astimezone(dt.UTC)
 
 
 def request_fields(form: FormData, jurisdiction: str) -> dict[str, Any]:
@@ -88,13 +88,17 @@ def request_fields(form: FormData, jurisdiction: str) -> dict[str, Any]:
     if unknown:
         raise InvalidInput(f"unknown data point {unknown[0]!r}")
     return {
-        "type": _text(form, "type"), "jurisdiction": jurisdiction,
-        "case_number": _text(form, "case_number") or None, "legal_basis": _text(form, "legal_basis") or None,
-        "summary": _text(form, "summary") or None, "rank_exception": _text(form, "rank_exception") == "on",
+        "type": _text(form, "type"),
+        "jurisdiction": jurisdiction,
+        "case_number": _text(form, "case_number") or None,
+        "legal_basis": _text(form, "legal_basis") or None,
+        "summary": _text(form, "summary") or None,
+        "rank_exception": _text(form, "rank_exception") == "on",
         "order_deadline": local_time_field(_text(form, "order_deadline"), zone, "the deadline set in the order"),
         "period_from": local_time_field(_text(form, "period_from"), zone, "period from"),
         "period_to": local_time_field(_text(form, "period_to"), zone, "period to", end_of_day=True),
-        "targets": targets, "data_points": points,
+        "targets": targets,
+        "data_points": points,
     }
 
 
@@ -127,7 +131,7 @@ def time_left(due: dt.datetime | None, now: dt.datetime | None = None) -> str:
     """'3 h 20 min left' or 'overdue by 1 h 05 min' (what both the dashboard and the portal show)."""
     if due is None:
         return "-"
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     seconds = int((due - now).total_seconds())
     minutes = abs(seconds) // 60
     days, rest = divmod(minutes, 1440)

@@ -29,8 +29,8 @@ from suraksha.legal.models import AGENCY_KINDS, CHANNELS, ISSUER_KINDS, REQUEST_
 from suraksha.legal.work import EXECUTABLE
 from suraksha.web import errors as error_pages
 from suraksha.web import legal_forms
-from suraksha.web.render import render, templates
 from suraksha.web.headers import harden
+from suraksha.web.render import render, templates
 from suraksha.web.security import staff_page
 
 router = APIRouter(include_in_schema=False)
@@ -84,8 +84,11 @@ def _back(request_id: int, msg: str) -> Response:
 async def dashboard(request: Request) -> Response:
     board = await run_in_threadpool(legal.dashboard)
     notes = await run_in_threadpool(legal.list_notifications)
-    return render(request, "legal_dashboard.html", {"board": board, "notifications": notes[-20:][::-1],
-                                                     "msg": request.query_params.get("msg")})
+    return render(
+        request,
+        "legal_dashboard.html",
+        {"board": board, "notifications": notes[-20:][::-1], "msg": request.query_params.get("msg")},
+    )
 
 
 @router.get("/legal/requests", response_class=HTMLResponse)
@@ -98,15 +101,31 @@ async def request_list(request: Request) -> Response:
     agency = int(raw) if raw.isdigit() and len(raw) < 19 else None
     rows = await run_in_threadpool(lambda: legal.list_requests(agency_id=agency, status=status, type=kind, limit=500))
     agencies = await run_in_threadpool(legal.list_agencies)
-    return render(request, "legal_requests.html", {
-        "requests": rows, "agencies": agencies, "statuses": REQUEST_STATUSES, "types": legal_forms.request_types("in", officer=False),
-        "f": {"status": status or "", "type": kind or "", "agency": agency}, "msg": q.get("msg")})
+    return render(
+        request,
+        "legal_requests.html",
+        {
+            "requests": rows,
+            "agencies": agencies,
+            "statuses": REQUEST_STATUSES,
+            "types": legal_forms.request_types("in", officer=False),
+            "f": {"status": status or "", "type": kind or "", "agency": agency},
+            "msg": q.get("msg"),
+        },
+    )
 
 
 # ------------------------------------------------------------------------------------ staff entry
 def _new_context(values: dict[str, Any], error: str | None, agencies: list[Any]) -> dict[str, Any]:
-    return {"values": values, "error": error, "agencies": agencies, "types": legal_forms.request_types("in", officer=False),
-            "issuer_kinds": ISSUER_KINDS, "channels": STAFF_CHANNELS, "data_points": list(legal_forms.DATA_POINT_LABELS)}
+    return {
+        "values": values,
+        "error": error,
+        "agencies": agencies,
+        "types": legal_forms.request_types("in", officer=False),
+        "issuer_kinds": ISSUER_KINDS,
+        "channels": STAFF_CHANNELS,
+        "data_points": list(legal_forms.DATA_POINT_LABELS),
+    }
 
 
 @router.get("/legal/requests/new", response_class=HTMLResponse)
@@ -120,9 +139,26 @@ async def new_request_form(request: Request) -> Response:
 @staff_page("legal.work")
 async def new_request_submit(request: Request) -> Response:
     form = await _form(request)
-    names = ("type", "agency_id", "issuer_kind", "channel", "officer_name", "officer_rank", "officer_email", "received_at",
-             "case_number", "legal_basis", "summary", "order_deadline", "period_from", "period_to", "accounts", "urls",
-             "items", "rank_exception")
+    names = (
+        "type",
+        "agency_id",
+        "issuer_kind",
+        "channel",
+        "officer_name",
+        "officer_rank",
+        "officer_email",
+        "received_at",
+        "case_number",
+        "legal_basis",
+        "summary",
+        "order_deadline",
+        "period_from",
+        "period_to",
+        "accounts",
+        "urls",
+        "items",
+        "rank_exception",
+    )
     values: dict[str, Any] = {k: _s(form, k) for k in names}
     values["data_points"] = [p for p in form.getlist("data_points") if isinstance(p, str)]
     agencies = await run_in_threadpool(legal.list_agencies)
@@ -133,16 +169,21 @@ async def new_request_submit(request: Request) -> Response:
         jurisdiction = next((a.jurisdiction for a in agencies if a.id == agency_id), "in")
         fields = legal_forms.request_fields(form, jurisdiction)
         received = legal_forms.local_time_field(values["received_at"], load_profile(jurisdiction).zone, "received at")
-        data = legal.RequestIn(**fields, channel=values["channel"] or "email", agency_id=agency_id,
-                               officer_name=values["officer_name"] or None, officer_rank=values["officer_rank"] or None,
-                               officer_email=values["officer_email"] or None, issuer_kind=values["issuer_kind"],
-                               received_at=received)
+        data = legal.RequestIn(
+            **fields,
+            channel=values["channel"] or "email",
+            agency_id=agency_id,
+            officer_name=values["officer_name"] or None,
+            officer_rank=values["officer_rank"] or None,
+            officer_email=values["officer_email"] or None,
+            issuer_kind=values["issuer_kind"],
+            received_at=received,
+        )
         content, filename = await legal_forms.read_pdf_upload(form)
         actor, _ = _actor(request)
         view = await run_in_threadpool(lambda: legal.file_request(data, actor, document=content, document_name=filename))
     except (InvalidInput, ValidationError) as exc:
-        return render(request, "legal_new.html", _new_context(values, legal_forms.validation_message(exc), agencies),
-                      status=400)
+        return render(request, "legal_new.html", _new_context(values, legal_forms.validation_message(exc), agencies), status=400)
     return _back(view.id, f"Entered as {view.reference}.")
 
 
@@ -155,9 +196,18 @@ async def request_detail(request: Request, request_id: legal_forms.RowId) -> Res
     history = await run_in_threadpool(legal.request_history, request_id)
     notes = await run_in_threadpool(legal.list_notifications, request_id)
     gathered = next((e for e in reversed(history) if e.action == "data.gathered"), None)
-    return render(request, "legal_request.html", {
-        "r": view, "history": history, "notifications": notes, "connector_error": gathered.details.get("connector_error") if gathered else None,
-        "executable": view.type in EXECUTABLE, "msg": request.query_params.get("msg")})
+    return render(
+        request,
+        "legal_request.html",
+        {
+            "r": view,
+            "history": history,
+            "notifications": notes,
+            "connector_error": gathered.details.get("connector_error") if gathered else None,
+            "executable": view.type in EXECUTABLE,
+            "msg": request.query_params.get("msg"),
+        },
+    )
 
 
 @router.post("/legal/requests/{request_id}/checks/{key}")
@@ -179,8 +229,9 @@ async def log_reminder(request: Request, request_id: legal_forms.RowId) -> Respo
     content, filename = await legal_forms.read_pdf_upload(form)
     channel = _s(form, "channel") or "email"
     actor, _ = _actor(request)
-    await run_in_threadpool(lambda: legal.add_reminder(request_id, _s(form, "note"), actor, channel=channel,
-                                                       document=content, document_name=filename))
+    await run_in_threadpool(
+        lambda: legal.add_reminder(request_id, _s(form, "note"), actor, channel=channel, document=content, document_name=filename)
+    )
     return _back(request_id, "Reminder logged.")
 
 
@@ -204,8 +255,15 @@ async def execute(request: Request, request_id: legal_forms.RowId) -> Response:
     form = await _form(request)
     actor, role = _actor(request)
     view = await run_in_threadpool(lambda: legal.execute_order(request_id, actor, role, country=_s(form, "country") or None))
-    return _back(request_id, "Order executed: " + ("every target acted on." if view.answer.get("complete")
-                                                   else f"{len(view.answer.get('not_done', []))} target(s) not known to Suraksha."))
+    return _back(
+        request_id,
+        "Order executed: "
+        + (
+            "every target acted on."
+            if view.answer.get("complete")
+            else f"{len(view.answer.get('not_done', []))} target(s) not known to Suraksha."
+        ),
+    )
 
 
 @router.post("/legal/requests/{request_id}/preserve")
@@ -272,17 +330,30 @@ async def build_disclosure(request: Request, request_id: legal_forms.RowId) -> R
 async def download_disclosure(request: Request, disclosure_id: legal_forms.RowId) -> Response:
     actor, _ = _actor(request)
     got = await run_in_threadpool(legal.download_disclosure, disclosure_id, actor, None)
-    return Response(got.content, media_type="application/zip", headers={
-        "Content-Disposition": f'attachment; filename="{got.filename}"', "Cache-Control": "no-store"})
+    return Response(
+        got.content,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{got.filename}"', "Cache-Control": "no-store"},
+    )
 
 
 # ------------------------------------------------------------------------------ agencies, officers
 async def _agencies_page(request: Request, error: str | None = None, status: int = 200, values: dict | None = None) -> Response:
     agencies = await run_in_threadpool(legal.list_agencies)
     people = await run_in_threadpool(officers.list_officers)
-    return render(request, "legal_agencies.html", {"agencies": agencies, "officers": people, "kinds": AGENCY_KINDS,
-                                                    "error": error, "values": values or {},
-                                                    "msg": request.query_params.get("msg")}, status=status)
+    return render(
+        request,
+        "legal_agencies.html",
+        {
+            "agencies": agencies,
+            "officers": people,
+            "kinds": AGENCY_KINDS,
+            "error": error,
+            "values": values or {},
+            "msg": request.query_params.get("msg"),
+        },
+        status=status,
+    )
 
 
 @router.get("/legal/agencies", response_class=HTMLResponse)
@@ -298,8 +369,14 @@ async def agencies_create(request: Request) -> Response:
     values = {k: _s(form, k) for k in ("name", "kind", "jurisdiction", "email_domains")}
     domains = [d for d in values["email_domains"].replace(",", " ").split() if d]
     try:
-        a = await run_in_threadpool(legal.register_agency, values["name"], values["kind"], values["jurisdiction"] or "in",
-                                    domains, request.state.staff.actor)
+        a = await run_in_threadpool(
+            legal.register_agency,
+            values["name"],
+            values["kind"],
+            values["jurisdiction"] or "in",
+            domains,
+            request.state.staff.actor,
+        )
     except legal.LegalError as exc:
         return await _agencies_page(request, str(exc), 400, values)
     return _redirect("/legal/agencies?" + urlencode({"msg": f"Registered {a.name}."}))
@@ -317,8 +394,9 @@ async def officer_change(request: Request, officer_id: legal_forms.RowId, operat
     elif operation == "reset":
         from suraksha.config import get_settings
 
-        await run_in_threadpool(lambda: officers.reset_credentials(officer_id, actor, base_url=str(request.base_url),
-                                                                   mode=get_settings().mode))
+        await run_in_threadpool(
+            lambda: officers.reset_credentials(officer_id, actor, base_url=str(request.base_url), mode=get_settings().mode)
+        )
     else:
         return _error(request, 404, f"unknown operation {operation!r}")
     done = {"unlock": "unlocked", "reset": "reset: a new confirmation link went to their mailbox"}

@@ -36,21 +36,22 @@ def preview_response(preview: Preview) -> Response:
 
 
 def original_response(data: bytes, mime: str) -> Response:
-    return Response(data, media_type=mime, headers={**NO_STORE, "Content-Disposition": "inline",
-                                                    "X-Suraksha-Media": "original"})
+    return Response(data, media_type=mime, headers={**NO_STORE, "Content-Disposition": "inline", "X-Suraksha-Media": "original"})
 
 
 def not_retained_response() -> Response:
-    return Response("media not retained: only its hashes were kept", status_code=404, media_type="text/plain",
-                    headers=NO_STORE)
+    return Response("media not retained: only its hashes were kept", status_code=404, media_type="text/plain", headers=NO_STORE)
 
 
 def damaged_response(exc: MediaDamaged) -> Response:
     """410: the bytes were kept but no longer read back intact; says so instead of "not retained".
     ``X-Suraksha-Media: damaged`` and the kind (tamper, missing_blob, ...) let the page's script tell."""
-    return Response(f"{MediaDamaged.MESSAGE}: media {exc.position} of item {exc.item_id} was preserved but no longer "
-                    "reads back intact", status_code=410, media_type="text/plain; charset=utf-8",
-                    headers={**NO_STORE, "X-Suraksha-Media": "damaged", "X-Suraksha-Media-Reason": exc.kind})
+    return Response(
+        f"{MediaDamaged.MESSAGE}: media {exc.position} of item {exc.item_id} was preserved but no longer reads back intact",
+        status_code=410,
+        media_type="text/plain; charset=utf-8",
+        headers={**NO_STORE, "X-Suraksha-Media": "damaged", "X-Suraksha-Media-Reason": exc.kind},
+    )
 
 
 def refused_response(message: str) -> Response:
@@ -60,6 +61,11 @@ def refused_response(message: str) -> Response:
 def reveal_payload(grant: RevealGrant, item_id: int, position: int, break_every: int) -> dict[str, Any]:
     """What the page's script needs after a reveal: the one-time URL and the exposure counter."""
     count = grant.exposure_today
-    return {"revealed": True, "exposure_today": count, "break_prompt": count > 0 and count % break_every == 0,
-            "break_every": break_every, "expires_at": grant.expires_at.isoformat(),
-            "original_url": f"/media/{item_id}/{position}?token={quote(grant.token, safe='')}"}
+    return {
+        "revealed": True,
+        "exposure_today": count,
+        "break_prompt": count > 0 and count % break_every == 0,
+        "break_every": break_every,
+        "expires_at": grant.expires_at.isoformat(),
+        "original_url": f"/media/{item_id}/{position}?token={quote(grant.token, safe='')}",
+    }

@@ -45,9 +45,15 @@ async def networks_page(request: Request) -> Response:
     try:
         min_size = _positive(request, "min_size", 2, 2)
         page = _positive(request, "page", 1, 1)
-        found = await run_in_threadpool(lambda: group_page(
-            min_size=min_size, limit=PER_PAGE, offset=(page - 1) * PER_PAGE, max_accounts=MEMBERS_SHOWN,
-            actor=request.state.staff.actor))
+        found = await run_in_threadpool(
+            lambda: group_page(
+                min_size=min_size,
+                limit=PER_PAGE,
+                offset=(page - 1) * PER_PAGE,
+                max_accounts=MEMBERS_SHOWN,
+                actor=request.state.staff.actor,
+            )
+        )
     except InvalidInput as exc:
         return _error(request, str(exc))
     pages = max(1, -(-found.total // PER_PAGE))
@@ -55,6 +61,16 @@ async def networks_page(request: Request) -> Response:
     def url(n: int) -> str:
         return "/networks?" + urlencode({"min_size": min_size, "page": n})
 
-    return render(request, "networks.html", {
-        "found": found, "min_size": min_size, "page": page, "pages": pages, "first_rank": found.offset + 1,
-        "prev_url": url(page - 1) if page > 1 else None, "next_url": url(page + 1) if page < pages else None})
+    return render(
+        request,
+        "networks.html",
+        {
+            "found": found,
+            "min_size": min_size,
+            "page": page,
+            "pages": pages,
+            "first_rank": found.offset + 1,
+            "prev_url": url(page - 1) if page > 1 else None,
+            "next_url": url(page + 1) if page < pages else None,
+        },
+    )

@@ -24,15 +24,29 @@ from suraksha.errors import InvalidInput, SurakshaError
 from suraksha.web import errors as error_pages
 from suraksha.web.headers import harden
 from suraksha.web.render import prefs_of, render
-from suraksha.web.security import (LOGIN_CSRF_COOKIE, SESSION_COOKIE, cookie_secure, current_staff, new_login_csrf,
-                                   safe_next, staff_page)
+from suraksha.web.security import (
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    cookie_secure,
+    current_staff,
+    new_login_csrf,
+    safe_next,
+    staff_page,
+)
 
 router = APIRouter(include_in_schema=False)
 STATIC = Path(__file__).parent / "static"
 STATIC_FILES = {"review.js": "text/javascript", "review.css": "text/css"}
-DECISION_KEYS = [("0", "not_violating", "", "Not violating"), ("1", "csam", "A1", "CSAM A1"), ("2", "csam", "A2", "CSAM A2"),
-                 ("3", "csam", "B1", "CSAM B1"), ("4", "csam", "B2", "CSAM B2"), ("i", "ncii", "", "NCII"),
-                 ("a", "adult", "", "Adult"), ("o", "other", "", "Other")]
+DECISION_KEYS = [
+    ("0", "not_violating", "", "Not violating"),
+    ("1", "csam", "A1", "CSAM A1"),
+    ("2", "csam", "A2", "CSAM A2"),
+    ("3", "csam", "B1", "CSAM B1"),
+    ("4", "csam", "B2", "CSAM B2"),
+    ("i", "ncii", "", "NCII"),
+    ("a", "adult", "", "Adult"),
+    ("o", "other", "", "Other"),
+]
 
 
 def _actor(request: Request) -> review.Actor:
@@ -104,15 +118,28 @@ def _demo_users() -> list[dict[str, str]]:
 
     from suraksha.auth.bootstrap import DEMO_USERS
 
-    return [{"username": u.username, "role": u.role, "password": u.password, "secret": u.totp_secret,
-             "code": pyotp.TOTP(u.totp_secret).now()} for u in DEMO_USERS]
+    return [
+        {
+            "username": u.username,
+            "role": u.role,
+            "password": u.password,
+            "secret": u.totp_secret,
+            "code": pyotp.TOTP(u.totp_secret).now(),
+        }
+        for u in DEMO_USERS
+    ]
 
 
-def _login_page(request: Request, *, error: str | None = None, status: int = 200, next_url: str | None = None,
-                username: str = "") -> HTMLResponse:
+def _login_page(
+    request: Request, *, error: str | None = None, status: int = 200, next_url: str | None = None, username: str = ""
+) -> HTMLResponse:
     token = new_login_csrf()
-    response = render(request, "login.html", {"error": error, "csrf": token, "next": next_url or "", "username": username,
-                                              "demo_users": _demo_users()}, status=status)
+    response = render(
+        request,
+        "login.html",
+        {"error": error, "csrf": token, "next": next_url or "", "username": username, "demo_users": _demo_users()},
+        status=status,
+    )
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=cookie_secure(request), path="/login")
     return response
 
@@ -136,8 +163,13 @@ async def login_submit(request: Request) -> Response:
         return _login_page(request, error="The sign-in form expired; please try again.", status=400, next_url=next_url)
     username, password, code = form.get("username", ""), form.get("password", ""), form.get("code", "")
     if not username or not password or not code:
-        return _login_page(request, error="Enter your username, password and the 6-digit code from your authenticator app.",
-                           status=400, next_url=next_url, username=username)
+        return _login_page(
+            request,
+            error="Enter your username, password and the 6-digit code from your authenticator app.",
+            status=400,
+            next_url=next_url,
+            username=username,
+        )
     try:
         token = await run_in_threadpool(auth.login, username, password, code, ip=request.client.host if request.client else None)
     except auth.LoginFailed as exc:
@@ -176,8 +208,9 @@ async def password_submit(request: Request) -> Response:
     if form.get("new_password", "") != form.get("confirm", ""):
         return render(request, "password.html", {"error": "The two new passwords differ."}, status=400)
     try:
-        await run_in_threadpool(auth.change_password, request.state.staff.user_id, form.get("current_password", ""),
-                                form.get("new_password", ""))
+        await run_in_threadpool(
+            auth.change_password, request.state.staff.user_id, form.get("current_password", ""), form.get("new_password", "")
+        )
     except InvalidInput as exc:
         return render(request, "password.html", {"error": str(exc)}, status=400)
     return _redirect(home_path(request.state.staff.role) + "?msg=" + quote("Password changed."))
@@ -202,8 +235,12 @@ def _int_in(form: dict[str, str], name: str, lo: int, hi: int) -> int:
 async def settings_submit(request: Request) -> Response:
     form = await _form(request)
     try:
-        prefs = {"blur": _int_in(form, "blur", 4, 60), "thumb": _int_in(form, "thumb", 64, 480),
-                 "break_every": _int_in(form, "break_every", 1, 500), "grayscale": form.get("grayscale") == "on"}
+        prefs = {
+            "blur": _int_in(form, "blur", 4, 60),
+            "thumb": _int_in(form, "thumb", 64, 480),
+            "break_every": _int_in(form, "break_every", 1, 500),
+            "grayscale": form.get("grayscale") == "on",
+        }
     except InvalidInput as exc:
         exposure = await run_in_threadpool(review.exposure_today, request.state.staff.user_id)
         return render(request, "settings.html", {"error": str(exc), "exposure": exposure, "msg": None}, status=400)
@@ -246,10 +283,18 @@ async def queue_next(request: Request, queue: str) -> Response:
 
 def _media_context(item: Any, states: dict[int, str]) -> list[dict[str, Any]]:
     """``states``: position -> held / damaged (``review.media_states``); absent = only hashes kept."""
-    return [{"position": m.position, "kind": m.kind or ("video" if (m.mime or "").startswith("video/") else "image"),
-             "mime": m.mime, "retained": states.get(m.position) == review.MEDIA_HELD,
-             "damaged": states.get(m.position) == review.MEDIA_DAMAGED, "signals": m.signals, "error": m.error}
-            for m in item.media]
+    return [
+        {
+            "position": m.position,
+            "kind": m.kind or ("video" if (m.mime or "").startswith("video/") else "image"),
+            "mime": m.mime,
+            "retained": states.get(m.position) == review.MEDIA_HELD,
+            "damaged": states.get(m.position) == review.MEDIA_DAMAGED,
+            "signals": m.signals,
+            "error": m.error,
+        }
+        for m in item.media
+    ]
 
 
 @router.get("/review/tasks/{task_id}", response_class=HTMLResponse)
@@ -263,11 +308,21 @@ async def task_page(request: Request, task_id: RowId) -> Response:
     retained = await run_in_threadpool(review.media_states, item.id, _actor(request))
     banks = await run_in_threadpool(review.bank_choices)
     exposure = await run_in_threadpool(review.exposure_today, request.state.staff.user_id)
-    return render(request, "task.html", {
-        "view": view, "task": view.task, "item": item, "media": _media_context(item, retained), "banks": banks,
-        "keys": DECISION_KEYS, "exposure": exposure, "msg": request.query_params.get("msg"),
-        "stage_param": view.task.status if view.task.status != "done" else "open",
-    })
+    return render(
+        request,
+        "task.html",
+        {
+            "view": view,
+            "task": view.task,
+            "item": item,
+            "media": _media_context(item, retained),
+            "banks": banks,
+            "keys": DECISION_KEYS,
+            "exposure": exposure,
+            "msg": request.query_params.get("msg"),
+            "stage_param": view.task.status if view.task.status != "done" else "open",
+        },
+    )
 
 
 @router.post("/review/tasks/{task_id}/decide")
@@ -276,12 +331,22 @@ async def task_page(request: Request, task_id: RowId) -> Response:
 async def task_decide(request: Request, task_id: RowId) -> Response:
     form = await _form(request)
     choice = form.get("choice", "")
-    category, _, industry_class = choice.partition(":") if choice else (form.get("category", ""), "", form.get("industry_class", ""))
+    category, _, industry_class = (
+        choice.partition(":") if choice else (form.get("category", ""), "", form.get("industry_class", ""))
+    )
     if not category:
         return _error(request, 400, "Choose a decision (keys 0-4, i, a, o).")
     before = await _call(request, review.get_task, task_id, _actor(request))
-    result = await _call(request, review.decide, task_id, _actor(request), category, industry_class or None,
-                         form.get("annotation", ""), form.get("bank") or None)
+    result = await _call(
+        request,
+        review.decide,
+        task_id,
+        _actor(request),
+        category,
+        industry_class or None,
+        form.get("annotation", ""),
+        form.get("bank") or None,
+    )
     stage = before.task.status
     return _redirect(f"/review/queues/{quote(before.task.queue, safe='')}/next?stage={stage}&msg={quote(result.message)}")
 
@@ -293,8 +358,10 @@ async def task_escalate(request: Request, task_id: RowId) -> Response:
     form = await _form(request)
     before = await _call(request, review.get_task, task_id, _actor(request))
     await _call(request, review.escalate, task_id, _actor(request), form.get("note", ""))
-    return _redirect(f"/review/queues/{quote(before.task.queue, safe='')}/next?stage={before.task.status}&msg="
-                     + quote("Escalated to a senior reviewer."))
+    return _redirect(
+        f"/review/queues/{quote(before.task.queue, safe='')}/next?stage={before.task.status}&msg="
+        + quote("Escalated to a senior reviewer.")
+    )
 
 
 # ------------------------------------------------------------------------------------------- media
@@ -308,8 +375,14 @@ async def media(request: Request, item_id: int, position: int, token: str | None
 
     if token is None:
         try:
-            found = await _call(request, media_rules.media_preview, item_id, position, _actor(request),
-                                **media_http.preview_options(prefs_of(request.state.staff)))
+            found = await _call(
+                request,
+                media_rules.media_preview,
+                item_id,
+                position,
+                _actor(request),
+                **media_http.preview_options(prefs_of(request.state.staff)),
+            )
         except review.MediaDamaged as exc:
             return media_http.damaged_response(exc)
         return media_http.preview_response(found) if found is not None else media_http.not_retained_response()
@@ -357,8 +430,11 @@ async def item_page(request: Request, item_id: RowId) -> Response:
             audit.record(s, request.state.staff.actor, "item.view", "item", item_id, {"media_shown": show_media})
 
     await run_in_threadpool(_audit)
-    return render(request, "item.html", {"item": item, "decision": decision, "show_media": show_media,
-                                         "media": _media_context(item, retained)})
+    return render(
+        request,
+        "item.html",
+        {"item": item, "decision": decision, "show_media": show_media, "media": _media_context(item, retained)},
+    )
 
 
 # An account id in a path: out-of-range numbers get a 422, not a database overflow.
@@ -428,8 +504,14 @@ async def case_add(request: Request, case_id: RowId) -> Response:
     for value, name in ((item, "item id"), (account, "account id")):
         if value and (not value.isdigit() or not 0 < int(value) < 2**63):
             return _error(request, 400, f"{name} must be a number from 1 to {2**63 - 1}")
-    await _call(request, review.add_to_case, case_id, _actor(request), item_id=int(item) if item else None,
-                account_id=int(account) if account else None)
+    await _call(
+        request,
+        review.add_to_case,
+        case_id,
+        _actor(request),
+        item_id=int(item) if item else None,
+        account_id=int(account) if account else None,
+    )
     return _redirect(f"/cases/{case_id}?msg=" + quote("Added."))
 
 
@@ -455,9 +537,19 @@ def _audit_events(limit: int = 200) -> tuple[list[dict[str, Any]], str | None]:
 
     with session_scope() as session:
         rows = session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(limit)).all()
-        return [{"seq": e.seq, "at": e.at, "actor": f"{e.actor_type}:{e.actor}", "action": e.action,
-                 "object": f"{e.object_type or ''} {e.object_id or ''}".strip(), "details": e.details, "ip": e.ip or "",
-                 "hash": e.hash[:12]} for e in rows], None
+        return [
+            {
+                "seq": e.seq,
+                "at": e.at,
+                "actor": f"{e.actor_type}:{e.actor}",
+                "action": e.action,
+                "object": f"{e.object_type or ''} {e.object_id or ''}".strip(),
+                "details": e.details,
+                "ip": e.ip or "",
+                "hash": e.hash[:12],
+            }
+            for e in rows
+        ], None
 
 
 @router.get("/audit", response_class=HTMLResponse)
@@ -473,8 +565,11 @@ async def audit_page(request: Request) -> Response:
 @staff_page("users.manage")
 async def users_page(request: Request) -> Response:
     users = await run_in_threadpool(auth.list_users)
-    return render(request, "users.html", {"users": users, "roles": ROLES, "created": None, "error": None,
-                                          "msg": request.query_params.get("msg")})
+    return render(
+        request,
+        "users.html",
+        {"users": users, "roles": ROLES, "created": None, "error": None, "msg": request.query_params.get("msg")},
+    )
 
 
 @router.post("/admin/users")
@@ -482,14 +577,20 @@ async def users_page(request: Request) -> Response:
 async def users_create(request: Request) -> Response:
     form = await _form(request)
     try:
-        creds = await run_in_threadpool(auth.create_user, form.get("username", "").strip().lower(), form.get("role", ""),
-                                        display_name=form.get("display_name", "").strip(), actor=request.state.staff.actor)
+        creds = await run_in_threadpool(
+            auth.create_user,
+            form.get("username", "").strip().lower(),
+            form.get("role", ""),
+            display_name=form.get("display_name", "").strip(),
+            actor=request.state.staff.actor,
+        )
         error, status = None, 200
     except InvalidInput as exc:
         creds, error, status = None, str(exc), 400
     users = await run_in_threadpool(auth.list_users)
-    return render(request, "users.html", {"users": users, "roles": ROLES, "created": creds, "error": error, "msg": None},
-                  status=status)
+    return render(
+        request, "users.html", {"users": users, "roles": ROLES, "created": creds, "error": error, "msg": None}, status=status
+    )
 
 
 @router.post("/admin/users/{user_id}/{operation}")
@@ -516,5 +617,8 @@ async def users_change(request: Request, user_id: RowId, operation: str) -> Resp
     except SurakshaError as exc:
         return error_pages.error_page(request, exc)
     users = await run_in_threadpool(auth.list_users)
-    return render(request, "users.html", {"users": users, "roles": ROLES, "created": creds, "error": None,
-                                          "msg": f"{operation.replace('-', ' ')}: done"})
+    return render(
+        request,
+        "users.html",
+        {"users": users, "roles": ROLES, "created": creds, "error": None, "msg": f"{operation.replace('-', ' ')}: done"},
+    )

@@ -28,8 +28,8 @@ from suraksha.errors import InvalidInput, SurakshaError
 from suraksha.legal import officers
 from suraksha.web import errors as error_pages
 from suraksha.web import legal_forms
-from suraksha.web.render import render, templates
 from suraksha.web.headers import harden
+from suraksha.web.render import render, templates
 from suraksha.web.security import SAFE_METHODS, cookie_secure, csrf_from, new_login_csrf, safe_next
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
@@ -38,9 +38,20 @@ FORM_CSRF_COOKIE = "suraksha_portal_form"
 FLASH_COOKIE = "suraksha_portal_flash"
 STATIC = Path(__file__).parent / "static"
 # Steps of a request an officer sees in its history (internal ones, e.g. escalations, stay inside).
-OFFICER_EVENTS = ("request.filed", "document.added", "status.changed", "check.answered", "check.overridden",
-                  "reminder.received", "evidence.held", "order.executed", "request.approved", "request.answered",
-                  "disclosure.built", "disclosure.downloaded")
+OFFICER_EVENTS = (
+    "request.filed",
+    "document.added",
+    "status.changed",
+    "check.answered",
+    "check.overridden",
+    "reminder.received",
+    "evidence.held",
+    "order.executed",
+    "request.approved",
+    "request.answered",
+    "disclosure.built",
+    "disclosure.downloaded",
+)
 legal_forms.register_filters(templates.env)
 
 
@@ -51,8 +62,9 @@ def _page(request: Request, name: str, context: dict[str, Any], status: int = 20
     link that displays words of their own."""
     officer = getattr(request.state, "officer", None)
     flash = request.cookies.get(FLASH_COOKIE)
-    response = render(request, f"portal/{name}", {"officer": officer, "msg": unquote(flash) if flash else None, **context},
-                      status=status)
+    response = render(
+        request, f"portal/{name}", {"officer": officer, "msg": unquote(flash) if flash else None, **context}, status=status
+    )
     if flash:
         response.delete_cookie(FLASH_COOKIE, path="/portal")
     return response
@@ -66,8 +78,15 @@ def _error(request: Request, status: int, message: str) -> HTMLResponse:
 def _redirect(url: str, request: Request | None = None, msg: str | None = None) -> Response:
     response = harden(RedirectResponse(url, status_code=303))
     if msg and request is not None:
-        response.set_cookie(FLASH_COOKIE, quote(msg[:300]), max_age=60, httponly=True, samesite="strict",
-                            secure=cookie_secure(request), path="/portal")
+        response.set_cookie(
+            FLASH_COOKIE,
+            quote(msg[:300]),
+            max_age=60,
+            httponly=True,
+            samesite="strict",
+            secure=cookie_secure(request),
+            path="/portal",
+        )
     return response
 
 
@@ -144,8 +163,11 @@ async def _agencies() -> list[Any]:
 
 @router.get("/register", response_class=HTMLResponse)
 async def register_form(request: Request) -> Response:
-    return _form_page(request, "register.html", {"agencies": await _agencies(), "error": None, "values": {},
-                                                 "ranks": legal_forms.rank_suggestions("in")})
+    return _form_page(
+        request,
+        "register.html",
+        {"agencies": await _agencies(), "error": None, "values": {}, "ranks": legal_forms.rank_suggestions("in")},
+    )
 
 
 @router.post("/register")
@@ -157,9 +179,16 @@ async def register_submit(request: Request) -> Response:
         return _form_page(request, "register.html", {**context, "error": "The form expired; please try again."}, 400)
     try:
         agency_id = int(values["agency_id"]) if values["agency_id"].isdigit() and len(values["agency_id"]) < 19 else -1
-        await run_in_threadpool(officers.register_officer, agency_id, values["email"], values["name"], values["rank"],
-                                phone=values["phone"], base_url=str(request.base_url),
-                                mode="demo" if _demo() else "production")
+        await run_in_threadpool(
+            officers.register_officer,
+            agency_id,
+            values["email"],
+            values["name"],
+            values["rank"],
+            phone=values["phone"],
+            base_url=str(request.base_url),
+            mode="demo" if _demo() else "production",
+        )
     except officers.OfficerError as exc:
         return _form_page(request, "register.html", {**context, "error": str(exc)}, 400)
     demo_link = None
@@ -227,8 +256,12 @@ def _demo_officer() -> dict[str, str] | None:
 
     from suraksha.legal.demo import DEMO_OFFICER
 
-    return {"email": DEMO_OFFICER.email, "password": DEMO_OFFICER.password, "secret": DEMO_OFFICER.totp_secret,
-            "code": pyotp.TOTP(DEMO_OFFICER.totp_secret).now()}
+    return {
+        "email": DEMO_OFFICER.email,
+        "password": DEMO_OFFICER.password,
+        "secret": DEMO_OFFICER.totp_secret,
+        "code": pyotp.TOTP(DEMO_OFFICER.totp_secret).now(),
+    }
 
 
 def _login_page(request: Request, context: dict[str, Any], status: int = 200) -> HTMLResponse:
@@ -253,8 +286,9 @@ async def login_submit(request: Request) -> Response:
     if not email or not password or not _s(form, "code"):
         return _login_page(request, {**context, "error": "Enter your email, password and the 6-digit code."}, 400)
     try:
-        token = await run_in_threadpool(officers.login, email, password, _s(form, "code"),
-                                        ip=request.client.host if request.client else None)
+        token = await run_in_threadpool(
+            officers.login, email, password, _s(form, "code"), ip=request.client.host if request.client else None
+        )
     except officers.OfficerLoginFailed as exc:
         return _login_page(request, {**context, "error": exc.message}, 401)
     except officers.LoginThrottled as exc:  # too many attempts, or every argon2 slot busy: nothing was checked
@@ -290,8 +324,12 @@ async def my_requests(request: Request) -> Response:
 
 
 def _new_context(who: officers.OfficerPrincipal, values: dict[str, Any], error: str | None) -> dict[str, Any]:
-    return {"types": legal_forms.request_types(who.jurisdiction, officer=True), "values": values, "error": error,
-            "data_points": list(legal_forms.DATA_POINT_LABELS)}
+    return {
+        "types": legal_forms.request_types(who.jurisdiction, officer=True),
+        "values": values,
+        "error": error,
+        "data_points": list(legal_forms.DATA_POINT_LABELS),
+    }
 
 
 @router.get("/requests/new", response_class=HTMLResponse)
@@ -305,14 +343,35 @@ async def new_request_form(request: Request) -> Response:
 async def new_request_submit(request: Request) -> Response:
     who = _who(request)
     form = await request.form()
-    values = {k: _s(form, k) for k in ("type", "case_number", "legal_basis", "summary", "order_deadline", "period_from",
-                                       "period_to", "accounts", "urls", "items", "rank_exception")}
+    values = {
+        k: _s(form, k)
+        for k in (
+            "type",
+            "case_number",
+            "legal_basis",
+            "summary",
+            "order_deadline",
+            "period_from",
+            "period_to",
+            "accounts",
+            "urls",
+            "items",
+            "rank_exception",
+        )
+    }
     values["data_points"] = [p for p in form.getlist("data_points") if isinstance(p, str)]
     try:
         fields = legal_forms.request_fields(form, who.jurisdiction)
-        data = legal.RequestIn(**fields, channel="portal", agency_id=who.agency_id, officer_id=who.officer_id,
-                               officer_name=who.name, officer_rank=who.rank, officer_email=who.email,
-                               issuer_kind=who.agency_kind)
+        data = legal.RequestIn(
+            **fields,
+            channel="portal",
+            agency_id=who.agency_id,
+            officer_id=who.officer_id,
+            officer_name=who.name,
+            officer_rank=who.rank,
+            officer_email=who.email,
+            issuer_kind=who.agency_kind,
+        )
         content, filename = await legal_forms.read_pdf_upload(form)
         view = await run_in_threadpool(lambda: legal.file_request(data, who.actor, document=content, document_name=filename))
     except (InvalidInput, ValidationError) as exc:
@@ -335,9 +394,18 @@ async def send_reminder(request: Request, request_id: legal_forms.RowId) -> Resp
     who = _who(request)
     form = await request.form()
     content, filename = await legal_forms.read_pdf_upload(form)
-    await run_in_threadpool(lambda: legal.add_reminder(request_id, _s(form, "note"), who.actor, officer_id=who.officer_id,
-                                                       agency_id=who.agency_id, channel="portal", document=content,
-                                                       document_name=filename))
+    await run_in_threadpool(
+        lambda: legal.add_reminder(
+            request_id,
+            _s(form, "note"),
+            who.actor,
+            officer_id=who.officer_id,
+            agency_id=who.agency_id,
+            channel="portal",
+            document=content,
+            document_name=filename,
+        )
+    )
     return _redirect(f"/portal/requests/{request_id}", request, "Reminder sent; it is logged against the request.")
 
 
@@ -349,8 +417,9 @@ async def add_document(request: Request, request_id: legal_forms.RowId) -> Respo
     content, filename = await legal_forms.read_pdf_upload(form)
     if content is None:
         raise legal.LegalError("choose the PDF to upload")
-    await run_in_threadpool(lambda: legal.add_document(request_id, content, filename, who.actor, kind="order",
-                                                       agency_id=who.agency_id))
+    await run_in_threadpool(
+        lambda: legal.add_document(request_id, content, filename, who.actor, kind="order", agency_id=who.agency_id)
+    )
     return _redirect(f"/portal/requests/{request_id}", request, "Document added; the checks were run again.")
 
 
@@ -359,9 +428,12 @@ async def add_document(request: Request, request_id: legal_forms.RowId) -> Respo
 async def answer_check(request: Request, request_id: legal_forms.RowId, key: str) -> Response:
     who = _who(request)
     form = await request.form()
-    await run_in_threadpool(lambda: legal.answer_check(request_id, key, _s(form, "note"), who.actor, "officer",
-                                                       agency_id=who.agency_id))
-    return _redirect(f"/portal/requests/{request_id}", request, "Your answer was recorded; the platform's legal team will review it.")
+    await run_in_threadpool(
+        lambda: legal.answer_check(request_id, key, _s(form, "note"), who.actor, "officer", agency_id=who.agency_id)
+    )
+    return _redirect(
+        f"/portal/requests/{request_id}", request, "Your answer was recorded; the platform's legal team will review it."
+    )
 
 
 @router.get("/disclosures/{disclosure_id}")
@@ -369,6 +441,12 @@ async def answer_check(request: Request, request_id: legal_forms.RowId, key: str
 async def download(request: Request, disclosure_id: legal_forms.RowId) -> Response:
     who = _who(request)
     got = await run_in_threadpool(legal.download_disclosure, disclosure_id, who.actor, who.agency_id)
-    return Response(got.content, media_type="application/zip", headers={
-        "Content-Disposition": f'attachment; filename="{got.filename}"', "Cache-Control": "no-store",
-        "X-Content-SHA256": got.sha256})
+    return Response(
+        got.content,
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="{got.filename}"',
+            "Cache-Control": "no-store",
+            "X-Content-SHA256": got.sha256,
+        },
+    )

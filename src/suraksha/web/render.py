@@ -31,13 +31,15 @@ def prefs_of(who: StaffPrincipal | None) -> dict[str, Any]:
 def ago(value: dt.datetime | None) -> str:
     if value is None:
         return "-"
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
+        value = value.replace(tzinfo=dt.UTC)
     s = int((now - value).total_seconds())
     future = s < 0
     s = abs(s)
-    text = f"{s // 86400}d {s % 86400 // 3600}h" if s >= 86400 else f"{s // 3600}h {s % 3600 // 60}m" if s >= 3600 else f"{s // 60}m"
+    text = (
+        f"{s // 86400}d {s % 86400 // 3600}h" if s >= 86400 else f"{s // 3600}h {s % 3600 // 60}m" if s >= 3600 else f"{s // 60}m"
+    )
     return f"in {text}" if future else f"{text} ago"
 
 
@@ -45,7 +47,7 @@ def iso(value: dt.datetime | None) -> str:
     if value is None:
         return ""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
+        value = value.replace(tzinfo=dt.UTC)
     return value.isoformat()
 
 
@@ -53,8 +55,9 @@ templates.env.filters["ago"] = ago
 templates.env.filters["iso"] = iso
 
 
-def render(request: Request, name: str, context: dict[str, Any], *, who: StaffPrincipal | None = None,
-           status: int = 200) -> HTMLResponse:
+def render(
+    request: Request, name: str, context: dict[str, Any], *, who: StaffPrincipal | None = None, status: int = 200
+) -> HTMLResponse:
     who = who or getattr(request.state, "staff", None)
     ctx = {"who": who, "prefs": prefs_of(who), "can": (lambda p: bool(who and can(who.role, p))), **context}
     response = templates.TemplateResponse(request, name, ctx, status_code=status)

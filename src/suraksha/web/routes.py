@@ -24,7 +24,8 @@ async def landing(request: Request) -> HTMLResponse:
         banks, error = [], f"{type(exc).__name__}: database not ready (run `suraksha db upgrade`)"
     state = request.app.state.matcher_state
     return templates.TemplateResponse(
-        request, "index.html",
+        request,
+        "index.html",
         {"banks": banks, "error": error, "index_ready": state.matcher is not None},
     )
 

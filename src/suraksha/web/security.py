@@ -77,7 +77,9 @@ async def guard(request: Request, permission: str | None) -> StaffPrincipal | Re
     if request.method not in SAFE_METHODS:
         sent = await csrf_from(request)
         if not sent or not secrets.compare_digest(sent, who.csrf_token):
-            return _error_page(request, 403, "Form expired", "The form's security token is missing or stale; reload the page and try again.", who)
+            return _error_page(
+                request, 403, "Form expired", "The form's security token is missing or stale; reload the page and try again.", who
+            )
     if who.must_change_password and request.url.path not in PASSWORD_CHANGE_PATHS:
         if request.method in SAFE_METHODS:
             return harden(RedirectResponse("/me/password", status_code=303))

@@ -29,9 +29,13 @@ def _form(request: Request) -> dict[str, str]:
     n = today.year * 12 + today.month - 1 - 11
     default_from = dt.date(n // 12, n % 12 + 1, 1)
     q = request.query_params
-    return {"from": q.get("from") or default_from.isoformat(), "to": q.get("to") or today.isoformat(),
-            "by": q.get("by") or "month", "jurisdiction": q.get("jurisdiction") or "",
-            "kind": q.get("kind") or "figures"}
+    return {
+        "from": q.get("from") or default_from.isoformat(),
+        "to": q.get("to") or today.isoformat(),
+        "by": q.get("by") or "month",
+        "jurisdiction": q.get("jurisdiction") or "",
+        "kind": q.get("kind") or "figures",
+    }
 
 
 def _page_data(form: dict[str, str]) -> dict:
@@ -43,8 +47,12 @@ def _page_data(form: dict[str, str]) -> dict:
     png = {"trend": charts.trend_chart(figures), "automation": charts.automation_chart(figures)}
     from suraksha.transparency.pdf import hours
 
-    return {"figures": figures, "summary": summary, "duration": hours,
-            "charts": {k: base64.b64encode(v).decode() for k, v in png.items()}}
+    return {
+        "figures": figures,
+        "summary": summary,
+        "duration": hours,
+        "charts": {k: base64.b64encode(v).decode() for k, v in png.items()},
+    }
 
 
 @router.get("/transparency", response_class=HTMLResponse)
@@ -57,8 +65,12 @@ async def transparency_page(request: Request) -> Response:
     except InvalidInput as exc:
         return render(request, "transparency.html", {"form": form, "error": str(exc), "figures": None}, status=400)
     links = {fmt: f"/transparency/download?{urlencode({**query, 'format': fmt})}" for fmt in ("pdf", "csv", "json")}
-    links["compliance_pdf"] = f"/transparency/download?{urlencode({**query, 'kind': 'compliance', 'format': 'pdf', 'jurisdiction': 'in'})}"
-    links["compliance_csv"] = f"/transparency/download?{urlencode({**query, 'kind': 'compliance', 'format': 'csv', 'jurisdiction': 'in'})}"
+    links["compliance_pdf"] = (
+        f"/transparency/download?{urlencode({**query, 'kind': 'compliance', 'format': 'pdf', 'jurisdiction': 'in'})}"
+    )
+    links["compliance_csv"] = (
+        f"/transparency/download?{urlencode({**query, 'kind': 'compliance', 'format': 'csv', 'jurisdiction': 'in'})}"
+    )
     links["summary_pdf"] = f"/transparency/download?{urlencode({**query, 'kind': 'summary', 'format': 'pdf'})}"
     return render(request, "transparency.html", {"form": form, "error": None, "links": links, **data})
 
@@ -71,8 +83,9 @@ async def transparency_download(request: Request) -> Response:
     form = _form(request)
     fmt = request.query_params.get("format") or "pdf"
     try:
-        rendered = await run_in_threadpool(render_report, form["kind"], fmt, form["from"], form["to"], by=form["by"],
-                                           jurisdiction=form["jurisdiction"] or None)
+        rendered = await run_in_threadpool(
+            render_report, form["kind"], fmt, form["from"], form["to"], by=form["by"], jurisdiction=form["jurisdiction"] or None
+        )
     except InvalidInput as exc:
         return render(request, "transparency.html", {"form": form, "error": str(exc), "figures": None}, status=400)
 
@@ -81,9 +94,18 @@ async def transparency_download(request: Request) -> Response:
         from suraksha.db import session_scope
 
         with session_scope() as s:
-            audit.record(s, request.state.staff.actor, "transparency.export", "report", form["kind"],
-                         {**form, "format": fmt, "bytes": len(rendered.content)})
+            audit.record(
+                s,
+                request.state.staff.actor,
+                "transparency.export",
+                "report",
+                form["kind"],
+                {**form, "format": fmt, "bytes": len(rendered.content)},
+            )
 
     await run_in_threadpool(_audit)
-    return Response(rendered.content, media_type=rendered.media_type,
-                    headers={"Content-Disposition": f'attachment; filename="{rendered.filename}"'})
+    return Response(
+        rendered.content,
+        media_type=rendered.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{rendered.filename}"'},
+    )

@@ -12,17 +12,26 @@ from suraksha.pipeline.schemas import AccountView
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"], responses=ERRORS)
 
 
-@router.get("/{account_id}", response_model=AccountView, summary="An account and its matched items",
-            dependencies=[Depends(require_scope("items:read"))])
-def get_account(account_id: str = Path(min_length=1, max_length=200,
-                                       description="Suraksha's account id, or the platform's account id.")) -> AccountView:
+@router.get(
+    "/{account_id}",
+    response_model=AccountView,
+    summary="An account and its matched items",
+    dependencies=[Depends(require_scope("items:read"))],
+)
+def get_account(
+    account_id: str = Path(min_length=1, max_length=200, description="Suraksha's account id, or the platform's account id."),
+) -> AccountView:
     from suraksha.pipeline.views import get_account
 
     return get_account(int(account_id) if account_id.isdigit() else account_id)
 
 
-@router.get("/{account_id}/network", response_model=NetworkOut, summary="The account's network: linked accounts and why",
-            dependencies=[Depends(require_scope("networks:read"))])
+@router.get(
+    "/{account_id}/network",
+    response_model=NetworkOut,
+    summary="The account's network: linked accounts and why",
+    dependencies=[Depends(require_scope("networks:read"))],
+)
 def get_account_network(
     account_id: str = Path(min_length=1, max_length=200, description="Suraksha's account id, or the platform's account id."),
     window_hours: int | None = Query(None, ge=1, le=24 * 366, description="IP/device time window (default: the setting)."),

@@ -38,8 +38,16 @@ def list_banks() -> BankList:
 def create_bank(body: BankCreate) -> BankOut:
     from suraksha.matching.banks import create_bank
 
-    return _bank_out(create_bank(body.name, body.label, negative=body.negative, pdq_threshold=body.pdq_threshold,
-                                 match_transforms=body.match_transforms, description=body.description))
+    return _bank_out(
+        create_bank(
+            body.name,
+            body.label,
+            negative=body.negative,
+            pdq_threshold=body.pdq_threshold,
+            match_transforms=body.match_transforms,
+            description=body.description,
+        )
+    )
 
 
 @router.get("/{name}", response_model=BankOut, summary="One bank", dependencies=READ)
@@ -49,24 +57,28 @@ def get_bank(name: str = BankName) -> BankOut:
     return _bank_out(get_bank(name))
 
 
-@router.patch("/{name}", response_model=BankOut, summary="Change a bank's settings (effective within a second)",
-              dependencies=WRITE)
+@router.patch(
+    "/{name}", response_model=BankOut, summary="Change a bank's settings (effective within a second)", dependencies=WRITE
+)
 def update_bank(body: BankUpdate, name: str = BankName) -> BankOut:
     from suraksha.matching.banks import update_bank
 
     return _bank_out(update_bank(name, **body.model_dump(exclude_none=True)))
 
 
-@router.post("/{name}/signals", response_model=AddResultOut, summary="Add raw signals (all or nothing)",
-             dependencies=WRITE)
+@router.post("/{name}/signals", response_model=AddResultOut, summary="Add raw signals (all or nothing)", dependencies=WRITE)
 def add_signals(body: SignalsIn, name: str = BankName) -> AddResultOut:
     from suraksha.matching.banks import SignalRow, add_signals
 
     return _result_out(add_signals(name, [SignalRow(s.signal_type, s.signal, s.metadata) for s in body.signals]))
 
 
-@router.post("/{name}/media", response_model=AddResultOut, summary="Hash an uploaded image or video and add its signals",
-             dependencies=WRITE)
+@router.post(
+    "/{name}/media",
+    response_model=AddResultOut,
+    summary="Hash an uploaded image or video and add its signals",
+    dependencies=WRITE,
+)
 async def add_media(
     name: str = BankName,
     file: UploadFile = File(description="The image or video."),

@@ -14,13 +14,18 @@ from starlette.concurrency import run_in_threadpool
 router = APIRouter(tags=["health"])
 
 
-@router.get("/status", summary="Health: 503 while the match index loads, 200 with counts after",
-            responses={503: {"description": "Index loading (or failed to load)."}})
+@router.get(
+    "/status",
+    summary="Health: 503 while the match index loads, 200 with counts after",
+    responses={503: {"description": "Index loading (or failed to load)."}},
+)
 async def status(request: Request) -> JSONResponse:
     state = request.app.state.matcher_state
     if state.matcher is None:
-        body: dict[str, Any] = {"status": "failed" if state.error else "loading",
-                                "loading_seconds": round(time.time() - state.started_at, 3)}
+        body: dict[str, Any] = {
+            "status": "failed" if state.error else "loading",
+            "loading_seconds": round(time.time() - state.started_at, 3),
+        }
         if state.error:
             body["error"] = state.error
         return JSONResponse(body, status_code=503, headers={"Retry-After": "2"})

@@ -44,8 +44,17 @@ router = APIRouter()
 CONTENT_TYPES = ("photo", "video")
 MULTIPART_DOC = {
     "requestBody": {
-        "content": {"multipart/form-data": {"schema": {"type": "object", "properties": {
-            "photo": {"type": "string", "format": "binary"}, "video": {"type": "string", "format": "binary"}}}}},
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "photo": {"type": "string", "format": "binary"},
+                        "video": {"type": "string", "format": "binary"},
+                    },
+                }
+            }
+        },
         "required": True,
     }
 }
@@ -277,7 +286,8 @@ def _entry_id_of(bank_name: str, signal_type: str, signal: str) -> int | None:
 
     with session_scope() as session:
         return session.scalar(
-            select(BankEntry.id).join(Bank, Bank.id == BankEntry.bank_id)
+            select(BankEntry.id)
+            .join(Bank, Bank.id == BankEntry.bank_id)
             .where(Bank.name == bank_name, BankEntry.signal_type == signal_type, BankEntry.signal == signal)
         )
 
@@ -305,8 +315,12 @@ def _parse_metadata(raw: str | None) -> dict[str, Any]:
     return meta
 
 
-@curation.post("/bank/{bank_name}/content", summary="HMA: add media to a bank (upload or ?url=)", openapi_extra=MULTIPART_DOC,
-               dependencies=BANKS_WRITE)
+@curation.post(
+    "/bank/{bank_name}/content",
+    summary="HMA: add media to a bank (upload or ?url=)",
+    openapi_extra=MULTIPART_DOC,
+    dependencies=BANKS_WRITE,
+)
 async def bank_add_content(
     request: Request,
     bank_name: str = Path(max_length=100),
@@ -335,8 +349,7 @@ async def bank_add_content(
     return {"id": content_id, "signals": signals}
 
 
-@curation.post("/bank/{bank_name}/signal", summary="HMA: add hashes directly ({signal_type: signal})",
-               dependencies=BANKS_WRITE)
+@curation.post("/bank/{bank_name}/signal", summary="HMA: add hashes directly ({signal_type: signal})", dependencies=BANKS_WRITE)
 async def bank_add_signal(request: Request, bank_name: str = Path(max_length=100)) -> dict[str, Any]:
     from suraksha.matching.banks import BankNotFound, SignalRow, add_signals, get_bank
 

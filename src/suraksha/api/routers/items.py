@@ -62,11 +62,15 @@ def _refuse_internal_media_urls(body: ItemIn) -> None:
     response_model=ItemAccepted | ItemView,
     summary="Submit an item for scanning",
     dependencies=[Depends(require_scope("scan"))],
-    responses={200: {"model": ItemView, "description": "`?wait=true` and the verdict came in time: the scanned item."},
-               202: {"model": ItemAccepted, "description": "Stored and queued (or still scanning when the wait ended)."},
-               409: {"model": IdempotencyConflictResponse,
-                     "description": "`idempotency_key` was used before with a different body: nothing stored; "
-                                    "`id` is the item stored under the key (also in `Location`)."}},
+    responses={
+        200: {"model": ItemView, "description": "`?wait=true` and the verdict came in time: the scanned item."},
+        202: {"model": ItemAccepted, "description": "Stored and queued (or still scanning when the wait ended)."},
+        409: {
+            "model": IdempotencyConflictResponse,
+            "description": "`idempotency_key` was used before with a different body: nothing stored; "
+            "`id` is the item stored under the key (also in `Location`).",
+        },
+    },
 )
 async def submit_item(request: Request, body: ItemIn, wait: bool = Query(False, description="Wait (<= 10 s) for the verdict.")):
     """Store the item and queue its scan. A resend with the same `idempotency_key` and the same body
@@ -82,8 +86,11 @@ async def submit_item(request: Request, body: ItemIn, wait: bool = Query(False, 
     try:
         item, created = await run_in_threadpool(submit, body)
     except IdempotencyConflict as exc:
-        return JSONResponse({"error": {"code": "idempotency_conflict", "message": str(exc)}, "id": exc.item_id},
-                            status_code=409, headers={"Location": f"/v1/items/{exc.item_id}"})
+        return JSONResponse(
+            {"error": {"code": "idempotency_conflict", "message": str(exc)}, "id": exc.item_id},
+            status_code=409,
+            headers={"Location": f"/v1/items/{exc.item_id}"},
+        )
     ITEMS_INGESTED.labels(created=str(created).lower()).inc()
     if wait:
         view = await run_in_threadpool(wait_for_verdict, item.id, request.app.state.wait_timeout)
@@ -96,8 +103,12 @@ async def submit_item(request: Request, body: ItemIn, wait: bool = Query(False, 
     return JSONResponse({"id": item.id, "status": item.status}, status_code=202)
 
 
-@router.get("/{item_id}", response_model=ItemView, summary="An item: status, signals, matches, scores, verdict, rule",
-            dependencies=[Depends(require_scope("items:read"))])
+@router.get(
+    "/{item_id}",
+    response_model=ItemView,
+    summary="An item: status, signals, matches, scores, verdict, rule",
+    dependencies=[Depends(require_scope("items:read"))],
+)
 def get_item(item_id: int = Path(ge=1, le=2**63 - 1)) -> ItemView:  # beyond BIGINT: 422, not a DB overflow
     from suraksha.pipeline.views import get_item
 

@@ -34,10 +34,21 @@ class LegalRequestCreate(RequestIn):
 
 
 def _summary(r: Any) -> dict[str, Any]:
-    return {"id": r.id, "reference": r.reference, "type": r.type, "jurisdiction": r.jurisdiction, "status": r.status,
-            "status_reason": r.status_reason, "agency_id": r.agency_id, "agency_name": r.agency_name,
-            "case_number": r.case_number, "received_at": r.received_at, "due_at": r.due_at, "channel": r.channel,
-            "failed_checks": [c.key for c in r.failed_checks]}
+    return {
+        "id": r.id,
+        "reference": r.reference,
+        "type": r.type,
+        "jurisdiction": r.jurisdiction,
+        "status": r.status,
+        "status_reason": r.status_reason,
+        "agency_id": r.agency_id,
+        "agency_name": r.agency_name,
+        "case_number": r.case_number,
+        "received_at": r.received_at,
+        "due_at": r.due_at,
+        "channel": r.channel,
+        "failed_checks": [c.key for c in r.failed_checks],
+    }
 
 
 @router.post("/requests", status_code=201, summary="Enter a legal request (with its PDF)")
@@ -58,7 +69,9 @@ def create_request(body: LegalRequestCreate, principal: Principal = Depends(requ
 
 @router.get("/requests", summary="Legal requests, newest first", dependencies=READ)
 def list_requests(
-    status: str | None = Query(None), type: str | None = Query(None), agency_id: int | None = Query(None),
+    status: str | None = Query(None),
+    type: str | None = Query(None),
+    agency_id: int | None = Query(None),
     limit: int = Query(100, ge=1, le=1000),
 ) -> dict[str, Any]:
     from suraksha.legal import list_requests
@@ -66,8 +79,9 @@ def list_requests(
     return {"requests": [_summary(r) for r in list_requests(agency_id=agency_id, status=status, type=type, limit=limit)]}
 
 
-@router.get("/requests/{ref}", summary="One legal request: checks, targets, data points, reminders, disclosures",
-            dependencies=READ)
+@router.get(
+    "/requests/{ref}", summary="One legal request: checks, targets, data points, reminders, disclosures", dependencies=READ
+)
 def get_request(ref: str = Path(min_length=1, max_length=40, description="Id or reference (LR-2026-000001).")) -> dict[str, Any]:
     from suraksha.legal import get_request
 

@@ -15,8 +15,7 @@ from suraksha.api.schemas import ERRORS, HashJsonIn, HashOut, LookupOut, match_o
 from suraksha.api.uploads import decode_base64, hash_in_pool, hash_out, mime_hint, read_upload
 from suraksha.signals.types import find_signal_type, signal_type_names
 
-router = APIRouter(prefix="/v1", tags=["hashing and lookup"], dependencies=[Depends(require_scope("scan"))],
-                   responses=ERRORS)
+router = APIRouter(prefix="/v1", tags=["hashing and lookup"], dependencies=[Depends(require_scope("scan"))], responses=ERRORS)
 
 HASH_BODY_DOC = {
     "requestBody": {
@@ -31,8 +30,7 @@ HASH_BODY_DOC = {
 }
 
 
-@router.post("/hash", response_model=HashOut, summary="Compute an image's or video's signals",
-             openapi_extra=HASH_BODY_DOC)
+@router.post("/hash", response_model=HashOut, summary="Compute an image's or video's signals", openapi_extra=HASH_BODY_DOC)
 async def hash_media(request: Request) -> dict[str, Any]:
     """Upload a file as multipart field `file`, or send JSON `{"data_base64": ..., "mime": ...}`.
     Nothing is stored.
@@ -81,13 +79,16 @@ def _json_error(exc: Exception) -> ApiError:
 @router.get("/lookup", response_model=LookupOut, summary="Match one signal against every enabled bank")
 def lookup(
     signal_type: str = Query(description=f"One of {', '.join(signal_type_names())}.", max_length=16),
-    signal: str = Query(description="The signal value (hash, URL, domain...). A URL is looked up with its domain.",
-                        max_length=100_000),
+    signal: str = Query(
+        description="The signal value (hash, URL, domain...). A URL is looked up with its domain.", max_length=100_000
+    ),
     matcher: Any = Depends(request_matcher),
 ) -> LookupOut:
     st = find_signal_type(signal_type)
     if st is None:
-        raise ApiError(400, "bad_request", f"unknown signal type {signal_type!r} (expected one of {', '.join(signal_type_names())})")
+        raise ApiError(
+            400, "bad_request", f"unknown signal type {signal_type!r} (expected one of {', '.join(signal_type_names())})"
+        )
     start = time.perf_counter()
     matches = matcher.lookup(st.name, signal, related=True)  # a URL carries its domain (SignalType.related)
     LOOKUP_LATENCY.labels(signal_type).observe(time.perf_counter() - start)

@@ -12,8 +12,9 @@ from suraksha.api.schemas import ERRORS
 from suraksha.networks.schemas import GroupPageOut
 from suraksha.networks.service import MAX_PAGE
 
-router = APIRouter(prefix="/v1/networks", tags=["networks"], dependencies=[Depends(require_scope("networks:read"))],
-                   responses=ERRORS)
+router = APIRouter(
+    prefix="/v1/networks", tags=["networks"], dependencies=[Depends(require_scope("networks:read"))], responses=ERRORS
+)
 
 
 @router.get("", response_model=GroupPageOut, summary="Connected groups of accounts, largest first")
@@ -26,5 +27,6 @@ def list_networks(
 ) -> dict:
     from suraksha.networks.service import group_page
 
-    return group_page(min_size=min_size, limit=limit, offset=offset, window_hours=window_hours,
-                      max_accounts=max_accounts).to_dict()
+    return group_page(
+        min_size=min_size, limit=limit, offset=offset, window_hours=window_hours, max_accounts=max_accounts
+    ).to_dict()

@@ -7,12 +7,16 @@ from fastapi import APIRouter, Depends, Query, Response
 from suraksha.api.auth import require_scope
 from suraksha.api.schemas import ERRORS
 
-router = APIRouter(prefix="/v1/transparency", tags=["transparency"], dependencies=[Depends(require_scope("transparency:read"))],
-                   responses=ERRORS)
+router = APIRouter(
+    prefix="/v1/transparency", tags=["transparency"], dependencies=[Depends(require_scope("transparency:read"))], responses=ERRORS
+)
 
 
-@router.get("", summary="Transparency figures, India's monthly compliance report or the commission summary",
-            responses={200: {"content": {"application/json": {}, "text/csv": {}, "application/pdf": {}}}})
+@router.get(
+    "",
+    summary="Transparency figures, India's monthly compliance report or the commission summary",
+    responses={200: {"content": {"application/json": {}, "text/csv": {}, "application/pdf": {}}}},
+)
 def transparency(
     start: str = Query(..., alias="from", description="First day, YYYY-MM-DD."),
     end: str = Query(..., alias="to", description="Last day (included), YYYY-MM-DD."),
@@ -25,6 +29,8 @@ def transparency(
 
     rendered = render_report(kind, fmt, start, end, by=by, jurisdiction=jurisdiction)
     disposition = "inline" if fmt == "json" else "attachment"
-    return Response(rendered.content, media_type=rendered.media_type,
-                    headers={"Content-Disposition": f'{disposition}; filename="{rendered.filename}"',
-                             "Cache-Control": "no-store"})
+    return Response(
+        rendered.content,
+        media_type=rendered.media_type,
+        headers={"Content-Disposition": f'{disposition}; filename="{rendered.filename}"', "Cache-Control": "no-store"},
+    )

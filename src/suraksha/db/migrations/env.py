@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import pool
 
 from suraksha.db.base import Base
 from suraksha.db.models import import_all_models

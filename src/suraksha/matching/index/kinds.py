@@ -30,7 +30,12 @@ from suraksha.signals.types.vpdq import FRAME_QUALITY, VpdqSignal
 from suraksha.signals.video import frames_from_signal
 
 __all__ = [
-    "INDEX_CLASSES", "ExactSignalIndex", "FrameSignalIndex", "KeywordSignalIndex", "PdqSignalIndex", "index_class",
+    "INDEX_CLASSES",
+    "ExactSignalIndex",
+    "FrameSignalIndex",
+    "KeywordSignalIndex",
+    "PdqSignalIndex",
+    "index_class",
 ]
 
 FORMAT_VERSION = 1
@@ -139,8 +144,9 @@ class FrameSignalIndex:
                 if old:
                     self._frames.remove(self._frame_ids(entry_id, old))
                 if frames:  # a video with no good frame cannot match: not indexed
-                    self._frames.add(np.asarray(self._frame_ids(entry_id, len(frames)), dtype=np.int64),
-                                     _hashes(f.pdq for f in frames))
+                    self._frames.add(
+                        np.asarray(self._frame_ids(entry_id, len(frames)), dtype=np.int64), _hashes(f.pdq for f in frames)
+                    )
                     self._sizes[entry_id] = len(frames)
 
     def remove(self, ids: Iterable[int]) -> None:

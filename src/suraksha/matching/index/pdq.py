@@ -336,8 +336,18 @@ class _Segment:
             if radius is None:
                 return _kernel.brute(self.hashes, self.alive, self.n, q, threshold)
             return _kernel.mih_query(
-                self.hashes, self.alive, self.n, self.bitoff, self.widths, radius, self.base,
-                self.offsets, self.pos, self.pos_bytes, q, threshold,
+                self.hashes,
+                self.alive,
+                self.n,
+                self.bitoff,
+                self.widths,
+                radius,
+                self.base,
+                self.offsets,
+                self.pos,
+                self.pos_bytes,
+                q,
+                threshold,
             )
         qw = q.view("<u8")
         if radius is None:
@@ -626,10 +636,15 @@ class PdqIndex:
         for k, (s, alive) in enumerate(snap):
             for part, arr in (("ids", s.ids), ("hashes", s.hashes), ("alive", alive), ("offsets", s.offsets), ("pos", s.pos)):
                 _write_npy(tmp / f"seg{k}.{part}.npy", arr)
-            meta["segments"].append({
-                "n": s.n, "pos_bytes": s.pos_bytes, "bitoff": s.bitoff.tolist(),
-                "widths": s.widths.tolist(), "base": s.base.tolist(),
-            })
+            meta["segments"].append(
+                {
+                    "n": s.n,
+                    "pos_bytes": s.pos_bytes,
+                    "bitoff": s.bitoff.tolist(),
+                    "widths": s.widths.tolist(),
+                    "base": s.base.tolist(),
+                }
+            )
         _write_npy(tmp / "delta.ids.npy", d_ids)
         _write_npy(tmp / "delta.hashes.npy", d_hashes)
         (tmp / "meta.json").write_text(json.dumps(meta))
@@ -665,18 +680,24 @@ class PdqIndex:
         segs = []
         try:
             for k, sm in enumerate(meta["segments"]):
-                arr = {p: np.load(vdir / f"seg{k}.{p}.npy", mmap_mode=mode, allow_pickle=False)
-                       for p in ("ids", "hashes", "offsets", "pos")}
+                arr = {
+                    p: np.load(vdir / f"seg{k}.{p}.npy", mmap_mode=mode, allow_pickle=False)
+                    for p in ("ids", "hashes", "offsets", "pos")
+                }
                 alive = np.array(np.load(vdir / f"seg{k}.alive.npy", allow_pickle=False), dtype=np.uint8)
                 n, pb = int(sm["n"]), int(sm["pos_bytes"])
                 bitoff = np.array(sm["bitoff"], dtype=np.int32)
                 widths = np.array(sm["widths"], dtype=np.int32)
                 base = np.array(sm["base"], dtype=np.int64)
                 ok = (
-                    arr["ids"].shape == (n,) and arr["ids"].dtype == np.int64
-                    and arr["hashes"].shape == (n, HASH_BYTES) and arr["hashes"].dtype == np.uint8
-                    and alive.shape == (n,) and pb in (3, 4)
-                    and arr["pos"].shape == (len(widths) * n * pb + 1,) and arr["pos"].dtype == np.uint8
+                    arr["ids"].shape == (n,)
+                    and arr["ids"].dtype == np.int64
+                    and arr["hashes"].shape == (n, HASH_BYTES)
+                    and arr["hashes"].dtype == np.uint8
+                    and alive.shape == (n,)
+                    and pb in (3, 4)
+                    and arr["pos"].shape == (len(widths) * n * pb + 1,)
+                    and arr["pos"].dtype == np.uint8
                     and arr["offsets"].dtype == np.uint32
                     and len(bitoff) == len(widths) == len(base)
                     and int((base + (1 << widths.astype(np.int64)) + 1).max(initial=0)) <= len(arr["offsets"])

@@ -230,9 +230,7 @@ def _reported_user(account: CaseAccount, platform: str) -> PersonOrUserReported:
         ip_capture_event=[_ip(e) for e in account.ip_events],
         device_id=[DeviceId(id_type=d.id_type, id_value=d.id_value, event_name=d.event, date_time=d.at) for d in account.devices],
         prior_ct_reports=list(account.prior_report_ids),
-        account_permanently_disabled=(
-            AccountDisabled(disabled_date=account.suspended_at) if account.suspended_at else None
-        ),
+        account_permanently_disabled=(AccountDisabled(disabled_date=account.suspended_at) if account.suspended_at else None),
         estimated_location=location,
     )
 
@@ -299,6 +297,5 @@ def build_case_report(case: CaseSummary) -> CaseReport:
             if media.media_id in seen:
                 continue
             seen.add(media.media_id)
-            files.append(CaseFile(media_id=media.media_id, filename=media.filename,
-                                  details=_file_details(media, item, decision)))
+            files.append(CaseFile(media_id=media.media_id, filename=media.filename, details=_file_details(media, item, decision)))
     return CaseReport(report=report, files=files)

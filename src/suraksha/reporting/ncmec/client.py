@@ -101,15 +101,20 @@ def _is_retryable(http_status: int | None, code: int | None) -> bool:
     return code is not None and 1000 <= code < 2000
 
 
-def parse_response(body: bytes, *, endpoint: str = "", http_status: int | None = None,
-                   request_id: str | None = None) -> ApiResponse:
+def parse_response(
+    body: bytes, *, endpoint: str = "", http_status: int | None = None, request_id: str | None = None
+) -> ApiResponse:
     """Parse ``reportResponse``/``reportDoneResponse``; a body that is not one of them raises
     a retryable ``CyberTiplineError`` (a proxy's error page, a truncated response)."""
 
     def bad(why: str) -> CyberTiplineError:
         return CyberTiplineError(
-            None, f"unreadable response: {why}", http_status=http_status,
-            retryable=True, request_id=request_id, endpoint=endpoint,
+            None,
+            f"unreadable response: {why}",
+            http_status=http_status,
+            retryable=True,
+            request_id=request_id,
+            endpoint=endpoint,
         )
 
     if len(body) > _MAX_RESPONSE_BYTES:
@@ -206,9 +211,7 @@ class CyberTiplineClient:
             response = self._http.request(method, endpoint, **kwargs)
         except httpx.TransportError as exc:
             log.warning("CyberTipline %s %s: network error %s", method, endpoint, type(exc).__name__)
-            raise CyberTiplineError(
-                None, f"network error ({type(exc).__name__})", retryable=True, endpoint=endpoint
-            ) from None
+            raise CyberTiplineError(None, f"network error ({type(exc).__name__})", retryable=True, endpoint=endpoint) from None
         request_id = response.headers.get("Request-ID")
         status = response.status_code
         try:
@@ -219,23 +222,33 @@ class CyberTiplineClient:
             # an HTTP error without NCMEC's XML body (a proxy page, an empty 401)
             code = ResponseCode.AUTHENTICATION_REQUIRED if status == 401 else None
             raise CyberTiplineError(
-                code, response.reason_phrase or "HTTP error", http_status=status,
-                retryable=_is_retryable(status, None), request_id=request_id, endpoint=endpoint,
+                code,
+                response.reason_phrase or "HTTP error",
+                http_status=status,
+                retryable=_is_retryable(status, None),
+                request_id=request_id,
+                endpoint=endpoint,
             ) from exc
-        log.info("CyberTipline %s %s -> HTTP %s code %s (Request-ID %s)", method, endpoint, status,
-                 parsed.code, request_id)
+        log.info("CyberTipline %s %s -> HTTP %s code %s (Request-ID %s)", method, endpoint, status, parsed.code, request_id)
         if parsed.code != ResponseCode.SUCCESS or not response.is_success:
             raise CyberTiplineError(
-                parsed.code, parsed.description or response.reason_phrase, http_status=status,
-                retryable=_is_retryable(status, parsed.code), request_id=request_id, endpoint=endpoint,
+                parsed.code,
+                parsed.description or response.reason_phrase,
+                http_status=status,
+                retryable=_is_retryable(status, parsed.code),
+                request_id=request_id,
+                endpoint=endpoint,
             )
         return parsed
 
     @staticmethod
     def _missing(endpoint: str, what: str, parsed: ApiResponse) -> CyberTiplineError:
         return CyberTiplineError(
-            parsed.code, f"success response without {what}", retryable=True,
-            request_id=parsed.request_id, endpoint=endpoint,
+            parsed.code,
+            f"success response without {what}",
+            retryable=True,
+            request_id=parsed.request_id,
+            endpoint=endpoint,
         )
 
     # --- endpoints ------------------------------------------------------------------------------
@@ -252,8 +265,7 @@ class CyberTiplineClient:
         and element order first, so a malformed document fails locally with ``ValueError``.
         """
         body = report_xml(report) if isinstance(report, Report) else _checked_bytes(report, "report")
-        parsed = self._call("POST", "/submit", content=body,
-                            headers={"Content-Type": "text/xml; charset=utf-8"})
+        parsed = self._call("POST", "/submit", content=body, headers={"Content-Type": "text/xml; charset=utf-8"})
         if parsed.report_id is None:
             raise self._missing("/submit", "reportId", parsed)
         return parsed.report_id
@@ -269,7 +281,8 @@ class CyberTiplineClient:
         if not content:
             raise ValueError(f"upload of {filename!r}: the file is empty")
         parsed = self._call(
-            "POST", "/upload",
+            "POST",
+            "/upload",
             data={"id": str(report_id)},
             files={"file": (filename, content, "application/octet-stream")},
         )
@@ -278,8 +291,11 @@ class CyberTiplineClient:
         local = hashlib.md5(content, usedforsecurity=False).hexdigest()
         if parsed.hash is not None and parsed.hash.lower() != local:
             raise CyberTiplineError(
-                None, f"MD5 mismatch for {filename!r}: NCMEC received {parsed.hash}, sent {local}",
-                retryable=True, request_id=parsed.request_id, endpoint="/upload",
+                None,
+                f"MD5 mismatch for {filename!r}: NCMEC received {parsed.hash}, sent {local}",
+                retryable=True,
+                request_id=parsed.request_id,
+                endpoint="/upload",
             )
         return parsed.file_id
 

@@ -50,13 +50,16 @@ class FilingError(CyberTiplineError):
     it; ``cause`` is the underlying ``CyberTiplineError``.
     """
 
-    def __init__(self, step: str, cause: CyberTiplineError, *, report_id: int | None,
-                 retracted: bool, outcome_unknown: bool = False) -> None:
+    def __init__(
+        self, step: str, cause: CyberTiplineError, *, report_id: int | None, retracted: bool, outcome_unknown: bool = False
+    ) -> None:
         super().__init__(
-            cause.code, f"filing failed at {step}: {cause.description}",
+            cause.code,
+            f"filing failed at {step}: {cause.description}",
             http_status=cause.http_status,
             retryable=cause.retryable and not outcome_unknown,
-            request_id=cause.request_id, endpoint=cause.endpoint,
+            request_id=cause.request_id,
+            endpoint=cause.endpoint,
         )
         self.step = step
         self.cause = cause
@@ -132,17 +135,14 @@ def _file_once(client: CyberTiplineClient, body: bytes, files: list[ReportFile])
         try:
             finished = settle_open_report(client, report_id)
         except CyberTiplineError:
-            raise FilingError(
-                "finish", exc, report_id=report_id, retracted=False, outcome_unknown=exc.retryable
-            ) from exc
+            raise FilingError("finish", exc, report_id=report_id, retracted=False, outcome_unknown=exc.retryable) from exc
         if finished:
             log.info("CyberTipline report %s was finished although /finish failed", report_id)
             return FinishResult(report_id=report_id, files=tuple(uploaded))
         raise FilingError("finish", exc, report_id=report_id, retracted=True) from exc
 
 
-def file_report(client: CyberTiplineClient, report: Report, files: list[ReportFile], *,
-                attempts: int = 1) -> FinishResult:
+def file_report(client: CyberTiplineClient, report: Report, files: list[ReportFile], *, attempts: int = 1) -> FinishResult:
     """Submit ``report``, upload every file with its details, finish; see the module docstring
     for what happens on failure. Raises ``ReportValidationError`` (a ``ValueError``) before any
     request when the report or a file is incomplete, ``FilingError`` when NCMEC refuses."""

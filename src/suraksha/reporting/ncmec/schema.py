@@ -202,9 +202,7 @@ def check_element(element: etree._Element, path: str = "") -> list[str]:
                 continue
             position = order.index(child.tag)
             if position < last:
-                problems.append(
-                    f"{here}: <{child.tag}> is out of order (must come before <{order[last]}>)"
-                )
+                problems.append(f"{here}: <{child.tag}> is out of order (must come before <{order[last]}>)")
             last = max(last, position)
             seen[child.tag] = seen.get(child.tag, 0) + 1
         for name, count in seen.items():

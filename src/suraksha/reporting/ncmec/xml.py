@@ -18,6 +18,8 @@ from enum import Enum
 
 from lxml import etree
 
+from suraksha.errors import InvalidInput
+
 from .enums import (
     SCHEMA_LOCATION,
     XSI_NAMESPACE,
@@ -61,8 +63,6 @@ from .models import (
     WebPageIncident,
 )
 from .schema import check_element
-
-from suraksha.errors import InvalidInput
 
 XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>'
 
@@ -383,9 +383,7 @@ def build_reporter(reporter: Reporter) -> Element:
     _require(person.first_name, "reporter/reportingPerson/firstName")
     _require(person.last_name, "reporter/reportingPerson/lastName")
     if not person.email:
-        raise ReportValidationError(
-            "reporter/reportingPerson/email", "at least one email is required so NCMEC can reach you"
-        )
+        raise ReportValidationError("reporter/reportingPerson/email", "at least one email is required so NCMEC can reach you")
     el = etree.Element("reporter")
     el.append(build_contact_person(person, "reportingPerson"))
     if reporter.contact_person is not None:

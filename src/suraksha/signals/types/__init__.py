@@ -36,7 +36,23 @@ DOMAIN = register(DomainSignal())
 TEXT = register(TextSignal())
 
 __all__ = [
-    "DOMAIN", "MD5", "PDQ", "SHA256", "TEXT", "URL", "VPDQ", "Comparison", "IndexKind", "SignalCategory", "SignalType",
-    "UnknownSignalType", "find_signal_type", "get_signal_type", "register", "signal_type_names", "signal_types",
-    "te_signal_type", "unregister",
+    "DOMAIN",
+    "MD5",
+    "PDQ",
+    "SHA256",
+    "TEXT",
+    "URL",
+    "VPDQ",
+    "Comparison",
+    "IndexKind",
+    "SignalCategory",
+    "SignalType",
+    "UnknownSignalType",
+    "find_signal_type",
+    "get_signal_type",
+    "register",
+    "signal_type_names",
+    "signal_types",
+    "te_signal_type",
+    "unregister",
 ]

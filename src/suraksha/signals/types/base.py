@@ -26,8 +26,18 @@ if TYPE_CHECKING:  # only for annotations: suraksha.signals imports this package
     from suraksha.signals import MediaSignals
 
 __all__ = [
-    "Comparison", "IndexKind", "SignalCategory", "SignalType", "UnknownSignalType", "find_signal_type",
-    "get_signal_type", "register", "signal_type_names", "signal_types", "te_signal_type", "unregister",
+    "Comparison",
+    "IndexKind",
+    "SignalCategory",
+    "SignalType",
+    "UnknownSignalType",
+    "find_signal_type",
+    "get_signal_type",
+    "register",
+    "signal_type_names",
+    "signal_types",
+    "te_signal_type",
+    "unregister",
 ]
 
 

@@ -33,7 +33,7 @@ class VpdqSignal(SignalType):
     category = SignalCategory.HASH
     default_threshold = FRAME_DISTANCE  # per frame
     match_percent = MATCH_PERCENT  # of the query's good frames
-    description = "vPDQ of a video (threatexchange's JSON list of \"pdq,quality,second\" frames): re-encoded copies"
+    description = 'vPDQ of a video (threatexchange\'s JSON list of "pdq,quality,second" frames): re-encoded copies'
 
     def normalize(self, value: str) -> str:
         return frames_to_signal(frames_from_signal(value))
@@ -47,16 +47,17 @@ class VpdqSignal(SignalType):
     def compare(self, query: str, banked: str, threshold: int | None = None) -> Comparison:
         """Matched when ``match_percent`` of the query's good frames are within ``threshold`` of the banked video's."""
         frame_distance = self.default_threshold if threshold is None else threshold
-        result = vpdq_match(frames_from_signal(query), frames_from_signal(banked), distance=frame_distance,
-                            quality=FRAME_QUALITY)
+        result = vpdq_match(frames_from_signal(query), frames_from_signal(banked), distance=frame_distance, quality=FRAME_QUALITY)
         return Comparison(result.query_match_percent >= self.match_percent, self.distance(query, banked))
 
     def examples(self) -> tuple[str, ...]:
         return (
-            frames_to_signal([
-                VpdqFrame(0, "e42926b9cb58d261383b699f0ff2e1076fe6183dff4986d82ca36da48034fc54", 100),
-                VpdqFrame(1, "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22", 90),
-            ]),
+            frames_to_signal(
+                [
+                    VpdqFrame(0, "e42926b9cb58d261383b699f0ff2e1076fe6183dff4986d82ca36da48034fc54", 100),
+                    VpdqFrame(1, "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22", 90),
+                ]
+            ),
             frames_to_signal([VpdqFrame(0, "0f" * 32, 80), VpdqFrame(2, "33" * 32, 75)]),
         )
 
