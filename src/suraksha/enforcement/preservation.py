@@ -18,40 +18,12 @@ from sqlalchemy.orm import Session
 from suraksha import evidence
 from suraksha.db.sql import aware
 from suraksha.enforcement.settings import get_enforcement_settings
+from suraksha.jurisdictions.profiles import EU_COUNTRIES
 from suraksha.outbox import Done, Message, Skip
 from suraksha.pipeline.models import Account, Item, ItemMatch, ItemMedia, PendingMedia
 
 ACTOR = "system:dispatcher"
 _COUNTRY_TO_PROFILE = {"IN": "in", "US": "us", "GB": "uk", "UK": "uk"}
-_EU = {
-    "AT",
-    "BE",
-    "BG",
-    "HR",
-    "CY",
-    "CZ",
-    "DK",
-    "EE",
-    "FI",
-    "FR",
-    "DE",
-    "GR",
-    "HU",
-    "IE",
-    "IT",
-    "LV",
-    "LT",
-    "LU",
-    "MT",
-    "NL",
-    "PL",
-    "PT",
-    "RO",
-    "SK",
-    "SI",
-    "ES",
-    "SE",
-}
 
 
 def media_ref(item_id: int, position: int) -> str:
@@ -62,7 +34,7 @@ def media_ref(item_id: int, position: int) -> str:
 def jurisdictions_for(country: str | None) -> list[str]:
     codes = [c.lower() for c in get_enforcement_settings().preserve_jurisdictions]
     c = (country or "").upper()
-    extra = _COUNTRY_TO_PROFILE.get(c) or ("eu" if c in _EU else None)
+    extra = _COUNTRY_TO_PROFILE.get(c) or ("eu" if c in EU_COUNTRIES else None)
     if extra and extra not in codes:
         codes.append(extra)
     return codes or ["us"]

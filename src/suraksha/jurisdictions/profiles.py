@@ -24,6 +24,36 @@ Verified = Literal["official", "secondary", "unverified"]
 IssuerKind = Literal["court", "government", "police"]
 
 KNOWN_CODES = ("in", "us", "uk", "eu")
+# The EU member states (ISO 3166-1 alpha-2): items posted there fall under the "eu" profile.
+EU_COUNTRIES: tuple[str, ...] = (
+    "AT",
+    "BE",
+    "BG",
+    "HR",
+    "CY",
+    "CZ",
+    "DK",
+    "EE",
+    "FI",
+    "FR",
+    "DE",
+    "GR",
+    "HU",
+    "IE",
+    "IT",
+    "LV",
+    "LT",
+    "LU",
+    "MT",
+    "NL",
+    "PL",
+    "PT",
+    "RO",
+    "SK",
+    "SI",
+    "ES",
+    "SE",
+)
 
 
 class ProfileError(InvalidInput):

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from suraksha.db import session_scope
+from suraksha.jurisdictions.profiles import EU_COUNTRIES
 from suraksha.policy.actions import ActionKind
 from suraksha.reporting.models import DESTINATIONS, REPORT_STATES
 from suraksha.transparency import events as ev
@@ -33,35 +34,6 @@ SIGNALS = ("hash", "classifier", "link", "text")
 AUTHORITY_NAMES = {"ncmec": "NCMEC (US)", "in_police": "Indian police (POCSO r.11)", "uk_nca": "NCA (UK)"}
 
 #: Jurisdiction profile code -> the item countries (``context.country``) that belong to it.
-EU_COUNTRIES = (
-    "AT",
-    "BE",
-    "BG",
-    "HR",
-    "CY",
-    "CZ",
-    "DK",
-    "EE",
-    "FI",
-    "FR",
-    "DE",
-    "GR",
-    "HU",
-    "IE",
-    "IT",
-    "LV",
-    "LT",
-    "LU",
-    "MT",
-    "NL",
-    "PL",
-    "PT",
-    "RO",
-    "SK",
-    "SI",
-    "ES",
-    "SE",
-)
 JURISDICTION_COUNTRIES: dict[str, tuple[str, ...]] = {"in": ("IN",), "us": ("US",), "uk": ("GB",), "eu": EU_COUNTRIES}
 
 
