@@ -15,6 +15,8 @@ import httpx
 import pytest
 from tests.api.conftest import needs_signals
 
+from suraksha.errors import Forbidden
+
 SURAKSHA = Path(sys.executable).with_name("suraksha")
 
 
@@ -43,7 +45,7 @@ def test_seed_demo_refused_in_production(db_url, monkeypatch):
 
     monkeypatch.setenv("SURAKSHA_MODE", "production")
     reset_settings()
-    with pytest.raises(ValueError, match="production"):
+    with pytest.raises(Forbidden, match="production"):
         seed_demo()
 
 

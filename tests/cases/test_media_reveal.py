@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 
 from suraksha.cases import media
 from suraksha.cases.service import exposure_today
+from suraksha.errors import Forbidden
 
 
 def _detailed_picture(size=(480, 360)) -> bytes:
@@ -179,12 +180,12 @@ def test_a_new_reveal_cancels_the_previous_link_and_links_expire(review_env, act
 def test_analysts_get_neither_previews_nor_reveals(review_env, actors):
     item = review_env["items"][0]
     ana = actors["ana"]
-    with pytest.raises(PermissionError, match="analyst"):
+    with pytest.raises(Forbidden, match="analyst"):
         media.media_preview(item, 0, ana)
-    with pytest.raises(PermissionError, match="analyst"):
+    with pytest.raises(Forbidden, match="analyst"):
         media.reveal(ana, item, 0)
     grant = media.reveal(actors["rita"], item, 0)
-    with pytest.raises(PermissionError):
+    with pytest.raises(Forbidden):
         media.original_for_reveal(ana, item, 0, grant.token)
     assert exposure_today(ana.user_id) == 0
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from suraksha.cases import service as review
 from suraksha.db import session_scope
 from suraksha.dispatch import deliver
+from suraksha.errors import Forbidden
 
 
 def _count(model, *where) -> int:
@@ -60,7 +61,7 @@ def test_queues_order_by_priority_then_age_with_sla(review_env, actors):
     d = review.list_tasks(rita, "default")
     assert abs((d[0].due_at - d[0].created_at) - dt.timedelta(hours=24)) < dt.timedelta(seconds=1)
     assert review.next_task(rita, "csam") == tasks[0].id
-    with pytest.raises(PermissionError):
+    with pytest.raises(Forbidden):
         review.list_tasks(rita, "csam", "escalated")
     with pytest.raises(review.ReviewError, match="unknown stage"):
         review.list_tasks(rita, "csam", "bogus")

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from tests.legal.portal_client import hidden, make_client  # noqa: F401 - fixture
 
 from suraksha.db import session_scope
+from suraksha.errors import Forbidden
 
 
 def _counts() -> dict[str, int]:
@@ -82,7 +83,7 @@ def test_seed_is_refused_in_production(db_url, monkeypatch):
 
     monkeypatch.setenv("SURAKSHA_MODE", "production")
     reset_settings()
-    with pytest.raises(ValueError, match="production"):
+    with pytest.raises(Forbidden, match="production"):
         seed_legal_demo()
     reset_settings()
     assert _counts()["Agency"] == 0

@@ -9,6 +9,7 @@ from suraksha.db import session_scope
 from suraksha.matching import banks
 from suraksha.matching.banks import BankError, BankNotFound, SignalRow
 from suraksha.matching.models import BankEntry, MatchingChange
+from suraksha.signals.errors import UnsupportedMedia
 
 PDQ_A = "f" * 64
 PDQ_B = "0" * 63 + "1"
@@ -103,7 +104,7 @@ def test_add_content_hashes_image(db_url, reference_dir):
 
 def test_add_content_refuses_non_media(db_url):
     banks.create_bank("b", "csam")
-    with pytest.raises(BankError):
+    with pytest.raises(UnsupportedMedia, match="not a picture or video"):
         banks.add_content("b", b"this is not an image")
     assert _count(BankEntry) == 0
 

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from suraksha.config import get_settings
 from suraksha.db import session_scope, utcnow
 from suraksha.db.sql import dialect_name, insert_ignoring_conflicts
-from suraksha.errors import Conflict, NotFound
+from suraksha.errors import Conflict, InvalidInput, NotFound
 from suraksha.pipeline import exports, ingest, queue, wakeups
 from suraksha.pipeline.models import Account, BackfillRun, Item, ItemMatch, ItemMedia, PendingMedia, ScanJob
 
@@ -138,7 +138,7 @@ def open_run(path: Path, fmt: str | None = None) -> BackfillRun:
         )
         run = session.scalars(select(BackfillRun).where(BackfillRun.fingerprint == fp)).one()
         if run.format != fmt:
-            raise ValueError(f"this file was backfilled before as {run.format}, not {fmt}")
+            raise InvalidInput(f"this file was backfilled before as {run.format}, not {fmt}")
         run.source = str(path)
         session.flush()
         session.expunge(run)
@@ -332,11 +332,11 @@ def run_backfill(
     for scanning; ``wait_for_scans`` follows that and ``summarize`` counts the verdicts.
     """
     if batch_size < 1:
-        raise ValueError("batch size must be at least 1")
+        raise InvalidInput("batch size must be at least 1")
     if max_errors < 0:
-        raise ValueError("--max-errors must be 0 or more")
+        raise InvalidInput("--max-errors must be 0 or more")
     if max_queued < 0:
-        raise ValueError("--max-queued must be 0 or more")
+        raise InvalidInput("--max-queued must be 0 or more")
     path = Path(source)
     settings = get_settings()
     max_media = settings.max_media_bytes
@@ -351,7 +351,7 @@ def run_backfill(
     base_dir = path.resolve().parent
     root = Path(media_root).resolve() if media_root else base_dir
     if not root.is_dir():
-        raise ValueError(f"--media-root {str(media_root)!r} is not a folder")
+        raise InvalidInput(f"--media-root {str(media_root)!r} is not a folder")
     position, bad_total, read_here, ingested_here = run.position, run.bad_rows, 0, 0
     status = "running"
     batch = _Batch(position=run.position, offset=run.byte_offset)

@@ -50,7 +50,7 @@ def detect_format(path: Path, fmt: str | None = None) -> str:
     """The export's format from ``--format`` or its name; Parquet also by its magic bytes."""
     if fmt:
         if fmt not in FORMATS:
-            raise ValueError(f"unknown export format {fmt!r} (use {' or '.join(FORMATS)})")
+            raise InvalidInput(f"unknown export format {fmt!r} (use {' or '.join(FORMATS)})")
         return fmt
     if path.suffix.lower() in (".parquet", ".pq"):
         return "parquet"
