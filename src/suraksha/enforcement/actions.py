@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import random
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +35,7 @@ from suraksha.enforcement.models import ACTION_KINDS, ACTION_STATUSES, Action, A
 from suraksha.enforcement.settings import get_enforcement_settings
 from suraksha.errors import InvalidInput, NotFound
 from suraksha.outbox import Done, Message, Skip
+from suraksha.outbox.service import backoff_seconds as outbox_backoff
 from suraksha.policy.actions import ActionKind, ActionRequest, InvalidAction
 
 log = logging.getLogger(__name__)
@@ -333,8 +333,7 @@ def claim_actions(dispatcher: str, n: int = 20, lease_seconds: int | None = None
 def backoff_seconds(attempt: int) -> float:
     """Exponential backoff with jitter: base * 2^(attempt-1), capped, then a random 50-100 % of it."""
     es = get_enforcement_settings()
-    full = min(es.action_backoff_max_s, es.action_backoff_base_s * (2 ** max(attempt - 1, 0)))
-    return full / 2 + random.uniform(0, full / 2)
+    return outbox_backoff(attempt, es.action_backoff_base_s, es.action_backoff_max_s)
 
 
 def record_delivery(dispatcher: str, claimed: ClaimedAction, result: DeliveryResult) -> str:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import random
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +29,7 @@ from suraksha.db import session_scope, utcnow
 from suraksha.db.sql import aware, dialect_name, insert_new
 from suraksha.errors import InvalidInput, NotFound
 from suraksha.outbox import Done, Message, Skip, unfinished
+from suraksha.outbox.service import backoff_seconds as outbox_backoff
 from suraksha.reporting.models import DELIVERY_METHODS, DESTINATIONS, REPORT_STATES, Report, ReportEvent
 from suraksha.reporting.settings import get_report_settings, get_reporter_settings
 
@@ -560,9 +560,9 @@ def get_report(report_id: int) -> ReportView:
 
 
 def backoff_seconds(attempt: int) -> float:
+    """The outbox's backoff (exponential, capped, 50-100 % jitter) with the report settings."""
     rs = get_report_settings()
-    full = min(rs.backoff_max_s, rs.backoff_base_s * (2 ** max(attempt - 1, 0)))
-    return full / 2 + random.uniform(0, full / 2)
+    return outbox_backoff(attempt, rs.backoff_base_s, rs.backoff_max_s)
 
 
 # --------------------------------------------------------------------------- claiming (NCMEC)
