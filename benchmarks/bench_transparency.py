@@ -35,7 +35,7 @@ def _populate(n: int) -> None:
 
     from suraksha.db import session_scope
     from suraksha.enforcement.models import Action
-    from suraksha.pipeline.models import Item, ItemMatch
+    from suraksha.items.models import Item, ItemMatch
     from suraksha.reporting.models import Report
 
     rnd = random.Random(7)

@@ -114,7 +114,7 @@ def seed_demo() -> SeedReport:
 
     from suraksha.cases.demo import seed_review_demo
     from suraksha.db import session_scope
-    from suraksha.pipeline.models import Item
+    from suraksha.items.models import Item
 
     def count_items() -> int:
         with session_scope() as session:

@@ -14,7 +14,7 @@ from suraksha.db import session_scope
 
 
 def _items_count() -> int:
-    from suraksha.pipeline.models import Item
+    from suraksha.items.models import Item
 
     with session_scope() as s:
         return s.scalar(select(func.count()).select_from(Item))

@@ -24,7 +24,8 @@ from sqlalchemy import func, select, text, update
 from tests.api.conftest import error_of
 
 from suraksha.db import get_engine, session_scope
-from suraksha.pipeline.models import Account, Item, ItemMedia, PendingMedia, ScanJob
+from suraksha.items.models import Account, Item, ItemMedia, PendingMedia
+from suraksha.pipeline.models import ScanJob
 
 MIB = 1 << 20
 

@@ -118,7 +118,8 @@ def test_submit_item_returns_202_and_can_be_read_back(fake_client, auth):
     assert set(body) == {"id", "status"} and body["status"] == "queued"
     again = fake_client.post("/v1/items", json=payload, headers=auth)
     assert again.status_code == 202 and again.json()["id"] == body["id"]
-    from suraksha.pipeline.models import Item, ScanJob
+    from suraksha.items.models import Item
+    from suraksha.pipeline.models import ScanJob
 
     assert _count(Item) == 1 and _count(ScanJob) == 1
     r = fake_client.get(f"/v1/items/{body['id']}", headers=auth)
@@ -146,7 +147,7 @@ def test_unknown_item_and_account_are_404(fake_client, auth):
 
 
 def test_bad_item_input_is_4xx_and_stores_nothing(fake_client, auth):
-    from suraksha.pipeline.models import Item
+    from suraksha.items.models import Item
 
     cases = [
         (b'{"platform_id": "x", ', 400, "invalid_json"),
@@ -186,13 +187,13 @@ def test_item_with_too_large_inline_media_is_413(make_client, auth, monkeypatch)
     data = base64.b64encode(b"\x00" * 5000).decode()
     r = client.post("/v1/items", json={"platform_id": "big", "media": [{"data_base64": data, "mime": "image/png"}]}, headers=auth)
     assert r.status_code == 413
-    from suraksha.pipeline.models import Item
+    from suraksha.items.models import Item
 
     assert _count(Item) == 0
 
 
 def test_media_urls_to_internal_addresses_are_refused(fake_client, auth):
-    from suraksha.pipeline.models import Item
+    from suraksha.items.models import Item
 
     for url in (
         "http://127.0.0.1/x.jpg",

@@ -195,7 +195,7 @@ def test_media_bytes_only_while_retained(review_env, actors, reference_dir):
 def _passerby(review_env) -> int:
     """An account that shares only coincidences with the demo accounts: riverbank's picture (which
     matched no bank) and sunrise's IP address three days after anything flagged, in an allowed item."""
-    from suraksha.pipeline.models import Account, Item, ItemMedia
+    from suraksha.items.models import Account, Item, ItemMedia
 
     with session_scope() as s:
         river = s.scalar(select(ItemMedia).where(ItemMedia.item_id == review_env["items"][2]))

@@ -58,7 +58,7 @@ def test_a_message_that_is_not_a_platform_action_is_skipped_with_the_reason(env,
 
 def test_a_person_asks_by_the_same_names(env):
     from suraksha.enforcement.actions import ActionError, request_action
-    from suraksha.pipeline.models import Account, Item
+    from suraksha.items.models import Account, Item
     from suraksha.policy import ActionKind
 
     with session_scope() as s:
@@ -92,8 +92,8 @@ def test_a_person_asks_by_the_same_names(env):
 
 def test_a_scanned_item_keeps_its_facts_and_its_actions_by_their_one_name(dispatcher, platform, reference_dir):
     from suraksha.enforcement.actions import list_actions
+    from suraksha.items.models import Item
     from suraksha.outbox.models import OutboxMessage
-    from suraksha.pipeline.models import Item
     from suraksha.pipeline.views import get_item
 
     image = csam_bank(reference_dir)

@@ -22,7 +22,7 @@ def _due_now() -> None:
 
 
 def _account_id(platform_account_id: str) -> int:
-    from suraksha.pipeline.models import Account
+    from suraksha.items.models import Account
 
     with session_scope() as s:
         return s.scalar(select(Account.id).where(Account.platform_account_id == platform_account_id))

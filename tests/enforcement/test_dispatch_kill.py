@@ -103,7 +103,7 @@ def _pending_work() -> bool:
 def test_dispatcher_killed_mid_delivery_loses_and_duplicates_nothing(env, reference_dir, tmp_path):
     from suraksha import evidence
     from suraksha.enforcement.models import Action, ActionDelivery
-    from suraksha.pipeline.models import PendingMedia
+    from suraksha.items.models import PendingMedia
     from suraksha.policy import load_policy
     from suraksha.reporting.models import Report
 

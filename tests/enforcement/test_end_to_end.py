@@ -45,7 +45,7 @@ def test_csam_match_to_removal_preserved_copy_and_finished_cybertipline_report(f
     from suraksha.cases.models import ReviewTask
     from suraksha.cases.service import decide
     from suraksha.enforcement.actions import list_actions
-    from suraksha.pipeline.models import PendingMedia
+    from suraksha.items.models import PendingMedia
     from suraksha.reporting.service import get_report, list_reports
 
     image = csam_bank(reference_dir)

@@ -201,7 +201,7 @@ def test_production_refuses_to_sign_without_key(agencies, order_pdf, connector, 
 def test_linked_accounts_come_from_the_account_network(agencies, order_pdf, connector):
     a, _ = agencies
     from suraksha.db.session import session_scope
-    from suraksha.pipeline.models import Item
+    from suraksha.items.models import Item
 
     r = _file(a.id, order_pdf)  # filed before Suraksha has seen the account: linked when gathering
     flagged = post("n-1", "acct-1", ip="198.51.100.20")

@@ -79,7 +79,7 @@ def account_id(platform_account_id: str) -> int:
     from sqlalchemy import select
 
     from suraksha.db import session_scope
-    from suraksha.pipeline.models import Account
+    from suraksha.items.models import Account
 
     with session_scope() as s:
         found = s.scalar(select(Account.id).where(Account.platform_account_id == platform_account_id))
@@ -121,7 +121,7 @@ def bulk_platform(accounts: int, items: int, ring: int = 10, seed: int = 7) -> d
     from sqlalchemy import insert, select
 
     from suraksha.db import session_scope
-    from suraksha.pipeline.models import Account, Item
+    from suraksha.items.models import Account, Item
 
     rnd = random.Random(seed)
     popular = [f"https://news{n}.example/story/{n}" for n in range(20)]

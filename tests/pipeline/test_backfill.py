@@ -20,11 +20,12 @@ from typer.testing import CliRunner
 from suraksha.cli import app
 from suraksha.db import session_scope
 from suraksha.db.sql import aware
+from suraksha.items.models import Item, ItemMedia, PendingMedia
 from suraksha.outbox.models import OutboxMessage
 from suraksha.pipeline import backfill as bf
 from suraksha.pipeline import exports, queue
 from suraksha.pipeline.ingest import submit_item
-from suraksha.pipeline.models import BackfillRun, Item, ItemMedia, PendingMedia, ScanJob
+from suraksha.pipeline.models import BackfillRun, ScanJob
 from suraksha.pipeline.schemas import ItemIn
 from suraksha.pipeline.worker import process_batch
 
@@ -121,7 +122,7 @@ def test_live_items_are_not_counted_as_the_runs(scanner, tmp_path):
 
 
 def test_accounts_first_and_last_seen_come_from_the_posts(db_url, tmp_path):
-    from suraksha.pipeline.models import Account
+    from suraksha.items.models import Account
 
     submit_item(ItemIn(platform_id="live", account={"id": "acct-0"}, text="today"))
     bf.run_backfill(write_jsonl(tmp_path / "e.jsonl", [row(0, year=2023), row(7, year=2021), row(14, year=2022)]), batch_size=2)

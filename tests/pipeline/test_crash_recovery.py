@@ -21,10 +21,11 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from suraksha.db import session_scope
+from suraksha.items.models import Item, ItemMatch
 from suraksha.outbox.models import OutboxMessage
 from suraksha.pipeline import queue
 from suraksha.pipeline.ingest import submit_item
-from suraksha.pipeline.models import Item, ItemMatch, ScanJob
+from suraksha.pipeline.models import ScanJob
 from suraksha.pipeline.scan import outbox_for
 from suraksha.pipeline.schemas import ItemIn
 from suraksha.policy.actions import ActionRequest

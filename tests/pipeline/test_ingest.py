@@ -9,9 +9,10 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from suraksha.db import session_scope
+from suraksha.items.models import Account, Item, ItemMedia, PendingMedia
 from suraksha.pipeline import ingest
 from suraksha.pipeline.ingest import IngestError, submit_item
-from suraksha.pipeline.models import Account, Item, ItemMedia, PendingMedia, ScanJob
+from suraksha.pipeline.models import ScanJob
 from suraksha.pipeline.schemas import ItemIn
 
 from .conftest import BENIGN_IMAGE, b64

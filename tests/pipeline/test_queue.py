@@ -8,10 +8,11 @@ import threading
 from sqlalchemy import func, select, update
 
 from suraksha.db import session_scope
+from suraksha.items.models import Item, ItemMatch
 from suraksha.outbox.models import OutboxMessage
 from suraksha.pipeline import queue
 from suraksha.pipeline.ingest import submit_item
-from suraksha.pipeline.models import Item, ItemMatch, ScanJob
+from suraksha.pipeline.models import ScanJob
 from suraksha.pipeline.schemas import ItemIn
 
 from .conftest import CSAM_IMAGE, b64

@@ -16,12 +16,12 @@ from typer.testing import CliRunner
 
 from suraksha.cli import app
 from suraksha.db import session_scope
+from suraksha.items.models import Item, ItemMatch, PendingMedia
 from suraksha.outbox.models import OutboxMessage
 from suraksha.pipeline import backfill as bf
 from suraksha.pipeline import queue
 from suraksha.pipeline import scan as scan_mod
 from suraksha.pipeline.ingest import submit_item
-from suraksha.pipeline.models import Item, ItemMatch, PendingMedia
 from suraksha.pipeline.rescan import rescan
 from suraksha.pipeline.schemas import ItemIn
 from suraksha.pipeline.worker import process_batch

@@ -8,10 +8,11 @@ import pytest
 from sqlalchemy import func, select
 
 from suraksha.db import session_scope
+from suraksha.items.models import ItemMedia, PendingMedia
 from suraksha.outbox.models import OutboxMessage
 from suraksha.pipeline import queue, views
 from suraksha.pipeline.ingest import submit_item
-from suraksha.pipeline.models import ItemMedia, PendingMedia, ScanJob
+from suraksha.pipeline.models import ScanJob
 from suraksha.pipeline.schemas import ItemIn
 from suraksha.pipeline.worker import process_batch, scan_now, start_background_workers
 

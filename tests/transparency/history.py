@@ -95,8 +95,8 @@ def build_history() -> dict[str, Any]:
     from suraksha.cases.models import ReviewDecision, ReviewTask
     from suraksha.db import session_scope
     from suraksha.enforcement.models import Action, ActionItem
+    from suraksha.items.models import Account, Item, ItemMatch, ItemScore
     from suraksha.legal.models import LegalRequest, LegalTarget
-    from suraksha.pipeline.models import Account, Item, ItemMatch, ItemScore
     from suraksha.reporting.models import Report, ReportEvent
 
     reviewer = create_user(

@@ -42,14 +42,14 @@ def _figures():
 
 
 def _reasons() -> dict[str, list[str]]:
-    from suraksha.pipeline.models import Item
+    from suraksha.items.models import Item
 
     with session_scope() as s:
         return {pid: list(r or []) for pid, r in s.execute(select(Item.platform_id, Item.reasons))}
 
 
 def test_rewording_every_reason_changes_no_figure(db_url):
-    from suraksha.pipeline.models import Item
+    from suraksha.items.models import Item
 
     build_history()
     before = _figures()
@@ -87,7 +87,7 @@ def test_p0005_fills_facts_from_stored_reasons_and_renames_actions_once(db_url):
     from sqlalchemy import text
 
     from suraksha.db import utcnow
-    from suraksha.pipeline.models import Item
+    from suraksha.items.models import Item
 
     ids = build_history()
     expected = _figures()

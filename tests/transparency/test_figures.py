@@ -239,7 +239,7 @@ def test_a_review_calling_it_legal_adult_content_clears_it(db_url):
     from suraksha.auth.service import create_user
     from suraksha.cases.models import ReviewDecision, ReviewTask
     from suraksha.db import session_scope
-    from suraksha.pipeline.models import Item, ItemMatch
+    from suraksha.items.models import Item, ItemMatch
     from suraksha.policy.model import Fact, FactKind, MatchFact
     from suraksha.transparency.figures import figures
 

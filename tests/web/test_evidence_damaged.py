@@ -28,7 +28,7 @@ def _preserve_item_media(item_id: int) -> dict[int, str]:
     from suraksha import evidence
     from suraksha.db import session_scope
     from suraksha.enforcement.preservation import media_ref
-    from suraksha.pipeline.models import PendingMedia
+    from suraksha.items.models import PendingMedia
 
     out = {}
     with session_scope() as s:

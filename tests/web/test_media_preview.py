@@ -110,7 +110,7 @@ def test_analyst_gets_no_preview_and_cannot_reveal(app_client, seeded):
 
 def test_undecodable_media_gives_a_placeholder_not_a_500(app_client, seeded):
     from suraksha.db import session_scope
-    from suraksha.pipeline.models import PendingMedia
+    from suraksha.items.models import PendingMedia
 
     item = seeded["items"][1]
     with session_scope() as s:
@@ -142,7 +142,7 @@ def test_task_page_shows_previews_and_no_original_url(app_client, seeded):
 
 def test_video_shows_a_blurred_poster_until_revealed(app_client, seeded, reference_dir):
     from suraksha.db import session_scope
-    from suraksha.pipeline.models import ItemMedia, PendingMedia
+    from suraksha.items.models import ItemMedia, PendingMedia
 
     video = sorted((reference_dir / "video").glob("*.mp4"))[0].read_bytes()
     item = seeded["items"][1]

@@ -13,8 +13,7 @@ from sqlalchemy import BigInteger, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from suraksha.db.base import Base, JSONType, utcnow
-
-BigId = BigInteger().with_variant(Integer(), "sqlite")
+from suraksha.db.types import BigId
 
 GENESIS_HASH = "0" * 64
 HEAD_ID = 1

@@ -51,9 +51,9 @@ def seed_review_demo(reference: Path | None = None) -> dict[str, Any]:
     """
     from sqlalchemy import select
 
+    from suraksha.items.models import Account, Item, ItemMatch, ItemMedia, PendingMedia
     from suraksha.matching.banks import BankError, create_bank
     from suraksha.outbox import enqueue
-    from suraksha.pipeline.models import Account, Item, ItemMatch, ItemMedia, PendingMedia
     from suraksha.signals import media_signals
 
     for name, negative, desc in (

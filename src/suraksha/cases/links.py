@@ -39,7 +39,7 @@ def _aware(v: dt.datetime | None) -> dt.datetime | None:
 
 def account_overview(account_id: int, actor_name: str) -> AccountOverview:
     from suraksha.cases.models import Case, CaseAccount, ReviewDecision
-    from suraksha.pipeline.models import Account, Item, ItemMatch, ItemMedia
+    from suraksha.items.models import Account, Item, ItemMatch, ItemMedia
 
     with session_scope() as session:
         account = session.get(Account, account_id)

@@ -9,8 +9,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, Uni
 from sqlalchemy.orm import Mapped, mapped_column
 
 from suraksha.db.base import Base, JSONType, utcnow
-
-BigId = BigInteger().with_variant(Integer(), "sqlite")
+from suraksha.db.types import BigId
 
 TASK_STATUSES = ("open", "second_review", "escalated", "done")
 CATEGORIES = ("not_violating", "csam", "ncii", "adult", "other")

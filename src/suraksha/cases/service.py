@@ -33,8 +33,8 @@ from suraksha.db import session_scope
 from suraksha.db.base import utcnow
 from suraksha.db.sql import insert_new
 from suraksha.errors import Forbidden, InvalidInput, NotFound
+from suraksha.items.models import Item
 from suraksha.outbox import Done, Message, Skip
-from suraksha.pipeline.models import Item
 
 REPORTABLE = frozenset({"csam"})
 CATEGORY_LABELS = {
@@ -358,8 +358,8 @@ def _check_bank(bank: str | None, category: str) -> str | None:
 
 def item_signal_rows(session: Session, item_id: int, decision_id: int) -> list[Any]:
     """The stored hashes of an item's media as bank rows (the bytes are usually gone; hashes are kept)."""
+    from suraksha.items.models import ItemMedia
     from suraksha.matching.banks import SignalRow
-    from suraksha.pipeline.models import ItemMedia
 
     rows = []
     meta = {"source": "review", "item_id": item_id, "decision_id": decision_id}
@@ -397,7 +397,7 @@ def _auto_case(session: Session, item_id: int, account_id: int | None, actor: Ac
     if account_id is not None:
         case = session.scalar(select(Case).where(Case.account_id == account_id, Case.status == "open").order_by(Case.id).limit(1))
     if case is None:
-        from suraksha.pipeline.models import Account
+        from suraksha.items.models import Account
 
         account = session.get(Account, account_id) if account_id is not None else None
         title = f"Account {account.handle or account.platform_account_id}" if account else f"Item {item_id}"
@@ -607,7 +607,7 @@ def record_reveal(actor: Actor, item_id: int, position: int) -> int:
 def add_reveal(session: Any, actor: Actor, item_id: int, position: int, detail: dict[str, Any] | None = None) -> MediaReveal:
     """Count and audit one reveal inside the caller's transaction (``cases.media`` adds its
     one-time original link to the same transaction)."""
-    from suraksha.pipeline.models import ItemMedia
+    from suraksha.items.models import ItemMedia
 
     media = session.scalar(select(ItemMedia.id).where(ItemMedia.item_id == item_id, ItemMedia.position == position))
     if media is None:
@@ -639,7 +639,7 @@ def media_bytes(item_id: int, position: int, actor: Actor, served: str = "origin
     (``original``, or ``preview`` when ``cases.media`` only derives a blurred thumbnail from them).
     ``MediaDamaged`` when the preserved copy fails to read back (audited here with its kind)."""
     from suraksha.evidence import EvidenceUnreadable
-    from suraksha.pipeline.models import ItemMedia, PendingMedia
+    from suraksha.items.models import ItemMedia, PendingMedia
 
     with session_scope() as session:
         media = session.execute(
@@ -727,7 +727,7 @@ def _sniff_mime(data: bytes) -> str:
 def media_retained(item_id: int) -> set[int]:
     """Positions whose bytes are still pending in the database (not counting preserved evidence;
     the review pages use ``media_states``)."""
-    from suraksha.pipeline.models import PendingMedia
+    from suraksha.items.models import PendingMedia
 
     with session_scope() as session:
         return set(session.scalars(select(PendingMedia.position).where(PendingMedia.item_id == item_id)).all())
@@ -742,7 +742,7 @@ def media_states(item_id: int, actor: Actor) -> dict[int, str]:
     (decrypt and hashes, custody ``verify``), so the page can say "evidence damaged" before the
     browser asks for a preview, and a bit flipped on disk is never shown as "not retained"."""
     from suraksha.evidence import EvidenceNotFound, EvidencePurged, EvidenceUnreadable, check
-    from suraksha.pipeline.models import PendingMedia
+    from suraksha.items.models import PendingMedia
 
     with session_scope() as session:
         pending = set(session.scalars(select(PendingMedia.position).where(PendingMedia.item_id == item_id)).all())
@@ -797,7 +797,7 @@ def list_cases(status: str | None = None, limit: int = 200) -> list[CaseRow]:
 
 
 def get_case(case_id: int, actor: Actor) -> CaseView:
-    from suraksha.pipeline.models import Account, Item
+    from suraksha.items.models import Account, Item
 
     with session_scope() as session:
         c = session.get(Case, case_id)
@@ -861,7 +861,7 @@ def create_case(title: str, actor: Actor, *, item_ids: list[int] | None = None, 
 
 def add_to_case(case_id: int, actor: Actor, *, item_id: int | None = None, account_id: int | None = None) -> None:
     """Add an item (and its account) or an account to a case."""
-    from suraksha.pipeline.models import Account, Item
+    from suraksha.items.models import Account, Item
 
     if (item_id is None) == (account_id is None):
         raise ReviewError("give either an item id or an account id")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, DateTime, MetaData
+from sqlalchemy import JSON, MetaData
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase
+
+from suraksha.db.types import UtcDateTime
 
 # Stable constraint names so migrations are identical on SQLite and PostgreSQL.
 NAMING = {
@@ -27,4 +29,4 @@ def utcnow() -> dt.datetime:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {dt.datetime: DateTime(timezone=True), dict: JSONType}
+    type_annotation_map = {dt.datetime: UtcDateTime(), dict: JSONType}

@@ -8,6 +8,7 @@ import importlib
 AREAS_WITH_MODELS = [
     "suraksha.matching.models",
     "suraksha.outbox.models",
+    "suraksha.items.models",
     "suraksha.pipeline.models",
     "suraksha.enforcement.models",
     "suraksha.api.models",

@@ -442,7 +442,7 @@ def request_action(
 
     Repeating the same request while the first is still on record returns it (created False).
     """
-    from suraksha.pipeline.models import Account, Item
+    from suraksha.items.models import Account, Item
 
     kind = action_kind(kind)
     if not reason or not reason.strip():

@@ -13,9 +13,8 @@ from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from suraksha.db.base import Base, utcnow
+from suraksha.db.types import BigId
 from suraksha.policy.actions import ActionKind
-
-BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 # --------------------------------------------------------------------------- actions
 #: The platform actions (``policy.actions.ActionKind``): a row's ``kind`` is the same name a verdict uses.

@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 from suraksha import evidence
 from suraksha.db.sql import aware
 from suraksha.enforcement.settings import get_enforcement_settings
+from suraksha.items.models import Account, Item, ItemMatch, ItemMedia, PendingMedia
 from suraksha.jurisdictions.profiles import EU_COUNTRIES
 from suraksha.outbox import Done, Message, Skip
-from suraksha.pipeline.models import Account, Item, ItemMatch, ItemMedia, PendingMedia
 
 ACTOR = "system:dispatcher"
 _COUNTRY_TO_PROFILE = {"IN": "in", "US": "us", "GB": "uk", "UK": "uk"}

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from suraksha.db.base import Base, JSONType, utcnow
-
-BigId = BigInteger().with_variant(Integer(), "sqlite")
+from suraksha.db.types import BigId
 
 EVIDENCE_STATUSES = ("preserved", "purged")
 CUSTODY_ACTIONS = ("capture", "read", "export", "verify", "hold", "release", "purge", "tamper_detected", "rekey")

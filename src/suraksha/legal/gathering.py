@@ -32,11 +32,11 @@ from suraksha.db.sql import aware
 from suraksha.enforcement.connector import signed_headers
 from suraksha.enforcement.models import Action
 from suraksha.enforcement.preservation import evidence_for_item
+from suraksha.items.models import Account, Item, ItemMatch, ItemMedia
 from suraksha.legal import store
 from suraksha.legal.models import DATA_POINT_KEYS, LegalDataPoint, LegalRequest, LegalTarget
 from suraksha.legal.schemas import DataPointView, LegalConflict, LegalError
 from suraksha.legal.targets import refresh
-from suraksha.pipeline.models import Account, Item, ItemMatch, ItemMedia
 
 log = logging.getLogger(__name__)
 MAX_ITEMS = 5000

@@ -24,8 +24,7 @@ from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from suraksha.db.base import Base, JSONType, utcnow
-
-BigId = BigInteger().with_variant(Integer(), "sqlite")
+from suraksha.db.types import BigId
 
 AGENCY_KINDS = ("police", "court", "government", "commission", "ngo", "user")
 ISSUER_KINDS = ("court", "government", "police", "commission", "ngo", "user")

@@ -37,11 +37,11 @@ from suraksha.auth.settings import get_auth_settings
 from suraksha.auth.throttle import LoginThrottled, get_login_throttle
 from suraksha.db.base import Base, utcnow
 from suraksha.db.session import session_scope
+from suraksha.db.types import BigId
 from suraksha.errors import Forbidden, InvalidInput, NotFound
 from suraksha.legal.models import Agency
 
 log = logging.getLogger(__name__)
-BigId = BigInteger().with_variant(Integer(), "sqlite")
 EMAIL = re.compile(r"^[a-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@([a-z0-9-]+(\.[a-z0-9-]+)+)$")
 CONFIRM_HOURS = 48
 MESSAGES_PER_HOUR = 5  # per address: registering over and over must not flood an officer's mailbox

@@ -9,8 +9,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from suraksha.items.models import Account, Item
 from suraksha.legal.models import LegalRequest, LegalTarget
-from suraksha.pipeline.models import Account, Item
 
 
 def resolve(session: Session, kind: str, value: str) -> tuple[int | None, int | None]:

@@ -18,13 +18,13 @@ from suraksha.db.base import utcnow
 from suraksha.db.session import session_scope
 from suraksha.enforcement.actions import ActionError, request_action
 from suraksha.enforcement.preservation import evidence_for_item, item_record, jurisdictions_for, media_ref
+from suraksha.items.models import Item, PendingMedia
 from suraksha.legal import store
 from suraksha.legal.gathering import concerned, gather, mark_data_point
 from suraksha.legal.intake import DATA_TYPES
 from suraksha.legal.models import LegalRequest, LegalTarget
 from suraksha.legal.schemas import LegalConflict, LegalError, RequestView
 from suraksha.legal.targets import refresh
-from suraksha.pipeline.models import Item, PendingMedia
 
 EXECUTABLE = ("takedown_order", "blocking_order", "ncii_complaint", "removal_request")
 _COUNTRY = {"in": "IN", "us": "US", "uk": "GB"}

@@ -27,8 +27,8 @@ from typing import Any
 from sqlalchemy import and_, case, select
 from sqlalchemy.orm import Session
 
+from suraksha.items.models import Item, ItemMatch, ItemMedia
 from suraksha.networks.models import NetworkKey
-from suraksha.pipeline.models import Item, ItemMatch, ItemMedia
 
 EDGE_KINDS = ("media", "link", "ip", "device")
 FLAGGED_VERDICTS = ("review", "remove")

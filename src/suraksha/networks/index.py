@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 
 from suraksha.db.base import utcnow
 from suraksha.db.sql import insert_ignoring_conflicts
+from suraksha.items.models import Item
 from suraksha.networks.models import NetworkIndexedItem, NetworkIndexState, NetworkKey
 from suraksha.networks.settings import get_network_settings
-from suraksha.pipeline.models import Item
 
 MAX_VALUE = 512
 BATCH = 2000

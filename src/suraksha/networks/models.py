@@ -16,8 +16,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from suraksha.db.base import Base, utcnow
-
-BigId = BigInteger().with_variant(Integer(), "sqlite")
+from suraksha.db.types import BigId
 
 KEY_KINDS = ("link", "domain", "ip", "device")
 

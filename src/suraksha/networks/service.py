@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 from suraksha.db import session_scope
 from suraksha.db.sql import aware
 from suraksha.errors import InvalidInput, NotFound
+from suraksha.items.models import Account, Item, ItemMatch
 from suraksha.networks.graph import EDGE_KINDS, FLAGGED_VERDICTS, Edge, find_edges
 from suraksha.networks.index import refresh_keys
 from suraksha.networks.settings import get_network_settings
-from suraksha.pipeline.models import Account, Item, ItemMatch
 
 EXAMPLES = 5
 

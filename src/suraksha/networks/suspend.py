@@ -15,8 +15,8 @@ from sqlalchemy import select
 from suraksha.audit import record
 from suraksha.db import session_scope
 from suraksha.enforcement.actions import ActionError, enqueue_suspension
+from suraksha.items.models import Account
 from suraksha.networks.service import AccountNotFound, build_network, shared_keys
-from suraksha.pipeline.models import Account
 
 
 @dataclass

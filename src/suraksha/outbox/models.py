@@ -22,8 +22,7 @@ from sqlalchemy import BigInteger, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from suraksha.db.base import Base, utcnow
-
-BigId = BigInteger().with_variant(Integer(), "sqlite")
+from suraksha.db.types import BigId
 
 TOPICS = ("action", "report", "review", "preserve")
 STATUSES = ("pending", "claimed", "delivered", "skipped", "dead")

@@ -36,8 +36,9 @@ from suraksha.config import get_settings
 from suraksha.db import session_scope, utcnow
 from suraksha.db.sql import dialect_name, insert_ignoring_conflicts
 from suraksha.errors import Conflict, InvalidInput, NotFound
+from suraksha.items.models import Account, Item, ItemMatch, ItemMedia, PendingMedia
 from suraksha.pipeline import exports, ingest, queue, wakeups
-from suraksha.pipeline.models import Account, BackfillRun, Item, ItemMatch, ItemMedia, PendingMedia, ScanJob
+from suraksha.pipeline.models import BackfillRun, ScanJob
 
 MAX_ERRORS_KEPT = 100  # bad rows listed in the run row (all are counted)
 BATCH_BYTES = 32 << 20  # a batch is committed early once its inline media reach this size

@@ -35,8 +35,9 @@ from suraksha.config import get_settings
 from suraksha.db import get_engine, session_scope, utcnow
 from suraksha.db.sql import autocommit_engine, dialect_name
 from suraksha.errors import Conflict, InvalidInput
+from suraksha.items.models import Account, Item, ItemMedia, PendingMedia
 from suraksha.pipeline import queue, wakeups
-from suraksha.pipeline.models import Account, Item, ItemMedia, PendingMedia, ScanJob
+from suraksha.pipeline.models import ScanJob
 from suraksha.pipeline.schemas import ItemIn
 from suraksha.pipeline.settings import get_pipeline_settings
 

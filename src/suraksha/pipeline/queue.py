@@ -25,9 +25,10 @@ from sqlalchemy.orm import Session
 
 from suraksha.db import get_engine, session_scope, utcnow
 from suraksha.db.sql import autocommit_engine, dialect_name
+from suraksha.items.models import Item, ItemMatch, ItemMedia, ItemScore, PendingMedia
 from suraksha.outbox import enqueue_many
 from suraksha.pipeline import wakeups
-from suraksha.pipeline.models import Item, ItemMatch, ItemMedia, ItemScore, PendingMedia, ScanJob
+from suraksha.pipeline.models import ScanJob
 
 if TYPE_CHECKING:
     from suraksha.pipeline.scan import ScanResult

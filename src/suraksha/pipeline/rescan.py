@@ -28,8 +28,8 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 
 from suraksha.db import session_scope, utcnow
+from suraksha.items.models import Account, Item, ItemMatch, ItemMedia, ItemScore
 from suraksha.outbox import enqueue_many, existing_keys
-from suraksha.pipeline.models import Account, Item, ItemMatch, ItemMedia, ItemScore
 from suraksha.pipeline.scan import Scanner, _stored_signals, decide, get_scanner, link_matches
 
 _MATCH_COLUMNS = ("media_position", "bank", "bank_id", "label", "signal_type", "signal", "entry_id", "distance", "transform")

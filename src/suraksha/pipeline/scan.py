@@ -31,7 +31,7 @@ from sqlalchemy import and_, bindparam, exists, select
 from suraksha.config import get_settings
 from suraksha.db.sql import autocommit_engine
 from suraksha.errors import InvalidInput
-from suraksha.pipeline.models import Account, Item, ItemMedia, PendingMedia
+from suraksha.items.models import Account, Item, ItemMedia, PendingMedia
 from suraksha.pipeline.settings import get_pipeline_settings
 from suraksha.policy.actions import ActionKind
 from suraksha.policy.model import MatchFact, ScanFacts, ScoreFact, TextFact, Verdict

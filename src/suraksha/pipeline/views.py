@@ -13,8 +13,8 @@ from sqlalchemy import bindparam, exists, func, select
 from suraksha.db import get_engine, session_scope
 from suraksha.db.sql import autocommit_engine, aware
 from suraksha.errors import NotFound
+from suraksha.items.models import Account, Item, ItemMatch, ItemMedia, ItemScore
 from suraksha.pipeline import wakeups
-from suraksha.pipeline.models import Account, Item, ItemMatch, ItemMedia, ItemScore
 from suraksha.pipeline.schemas import AccountItemView, AccountView, ItemView, MatchView, MediaView, ScoreView
 
 MAX_WAIT_SECONDS = 10.0

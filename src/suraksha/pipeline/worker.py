@@ -273,7 +273,8 @@ def scan_now(item_id: int, scanner: Scanner | None = None) -> bool:
     import datetime as dt
 
     from suraksha.db import session_scope, utcnow
-    from suraksha.pipeline.models import Item, ScanJob
+    from suraksha.items.models import Item
+    from suraksha.pipeline.models import ScanJob
 
     wid = new_worker_id(":now")
     now = utcnow()

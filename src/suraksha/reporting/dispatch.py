@@ -47,7 +47,7 @@ class _RecordingClient:
 def case_summary(session: Any, report: Report) -> tuple[Any, dict[str, bytes]]:
     """The NCMEC ``CaseSummary`` of a report and the bytes of its files (by media id)."""
     from suraksha import evidence
-    from suraksha.pipeline.models import PendingMedia
+    from suraksha.items.models import PendingMedia
     from suraksha.reporting.ncmec.case import (
         CaseAccount,
         CaseDevice,

@@ -21,8 +21,7 @@ from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from suraksha.db.base import Base, utcnow
-
-BigId = BigInteger().with_variant(Integer(), "sqlite")
+from suraksha.db.types import BigId
 
 REPORT_STATES = ("draft", "queued", "submitted", "finished", "failed", "retracted")
 DESTINATIONS = ("ncmec", "in_police", "uk_nca")

@@ -102,7 +102,7 @@ def gather(session: Session, item_id: int) -> SubjectFacts:
     """Everything known about one item, for a report. Raises LookupError if the item is gone."""
     from suraksha.enforcement.models import Action, ActionItem
     from suraksha.enforcement.preservation import evidence_for_item
-    from suraksha.pipeline.models import Account, Item, ItemMatch, ItemMedia
+    from suraksha.items.models import Account, Item, ItemMatch, ItemMedia
 
     item = session.get(Item, item_id)
     if item is None:

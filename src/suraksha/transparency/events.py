@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 
 from suraksha.cases.models import ReviewDecision
 from suraksha.enforcement.models import Action
-from suraksha.pipeline.models import Item, ItemMatch
+from suraksha.items.models import Item, ItemMatch
 from suraksha.policy.actions import ActionKind
 from suraksha.policy.model import USER_REPORT_SOURCES, FactKind
 from suraksha.reporting.models import Report
