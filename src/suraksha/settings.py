@@ -26,6 +26,7 @@ import re
 import stat
 import sys
 import threading
+import zoneinfo
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -282,6 +283,36 @@ class ClassifySettings(BaseSettings):
     )
 
 
+class ArchiveSettings(BaseSettings):
+    """The Parquet signal archive and retro-hunts (env ``SURAKSHA_ARCHIVE_*``)."""
+
+    model_config = SettingsConfigDict(env_prefix="SURAKSHA_ARCHIVE_", extra="ignore")
+
+    url: str | None = Field(
+        default=None,
+        description=(
+            "Where scanned items' signals are archived as Parquet (a folder, `s3://bucket/prefix` or any fsspec URL); "
+            "empty: no archive."
+        ),
+    )
+    flush_rows: int = Field(default=50_000, gt=0, description="Archive rows a worker buffers before writing a file.")
+    flush_seconds: float = Field(
+        default=60.0, gt=0, description="Longest time an archive row waits in a worker's buffer before its file is written."
+    )
+    max_buffered_rows: int = Field(
+        default=1_000_000,
+        gt=0,
+        description=(
+            "Rows kept in memory while the archive cannot be written; older ones are dropped with a warning "
+            "(the database still holds them: `suraksha archive rebuild`)."
+        ),
+    )
+    default_retention_days: int = Field(
+        default=365, gt=0, description="Days archived signals of items with no jurisdiction profile are kept."
+    )
+    ray_workers: int = Field(default=0, ge=0, description="Retro-hunt actors on a Ray cluster (0: one per CPU of the cluster).")
+
+
 class PipelineSettings(BaseSettings):
     """Ingest, media fetch, scan workers, text rules, scan budget (env ``SURAKSHA_*``)."""
 
@@ -435,6 +466,28 @@ class ReviewSettings(BaseSettings):
         return frozenset(c.strip() for c in self.second_review.split(",") if c.strip())
 
 
+class WebSettings(BaseSettings):
+    """The staff workspace pages (env ``SURAKSHA_WEB_*``)."""
+
+    model_config = SettingsConfigDict(env_prefix="SURAKSHA_WEB_", extra="ignore")
+
+    display_time_zone: str = Field(
+        default="Asia/Kolkata",
+        description=(
+            "IANA time zone the staff pages show times in (with the zone's abbreviation, e.g. `1 Dec 2026, 20:15 IST`); "
+            "stored times stay UTC."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _known_zone(self) -> WebSettings:
+        try:
+            zoneinfo.ZoneInfo(self.display_time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {self.display_time_zone!r} (use an IANA name such as Asia/Kolkata)") from None
+        return self
+
+
 class NetworkSettings(BaseSettings):
     """Account networks (env ``SURAKSHA_NETWORK_*``)."""
 
@@ -464,6 +517,25 @@ class NetworkSettings(BaseSettings):
         ge=0,
         description=("Items younger than this are re-checked by every key refresh (an ingest transaction may commit late)."),
     )
+    shared_ranges: str = Field(
+        default="",
+        description=(
+            "Comma-separated IP ranges (CIDR) shared by many users: mobile carriers' NAT pools and VPN exits. With the RFC "
+            "6598 carrier-NAT range 100.64.0.0/10 (always), an address in them never links accounts."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _ranges(self) -> NetworkSettings:
+        import ipaddress  # only here: the one section that reads IP ranges
+
+        for part in self.shared_ranges.replace(";", ",").replace(" ", ",").split(","):
+            if part:
+                try:
+                    ipaddress.ip_network(part, strict=False)
+                except ValueError:
+                    raise ValueError(f"SURAKSHA_NETWORK_SHARED_RANGES: not an IP range: {part[:60]!r}") from None
+        return self
 
 
 class LegalSettings(BaseSettings):
@@ -590,10 +662,12 @@ class Settings:
     evidence = _Section(EvidenceSettings)
     classify = _Section(ClassifySettings)
     pipeline = _Section(PipelineSettings)
+    archive = _Section(ArchiveSettings)
     enforcement = _Section(EnforcementSettings)
     outbox = _Section(OutboxSettings)
     review = _Section(ReviewSettings)
     networks = _Section(NetworkSettings)
+    web = _Section(WebSettings)
     legal = _Section(LegalSettings)
     reporter = _Section(ReporterSettings)
     report = _Section(ReportSettings)

@@ -114,3 +114,107 @@ def anchor_cmd(
         return
     typer.echo(f"{published.seq}:{published.hash}")
     typer.echo(f"anchor {published.seq} in {path}", err=True)
+
+
+def _filters(actor: str | None, kind: str | None, target: str | None, since: str | None, until: str | None, zone: str):
+    import zoneinfo
+
+    from suraksha.audit.listing import AuditFilter, parse_moment
+    from suraksha.errors import InvalidInput
+
+    try:
+        tz = zoneinfo.ZoneInfo(zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(f"unknown time zone {zone!r}") from None
+    return AuditFilter(
+        actor=actor or None,
+        kind=kind or None,
+        target=target or None,
+        since=parse_moment(since, tz),
+        until=parse_moment(until, tz, end=True),
+    )
+
+
+_ACTOR_HELP = "Who: user:NAME, api_key:ID, system:COMPONENT or a bare user name."
+_KIND_HELP = "An action (item.view) or a family (item. or item.*)."
+_TARGET_HELP = "An object type (item) or type:id (item:42)."
+_SINCE_HELP = "From this date (2026-12-01) or time (2026-12-01T20:15), inclusive."
+_UNTIL_HELP = "Up to this time; a date includes that whole day."
+_ZONE_HELP = "Time zone of --since/--until without an offset."
+
+
+@audit_app.command("list")
+def list_cmd(
+    actor: str = typer.Option(None, "--actor", help=_ACTOR_HELP),
+    kind: str = typer.Option(None, "--kind", help=_KIND_HELP),
+    target: str = typer.Option(None, "--target", help=_TARGET_HELP),
+    since: str = typer.Option(None, "--since", help=_SINCE_HELP),
+    until: str = typer.Option(None, "--until", help=_UNTIL_HELP),
+    zone: str = typer.Option("UTC", "--zone", help=_ZONE_HELP),
+    limit: int = typer.Option(50, "--limit", min=1, max=500, help="Events per page."),
+    page: int = typer.Option(1, "--page", min=1, help="Page number (newest first)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the page as JSON."),
+) -> None:
+    """List audit events, newest first, with the total that match the filters."""
+    from suraksha.audit.listing import list_events
+
+    f = _filters(actor, kind, target, since, until, zone)
+    found = list_events(f, limit=limit, offset=(page - 1) * limit)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "total": found.total,
+                    "page": page,
+                    "limit": limit,
+                    "filters": f.describe(),
+                    "events": [e.as_dict() for e in found.events],
+                },
+                ensure_ascii=False,
+            )
+        )
+        return
+    first = found.offset + 1 if found.events else 0
+    typer.echo(f"{found.total} event(s); showing {first}-{found.offset + len(found.events)}")
+    for e in found.events:
+        details = json.dumps(e.details, sort_keys=True, ensure_ascii=False)
+        typer.echo(
+            f"{e.seq}\t{e.at.astimezone().isoformat(timespec='seconds')}\t{e.who}\t{e.action}\t{e.target}\t{e.ip or '-'}\t{details}"
+        )
+    if found.has_more:
+        typer.echo(f"more: --page {page + 1}", err=True)
+
+
+@audit_app.command("export")
+def export_cmd(
+    fmt: str = typer.Option("jsonl", "--format", help="csv or jsonl."),
+    output: Path = typer.Option(None, "--output", "-o", help="File to write (default: standard output)."),
+    actor: str = typer.Option(None, "--actor", help=_ACTOR_HELP),
+    kind: str = typer.Option(None, "--kind", help=_KIND_HELP),
+    target: str = typer.Option(None, "--target", help=_TARGET_HELP),
+    since: str = typer.Option(None, "--since", help=_SINCE_HELP),
+    until: str = typer.Option(None, "--until", help=_UNTIL_HELP),
+    zone: str = typer.Option("UTC", "--zone", help=_ZONE_HELP),
+    by: str = typer.Option(None, "--as", help="Who exports (recorded as user:NAME); default system:cli."),
+) -> None:
+    """Export matching audit events, oldest first, as CSV or JSON Lines (the export is audited)."""
+    import getpass
+
+    from suraksha.audit.listing import export_events
+    from suraksha.audit.log import Actor
+
+    f = _filters(actor, kind, target, since, until, zone)
+    who = Actor.user(by) if by else Actor.system(f"cli:{getpass.getuser()}"[:180])
+    lines = export_events(f, fmt, who, via="cli")
+    count = 0
+    if output is None:
+        for line in lines:
+            typer.echo(line, nl=False)
+            count += 1
+    else:
+        with output.open("w", encoding="utf-8", newline="") as fh:
+            for line in lines:
+                fh.write(line)
+                count += 1
+    rows = count - 1 if fmt == "csv" else count
+    typer.echo(f"exported {max(rows, 0)} event(s)" + (f" to {output}" if output else ""), err=True)

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from suraksha.auth.roles import can
 from suraksha.auth.service import StaffPrincipal
+from suraksha.settings import get_settings
 from suraksha.web.headers import harden
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -51,8 +54,37 @@ def iso(value: dt.datetime | None) -> str:
     return value.isoformat()
 
 
+def display_zone() -> zoneinfo.ZoneInfo:
+    """The staff pages' time zone (``SURAKSHA_WEB_DISPLAY_TIME_ZONE``, Asia/Kolkata by default)."""
+    return zoneinfo.ZoneInfo(get_settings().web.display_time_zone)
+
+
+def local_time(value: dt.datetime | None, seconds: bool = False) -> str:
+    """An absolute time in the display zone with the zone shown: ``1 Dec 2026, 20:15 IST``.
+
+    Stored times are UTC (aware); a naive value is taken as UTC. ``seconds=True`` adds ``:SS``
+    (the audit log, where order within a minute matters)."""
+    if value is None:
+        return "-"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    local = value.astimezone(display_zone())
+    clock = local.strftime("%H:%M:%S" if seconds else "%H:%M")
+    return f"{local.day} {local.strftime('%b %Y')}, {clock} {local.tzname()}"
+
+
+def when(value: dt.datetime | None) -> Markup:
+    """``local_time`` in a ``<time>`` element whose title says how long ago (or how soon) it is."""
+    if value is None:
+        return Markup("-")
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(iso(value), ago(value), local_time(value))
+
+
 templates.env.filters["ago"] = ago
 templates.env.filters["iso"] = iso
+templates.env.filters["local_time"] = local_time
+templates.env.filters["when"] = when
+templates.env.globals["display_zone_name"] = lambda: get_settings().web.display_time_zone
 
 
 def render(
