@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-from sqlalchemy import exc
+from sqlalchemy import exc, text
 
 from suraksha.db import get_engine
 from suraksha.pipeline import ingest, queue, wakeups
@@ -47,9 +47,7 @@ def test_a_lost_lease_or_failed_ingest_announces_nothing(pg_listener, scanner, m
     received(pg_listener)
     assert queue.finish_jobs("someone-else", [(job.id, scanner.scan(item.id))]) == []
     assert received(pg_listener) == []
-    broken = ingest._PG_SUBMIT.replace("SELECT id, 'queued', 0,", "SELECT id, repeat('x', 50), 0,")
-    monkeypatch.setattr(ingest, "_PG_SUBMIT", broken)
-    monkeypatch.setattr(ingest, "_pg_submit", {})
+    monkeypatch.setattr(ingest, "_insert_job", text("INSERT INTO scan_jobs (item_id) VALUES (NULL)"))
     with pytest.raises(exc.DBAPIError):
         submit_item(ItemIn(platform_id="p2", text="never stored"))
     assert received(pg_listener) == []  # rolled back: nobody is woken for work that is not there

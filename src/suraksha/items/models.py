@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, false
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from suraksha.db.base import Base, JSONType, utcnow
@@ -41,9 +41,24 @@ class Item(Base):
     """One piece of platform content submitted for scanning, and its verdict once scanned."""
 
     __tablename__ = "items"
-    __table_args__ = (Index("ix_items_account_created", "account_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_items_account_created", "account_id", "created_at"),
+        # One item per platform item (i0001): a resend answers with the stored item. Duplicates
+        # stored before the index existed keep their rows, marked ``duplicate_of`` the oldest.
+        Index(
+            "uq_items_platform_item",
+            "platform",
+            "platform_id",
+            unique=True,
+            sqlite_where=text("duplicate_of IS NULL"),
+            postgresql_where=text("duplicate_of IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    # Which platform the item comes from (the request's ``platform``, "default" when one platform
+    # uses this install); with ``platform_id`` it names the item: one row per pair.
+    platform: Mapped[str] = mapped_column(String(100), default="default", server_default="default")
     platform_id: Mapped[str] = mapped_column(String(200), index=True)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), nullable=True)
     kind: Mapped[str] = mapped_column(String(20), default="post")
@@ -51,9 +66,13 @@ class Item(Base):
     links: Mapped[list] = mapped_column(JSONType, default=list)
     context: Mapped[dict] = mapped_column(default=dict)
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True, nullable=True, default=None)
-    # SHA-256 of the canonical request sent with idempotency_key (ingest.request_fingerprint): a
-    # resend with another body under the same key is refused (409) instead of answered as this item.
+    # SHA-256 of the canonical request (ingest.request_fingerprint): a resend with another body under
+    # the same idempotency key or platform item id is refused (409) instead of answered as this item.
+    # NULL for items stored before p0004 and for backfilled ones: a resend of those is answered.
     request_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True, default=None)
+    # Set (by migration i0001 only) on an item stored twice under one platform item id before the
+    # unique index: the id of the oldest, which the index keeps. Such rows stay for their history.
+    duplicate_of: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)
     status: Mapped[str] = mapped_column(String(12), default="queued", index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)  # original time (context.created_at)
     received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -146,3 +165,19 @@ class ItemScore(Base):
     classifier: Mapped[str] = mapped_column(String(100))
     name: Mapped[str] = mapped_column(String(100))
     value: Mapped[float] = mapped_column()
+
+
+class ItemCount(Base):
+    """Per-day counters of items that left no item row (findings-only storage, i0002).
+
+    With ``SURAKSHA_FINDINGS_ONLY`` a benign item is scanned and forgotten: what remains is one
+    increment here (per UTC day, platform and kind), so transparency can still say how many items
+    were scanned in a period. Items with a finding are stored in full and counted from their rows.
+    """
+
+    __tablename__ = "item_counts"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(100), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    benign: Mapped[int] = mapped_column(BigInteger, default=0)

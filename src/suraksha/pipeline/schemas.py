@@ -167,6 +167,14 @@ class ItemIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    platform: str = Field(
+        default="default",
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$",
+        description="Which platform the item comes from (one install may serve several); with `platform_id` it "
+        "names the item: a repeat answers with the stored item.",
+    )
     platform_id: str = Field(min_length=1, max_length=200)
     account: AccountIn | None = None
     kind: str = Field(default="post", max_length=20)
