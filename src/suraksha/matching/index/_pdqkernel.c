@@ -108,6 +108,8 @@ typedef struct {
     uint32_t qchunk[MAXCHUNKS];
     results_t res;
     int corrupt; /* an offset or position outside the segment: the persisted form was damaged */
+    int64_t max_cand; /* < 0: no limit; else give up (over = 1) once the buckets hold more */
+    int over;         /* the probed buckets hold more than max_cand entries: the caller scans */
 } ctx_t;
 
 /* A candidate within the threshold found through table j is reported only if no earlier probed
@@ -180,6 +182,8 @@ static void run_query(ctx_t *c) {
         p.val[k] = lo;
         p.end[k] = hi;
         ncand += hi - lo;
+        /* the real bucket occupancy, known before any candidate is read: overfull -> scan */
+        if (c->max_cand >= 0 && (int64_t)ncand > c->max_cand) { c->over = 1; goto done; }
     }
     uint32_t *cand = malloc((ncand ? ncand : 1) * sizeof(uint32_t));
     uint8_t *ctab = malloc(ncand ? ncand : 1);
@@ -228,14 +232,16 @@ static int get_buf(PyObject *obj, Py_buffer *view, Py_ssize_t min_len, const cha
     return 0;
 }
 
-/* mih_query(hashes, alive|None, n, bitoff, width, radius, base, offsets, pos, pos_bytes, q, threshold)
- *   -> [(pos, dist), ...] (unsorted) */
+/* mih_query(hashes, alive|None, n, bitoff, width, radius, base, offsets, pos, pos_bytes, q, threshold
+ *           [, max_cand])
+ *   -> [(pos, dist), ...] (unsorted), or None when the probed buckets hold more than max_cand
+ *      entries (checked as the bucket bounds are read, before any candidate): scan instead. */
 static PyObject *mih_query(PyObject *self, PyObject *args) {
     PyObject *o_h, *o_a, *o_bo, *o_w, *o_r, *o_b, *o_off, *o_pos, *o_q;
-    long long n;
+    long long n, max_cand = -1;
     int pos_bytes, threshold;
-    if (!PyArg_ParseTuple(args, "OOLOOOOOOiOi", &o_h, &o_a, &n, &o_bo, &o_w, &o_r, &o_b, &o_off, &o_pos,
-                          &pos_bytes, &o_q, &threshold))
+    if (!PyArg_ParseTuple(args, "OOLOOOOOOiOi|L", &o_h, &o_a, &n, &o_bo, &o_w, &o_r, &o_b, &o_off, &o_pos,
+                          &pos_bytes, &o_q, &threshold, &max_cand))
         return NULL;
     Py_buffer bh = {0}, ba = {0}, bbo = {0}, bw = {0}, br = {0}, bb = {0}, boff = {0}, bpos = {0}, bq = {0};
     PyObject *out = NULL;
@@ -258,6 +264,7 @@ static PyObject *mih_query(PyObject *self, PyObject *args) {
         c.hashes = bh.buf; c.alive = have_alive ? ba.buf : NULL; c.pos_tab = bpos.buf;
         c.offsets = boff.buf; c.n = n; c.m = (int)m; c.pos_bytes = pos_bytes; c.threshold = threshold;
         c.bitoff = bbo.buf; c.width = bw.buf; c.radius = br.buf; c.base = bb.buf;
+        c.max_cand = max_cand;
         for (int i = 0; i < 4; i++) c.q[i] = load64((const uint8_t *)bq.buf + 8 * i);
         for (int j = 0; j < m; j++) {
             if (c.width[j] < 1 || c.width[j] > 32 || c.bitoff[j] < 0 || c.bitoff[j] + c.width[j] > 256) {
@@ -279,6 +286,12 @@ static PyObject *mih_query(PyObject *self, PyObject *args) {
         if (c.corrupt) {
             free(c.res.pos); free(c.res.dist);
             PyErr_SetString(PyExc_ValueError, "PDQ index segment is corrupt: an offset or position is out of range");
+            goto end;
+        }
+        if (c.over) {
+            free(c.res.pos); free(c.res.dist);
+            Py_INCREF(Py_None);
+            out = Py_None;
             goto end;
         }
         out = res_to_list(&c.res);
@@ -321,6 +334,57 @@ static PyObject *brute(PyObject *self, PyObject *args) {
         }
         Py_END_ALLOW_THREADS
         out = res_to_list(&r);
+    }
+end:
+    if (bh.obj) PyBuffer_Release(&bh);
+    if (ba.obj) PyBuffer_Release(&ba);
+    if (bq.obj) PyBuffer_Release(&bq);
+    return out;
+}
+
+/* brute_many(hashes, alive|None, n, queries, k, threshold) -> [[(pos, dist), ...] per query]
+ * A linear scan for k queries at once, blocked so that each block of stored hashes is read from
+ * memory once and compared with every query while it sits in cache (one query at a time is bound
+ * by memory bandwidth; a block of queries by popcount). */
+static PyObject *brute_many(PyObject *self, PyObject *args) {
+    PyObject *o_h, *o_a, *o_q;
+    long long n, k;
+    int threshold;
+    if (!PyArg_ParseTuple(args, "OOLOLi", &o_h, &o_a, &n, &o_q, &k, &threshold)) return NULL;
+    if (n < 0 || k < 0) { PyErr_SetString(PyExc_ValueError, "negative size"); return NULL; }
+    Py_buffer bh = {0}, ba = {0}, bq = {0};
+    PyObject *out = NULL;
+    int have_alive = (o_a != Py_None);
+    if (get_buf(o_h, &bh, n * 32, "hashes", 0) < 0) return NULL;
+    if (have_alive && get_buf(o_a, &ba, n, "alive", 0) < 0) goto end;
+    if (get_buf(o_q, &bq, k * 32, "queries", 0) < 0) goto end;
+    {
+        results_t *r = calloc((size_t)(k ? k : 1), sizeof(results_t));
+        uint64_t *q = malloc((size_t)(k ? k : 1) * 4 * sizeof(uint64_t));
+        if (!r || !q) { free(r); free(q); PyErr_NoMemory(); goto end; }
+        for (int64_t i = 0; i < 4 * k; i++) q[i] = load64((const uint8_t *)bq.buf + 8 * i);
+        const uint8_t *h = bh.buf, *alive = have_alive ? ba.buf : NULL;
+        const int64_t B = 2048; /* 64 KiB of hashes: stays in L2 while every query passes over it */
+        Py_BEGIN_ALLOW_THREADS
+        for (int64_t s = 0; s < n; s += B) {
+            int64_t e = s + B < n ? s + B : n;
+            for (int64_t j = 0; j < k; j++) {
+                const uint64_t *qj = q + 4 * j;
+                for (int64_t i = s; i < e; i++) {
+                    int d = dist256(h + (size_t)i * 32, qj);
+                    if (d <= threshold && (!alive || alive[i])) res_push(&r[j], i, d);
+                }
+            }
+        }
+        Py_END_ALLOW_THREADS
+        free(q);
+        out = PyList_New(k);
+        for (int64_t j = 0; j < k; j++) {
+            PyObject *lst = res_to_list(&r[j]); /* frees r[j]'s arrays, even on failure */
+            if (out && lst) PyList_SET_ITEM(out, j, lst);
+            else { Py_XDECREF(lst); Py_CLEAR(out); }
+        }
+        free(r);
     }
 end:
     if (bh.obj) PyBuffer_Release(&bh);
@@ -403,6 +467,7 @@ end:
 static PyMethodDef methods[] = {
     {"mih_query", mih_query, METH_VARARGS, "Multi-index-hashing probe of one segment."},
     {"brute", brute, METH_VARARGS, "Linear scan of one segment."},
+    {"brute_many", brute_many, METH_VARARGS, "Blocked linear scan of one segment for many queries."},
     {"build", build, METH_VARARGS, "Build the chunk tables of one segment (counting sort)."},
     {NULL, NULL, 0, NULL},
 };

@@ -65,6 +65,7 @@ BACKGROUND_MERGE_MIN = 1 << 20  # merges this big run in a thread (about 1 s of 
 
 # Cost model for choosing probe radii vs a linear scan, in units of "one random cache miss".
 _CAND_COST = 1.0  # verifying one candidate (random read of a 32-byte hash)
+_PROBE_COST = 0.25  # reading one probed value's bucket bounds
 _SCAN_COST = 0.06  # one entry of a linear scan (sequential); calibrated: crossover at r≈55 (1M), ≈60 (10M)
 
 
@@ -182,9 +183,15 @@ def _layout(n: int) -> tuple[np.ndarray, np.ndarray]:
     return bitoff, widths
 
 
-def _plan(n: int, widths: np.ndarray, threshold: int) -> np.ndarray | None:
-    """Cheapest probe radii per chunk with sum(radius + 1) > threshold, or None for a linear scan."""
+def _plan(n: int, widths: np.ndarray, threshold: int, occupancy: np.ndarray | None = None) -> np.ndarray | None:
+    """Cheapest probe radii per chunk with sum(radius + 1) > threshold, or None for a linear scan.
+
+    ``occupancy[j]`` is the expected number of entries in the bucket a probe of chunk j lands in;
+    uniform hashes give n / 2**width, biased bits and near-duplicate families much more (see
+    ``_Segment.occupancy``), which moves the radii to the chunks that still discriminate."""
     m = len(widths)
+    if occupancy is None:
+        occupancy = np.array([n / float(1 << int(w)) for w in widths])
     radius = np.full(m, -1, dtype=np.int32)
     total = 0.0
     for _ in range(threshold + 1):
@@ -195,7 +202,7 @@ def _plan(n: int, widths: np.ndarray, threshold: int) -> np.ndarray | None:
             if t > w:
                 continue
             probes = math.comb(w, t)
-            cost = probes * (0.25 + _CAND_COST * n / float(1 << w))
+            cost = probes * (_PROBE_COST + _CAND_COST * float(occupancy[j]))
             if cost < best_cost:
                 best, best_cost = j, cost
         if best < 0:
@@ -205,6 +212,18 @@ def _plan(n: int, widths: np.ndarray, threshold: int) -> np.ndarray | None:
     if total > _SCAN_COST * n:
         return None
     return radius
+
+
+def _probe_count(widths: np.ndarray, radius: np.ndarray) -> int:
+    """Bucket reads of a plan: every value within radius[j] flipped bits of chunk j."""
+    return sum(sum(math.comb(int(w), t) for t in range(int(r) + 1)) for w, r in zip(widths, radius))
+
+
+def _candidate_limit(n: int, widths: np.ndarray, radius: np.ndarray) -> int:
+    """Most candidates a plan may verify before a linear scan is cheaper (-1: the probes alone
+    cost more than the scan)."""
+    left = _SCAN_COST * n - _PROBE_COST * _probe_count(widths, radius)
+    return int(left / _CAND_COST) if left > 0 else -1
 
 
 def _chunk_values(words: np.ndarray, bitoff: int, width: int) -> np.ndarray:
@@ -255,7 +274,9 @@ class _Segment:
         self.pos = pos
         self.pos_bytes = pos_bytes
         self.words = hashes.view("<u8").reshape(-1, 4)
-        self._plans: dict[int, np.ndarray | None] = {}
+        self._plans: dict[int, tuple[tuple[np.ndarray, int], ...]] = {}
+        self._occupancy: np.ndarray | None = None
+        self.scans = 0  # queries that found the probed buckets overfull and scanned (statistics)
 
     @classmethod
     def build(cls, ids: np.ndarray, hashes: np.ndarray, use_kernel: bool) -> _Segment:
@@ -300,17 +321,13 @@ class _Segment:
                 pos[j * n * pos_bytes : (j + 1) * n * pos_bytes] = raw.reshape(-1)
         alive = np.ones(n, dtype=np.uint8)
         seg = cls(ids, hashes, alive, bitoff, widths, base, offsets, pos, pos_bytes)
+        seg.occupancy()  # here, not in the first query (0.1 s at 10M)
         if n >= TRIM_AFTER_BUILD and _malloc_trim is not None:
             # glibc keeps the build's freed temporaries resident (measured: 220 MiB after building
             # 10M entries, 1084 -> 864 MiB RSS once trimmed); hand them back to the OS.
             del order
             _malloc_trim(0)
         return seg
-
-    def plan(self, threshold: int) -> np.ndarray | None:
-        if threshold not in self._plans:
-            self._plans[threshold] = _plan(self.n, self.widths, threshold)
-        return self._plans[threshold]
 
     def locate(self, ids: np.ndarray) -> np.ndarray:
         """Positions of the given ids that are alive here."""
@@ -327,39 +344,98 @@ class _Segment:
             self.alive[positions] = 0
             self.live -= len(positions)
 
+    def occupancy(self) -> np.ndarray:
+        """Per chunk, the expected size of the bucket a probe lands in when queries look like the
+        stored hashes: sum(size**2) / n over the chunk's buckets (the offsets give every size).
+        n / 2**width for uniform hashes; far more where bits are biased or families share chunks."""
+        if self._occupancy is None:
+            occ = np.empty(len(self.widths))
+            for j in range(len(self.widths)):
+                off = self.offsets[int(self.base[j]) : int(self.base[j]) + (1 << int(self.widths[j])) + 1]
+                sizes = np.diff(off.astype(np.int64)).astype(np.float64)
+                # others in a stored entry's bucket: n / 2**width for uniform (Poisson) sizes
+                occ[j] = max(float(sizes @ (sizes - 1.0)) / max(self.n, 1), self.n / float(1 << int(self.widths[j])))
+            self._occupancy = occ
+        return self._occupancy
+
+    def plans(self, threshold: int) -> tuple[tuple[np.ndarray, int], ...]:
+        """(radii, candidate limit) to try in order; none left (or every one over its limit for
+        this query) means a linear scan. First the plan for this segment's real occupancy; when
+        that says "scan", the plan for uniform hashes still gets a try, because a query unlike the
+        stored families lands in small buckets (the kernel gives up as soon as they are not)."""
+        plans = self._plans.get(threshold)
+        if plans is None:
+            fitted = _plan(self.n, self.widths, threshold, self.occupancy())
+            chosen = [fitted] if fitted is not None else [_plan(self.n, self.widths, threshold)]
+            plans = tuple(
+                (r, lim) for r in chosen if r is not None for lim in [_candidate_limit(self.n, self.widths, r)] if lim >= 0
+            )
+            self._plans[threshold] = plans
+        return plans
+
+    def plan(self, threshold: int) -> np.ndarray | None:
+        """The first probe plan tried at this threshold (None: always a linear scan)."""
+        plans = self.plans(threshold)
+        return plans[0][0] if plans else None
+
     def query(self, q: np.ndarray, threshold: int, use_kernel: bool) -> list[tuple[int, int]]:
         """(position, distance) of live entries within threshold, unordered."""
         if self.live == 0:
             return []
-        radius = self.plan(threshold)
+        hits = self.probe(q, threshold, use_kernel)
+        if hits is None:
+            self.scans += 1
+            return self.scan(q, threshold, use_kernel)
+        return hits
+
+    def scan(self, q: np.ndarray, threshold: int, use_kernel: bool) -> list[tuple[int, int]]:
         if use_kernel and _kernel is not None:
-            if radius is None:
-                return _kernel.brute(self.hashes, self.alive, self.n, q, threshold)
-            return _kernel.mih_query(
-                self.hashes,
-                self.alive,
-                self.n,
-                self.bitoff,
-                self.widths,
-                radius,
-                self.base,
-                self.offsets,
-                self.pos,
-                self.pos_bytes,
-                q,
-                threshold,
-            )
+            return _kernel.brute(self.hashes, self.alive, self.n, q, threshold)
+        return _np_scan(self.words, self.alive, q.view("<u8"), threshold)
+
+    def probe(self, q: np.ndarray, threshold: int, use_kernel: bool) -> list[tuple[int, int]] | None:
+        """Probe with the first plan whose buckets for this query hold few enough entries that
+        verifying them is cheaper than a scan; None when there is none (then scan)."""
+        for radius, limit in self.plans(threshold):
+            if use_kernel and _kernel is not None:
+                hits = _kernel.mih_query(
+                    self.hashes,
+                    self.alive,
+                    self.n,
+                    self.bitoff,
+                    self.widths,
+                    radius,
+                    self.base,
+                    self.offsets,
+                    self.pos,
+                    self.pos_bytes,
+                    q,
+                    threshold,
+                    limit,
+                )
+            else:
+                hits = self._np_probe(q, threshold, radius, limit)
+            if hits is not None:
+                return hits
+        return None
+
+    def _np_probe(self, q: np.ndarray, threshold: int, radius: np.ndarray, limit: int) -> list[tuple[int, int]] | None:
         qw = q.view("<u8")
-        if radius is None:
-            return _np_scan(self.words, self.alive, qw, threshold)
         cand = []
         pb = self.pos_bytes
+        seen = 0
+        buckets = []
         for j in np.flatnonzero(radius >= 0):
             w = int(self.widths[j])
             vals = _chunk_values(qw, int(self.bitoff[j]), w) ^ _flip_masks(w, int(radius[j]))
             off = self.offsets[self.base[j] : self.base[j] + (1 << w) + 1]
             lo = off[vals].astype(np.int64)
             counts = off[vals + 1].astype(np.int64) - lo
+            seen += int(counts.sum())
+            if seen > limit:  # the real occupancy: overfull buckets, a scan is cheaper
+                return None
+            buckets.append((j, lo, counts))
+        for j, lo, counts in buckets:
             total = int(counts.sum())
             if total == 0:
                 continue
@@ -611,15 +687,61 @@ class PdqIndex:
         return _sorted_results(out)
 
     def query_many(self, hashes: np.ndarray, threshold: int) -> list[list[tuple[int, int]]]:
-        """``query`` for each row; uses a thread per core when the C kernel is available."""
+        """``query`` for each row, on every core when the C kernel is available (it releases the
+        GIL). Per segment, queries whose probed buckets are overfull are scanned together in one
+        blocked pass (each block of stored hashes is compared with all of them while in cache)."""
         hashes = _as_hashes(hashes, "queries")
         threshold = _check_threshold(threshold)
-        rows = [hashes[i] for i in range(len(hashes))]
         workers = min(os.cpu_count() or 1, 8)
-        if self._use_kernel and workers > 1 and len(rows) >= 16:
-            with ThreadPoolExecutor(workers) as pool:
-                return list(pool.map(lambda r: self._query(r, threshold), rows, chunksize=max(1, len(rows) // (4 * workers))))
-        return [self._query(r, threshold) for r in rows]
+        k = len(hashes)
+        if not self._use_kernel or k == 0:
+            return [self._query(hashes[i], threshold) for i in range(k)]
+        size = max(16, min(256, -(-k // (4 * workers))))
+        blocks = [hashes[s : s + size] for s in range(0, k, size)]
+        if workers > 1 and len(blocks) > 1:
+            with ThreadPoolExecutor(min(workers, len(blocks))) as pool:
+                parts = list(pool.map(lambda b: self._query_block(b, threshold), blocks))
+        else:
+            parts = [self._query_block(b, threshold) for b in blocks]
+        return [r for part in parts for r in part]
+
+    def _query_block(self, qs: np.ndarray, threshold: int) -> list[list[tuple[int, int]]]:
+        d_n, d_ids, d_hashes, d_alive = self._d_n, self._d_ids, self._d_hashes, self._d_alive
+        segments = self._segments
+        k = len(qs)
+        out: list[list[tuple[int, int]]] = [[] for _ in range(k)]
+        for seg in segments:
+            if seg.live == 0:
+                continue
+            ids = seg.ids
+            overfull = []
+            for i in range(k):
+                hits = seg.probe(qs[i], threshold, True)
+                if hits is None:
+                    overfull.append(i)
+                elif hits:
+                    out[i].extend((int(ids[p]), d) for p, d in hits)
+            if overfull:
+                seg.scans += len(overfull)
+                scanned = _kernel.brute_many(
+                    seg.hashes, seg.alive, seg.n, np.ascontiguousarray(qs[overfull]), len(overfull), threshold
+                )
+                for i, hits in zip(overfull, scanned):
+                    out[i].extend((int(ids[p]), d) for p, d in hits)
+        if d_n:
+            scanned = _kernel.brute_many(d_hashes, d_alive, d_n, qs, k, threshold)
+            for i, hits in enumerate(scanned):
+                out[i].extend((int(d_ids[p]), d) for p, d in hits)
+        several = len(segments) + (1 if d_n else 0) > 1
+        for i in range(k):
+            if several and out[i]:
+                seen: dict[int, int] = {}  # an id replaced while this ran could show twice
+                for e, d in out[i]:
+                    if e not in seen or d < seen[e]:
+                        seen[e] = d
+                out[i] = list(seen.items())
+            _sorted_results(out[i])
+        return out
 
     # -- persistence -------------------------------------------------------------------------
     def save(self, directory: Path) -> None:
@@ -643,6 +765,7 @@ class PdqIndex:
                     "bitoff": s.bitoff.tolist(),
                     "widths": s.widths.tolist(),
                     "base": s.base.tolist(),
+                    "occupancy": s.occupancy().tolist(),
                 }
             )
         _write_npy(tmp / "delta.ids.npy", d_ids)
@@ -704,7 +827,11 @@ class PdqIndex:
                 )
                 if not ok or not _offsets_valid(arr["offsets"], base, widths, n):
                     raise ValueError(f"segment {k} of {vdir} is inconsistent")
-                segs.append(_Segment(arr["ids"], arr["hashes"], alive, bitoff, widths, base, arr["offsets"], arr["pos"], pb))
+                seg = _Segment(arr["ids"], arr["hashes"], alive, bitoff, widths, base, arr["offsets"], arr["pos"], pb)
+                occ = sm.get("occupancy")  # absent in indexes saved before it was kept: computed on use
+                if isinstance(occ, list) and len(occ) == len(widths) and all(isinstance(x, (int, float)) for x in occ):
+                    seg._occupancy = np.array(occ, dtype=np.float64)
+                segs.append(seg)
             d_ids = np.load(vdir / "delta.ids.npy", allow_pickle=False)
             d_hashes = np.load(vdir / "delta.hashes.npy", allow_pickle=False)
         except (OSError, KeyError, TypeError) as e:
