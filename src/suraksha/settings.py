@@ -383,6 +383,13 @@ class PipelineSettings(BaseSettings):
         ),
     )
     policy_path: str | None = Field(default=None, description="Policy file (YAML); empty: the shipped default policy.")
+    findings_only: bool = Field(
+        default=False,
+        description=(
+            "Findings-only storage: a benign item (verdict allow, no match, no text hit, not user-reported) leaves no "
+            "item row, only a per-day count in `item_counts`; items with a finding are stored in full."
+        ),
+    )
 
 
 class EnforcementSettings(BaseSettings):

@@ -18,23 +18,29 @@ so tests and benchmarks can swap one without touching the rest.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, select
+from sqlalchemy import Connection, and_, bindparam, delete, exists, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 
 from suraksha.config import get_settings
-from suraksha.db.sql import autocommit_engine
+from suraksha.db import get_engine
+from suraksha.db.sql import autocommit_engine, dialect_name
 from suraksha.errors import InvalidInput
-from suraksha.items.models import Account, Item, ItemMedia, PendingMedia
+from suraksha.items.models import Account, Item, ItemCount, ItemMedia, PendingMedia
+from suraksha.pipeline.models import ScanJob
 from suraksha.pipeline.settings import get_pipeline_settings
 from suraksha.policy.actions import ActionKind
-from suraksha.policy.model import MatchFact, ScanFacts, ScoreFact, TextFact, Verdict
+from suraksha.policy.model import USER_REPORT_SOURCES, MatchFact, ScanFacts, ScoreFact, TextFact, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -276,6 +282,27 @@ class Scanner:
                 out[item_id] = exc
         return out
 
+    def scan_unstored(self, prep: Any) -> ScanResult:
+        """Scan a validated request (``ingest.prepare``) that is stored nowhere (findings-only stream
+        intake): the same scan as a stored item's, from the request instead of rows. Its ``item_id``
+        is 0 and its outbox is only for judging: the item is stored (and scanned again by a worker,
+        which enqueues for real) when ``is_benign`` says it is not benign."""
+        p = prep.payload
+        item = SimpleNamespace(
+            id=0,
+            platform_id=p.platform_id,
+            kind=p.kind,
+            text=p.text,
+            links=list(p.links),
+            context=p.context.model_dump(mode="json", exclude_none=True),
+        )
+        account = _AccountRef(0, p.account.id, p.account.handle) if p.account else None
+        media_rows = [
+            SimpleNamespace(position=n, source_url=m.url, mime=m.mime, size=None, sha256=None) for n, m in enumerate(p.media)
+        ]
+        pending = {n: data for n, data in enumerate(prep.inline) if data is not None}
+        return self._scan(item, account, media_rows, pending)
+
     def _scan(self, item: Any, account: Any, media_rows: list[Any], pending: dict[int, bytes]) -> ScanResult:
         """`item`, `account` and `media_rows` are read-only rows with the columns of Item, Account, ItemMedia."""
         errors: list[str] = []
@@ -391,6 +418,121 @@ class Scanner:
             preserve=verdict.asks_for(ActionKind.PRESERVE),
             error="; ".join(media_errors + errors) or None,
         )
+
+
+# ---------------------------------------------------------------- findings-only storage
+def is_benign(result: ScanResult, source: str | None) -> bool:
+    """True when nothing about the item needs keeping: verdict ``allow`` with no action, no match,
+    no text hit, every media hashed (an error means we could not look), and not sent in because a
+    person reported it. Anything else is a finding and is stored in full."""
+    v = result.verdict
+    return (
+        v.verdict == "allow"
+        and not v.actions
+        and not result.matches
+        and not result.text_hits
+        and not result.outbox
+        and not result.preserve
+        and result.error is None
+        and source not in USER_REPORT_SOURCES
+    )
+
+
+_counts = ItemCount.__table__
+
+
+def count_benign(kinds: Iterable[tuple[str, str]], *, day: dt.date, session: Session | Connection | None = None) -> None:
+    """Add benign items to ``item_counts`` (``(platform, kind)`` per item): one upsert per batch.
+    Commits only when it opened the unit of work."""
+    totals: dict[tuple[str, str], int] = {}
+    for key in kinds:
+        totals[key] = totals.get(key, 0) + 1
+    if not totals:
+        return
+    if session is None:
+        with get_engine().begin() as conn:
+            _add_counts(conn, totals, day)
+    else:
+        _add_counts(session, totals, day)
+
+
+def _add_counts(conn: Session | Connection, totals: dict[tuple[str, str], int], day: dt.date) -> None:
+    insert_fn = pg_insert if dialect_name(conn) == "postgresql" else sqlite_insert
+    stmt = insert_fn(_counts).values(
+        [{"day": day, "platform": p, "kind": k, "benign": n} for (p, k), n in sorted(totals.items())]
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["day", "platform", "kind"], set_={"benign": _counts.c.benign + stmt.excluded.benign}
+    )
+    conn.execute(stmt)
+
+
+_item_cols = Item.__table__.c
+
+
+def forget_benign(conn: Session | Connection, worker_id: str, done: list[tuple[int, ScanResult]]) -> list[int]:
+    """Findings-only storage: the benign items among ``done`` (job id, result) leave no row -- the
+    item and, by cascade, its media, bytes and job -- and are counted instead, by the day they were
+    received, in the caller's transaction. Only an item's first scan, only a job still leased to
+    ``worker_id``, and never an item a person reported: a rescan never deletes a stored item.
+    Returns the job ids taken this way."""
+    by_job = {job_id: r for job_id, r in done if is_benign(r, None)}
+    if not by_job:
+        return []
+    jobs = ScanJob.__table__.c
+    rows = conn.execute(
+        select(jobs.id.label("job_id"), _item_cols.id, _item_cols.platform, _item_cols.kind, _item_cols.received_at, _item_cols.context)
+        .join(Item.__table__, _item_cols.id == jobs.item_id)
+        .where(
+            jobs.id.in_(list(by_job)),
+            jobs.lease_owner == worker_id,
+            jobs.state == "running",
+            _item_cols.scanned_at.is_(None),
+            _item_cols.status != "done",
+        )
+    ).all()
+    forget = [r for r in rows if (r.context or {}).get("source") not in USER_REPORT_SOURCES and by_job[r.job_id].item_id == r.id]
+    if not forget:
+        return []
+    by_day: dict[dt.date, list[tuple[str, str]]] = {}
+    for r in forget:
+        by_day.setdefault(r.received_at.astimezone(dt.UTC).date(), []).append((r.platform, r.kind))
+    for day, kinds in by_day.items():
+        count_benign(kinds, day=day, session=conn)
+    conn.execute(delete(Item.__table__).where(_item_cols.id.in_([r.id for r in forget])))  # cascades: media, bytes, job
+    return [r.job_id for r in forget]
+
+
+def benign_counts(start: dt.date, end: dt.date, session: Session | None = None) -> dict[str, int]:
+    """Benign items counted (not stored) per platform between two days, both included."""
+    q = (
+        select(_counts.c.platform, func.sum(_counts.c.benign))
+        .where(_counts.c.day >= start, _counts.c.day <= end)
+        .group_by(_counts.c.platform)
+    )
+    if session is not None:
+        return {p: int(n) for p, n in session.execute(q)}
+    with get_engine().connect() as conn:
+        return {p: int(n) for p, n in conn.execute(q)}
+
+
+# Called with the results of every finished scan, after its transaction committed (benign ones too,
+# which leave no row under findings-only storage): the signal archive appends their signals here.
+_finish_hooks: list[Callable[[list[ScanResult]], None]] = []
+
+
+def add_finish_hook(hook: Callable[[list[ScanResult]], None]) -> None:
+    """Run ``hook(results)`` after each batch of scans is recorded (or counted, for benign stream items)."""
+    if hook not in _finish_hooks:
+        _finish_hooks.append(hook)
+
+
+def run_finish_hooks(results: list[ScanResult]) -> None:
+    for hook in list(_finish_hooks):
+        try:
+            hook(results)
+        except Exception:  # noqa: BLE001 - the record is committed; a hook's failure is logged, not fatal
+            log.exception("finish hook %r failed", hook)
 
 
 def link_matches(matcher: Any, canonical: str) -> list[Any]:
