@@ -22,6 +22,7 @@ import json
 import math
 import uuid
 from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
@@ -33,6 +34,11 @@ from suraksha.audit.models import GENESIS_HASH, HEAD_ID, AuditEvent, AuditHead
 from suraksha.db.base import utcnow
 
 ACTOR_TYPES = ("user", "api_key", "system")
+
+# The client address of the request being served, set by the web adapter for each staff request
+# (``suraksha.web.security``): an event recorded without an explicit ``ip`` takes it, so a page's
+# views, reveals and changes say where they came from without every service passing it along.
+request_ip: ContextVar[str | None] = ContextVar("suraksha_audit_request_ip", default=None)
 
 
 @dataclass(frozen=True)
@@ -227,6 +233,8 @@ def record(
     object_id = None if object_id is None else str(object_id)
     if object_id is not None and len(object_id) > 200:
         raise ValueError("object_id must be at most 200 characters")
+    if ip is None:
+        ip = request_ip.get()
     if ip is not None and len(ip) > 64:
         raise ValueError("ip must be at most 64 characters")
     clean = normalise_details(details)

@@ -524,40 +524,7 @@ async def case_status(request: Request, case_id: RowId) -> Response:
     return _redirect(f"/cases/{case_id}?msg=" + quote("Status changed."))
 
 
-# -------------------------------------------------------------------------------------------- audit
-def _audit_events(limit: int = 200) -> tuple[list[dict[str, Any]], str | None]:
-    """The newest events of the audit log (owned by the audit area; read-only here)."""
-    try:
-        from suraksha.audit.models import AuditEvent
-    except ImportError:
-        return [], "the audit log is not available in this build"
-    from sqlalchemy import select
-
-    from suraksha.db import session_scope
-
-    with session_scope() as session:
-        rows = session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(limit)).all()
-        return [
-            {
-                "seq": e.seq,
-                "at": e.at,
-                "actor": f"{e.actor_type}:{e.actor}",
-                "action": e.action,
-                "object": f"{e.object_type or ''} {e.object_id or ''}".strip(),
-                "details": e.details,
-                "ip": e.ip or "",
-                "hash": e.hash[:12],
-            }
-            for e in rows
-        ], None
-
-
-@router.get("/audit", response_class=HTMLResponse)
-@staff_page("audit.read")
-async def audit_page(request: Request) -> Response:
-    events, note = await run_in_threadpool(_audit_events)
-    columns = ["seq", "at", "actor", "action", "object", "details", "ip", "hash"]
-    return render(request, "audit.html", {"events": events, "columns": columns, "note": note})
+# audit: suraksha.web.audit_pages
 
 
 # -------------------------------------------------------------------------------------------- admin

@@ -62,6 +62,9 @@ router.include_router(transparency_router)
 
 from suraksha.web.portal import router as portal_router  # noqa: E402
 
+from suraksha.web.audit_pages import router as audit_pages_router  # noqa: E402
+
+router.include_router(audit_pages_router)
 router.include_router(portal_router)
 
 from suraksha.web.legal_pages import router as legal_pages_router  # noqa: E402

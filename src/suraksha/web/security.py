@@ -17,6 +17,7 @@ from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
+from suraksha.audit import log as audit_log
 from suraksha.auth.roles import can
 from suraksha.auth.service import StaffPrincipal, resolve_session
 from suraksha.web.headers import harden
@@ -99,6 +100,7 @@ def staff_page(permission: str | None) -> Callable[[Callable[..., Awaitable[Any]
             if isinstance(who, Response):
                 return who
             request.state.staff = who
+            audit_log.request_ip.set(request.client.host[:64] if request.client else None)
             response = await fn(request, **kwargs)
             return harden(response) if isinstance(response, Response) else response
 
