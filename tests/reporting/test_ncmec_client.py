@@ -192,13 +192,29 @@ def test_simulator_rejects_out_of_order_and_malformed_xml(sim, minimal_report):
     answer = http.post("/submit", content=swapped, headers=headers)
     assert answer.status_code == 400
     assert etree.fromstring(answer.content).findtext("responseCode") == "4100"
-    assert "out of order" in etree.fromstring(answer.content).findtext("responseDescription")
+    assert "'reporter': This element is not expected" in etree.fromstring(answer.content).findtext("responseDescription")
     answer = http.post("/submit", content=b"<report><incidentSummary>", headers=headers)
     assert etree.fromstring(answer.content).findtext("responseCode") == "4110"
     no_type = good.replace(b"<incidentType>", b"<incidentTypo>").replace(b"</incidentType>", b"</incidentTypo>")
     answer = http.post("/submit", content=no_type, headers=headers)
     assert etree.fromstring(answer.content).findtext("responseCode") == "4100"
+    # NCMEC's value set, not the product's: the misspelt singular enticement type is refused
+    singular = good.replace(
+        b"Child Pornography (possession, manufacture, and distribution)", b"Online Enticement of Children for Sexual Act"
+    )
+    answer = http.post("/submit", content=singular, headers=headers)
+    assert etree.fromstring(answer.content).findtext("responseCode") == "4100"
+    assert "incidentType" in etree.fromstring(answer.content).findtext("responseDescription")
     assert sim.reports == {}
+
+
+def test_simulator_refuses_to_start_without_ncmecs_schema(tmp_path):
+    from suraksha.reporting.ncmec.xsd import SchemaMissing
+
+    from .ncmec_simulator import NcmecSimulator
+
+    with pytest.raises(SchemaMissing, match="SURAKSHA_REFERENCE_DIR"):
+        NcmecSimulator(xsd_path=tmp_path / "absent.xsd")
 
 
 def test_client_checks_raw_xml_before_sending(client, sim, minimal_report):

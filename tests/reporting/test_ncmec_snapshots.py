@@ -1081,10 +1081,23 @@ def test_reference_snapshots_are_present():
     assert len(SNAPSHOTS) >= 60, f"reference snapshots missing from {NCMEC_REFERENCE}"
 
 
+# Where the reference snapshots (an open-source client's) and NCMEC's XSD differ, the XSD is right
+# (constants.md says so): the enticement incident type is plural in the schema.
+XSD_CORRECTIONS = {
+    "Online Enticement of Children for Sexual Act<": "Online Enticement of Children for Sexual Acts<",
+}
+
+
+def corrected(snapshot: str) -> str:
+    for wrong, right in XSD_CORRECTIONS.items():
+        snapshot = snapshot.replace(wrong, right)
+    return snapshot
+
+
 @pytest.mark.parametrize("key", sorted(SNAPSHOTS), ids=lambda k: k[1])
 def test_builder_matches_snapshot(key):
     assert key in CASES, f"no input for snapshot {key}: add a case"
-    expected = SNAPSHOTS[key]
+    expected = corrected(SNAPSHOTS[key])
     produced = CASES[key]()
     assert canonical(produced) == canonical(expected)
     if expected.startswith("<?xml"):
@@ -1102,3 +1115,33 @@ def test_snapshot_conforms_to_order_tables(key):
     """The order tables that the simulator enforces agree with the reference."""
     root = etree.fromstring(SNAPSHOTS[key].encode("utf-8"))
     assert check_element(root) == []
+
+
+@needs_snapshots
+@pytest.mark.parametrize("key", sorted(k for k in SNAPSHOTS if SNAPSHOTS[k].startswith("<?xml")), ids=lambda k: k[1])
+def test_every_generated_document_is_valid_against_ncmecs_xsd(key):
+    """Whole documents (report, fileDetails) as our builders write them pass NCMEC's own schema."""
+    from suraksha.reporting.ncmec.xsd import schema_errors
+
+    assert schema_errors(CASES[key]()) == []
+
+
+@needs_snapshots
+def test_the_enticement_type_and_sadistic_annotation_are_ncmecs():
+    """The schema, not the product's list, decides: a report with the schema's plural enticement
+    type and the sadisticOnlineExploitation flag is valid; the old singular spelling is not."""
+    from suraksha.reporting.ncmec.xsd import schema_errors
+
+    report = Report(
+        incident_summary=IncidentSummary(
+            incident_type=IncidentType.ONLINE_ENTICEMENT,
+            incident_date_time=dt("2024-01-16T09:15:00"),
+            report_annotations=[ReportAnnotation.SADISTIC_ONLINE_EXPLOITATION],
+        ),
+        reporter=_reporting("Asha", "Rao", "tns@platform.example"),
+    )
+    body = X.report_xml(report)
+    assert b"<sadisticOnlineExploitation/>" in body and b"for Sexual Acts<" in body
+    assert schema_errors(body) == []
+    wrong = body.replace(b"for Sexual Acts<", b"for Sexual Act<")
+    assert any("incidentType" in e for e in schema_errors(wrong))

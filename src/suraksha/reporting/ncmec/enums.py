@@ -36,7 +36,7 @@ class IncidentType(StrEnum):
     CHILD_SEXUAL_MOLESTATION = "Child Sexual Molestation"
     MISLEADING_DOMAIN_NAME = "Misleading Domain Name"
     MISLEADING_WORDS_OR_IMAGES = "Misleading Words or Digital Images on the Internet"
-    ONLINE_ENTICEMENT = "Online Enticement of Children for Sexual Act"
+    ONLINE_ENTICEMENT = "Online Enticement of Children for Sexual Acts"  # plural, as in NCMEC's XSD
     UNSOLICITED_OBSCENE_MATERIAL = "Unsolicited Obscene Material Sent to a Child"
 
 
@@ -47,6 +47,7 @@ class ReportAnnotation(StrEnum):
     CSAM_SOLICITATION = "csamSolicitation"
     MINOR_TO_MINOR_INTERACTION = "minorToMinorInteraction"
     SPAM = "spam"
+    SADISTIC_ONLINE_EXPLOITATION = "sadisticOnlineExploitation"
 
 
 class FileAnnotation(StrEnum):

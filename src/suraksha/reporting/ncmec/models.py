@@ -127,6 +127,7 @@ class AccountDisabled:
 class IncidentSummary:
     incident_type: IncidentType | str
     incident_date_time: datetime
+    platform: str | None = None  # the full application name where the content occurred
     escalate_to_high_priority: str | None = None  # the reason, free text
     report_annotations: list[ReportAnnotation | str] = field(default_factory=list)
     incident_date_time_description: str | None = None
@@ -335,7 +336,9 @@ class FileDetails:
 
     report_id: int | None = None
     file_id: str | None = None
-    original_file_name: str | None = None
+    file_name: str | None = None  # the name the reporting company gives the file
+    original_file_name: str | None = None  # the name the user uploaded it under, when the platform knows it
+    uploaded_to_esp_timestamp: datetime | None = None
     location_of_file: str | None = None
     file_viewed_by_esp: bool | None = None
     exif_viewed_by_esp: bool | None = None

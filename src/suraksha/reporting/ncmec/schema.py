@@ -32,12 +32,13 @@ CHILD_ORDER: dict[str, tuple[str, ...]] = {
     ),
     "incidentSummary": (
         "incidentType",
+        "platform",
         "escalateToHighPriority",
         "reportAnnotations",
         "incidentDateTime",
         "incidentDateTimeDescription",
     ),
-    "reportAnnotations": ("sextortion", "csamSolicitation", "minorToMinorInteraction", "spam"),
+    "reportAnnotations": ("sextortion", "csamSolicitation", "minorToMinorInteraction", "spam", "sadisticOnlineExploitation"),
     "internetDetails": (
         "webPageIncident",
         "emailIncident",
@@ -128,7 +129,9 @@ CHILD_ORDER: dict[str, tuple[str, ...]] = {
     "fileDetails": (
         "reportId",
         "fileId",
+        "fileName",
         "originalFileName",
+        "uploadedToEspTimestamp",
         "locationOfFile",
         "fileViewedByEsp",
         "exifViewedByEsp",
@@ -177,7 +180,7 @@ SINGLE: frozenset[str] = frozenset(
         "escalateToHighPriority", "reportAnnotations", "incidentDateTime",
         "incidentDateTimeDescription", "reportingPerson", "contactPerson", "officerContact",
         "firstName", "lastName", "age", "dateOfBirth", "ipAddress", "eventName", "dateTime",
-        "possibleProxy", "port", "idType", "idValue", "reportId", "fileId", "originalFileName",
+        "possibleProxy", "port", "idType", "idValue", "reportId", "fileId", "fileName", "originalFileName", "uploadedToEspTimestamp", "platform",
         "locationOfFile", "fileViewedByEsp", "exifViewedByEsp", "publiclyAvailable",
         "fileRelevance", "fileAnnotations", "industryClassification", "screenName",
         "estimatedLocation", "city", "region", "countryCode", "zipCode", "state", "country",
