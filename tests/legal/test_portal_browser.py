@@ -56,7 +56,6 @@ def test_officer_registers_enrols_signs_in_and_files_a_request(server, browser, 
     email = "si.test@cybercrime.gov.in"  # a fictional officer
 
     page.goto(f"{server}/portal/register")
-    page.select_option('select[name="agency_id"]', str(agency.id))
     page.fill('input[name="email"]', "si.test@gmail.com")
     page.fill('input[name="name"]', "S. I. Test")
     page.fill('input[name="rank"]', "Deputy Inspector General")

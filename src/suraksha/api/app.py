@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from suraksha.api.docs import install_docs
 from suraksha.api.errors import install_error_handlers
 from suraksha.api.limits import BodySizeLimit, RateLimiter, RefuseNulInUrl
 from suraksha.api.matcher import MatcherState, default_loader
@@ -135,7 +136,10 @@ def create_app(
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served by install_docs from installed assets, not a CDN
+        redoc_url=None,
     )
+    install_docs(app)
     app.state.matcher_state = state
     app.state.rate_limiter = RateLimiter()
     app.state.hma_require_key = settings.hma_require_key if hma_require_key is None else hma_require_key

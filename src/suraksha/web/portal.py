@@ -157,8 +157,15 @@ async def portal_home(request: Request) -> Response:
 
 
 # -------------------------------------------------------------------------------------- registration
-async def _agencies() -> list[Any]:
-    return await run_in_threadpool(legal.list_agencies)
+# The page lists no agency and no domain (issue 14.4): the officer's email domain finds the agency.
+# Only when several agencies share that domain are their names offered, to someone who typed it.
+def _email_domain(email: str) -> str:
+    return email.rsplit("@", 1)[1].strip().lower().rstrip(".") if "@" in email else ""
+
+
+async def _agencies_of_domain(domain: str) -> list[Any]:
+    agencies = await run_in_threadpool(legal.list_agencies)
+    return [a for a in agencies if domain and domain in a.email_domains]
 
 
 @router.get("/register", response_class=HTMLResponse)
@@ -166,7 +173,7 @@ async def register_form(request: Request) -> Response:
     return _form_page(
         request,
         "register.html",
-        {"agencies": await _agencies(), "error": None, "values": {}, "ranks": legal_forms.rank_suggestions("in")},
+        {"choices": [], "error": None, "values": {}, "ranks": legal_forms.rank_suggestions("in")},
     )
 
 
@@ -174,11 +181,29 @@ async def register_form(request: Request) -> Response:
 async def register_submit(request: Request) -> Response:
     form = await request.form()
     values = {k: _s(form, k) for k in ("agency_id", "email", "name", "rank", "phone")}
-    context = {"agencies": await _agencies(), "values": values, "ranks": legal_forms.rank_suggestions("in")}
+    context: dict[str, Any] = {"choices": [], "values": values, "ranks": legal_forms.rank_suggestions("in")}
     if not _form_csrf_ok(request, form):
         return _form_page(request, "register.html", {**context, "error": "The form expired; please try again."}, 400)
+    domain = _email_domain(values["email"])
+    choices = await _agencies_of_domain(domain)
+    chosen = [a for a in choices if str(a.id) == values["agency_id"]]  # only among the domain's agencies
+    if chosen:
+        agency_id = chosen[0].id
+    elif len(choices) == 1:
+        agency_id = choices[0].id
+    elif choices:
+        context["choices"] = choices
+        return _form_page(request, "register.html", {**context, "error": "Several agencies use this domain: choose yours."}, 400)
+    else:
+        error = (
+            f"{domain} is not an official email domain of an agency registered here: use your official address, "
+            "or ask the platform's legal team to register your agency"
+            if domain
+            else "enter your official email address"
+        )
+        return _form_page(request, "register.html", {**context, "error": error}, 400)
+    context["choices"] = choices if len(choices) > 1 else []
     try:
-        agency_id = int(values["agency_id"]) if values["agency_id"].isdigit() and len(values["agency_id"]) < 19 else -1
         await run_in_threadpool(
             officers.register_officer,
             agency_id,

@@ -15,19 +15,10 @@ templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 @router.get("/", response_class=HTMLResponse)
 async def landing(request: Request) -> HTMLResponse:
-    error = None
-    try:
-        from suraksha.matching.banks import list_banks
-
-        banks = await run_in_threadpool(list_banks)
-    except Exception as exc:  # an unmigrated database must not hide the page that says so
-        banks, error = [], f"{type(exc).__name__}: database not ready (run `suraksha db upgrade`)"
+    """The anonymous landing page: links only. Nothing about banks (names, labels, sizes) is shown
+    without signing in (issue 14.4); staff see banks in the workspace, API clients with a key."""
     state = request.app.state.matcher_state
-    return templates.TemplateResponse(
-        request,
-        "index.html",
-        {"banks": banks, "error": error, "index_ready": state.matcher is not None},
-    )
+    return templates.TemplateResponse(request, "index.html", {"index_ready": state.matcher is not None})
 
 
 def _first_start() -> None:
@@ -62,9 +53,6 @@ router.include_router(transparency_router)
 
 from suraksha.web.portal import router as portal_router  # noqa: E402
 
-from suraksha.web.audit_pages import router as audit_pages_router  # noqa: E402
-
-router.include_router(audit_pages_router)
 router.include_router(portal_router)
 
 from suraksha.web.legal_pages import router as legal_pages_router  # noqa: E402
@@ -74,4 +62,10 @@ router.include_router(legal_pages_router)
 from suraksha.web.network_pages import router as network_pages_router  # noqa: E402
 
 router.include_router(network_pages_router)
+from suraksha.web.audit_pages import router as audit_pages_router  # noqa: E402
+
+router.include_router(audit_pages_router)
+from suraksha.web.bank_pages import router as bank_pages_router  # noqa: E402
+
+router.include_router(bank_pages_router)
 router.lifespan_context = _lifespan
