@@ -148,7 +148,7 @@ def test_escalation_by_a_reviewer(review_env, actors):
     [
         (("csam", None), "industry class"),
         (("csam", "C9"), "industry class"),
-        (("adult", "A1"), "only to CSAM"),
+        (("adult", "A1"), "only to a CSAM picture"),
         (("spam", None), "unknown category"),
     ],
 )

@@ -8,13 +8,17 @@ import datetime as dt
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from suraksha.cases.categories import INDUSTRY_CLASSES
 from suraksha.db.base import Base, JSONType, utcnow
 from suraksha.db.types import BigId
+from suraksha.policy.decisions import DECISION_CATEGORIES
+
+__all__ = ["INDUSTRY_CLASSES"]
 
 TASK_STATUSES = ("open", "second_review", "escalated", "done")
-CATEGORIES = ("not_violating", "csam", "ncii", "adult", "other")
-INDUSTRY_CLASSES = ("A1", "A2", "B1", "B2")
-STAGES = ("primary", "second", "senior")
+CATEGORIES = DECISION_CATEGORIES
+STAGES = ("primary", "second", "senior", "appeal")
+APPEAL_STATUSES = ("open", "upheld", "restored")
 
 
 class ReviewTask(Base):
@@ -119,3 +123,26 @@ class CaseAccount(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True, index=True)
     added_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Appeal(Base):
+    """A user's appeal against a decision, submitted by the platform (``POST /v1/appeals``).
+
+    One per item: it becomes a review task in the ``appeals`` queue for a reviewer who did not
+    decide the original, and ends ``upheld`` or ``restored`` (with the restore action)."""
+
+    __tablename__ = "appeals"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), unique=True)
+    account_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None, index=True)
+    platform_appeal_id: Mapped[str | None] = mapped_column(String(200), nullable=True, default=None)
+    statement: Mapped[str] = mapped_column(Text, default="")
+    submitted_by: Mapped[str] = mapped_column(String(200))
+    submitted_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    status: Mapped[str] = mapped_column(String(10), default="open", index=True)
+    original_decision_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)
+    task_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)
+    decided_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(nullable=True, default=None)
+    note: Mapped[str] = mapped_column(Text, default="")

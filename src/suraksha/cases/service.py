@@ -18,9 +18,11 @@ from sqlalchemy.orm import Session
 
 from suraksha.auth import audit
 from suraksha.auth.models import StaffUser
+from suraksha.cases import categories
+from suraksha.cases.actions import enqueue_decision_actions
+from suraksha.cases.categories import INDUSTRY_CLASSES, REPORTABLE
 from suraksha.cases.models import (
     CATEGORIES,
-    INDUSTRY_CLASSES,
     Case,
     CaseAccount,
     CaseItem,
@@ -36,15 +38,10 @@ from suraksha.errors import Forbidden, InvalidInput, NotFound
 from suraksha.items.models import Item
 from suraksha.outbox import Done, Message, Skip
 
-REPORTABLE = frozenset({"csam"})
-CATEGORY_LABELS = {
-    "not_violating": "Not violating",
-    "csam": "CSAM",
-    "ncii": "NCII",
-    "adult": "Adult (legal)",
-    "other": "Other violation",
-}
-BANK_LABEL_FOR = {"csam": "csam", "ncii": "ncii"}
+CATEGORY_LABELS = categories.LABELS
+BANK_LABEL_FOR = {"csam": "csam", "ncii": "ncii", "csam_link": "csam_url"}
+#: The queue appeals wait in (``cases.appeals``); decided there, never with ``decide``.
+APPEAL_QUEUE = "appeals"
 MAX_ANNOTATION = 4000
 
 
@@ -99,6 +96,7 @@ class DecideResult:
     status: str
     message: str
     bank_result: dict[str, Any] = field(default_factory=dict)
+    actions: list[str] = field(default_factory=list)  # what the final decision enqueued
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
@@ -234,9 +232,12 @@ def next_task(actor: Actor, queue: str, stage: str = "open") -> int | None:
     _check_stage(actor, stage)
     with session_scope() as session:
         q = _task_query(queue, stage)
-        if stage == "second_review":
+        if stage in ("second_review", "escalated"):
             mine = select(ReviewDecision.task_id).where(ReviewDecision.reviewer_id == actor.user_id)
             q = q.where(ReviewTask.id.not_in(mine))
+        if queue == APPEAL_QUEUE:  # not an appeal against one's own decision
+            decided = select(ReviewDecision.item_id).where(ReviewDecision.reviewer_id == actor.user_id)
+            q = q.where(ReviewTask.item_id.not_in(decided))
         return session.scalar(q.limit(1).with_only_columns(ReviewTask.id))
 
 
@@ -244,6 +245,7 @@ def next_task(actor: Actor, queue: str, stage: str = "open") -> int | None:
 @dataclass(frozen=True)
 class DecisionRow:
     id: int
+    reviewer_id: int
     reviewer: str
     stage: str
     category: str
@@ -272,23 +274,49 @@ def _decision_rows(session: Session, where) -> list[DecisionRow]:
         .order_by(ReviewDecision.id)
     ).all()
     return [
-        DecisionRow(d.id, name, d.stage, d.category, d.industry_class, d.annotation, d.final, d.bank, _aware(d.created_at))
+        DecisionRow(
+            d.id, d.reviewer_id, name, d.stage, d.category, d.industry_class, d.annotation, d.final, d.bank, _aware(d.created_at)
+        )
         for d, name in rows
     ]
+
+
+def _deciders(session: Session, task_id: int) -> set[int]:
+    return set(session.scalars(select(ReviewDecision.reviewer_id).where(ReviewDecision.task_id == task_id)).all())
+
+
+def original_deciders(session: Session, item_id: int, except_task: int | None = None) -> set[int]:
+    """Everyone who decided on the item in a task other than ``except_task`` (an appeal's reviewer
+    is none of them)."""
+    q = select(ReviewDecision.reviewer_id).where(ReviewDecision.item_id == item_id)
+    if except_task is not None:
+        q = q.where(ReviewDecision.task_id != except_task)
+    return set(session.scalars(q).all())
 
 
 def _why_not(session: Session, task: ReviewTask, actor: Actor) -> str | None:
     if task.status == "done":
         return "this task is decided"
-    if task.status == "escalated" and actor.role != "senior_reviewer":
-        return "escalated: waiting for a senior reviewer"
-    if task.status == "second_review":
-        first = session.scalar(
-            select(ReviewDecision.reviewer_id).where(ReviewDecision.task_id == task.id, ReviewDecision.stage == "primary")
-        )
-        if first == actor.user_id:
-            return "waiting for a second reviewer (you made the first decision)"
+    if task.queue == APPEAL_QUEUE and actor.user_id in original_deciders(session, task.item_id, task.id):
+        return "an appeal is reviewed by someone who did not decide the original; you did"
+    if task.status == "escalated":
+        if actor.role != "senior_reviewer":
+            return "escalated: waiting for a senior reviewer"
+        if actor.user_id in _deciders(session, task.id):
+            return "escalated: a senior reviewer who did not decide this task resolves it (you did)"
+    if task.status == "second_review" and actor.user_id in _deciders(session, task.id):
+        return "waiting for a second reviewer (you made the first decision)"
     return None
+
+
+def visible_decisions(session: Session, task: ReviewTask, actor: Actor) -> list[DecisionRow]:
+    """The task's decisions this person may see. Blind second review: while a task waits for its
+    second reviewer, its first decision is shown to no one but its author, so the second call is
+    independent. A senior resolving an escalation sees both; once done, everyone sees all."""
+    rows = _decision_rows(session, ReviewDecision.task_id == task.id)
+    if task.status in ("open", "second_review"):
+        return [d for d in rows if d.reviewer_id == actor.user_id]
+    return rows
 
 
 def get_task(task_id: int, actor: Actor) -> TaskView:
@@ -300,7 +328,7 @@ def get_task(task_id: int, actor: Actor) -> TaskView:
         audit.record(session, actor.name, "review.view", "item", task.item_id, {"task_id": task.id, "queue": task.queue})
         return TaskView(
             _row(task),
-            _decision_rows(session, ReviewDecision.task_id == task.id),
+            visible_decisions(session, task, actor),
             task.escalation_note,
             task.pending_bank,
             why is None,
@@ -309,15 +337,32 @@ def get_task(task_id: int, actor: Actor) -> TaskView:
 
 
 # -------------------------------------------------------------------------------------- decisions
-def _validate_decision(category: str, industry_class: str | None, annotation: str) -> tuple[str, str | None, str]:
+def item_content(session: Session, item_id: int) -> tuple[bool, bool]:
+    """(the item has media, the item has text or links): which decision categories fit it."""
+    from suraksha.items.models import ItemMedia
+
+    item = session.get(Item, item_id)
+    if item is None:
+        raise NotFound(f"item {item_id} not found")
+    has_media = session.scalar(select(ItemMedia.id).where(ItemMedia.item_id == item_id).limit(1)) is not None
+    return has_media, bool((item.text or "").strip() or item.links)
+
+
+def _validate_decision(
+    category: str, industry_class: str | None, annotation: str, content: tuple[bool, bool] | None = None
+) -> tuple[str, str | None, str]:
     if category not in CATEGORIES:
         raise ReviewError(f"unknown category {category!r}; choose one of: {', '.join(CATEGORIES)}")
+    if content is not None:
+        why = categories.fits(category, *content)
+        if why:
+            raise ReviewError(why)
     industry_class = (industry_class or "").strip().upper() or None
     if category == "csam":
         if industry_class not in INDUSTRY_CLASSES:
             raise ReviewError("a CSAM decision needs an industry class: A1, A2, B1 or B2")
     elif industry_class is not None:
-        raise ReviewError("an industry class applies only to CSAM decisions")
+        raise ReviewError("an industry class (A1-B2) applies only to a CSAM picture or video")
     annotation = (annotation or "").strip()
     if len(annotation) > MAX_ANNOTATION:
         raise ReviewError(f"annotation is longer than {MAX_ANNOTATION} characters")
@@ -423,13 +468,17 @@ def decide(
     bank = _check_bank(bank, category)
     needs_second = category in get_review_settings().second_review_categories
     bank_to_apply = None
+    acted: list[str] = []
     with session_scope() as session:
         task = session.scalars(select(ReviewTask).where(ReviewTask.id == task_id).with_for_update()).first()
         if task is None:
             raise TaskNotFound(f"review task {task_id} not found")
+        if task.queue == APPEAL_QUEUE:
+            raise ReviewError("this is an appeal: uphold or restore it on its page (/appeals)")
         why = _why_not(session, task, actor)
         if why:
             raise ReviewError(why)
+        _validate_decision(category, industry_class, annotation, item_content(session, task.item_id))
         stage = {"open": "primary", "second_review": "second", "escalated": "senior"}[task.status]
         d = ReviewDecision(
             task_id=task.id,
@@ -473,6 +522,10 @@ def decide(
             if category != "not_violating":
                 _auto_case(session, task.item_id, task.account_id, actor)
             bank_to_apply = bank
+            # The decision acts: the policy's actions for its category, in this transaction.
+            acted = enqueue_decision_actions(session, task.item_id, d.id, category, actor.name)
+            if acted:
+                message += " Actions: " + ", ".join(acted) + "."
         audit.record(
             session,
             actor.name,
@@ -488,11 +541,12 @@ def decide(
                 "final": final,
                 "bank": bank,
                 "annotation": annotation[:200],
+                "actions": acted,
             },
         )
         decision_id, item_id = d.id, task.item_id
         status = task.status
-    result = DecideResult(final=final, status=status, message=message)
+    result = DecideResult(final=final, status=status, message=message, actions=acted)
     if bank_to_apply:
         with session_scope() as session:
             outcome = _apply_bank(session, bank_to_apply, item_id, decision_id)
@@ -660,7 +714,10 @@ def media_bytes(item_id: int, position: int, actor: Actor, served: str = "origin
             data = _from_evidence(item_id, position, actor)
         except EvidenceUnreadable as exc:
             damaged = exc.kind
-    details: dict[str, Any] = {"position": position, "retained": data is not None, "served": served}
+    # ``served`` is what actually left the server: "original" only for intact original bytes
+    # (the reports helper counts a person's view of an original by it; see /work/notes/REVEAL.md).
+    shown = served if data is not None and damaged is None else "none"
+    details: dict[str, Any] = {"position": position, "requested": served, "retained": data is not None, "served": shown}
     if damaged is not None:
         details["damaged"] = damaged
     with session_scope() as session:
@@ -821,7 +878,13 @@ def get_case(case_id: int, actor: Actor) -> CaseView:
             .all()
         )
         item_ids = [i.id for i in items]
-        decisions = _decision_rows(session, ReviewDecision.item_id.in_(item_ids)) if item_ids else []
+        # Blind second review: a decision waiting for its second reviewer is not shown here either.
+        blind = select(ReviewTask.id).where(ReviewTask.status == "second_review")
+        decisions = (
+            _decision_rows(session, ReviewDecision.item_id.in_(item_ids) & ReviewDecision.task_id.not_in(blind))
+            if item_ids
+            else []
+        )
         n = len(items)
         audit.record(session, actor.name, "case.view", "case", case_id, {})
         return CaseView(

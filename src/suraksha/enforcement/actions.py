@@ -227,29 +227,45 @@ def take_action_message(session: Session, message: Message) -> Done:
         raise Skip(str(exc)) from None
     kind = request.kind
     country = request.argument if kind is ActionKind.WITHHOLD_IN_COUNTRY else None
-    item_id = None if kind is ActionKind.SUSPEND_ACCOUNT else message.item_id  # a suspension targets the account
-    key = action_key(session, kind, item_id=item_id, account_id=account_id, country=country)
-    reason = f"policy rule {payload.get('rule')}" if payload.get("rule") else "policy verdict"
-    _, created = _insert_action(
-        session,
-        {
-            "kind": kind.value,
-            "idempotency_key": key,
-            "item_id": item_id,
-            "account_id": account_id,
-            "platform_item_id": payload.get("platform_id") if item_id is not None else None,
-            "platform_account_id": payload.get("platform_account_id"),
-            "country": country,
-            "reason": reason,
-            "details": {
-                "rule": payload.get("rule"),
-                "labels": list(payload.get("labels") or []),
-                "verdict": payload.get("verdict"),
-            },
-        },
-        [message.item_id],
-        message.id,
+    # A suspension targets the account; so does a restore asked for the account (``target``).
+    on_account = kind is ActionKind.SUSPEND_ACCOUNT or (kind is ActionKind.RESTORE and payload.get("target") == "account")
+    item_id = None if on_account else message.item_id
+    if kind is ActionKind.RESTORE:
+        if on_account and account_id is None:
+            raise Skip("restore of an account without an account")
+        # One restore per message: a person's or a decision's, never merged into an earlier one.
+        key = f"restore:{'account' if on_account else 'item'}:{account_id if on_account else item_id}:m{message.id}"
+    elif kind is ActionKind.NOTIFY_USER:
+        key = f"notify_user:item:{item_id}:m{message.id}"
+    else:
+        key = action_key(session, kind, item_id=item_id, account_id=account_id, country=country)
+    reason = str(payload.get("reason") or "")[:2000] or (
+        f"policy rule {payload.get('rule')}" if payload.get("rule") else "policy verdict"
     )
+    details: dict[str, Any] = {
+        "rule": payload.get("rule"),
+        "labels": list(payload.get("labels") or []),
+        "verdict": payload.get("verdict"),
+    }
+    if payload.get("decision_id") is not None:
+        details["decision_id"] = payload.get("decision_id")
+    if kind is ActionKind.NOTIFY_USER and payload.get("message"):
+        details["message"] = str(payload["message"])[:2000]
+    row: dict[str, Any] = {
+        "kind": kind.value,
+        "idempotency_key": key,
+        "item_id": item_id,
+        "account_id": account_id,
+        "platform_item_id": payload.get("platform_id") if item_id is not None else None,
+        "platform_account_id": payload.get("platform_account_id"),
+        "country": country,
+        "reason": reason,
+        "details": details,
+    }
+    if payload.get("source") in ("review", "manual", "appeal"):
+        row["source"] = payload["source"]
+        row["requested_by"] = str(payload.get("requested_by") or "system:review")[:100]
+    _, created = _insert_action(session, row, [message.item_id], message.id)
     return Done(made=int(created))
 
 

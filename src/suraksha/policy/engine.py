@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 
 from suraksha.policy.actions import REPORT_DESTINATIONS, ActionRequest
 from suraksha.policy.conditions import Condition, Finding
+from suraksha.policy.decisions import DecisionActions, default_decisions
 from suraksha.policy.model import VERDICTS, Fact, ScanFacts, Verdict
 
 _STRICTNESS = {v: i for i, v in enumerate(VERDICTS)}
@@ -55,6 +56,8 @@ class Policy:
     source: str | None = None  # file path, or None for text / the shipped default
     #: One line per old spelling the file used (``remove`` for ``remove_item``...): still read, to be rewritten.
     deprecations: tuple[str, ...] = ()
+    #: What a person's final decision does, per category (``policy.decisions``).
+    decisions: DecisionActions = field(default_factory=default_decisions)
 
     def evaluate(self, facts: ScanFacts) -> Verdict:
         fired: list[tuple[Rule, list[Finding]]] = []

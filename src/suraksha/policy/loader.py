@@ -42,13 +42,14 @@ from suraksha.policy.actions import (
     forms,
 )
 from suraksha.policy.conditions import ConditionError, parse_condition, suggest, unknown_key
+from suraksha.policy.decisions import parse_decisions
 from suraksha.policy.engine import Policy, PolicySettings, Rule
 from suraksha.policy.errors import PolicyError
 from suraksha.policy.model import VERDICTS
 
 log = logging.getLogger(__name__)
 
-TOP_KEYS = ("version", "settings", "rules")
+TOP_KEYS = ("version", "settings", "rules", "decisions", "reports_by_country")
 SETTINGS_KEYS = ("require_review_before_report", "two_person_rule")
 RULE_KEYS = ("name", "description", "when", "verdict", "actions", "priority", "stop")
 #: Spellings from before the typed actions, still read (with a deprecation note): old name -> kind.
@@ -189,7 +190,8 @@ def _build(data: Any, path: str | None) -> Policy:
         rules.append(rule)
     deprecations = tuple(note for _, note in notes)
     _log_deprecations(path, deprecations)
-    return Policy(rules=tuple(rules), settings=settings, source=path, deprecations=deprecations)
+    decisions = parse_decisions(data.get("decisions"), data.get("reports_by_country"))
+    return Policy(rules=tuple(rules), settings=settings, source=path, deprecations=deprecations, decisions=decisions)
 
 
 def _log_deprecations(path: str | None, deprecations: tuple[str, ...]) -> None:
