@@ -20,6 +20,8 @@ AUDIT = frozenset({"auditor", "admin"})
 ADMIN = frozenset({"admin"})
 TRANSPARENCY = frozenset({"analyst", "legal"})
 LEGAL = frozenset({"legal"})
+BANK_READERS = frozenset({"reviewer", "senior_reviewer", "legal", "analyst"})
+BANK_MANAGERS = frozenset({"senior_reviewer"})
 AGENCIES = frozenset({"legal", "admin"})
 OFFICERS = frozenset()  # officers' portal pages: an officer session only, never staff (tests/legal/test_portal_web.py)
 
@@ -59,6 +61,15 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/cases/{case_id}/add"): CASE_WRITERS,
     ("POST", "/cases/{case_id}/status"): CASE_WRITERS,
     ("GET", "/audit"): AUDIT,
+    ("GET", "/audit/export.{fmt}"): AUDIT,
+    ("GET", "/banks"): BANK_READERS,
+    ("POST", "/banks"): BANK_MANAGERS,
+    ("GET", "/banks/{name}"): BANK_READERS,
+    ("POST", "/banks/{name}/settings"): BANK_MANAGERS,
+    ("POST", "/banks/{name}/entries"): BANK_MANAGERS,
+    ("POST", "/banks/{name}/entries/{entry_id}/remove"): BANK_MANAGERS,
+    ("POST", "/banks/{name}/import"): BANK_MANAGERS,
+    ("GET", "/banks/{name}/export.{fmt}"): BANK_MANAGERS,
     ("GET", "/transparency"): TRANSPARENCY,
     ("GET", "/transparency/download"): TRANSPARENCY,
     ("GET", "/admin/users"): ADMIN,
@@ -147,6 +158,7 @@ def concrete(path: str, ids: dict, role: str | None) -> str:
         "officer_id": 1,
         "key": "rank",
         "ref": "LR-2026-000001",
+        "fmt": "csv",
     }
     return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path)
 

@@ -12,23 +12,30 @@ ROLES = ("admin", "reviewer", "senior_reviewer", "legal", "analyst", "auditor")
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({"users.manage", "audit.read", "agencies.manage"}),
-    "reviewer": frozenset({"review.work", "media.view", "items.read", "accounts.read", "cases.read"}),
+    "reviewer": frozenset({"review.work", "media.view", "items.read", "accounts.read", "cases.read", "banks.read"}),
     "senior_reviewer": frozenset(
         {
             "review.work",
             "review.escalated",
             "media.view",
             "items.read",
+            "items.act",
             "accounts.read",
             "cases.read",
             "cases.write",
             "accounts.suspend",
+            "banks.read",
+            "banks.manage",
+            "reports.read",
+            "actions.read",
+            "actions.work",
         }
     ),
     "legal": frozenset(
         {
             "media.view",
             "items.read",
+            "items.act",
             "accounts.read",
             "cases.read",
             "cases.write",
@@ -38,9 +45,16 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "legal.work",
             "legal.approve",
             "agencies.manage",
+            "banks.read",
+            "reports.read",
+            "reports.work",
+            "actions.read",
+            "actions.work",
         }
     ),
-    "analyst": frozenset({"items.read", "accounts.read", "cases.read", "transparency.read"}),
+    "analyst": frozenset(
+        {"items.read", "accounts.read", "cases.read", "transparency.read", "banks.read", "reports.read", "actions.read"}
+    ),
     "auditor": frozenset({"audit.read"}),
 }
 
