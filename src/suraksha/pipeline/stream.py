@@ -235,7 +235,7 @@ async def consume(
         for message, outcome in zip(messages, outcomes):
             if outcome.kind == "dead":
                 await source.dead_letter(message, outcome.reason or "refused")
-        await source.ack([m for m, o in zip(messages, outcomes) if o.kind != "dead"])
+        await source.ack(messages)  # every one now: stored, counted, or its dead letter stored
         stats.add(outcomes)
         if on_batch is not None:
             on_batch(outcomes)

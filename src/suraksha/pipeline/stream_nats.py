@@ -93,7 +93,7 @@ class NatsSource:
     async def fetch(self, batch: int, timeout: float) -> list[NatsMessage]:
         try:
             msgs = await self._sub.fetch(batch, timeout=timeout)
-        except NatsTimeout:
+        except (NatsTimeout, TimeoutError):  # nats-py raises either, by version and by path
             return []
         return [NatsMessage(m) for m in msgs]
 
