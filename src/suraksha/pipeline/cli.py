@@ -66,8 +66,68 @@ def item_show(item_id: int = typer.Argument(..., help="Item id.")) -> None:
     typer.echo(json.dumps(view.model_dump(mode="json"), indent=2))
 
 
+def consume(
+    stream: str = typer.Option(..., "--stream", help="JetStream stream holding the items."),
+    subject: str = typer.Option(..., "--subject", help="Subject the items are published on (a filter of the stream)."),
+    servers: str = typer.Option("nats://127.0.0.1:4222", "--servers", help="NATS server URL(s), comma-separated."),
+    durable: str = typer.Option("suraksha-consume", "--durable", help="Durable consumer name (shared by all consumers)."),
+    dead_letter: str = typer.Option("suraksha.dead-letter", "--dead-letter-subject", help="Where refused messages go."),
+    batch: int = typer.Option(100, "--batch", min=1, max=1000, help="Messages fetched and stored per transaction."),
+    max_messages: int = typer.Option(0, "--max-messages", min=0, help="Stop after this many (0: run until stopped)."),
+    idle_exit: float = typer.Option(0, "--idle-exit", min=0, help="Stop after this many idle seconds (0: never)."),
+    create_stream: bool = typer.Option(False, "--create-stream", help="Create the stream if it does not exist."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Read items (the POST /v1/items shape) from NATS JetStream with a durable pull consumer until
+    SIGTERM/SIGINT; each message is acknowledged once its item is stored (or, with findings-only
+    storage, counted), refused ones go to the dead-letter subject with the reason."""
+    import asyncio
+
+    from suraksha.logsafe import configure_cli_logging
+    from suraksha.pipeline import stream as stream_mod
+    from suraksha.pipeline.settings import get_pipeline_settings
+    from suraksha.pipeline.stream_nats import NatsSource
+
+    configure_cli_logging()
+
+    async def run() -> stream_mod.Stats:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        source = await NatsSource.connect(
+            servers.split(","),
+            stream=stream,
+            subject=subject,
+            durable=durable,
+            dead_letter_subject=dead_letter,
+            create_stream=create_stream,
+        )
+        try:
+            return await stream_mod.consume(
+                source,
+                batch=batch,
+                max_messages=max_messages or None,
+                idle_exit=idle_exit or None,
+                stop=stop,
+                findings_only=get_pipeline_settings().findings_only,
+            )
+        finally:
+            await source.close()
+
+    stats = asyncio.run(run())
+    if as_json:
+        typer.echo(json.dumps(stats.as_dict()))
+    else:
+        typer.echo(
+            f"consume stopped: {stats.messages} messages; {stats.stored} stored, {stats.repeat} repeats, "
+            f"{stats.counted} benign counted, {stats.dead} dead-lettered, {stats.retried} to be redelivered"
+        )
+
+
 def register(app: typer.Typer) -> None:
     app.command("worker")(worker)
+    app.command("consume")(consume)
     app.command("scan-item")(scan_item)
     app.command("item")(item_show)
     app.command("backfill")(backfill)
