@@ -12,6 +12,7 @@ variables or credential files (e.g. ``TX_NCMEC_CREDENTIALS``), which keeps secre
 from __future__ import annotations
 
 import dataclasses
+import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -65,6 +66,28 @@ def _signal_types() -> list[type[TeSignalType]]:
 
 
 EXCHANGES = ("file", "ncmec", "stop_ncii", "fb_threatexchange")
+
+
+def exchange_apis() -> dict[str, ExchangeAPI]:
+    """Exchange name -> its threatexchange client class (HMA's "exchange API types")."""
+    return dict(_exchange_classes())
+
+
+def config_fields(api_cls: ExchangeAPI) -> list[dict[str, Any]]:
+    """The fields of a client's collaboration config, beyond name/api/enabled, as HMA's schema
+    endpoint describes them: name, type, required, default, help, choices."""
+    out: list[dict[str, Any]] = []
+    for f in dataclasses.fields(api_cls.get_config_cls()):
+        if f.name in ("name", "api", "enabled"):
+            continue
+        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        default = None if f.default is dataclasses.MISSING else f.default
+        if not isinstance(default, (str, int, float, bool, type(None))):
+            default = str(default)
+        kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+        choices = [e.value for e in f.type] if isinstance(f.type, type) and issubclass(f.type, enum.Enum) else None
+        out.append({"name": f.name, "type": kind, "required": required, "default": default, "help": "", "choices": choices})
+    return out
 
 
 @dataclass
