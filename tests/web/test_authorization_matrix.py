@@ -22,6 +22,8 @@ TRANSPARENCY = frozenset({"analyst", "legal"})
 LEGAL = frozenset({"legal"})
 BANK_READERS = frozenset({"reviewer", "senior_reviewer", "legal", "analyst"})
 BANK_MANAGERS = frozenset({"senior_reviewer"})
+DELIVERY_READERS = frozenset({"senior_reviewer", "legal", "analyst"})
+ACTION_WORKERS = frozenset({"senior_reviewer", "legal"})
 AGENCIES = frozenset({"legal", "admin"})
 OFFICERS = frozenset()  # officers' portal pages: an officer session only, never staff (tests/legal/test_portal_web.py)
 
@@ -70,6 +72,15 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/banks/{name}/entries/{entry_id}/remove"): BANK_MANAGERS,
     ("POST", "/banks/{name}/import"): BANK_MANAGERS,
     ("GET", "/banks/{name}/export.{fmt}"): BANK_MANAGERS,
+    ("GET", "/actions"): DELIVERY_READERS,
+    ("GET", "/actions/{action_id}"): DELIVERY_READERS,
+    ("POST", "/actions/{action_id}/retry"): ACTION_WORKERS,
+    ("GET", "/reports"): DELIVERY_READERS,
+    ("GET", "/reports/{report_id}"): DELIVERY_READERS,
+    ("POST", "/reports/{report_id}/sent"): LEGAL,
+    ("POST", "/reports/{report_id}/acknowledged"): LEGAL,
+    ("POST", "/reports/{report_id}/retry"): LEGAL,
+    ("GET", "/reports/{report_id}/package.{fmt}"): LEGAL,
     ("GET", "/transparency"): TRANSPARENCY,
     ("GET", "/transparency/download"): TRANSPARENCY,
     ("GET", "/admin/users"): ADMIN,
@@ -159,6 +170,8 @@ def concrete(path: str, ids: dict, role: str | None) -> str:
         "key": "rank",
         "ref": "LR-2026-000001",
         "fmt": "csv",
+        "action_id": 1,
+        "report_id": 1,
     }
     return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path)
 

@@ -68,4 +68,7 @@ router.include_router(audit_pages_router)
 from suraksha.web.bank_pages import router as bank_pages_router  # noqa: E402
 
 router.include_router(bank_pages_router)
+from suraksha.web.delivery_pages import router as delivery_pages_router  # noqa: E402
+
+router.include_router(delivery_pages_router)
 router.lifespan_context = _lifespan
