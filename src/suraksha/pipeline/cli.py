@@ -132,6 +132,7 @@ def register(app: typer.Typer) -> None:
     app.command("item")(item_show)
     app.command("backfill")(backfill)
     app.command("rescan")(rescan)
+    app.add_typer(archive_app, name="archive")
 
 
 # ---------------------------------------------------------------- backfill and rescan
@@ -312,15 +313,32 @@ def rescan(
     since: str = typer.Option(..., "--since", help="Rescan items posted on or after this date (YYYY-MM-DD or ISO time)."),
     bank: str = typer.Option(None, "--bank", help="Only record new matches in this bank."),
     batch_size: int = typer.Option(500, "--batch-size", min=1, help="Items per transaction."),
+    from_archive: bool = typer.Option(
+        False, "--from-archive", help="Retro-hunt over the Parquet signal archive instead of the stored item signals."
+    ),
+    ray: str = typer.Option(
+        None, "--ray", help="Run the retro-hunt on the Ray cluster at this address ('local': one on this machine)."
+    ),
+    ray_workers: int = typer.Option(None, "--ray-workers", min=0, help="Retro-hunt actors (0: one per cluster CPU)."),
+    archive_url: str = typer.Option(None, "--archive", help="Archive folder or URL (default: SURAKSHA_ARCHIVE_URL)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Match stored signals of past items against the banks as they are now (no media is fetched)."""
     from suraksha.cli_support import one_line_errors
 
-    one_line_errors(_rescan)(since, bank, batch_size, as_json)
+    one_line_errors(_rescan)(since, bank, batch_size, as_json, from_archive, ray, ray_workers, archive_url)
 
 
-def _rescan(since: str, bank: str | None, batch_size: int, as_json: bool) -> None:
+def _rescan(
+    since: str,
+    bank: str | None,
+    batch_size: int,
+    as_json: bool,
+    from_archive: bool = False,
+    ray: str | None = None,
+    ray_workers: int | None = None,
+    archive_url: str | None = None,
+) -> None:
     import datetime as dt
 
     from rich.console import Console
@@ -339,6 +357,10 @@ def _rescan(since: str, bank: str | None, batch_size: int, as_json: bool) -> Non
             when,
             bank=bank,
             batch_size=batch_size,
+            source="archive" if from_archive or ray or archive_url else "database",
+            ray_address=ray,
+            ray_workers=ray_workers,
+            archive_url=archive_url,
             on_progress=lambda done, total, new: progress.update(
                 task, completed=done, total=total, rows=done, matched=new, rate=0.0
             ),
@@ -349,6 +371,9 @@ def _rescan(since: str, bank: str | None, batch_size: int, as_json: bool) -> Non
         return
     table = Table(title=f"rescan since {summary.since}" + (f", bank {bank}" if bank else ""), show_header=False)
     for label, key in [
+        ("source", "source"),
+        ("engine", "engine"),
+        ("archived signals checked", "signals_checked"),
         ("items checked", "items_checked"),
         ("items with new matches", "items_matched"),
         ("new matches", "new_matches"),
@@ -359,3 +384,91 @@ def _rescan(since: str, bank: str | None, batch_size: int, as_json: bool) -> Non
     for change, n in sorted(summary.verdict_changes.items()):
         table.add_row(f"verdict {change}", str(n))
     Console().print(table)
+
+
+# ---------------------------------------------------------------- the signal archive
+archive_app = typer.Typer(help="The Parquet signal archive: list, purge by retention, rebuild from the database.")
+
+
+@archive_app.command("list")
+def archive_list(
+    archive_url: str = typer.Option(None, "--archive", help="Archive folder or URL (default: SURAKSHA_ARCHIVE_URL)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the partitions as JSON."),
+) -> None:
+    """Partitions (jurisdiction, day) with their files, rows and bytes, and each one's retention."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from suraksha.pipeline.archive import open_archive, retention_days
+
+    archive = open_archive(archive_url)
+    parts: dict[tuple[str, str], dict] = {}
+    for f in archive.files():
+        p = parts.setdefault(
+            (f.jurisdiction, f.day.isoformat()),
+            {"jurisdiction": f.jurisdiction, "day": f.day.isoformat(), "files": 0, "rows": 0, "bytes": 0},
+        )
+        p["files"] += 1
+        p["rows"] += archive.count_rows([f])
+        p["bytes"] += f.size
+    rows = list(parts.values())
+    for p in rows:
+        p["retention_days"] = retention_days(p["jurisdiction"])
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = Table(title=f"signal archive {archive.url}")
+    for col in ("jurisdiction", "day (UTC)", "files", "rows", "bytes", "kept (days)"):
+        table.add_column(col)
+    for p in rows:
+        table.add_row(
+            p["jurisdiction"], p["day"], f"{p['files']:,}", f"{p['rows']:,}", f"{p['bytes']:,}", str(p["retention_days"])
+        )
+    Console().print(table)
+
+
+@archive_app.command("purge")
+def archive_purge(
+    archive_url: str = typer.Option(None, "--archive", help="Archive folder or URL (default: SURAKSHA_ARCHIVE_URL)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would be deleted; delete nothing."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Delete the partitions past their jurisdiction's retention (days after the partition's day, UTC)."""
+    from suraksha.pipeline.archive import open_archive
+
+    summary = open_archive(archive_url).purge(dry_run=dry_run)
+    if as_json:
+        typer.echo(json.dumps({**summary.as_dict(), "dry_run": dry_run}, indent=2))
+        return
+    verb = "would delete" if dry_run else "deleted"
+    typer.echo(
+        f"{verb} {summary.partitions_deleted} partitions ({summary.files_deleted} files, {summary.rows_deleted:,} rows, "
+        f"{summary.bytes_deleted:,} bytes); retention in days: "
+        + (", ".join(f"{j} {d}" for j, d in sorted(summary.kept_days.items())) or "no partitions")
+    )
+
+
+@archive_app.command("rebuild")
+def archive_rebuild(
+    since: str = typer.Option(..., "--since", help="Items posted on or after this date (YYYY-MM-DD or ISO time)."),
+    until: str = typer.Option(None, "--until", help="Items posted before this date (default: now)."),
+    archive_url: str = typer.Option(None, "--archive", help="Archive folder or URL (default: SURAKSHA_ARCHIVE_URL)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Write to the archive the scanned items of a period that it lacks (after a crash, or for older history)."""
+    import datetime as dt
+
+    from suraksha.pipeline.archive import open_archive, rebuild
+
+    def when(value: str, name: str) -> dt.datetime:
+        try:
+            t = dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise CliError(f"{name} {value!r} is not a date (YYYY-MM-DD) or an ISO time") from None
+        return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
+
+    rows = rebuild(when(since, "--since"), when(until, "--until") if until else None, archive=open_archive(archive_url))
+    if as_json:
+        typer.echo(json.dumps({"rows_written": rows}))
+    else:
+        typer.echo(f"{rows:,} rows written to the archive")

@@ -27,7 +27,7 @@ from suraksha.db import get_engine, session_scope, utcnow
 from suraksha.db.sql import autocommit_engine, dialect_name
 from suraksha.items.models import Item, ItemMatch, ItemMedia, ItemScore, PendingMedia
 from suraksha.outbox import enqueue_many
-from suraksha.pipeline import wakeups
+from suraksha.pipeline import archive, wakeups
 from suraksha.pipeline.models import ScanJob
 
 if TYPE_CHECKING:
@@ -469,6 +469,9 @@ def finish_jobs(worker_id: str, done: list[tuple[int, ScanResult]]) -> list[int]
                 _write_results(conn, list(by_item.values()))
         item_ids = list(by_item)
     wakeups.scanned(item_ids)
+    ids = set(item_ids)
+    recorded = {r.item_id: r for _, r in done if r.item_id in ids}
+    archive.append_scanned(list(recorded.values()))  # the signal archive, after commit; never raises
     return taken
 
 

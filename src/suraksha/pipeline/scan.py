@@ -59,6 +59,7 @@ class MediaOutcome:
     vpdq: list[dict[str, Any]] | None = None
     error: str | None = None
     data: bytes | None = field(default=None, repr=False)  # kept only until the result is recorded
+    pdq_dihedral: list[tuple[str, str]] | None = field(default=None, repr=False)  # for the signal archive only
 
 
 @dataclass(frozen=True)
@@ -358,6 +359,7 @@ class Scanner:
             out.sha256, out.md5 = ms.sha256, ms.md5
             if ms.pdq is not None:
                 out.pdq, out.pdq_quality = ms.pdq.hash, int(ms.pdq.quality)
+                out.pdq_dihedral = getattr(ms, "pdq_dihedral", None)
             if ms.vpdq:
                 out.vpdq = [{"second": f.second, "pdq": f.pdq, "quality": f.quality} for f in ms.vpdq]
             add_matches(self.matcher.lookup_media(ms), row.position)
