@@ -72,6 +72,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/banks/{name}/entries/{entry_id}/remove"): BANK_MANAGERS,
     ("POST", "/banks/{name}/import"): BANK_MANAGERS,
     ("GET", "/banks/{name}/export.{fmt}"): BANK_MANAGERS,
+    ("GET", "/search"): READERS,
     ("GET", "/actions"): DELIVERY_READERS,
     ("GET", "/actions/{action_id}"): DELIVERY_READERS,
     ("POST", "/actions/{action_id}/retry"): ACTION_WORKERS,

@@ -71,4 +71,7 @@ router.include_router(bank_pages_router)
 from suraksha.web.delivery_pages import router as delivery_pages_router  # noqa: E402
 
 router.include_router(delivery_pages_router)
+from suraksha.web.search_pages import router as search_pages_router  # noqa: E402
+
+router.include_router(search_pages_router)
 router.lifespan_context = _lifespan
