@@ -135,6 +135,21 @@ def seed_demo() -> SeedReport:
         report.lines.extend(legal_lines)
         report.changed = True
 
+    # Escalations of the demo requests go to staff with the legal role: the demo staff exist first
+    # (the server's first start makes them too, but a seed run before it found nobody to tell), then
+    # the escalations due now are made, so each names its recipients.
+    from suraksha.auth.bootstrap import seed_demo_users
+    from suraksha.legal import escalate_due
+
+    created_users = seed_demo_users()
+    if created_users:
+        report.lines.append(f"demo staff users: {', '.join(created_users)} (sign-in details on /login)")
+        report.changed = True
+    escalations = escalate_due()
+    for n in escalations:
+        report.lines.append(f"escalation: {n.reference} to the {n.level} officer -> {', '.join(n.recipients) or 'nobody'}")
+    report.changed = report.changed or bool(escalations)
+
     if report.changed:
         from suraksha.matching.matcher import get_matcher
 
