@@ -3,11 +3,20 @@
     .venv/bin/python benchmarks/bench_index.py                 # 1M and 10M (about 10 minutes)
     .venv/bin/python benchmarks/bench_index.py --sizes 1000000
     .venv/bin/python benchmarks/bench_index.py --quick         # 100k, a minute
+    .venv/bin/python benchmarks/bench_index.py --sizes 1000000 --corpora uniform,biased,families
 
-Data (generated once into benchmarks/.data/, gitignored): half clusters of near-duplicates (a base
-hash and 9 variants with 1-20 flipped bits each), half uniform random. Queries: half
-near-duplicates of stored hashes (0-20 more flipped bits), half random misses. Entry ids are
-non-contiguous (3 * i + 7).
+Corpora (``--corpora``; generated once into benchmarks/.data/, gitignored; entry ids are
+non-contiguous, 3 * i + 7):
+  mixed     (the default) half clusters of near-duplicates (a base hash and 9 variants with 1-20
+            flipped bits each), half uniform random. Queries: half near-duplicates of stored
+            hashes (0-20 more flipped bits), half random misses.
+  uniform   every bit independent and fair. Queries as for mixed.
+  biased    bit b is set with probability p_b: 96 bits fair, 160 bits (the first 160, so whole
+            chunks) at 0.03 or 0.97 (drawn per bit), as pictures with little detail give. Queries:
+            stored hashes with 0-20 flipped bits, half; fresh hashes from the same distribution, half.
+  families  large near-duplicate families: n / 2000 centres, each with 1000 members 1-24 bits
+            away (half the corpus), the other half uniform. Queries: half from the families
+            (0-20 more flipped bits), half random misses. Each family query has ~1000 true matches.
 
 Each engine runs in its own subprocess, which reads /proc/self/status: "index MiB" is VmRSS after
 building (input arrays freed) minus VmRSS before the data were loaded; "peak MiB" likewise from
@@ -61,18 +70,50 @@ def _flip_rows(rows: np.ndarray, counts: np.ndarray, rng: np.random.Generator) -
     return out
 
 
-def make_data(n: int, n_queries: int) -> tuple[Path, Path, Path]:
+def _biased_rows(rng: np.random.Generator, p: np.ndarray, n: int) -> np.ndarray:
+    out = np.empty((n, 32), dtype=np.uint8)
+    for s in range(0, n, 1 << 18):  # 256 bytes of random floats per row: in blocks
+        k = min(1 << 18, n - s)
+        out[s : s + k] = np.packbits(rng.random((k, 256), dtype=np.float32) < p, axis=1)
+    return out
+
+
+def _corpus(corpus: str, n: int, rng: np.random.Generator) -> np.ndarray:
+    if corpus == "uniform":
+        return rng.integers(0, 256, (n, 32), dtype=np.uint8)
+    if corpus == "biased":
+        return _biased_rows(rng, _bias(n), n)
+    if corpus == "families":
+        per = 1000
+        centres = rng.integers(0, 256, (max(1, n // 2 // per), 32), dtype=np.uint8)
+        members = _flip_rows(np.repeat(centres, per, axis=0), rng.integers(1, 25, len(centres) * per), rng)
+        return np.concatenate([members, rng.integers(0, 256, (n - len(members), 32), dtype=np.uint8)])
+    # mixed
+    n_clustered = n // 2 // 10 * 10
+    base = rng.integers(0, 256, (n_clustered // 10, 32), dtype=np.uint8)
+    variants = _flip_rows(np.repeat(base, 9, axis=0), rng.integers(1, 21, n_clustered // 10 * 9), rng)
+    clustered = np.concatenate([base, variants])
+    return np.concatenate([clustered, rng.integers(0, 256, (n - len(clustered), 32), dtype=np.uint8)])
+
+
+def _bias(seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed + 5)
+    p = np.full(256, 0.5, dtype=np.float32)
+    p[:160] = np.where(rng.random(160) < 0.5, 0.03, 0.97)
+    return p
+
+
+CORPORA = ["mixed", "uniform", "biased", "families"]
+
+
+def make_data(n: int, n_queries: int, corpus: str = "mixed") -> tuple[Path, Path, Path]:
     DATA.mkdir(parents=True, exist_ok=True)
-    tag = "v2"  # bump when the generator changes
+    tag = "v2" if corpus == "mixed" else f"{corpus}-v1"  # bump when a generator changes
     hp, ip = DATA / f"pdq-{tag}-{n}.npy", DATA / f"pdq-{tag}-{n}-ids.npy"
     qp = DATA / f"pdq-{tag}-{n}-q{n_queries}.npy"
     if not hp.exists():
         rng = np.random.default_rng(n)
-        n_clustered = n // 2 // 10 * 10
-        base = rng.integers(0, 256, (n_clustered // 10, 32), dtype=np.uint8)
-        variants = _flip_rows(np.repeat(base, 9, axis=0), rng.integers(1, 21, n_clustered // 10 * 9), rng)
-        clustered = np.concatenate([base, variants])
-        hashes = np.concatenate([clustered, rng.integers(0, 256, (n - len(clustered), 32), dtype=np.uint8)])
+        hashes = _corpus(corpus, n, rng)
         hashes = hashes[rng.permutation(n)]
         np.save(hp, hashes)
         np.save(ip, np.arange(n, dtype=np.int64) * 3 + 7)
@@ -81,7 +122,10 @@ def make_data(n: int, n_queries: int) -> tuple[Path, Path, Path]:
         hashes = np.load(hp, mmap_mode="r")
         half = n_queries // 2
         near = _flip_rows(np.asarray(hashes[np.sort(rng.integers(0, n, half))]), rng.integers(0, 21, half), rng)
-        miss = rng.integers(0, 256, (n_queries - half, 32), dtype=np.uint8)
+        if corpus == "biased":
+            miss = _biased_rows(rng, _bias(n), n_queries - half)
+        else:
+            miss = rng.integers(0, 256, (n_queries - half, 32), dtype=np.uint8)
         np.save(qp, np.concatenate([near, miss]))
     return hp, ip, qp
 
@@ -246,7 +290,9 @@ class Te(_TeBase):
 
     @staticmethod
     def slow_queries(n):
-        return 2000 if n <= 2_000_000 else 500
+        # on biased bits its 16-bit buckets hold most of the corpus (2 lookups/s at 100k): a sample
+        cap = int(os.environ.get("BENCH_TE_QUERIES", "0") or 0)
+        return cap or (2000 if n <= 2_000_000 else 500)
 
     @staticmethod
     def cls():
@@ -411,6 +457,8 @@ def main() -> None:
     ap.add_argument("--engines", default=",".join(DEFAULT_ENGINES), help=f"any of {','.join(ENGINES)}")
     ap.add_argument("--te2-max", type=int, default=1_000_000, help="largest size to run PDQIndex2 at (10M: 10 GiB)")
     ap.add_argument("--mih-max", type=int, default=1_000_000, help="largest size to run faiss_mih at")
+    ap.add_argument("--corpora", default="mixed", help=f"comma-separated, any of {','.join(CORPORA)}")
+    ap.add_argument("--te-queries", type=int, default=0, help="queries timed for te (default 2000, 500 at 10M)")
     ap.add_argument("--quick", action="store_true", help="100k hashes, 500 queries")
     ap.add_argument("--timeout", type=float, default=420.0, help="per engine subprocess, seconds")
     ap.add_argument("--json", type=Path, help="also write all measurements here")
@@ -421,15 +469,21 @@ def main() -> None:
         res = worker(a.worker, a.n, *map(Path, a.paths), a.workdir, a.phase)
         print(json.dumps(res))
         return
+    if a.te_queries:
+        os.environ["BENCH_TE_QUERIES"] = str(a.te_queries)  # read by the te worker subprocesses
     sizes = [100_000] if a.quick else [int(s) for s in a.sizes.split(",")]
     n_queries = 500 if a.quick else a.queries
     engines = [e for e in a.engines.split(",") if e]
     all_rows = []
     t_start = time.time()
-    for n in sizes:
+    corpora = [c for c in a.corpora.split(",") if c]
+    for c in corpora:
+        if c not in CORPORA:
+            ap.error(f"unknown corpus {c!r}; expected any of {','.join(CORPORA)}")
+    for n, corpus in [(n, c) for c in corpora for n in sizes]:
         t = time.time()
-        paths = make_data(n, n_queries)
-        print(f"# n={n:,}: data ready in {time.time() - t:.1f} s", file=sys.stderr)
+        paths = make_data(n, n_queries, corpus)
+        print(f"# n={n:,} {corpus}: data ready in {time.time() - t:.1f} s", file=sys.stderr)
         rows = {}
         truth = None
         order = ["faiss_flat"] + [e for e in engines if e != "faiss_flat"]  # the truth first
@@ -462,7 +516,7 @@ def main() -> None:
                     ld["recall"], ld["exact"] = compare(ld["results"], truth)
             b.pop("results", None)
             ld.pop("results", None)
-            all_rows.append({"n": n, "engine": e, "build": b, "load": ld})
+            all_rows.append({"n": n, "corpus": corpus, "engine": e, "build": b, "load": ld})
         if a.json:  # after every size, so a long run that is stopped keeps what it measured
             a.json.write_text(json.dumps(all_rows, indent=1))
         print(f"# n={n:,} done at {time.time() - t_start:.0f} s", file=sys.stderr)
@@ -481,11 +535,13 @@ def print_table(rows) -> None:
     )
     head = [
         "n",
+        "corpus",
         "engine",
         "lookups/s",
         "per CPU-s",
         "× te (CPU)",
         "batch lookups/s",
+        "× scan (batch)",
         "recall",
         "exact",
         "build s",
@@ -498,15 +554,16 @@ def print_table(rows) -> None:
     ]
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
-    by_n: dict[int, dict] = {}
+    by_n: dict[tuple[int, str], dict] = {}
     for r in rows:
-        by_n.setdefault(r["n"], {})[r["engine"]] = r
-    for n, engines in by_n.items():
+        by_n.setdefault((r["n"], r.get("corpus", "mixed")), {})[r["engine"]] = r
+    for (n, corpus), engines in by_n.items():
         te_qps = engines.get("te", {}).get("build", {}).get("qps_cpu")
+        flat_qps = engines.get("faiss_flat", {}).get("build", {}).get("qps")
         for e, r in engines.items():
             b, ld = r["build"], r["load"]
             if "error" in b:
-                print(f"| {n:,} | {e} | error: {b['error']} |" + " |" * (len(head) - 3))
+                print(f"| {n:,} | {corpus} | {e} | error: {b['error']} |" + " |" * (len(head) - 4))
                 continue
             single = b["qps"] if e in ("ours", "te", "te2") else None
             batch = b.get("qps_many") if e == "ours" else (b["qps"] if e.startswith("faiss") else None)
@@ -520,11 +577,13 @@ def print_table(rows) -> None:
             )
             cells = [
                 f"{n:,}",
+                corpus,
                 e,
                 fmt(single),
                 fmt(cpu),
                 ratio,
                 fmt(batch),
+                f"{batch / flat_qps:,.1f}×" if batch and flat_qps else "–",
                 f"{b.get('recall', float('nan')) * 100:.2f}%",
                 fmt(b.get("exact")),
                 fmt(b["build_s"]),
@@ -539,7 +598,8 @@ def print_table(rows) -> None:
     print(
         "\nlookups/s: one query call per hash, one thread, wall clock; per CPU-s: the same per CPU-second "
         "of that process (what a quiet core gives; the wall figure drops when other work shares the CPUs). batch: ours query_many (a thread per core); "
-        "faiss: one range_search over all queries (OpenMP, all cores). load s: read the saved form "
+        "faiss: one range_search over all queries (OpenMP, all cores). × scan: batch lookups/s over "
+        "faiss_flat's (a linear scan of the same hashes, all cores, same run). load s: read the saved form "
         "in a fresh process; loaded MiB: that process's VmRSS growth after load and queries "
         "(absolute VmRSS in brackets)."
     )

@@ -7,8 +7,11 @@ without rebuilding an index.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -17,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from suraksha.db import session_scope
+from suraksha.db.base import utcnow
 from suraksha.errors import Conflict, InvalidInput, NotFound
 from suraksha.matching.models import Bank, BankEntry, MatchingChange
 from suraksha.signals import media_signals
@@ -28,6 +32,7 @@ BANK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 LABEL = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 MAX_PDQ_THRESHOLD = 63
 INSERT_BATCH = 5000
+BULK_MIN = 1000  # rows from which an insert stages them in bulk (COPY / INSERT ... SELECT)
 #: Entry metadata saying which content a signal was taken from: ``photo`` or ``video`` (HMA's
 #: content type names). Bank files use it to name a picture's MD5 as a picture's, not a video's.
 CONTENT_TYPE = "content_type"
@@ -211,7 +216,17 @@ def normalize_rows(rows: Iterable[SignalRow], start: int = 1) -> list[SignalRow]
 
 
 def _insert_entries(session: Session, bank: Bank, rows: Sequence[SignalRow]) -> AddResult:
-    """Insert rows that are not yet in the bank and log each insert for the matchers."""
+    """Insert rows that are not yet in the bank and log each insert for the matchers.
+
+    Sets of ``BULK_MIN`` rows or more (exchange fetches) take the bulk path of ``import_rows``."""
+    if len(rows) >= BULK_MIN:
+        bulk = AddResult()
+        stage = _Stage(session, bank.id)
+        size = _import_batch()
+        for start in range(0, len(rows), size):
+            part = rows[start : start + size]
+            stage.insert([(r.signal_type, r.signal, _meta_json(r.metadata)) for r in part], bulk, keep_ids=True)
+        return bulk
     result = AddResult()
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -355,31 +370,184 @@ def iter_entries(bank_name: str, *, include_disabled: bool = False, batch: int =
         last = views[-1].id
 
 
-def import_rows(bank_name: str, rows: Iterable[SignalRow], *, progress: Any = None) -> AddResult:
+class LineCounter:
+    """A text stream's lines, counted as a reader pulls them: an import that reads its rows through
+    this names the file line of a bad row (the line where that row ended)."""
+
+    def __init__(self, stream: Iterable[str]) -> None:
+        self._lines = iter(stream)
+        self.line = 0
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        text = next(self._lines)
+        self.line += 1
+        return text
+
+
+#: Rows per bulk statement of an import (COPY on PostgreSQL, one staged INSERT ... SELECT on SQLite).
+def _import_batch() -> int:
+    return INSERT_BATCH * 4
+
+
+def import_rows(
+    bank_name: str,
+    rows: Iterable[SignalRow],
+    *,
+    progress: Callable[[AddResult], None] | None = None,
+    lines: LineCounter | None = None,
+    session: Session | None = None,
+) -> AddResult:
     """Import many rows in one transaction: a bad row anywhere stores nothing.
 
-    Rows are normalised and inserted batch by batch inside the one transaction, so memory stays
-    bounded for files of millions of rows.
+    Bulk path (issue 15): rows are validated batch by batch, staged in a temporary table (COPY on
+    PostgreSQL, ``executemany`` on SQLite) and moved into ``bank_entries`` by one
+    ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` per batch, which writes the change-log rows
+    for exactly the entries it inserted. Memory stays bounded for files of millions of rows.
+    ``lines`` (the counter the rows were read through) makes errors name the file line as well.
+    With ``session`` the caller's transaction is used and not committed.
     """
     total = AddResult()
-    with session_scope() as session:
-        bank = _bank(session, bank_name)
-        batch: list[SignalRow] = []
-        seen = 0
-
-        def flush() -> None:
-            res = _insert_entries(session, bank, normalize_rows(batch, start=seen - len(batch) + 1))
-            total.added += res.added
-            total.duplicates += res.duplicates
+    with _unit(session) as s:
+        bank = _bank(s, bank_name)
+        stage = _Stage(s, bank.id)
+        batch: list[tuple[str, str, str]] = []
+        normalizers: dict[str, Callable[[str], str]] = {}
+        size = _import_batch()
+        for n, row in enumerate(rows, start=1):
+            fn = normalizers.get(row.signal_type)
+            if fn is None:
+                st = find_signal_type(row.signal_type)
+                if st is None:
+                    raise BankError(
+                        f"{_where(n, lines)}: unknown signal type {row.signal_type!r} "
+                        f"(expected one of {', '.join(signal_type_names())})"
+                    )
+                fn = normalizers[row.signal_type] = st.normalize
+            try:
+                value = fn(row.signal)
+            except ValueError as exc:
+                raise BankError(f"{_where(n, lines)}: {exc}") from None
+            batch.append((row.signal_type, value, _meta_json(row.metadata)))
+            if len(batch) >= size:
+                stage.insert(batch, total)
+                batch = []
+                if progress:
+                    progress(total)
+        if batch:
+            stage.insert(batch, total)
             if progress:
                 progress(total)
-
-        for row in rows:
-            seen += 1
-            batch.append(row)
-            if len(batch) >= INSERT_BATCH * 4:
-                flush()
-                batch = []
-        if batch:
-            flush()
     return total
+
+
+def _meta_json(meta: dict[str, Any] | None) -> str:
+    return json.dumps(meta, separators=(",", ":")) if meta else "{}"
+
+
+def _where(n: int, lines: LineCounter | None) -> str:
+    return f"line {lines.line} (row {n})" if lines is not None else f"row {n}"
+
+
+@contextmanager
+def _unit(session: Session | None) -> Iterator[Session]:
+    """The caller's transaction when given, else a new one."""
+    if session is not None:
+        yield session
+    else:
+        with session_scope() as own:
+            yield own
+
+
+class _Stage:
+    """Moves validated rows into one bank in bulk, inside the caller's transaction."""
+
+    def __init__(self, session: Session, bank_id: int) -> None:
+        self.session = session
+        self.bank_id = bank_id
+        self.dialect = session.get_bind().dialect.name
+        self.created = False
+        self.now = utcnow()
+
+    def _raw(self) -> Any:
+        # the DBAPI connection of the session's transaction (COPY and executemany need it)
+        return self.session.connection().connection.driver_connection
+
+    def insert(self, batch: Sequence[tuple[str, str, str]], total: AddResult, *, keep_ids: bool = False) -> None:
+        """Add the batch's (signal type, signal, metadata JSON) rows not yet in the bank; count
+        them (and, with ``keep_ids``, list their new entry ids) in ``total``."""
+        if self.dialect == "postgresql":
+            ids = self._insert_postgresql(batch)
+        else:
+            ids = self._insert_sqlite(batch)
+        total.added += len(ids)
+        total.duplicates += len(batch) - len(ids)
+        if keep_ids:
+            total.entry_ids.extend(ids)
+
+    def _insert_postgresql(self, batch: Sequence[tuple[str, str, str]]) -> list[int]:
+        conn = self._raw()
+        with conn.cursor() as cur:
+            if not self.created:
+                cur.execute(
+                    "CREATE TEMP TABLE IF NOT EXISTS suraksha_import_stage"
+                    " (ord bigint, signal_type text, signal text, metadata text) ON COMMIT DROP"
+                )
+                self.created = True
+            cur.execute("TRUNCATE suraksha_import_stage")  # also rows of an earlier import in this transaction
+            with cur.copy("COPY suraksha_import_stage (ord, signal_type, signal, metadata) FROM STDIN") as copy:
+                for i, (st, value, meta) in enumerate(batch):
+                    copy.write_row((i, st, value, meta))
+            # one statement: the entries not yet in the bank, and a change-log row for each
+            cur.execute(
+                "WITH ins AS ("
+                " INSERT INTO bank_entries (bank_id, signal_type, signal, metadata, enabled, created_at)"
+                " SELECT %(bank)s, signal_type, signal, metadata::jsonb, true, %(now)s"
+                " FROM suraksha_import_stage ORDER BY ord"
+                " ON CONFLICT (bank_id, signal_type, signal) DO NOTHING"
+                " RETURNING id, signal_type, signal)"
+                " INSERT INTO matching_changes (entry_id, bank_id, signal_type, signal, op, created_at)"
+                " SELECT id, %(bank)s, signal_type, signal, 'add', %(now)s FROM ins ORDER BY id"
+                " RETURNING entry_id",
+                {"bank": self.bank_id, "now": self.now},
+            )
+            return [r[0] for r in cur.fetchall()]
+
+    def _insert_sqlite(self, batch: Sequence[tuple[str, str, str]]) -> list[int]:
+        conn = self._raw()
+        # the same text SQLAlchemy's DateTime writes on SQLite, so the rows read back identically
+        now = self.now.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+        cur = conn.cursor()
+        try:
+            if not self.created:
+                cur.execute(
+                    "CREATE TEMP TABLE IF NOT EXISTS suraksha_import_stage"
+                    " (ord INTEGER PRIMARY KEY, signal_type TEXT, signal TEXT, metadata TEXT)"
+                )
+                self.created = True
+            cur.execute("DELETE FROM temp.suraksha_import_stage")
+            cur.executemany("INSERT INTO temp.suraksha_import_stage (signal_type, signal, metadata) VALUES (?, ?, ?)", batch)
+            cur.execute(
+                "INSERT INTO bank_entries (bank_id, signal_type, signal, metadata, enabled, created_at)"
+                " SELECT ?, signal_type, signal, metadata, 1, ? FROM temp.suraksha_import_stage WHERE true ORDER BY ord"
+                " ON CONFLICT (bank_id, signal_type, signal) DO NOTHING RETURNING id",
+                (self.bank_id, now),
+            )
+            ids = [r[0] for r in cur.fetchall()]
+            if ids:
+                # the transaction holds SQLite's write lock: ids between the first and the last
+                # inserted are exactly this statement's rows (every older row has a smaller id)
+                cur.execute(
+                    "INSERT INTO matching_changes (entry_id, bank_id, signal_type, signal, op, created_at)"
+                    " SELECT id, bank_id, signal_type, signal, 'add', ? FROM bank_entries"
+                    " WHERE id BETWEEN ? AND ? ORDER BY id",
+                    (now, min(ids), max(ids)),
+                )
+                if cur.rowcount != len(ids):  # pragma: no cover - would mean another writer interleaved
+                    raise Conflict("bank import: the change log does not match the inserted entries; nothing was stored")
+            cur.execute("DELETE FROM temp.suraksha_import_stage")
+            return ids
+        finally:
+            cur.close()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
+from typing import TextIO, cast
 
 import typer
 
@@ -142,18 +144,53 @@ def import_cmd(
     fmt: str = typer.Option(
         "csv", "--format", help="csv (signal_type,signal,label,metadata) or te (threatexchange signal file)."
     ),
+    show_progress: bool = typer.Option(
+        True, "--progress/--no-progress", help="Progress bar on stderr (lines read of the total)."
+    ),
 ) -> None:
     """Import signals from a file: all rows or none (a bad row names its line and stores nothing)."""
-    from suraksha.matching.banks import get_bank, import_rows
+
+    from suraksha.matching.banks import LineCounter, get_bank, import_rows
     from suraksha.matching.formats import read_rows
 
     get_bank(name)
+    total_lines = _count_lines(file)
+    started = time.monotonic()
     with file.open("r", encoding="utf-8", newline="") as fh:
-        res = import_rows(
-            name, read_rows(fh, fmt), progress=lambda r: typer.echo(f"  {r.added + r.duplicates} rows...", err=True)
-        )
-    typer.echo(f"imported {res.added} signals into {name} ({res.duplicates} already present)")
+        lines = LineCounter(fh)
+        rows = read_rows(cast(TextIO, lines), fmt)
+        if show_progress:
+            with typer.progressbar(
+                length=total_lines, label=f"importing {file.name}", show_pos=True, show_eta=True, file=sys.stderr
+            ) as bar:
+                shown = 0
+
+                def step(_: object) -> None:
+                    nonlocal shown
+                    bar.update(lines.line - shown)
+                    shown = lines.line
+
+                res = import_rows(name, rows, progress=step, lines=lines)
+                bar.update(total_lines - shown)
+        else:
+            res = import_rows(name, rows, lines=lines)
+    took = time.monotonic() - started
+    rows_done = res.added + res.duplicates
+    typer.echo(
+        f"imported {res.added} signals into {name} ({res.duplicates} already present); "
+        f"{rows_done} rows from {lines.line} lines in {took:.1f} s ({rows_done / max(took, 1e-9):,.0f} rows/s)"
+    )
     _refresh_snapshot()
+
+
+def _count_lines(path: Path) -> int:
+    """Lines in a file (the progress bar's total): newlines, plus a last line without one."""
+    count, last = 0, b"\n"
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            count += chunk.count(b"\n")
+            last = chunk[-1:]
+    return count + (0 if last == b"\n" else 1)
 
 
 @bank_app.command("export")
