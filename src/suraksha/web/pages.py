@@ -18,11 +18,13 @@ from starlette.concurrency import run_in_threadpool
 from suraksha.auth import service as auth
 from suraksha.auth.roles import ROLES, home_path
 from suraksha.cases import links as account_links
+from suraksha.cases import queue_listing
 from suraksha.cases import service as review
 from suraksha.dispatch import deliver
 from suraksha.errors import InvalidInput, SurakshaError
 from suraksha.web import errors as error_pages
 from suraksha.web.headers import harden
+from suraksha.web.paging import Pager, page_number
 from suraksha.web.render import prefs_of, render
 from suraksha.web.security import (
     LOGIN_CSRF_COOKIE,
@@ -35,6 +37,7 @@ from suraksha.web.security import (
 )
 
 router = APIRouter(include_in_schema=False)
+QUEUE_PAGE_SIZE = 50
 STATIC = Path(__file__).parent / "static"
 STATIC_FILES = {"review.js": "text/javascript", "review.css": "text/css"}
 DECISION_KEYS = [
@@ -264,8 +267,32 @@ async def queues(request: Request) -> Response:
 async def queue_page(request: Request, queue: str) -> Response:
     stage = request.query_params.get("stage", "open")
     await run_in_threadpool(deliver, "review")  # tasks from the outbox, so the queue shows every item
-    tasks = await _call(request, review.list_tasks, _actor(request), queue, stage)
-    return render(request, "queue.html", {"queue": queue, "stage": stage, "tasks": tasks, "msg": request.query_params.get("msg")})
+    try:
+        page = page_number(request)
+    except InvalidInput as exc:
+        return error_pages.error_page(request, exc)
+    found = await _call(
+        request,
+        queue_listing.task_page,
+        _actor(request),
+        queue,
+        stage,
+        limit=QUEUE_PAGE_SIZE,
+        offset=(page - 1) * QUEUE_PAGE_SIZE,
+    )
+    pager = Pager(page, QUEUE_PAGE_SIZE, found.total, f"/review/queues/{quote(queue, safe='')}", {"stage": stage})
+    return render(
+        request,
+        "queue.html",
+        {
+            "queue": queue,
+            "stage": stage,
+            "tasks": found.tasks,
+            "found": found,
+            "pager": pager,
+            "msg": request.query_params.get("msg"),
+        },
+    )
 
 
 @router.get("/review/queues/{queue}/next")

@@ -137,7 +137,7 @@
     document.querySelectorAll("[data-due]").forEach(function (el) {
       if (!el.dataset.due) { return; }
       var ms = Date.parse(el.dataset.due) - Date.now();
-      el.textContent = fmt(ms);
+      el.textContent = el.dataset.abs ? el.dataset.abs + " (" + fmt(ms) + ")" : fmt(ms);
       el.classList.toggle("overdue", ms < 0);
     });
   }
