@@ -319,6 +319,7 @@ def index_status(request: Request, signal_type: str | None = Query(None, max_len
     matcher = request.app.state.matcher_state.matcher
     if matcher is None:
         return {name: {"present": False, "built_to": -1, "size": 0} for name in wanted}
+    matcher.refresh()  # what a lookup now would see
     stats = matcher.stats()
     out = {}
     for name, ours in wanted.items():
@@ -674,6 +675,8 @@ def signal_type_index_status(request: Request, signal_type: str | None = Query(N
 
     wanted = _one_type(signal_type)
     matcher = request.app.state.matcher_state.matcher
+    if matcher is not None:
+        matcher.refresh()
     stats = matcher.stats() if matcher is not None else {}
     out = {}
     for name, ours in wanted.items():
