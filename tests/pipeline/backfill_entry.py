@@ -10,15 +10,8 @@ from __future__ import annotations
 import os
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from pipeline import fakes  # noqa: E402
-
-fakes.install_missing()
-
-from suraksha.pipeline import backfill  # noqa: E402
+from suraksha.pipeline import backfill
 
 if __name__ == "__main__":
     delay = float(os.environ.get("SURAKSHA_TEST_STORE_DELAY", "0"))

@@ -1,4 +1,4 @@
-"""Fixtures for the pipeline tests: fakes for modules not written yet, a scanner with a known bank."""
+"""Fixtures for the pipeline tests: a scanner with a known bank (explicit test doubles, tests/pipeline/fakes.py)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,10 @@ import hashlib
 
 import pytest
 
+from suraksha.pipeline import scan as scan_mod
+from suraksha.pipeline.settings import reset_pipeline_settings
+
 from . import fakes
-
-fakes.install_missing()
-
-from suraksha.pipeline import scan as scan_mod  # noqa: E402
-from suraksha.pipeline.settings import reset_pipeline_settings  # noqa: E402
 
 CSAM_IMAGE = b"IMG known-bad test pattern #1"  # benign bytes standing in for a known hash
 NCII_IMAGE = b"IMG known ncii test pattern"

@@ -1,38 +1,27 @@
-"""Stand-ins for collaborators of the pipeline that other areas write (signals, policy, matcher).
+"""Test doubles the pipeline tests hand to ``Scanner`` explicitly: a fake hasher, a dictionary
+matcher and a miniature policy.
 
-``install_missing()`` registers a fake module only where the real one cannot be imported yet, so
-the same tests run against the real modules as soon as they land. The fakes follow the documented
-contracts (names, fields, errors), nothing more.
+Nothing here replaces a module: every real module is imported for real, so a missing dependency
+fails the suite instead of passing against a stand-in. ``DictMatcher`` answers like the real
+matcher for exact signals; ``tests/matching/test_matcher_contract.py`` runs the same cases against
+both.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib
 import re
-import sys
-import types
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from suraksha.matching.matcher import Match
+from suraksha.policy.actions import ActionRequest
+from suraksha.policy.model import ScanFacts
+from suraksha.policy.model import Verdict as RealVerdict
+from suraksha.signals.errors import CorruptMedia, MediaTooLarge, UnsupportedMedia
+from suraksha.signals.url import canonical_url
 
-
-# ------------------------------------------------------------------------- signals
-class MediaError(ValueError):
-    pass
-
-
-class CorruptMedia(MediaError):
-    pass
-
-
-class UnsupportedMedia(MediaError):
-    pass
-
-
-class MediaTooLarge(MediaError):
-    pass
+__all__ = ["DictMatcher", "FakePolicy", "canonical_url", "media_signals"]
 
 
 @dataclass(frozen=True)
@@ -64,102 +53,11 @@ def media_signals(data: bytes, mime: str | None = None, *, max_pixels: int, max_
     return MediaSignals("image", hashlib.sha256(data).hexdigest(), hashlib.md5(data).hexdigest(), PdqResult(pdq, 100), None, None)
 
 
-def canonical_url(s: str) -> str:
-    s = s.strip()
-    if "://" not in s:
-        s = "http://" + s
-    scheme, rest = s.split("://", 1)
-    host, _, path = rest.partition("/")
-    if not host or " " in host:
-        raise ValueError(f"not a URL: {s!r}")
-    return f"{scheme.lower()}://{host.lower()}/{path.split('#', 1)[0]}"
-
-
-def domain_of(url: str) -> str:
-    return canonical_url(url).split("://", 1)[1].split("/", 1)[0].split(":")[0]
-
-
-def extract_links(text: str) -> list[str]:
-    return re.findall(r"https?://[^\s]+", text or "")
-
-
-def find_onion_addresses(text: str) -> list[str]:
-    return [m.lower() for m in re.findall(r"\b[a-z2-7]{55}d\.onion\b", text or "", flags=re.I)]
-
-
-@dataclass
-class TextRules:
-    keywords: list[str] = field(default_factory=list)
-    regexes: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class TextHit:
-    kind: str
-    value: str
-    start: int
-    end: int
-
-
-def scan_text(text: str, rules: TextRules) -> list[TextHit]:
-    hits = []
-    for kw in rules.keywords:
-        for m in re.finditer(r"\b" + re.escape(kw) + r"\b", text, flags=re.I):
-            hits.append(TextHit("keyword", kw, m.start(), m.end()))
-    for rx in rules.regexes:
-        for m in re.finditer(rx, text):
-            hits.append(TextHit("regex", m.group(0), m.start(), m.end()))
-    return hits
-
-
-# ------------------------------------------------------------------------- policy
-@dataclass(frozen=True)
-class MatchFact:
-    bank: str
-    label: str
-    signal_type: str
-    distance: int
-    transform: str | None = None
-
-
-@dataclass(frozen=True)
-class ScoreFact:
-    name: str
-    value: float
-
-
-@dataclass(frozen=True)
-class TextFact:
-    kind: str
-    value: str
-
-
-@dataclass
-class ScanFacts:
-    matches: list
-    scores: list
-    text_hits: list
-    item_kind: str = "post"
-    country: str | None = None
-
-
-@dataclass
-class Verdict:
-    verdict: str
-    actions: list[str]
-    rule: str | None
-    reasons: list[str]
-    priority: int = 0
-
-
 class FakePolicy:
     """The shipped default, in miniature: csam -> remove+suspend+preserve+report; ncii -> remove+preserve;
     onion -> review high; nudity >= 0.8 -> review. Answers with the real ``Verdict`` and ``ActionRequest``s."""
 
-    def evaluate(self, facts: ScanFacts) -> Any:
-        from suraksha.policy.actions import ActionRequest
-        from suraksha.policy.model import Verdict as RealVerdict
-
+    def evaluate(self, facts: ScanFacts) -> RealVerdict:
         def verdict(name: str, actions: list[str], rule: str | None, reasons: list[str], priority: int) -> Any:
             return RealVerdict(name, [ActionRequest.parse(a) for a in actions], rule, reasons, priority)
 
@@ -181,29 +79,12 @@ class FakePolicy:
         return verdict("allow", [], None, [], 0)
 
 
-def default_policy() -> FakePolicy:
-    return FakePolicy()
-
-
-def load_policy(path_or_text: Any) -> FakePolicy:
-    return FakePolicy()
-
-
-# ------------------------------------------------------------------------- matcher
-@dataclass(frozen=True)
-class Match:
-    bank: str
-    bank_id: int
-    label: str
-    signal_type: str
-    signal: str
-    entry_id: int
-    distance: int
-    transform: str | None = None
-
-
 class DictMatcher:
-    """Exact lookups against a {(signal_type, value): [(bank, label, entry_id)]} table."""
+    """Exact lookups against a {(signal_type, canonical value): [(bank, label, entry_id)]} table.
+
+    The real matcher's contract for exact signals (sha256, md5, url, domain, text keywords) and
+    exact PDQ; it has no distance search, no transforms and no negative banks.
+    """
 
     def __init__(self, entries: dict[tuple[str, str], list[tuple[str, str, int]]] | None = None) -> None:
         self.entries = entries or {}
@@ -211,8 +92,14 @@ class DictMatcher:
     def add(self, signal_type: str, value: str, bank: str, label: str, entry_id: int) -> None:
         self.entries.setdefault((signal_type, value), []).append((bank, label, entry_id))
 
-    def lookup(self, signal_type: str, value: str) -> list[Match]:
-        return [Match(b, 1, label, signal_type, value, e, 0) for b, label, e in self.entries.get((signal_type, value), [])]
+    def lookup(self, signal_type: str, value: str, *, canonical: bool = False, related: bool = False) -> list[Match]:
+        out = [Match(b, 1, label, signal_type, value, e, 0) for b, label, e in self.entries.get((signal_type, value), [])]
+        if related and signal_type == "url":
+            out += self.lookup("domain", value.split("://", 1)[-1].split("/", 1)[0].split(":")[0])
+        return out
+
+    def lookup_link(self, canonical: str) -> list[Match]:
+        return self.lookup("url", canonical, canonical=True, related=True)
 
     def lookup_media(self, ms: Any) -> list[Match]:
         out = self.lookup("sha256", ms.sha256) + self.lookup("md5", ms.md5)
@@ -221,97 +108,10 @@ class DictMatcher:
         return out
 
     def lookup_text(self, text: str) -> list[Match]:
-        return []
-
-
-class DbBankMatcher(DictMatcher):
-    """Reads every enabled bank entry from the database once (the crash test's 'fake bank')."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        from suraksha.db import session_scope
-        from suraksha.matching.models import Bank, BankEntry
-
-        with session_scope() as session:
-            rows = session.execute(
-                select(BankEntry.id, BankEntry.signal_type, BankEntry.signal, Bank.name, Bank.label)
-                .join(Bank, Bank.id == BankEntry.bank_id)
-                .where(BankEntry.enabled.is_(True), Bank.enabled.is_(True))
-            ).all()
-        for r in rows:
-            self.add(r.signal_type, r.signal, r.name, r.label, r.id)
-
-
-# ------------------------------------------------------------------------- installation
-def _importable(name: str) -> bool:
-    try:
-        importlib.import_module(name)
-        return True
-    except ImportError:
-        return False
-
-
-def _install(name: str, **attrs: Any) -> None:
-    mod = types.ModuleType(name)
-    mod.__dict__.update(attrs)
-    mod.__fake__ = True
-    sys.modules[name] = mod
-    parent, _, child = name.rpartition(".")
-    if parent in sys.modules:
-        setattr(sys.modules[parent], child, mod)
-
-
-def install_missing() -> list[str]:
-    """Register fakes for whichever contract modules do not exist yet; returns their names."""
-    installed = []
-    if not _importable("suraksha.signals.errors"):
-        _install(
-            "suraksha.signals.errors",
-            MediaError=MediaError,
-            CorruptMedia=CorruptMedia,
-            UnsupportedMedia=UnsupportedMedia,
-            MediaTooLarge=MediaTooLarge,
-        )
-        installed.append("suraksha.signals.errors")
-    if not hasattr(importlib.import_module("suraksha.signals"), "media_signals"):
-        sig = sys.modules["suraksha.signals"]
-        sig.media_signals = media_signals
-        sig.__fake_media_signals__ = True
-        installed.append("suraksha.signals.media_signals")
-    if not _importable("suraksha.signals.url"):
-        _install("suraksha.signals.url", canonical_url=canonical_url, domain_of=domain_of, extract_links=extract_links)
-        installed.append("suraksha.signals.url")
-    if not _importable("suraksha.signals.text"):
-        _install(
-            "suraksha.signals.text",
-            find_onion_addresses=find_onion_addresses,
-            TextRules=TextRules,
-            TextHit=TextHit,
-            scan_text=scan_text,
-        )
-        installed.append("suraksha.signals.text")
-    if not _importable("suraksha.policy.model"):
-        _install(
-            "suraksha.policy.model",
-            MatchFact=MatchFact,
-            ScoreFact=ScoreFact,
-            TextFact=TextFact,
-            ScanFacts=ScanFacts,
-            Verdict=Verdict,
-        )
-        installed.append("suraksha.policy.model")
-    pol = importlib.import_module("suraksha.policy")
-    if not hasattr(pol, "default_policy"):
-        pol.default_policy = default_policy
-        pol.load_policy = load_policy
-        installed.append("suraksha.policy.default_policy")
-    return installed
-
-
-def real_matcher_usable() -> bool:
-    try:
-        importlib.import_module("suraksha.matching.matcher")
-        importlib.import_module("suraksha.signals").normalize_signal  # noqa: B018
-        return True
-    except (ImportError, AttributeError):
-        return False
+        words = set(re.findall(r"\w+", (text or "").lower()))
+        return [
+            Match(b, 1, label, "text", keyword, e, 0)
+            for (signal_type, keyword), rows in self.entries.items()
+            if signal_type == "text" and keyword.lower() in words
+            for b, label, e in rows
+        ]

@@ -1,6 +1,6 @@
 """Workers under the scan budget (issue 11.2): a hostile video costs its item a media error with the
 reason, not the worker's time; the job completes and the next item is scanned. Real signals (PyAV,
-pdqhash) on generated benign videos; the bank and policy are the pipeline fakes."""
+pdqhash) on generated benign videos; the bank and policy are the pipeline test doubles."""
 
 from __future__ import annotations
 
