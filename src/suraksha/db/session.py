@@ -122,3 +122,19 @@ def session_scope() -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def unit_of_work(session: Session | None = None) -> Iterator[Session]:
+    """The caller's unit of work when it passes one (nothing is committed here: the caller commits
+    once for its whole operation), else a new one that commits when the block ends.
+
+    Every public service function that writes takes ``session: Session | None = None`` and runs its
+    body in ``with unit_of_work(session) as s:`` — so a cross-area operation (an order executed, a
+    decision acted on) is one transaction, and a single call from an adapter still commits.
+    """
+    if session is not None:
+        yield session
+        return
+    with session_scope() as own:
+        yield own
