@@ -33,8 +33,10 @@ def test_dispatch_once_then_list_show_and_errors(env, reference_dir, home, monke
     assert r.exit_code == 0 and "remove_item\tacknowledged\titem p1" in r.output and "suspend_account" in r.output
     r = runner.invoke(app, ["actions", "list", "--json"])
     first = json.loads(r.output)[0]
-    r = runner.invoke(app, ["actions", "show", str(first["id"])])
+    r = runner.invoke(app, ["actions", "show", str(first["id"]), "--json"])
     assert json.loads(r.output)["deliveries"][0]["outcome"] == "acknowledged"
+    r = runner.invoke(app, ["actions", "show", str(first["id"])])
+    assert r.exit_code == 0 and "status: acknowledged" in r.output and "deliveries: 1" in r.output
     r = runner.invoke(app, ["reports", "list", "--destination", "ncmec"])
     assert r.exit_code == 0 and "draft" in r.output and "review" in r.output
 

@@ -52,14 +52,24 @@ def list_cmd(
 
 
 @actions_app.command("show")
-def show_cmd(action_id: int = typer.Argument(...)) -> None:
-    """One action with its items and every delivery attempt (JSON)."""
+def show_cmd(action_id: int = typer.Argument(...), as_json: bool = typer.Option(False, "--json")) -> None:
+    """One action with its items and every delivery attempt."""
     from suraksha.enforcement.actions import get_action
 
     try:
-        typer.echo(_json(asdict(get_action(action_id))))
+        view = asdict(get_action(action_id))
     except SurakshaError as exc:
         _fail(exc)
+    if as_json:
+        typer.echo(_json(view))
+        return
+    for key, value in view.items():
+        if isinstance(value, list):
+            typer.echo(f"{key}: {len(value)}")
+            for row in value:
+                typer.echo(f"  - {json.dumps(row, default=str, sort_keys=True)}")
+        else:
+            typer.echo(f"{key}: {'' if value is None else value}")
 
 
 @actions_app.command("retry")
