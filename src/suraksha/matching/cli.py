@@ -251,11 +251,15 @@ def fetch(name: str) -> None:
 
 @index_app.command("stats")
 @one_line_errors
-def stats() -> None:
+def stats(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Entries per index and the change-log position."""
     from suraksha.matching.matcher import get_matcher
 
-    for k, v in get_matcher().stats().items():
+    values = get_matcher().stats()
+    if as_json:
+        typer.echo(json.dumps(values, indent=2))
+        return
+    for k, v in values.items():
         typer.echo(f"{k}: {v}")
 
 
