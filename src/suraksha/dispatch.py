@@ -52,6 +52,32 @@ from suraksha.reporting.ncmec.settings import NcmecSettings
 log = logging.getLogger(__name__)
 
 
+def report_network(session: Any, account_id: int) -> dict[str, Any] | None:
+    """The network a reported account belongs to, for its report (NCMEC ``groupIdentifier``, the
+    India/UK packages): only accounts tied to it by strong links count as its group. The identifier
+    is the group's lowest account id (stable while the group grows). None when no other account is
+    strongly linked. Registered with reporting below: networks sits under reporting in the layers."""
+    from suraksha.networks.service import build_network
+
+    net = build_network(session, account_id, max_accounts=200)
+    strong = [m for m in net.members if getattr(m, "tie", "strong") == "strong"]
+    if len(strong) < 2:
+        return None
+    return {
+        "group_identifier": f"suraksha-network-{min(m.account_id for m in strong)}",
+        "size": len(strong),
+        "truncated": net.truncated,
+        "members": [
+            {"platform_account_id": m.platform_account_id, "handle": m.handle, "linked_by": list(m.linked_by)[:5]}
+            for m in strong
+        ],
+        "linked_by": net.linked_by,
+    }
+
+
+reports.register_network_lookup(report_network)
+
+
 @dataclass(frozen=True)
 class Consumer:
     """Which handler carries out one outbox topic, how many messages a pass claims at most, and how

@@ -121,7 +121,8 @@ def test_review_saying_not_csam_withdraws_the_report_before_anything_is_sent(dis
     [report] = list_reports(destination="ncmec")
     report = get_report(report.id)
     assert report.state == "retracted" and "not_violating" in report.state_reason
-    assert [e.to_state for e in report.events] == ["draft", "draft", "retracted"]
+    assert [e.to_state for e in report.events] == ["draft", "draft", "draft", "retracted"]
+    assert "left out" in report.events[2].reason and report.item_ids == []
     assert sim.reports == {}
     reset_review_settings()
 
@@ -189,7 +190,9 @@ def test_supplemental_report_links_to_the_first_and_names_it_at_ncmec(disp, sim,
     disp.run_once()
     [first] = list_reports(destination="ncmec")
     supp = file_supplemental(first.id, "user:lead", "The account also sent the file in 3 private chats.")
-    assert supp.supplemental_to == first.id and supp.subject == f"item:{first.item_id}:supplemental:1"
+    assert first.subject == f"account:{first.account_id}:incident:1"
+    assert supp.supplemental_to == first.id and supp.subject == f"{first.subject}:supplemental:1"
+    assert supp.item_ids == first.item_ids == [first.item_id]
     disp.run_once()
     supp = get_report(supp.id)
     assert supp.state == "finished" and supp.external_id != first.external_id

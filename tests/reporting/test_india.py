@@ -47,17 +47,24 @@ def test_package_holds_source_device_account_ip_time_platform_and_citations(indi
 
     assert india_report.state == "queued"
     p = package(india_report.id)
-    assert p["format"] == "suraksha.in.pocso-rule11/1"
-    assert p["source"]["platform"] == "Suraksha Test Platform"
-    assert p["source"]["displayed_at"] == "https://platform.example/p/77" and p["source"]["surface"] == "public feed"
-    assert p["source"]["platform_item_id"] == "post-77"
-    assert p["source"]["posted_at"]["ist"] == "21-11-2026 01:45:00 IST"  # 20:15 UTC is 01:45 next day in India
+    assert p["format"] == "suraksha.in.pocso-rule11/2"
+    assert p["incident"]["platform"] == "Suraksha Test Platform" and p["incident"]["items"] == 1
+    [item] = p["items"]
+    assert item["displayed_at"] == "https://platform.example/p/77" and item["surface"] == "public feed"
+    assert item["publicly_available"] is True  # from the surface
+    assert item["platform_item_id"] == "post-77"
+    assert item["posted_at"]["ist"] == "21-11-2026 01:45:00 IST"  # 20:15 UTC is 01:45 next day in India
+    assert item["posted_at"]["utc"].startswith("2026-11-20T20:15:00")
     assert p["account"]["platform_account_id"] == "acct-9"
-    assert p["device"]["device_id"] == "android-5f3a"
-    assert p["network_evidence"] == [{"ip": "49.36.12.7", "port": 50432, "event": "upload", "at": p["source"]["posted_at"]}]
-    assert p["hosting"] == {"server": "mum-edge-3", "country": "IN"}
-    files = p["material"]["files"]
+    assert p["devices"] == [{"device_id": "android-5f3a", "user_agent": None, "items": ["post-77"]}]
+    assert p["network_evidence"] == [
+        {"ip": "49.36.12.7", "port": 50432, "event": "upload", "at": item["posted_at"], "platform_item_id": "post-77"}
+    ]
+    assert p["hosting"] == [{"server": "mum-edge-3", "country": "IN"}]
+    files = item["files"]
     assert [f["matched"] for f in files] == [True, False] and all(f["preserved_evidence_id"] for f in files)
+    assert all(f["not_available"] is None for f in files)
+    assert "hash match" in files[0]["identified_by"] and files[0]["viewed_by_person_at"] is None
     assert {a["action"]: a["status"] for a in p["actions_taken"]} == {
         "remove_item": "acknowledged",
         "suspend_account": "acknowledged",
@@ -67,7 +74,8 @@ def test_package_holds_source_device_account_ip_time_platform_and_citations(indi
     assert "POCSO Rules 2020 rule 11" in bases and "Rule 3(1)(g)" in bases
     assert p["receiving_unit"]["destination"] == "national_cybercrime_portal"
     assert p["delivery"] == {"method": None, "reference": None, "sent_at": None, "acknowledged": False, "acknowledged_at": None}
-    assert p["material"]["review"] is None and "not yet reviewed" in p["material"]["summary"]
+    assert item["review"] is None and "not yet reviewed" in p["incident"]["summary"]
+    assert p["network"]["group_identifier"] is None and p["prior_reports"] == []
 
 
 def test_sent_then_acknowledged_with_fir_number(india_report):
@@ -112,17 +120,22 @@ def test_delivery_is_validated(india_report):
         record_delivery(india_report.id, "email", "user:x", police_unit="SJPU Pune")
 
 
-def test_pdf_is_a_real_pdf_with_every_section_and_survives_non_latin_text(india_report):
-    from suraksha.reporting.india import _SECTIONS, build_package, render_pdf
+def test_pdf_is_a_letter_and_tables_and_survives_non_latin_text(india_report):
+    from suraksha.reporting.india import TABLES, build_package, render_pdf
     from suraksha.reporting.service import package, package_pdf
 
     pdf = package_pdf(india_report.id)
     assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
-    assert len(re.findall(rb"/Type\s*/Page\b", pdf)) >= 2  # ten sections do not fit on one page
+    assert len(re.findall(rb"/Type\s*/Page\b", pdf)) >= 2  # a letter, then the tables
+    text = _pdf_text(pdf)
+    assert "Station House Officer" in text and "Yours faithfully" in text and "POCSO" in text
+    for title in TABLES:
+        assert title in text
+    assert "21-11-2026 01:45:00 IST" in text and "2026-11-20T20:15:00" in text  # IST and UTC side by side
+    assert "49.36.12.7" in text and "acct-9" in text and "post-77" in text
     p = package(india_report.id)
     p["account"]["handle"] = "@सुरक्षा_परीक्षण"  # a Devanagari handle must not break the PDF
     assert render_pdf(p).startswith(b"%PDF-")
-    assert len(_SECTIONS) == 10
     with pytest.raises(ValueError, match="delivery method"):
         from suraksha.reporting.subject import SubjectFacts
 
@@ -132,6 +145,15 @@ def test_pdf_is_a_real_pdf_with_every_section_and_survives_non_latin_text(india_
             reporter={},
             delivery={"method": "fax"},
         )
+
+
+def _pdf_text(pdf: bytes) -> str:
+    """The text of a PDF (pypdf: a test dependency)."""
+    import io
+
+    import pypdf
+
+    return "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
 
 
 def test_pdf_is_only_for_india(dispatcher, india_report):

@@ -44,10 +44,37 @@ class _RecordingClient:
         return getattr(self._client, name)
 
 
-def case_summary(session: Any, report: Report) -> tuple[Any, dict[str, bytes]]:
-    """The NCMEC ``CaseSummary`` of a report and the bytes of its files (by media id)."""
+def _read_bytes(session: Any, facts: Any, m: Any) -> tuple[bytes | None, str | None]:
+    """The file's bytes (the preserved copy, else the bytes still held for the scan) or why there are none."""
     from suraksha import evidence
     from suraksha.items.models import PendingMedia
+    from suraksha.reporting.subject import unavailable_reason
+
+    if m.evidence_id:
+        try:
+            return evidence.read(m.evidence_id, SYSTEM, PURPOSE, session=session), None
+        except evidence.EvidencePurged:
+            return None, f"the preserved copy {m.evidence_id} was purged under the retention policy"
+        except evidence.EvidenceNotFound:
+            return None, f"the preserved copy {m.evidence_id} is missing from the evidence vault"
+        except evidence.EvidenceUnreadable as exc:
+            return None, f"the preserved copy {m.evidence_id} could not be read back intact ({type(exc).__name__})"
+    data = session.scalar(
+        select(PendingMedia.data).where(PendingMedia.item_id == facts.item_id, PendingMedia.position == m.position).limit(1)
+    )
+    if data:
+        return data, None
+    return None, unavailable_reason(facts, m)
+
+
+def _hashes_text(m: Any) -> str:
+    parts = [f"{name} {value}" for name, value in (("MD5", m.md5), ("SHA-256", m.sha256), ("PDQ", m.pdq)) if value]
+    return ", ".join(parts) if parts else "no hash was computed"
+
+
+def case_summary(session: Any, report: Report) -> tuple[Any, dict[str, bytes]]:
+    """The NCMEC ``CaseSummary`` of a report (every item of the account in it) and the bytes of its
+    files (by media id)."""
     from suraksha.reporting.ncmec.case import (
         CaseAccount,
         CaseDevice,
@@ -59,9 +86,12 @@ def case_summary(session: Any, report: Report) -> tuple[Any, dict[str, bytes]]:
         ReviewDecision,
     )
     from suraksha.reporting.ncmec.enums import EventName
-    from suraksha.reporting.subject import gather
+    from suraksha.reporting.service import prior_reports, report_facts
+    from suraksha.reporting.subject import identification, original_views
 
-    facts = gather(session, report.item_id)
+    items = report_facts(session, report)
+    if not items:
+        raise ValueError(f"report {report.id} covers no item")
     rs = get_reporter_settings()
     missing = [
         n
@@ -74,70 +104,53 @@ def case_summary(session: Any, report: Report) -> tuple[Any, dict[str, bytes]]:
     ]
     if missing:
         raise ValueError(f"NCMEC needs the reporting person: set {', '.join(missing)}")
-    upload_ip = CaseIpEvent(ip=facts.ip, at=facts.posted_at, event=EventName.UPLOAD, port=facts.port) if facts.ip else None
+    views = original_views(session, [f.item_id for f in items])
     contents: dict[str, bytes] = {}
-    media = []
-    for m in facts.media:
-        if not m.matched:
-            # Only the media that matched: another picture in the same post is preserved with the
-            # item but is not "Reported" material, and must not carry the item's classification.
-            continue
-        data = None
-        media_id = m.evidence_id or f"pending:{facts.item_id}:{m.position}"
-        if m.evidence_id:
-            data = evidence.read(m.evidence_id, SYSTEM, PURPOSE, session=session)
-        else:
-            data = session.scalar(
-                select(PendingMedia.data)
-                .where(PendingMedia.item_id == facts.item_id, PendingMedia.position == m.position)
-                .limit(1)
+    case_items: list[CaseItem] = []
+    unavailable: list[str] = []
+    for facts in items:
+        upload_ip = CaseIpEvent(ip=facts.ip, at=facts.posted_at, event=EventName.UPLOAD, port=facts.port) if facts.ip else None
+        media = []
+        for m in facts.media:
+            if not m.matched:
+                # Only the media that matched: another picture in the same post is preserved with the
+                # item but is not "Reported" material, and must not carry the item's classification.
+                continue
+            how = identification(m)
+            data, why = _read_bytes(session, facts, m)
+            if not data:
+                unavailable.append(
+                    f"item {facts.platform_item_id} file {m.position}"
+                    + (f" ({m.file_name})" if m.file_name else "")
+                    + f": {_hashes_text(m)}; identified by {how}; not attached because {why or 'its bytes are empty'}."
+                )
+                continue
+            media_id = m.evidence_id or f"pending:{facts.item_id}:{m.position}"
+            contents[media_id] = data
+            view = views.get((facts.item_id, m.position))
+            media.append(
+                CaseMedia(
+                    media_id=media_id,
+                    filename=f"item{facts.item_id}-media{m.position}.{_EXT.get(m.mime or '', 'bin')}",
+                    original_name=m.file_name,
+                    md5=m.md5,
+                    sha256=m.sha256,
+                    pdq=m.pdq,
+                    url=m.source_url,
+                    uploaded_at=facts.posted_at,
+                    upload_ip=upload_ip,
+                    publicly_available=facts.publicly_available,
+                    viewed_by_reviewer=view is not None,
+                    viewed_note=(
+                        f"Viewed by a person at the platform at {view.at.astimezone(dt.UTC):%Y-%m-%d %H:%M:%S} UTC (audited)."
+                        if view
+                        else "Not viewed by a person at the platform before this report."
+                    ),
+                    identified_by=how,
+                    industry_classification=facts.decision.industry_class if facts.decision else None,
+                )
             )
-        if not data:
-            continue  # no bytes kept: NCMEC gets the hashes through a supplemental report if they turn up
-        contents[media_id] = data
-        media.append(
-            CaseMedia(
-                media_id=media_id,
-                filename=f"item{facts.item_id}-media{m.position}.{_EXT.get(m.mime or '', 'bin')}",
-                md5=m.md5,
-                sha256=m.sha256,
-                pdq=m.pdq,
-                url=m.source_url,
-                uploaded_at=facts.posted_at,
-                upload_ip=upload_ip,
-                viewed_by_reviewer=facts.decision is not None,
-            )
-        )
-    d = facts.decision
-    prior: list[int] = []
-    extra = report.extra_info
-    if report.supplemental_to:
-        first = session.get(Report, report.supplemental_to)
-        if first is not None and first.external_id and first.external_id.isdigit():
-            prior.append(int(first.external_id))
-            extra = f"Supplemental to CyberTipline report {first.external_id}. {extra or ''}".strip()
-    account = None
-    if facts.platform_account_id:
-        account = CaseAccount(
-            platform_account_id=facts.platform_account_id,
-            screen_name=facts.handle,
-            ip_events=[CaseIpEvent(ip=facts.ip, at=facts.posted_at, event=EventName.UPLOAD, port=facts.port)] if facts.ip else [],
-            devices=[CaseDevice(id_type="device_id", id_value=facts.device_id, event=EventName.UPLOAD, at=facts.posted_at)]
-            if facts.device_id
-            else [],
-            country_code=facts.country,
-            suspended_at=facts.suspended_at,
-            prior_report_ids=prior,
-        )
-    summary = CaseSummary(
-        case_id=f"report-{report.id}",
-        reporter=ReporterProfile(
-            platform=rs.platform, first_name=rs.first_name, last_name=rs.last_name, email=rs.email, phone=rs.phone
-        ),
-        decision=ReviewDecision(
-            industry_classification=d.industry_class if d else None, decided_at=d.decided_at if d else None, additional_info=extra
-        ),
-        items=[
+        case_items.append(
             CaseItem(
                 platform_item_id=facts.platform_item_id,
                 kind="message" if facts.item_kind == "message" else "post",
@@ -146,9 +159,50 @@ def case_summary(session: Any, report: Report) -> tuple[Any, dict[str, bytes]]:
                 posted_at=facts.posted_at,
                 media=media,
             )
-        ],
+        )
+    decisions = [f.decision for f in items if f.decision]
+    prior: list[int] = []
+    extra = report.extra_info
+    if report.supplemental_to:
+        first = session.get(Report, report.supplemental_to)
+        if first is not None and first.external_id and first.external_id.isdigit():
+            prior.append(int(first.external_id))
+            extra = f"Supplemental to CyberTipline report {first.external_id}. {extra or ''}".strip()
+    prior += [int(p.external_id) for p in prior_reports(session, report) if p.external_id and p.external_id.isdigit()]
+    head = items[0]
+    account = None
+    if head.platform_account_id:
+        ip_events = [CaseIpEvent(ip=f.ip, at=f.posted_at, event=EventName.UPLOAD, port=f.port) for f in items if f.ip]
+        devices = {
+            f.device_id: CaseDevice(id_type="device_id", id_value=f.device_id, event=EventName.UPLOAD, at=f.posted_at)
+            for f in reversed(items)
+            if f.device_id
+        }
+        account = CaseAccount(
+            platform_account_id=head.platform_account_id,
+            screen_name=head.handle,
+            ip_events=ip_events,
+            devices=list(reversed(devices.values())),
+            country_code=head.country,
+            suspended_at=next((f.suspended_at for f in items if f.suspended_at), None),
+            prior_report_ids=prior,
+            group_identifier=report.group_identifier,
+        )
+    posted = [f.posted_at for f in items if f.posted_at is not None]
+    summary = CaseSummary(
+        case_id=f"report-{report.id}",
+        reporter=ReporterProfile(
+            platform=rs.platform, first_name=rs.first_name, last_name=rs.last_name, email=rs.email, phone=rs.phone
+        ),
+        decision=ReviewDecision(
+            industry_classification=decisions[0].industry_class if len({d.industry_class for d in decisions}) == 1 else None,
+            decided_at=max(d.decided_at for d in decisions) if decisions else None,
+            additional_info=extra,
+        ),
+        items=case_items,
         account=account,
-        incident_at=facts.posted_at,
+        incident_at=min(posted) if posted else None,
+        unavailable_files=unavailable,
     )
     return summary, contents
 

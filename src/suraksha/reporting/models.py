@@ -1,10 +1,15 @@
 """Tables owned by reporting: reports to authorities and every change of their state.
 
-A ``Report`` is one submission of one subject (for now: one item; see docs/decisions.md) to one
-destination (``ncmec``, ``in_police``, ``uk_nca``). ``(destination, subject)`` is unique, so an
-outbox message handled twice, or two dispatchers racing, can never file a subject twice;
-supplemental reports get their own subject (``item:42:supplemental:1``) and point at the first
-(``supplemental_to``). Every state change is a ``ReportEvent`` written in the same transaction.
+A ``Report`` is one submission about one reported user and incident to one destination
+(``ncmec``, ``in_police``, ``uk_nca``): subject ``account:7:incident:2``, gathering every item of
+that account that was reported while the report was still a draft (``ReportItem``; an item
+without an account is its own subject, ``item:42``). ``(destination, subject)`` is unique, and so
+is ``(destination, item_id)`` in ``report_items``: an outbox message handled twice, or two
+dispatchers racing, can never report an item twice. A later incident of the same account is a new
+report that names the earlier ones (NCMEC ``priorCTReports``). Supplemental reports get their own
+subject (``account:7:incident:2:supplemental:1``) and point at the first (``supplemental_to``).
+``item_id`` is the first item of the report (kept for readers that look at one item).
+Every state change is a ``ReportEvent`` written in the same transaction.
 
 States: ``draft`` (waiting for something: the review decision the policy requires, the evidence)
 -> ``queued`` (ready: the dispatcher files NCMEC reports; India/UK packages wait for a person to
@@ -37,7 +42,7 @@ class Report(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     destination: Mapped[str] = mapped_column(String(20))
-    subject: Mapped[str] = mapped_column(String(200))  # "item:42", "item:42:supplemental:1"
+    subject: Mapped[str] = mapped_column(String(200))  # "account:7:incident:1", "item:42", "...:supplemental:1"
     item_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None, index=True)
     account_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None, index=True)
     outbox_message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)
@@ -62,6 +67,25 @@ class Report(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     submitted_at: Mapped[dt.datetime | None] = mapped_column(nullable=True, default=None)
     finished_at: Mapped[dt.datetime | None] = mapped_column(nullable=True, default=None)
+    # the network (organised group) the reported account belongs to, as sent (NCMEC groupIdentifier)
+    group_identifier: Mapped[str | None] = mapped_column(String(200), nullable=True, default=None)
+    network: Mapped[dict | None] = mapped_column(nullable=True, default=None)  # members and links, as looked up
+
+
+class ReportItem(Base):
+    """An item that a report covers. ``excluded`` says why an item was left out after it joined
+    (its review said it is not reportable); the row stays, so the record shows it was considered."""
+
+    __tablename__ = "report_items"
+    __table_args__ = (UniqueConstraint("destination", "item_id", name="uq_report_items_destination_item"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    destination: Mapped[str] = mapped_column(String(20))
+    item_id: Mapped[int] = mapped_column(BigInteger)
+    outbox_message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)
+    added_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    excluded: Mapped[str | None] = mapped_column(Text, nullable=True, default=None)
 
 
 class ReportEvent(Base):

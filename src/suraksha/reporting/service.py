@@ -18,19 +18,20 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from prometheus_client import Counter
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from suraksha.db import session_scope, utcnow
 from suraksha.db.sql import aware, dialect_name, insert_new
-from suraksha.errors import InvalidInput, NotFound
+from suraksha.errors import Conflict, InvalidInput, NotFound
 from suraksha.outbox import Done, Message, Skip, unfinished
 from suraksha.outbox.service import backoff_seconds as outbox_backoff
-from suraksha.reporting.models import DELIVERY_METHODS, DESTINATIONS, REPORT_STATES, Report, ReportEvent
+from suraksha.reporting.models import DELIVERY_METHODS, DESTINATIONS, REPORT_STATES, Report, ReportEvent, ReportItem
 from suraksha.reporting.settings import get_report_settings, get_reporter_settings
 
 log = logging.getLogger(__name__)
@@ -81,9 +82,26 @@ class ReportView:
     updated_at: dt.datetime
     finished_at: dt.datetime | None
     events: list[EventView] = field(default_factory=list)
+    item_ids: list[int] = field(default_factory=list)  # the items the report covers (review's exclusions left out)
+    group_identifier: str | None = None  # the network the account belongs to, as reported
 
 
-def _view(r: Report, events: list[ReportEvent] | None = None) -> ReportView:
+def _item_ids(session: Session, reports: list[Report]) -> dict[int, list[int]]:
+    """Report id -> its included items, for many reports in one query (a supplemental: its first's)."""
+    key = {r.id: r.supplemental_to or r.id for r in reports}
+    out: dict[int, list[int]] = {k: [] for k in set(key.values())}
+    if out:
+        rows = session.execute(
+            select(ReportItem.report_id, ReportItem.item_id)
+            .where(ReportItem.report_id.in_(list(out)), ReportItem.excluded.is_(None))
+            .order_by(ReportItem.id)
+        ).all()
+        for report_id, item_id in rows:
+            out[report_id].append(item_id)
+    return {r.id: out[key[r.id]] for r in reports}
+
+
+def _view(r: Report, events: list[ReportEvent] | None = None, item_ids: list[int] | None = None) -> ReportView:
     return ReportView(
         id=r.id,
         destination=r.destination,
@@ -104,6 +122,8 @@ def _view(r: Report, events: list[ReportEvent] | None = None) -> ReportView:
         updated_at=aware(r.updated_at),
         finished_at=aware(r.finished_at),
         events=[EventView(aware(e.at), e.from_state, e.to_state, e.actor, e.reason, dict(e.details or {})) for e in events or []],
+        item_ids=list(item_ids or []),
+        group_identifier=r.group_identifier,
     )
 
 
@@ -165,24 +185,46 @@ def _note(session: Session, report: Report, reason: str, actor: str = SYSTEM) ->
 
 
 # --------------------------------------------------------------------------- intake
-def take_report_message(session: Session, message: Message) -> Done:
-    """A ``report`` outbox message -> a draft report, once per (destination, item), in the caller's
-    transaction (the outbox loop's, which marks the message delivered in it). An existing report for
-    the subject and destination is left alone. Returns the drafts made (0 or 1). Wired to the topic
-    by ``suraksha.dispatch``."""
-    payload = message.payload
-    dest = payload.get("destination")
-    if dest not in DESTINATIONS or message.item_id is None:
-        raise Skip(f"unknown report destination {dest!r} or no item")
+def _open_draft(session: Session, dest: str, account_id: int) -> Report | None:
+    """The account's report to this destination that is still gathering items (a draft, not a
+    supplemental one), locked on PostgreSQL so the draft cannot be queued while an item joins."""
+    stmt = (
+        select(Report)
+        .where(
+            Report.destination == dest,
+            Report.account_id == account_id,
+            Report.state == "draft",
+            Report.supplemental_to.is_(None),
+        )
+        .order_by(Report.id)
+        .limit(1)
+    )
+    if dialect_name(session) == "postgresql":
+        stmt = stmt.with_for_update()
+    return session.scalars(stmt).first()
+
+
+def _new_report(session: Session, dest: str, item_id: int, account_id: int | None, message: Message) -> int | None:
+    """A new draft: ``account:<id>:incident:<n>`` (the account's n-th report to ``dest``), or
+    ``item:<id>`` for an item without an account. None when another dispatcher made it first."""
+    if account_id is None:
+        subject = f"item:{item_id}"
+    else:
+        earlier = session.scalar(
+            select(func.count())
+            .select_from(Report)
+            .where(Report.destination == dest, Report.account_id == account_id, Report.supplemental_to.is_(None))
+        )
+        subject = f"account:{account_id}:incident:{(earlier or 0) + 1}"
     now = utcnow()
-    report_id = insert_new(
+    return insert_new(
         session,
         Report.__table__,
         {
             "destination": dest,
-            "subject": f"item:{message.item_id}",
-            "item_id": message.item_id,
-            "account_id": message.account_id,
+            "subject": subject,
+            "item_id": item_id,
+            "account_id": account_id,
             "outbox_message_id": message.id,
             "state": "draft",
             "attempts": 0,
@@ -195,20 +237,139 @@ def take_report_message(session: Session, message: Message) -> Done:
         },
         ["destination", "subject"],
     )
-    if report_id is None:
+
+
+def take_report_message(session: Session, message: Message) -> Done:
+    """A ``report`` outbox message -> the item joins its account's draft report to that destination
+    (one report per reported user and incident), or starts a new one; in the caller's transaction
+    (the outbox loop's, which marks the message delivered in it). An item already in a report to
+    the destination is left alone. Returns the drafts made (0 or 1). Wired to the topic by
+    ``suraksha.dispatch``; enqueued by the pipeline's policy actions and by review decisions
+    (``report:<destination>`` with the item and its account)."""
+    from suraksha.items.models import Item
+
+    payload = message.payload
+    dest = payload.get("destination")
+    if dest not in DESTINATIONS or message.item_id is None:
+        raise Skip(f"unknown report destination {dest!r} or no item")
+    item_id = message.item_id
+    if session.scalar(select(ReportItem.id).where(ReportItem.destination == dest, ReportItem.item_id == item_id)):
         return Done()
-    session.add(
-        ReportEvent(
-            report_id=report_id,
-            at=now,
-            from_state=None,
-            to_state="draft",
-            actor="system:pipeline",
-            reason=f"policy rule {payload.get('rule')} asked for report:{dest}",
-            details={"outbox_message_id": message.id, "labels": list(payload.get("labels") or [])},
+    account_id = message.account_id
+    if account_id is None:
+        account_id = session.scalar(select(Item.account_id).where(Item.id == item_id))
+    why = f"policy rule {payload.get('rule')} asked for report:{dest}" if payload.get("rule") else f"asked for report:{dest}"
+    for _ in range(3):
+        draft = _open_draft(session, dest, account_id) if account_id is not None else None
+        made = draft is None
+        report_id = draft.id if draft is not None else _new_report(session, dest, item_id, account_id, message)
+        if report_id is None:
+            continue  # another dispatcher opened the account's next report just now: join it
+        joined = insert_new(
+            session,
+            ReportItem.__table__,
+            {
+                "report_id": report_id,
+                "destination": dest,
+                "item_id": item_id,
+                "outbox_message_id": message.id,
+                "added_at": utcnow(),
+            },
+            ["destination", "item_id"],
         )
+        if joined is None:  # the same item was reported by another message at the same moment
+            if made:
+                session.execute(delete(Report).where(Report.id == report_id))
+            return Done()
+        now = utcnow()
+        labels = list(payload.get("labels") or [])
+        if made:
+            session.add(
+                ReportEvent(
+                    report_id=report_id,
+                    at=now,
+                    from_state=None,
+                    to_state="draft",
+                    actor="system:pipeline",
+                    reason=f"{why} (item {item_id})",
+                    details={"outbox_message_id": message.id, "item_id": item_id, "labels": labels},
+                )
+            )
+        else:
+            session.execute(update(Report).where(Report.id == report_id).values(updated_at=now))
+            session.add(
+                ReportEvent(
+                    report_id=report_id,
+                    at=now,
+                    from_state="draft",
+                    to_state="draft",
+                    actor="system:pipeline",
+                    reason=f"item {item_id} joins the report on its account: {why}",
+                    details={"outbox_message_id": message.id, "item_id": item_id, "labels": labels},
+                )
+            )
+        return Done(made=int(made))
+    raise Conflict(f"could not open a report for item {item_id} to {dest}: other dispatchers kept opening them; try again")
+
+
+def report_items(session: Session, report: Report) -> list[ReportItem]:
+    """The items a report covers (a supplemental report: those of the report it follows), with the
+    ones review left out; in the order they joined."""
+    report_id = report.supplemental_to or report.id
+    return list(session.scalars(select(ReportItem).where(ReportItem.report_id == report_id).order_by(ReportItem.id)).all())
+
+
+def included_item_ids(session: Session, report: Report) -> list[int]:
+    """The items the report is about (those review did not leave out)."""
+    return [ri.item_id for ri in report_items(session, report) if ri.excluded is None]
+
+
+def prior_reports(session: Session, report: Report) -> list[Report]:
+    """The account's earlier reports to the same destination that were filed (finished), oldest
+    first: a follow-up names them (NCMEC ``priorCTReports``)."""
+    if report.account_id is None:
+        return []
+    return list(
+        session.scalars(
+            select(Report)
+            .where(
+                Report.destination == report.destination,
+                Report.account_id == report.account_id,
+                Report.state == "finished",
+                Report.id < report.id,
+                Report.id != (report.supplemental_to or -1),
+            )
+            .order_by(Report.id)
+        ).all()
     )
-    return Done(made=1)
+
+
+# --------------------------------------------------------------------------- networks
+#: ``(session, account_id) -> network`` or None when the account is in no group. The networks area
+#: sits below reporting in the layer order, so the composition root registers the lookup
+#: (``suraksha.dispatch``); without one, reports say the network was not looked up.
+NetworkLookup = Callable[[Session, int], "dict[str, Any] | None"]
+_network_lookup: list[NetworkLookup] = []
+
+
+def register_network_lookup(lookup: NetworkLookup) -> None:
+    """Called once by the composition root with the networks area's lookup."""
+    _network_lookup[:] = [lookup]
+
+
+def _network(session: Session, account_id: int | None) -> dict[str, Any]:
+    if account_id is None:
+        return {"looked_up": False, "reason": "the items have no account"}
+    if not _network_lookup:
+        return {"looked_up": False, "reason": "the network lookup is not wired in this process"}
+    try:
+        found = _network_lookup[0](session, account_id)
+    except Exception as exc:  # noqa: BLE001 - a report must not wait on the group graph; the record says why
+        log.warning("network lookup for account %s failed: %s", account_id, exc)
+        return {"looked_up": False, "reason": f"the network lookup failed ({type(exc).__name__})"}
+    if not found:
+        return {"looked_up": True, "group_identifier": None}
+    return {"looked_up": True, **found}
 
 
 # --------------------------------------------------------------------------- gates
@@ -243,33 +404,81 @@ def review_gate(destination: str, item_id: int, policy: Any = None) -> tuple[boo
     return True, f"review decided csam{' ' + decision.industry_class if decision.industry_class else ''}"
 
 
+def _gate_items(destination: str, item_ids: list[int], policy: Any) -> dict[int, tuple[bool | None, str]]:
+    return {item_id: review_gate(destination, item_id, policy) for item_id in item_ids}
+
+
 def advance_drafts(limit: int = 200) -> int:
-    """Move drafts whose conditions are met to ``queued`` (or ``retracted``); returns how many moved."""
+    """Move drafts whose conditions are met to ``queued`` (or ``retracted``); returns how many moved.
+
+    A report waits until every item in it may be filed; an item whose review said "not reportable"
+    is left out (recorded on the report), and a report left with no item is retracted. The network
+    of the account is looked up when the report is queued and stored with it (what is sent)."""
     policy = _policy()
     moved = 0
     with session_scope() as session:
         drafts = session.scalars(select(Report).where(Report.state == "draft").order_by(Report.id).limit(limit)).all()
-        session.expunge_all()
-    for draft in drafts:
-        ok, why = review_gate(draft.destination, draft.item_id, policy) if draft.item_id is not None else (True, "no item")
+        plans = []
+        for d in drafts:
+            plans.append((d.id, d.destination, d.supplemental_to, included_item_ids(session, d)))
+    for report_id, destination, supplemental_to, item_ids in plans:
+        if supplemental_to is not None:
+            gates = {i: (True, "supplemental to a filed report") for i in item_ids}
+        else:
+            gates = _gate_items(destination, item_ids, policy)
         with session_scope() as session:
-            report = session.get(Report, draft.id)
+            stmt = select(Report).where(Report.id == report_id)
+            if dialect_name(session) == "postgresql":
+                stmt = stmt.with_for_update()
+            report = session.scalars(stmt).first()
             if report is None or report.state != "draft":
                 continue
-            if ok is False:
+            if included_item_ids(session, report) != item_ids:
+                continue  # an item joined since the gates were read: the next pass looks again
+            refused = {i: why for i, (ok, why) in gates.items() if ok is False}
+            for ri in report_items(session, report):
+                if ri.item_id in refused and ri.excluded is None and report.supplemental_to is None:
+                    ri.excluded = refused[ri.item_id][:2000]
+                    session.add(
+                        ReportEvent(
+                            report_id=report.id,
+                            at=utcnow(),
+                            from_state="draft",
+                            to_state="draft",
+                            actor=SYSTEM,
+                            reason=f"item {ri.item_id} left out: {refused[ri.item_id]}",
+                            details={"item_id": ri.item_id},
+                        )
+                    )
+            remaining = [i for i in item_ids if i not in refused]
+            if not remaining:
+                why = "; ".join(sorted(set(refused.values()))) if refused else "the report covers no item"
                 moved += transition(session, report.id, ("draft",), "retracted", SYSTEM, why)
                 continue
-            if ok is None:
-                _note(session, report, why)
+            if report.item_id not in remaining:
+                report.item_id = remaining[0]
+            waiting = [(i, why) for i, (ok, why) in gates.items() if ok is None and i in remaining]
+            if waiting:
+                first, why = waiting[0]
+                more = f" and {len(waiting) - 1} more item(s)" if len(waiting) > 1 else ""
+                _note(session, report, f"{why} (item {first}{more})")
                 continue
-            if report.item_id is not None and unfinished(session, "preserve", report.item_id):
+            if any(unfinished(session, "preserve", i) for i in remaining):
                 _note(session, report, WAITING_EVIDENCE)
                 continue
-            values: dict[str, Any] = {"next_attempt_at": utcnow()}
-            reason = why
+            network = _network(session, report.account_id)
+            values: dict[str, Any] = {
+                "next_attempt_at": utcnow(),
+                "network": network,
+                "group_identifier": network.get("group_identifier"),
+            }
+            whys = sorted({why for i, (ok, why) in gates.items() if ok and i in remaining})
+            reason = f"{'; '.join(whys)} ({len(remaining)} item(s))"
             if report.destination != "ncmec":
+                report.network = network
+                report.group_identifier = network.get("group_identifier")
                 values["package"] = build_package(session, report)
-                reason = f"{why}; package ready: send it to the {'police' if report.destination == 'in_police' else 'NCA'} and record the delivery"
+                reason = f"{reason}; package ready: send it to the {'police' if report.destination == 'in_police' else 'NCA'} and record the delivery"
             moved += transition(session, report.id, ("draft",), "queued", SYSTEM, reason, extra_where=None, **values)
     return moved
 
@@ -288,16 +497,38 @@ def _reporter_dict() -> dict[str, Any]:
     }
 
 
-def build_package(session: Session, report: Report) -> dict[str, Any]:
+def report_facts(session: Session, report: Report) -> list[Any]:
+    """``SubjectFacts`` of every item the report covers, in the order they joined."""
     from suraksha.reporting.subject import gather
 
-    facts = gather(session, report.item_id)
+    ids = included_item_ids(session, report) or ([report.item_id] if report.item_id is not None else [])
+    return [gather(session, item_id) for item_id in ids]
+
+
+def build_package(session: Session, report: Report) -> dict[str, Any]:
+    from suraksha.reporting.subject import original_views
+
+    facts = report_facts(session, report)
+    if not facts:
+        raise ReportError(f"report {report.id} covers no item")
     original = session.get(Report, report.supplemental_to) if report.supplemental_to else None
+    prior = prior_reports(session, report)
     common = {
         "reference": f"SURAKSHA-{report.destination.upper()}-{report.id}",
         "reporter": _reporter_dict(),
         "supplemental_to": f"SURAKSHA-{original.destination.upper()}-{original.id}" if original else None,
         "extra_info": report.extra_info,
+        "prior_reports": [
+            {
+                "reference": f"SURAKSHA-{p.destination.upper()}-{p.id}",
+                "acknowledgement": p.external_id,
+                "fir_number": p.fir_number,
+                "finished_at": aware(p.finished_at),
+            }
+            for p in prior
+        ],
+        "network": dict(report.network or {"looked_up": False, "reason": "not looked up yet (the report is a draft)"}),
+        "viewed": original_views(session, [f.item_id for f in facts]),
     }
     if report.destination == "in_police":
         from suraksha.reporting.india import build_package as build_in
@@ -544,10 +775,13 @@ def list_reports(
         stmt = stmt.where(Report.state == state)
     if destination:
         stmt = stmt.where(Report.destination == destination)
-    if item_id is not None:
-        stmt = stmt.where(Report.item_id == item_id)
+    if item_id is not None:  # every report covering the item (one per destination), not only those it opened
+        covering = select(ReportItem.report_id).where(ReportItem.item_id == item_id)
+        stmt = stmt.where(or_(Report.id.in_(covering), Report.supplemental_to.in_(covering), Report.item_id == item_id))
     with session_scope() as session:
-        return [_view(r) for r in session.scalars(stmt).all()]
+        rows = list(session.scalars(stmt).all())
+        ids = _item_ids(session, rows)
+        return [_view(r, item_ids=ids[r.id]) for r in rows]
 
 
 def get_report(report_id: int) -> ReportView:
@@ -556,7 +790,7 @@ def get_report(report_id: int) -> ReportView:
         if r is None:
             raise ReportNotFound(f"report {report_id} not found")
         events = session.scalars(select(ReportEvent).where(ReportEvent.report_id == report_id).order_by(ReportEvent.id)).all()
-        return _view(r, list(events))
+        return _view(r, list(events), _item_ids(session, [r])[r.id])
 
 
 def backoff_seconds(attempt: int) -> float:

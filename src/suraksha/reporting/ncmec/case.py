@@ -15,6 +15,11 @@ Choices made here (see docs/reporting.md):
 * A suspended account is reported as ``accountPermanentlyDisabled`` with the suspension time.
 * Every file is "Reported" and carries the decision's industry classification unless the
   media has its own.
+* ``fileViewedByEsp`` is true only when a person at the platform was shown the original file
+  (an audited reveal; ``viewed_by_reviewer``); otherwise false, and the file's ``additionalInfo``
+  says how it was identified (``identified_by``: a hash match to a named list).
+* A file whose bytes were not kept cannot be uploaded; ``CaseSummary.unavailable_files`` lists it
+  with its hashes and the reason, in the report's ``additionalInfo``.
 """
 
 from __future__ import annotations
@@ -78,7 +83,8 @@ class CaseDevice:
 @_case
 class CaseMedia:
     media_id: str  # Suraksha's key for the bytes (evidence vault)
-    filename: str
+    filename: str  # the name we upload it under (fileName)
+    original_name: str | None = None  # the platform's name for the file, when known (originalFileName)
     md5: str | None = None
     sha1: str | None = None
     sha256: str | None = None
@@ -87,7 +93,9 @@ class CaseMedia:
     uploaded_at: datetime | None = None
     upload_ip: CaseIpEvent | None = None
     publicly_available: bool | None = None
-    viewed_by_reviewer: bool | None = True
+    viewed_by_reviewer: bool = False  # true only when an audited reveal showed a person the original
+    viewed_note: str | None = None  # who/when, or why not, in words
+    identified_by: str | None = None  # how the file was identified, in words
     industry_classification: str | None = None  # overrides the decision's for this file
     annotations: list[str] = field(default_factory=list)  # FileAnnotation values
 
@@ -117,6 +125,7 @@ class CaseAccount:
     country_code: str | None = None
     suspended_at: datetime | None = None
     prior_report_ids: list[int] = field(default_factory=list)
+    group_identifier: str | None = None  # the organised group (network) the account belongs to
 
 
 @_case
@@ -152,6 +161,7 @@ class CaseSummary:
     items: list[CaseItem] = field(default_factory=list)
     account: CaseAccount | None = None
     incident_at: datetime | None = None  # default: the earliest item time
+    unavailable_files: list[str] = field(default_factory=list)  # files not kept: hashes and why, in words
 
 
 @_case
@@ -229,7 +239,8 @@ def _reported_user(account: CaseAccount, platform: str) -> PersonOrUserReported:
         profile_url=[account.profile_url] if account.profile_url else [],
         ip_capture_event=[_ip(e) for e in account.ip_events],
         device_id=[DeviceId(id_type=d.id_type, id_value=d.id_value, event_name=d.event, date_time=d.at) for d in account.devices],
-        prior_ct_reports=list(account.prior_report_ids),
+        prior_ct_reports=list(dict.fromkeys(account.prior_report_ids)),
+        group_identifier=account.group_identifier,
         account_permanently_disabled=(AccountDisabled(disabled_date=account.suspended_at) if account.suspended_at else None),
         estimated_location=location,
     )
@@ -247,10 +258,13 @@ def _file_details(media: CaseMedia, item: CaseItem, decision: ReviewDecision) ->
     classification = media.industry_classification or decision.industry_classification
     if classification is not None and classification not in set(IndustryClassification):
         raise ReportValidationError(f"media {media.media_id}", f"industry classification {classification!r} is not A1/A2/B1/B2")
+    notes = [n for n in (media.identified_by and f"Identified by {media.identified_by}.", media.viewed_note) if n]
     return FileDetails(
-        original_file_name=media.filename,
+        file_name=media.filename,
+        original_file_name=media.original_name,
+        uploaded_to_esp_timestamp=media.uploaded_at or item.posted_at,
         location_of_file=media.url or item.url,
-        file_viewed_by_esp=media.viewed_by_reviewer,
+        file_viewed_by_esp=bool(media.viewed_by_reviewer),
         publicly_available=media.publicly_available,
         file_relevance=FileRelevance.REPORTED,
         file_annotations=list(media.annotations),
@@ -258,6 +272,7 @@ def _file_details(media: CaseMedia, item: CaseItem, decision: ReviewDecision) ->
         original_file_hash=hashes,
         ip_capture_event=_ip(media.upload_ip, EventName.UPLOAD) if media.upload_ip else None,
         details=[FileDetailsBlock(type=FileDetailType.HASH, name_value_pair=extra)] if extra else [],
+        additional_info=notes,
     )
 
 
@@ -282,13 +297,17 @@ def build_case_report(case: CaseSummary) -> CaseReport:
         incident_summary=IncidentSummary(
             incident_type=decision.incident_type,
             incident_date_time=_incident_time(case),
+            platform=case.reporter.platform,
             escalate_to_high_priority=decision.escalate_reason,
             report_annotations=annotations,
         ),
         incident_details=details,
         reporter=_reporter(case.reporter),
         person_or_user_reported=_reported_user(case.account, case.reporter.platform) if case.account else None,
-        additional_info=decision.additional_info,
+        additional_info="\n".join(
+            x for x in (decision.additional_info, *(f"File not attached: {u}" for u in case.unavailable_files)) if x
+        )
+        or None,
     )
     files: list[CaseFile] = []
     seen: set[str] = set()
