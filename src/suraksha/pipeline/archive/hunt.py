@@ -100,10 +100,15 @@ def hunt_in_process(
 
 
 class HuntActor:
-    """A Ray Data actor: opens the matcher once, then matches every block it is handed."""
+    """A Ray Data actor: opens the matcher once, then reads and matches every partition file it is handed."""
 
     def __init__(
-        self, env: dict[str, str], since: str | None, bank: str | None, matcher_factory: Callable[[], Any] | None
+        self,
+        env: dict[str, str],
+        archive_url: str,
+        since: str | None,
+        bank: str | None,
+        matcher_factory: Callable[[], Any] | None,
     ) -> None:
         os.environ.update(env)
         from suraksha.db import reset_engine
@@ -117,11 +122,14 @@ class HuntActor:
             self.matcher = Matcher.open()
         else:
             self.matcher = matcher_factory()
+        self.archive = Archive(archive_url)
         self.since = dt.datetime.fromisoformat(since) if since else None
         self.bank = bank
 
-    def __call__(self, batch: pa.Table) -> pa.Table:
-        return match_table(self.matcher, batch, self.since, self.bank)
+    def __call__(self, batch: dict[str, Any]) -> pa.Table:
+        paths = [str(p) for p in batch["path"]]
+        found = [match_table(self.matcher, b, self.since, self.bank) for b in self.archive.batches(paths)]
+        return pa.concat_tables(found) if found else FINDINGS.empty_table()
 
 
 def actor_env() -> dict[str, str]:
@@ -149,7 +157,6 @@ def hunt_on_ray(
     since: dt.datetime | None = None,
     bank: str | None = None,
     workers: int = 0,
-    batch_rows: int = 8192,
     matcher_factory: Callable[[], Any] | None = None,
 ) -> Iterator[pa.Table]:
     """Findings from a pool of ``workers`` actors (0: one per CPU of the cluster) over the files' blocks."""
@@ -157,15 +164,19 @@ def hunt_on_ray(
         return
     ray = connect_ray(address)
     size = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
-    ds = ray.data.read_parquet([f.path for f in files], filesystem=archive.fs, partitioning=None, schema=None)
+    # The dataset is the list of partition files; each actor reads the files it is handed. (With
+    # ``read_parquet`` the read tasks wait for a CPU the actor pool holds: a pool as large as the
+    # cluster never starts reading.) Files are whole Parquet files of at most a flush's rows.
+    ds = ray.data.from_items([{"path": f.path} for f in files], override_num_blocks=min(len(files), size * 4))
     ds = ds.map_batches(
         HuntActor,
-        batch_format="pyarrow",
-        batch_size=batch_rows,
+        batch_format="numpy",
+        batch_size=1,
         concurrency=size,
         num_cpus=1,
         fn_constructor_kwargs={
             "env": actor_env(),
+            "archive_url": archive.url,
             "since": since.isoformat() if since else None,
             "bank": bank,
             "matcher_factory": matcher_factory,

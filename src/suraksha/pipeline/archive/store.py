@@ -181,10 +181,10 @@ class Archive:
     def read(self, path: str, columns: list[str] | None = None) -> pa.Table:
         return pq.read_table(path, filesystem=self.fs, columns=columns, schema=SCHEMA)
 
-    def batches(self, files: Iterable[ArchiveFile], batch_rows: int = 65_536) -> Iterator[pa.RecordBatch]:
-        """Record batches of the files, one file open at a time (memory: one batch)."""
+    def batches(self, files: Iterable[ArchiveFile | str], batch_rows: int = 65_536) -> Iterator[pa.RecordBatch]:
+        """Record batches of the files (or paths), one file open at a time (memory: one batch)."""
         for f in files:
-            with self.fs.open_input_file(f.path) as handle:
+            with self.fs.open_input_file(f if isinstance(f, str) else f.path) as handle:
                 yield from pq.ParquetFile(handle).iter_batches(batch_size=batch_rows)
 
     def count_rows(self, files: Iterable[ArchiveFile]) -> int:
