@@ -31,7 +31,8 @@ def prefs_of(who: StaffPrincipal | None) -> dict[str, Any]:
     return prefs
 
 
-def ago(value: dt.datetime | None) -> str:
+def relative(value: dt.datetime | None) -> str:
+    """How long ago (or how soon): ``3h 10m ago``, ``in 2d 4h``."""
     if value is None:
         return "-"
     now = dt.datetime.now(dt.UTC)
@@ -77,10 +78,20 @@ def when(value: dt.datetime | None) -> Markup:
     """``local_time`` in a ``<time>`` element whose title says how long ago (or how soon) it is."""
     if value is None:
         return Markup("-")
-    return Markup('<time datetime="{}" title="{}">{}</time>').format(iso(value), ago(value), local_time(value))
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(iso(value), relative(value), local_time(value))
+
+
+def ago(value: dt.datetime | None) -> str:
+    """The absolute time with its zone, then how long ago: ``1 Dec 2026, 20:15 IST (3h 10m ago)``.
+
+    (It printed only the relative part, which read "1723d 0h ago" for old records.)"""
+    if value is None:
+        return "-"
+    return f"{local_time(value)} ({relative(value)})"
 
 
 templates.env.filters["ago"] = ago
+templates.env.filters["relative"] = relative
 templates.env.filters["iso"] = iso
 templates.env.filters["local_time"] = local_time
 templates.env.filters["when"] = when
