@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, and_, func, insert, or_, select, tuple_
+from sqlalchemy import Connection, Table, and_, func, insert, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -28,8 +28,10 @@ from sqlalchemy.orm import Session
 from suraksha.db.sql import dialect_name
 from suraksha.items.models import Account, Item, ItemMedia, PendingMedia
 
-_items, _accounts = Item.__table__, Account.__table__
-_media, _pending = ItemMedia.__table__, PendingMedia.__table__
+_items = cast(Table, Item.__table__)
+_accounts = cast(Table, Account.__table__)
+_media = cast(Table, ItemMedia.__table__)
+_pending = cast(Table, PendingMedia.__table__)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -27,8 +28,9 @@ from suraksha.db import get_engine, session_scope, utcnow
 from suraksha.db.sql import autocommit_engine, dialect_name
 from suraksha.items.models import Item, ItemMatch, ItemMedia, ItemScore, PendingMedia
 from suraksha.outbox import enqueue_many
-from suraksha.pipeline import archive, wakeups
+from suraksha.pipeline import archive, scan, wakeups
 from suraksha.pipeline.models import ScanJob
+from suraksha.pipeline.settings import get_pipeline_settings
 
 if TYPE_CHECKING:
     from suraksha.pipeline.scan import ScanResult
@@ -453,7 +455,15 @@ def finish_jobs(worker_id: str, done: list[tuple[int, ScanResult]]) -> list[int]
     """
     if not done:
         return []
-    if get_engine().dialect.name == "postgresql":
+    forgotten: list[int] = []
+    archive_rows: list[dict] = []
+    if get_pipeline_settings().findings_only:  # benign first scans leave no row (scan.forget_benign)
+        with session_scope() as session:
+            forgotten = scan.forget_benign(session, worker_id, done, before_delete=_archive_rows(session, archive_rows))
+        done = [(job_id, r) for job_id, r in done if job_id not in forgotten]
+    if not done:
+        taken, item_ids = [], []
+    elif get_engine().dialect.name == "postgresql":
         taken, item_ids = _finish_pg(worker_id, done)
     else:
         now = utcnow()
@@ -472,7 +482,19 @@ def finish_jobs(worker_id: str, done: list[tuple[int, ScanResult]]) -> list[int]
     ids = set(item_ids)
     recorded = {r.item_id: r for _, r in done if r.item_id in ids}
     archive.append_scanned(list(recorded.values()))  # the signal archive, after commit; never raises
-    return taken
+    if archive_rows and (writer := archive.get_writer()) is not None:
+        writer.append(archive_rows)  # forgotten benign items: their rows were read before the item went
+    return sorted(taken + forgotten)
+
+
+def _archive_rows(session: Session, into: list[dict]) -> Callable[[list[ScanResult]], None]:
+    """Read the archive rows of items about to be forgotten, while their rows still exist."""
+
+    def read(results: list[ScanResult]) -> None:
+        if archive.archive_enabled():
+            into.extend(archive.rows_for_results(results, session=session))
+
+    return read
 
 
 def finish_job(worker_id: str, job_id: int, result: ScanResult) -> bool:

@@ -472,18 +472,32 @@ def _add_counts(conn: Session | Connection, totals: dict[tuple[str, str], int], 
 _item_cols = Item.__table__.c
 
 
-def forget_benign(conn: Session | Connection, worker_id: str, done: list[tuple[int, ScanResult]]) -> list[int]:
+def forget_benign(
+    conn: Session | Connection,
+    worker_id: str,
+    done: list[tuple[int, ScanResult]],
+    *,
+    before_delete: Callable[[list[ScanResult]], None] | None = None,
+) -> list[int]:
     """Findings-only storage: the benign items among ``done`` (job id, result) leave no row -- the
     item and, by cascade, its media, bytes and job -- and are counted instead, by the day they were
     received, in the caller's transaction. Only an item's first scan, only a job still leased to
     ``worker_id``, and never an item a person reported: a rescan never deletes a stored item.
-    Returns the job ids taken this way."""
+    ``before_delete(results)`` runs in the transaction while the rows still exist (the signal
+    archive reads them). Returns the job ids taken this way."""
     by_job = {job_id: r for job_id, r in done if is_benign(r, None)}
     if not by_job:
         return []
     jobs = ScanJob.__table__.c
     rows = conn.execute(
-        select(jobs.id.label("job_id"), _item_cols.id, _item_cols.platform, _item_cols.kind, _item_cols.received_at, _item_cols.context)
+        select(
+            jobs.id.label("job_id"),
+            _item_cols.id,
+            _item_cols.platform,
+            _item_cols.kind,
+            _item_cols.received_at,
+            _item_cols.context,
+        )
         .join(Item.__table__, _item_cols.id == jobs.item_id)
         .where(
             jobs.id.in_(list(by_job)),
@@ -501,6 +515,8 @@ def forget_benign(conn: Session | Connection, worker_id: str, done: list[tuple[i
         by_day.setdefault(r.received_at.astimezone(dt.UTC).date(), []).append((r.platform, r.kind))
     for day, kinds in by_day.items():
         count_benign(kinds, day=day, session=conn)
+    if before_delete is not None:
+        before_delete([by_job[r.job_id] for r in forget])
     conn.execute(delete(Item.__table__).where(_item_cols.id.in_([r.id for r in forget])))  # cascades: media, bytes, job
     return [r.job_id for r in forget]
 
@@ -516,25 +532,6 @@ def benign_counts(start: dt.date, end: dt.date, session: Session | None = None) 
         return {p: int(n) for p, n in session.execute(q)}
     with get_engine().connect() as conn:
         return {p: int(n) for p, n in conn.execute(q)}
-
-
-# Called with the results of every finished scan, after its transaction committed (benign ones too,
-# which leave no row under findings-only storage): the signal archive appends their signals here.
-_finish_hooks: list[Callable[[list[ScanResult]], None]] = []
-
-
-def add_finish_hook(hook: Callable[[list[ScanResult]], None]) -> None:
-    """Run ``hook(results)`` after each batch of scans is recorded (or counted, for benign stream items)."""
-    if hook not in _finish_hooks:
-        _finish_hooks.append(hook)
-
-
-def run_finish_hooks(results: list[ScanResult]) -> None:
-    for hook in list(_finish_hooks):
-        try:
-            hook(results)
-        except Exception:  # noqa: BLE001 - the record is committed; a hook's failure is logged, not fatal
-            log.exception("finish hook %r failed", hook)
 
 
 def link_matches(matcher: Any, canonical: str) -> list[Any]:

@@ -159,7 +159,6 @@ def handle_batch(
 
         keep: list[tuple[int, ItemIn]] = []
         benign: list[tuple[int, ItemIn]] = []
-        scanned: list[Any] = []
         for n, payload in items:
             try:
                 prep = ingest.prepare(payload)
@@ -169,12 +168,10 @@ def handle_batch(
             result = (scanner or scan.get_scanner()).scan_unstored(prep)
             if scan.is_benign(result, getattr(payload.context, "source", None)):
                 benign.append((n, payload))
-                scanned.append(result)
             else:
                 keep.append((n, payload))
         if benign:
             scan.count_benign([(p.platform, p.kind) for _, p in benign], day=dt.datetime.now(dt.UTC).date())
-            scan.run_finish_hooks(scanned)
             for n, _ in benign:
                 out[n] = Outcome("counted")
         items = keep
