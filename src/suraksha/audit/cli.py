@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from suraksha.audit.listing import AuditFilter
 
 audit_app = typer.Typer(no_args_is_help=True, help="Audit log.")
 
@@ -116,7 +120,9 @@ def anchor_cmd(
     typer.echo(f"anchor {published.seq} in {path}", err=True)
 
 
-def _filters(actor: str | None, kind: str | None, target: str | None, since: str | None, until: str | None, zone: str):
+def _filters(
+    actor: str | None, kind: str | None, target: str | None, since: str | None, until: str | None, zone: str
+) -> AuditFilter:
     import zoneinfo
 
     from suraksha.audit.listing import AuditFilter, parse_moment
