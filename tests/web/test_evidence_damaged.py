@@ -132,8 +132,8 @@ def test_tampered_and_missing_evidence_say_damaged_and_are_reported(vault_key, a
         ]
     assert damage == [(ids[0], who, "tamper"), (ids[1], who, "missing_blob")] * 2
     assert views[-2:] == [
-        {"position": 0, "retained": False, "served": "preview", "damaged": "tamper"},
-        {"position": 1, "retained": False, "served": "preview", "damaged": "missing_blob"},
+        {"position": 0, "requested": "preview", "retained": False, "served": "none", "damaged": "tamper"},
+        {"position": 1, "requested": "preview", "retained": False, "served": "none", "damaged": "missing_blob"},
     ]
 
     # A reveal's one-time link to the original says the same, never hands out bytes.

@@ -19,6 +19,7 @@ SCOPES: dict[str, str] = {
     "legal:write": "enter legal requests (POST /v1/legal/requests)",
     "networks:read": "account networks (GET /v1/networks, GET /v1/accounts/{id}/network)",
     "transparency:read": "transparency figures and compliance reports (GET /v1/transparency)",
+    "appeals": "submit users' appeals and read their outcome (POST /v1/appeals, GET /v1/appeals/{id})",
     ADMIN: "every scope, including ones added later",
 }
 DEFAULT_SCOPES: tuple[str, ...] = ("scan",)

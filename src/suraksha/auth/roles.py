@@ -12,7 +12,7 @@ ROLES = ("admin", "reviewer", "senior_reviewer", "legal", "analyst", "auditor")
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({"users.manage", "audit.read", "agencies.manage"}),
-    "reviewer": frozenset({"review.work", "media.view", "items.read", "accounts.read", "cases.read", "banks.read"}),
+    "reviewer": frozenset({"review.work", "media.view", "items.read", "items.act", "accounts.read", "cases.read", "banks.read"}),
     "senior_reviewer": frozenset(
         {
             "review.work",

@@ -28,7 +28,7 @@ from suraksha.auth.roles import can
 from suraksha.db import session_scope
 from suraksha.errors import Forbidden, InvalidInput, NotFound
 from suraksha.items.models import Account, Item
-from suraksha.outbox import enqueue
+from suraksha.outbox import OutboxMessage, enqueue
 from suraksha.policy.actions import REPORT_DESTINATIONS, ActionKind, ActionRequest
 
 #: The permission that lets a person remove, suspend, restore and report from the pages.
@@ -90,6 +90,11 @@ def _was_actioned(session: Session, item: Item) -> tuple[bool, int | None]:
     ).all()
     removed = removed or any(k == ActionKind.REMOVE_ITEM.value for _, k in linked)
     suspension = next((i for i, k in reversed(linked) if k == ActionKind.SUSPEND_ACCOUNT.value), None)
+    if not removed:  # a removal asked for but not yet turned into an action (still in the outbox)
+        payloads = session.scalars(
+            select(OutboxMessage.payload).where(OutboxMessage.topic == "action", OutboxMessage.item_id == item.id)
+        ).all()
+        removed = any(((p or {}).get("action") or {}).get("kind") == ActionKind.REMOVE_ITEM.value for p in payloads)
     return removed, suspension
 
 
