@@ -15,6 +15,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from suraksha.audit import log as audit_log
 from suraksha.auth import service as auth
 from suraksha.auth.roles import ROLES, home_path
 from suraksha.cases import links as account_links
@@ -174,7 +175,9 @@ async def login_submit(request: Request) -> Response:
             username=username,
         )
     try:
-        token = await run_in_threadpool(auth.login, username, password, code, ip=request.client.host if request.client else None)
+        ip = request.client.host if request.client else None
+        audit_log.request_ip.set(ip[:64] if ip else None)  # the sign-in's audit event carries the address
+        token = await run_in_threadpool(auth.login, username, password, code, ip=ip)
     except auth.LoginFailed as exc:
         return _login_page(request, error=exc.message, status=401, next_url=next_url, username=username)
     except auth.LoginThrottled as exc:  # too many attempts, or every argon2 slot busy: nothing was checked
