@@ -92,11 +92,11 @@ def make_archive(root: Path, n: int, banked: np.ndarray, rng: np.random.Generato
 
 
 def make_bank(n: int, rng: np.random.Generator) -> np.ndarray:
-    from suraksha.db.migrate import upgrade_database
+    from suraksha.db.migrate import upgrade
     from suraksha.matching import banks
     from suraksha.matching.banks import SignalRow
 
-    upgrade_database()
+    upgrade()
     hashes = rng.integers(0, 256, (n, 32), np.uint8)
     banks.create_bank("bench-csam", label="csam", match_transforms=False)
     step = 20_000
@@ -148,11 +148,13 @@ def main() -> None:
     local_s = time.perf_counter() - t
     local_rate = args.signals / local_s
     results = [("in process, 1 core", 1, local_s, local_rate, found_local)]
+    print(f"in process: {local_s:.1f} s, {local_rate:,.0f} signals/s, {found_local:,} findings", flush=True)
 
     if not args.no_ray:
         import ray
 
         ray.init(num_cpus=args.cpus, include_dashboard=False, log_to_driver=False)
+        print(f"Ray started (load average {os.getloadavg()[0]:.1f})", flush=True)
         t = time.perf_counter()
         found_ray = sum(tb.num_rows for tb in hunt_on_ray("local", archive, files, workers=args.cpus))
         ray_s = time.perf_counter() - t
