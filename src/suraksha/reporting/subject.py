@@ -177,7 +177,7 @@ def original_views(session: Session, item_ids: list[int]) -> dict[tuple[int, int
             AuditEvent.action == "media.view",
             AuditEvent.object_type == "item",
             AuditEvent.object_id.in_([str(i) for i in item_ids]),
-            AuditEvent.actor.like("user:%"),
+            AuditEvent.actor_type == "user",  # a person (the log keeps "user" and the name apart)
         )
         .order_by(AuditEvent.seq)
     ).all()
@@ -188,7 +188,7 @@ def original_views(session: Session, item_ids: list[int]) -> dict[tuple[int, int
         position = d.get("position")
         if not isinstance(position, int) or isinstance(position, bool):
             continue
-        out.setdefault((int(object_id), position), OriginalView(actor, aware(at), seq))
+        out.setdefault((int(object_id), position), OriginalView(f"user:{actor}", aware(at), seq))
     return out
 
 
