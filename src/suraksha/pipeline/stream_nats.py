@@ -84,8 +84,14 @@ class NatsSource:
             await js.add_stream(StreamConfig(name=stream, subjects=[subject]))
         try:
             await js.find_stream_name_by_subject(dead_letter_subject)
-        except NotFoundError:
-            await js.add_stream(StreamConfig(name=DEAD_LETTER_STREAM, subjects=[dead_letter_subject]))
+        except NotFoundError:  # no stream captures it: ours does, from now on
+            try:
+                info = await js.stream_info(DEAD_LETTER_STREAM)
+            except NotFoundError:
+                await js.add_stream(StreamConfig(name=DEAD_LETTER_STREAM, subjects=[dead_letter_subject]))
+            else:
+                info.config.subjects = [*(info.config.subjects or []), dead_letter_subject]
+                await js.update_stream(info.config)
         config = ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, ack_wait=ack_wait, filter_subject=subject)
         sub = await js.pull_subscribe(subject, durable=durable, stream=stream, config=config)
         return cls(nc, js, sub, stream=stream, subject=subject, dead_letter_subject=dead_letter_subject)
