@@ -25,7 +25,6 @@ import hashlib
 import importlib.util
 import json
 import os
-import statistics
 import sys
 import tempfile
 import threading
@@ -151,7 +150,6 @@ def table_rows() -> int:
 def findings_rows(n_benign: int, n_findings: int, tag: str) -> tuple[float, float]:
     """Net rows per benign item and per finding with findings-only stream intake."""
     from pipeline import fakes  # tests/pipeline/fakes.py: the matcher and policy doubles
-
     from suraksha.pipeline import scan
 
     known = b"IMG known-bad test pattern #1"
