@@ -290,3 +290,17 @@ def test_archived_rotations_find_a_rotated_copy_the_database_rescan_cannot(db_ur
         item = s.get(Item, match.item_id)
     assert item.platform_id == "post-1" and item.verdict == "remove"
     assert match.signal_type == "pdq" and match.transform is not None
+
+
+def test_a_row_that_can_never_be_written_is_dropped_not_retried_forever(home, tmp_path, caplog):
+    w = arch.ArchiveWriter(arch.open_archive(str(tmp_path / "a")), flush_rows=100, flush_seconds=60, max_buffered_rows=1000)
+    try:
+        bad = _rows(dt.date(2026, 1, 1), "IN", 1)
+        bad[0]["pdq_quality"] = "high"  # not a number: Arrow refuses it
+        w.append(bad)
+        assert w.flush() == 0 and (w.rows_dropped, w.pending()) == (1, 0)
+        assert "cannot be written" in caplog.text
+        w.append(_rows(dt.date(2026, 1, 1), "IN", 2))
+        assert w.flush() == 2  # the archive goes on
+    finally:
+        w.close()

@@ -187,7 +187,7 @@ class ArchiveWriter:
                 return 0
             try:
                 written = self.archive.write(rows)
-            except Exception:  # noqa: BLE001 - the archive must never stop scanning; the rows are kept for a retry
+            except OSError:  # the store is down or full: kept for a retry (bounded)
                 log.warning("signal archive: writing %d rows failed; kept for the next flush", len(rows), exc_info=True)
                 with self._lock:
                     self._rows = rows + self._rows
@@ -200,6 +200,14 @@ class ArchiveWriter:
                             "signal archive: %d rows dropped from the buffer (the database holds them: suraksha archive rebuild)",
                             over,
                         )
+                return 0
+            except Exception:  # noqa: BLE001 - rows that cannot be written ever (a bad value) must not block the rest
+                self.rows_dropped += len(rows)
+                log.error(
+                    "signal archive: %d rows dropped, they cannot be written (the database holds them: suraksha archive rebuild)",
+                    len(rows),
+                    exc_info=True,
+                )
                 return 0
             self.rows_written += len(rows)
             self.files_written += len(written)
