@@ -11,6 +11,11 @@ Design (measured in ``benchmarks/bench_index.py``; reasons in ``docs/decisions.m
   unprobed chunks have ``t_j = -1``) and verifies every candidate by popcount against the stored
   hash. Results are therefore identical to brute force at every threshold 0..256; when the cost
   model says probing is dearer than a linear scan (large thresholds), the segment is scanned.
+* **Never slower than a scan on skewed corpora.** The cost model uses each segment's measured
+  bucket occupancy (from its offsets: biased bits and near-duplicate families make some chunks
+  useless), and per query the kernel sums the real sizes of the buckets it is about to read and
+  gives up for a linear scan once they hold more entries than the scan would cost. ``query_many``
+  scans such queries together, blocked so each block of hashes is read once for all of them.
 * **Incremental.** New hashes go to a small *delta* (scanned linearly) and are matchable at once;
   removals clear an ``alive`` byte (tombstone). A full delta becomes a new segment; segments merge
   binary-counter style (amortised O(log n) rebuilds per entry). ``compact()`` merges everything and
