@@ -172,7 +172,7 @@ def hunt_on_ray(
         HuntActor,
         batch_format="numpy",
         batch_size=1,
-        concurrency=size,
+        compute=ray.data.ActorPoolStrategy(size=size),
         num_cpus=1,
         fn_constructor_kwargs={
             "env": actor_env(),
