@@ -167,6 +167,9 @@ def create_app(
     from suraksha.api.routers import appeals as appeals_router
 
     app.include_router(appeals_router.router)
+    from suraksha.api.routers import outcomes as outcomes_router
+
+    app.include_router(outcomes_router.router)
     app.include_router(web_router)
     from suraksha.api.auth import document_scopes
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.concurrency import run_in_threadpool
 
 from suraksha.api.auth import require_scope
 from suraksha.api.keys import Principal
+from suraksha.api.lists import DEFAULT_LIMIT, MAX_LIMIT, appeal_page
 from suraksha.api.schemas import ERRORS
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {code: dict(spec) for code, spec in ERRORS.items()}
@@ -65,6 +66,20 @@ async def submit_appeal(body: AppealIn, response: Response, principal: Principal
     if not created:
         response.status_code = 200
     return view.to_dict()
+
+
+@router.get("", summary="Appeals, newest first, filtered (limit + cursor)", dependencies=[Depends(_scope)])
+async def list_appeals(
+    status: str | None = Query(None, description="open, upheld or restored."),
+    item_id: int | None = Query(None, ge=1, le=2**63 - 1),
+    account_id: int | None = Query(None, ge=1, le=2**63 - 1),
+    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+    cursor: str | None = Query(None, max_length=500, description="next_cursor of the previous page."),
+) -> dict[str, Any]:
+    page = await run_in_threadpool(
+        lambda: appeal_page(status=status, item_id=item_id, account_id=account_id, limit=limit, cursor=cursor)
+    )
+    return {"appeals": page.rows, "next_cursor": page.next_cursor}
 
 
 @router.get("/{appeal_id}", response_model=AppealOut, summary="An appeal and its outcome", dependencies=[Depends(_scope)])

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
+from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
@@ -10,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from suraksha.api.auth import require_scope
 from suraksha.api.errors import ApiError
+from suraksha.api.lists import DEFAULT_LIMIT, MAX_LIMIT, item_page
 from suraksha.api.metrics import ITEM_VERDICT_LATENCY, ITEMS_INGESTED, MATCHES
 from suraksha.api.schemas import ERRORS, IdempotencyConflictResponse, ItemAccepted
 from suraksha.pipeline.schemas import ItemIn, ItemView
@@ -101,6 +104,36 @@ async def submit_item(request: Request, body: ItemIn, wait: bool = Query(False, 
             return JSONResponse(view.model_dump(mode="json"), status_code=200)
         return JSONResponse({"id": item.id, "status": view.status}, status_code=202)
     return JSONResponse({"id": item.id, "status": item.status}, status_code=202)
+
+
+@router.get(
+    "",
+    summary="Items, newest first, filtered; one page at a time (limit + cursor)",
+    dependencies=[Depends(require_scope("items:read"))],
+)
+def list_items(
+    status: str | None = Query(None, description="queued, scanning, done or failed."),
+    verdict: str | None = Query(None, max_length=10, description="The verdict, e.g. remove, review, allow."),
+    platform: str | None = Query(None, max_length=100),
+    platform_id: str | None = Query(None, max_length=200, description="The platform's id of the item."),
+    account_id: int | None = Query(None, ge=1, le=2**63 - 1),
+    since: dt.datetime | None = Query(None, description="Received at or after (ISO 8601 with zone)."),
+    until: dt.datetime | None = Query(None, description="Received before (ISO 8601 with zone)."),
+    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+    cursor: str | None = Query(None, max_length=500, description="next_cursor of the previous page."),
+) -> dict[str, Any]:
+    page = item_page(
+        status=status,
+        verdict=verdict,
+        platform=platform,
+        platform_id=platform_id,
+        account_id=account_id,
+        since=since,
+        until=until,
+        limit=limit,
+        cursor=cursor,
+    )
+    return {"items": page.rows, "next_cursor": page.next_cursor}
 
 
 @router.get(
