@@ -18,7 +18,9 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from suraksha.cli_support import CliError, guard_commands, one_line_errors, startup_checks
+from suraksha.cli_support import CliError, guard_commands, hide_flag_types, one_line_errors, startup_checks
+
+hide_flag_types()  # `--help` without `<bool>` beside it (issue 14.6)
 
 COMMAND_PATH = "suraksha.command_path"
 

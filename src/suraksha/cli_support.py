@@ -36,6 +36,25 @@ class CliError(SurakshaError):
     """An expected failure a command states itself: printed as one line, exit status 1."""
 
 
+def hide_flag_types() -> None:
+    """Typer 0.29's help prints a type beside every option, flags included: ``--help <bool>``,
+    ``--json <bool>``. A flag takes no value, so its type is noise: show none. (Typer has no
+    setting for this; the one method that renders the column is wrapped, once.)"""
+    from typer.core import TyperOption
+
+    if getattr(TyperOption.display_type_rich, "_suraksha_flags_hidden", False):
+        return
+    shown = TyperOption.display_type_rich
+
+    def display_type_rich(self: TyperOption, ctx: click.Context) -> str | None:
+        if self.is_flag and not self.count:
+            return None
+        return shown(self, ctx)
+
+    display_type_rich._suraksha_flags_hidden = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
 def one_line_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     """Map a command's errors by type (``suraksha.errors``), in this one place for the CLI:
     a ``SurakshaError`` prints ``error: <reason>`` and exits with its ``exit_code`` (1; 2 for a
