@@ -24,12 +24,29 @@ def test_landing_page_shows_no_bank(fake_client):
     assert 'href="/login"' in r.text and 'href="/portal/"' in r.text  # the ways forward stay
 
 
+def _authority_pdf() -> bytes:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=12)
+    pdf.cell(text="Authorisation: the bearer may send notices to intermediaries")
+    return bytes(pdf.output())
+
+
 def _register(client, email: str, agency_id: str = "") -> str:
     page = client.get("/portal/register")
     assert page.status_code == 200
     r = client.post(
         "/portal/register",
-        data={"csrf_token": _csrf(page.text), "agency_id": agency_id, "email": email, "name": "A Officer", "rank": "DIG"},
+        data={
+            "csrf_token": _csrf(page.text),
+            "agency_id": agency_id,
+            "email": email,
+            "name": "A Officer",
+            "rank": "Deputy Inspector General",
+        },
+        files={"authority": ("authority.pdf", _authority_pdf(), "application/pdf")},  # the portal may ask for it
     )
     return r.text
 
