@@ -24,7 +24,21 @@ def wrong_code(totp: pyotp.TOTP) -> str:
     return next(c for c in ("000000", "111111", "222222", "333333") if c not in valid)
 
 
-def register(client, agency_id: int, email: str, *, name: str = "Test Officer", rank: str = "Deputy Inspector General"):
+def authority_pdf() -> bytes:
+    from tests.legal.conftest import make_pdf
+
+    return make_pdf("Authorisation: the bearer may send notices to intermediaries")
+
+
+def register(
+    client,
+    agency_id: int,
+    email: str,
+    *,
+    name: str = "Test Officer",
+    rank: str = "Deputy Inspector General",
+    authority: bytes | None = None,
+):
     page = client.get("/portal/register")
     assert page.status_code == 200, page.text
     return client.post(
@@ -36,7 +50,20 @@ def register(client, agency_id: int, email: str, *, name: str = "Test Officer", 
             "name": name,
             "rank": rank,
         },
+        files={"authority": ("authority.pdf", authority or authority_pdf(), "application/pdf")},
     )
+
+
+def approve(email: str) -> None:
+    """The platform's legal team approves the officer (rank and authorising document checked)."""
+    from sqlalchemy import select
+
+    from suraksha.db.session import session_scope
+    from suraksha.legal import officers
+
+    with session_scope() as s:
+        officer_id = s.scalar(select(officers.Officer.id).where(officers.Officer.email == email.lower()))
+    officers.approve_officer(officer_id, "user:lena", "legal", "rank and letter checked")
 
 
 def confirmation_token(email: str) -> str:
@@ -74,11 +101,13 @@ def portal_sign_in(client, email: str, code: str, password: str = PASSWORD):
     )
 
 
-def officer_client(make_client, agency_id: int, email: str, **kw):
+def officer_client(make_client, agency_id: int, email: str, *, approved: bool = True, **kw):
     """A client signed in as a new, fully set-up officer of ``agency_id``."""
     c = make_client()
     assert register(c, agency_id, email, **kw).status_code == 200
     totp = confirm_and_enrol(c, email)
+    if approved:
+        approve(email)
     r = portal_sign_in(c, email, totp.now())
     assert r.status_code == 303 and r.headers["location"] == "/portal/requests", r.text
     c.totp = totp

@@ -100,6 +100,42 @@ def test_paper_request_to_verified_package(agencies, tmp_path):
     assert r.exit_code == 0 and "OVERDUE (0)" in r.output
 
 
+def _damaged_packages(tmp_path) -> dict[str, object]:
+    """ZIPs damaged the ways files get damaged: a flipped byte in a compressed member (bad CRC or a
+    broken deflate stream), a truncated file, a manifest that is JSON but of the wrong shape."""
+    import json
+
+    good = io.BytesIO()
+    with zipfile.ZipFile(good, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("manifest.json", json.dumps({"files": [{"path": "a.csv", "sha256": "0" * 64}], "public_key": "x"}))
+        z.writestr("manifest.sig", "AAAA")
+        z.writestr("a.csv", "when,what\n" * 200)
+    data = good.getvalue()
+    out = {}
+    flipped = bytearray(data)
+    start = data.index(b"a.csv") + 10  # inside the compressed bytes of the first member named a.csv
+    for k in range(start, start + 20):
+        flipped[k] ^= 0xFF
+    out["flipped"] = bytes(flipped)
+    out["truncated"] = data[: len(data) // 2]
+    wrong = io.BytesIO()
+    with zipfile.ZipFile(wrong, "w") as z:
+        z.writestr("manifest.json", json.dumps({"files": ["a.csv"], "public_key": "x"}))
+        z.writestr("manifest.sig", "AAAA")
+    out["manifest-shape"] = wrong.getvalue()
+    bad_key = io.BytesIO()
+    with zipfile.ZipFile(bad_key, "w") as z:
+        z.writestr("manifest.json", json.dumps({"files": [], "public_key": "not a key"}))
+        z.writestr("manifest.sig", "AAAA")
+    out["bad-key"] = bad_key.getvalue()
+    paths = {}
+    for name, content in out.items():
+        path = tmp_path / f"{name}.zip"
+        path.write_bytes(content)
+        paths[name] = path
+    return paths
+
+
 def test_one_line_errors(db_url, tmp_path):
     r = run("legal", "show", "LR-2026-000404")
     assert r.exit_code == 1 and r.output == "error: legal request LR-2026-000404 not found\n"
@@ -108,5 +144,10 @@ def test_one_line_errors(db_url, tmp_path):
     (tmp_path / "junk.zip").write_bytes(b"junk")
     r = run("disclosure", "verify", str(tmp_path / "junk.zip"))
     assert r.exit_code == 1 and "not a disclosure package" in r.output
+    for name, damaged in _damaged_packages(tmp_path).items():
+        r = run("disclosure", "verify", str(damaged))
+        assert r.exit_code == 1, (name, r.output)
+        assert len(r.output.splitlines()) == 1 and r.output.startswith("error: "), (name, r.output)
+        assert "Traceback" not in r.output
     r = run("legal", "file", "--type", "data_request", "--issuer", "police", "--user", "nobody")
     assert r.exit_code == 1 and "no staff user named 'nobody'" in r.output

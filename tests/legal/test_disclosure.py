@@ -199,20 +199,24 @@ def test_production_refuses_to_sign_without_key(agencies, order_pdf, connector, 
 
 
 def test_linked_accounts_come_from_the_account_network(agencies, order_pdf, connector):
+    """Only strong links disclose an account as linked; each link says its strength (issue 13.4)."""
     a, _ = agencies
     from suraksha.db.session import session_scope
     from suraksha.items.models import Item
 
     r = _file(a.id, order_pdf)  # filed before Suraksha has seen the account: linked when gathering
-    flagged = post("n-1", "acct-1", ip="198.51.100.20")
-    post("n-2", "acct-other", ip="198.51.100.20")  # same IP in the window of a flagged item: linked
+    flagged = post("n-1", "acct-1", ip="198.51.100.20", links=["https://rare.example/folder/9"])
+    post("n-2", "acct-other", ip="198.51.100.20", links=["https://rare.example/folder/9?utm_source=x"])  # same rare link
+    post("n-3", "acct-ipmate", ip="198.51.100.20")  # the same IP near a flagged item only: a weak tie
     with session_scope() as s:
         s.get(Item, flagged).verdict = "review"
     points = {p.key: p for p in legal.gather(r.id, "user:nodal", transport=connector.transport())}
     linked = points["linked_accounts"]
     assert linked.status == "found", linked
     assert [(row["of_account"], row["platform_account_id"]) for row in linked.rows] == [("acct-1", "acct-other")]
-    assert "198.51.100.20" in linked.rows[0]["linked_by"]
+    row = linked.rows[0]
+    assert row["tie"] == "strong"
+    assert row["linked_by"] == "strong: link https://rare.example/folder/9; weak: ip 198.51.100.20"
 
 
 @pytest.mark.parametrize(

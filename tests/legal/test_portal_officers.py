@@ -101,7 +101,9 @@ def test_confirmation_link_enrolment_and_sign_in(agency):
         officers.login(EMAIL, PASSWORD, enrolment_code)
     session_token = officers.login(EMAIL, PASSWORD, totp.at(time.time() + 30))
     who = officers.resolve_session(session_token)
-    assert who.agency_id == agency.id and who.actor == f"officer:{who.officer_id}" and who.rank == "Superintendent of Police"
+    assert (
+        who.agency_id == agency.id and who.actor == f"officer:{who.officer_id}" and who.rank == "superintendent"
+    )  # the ladder's key
     officers.logout(session_token)
     assert officers.resolve_session(session_token) is None
 
@@ -113,7 +115,7 @@ def test_a_newer_link_replaces_the_older_one_and_links_expire(agency):
     second = _token()
     with pytest.raises(officers.OfficerError, match="not valid"):
         officers.check_confirmation(first)
-    assert officers.check_confirmation(second).rank == "Inspector General"
+    assert officers.check_confirmation(second).rank == "inspector_general"
     from suraksha.db import session_scope
 
     with session_scope() as s:
@@ -185,3 +187,68 @@ def test_registering_again_and_again_does_not_flood_the_mailbox(agency):
     mail = officers.outbox(EMAIL)
     assert len(mail) == officers.MESSAGES_PER_HOUR
     assert officers.check_confirmation(_token()).email == EMAIL  # the last link sent still works
+
+
+def test_rank_comes_from_the_fixed_list_of_the_jurisdiction(agency):
+    with pytest.raises(officers.OfficerError, match="choose your rank from the list: Constable, .*Director General"):
+        officers.register_officer(agency.id, EMAIL, "Someone", "Chief Cyber Ninja")
+    assert officers.register_officer(agency.id, EMAIL, "Someone", "Deputy Inspector-General of Police").rank == (
+        "deputy_inspector_general"
+    )
+
+
+def test_only_officers_approved_by_the_legal_team_can_file(agency):
+    from tests.legal.conftest import make_pdf
+
+    from suraksha import legal
+    from suraksha.errors import Forbidden
+
+    letter = make_pdf("Authorisation of the DIG, Cyber")
+    with pytest.raises(officers.OfficerError, match="authorising document: the document is not a PDF"):
+        officers.register_officer(agency.id, EMAIL, "Test Officer", "Deputy Inspector General", authority=b"GIF89a")
+    view = officers.register_officer(
+        agency.id, EMAIL, "Test Officer", "Deputy Inspector General", authority=letter, authority_name="letter.pdf"
+    )
+    assert view.approval == "pending" and view.authority_filename == "letter.pdf"
+    officer_id = view.id
+
+    def file() -> legal.schemas.RequestView:
+        data = legal.RequestIn(
+            type="data_request",
+            jurisdiction="in",
+            channel="portal",
+            agency_id=agency.id,
+            officer_id=officer_id,
+            officer_name="Test Officer",
+            officer_rank="director_general",  # what a form says is not what counts
+            officer_email=EMAIL,
+            issuer_kind="police",
+            legal_basis="BNSS s.94",
+            case_number="FIR 1/2026",
+            data_points=["ip_logs"],
+            targets=[{"kind": "account", "value": "acct-1"}],
+        )
+        return legal.file_request(data, f"officer:{officer_id}", document=letter)
+
+    with pytest.raises(Forbidden, match="awaiting approval"):
+        file()
+    with pytest.raises(Forbidden, match="legal team"):
+        officers.approve_officer(officer_id, "user:ravi", "reviewer")
+    with pytest.raises(officers.OfficerError, match="why"):
+        officers.approve_officer(officer_id, "user:lena", "legal", approve=False)
+    refused = officers.approve_officer(officer_id, "user:lena", "legal", "letter is for another officer", approve=False)
+    assert refused.approval == "refused"
+    with pytest.raises(Forbidden, match="not approved"):
+        file()
+    approved = officers.approve_officer(officer_id, "user:lena", "legal", "rank and letter checked with the unit")
+    assert approved.approved and approved.approved_by == "user:lena" and approved.approved_at is not None
+    filed = file()
+    assert filed.officer_rank == "deputy_inspector_general"  # the approved rank, not the form's
+    name, content = officers.authority_document(officer_id, "user:lena")
+    assert name == "letter.pdf" and content == letter
+
+
+def test_approval_needs_the_authorising_document_on_file(agency):
+    view = officers.register_officer(agency.id, EMAIL, "Test Officer", "Inspector")
+    with pytest.raises(officers.OfficerError, match="no authorising document"):
+        officers.approve_officer(view.id, "user:lena", "legal")

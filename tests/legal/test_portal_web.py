@@ -66,7 +66,7 @@ def test_register_confirm_enrol_and_sign_in(two_agencies, make_client):
     a, _ = two_agencies
     c = make_client()
     r = register(c, a.id, "someone@gmail.com")
-    assert r.status_code == 400 and "gmail.com is not an official email domain of Test Cyber Crime Unit" in r.text
+    assert r.status_code == 400 and "gmail.com is not an official email domain of an agency registered here" in r.text
     r = register(c, a.id, EMAIL_A)
     assert r.status_code == 200 and "Check your mailbox" in r.text
     link = re.search(r'id="demo-link">([^<]+)<', r.text).group(1)  # demo mode shows the "sent" link
@@ -144,7 +144,7 @@ def test_csrf_is_enforced_and_a_refused_post_changes_nothing(two_agencies, make_
     assert r.status_code == 403 and "security token" in r.text
     r = c.post("/portal/requests/new", data={**_file_form(), "csrf_token": "forged"}, files=files)
     assert r.status_code == 403
-    assert _counts() == {"LegalRequest": 0, "LegalDocument": 0, "Evidence": 0}
+    assert _counts() == {"LegalRequest": 0, "LegalDocument": 0, "Evidence": 1}  # only the officer's authorising letter
     # Anonymous forms need their own token too.
     assert make_client().post("/portal/login", data={"email": EMAIL_A, "password": PASSWORD, "code": "123456"}).status_code == 400
 
@@ -172,7 +172,7 @@ def test_bad_upload_gets_a_clear_error_and_stores_nothing(two_agencies, make_cli
     assert r.status_code == 400 and message in r.text
     assert 'value="FIR 77/2026"' in r.text and ">acct-portal-1</textarea>" in r.text  # the form keeps what was typed
     assert re.search(r'name="items"[^>]*></textarea>', r.text)  # and nothing that was not
-    assert _counts() == {"LegalRequest": 0, "LegalDocument": 0, "Evidence": 0}
+    assert _counts() == {"LegalRequest": 0, "LegalDocument": 0, "Evidence": 1}  # only the officer's authorising letter
 
 
 def test_filing_and_the_wall_between_agencies(two_agencies, make_client):
@@ -190,7 +190,7 @@ def test_filing_and_the_wall_between_agencies(two_agencies, make_client):
     rid = int(re.search(r"/portal/requests/(\d+)", r.headers["location"]).group(1))
     view = legal.get_request(rid)
     assert view.channel == "portal" and view.agency_id == a.id and view.officer_email == EMAIL_A
-    assert view.officer_rank == "Deputy Inspector General" and view.issuer_kind == "police"
+    assert view.officer_rank == "deputy_inspector_general" and view.issuer_kind == "police"
     assert [t.value for t in view.targets] == ["acct-portal-1", "https://example.org/post/1"]
     assert [p.key for p in view.data_points] == ["subscriber_data", "ip_logs"]
     assert view.period_from.isoformat().startswith("2026-10-31T18:30") and view.documents[0].filename == "FIR-77 notice.pdf"
@@ -333,6 +333,9 @@ def test_staff_manage_officers_unlock_deactivate_reset(two_agencies, make_client
 
 
 def test_production_never_shows_the_confirmation_link(two_agencies, monkeypatch):
+    import base64
+    import os
+
     from fastapi.testclient import TestClient
     from tests.web.conftest import FakeMatcher
 
@@ -341,6 +344,8 @@ def test_production_never_shows_the_confirmation_link(two_agencies, monkeypatch)
     from suraksha.legal import officers
 
     monkeypatch.setenv("SURAKSHA_MODE", "production")
+    # Production keeps the officer's authorising letter in the vault, which needs its master key.
+    monkeypatch.setenv("SURAKSHA_EVIDENCE_KEY", base64.b64encode(os.urandom(32)).decode())
     reset_settings()
     a, _ = two_agencies
     with TestClient(create_app(matcher_loader=FakeMatcher), base_url="https://testserver") as c:

@@ -65,15 +65,16 @@ def test_blocking_order_withholds_every_item_of_the_accounts_in_india(agencies, 
         ("withhold_in_country", "b-2", "acct-b1", "IN"),
         ("withhold_in_country", "b-3", "acct-b2", "IN"),
     ]
-    assert done.status == "answered" and done.answered_at is not None
-    assert done.answer["complete"] is False and done.answer["not_done"] == [{"kind": "account", "value": "never-seen"}]
-    assert done.answer["executed_at"] and done.answer["country"] == "IN"
+    # Requested is not done: the order stays open until the platform confirms.
+    assert done.status == "in_progress" and done.answered_at is None
+    assert done.answer["complete"] is False and done.answer["not_known"] == [{"kind": "account", "value": "never-seen"}]
+    assert done.answer["actions_requested_at"] and done.answer["country"] == "IN"
     by_value = {t.value: t for t in done.targets}
-    assert by_value["acct-b1"].outcome == "2 withhold_in_country action(s) requested in IN" and by_value["acct-b1"].done_at
+    assert by_value["acct-b1"].outcome.startswith("2 withhold_in_country action(s) requested in IN")
+    assert by_value["acct-b1"].done_at is None and len(by_value["acct-b1"].action_ids) == 2
     assert "not known to Suraksha" in by_value["never-seen"].outcome
     # Executing again creates no second set of actions.
-    with pytest.raises(LegalError, match="nothing more to do"):
-        legal.execute_order(r.id, "user:lena", "legal")
+    legal.execute_order(r.id, "user:lena", "legal")
     assert len(_actions()) == 3
 
 
@@ -93,7 +94,8 @@ def test_takedown_removes_items_and_suspends_accounts(agencies, order_pdf):
     )
     done = legal.execute_order(r.id, "user:lena", "legal")
     assert _actions() == [("remove_item", "t-1", "acct-t1", None), ("suspend_account", None, "acct-t2", None)]
-    assert done.answer["complete"] is True and done.status_reason is None
+    assert done.status == "in_progress" and done.answer["complete"] is False and done.answer["not_known"] == []
+    assert done.status_reason == "2 of 2 target(s) not done yet"
 
 
 def test_preservation_request_places_legal_holds(agencies, order_pdf):
@@ -183,5 +185,5 @@ def test_target_unknown_at_filing_is_resolved_when_work_starts(agencies, order_p
     assert r.targets[0].account_id is None
     post("late-1", "acct-late")  # the platform submits the account's content after the order arrived
     done = legal.execute_order(r.id, "user:lena", "legal")
-    assert done.targets[0].account_id is not None and done.answer["complete"] is True
+    assert done.targets[0].account_id is not None and done.targets[0].action_ids
     assert _actions() == [("suspend_account", None, "acct-late", None)]

@@ -73,15 +73,18 @@ def test_ip_and_device_link_within_the_window_only(env):
     scan_all()
 
     net = network_for(account_id("flagged"))
-    names = {m.platform_account_id for m in net.members}
-    assert names == {"flagged", "near-ip", "near-device"}
-    assert {(x.kind, x.value) for x in net.links} == {("ip", "203.0.113.5"), ("device", "dev-1")}
-    assert network_for(account_id("near-ip")).size == 3  # the same group seen from a member
-    assert network_for(account_id("far-ip")).size == 1
-    assert network_for(account_id("home-1")).size == 1
+    # IP and device are weak links: listed beside the group, never in it.
+    assert [m.platform_account_id for m in net.members] == ["flagged"] and net.size == 1
+    assert {m.platform_account_id for m in net.weak_members} == {"near-ip", "near-device"}
+    assert {m.tie for m in net.weak_members} == {"weak"}
+    assert {(x.kind, x.value, x.strength) for x in net.links} == {("ip", "203.0.113.5", "weak"), ("device", "dev-1", "weak")}
+    seen_from_near = network_for(account_id("near-ip"))  # the same tie seen from the other side
+    assert seen_from_near.size == 1 and [m.platform_account_id for m in seen_from_near.weak_members] == ["flagged"]
+    assert network_for(account_id("far-ip")).weak_members == []
+    assert network_for(account_id("home-1")).weak_members == []
 
     wide = network_for(account_id("flagged"), window_hours=48)
-    assert {m.platform_account_id for m in wide.members} == {"flagged", "near-ip", "near-device", "far-ip"}
+    assert {m.platform_account_id for m in wide.weak_members} == {"near-ip", "near-device", "far-ip"}
     assert wide.window_hours == 48
     with pytest.raises(ValueError, match="window_hours"):
         network_for(account_id("flagged"), window_hours=0)
@@ -93,14 +96,14 @@ def test_an_ip_shared_by_a_crowd_links_nobody(env, monkeypatch):
 
     bad = picture(8)
     bank_pictures(bad)
-    submit("f1", "flagged", media=[bad], at=T0, ip="100.64.0.1")
+    submit("f1", "flagged", media=[bad], at=T0, ip="203.0.113.1")
     for n in range(3):
-        submit(f"c{n}", f"carrier-{n}", text="hi", at=T0 + dt.timedelta(minutes=n), ip="100.64.0.1")
+        submit(f"c{n}", f"carrier-{n}", text="hi", at=T0 + dt.timedelta(minutes=n), ip="203.0.113.1")
     scan_all()
-    assert network_for(account_id("flagged")).size == 4
+    assert len(network_for(account_id("flagged")).weak_members) == 3
     monkeypatch.setenv("SURAKSHA_NETWORK_IP_MAX_ACCOUNTS", "3")  # 4 accounts there: a carrier NAT
     reset_network_settings()
-    assert network_for(account_id("flagged")).size == 1
+    assert network_for(account_id("flagged")).weak_members == []
 
 
 def test_groups_agree_with_network_for_and_respect_min_size(env):

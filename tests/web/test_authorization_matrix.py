@@ -24,6 +24,7 @@ BANK_READERS = frozenset({"reviewer", "senior_reviewer", "legal", "analyst"})
 BANK_MANAGERS = frozenset({"senior_reviewer"})
 DELIVERY_READERS = frozenset({"senior_reviewer", "legal", "analyst"})
 ACTION_WORKERS = frozenset({"senior_reviewer", "legal"})
+ACTORS = frozenset({"reviewer", "senior_reviewer", "legal"})  # items.act
 AGENCIES = frozenset({"legal", "admin"})
 OFFICERS = frozenset()  # officers' portal pages: an officer session only, never staff (tests/legal/test_portal_web.py)
 
@@ -56,6 +57,10 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/items/{item_id}"): READERS,
     ("GET", "/accounts/{account_id}"): READERS,
     ("POST", "/accounts/{account_id}/network/suspend"): CASE_WRITERS,  # senior_reviewer, legal (accounts.suspend)
+    ("POST", "/items/{item_id}/act"): ACTORS,  # items.act: remove, suspend, restore, report through the outbox
+    ("POST", "/accounts/{account_id}/act"): ACTORS,
+    ("GET", "/appeals"): REVIEW,
+    ("POST", "/appeals/{appeal_id}/decide"): REVIEW,
     ("GET", "/networks"): READERS,  # accounts.read: the list of account networks
     ("GET", "/cases"): READERS,
     ("POST", "/cases"): CASE_WRITERS,
@@ -96,6 +101,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/legal/requests/{request_id}/reminders"): LEGAL,
     ("POST", "/legal/requests/{request_id}/documents"): LEGAL,
     ("POST", "/legal/requests/{request_id}/execute"): LEGAL,
+    ("POST", "/legal/requests/{request_id}/targets/{target_id}/done"): LEGAL,
     ("POST", "/legal/requests/{request_id}/preserve"): LEGAL,
     ("POST", "/legal/requests/{request_id}/gather"): LEGAL,
     ("POST", "/legal/requests/{request_id}/data/{key}"): LEGAL,
@@ -105,6 +111,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/legal/disclosures/{disclosure_id}"): LEGAL,
     ("GET", "/legal/agencies"): AGENCIES,
     ("POST", "/legal/agencies"): AGENCIES,
+    ("GET", "/legal/officers/{officer_id}/authority"): AGENCIES,
     ("POST", "/legal/officers/{officer_id}/{operation}"): AGENCIES,
     ("GET", "/portal"): OFFICERS,  # redirects to the portal sign-in without an officer session
     ("GET", "/portal/static/portal.css"): EVERYONE,

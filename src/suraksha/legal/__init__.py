@@ -24,6 +24,7 @@ from suraksha.legal.intake import (
     register_agency,
     request_history,
 )
+from suraksha.legal.orders import settle_orders
 from suraksha.legal.schemas import (
     DisclosureNotFound,
     LegalConflict,
@@ -34,7 +35,14 @@ from suraksha.legal.schemas import (
     TargetIn,
 )
 from suraksha.legal.verification import answer_check, run_checks
-from suraksha.legal.work import answer_request, execute_order, gather, mark_data_point, preserve_for_request
+from suraksha.legal.work import (
+    answer_request,
+    execute_order,
+    gather,
+    mark_data_point,
+    preserve_for_request,
+    record_outside_action,
+)
 
 __all__ = [
     "DisclosureNotFound",
@@ -64,6 +72,8 @@ __all__ = [
     "list_requests",
     "mark_data_point",
     "preserve_for_request",
+    "record_outside_action",
+    "settle_orders",
     "public_key_b64",
     "register_agency",
     "request_history",

@@ -21,7 +21,7 @@ from suraksha.auth.models import StaffUser
 from suraksha.db.base import utcnow
 from suraksha.db.session import session_scope
 from suraksha.db.sql import aware, insert_new
-from suraksha.legal import store
+from suraksha.legal import orders, store
 from suraksha.legal.models import OPEN_STATUSES, Agency, LegalNotification, LegalRequest
 from suraksha.legal.schemas import Dashboard, DashboardEntry, NotificationView
 from suraksha.legal.settings import get_legal_settings
@@ -51,6 +51,7 @@ def dashboard(now: dt.datetime | None = None, *, agency_id: int | None = None) -
     at_risk_at = get_legal_settings().legal_at_risk_at
     groups: dict[str, list[DashboardEntry]] = {"overdue": [], "at_risk": [], "due": []}
     with session_scope() as session:
+        orders.settle_orders(session=session)  # acknowledged orders leave the dashboard, unknown targets keep theirs
         names = {a.id: a.name for a in session.scalars(select(Agency)).all()}
         for r in _open(session, agency_id):
             frac = elapsed_fraction(r.received_at, r.due_at, now)
@@ -97,6 +98,7 @@ def escalate_due(now: dt.datetime | None = None, *, transport: httpx.BaseTranspo
     now = store.utc(now, "now") if now is not None else utcnow()
     s = get_legal_settings()
     levels = (("nodal", s.legal_escalate_nodal_at), ("compliance", s.legal_escalate_compliance_at))
+    orders.settle_orders()  # orders the platform has acknowledged are answered, not escalated
     with session_scope() as session:
         sent = set(
             session.execute(

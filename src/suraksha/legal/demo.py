@@ -152,7 +152,16 @@ def _demo_officer(agency_id: int) -> tuple[int, bool]:
         row = session.scalar(select(officers.Officer).where(officers.Officer.email == DEMO_OFFICER.email))
         if row is not None and row.mfa_enrolled_at is not None:
             return row.id, False
-    view = officers.register_officer(agency_id, DEMO_OFFICER.email, DEMO_OFFICER.name, DEMO_OFFICER.rank, mode="demo")
+    view = officers.register_officer(
+        agency_id,
+        DEMO_OFFICER.email,
+        DEMO_OFFICER.name,
+        DEMO_OFFICER.rank,
+        authority=DEMO_AUTHORITY_PDF,
+        authority_name="demo-authorisation.pdf",
+        mode="demo",
+    )
+    officers.approve_officer(view.id, "system:demo", "legal", "demo officer: authorisation letter is the demo's")
     message = officers.outbox(DEMO_OFFICER.email, unsent_only=True)[-1]
     token = parse_qs(urlparse(message.link or "").query)["token"][0]
     officers.set_password_and_begin_enrolment(token, DEMO_OFFICER.password)
@@ -162,6 +171,15 @@ def _demo_officer(agency_id: int) -> tuple[int, bool]:
     officers.complete_enrolment(token, pyotp.TOTP(DEMO_OFFICER.totp_secret).at(utcnow().timestamp() - 30))
     officers.mark_sent([message.id])  # delivered, in the demo's sense: the link is used up
     return view.id, True
+
+
+# A one-page PDF saying what it is (a demo authorisation letter), small enough to keep inline.
+DEMO_AUTHORITY_PDF = (
+    b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+    b"2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n"
+    b"3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >> endobj\n"
+    b"trailer << /Root 1 0 R >>\n%% demo authorisation letter\n%%EOF\n"
+)
 
 
 def _file(spec: DemoRequest, agency_id: int, officer_id: int, now: dt.datetime) -> None:

@@ -20,6 +20,7 @@ from suraksha import evidence
 from suraksha.audit import record
 from suraksha.db.base import utcnow
 from suraksha.db.session import session_scope
+from suraksha.jurisdictions import load_profile
 from suraksha.legal import package, signing, store
 from suraksha.legal.gathering import enforcement_record, reports_record
 from suraksha.legal.models import Disclosure, LegalCheck, LegalDataPoint, LegalRequest
@@ -105,7 +106,8 @@ def build_package(request_id: int | str, actor: str, role: str) -> DisclosureVie
         rows = {p.key: [dict(r) for r in (p.data or [])] for p in points}
         found_media = next((rows[p.key] for p in points if p.key == "content_media" and p.status == "found"), None)
         media = _media_files(req, found_media, actor, session)
-        files: dict[str, bytes] = {f"data/{k}.csv": package.rows_csv(v) for k, v in rows.items() if v}
+        zone = load_profile(req.jurisdiction).zone  # CSV times in UTC and the jurisdiction's zone (IST)
+        files: dict[str, bytes] = {f"data/{k}.csv": package.rows_csv(v, zone) for k, v in rows.items() if v}
         now = utcnow()
         not_given = [p for p in points if p.status in ("withheld", "unavailable")]
         completeness = (

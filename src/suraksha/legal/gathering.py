@@ -23,7 +23,6 @@ from typing import Any
 
 import httpx
 from sqlalchemy import false, select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from suraksha.db.base import utcnow
@@ -37,6 +36,7 @@ from suraksha.legal import store
 from suraksha.legal.models import DATA_POINT_KEYS, LegalDataPoint, LegalRequest, LegalTarget
 from suraksha.legal.schemas import DataPointView, LegalConflict, LegalError
 from suraksha.legal.targets import refresh
+from suraksha.networks.service import network_of
 
 log = logging.getLogger(__name__)
 MAX_ITEMS = 5000
@@ -73,42 +73,25 @@ def concerned(session: Session, req: LegalRequest) -> tuple[list[Account], list[
 
 
 def _linked_accounts(session: Session, accounts: list[Account]) -> list[dict[str, Any]]:
-    """Accounts linked to each target account: the networks area's graph when it is installed,
-    else accounts that posted the same matched material (``networks.service.network_of``)."""
+    """Accounts linked to each target account (``networks.service.network_of``): only accounts in
+    its group by strong links (shared matched media, banked or rare flagged links) are disclosed as
+    linked; each of their links is listed with its strength (an IP or device shared as well is
+    marked weak). An account tied by a weak link alone is never disclosed as linked."""
     rows: list[dict[str, Any]] = []
     for acc in accounts:
-        try:
-            from suraksha.networks.service import network_for
-
-            net = network_for(acc.id).to_dict()
-            for m in net.get("members", []):
-                if m.get("account_id") != acc.id:
-                    rows.append(
-                        {
-                            "of_account": acc.platform_account_id,
-                            "platform_account_id": m.get("platform_account_id"),
-                            "handle": m.get("handle"),
-                            "linked_by": "; ".join(m.get("linked_by") or []),
-                            "method": "networks",
-                        }
-                    )
-            continue
-        except (ImportError, SQLAlchemyError, LookupError) as exc:
-            log.info("networks unavailable for account %s (%s); using matched-media links", acc.id, exc)
-        from suraksha.networks.service import network_of
-
         linked = network_of(session, acc.id)
-        others = [a for a in linked if a != acc.id]
+        others = sorted(a for a in linked if a != acc.id)
         names = {a.id: a for a in session.scalars(select(Account).where(Account.id.in_(others))).all()} if others else {}
-        for other in sorted(others):
+        for other in others:
             o = names.get(other)
             rows.append(
                 {
                     "of_account": acc.platform_account_id,
                     "platform_account_id": o.platform_account_id if o else None,
                     "handle": o.handle if o else None,
-                    "linked_by": "; ".join(sorted(linked[other])),
-                    "method": "matched_media",
+                    "tie": "strong",
+                    "linked_by": "; ".join(f"{strength}: {label}" for strength, label in linked[other].links),
+                    "method": "networks",
                 }
             )
     return rows

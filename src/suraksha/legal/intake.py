@@ -18,7 +18,7 @@ from suraksha.db.session import session_scope
 from suraksha.db.sql import aware
 from suraksha.errors import NotFound
 from suraksha.jurisdictions import ProfileError, deadline, load_profile
-from suraksha.legal import store, targets
+from suraksha.legal import officers, orders, store, targets
 from suraksha.legal.documents import check_pdf, store_document
 from suraksha.legal.models import (
     AGENCY_KINDS,
@@ -35,6 +35,7 @@ from suraksha.legal.schemas import (
     DocumentView,
     EventView,
     LegalError,
+    LegalForbidden,
     ReminderView,
     RequestIn,
     RequestView,
@@ -152,6 +153,16 @@ def file_request(
     with session_scope() as session:
         if data.agency_id is not None and session.get(Agency, data.agency_id) is None:
             raise LegalError(f"agency {data.agency_id} is not registered")
+        officer_rank = data.officer_rank
+        officer = session.get(officers.Officer, data.officer_id) if data.officer_id is not None else None
+        if officer is not None:
+            # A portal officer files only once the legal team approved them; the rank recorded is the
+            # approved one, never the form's. (Staff and API entries may carry an officer id of a
+            # person without a portal account: their rank is checked against the order's document.)
+            officers.require_approved(session, officer.id)
+            if data.agency_id != officer.agency_id:
+                raise LegalForbidden("an officer files for their own agency only")
+            officer_rank = officer.rank
         req = LegalRequest(
             reference=f"tmp-{uuid.uuid4().hex[:20]}",
             type=data.type,
@@ -159,7 +170,7 @@ def file_request(
             agency_id=data.agency_id,
             officer_id=data.officer_id,
             officer_name=data.officer_name,
-            officer_rank=data.officer_rank,
+            officer_rank=officer_rank,
             officer_email=data.officer_email,
             issuer_kind=data.issuer_kind,
             rank_exception=data.rank_exception,
@@ -297,7 +308,9 @@ def get_request(request_id: int | str, *, agency_id: int | None = None) -> Reque
     """One request by id or reference. ``agency_id`` given (portal): another agency's request is
     reported as not found (RequestNotFound), so officers cannot probe for others' references."""
     with session_scope() as session:
-        return store.request_view(session, store.load(session, request_id, agency_id=agency_id))
+        req = store.load(session, request_id, agency_id=agency_id)
+        orders.settle(session, req)  # an order the platform has acknowledged since reads as answered
+        return store.request_view(session, req)
 
 
 def list_requests(

@@ -104,7 +104,14 @@ class LegalTarget(Base):
     action_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)
     action_kind: Mapped[str | None] = mapped_column(String(30), nullable=True, default=None)
     outcome: Mapped[str | None] = mapped_column(Text, nullable=True, default=None)
+    # Done: when the platform acknowledged every action (``done_source`` platform), or when legal
+    # staff recorded an action taken outside Suraksha (manual: what, when, by whom, evidence).
     done_at: Mapped[dt.datetime | None] = mapped_column(nullable=True, default=None)
+    action_ids: Mapped[list | None] = mapped_column(JSONType, nullable=True, default=None)  # every action waited on
+    done_source: Mapped[str | None] = mapped_column(String(12), nullable=True, default=None)  # platform | manual
+    done_by: Mapped[str | None] = mapped_column(String(200), nullable=True, default=None)
+    done_what: Mapped[str | None] = mapped_column(Text, nullable=True, default=None)
+    done_evidence: Mapped[str | None] = mapped_column(Text, nullable=True, default=None)
 
 
 class LegalDataPoint(Base):

@@ -30,6 +30,7 @@ import pyotp
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, delete, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from suraksha import evidence
 from suraksha.audit import record
 from suraksha.auth import lockout, totp
 from suraksha.auth import service as staff_auth
@@ -39,6 +40,8 @@ from suraksha.db.base import Base, utcnow
 from suraksha.db.session import session_scope
 from suraksha.db.types import BigId
 from suraksha.errors import Forbidden, InvalidInput, NotFound
+from suraksha.jurisdictions import load_profile
+from suraksha.legal.documents import CheckedPdf, check_pdf
 from suraksha.legal.models import Agency
 
 log = logging.getLogger(__name__)
@@ -73,6 +76,15 @@ class Officer(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(nullable=True, default=None)
+    # Approval by the platform's legal team (l0004): only approved officers can file. The rank is
+    # one of the jurisdiction's fixed ladder, the authorising document (a PDF) is kept in the vault.
+    approval: Mapped[str] = mapped_column(String(12), default="pending", server_default="pending")
+    approval_note: Mapped[str | None] = mapped_column(Text, nullable=True, default=None)
+    approved_by: Mapped[str | None] = mapped_column(String(200), nullable=True, default=None)
+    approved_at: Mapped[dt.datetime | None] = mapped_column(nullable=True, default=None)
+    authority_filename: Mapped[str | None] = mapped_column(String(300), nullable=True, default=None)
+    authority_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True, default=None)
+    authority_evidence_id: Mapped[str | None] = mapped_column(String(32), nullable=True, default=None)
 
 
 class OfficerToken(Base):
@@ -146,6 +158,16 @@ class OfficerView:
     locked: bool
     created_at: dt.datetime
     last_login_at: dt.datetime | None
+    approval: str = "pending"  # pending | approved | refused (by the platform's legal team)
+    approved_by: str | None = None
+    approved_at: dt.datetime | None = None
+    approval_note: str | None = None
+    authority_filename: str | None = None
+    authority_sha256: str | None = None
+
+    @property
+    def approved(self) -> bool:
+        return self.approval == "approved"
 
 
 @dataclass(frozen=True)
@@ -185,6 +207,12 @@ class OfficerPrincipal:
     agency_kind: str
     csrf_token: str
     session_id: str
+    approval: str = "pending"
+
+    @property
+    def approved(self) -> bool:
+        """Only an officer the platform's legal team approved may file."""
+        return self.approval == "approved"
 
     @property
     def actor(self) -> str:
@@ -217,7 +245,37 @@ def _view(o: Officer, agency_name: str) -> OfficerView:
         bool(locked and locked > utcnow()),
         _aware(o.created_at),
         _aware(o.last_login_at),
+        o.approval,
+        o.approved_by,
+        _aware(o.approved_at),
+        o.approval_note,
+        o.authority_filename,
+        o.authority_sha256,
     )
+
+
+def rank_choices(jurisdiction: str, agency_kind: str) -> list[tuple[str, str]]:
+    """The fixed ranks an officer of this kind of agency may hold in ``jurisdiction``: (key, title),
+    from the profile's ladder for the kind (police, government), else every ladder of the profile."""
+    ladders = load_profile(jurisdiction).rank_ladders
+    keys = ladders.get(agency_kind) or [r for ladder in ladders.values() for r in ladder]
+    return [(k, k.replace("_", " ").title()) for k in dict.fromkeys(keys)]
+
+
+def _rank_key(text: str) -> str:
+    key = re.sub(r"[^a-z]+", "_", text.strip().lower()).strip("_")
+    return key.removesuffix("_of_police")  # "Superintendent of Police" is the ladder's superintendent
+
+
+def normalise_rank(rank: str, jurisdiction: str, agency_kind: str) -> str:
+    """The rank as its ladder key ("Deputy Inspector General" -> deputy_inspector_general); anything
+    not on the fixed list is refused with the list."""
+    choices = rank_choices(jurisdiction, agency_kind)
+    key = _rank_key(rank or "")
+    for k, title in choices:
+        if key in (k, _rank_key(title)):
+            return k
+    raise OfficerError("choose your rank from the list: " + ", ".join(title for _, title in choices))
 
 
 def normalise_email(email: str) -> str:
@@ -229,35 +287,44 @@ def normalise_email(email: str) -> str:
 
 # -------------------------------------------------------------------------------------- registration
 def register_officer(
-    agency_id: int, email: str, name: str, rank: str, *, phone: str | None = None, base_url: str = "", mode: str = "demo"
+    agency_id: int,
+    email: str,
+    name: str,
+    rank: str,
+    *,
+    phone: str | None = None,
+    authority: bytes | None = None,
+    authority_name: str | None = None,
+    base_url: str = "",
+    mode: str = "demo",
 ) -> OfficerView:
     """Register (or re-send the link to) an officer of ``agency_id``; the address must be on one of
-    the agency's official domains. The confirmation link goes to the outbox; an address that is
-    already set up gets a notice instead of a link, and the caller's answer is the same either
-    way, so the form does not tell a stranger which addresses have accounts."""
+    the agency's official domains, the rank one of the jurisdiction's fixed list. ``authority``: the
+    PDF authorising the officer (kept in the vault); the platform's legal team approves the officer
+    against it (``approve_officer``) before they can file. The confirmation link goes to the outbox;
+    an address that is already set up gets a notice instead of a link, and the caller's answer is the
+    same either way, so the form does not tell a stranger which addresses have accounts."""
     email = normalise_email(email)
-    name, rank = (name or "").strip(), (rank or "").strip()
+    name = (name or "").strip()
     if not name or len(name) > 200:
         raise OfficerError("enter your name (up to 200 characters)")
-    if not rank or len(rank) > 100:
-        raise OfficerError("enter your rank / designation, e.g. Deputy Inspector General (up to 100 characters)")
+    pdf: CheckedPdf | None = None
+    if authority is not None:
+        try:
+            pdf = check_pdf(authority, authority_name)
+        except InvalidInput as exc:
+            raise OfficerError(f"authorising document: {exc}") from None
     phone = (phone or "").strip()[:40] or None
     now = utcnow()
     with session_scope() as session:
         agency = session.get(Agency, agency_id) if isinstance(agency_id, int) else None
         if agency is None:
             raise OfficerError("choose your agency from the list")
+        rank = normalise_rank(rank, agency.jurisdiction, agency.kind)
         domain = email.rsplit("@", 1)[1]
-        domains = list(agency.email_domains or [])
-        if domain not in domains:
-            raise OfficerError(
-                f"{domain} is not an official email domain of {agency.name}"
-                + (
-                    f" (use an address at {', '.join(domains)})"
-                    if domains
-                    else "; the platform has not registered any domain for it yet"
-                )
-            )
+        if domain not in list(agency.email_domains or []):
+            # The agency's domains are not listed here: this message reaches anonymous visitors.
+            raise OfficerError(f"{domain} is not an official email domain of {agency.name}")
         officer = session.scalar(select(Officer).where(Officer.email == email))
         if officer is not None and _recent_messages(session, email, now) >= MESSAGES_PER_HOUR:
             record(session, "system:portal", "legal.officer.register_throttled", "legal_officer", officer.id, {"email": email})
@@ -279,6 +346,9 @@ def register_officer(
             session.flush()
         else:  # registered but not finished: details may be corrected, older links stop working
             officer.agency_id, officer.name, officer.rank, officer.phone = agency.id, name, rank, phone
+            officer.approval, officer.approved_by, officer.approved_at = "pending", None, None
+        if pdf is not None:
+            _store_authority(session, officer, pdf, agency.jurisdiction)
         _send_link(session, officer, base_url, mode, now)
         record(
             session,
@@ -289,6 +359,71 @@ def register_officer(
             {"agency_id": agency.id, "email": email, "rank": rank},
         )
         return _view(officer, agency.name)
+
+
+def _store_authority(session: Session, officer: Officer, pdf: CheckedPdf, jurisdiction: str) -> None:
+    ev = evidence.preserve(
+        f"legal:officer:{officer.id}:authority:{pdf.sha256[:16]}",
+        pdf.content,
+        {"officer": officer.id, "email": officer.email, "document": pdf.filename, "sha256": pdf.sha256},
+        [jurisdiction],
+        f"officer:{officer.id}",
+        session=session,
+    )
+    officer.authority_filename, officer.authority_sha256, officer.authority_evidence_id = pdf.filename, pdf.sha256, ev.id
+
+
+def approve_officer(officer_id: int, actor: str, role: str, note: str = "", *, approve: bool = True) -> OfficerView:
+    """The platform's legal team approves (or refuses, with a reason) an officer: the rank on the
+    fixed list and the authorising document checked. Role ``legal`` only; approving needs the
+    document on file. Refusing ends the officer's sessions."""
+    if role != "legal":
+        raise Forbidden("only the legal team approves officers")
+    note = (note or "").strip()[:2000]
+    if not approve and not note:
+        raise OfficerError("say why the officer is refused")
+    with session_scope() as session:
+        row = _officer(session, officer_id)
+        if approve and not row.authority_evidence_id:
+            raise OfficerError("no authorising document is on file for this officer; ask them to register again with it")
+        row.approval = "approved" if approve else "refused"
+        row.approval_note, row.approved_by, row.approved_at = note or None, actor, utcnow()
+        if not approve:
+            session.execute(delete(OfficerSession).where(OfficerSession.officer_id == row.id))
+        record(
+            session,
+            actor,
+            "legal.officer.approve" if approve else "legal.officer.refuse",
+            "legal_officer",
+            row.id,
+            {"email": row.email, "rank": row.rank, "document_sha256": row.authority_sha256, "note": note},
+        )
+        session.flush()
+        return _view(row, session.get(Agency, row.agency_id).name)
+
+
+def authority_document(officer_id: int, actor: str) -> tuple[str, bytes]:
+    """The officer's authorising PDF for the legal team's review (an audited vault read)."""
+    with session_scope() as session:
+        row = _officer(session, officer_id)
+        if not row.authority_evidence_id:
+            raise NotFound(f"officer {officer_id} has no authorising document")
+        evidence_id, filename = row.authority_evidence_id, row.authority_filename or "authority.pdf"
+    return filename, evidence.read(evidence_id, actor, f"review of officer {officer_id}'s authorising document")
+
+
+def require_approved(session: Session, officer_id: int) -> Officer:
+    """The officer filing, if approved by the platform's legal team; Forbidden otherwise."""
+    row = session.get(Officer, officer_id)
+    if row is None or not row.active:
+        raise Forbidden("this officer account is not active")
+    if row.approval != "approved":
+        raise Forbidden(
+            "your registration is awaiting approval by the platform's legal team; you can file once it is approved"
+            if row.approval == "pending"
+            else "your registration was not approved by the platform's legal team; contact them"
+        )
+    return row
 
 
 def _recent_messages(session: Session, email: str, now: dt.datetime) -> int:
@@ -572,6 +707,7 @@ def resolve_session(token: str | None) -> OfficerPrincipal | None:
             agency.kind,
             row.csrf_token,
             row.id,
+            officer.approval,
         )
 
 

@@ -138,6 +138,11 @@ class TargetView:
     action_kind: str | None
     outcome: str | None
     done_at: dt.datetime | None
+    done_source: str | None = None  # platform (acknowledged) | manual (recorded by legal staff)
+    done_by: str | None = None
+    done_what: str | None = None
+    done_evidence: str | None = None
+    action_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -205,7 +205,22 @@ def _view(req: LegalRequest, agency_name: str | None, c: dict[str, list[Any]]) -
         created_by=req.created_by,
         created_at=aware(req.created_at),
         targets=[
-            TargetView(t.id, t.kind, t.value, t.account_id, t.item_id, t.action_id, t.action_kind, t.outcome, aware(t.done_at))
+            TargetView(
+                t.id,
+                t.kind,
+                t.value,
+                t.account_id,
+                t.item_id,
+                t.action_id,
+                t.action_kind,
+                t.outcome,
+                aware(t.done_at),
+                t.done_source,
+                t.done_by,
+                t.done_what,
+                t.done_evidence,
+                tuple(t.action_ids or ()),
+            )
             for t in c["targets"]
         ],
         checks=[check_view(x) for x in checks],

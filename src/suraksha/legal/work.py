@@ -1,21 +1,27 @@
 """Work on a request: execute orders through enforcement, preserve under a legal hold, answer.
 
 Orders act through the enforcement outbox (``request_action``), never on the platform directly,
-so the action is signed, retried until acknowledged and audited like any other. The request's
-``answer`` records what was asked for each target, what was done, when, and which action
-carries it; targets Suraksha does not know are listed as not done rather than dropped.
+so the action is signed, retried until acknowledged and audited like any other. A target is
+*done* only when the platform acknowledged every action requested for it (at the time it did), or
+when legal staff record an action taken outside Suraksha (what, when, by whom, evidence:
+``record_outside_action``). The order is answered when every target is done, at the time the last
+one was; until then it stays open (and on the deadline dashboard), targets Suraksha does not know
+included. ``settle_orders`` takes acknowledgements in; views and the dashboard call it.
 Data requests are gathered in ``gathering.py`` (re-exported here).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from suraksha import evidence
 from suraksha.db.base import utcnow
 from suraksha.db.session import session_scope
+from suraksha.db.sql import aware
 from suraksha.enforcement.actions import ActionError, request_action
 from suraksha.enforcement.preservation import evidence_for_item, item_record, jurisdictions_for, media_ref
 from suraksha.items.models import Item, PendingMedia
@@ -23,14 +29,22 @@ from suraksha.legal import store
 from suraksha.legal.gathering import concerned, gather, mark_data_point
 from suraksha.legal.intake import DATA_TYPES
 from suraksha.legal.models import LegalRequest, LegalTarget
+from suraksha.legal.orders import EXECUTABLE, settle, settle_orders
 from suraksha.legal.schemas import LegalConflict, LegalError, RequestView
 from suraksha.legal.targets import refresh
 
-EXECUTABLE = ("takedown_order", "blocking_order", "ncii_complaint", "removal_request")
 _COUNTRY = {"in": "IN", "us": "US", "uk": "GB"}
 MAX_ITEMS_PER_ACCOUNT = 1000
 
-__all__ = ["answer_request", "execute_order", "gather", "mark_data_point", "preserve_for_request"]
+__all__ = [
+    "answer_request",
+    "execute_order",
+    "gather",
+    "mark_data_point",
+    "preserve_for_request",
+    "record_outside_action",
+    "settle_orders",
+]
 
 
 def _workable(req: LegalRequest) -> None:
@@ -117,38 +131,101 @@ def execute_order(request_id: int | str, actor: str, role: str, *, country: str 
         for entry in plan:
             t = session.get(LegalTarget, entry["target_id"])
             ok = [r for r in entry["results"] if "action_id" in r]
+            if t.done_at is not None:
+                continue  # done already (acknowledged or recorded): a second run changes nothing
             if ok:
-                t.action_id, t.action_kind, t.done_at = ok[0]["action_id"], ok[0]["kind"], now
+                t.action_id, t.action_kind = ok[0]["action_id"], ok[0]["kind"]
+                t.action_ids = sorted({r["action_id"] for r in ok} | set(t.action_ids or []))
                 t.outcome = f"{len(ok)} {ok[0]['kind']} action(s) requested" + (f" in {where}" if ok[0].get("country") else "")
+                t.outcome += "; waiting for the platform to confirm"
             else:
                 errors = "; ".join(r["error"] for r in entry["results"] if "error" in r)
                 t.outcome = errors or "not known to Suraksha: act on the platform directly and record it"
         req.answer = store.jsonable(
             {
-                "kind": "order_executed",
-                "executed_at": now,
-                "executed_by": actor,
+                "kind": "order_in_progress",
+                "actions_requested_at": now,
+                "actions_requested_by": actor,
                 "country": where if req.type == "blocking_order" else None,
                 "targets": [{"kind": e["kind"], "value": e["value"], "actions": e["results"]} for e in plan],
-                "not_done": [{"kind": e["kind"], "value": e["value"]} for e in not_done],
-                "complete": not not_done,
+                "not_known": [{"kind": e["kind"], "value": e["value"]} for e in not_done],
+                "complete": False,
             }
         )
-        req.status, req.answered_at = "answered", now
-        req.status_reason = None if not not_done else f"{len(not_done)} target(s) not known to Suraksha; see the answer"
         store.event(
             session,
             req,
             actor,
-            "order.executed",
+            "order.actions_requested",
             {
-                "done": len(done),
-                "not_done": len(not_done),
+                "requested": len(done),
+                "not_known": len(not_done),
                 "actions": [r["action_id"] for e in done for r in e["results"] if "action_id" in r],
             },
             at=now,
         )
+        settle(session, req, actor)
         return store.request_view(session, req)
+
+
+MAX_EVIDENCE = 2000
+
+
+def record_outside_action(
+    request_id: int | str,
+    target_id: int,
+    what: str,
+    when: dt.datetime,
+    evidence_note: str,
+    actor: str,
+    role: str,
+    *,
+    session: Session | None = None,
+) -> RequestView:
+    """Legal staff record that a target was acted on outside Suraksha (e.g. removed by the platform's
+    own tools): what was done, when (not in the future), the evidence (a ticket, a screenshot's
+    evidence id, a confirmation reference), by ``actor``. The target is then done at ``when``."""
+    store.require_legal(role, "recording an action taken outside Suraksha")
+    what, evidence_note = (what or "").strip(), (evidence_note or "").strip()
+    if not what:
+        raise LegalError("say what was done (e.g. 'post removed by the platform's moderation tool')")
+    if not evidence_note:
+        raise LegalError("give the evidence of the action (a ticket number, a confirmation, an evidence id)")
+    if len(what) > MAX_EVIDENCE or len(evidence_note) > MAX_EVIDENCE:
+        raise LegalError(f"what was done and the evidence are limited to {MAX_EVIDENCE} characters each")
+    at = store.utc(when, "when")
+    if at is None:
+        raise LegalError("say when the action was taken")
+    if at > utcnow() + dt.timedelta(minutes=1):
+        raise LegalError("the time of the action is in the future; record it after it happened")
+    if session is None:
+        with session_scope() as own:
+            return record_outside_action(request_id, target_id, what, at, evidence_note, actor, role, session=own)
+    req = store.load(session, request_id, lock=True)
+    _workable(req)
+    if req.type not in EXECUTABLE:
+        raise LegalError(f"a {req.type} has no targets to act on")
+    target = session.get(LegalTarget, target_id)
+    if target is None or target.request_id != req.id:
+        raise LegalError(f"target {target_id} is not part of {req.reference}")
+    if target.done_at is not None:
+        raise LegalConflict(f"target {target.value} is already done ({target.done_source}, {aware(target.done_at).isoformat()})")
+    if at < aware(req.received_at) - dt.timedelta(days=1):
+        raise LegalError("the action was taken before the order was received; check the date")
+    target.done_at, target.done_source, target.done_by = at, "manual", actor
+    target.done_what, target.done_evidence = what, evidence_note
+    target.outcome = f"done outside Suraksha: {what}"
+    if not isinstance(req.answer, dict) or req.answer.get("kind") != "order_in_progress":
+        req.answer = store.jsonable({"kind": "order_in_progress", "targets": [], "complete": False})
+    store.event(
+        session,
+        req,
+        actor,
+        "order.target_recorded",
+        {"target": target.value, "what": what[:500], "when": at.isoformat(), "evidence": evidence_note[:500]},
+    )
+    settle(session, req, actor)
+    return store.request_view(session, req)
 
 
 def preserve_for_request(request_id: int | str, actor: str) -> list[str]:

@@ -11,6 +11,14 @@ the same café Wi-Fi) never join strangers to a group:
   accounts;
 * **ip** / **device**: items from the same IP address or device within the window of a *flagged*
   item, unless more than ``SURAKSHA_NETWORK_IP_MAX_ACCOUNTS`` accounts were there in that window.
+  An address in a shared range (RFC 6598 carrier NAT ``100.64.0.0/10``, and the mobile and VPN
+  ranges configured in ``SURAKSHA_NETWORK_SHARED_RANGES``) links nobody: thousands of strangers
+  leave through one such address.
+
+Each edge has a **strength**: media and link edges are *strong* (the same known picture, a banked
+link, or a rare link inside flagged items: evidence about the content itself); ip and device edges
+are *weak* (who was near whom in time). ``service`` builds groups from strong edges only and lists
+accounts tied by weak edges alone beside the group, never in it.
 
 ``find_edges(session, scope)`` returns the edges touching the accounts in ``scope`` (None: all
 edges), so a breadth-first walk from one account and a pass over the whole graph agree.
@@ -20,6 +28,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import ipaddress
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +40,8 @@ from suraksha.items.models import Item, ItemMatch, ItemMedia
 from suraksha.networks.models import NetworkKey
 
 EDGE_KINDS = ("media", "link", "ip", "device")
+STRONG_KINDS = frozenset({"media", "link"})
+CARRIER_NAT = ipaddress.ip_network("100.64.0.0/10")  # RFC 6598 shared address space
 FLAGGED_VERDICTS = ("review", "remove")
 CHUNK = 500
 
@@ -50,6 +61,11 @@ class Edge:
     def key(self) -> tuple[str, str]:
         return self.kind, self.value
 
+    @property
+    def strength(self) -> str:
+        """``strong`` (media, link) or ``weak`` (ip, device)."""
+        return strength_of(self.kind)
+
     def add(self, account_id: int, item_id: int) -> None:
         self.accounts.add(account_id)
         self.items.add(item_id)
@@ -60,6 +76,38 @@ class Edge:
         for account_id, keys in other.via.items():
             self.via.setdefault(account_id, set()).update(keys)
         self.detail = self.detail or other.detail
+
+
+def strength_of(kind: str) -> str:
+    return "strong" if kind in STRONG_KINDS else "weak"
+
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_ranges(text: str) -> tuple[IpNetwork, ...]:
+    """``"10.0.0.0/8, 2001:db8::/32"`` -> networks (with the carrier-NAT range always included).
+
+    Raises ``ValueError`` naming the first entry that is not a network."""
+    out: list[IpNetwork] = [CARRIER_NAT]
+    for part in text.replace(";", ",").replace(" ", ",").split(","):
+        if part:
+            try:
+                out.append(ipaddress.ip_network(part, strict=False))
+            except ValueError as exc:
+                raise ValueError(f"not an IP range: {part[:60]!r}") from exc
+    return tuple(out)
+
+
+def in_shared_range(value: str, ranges: tuple[IpNetwork, ...]) -> bool:
+    """Whether an item's IP is a shared address (carrier NAT, a listed mobile or VPN range)."""
+    try:
+        address = ipaddress.ip_address(value.strip().split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return any(address.version == net.version and address in net for net in ranges)
 
 
 def _chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
@@ -359,7 +407,9 @@ def _spans(times: list[dt.datetime], pad: dt.timedelta) -> list[tuple[dt.datetim
     return spans
 
 
-def _context_edges(session: Session, scope: set[int] | None, out: _Edges, window: dt.timedelta, cap: int) -> None:
+def _context_edges(
+    session: Session, scope: set[int] | None, out: _Edges, window: dt.timedelta, cap: int, shared: tuple[IpNetwork, ...]
+) -> None:
     for kind in ("ip", "device"):
         if scope is None:
             mine = [r for cond in _flagged_items(session) for r in _rows(session, kind, cond)]
@@ -371,6 +421,8 @@ def _context_edges(session: Session, scope: set[int] | None, out: _Edges, window
         for value, seen in mine:
             by_value.setdefault(value, []).append(seen)
         for value, own in by_value.items():
+            if kind == "ip" and in_shared_range(value, shared):
+                continue  # a carrier NAT / mobile / VPN address is shared by strangers: it links nobody
             # Only the stretches of time around the scope's own items (an IP shared for years by a
             # carrier is read around these posts, not in full).
             found: dict[int, _Seen] = {}
@@ -399,10 +451,19 @@ def _context_edges(session: Session, scope: set[int] | None, out: _Edges, window
                         edge.add(x.account_id, x.item_id)
 
 
-def find_edges(session: Session, scope: set[int] | None, *, window_hours: int, link_cap: int, ip_cap: int) -> list[Edge]:
-    """Every edge that links at least two accounts and touches ``scope`` (None: the whole graph)."""
+def find_edges(
+    session: Session,
+    scope: set[int] | None,
+    *,
+    window_hours: int,
+    link_cap: int,
+    ip_cap: int,
+    shared: tuple[IpNetwork, ...] = (CARRIER_NAT,),
+) -> list[Edge]:
+    """Every edge that links at least two accounts and touches ``scope`` (None: the whole graph);
+    IPs in ``shared`` ranges link nobody."""
     out = _Edges()
     _media_edges(session, scope, out)
     _link_edges(session, scope, out, link_cap)
-    _context_edges(session, scope, out, dt.timedelta(hours=window_hours), ip_cap)
+    _context_edges(session, scope, out, dt.timedelta(hours=window_hours), ip_cap, shared)
     return out.linking()

@@ -5,11 +5,18 @@ indexed queries, see ``graph.py``), so an account page costs what its neighbourh
 the whole platform costs. ``groups()`` finds every edge at once and joins them with a union-find.
 Both refresh the key index first (``index.refresh_keys``). ``suspend.suspend_network`` uses
 ``build_network``, so "the network" has one definition everywhere.
+
+Only **strong** links (matched media, banked or rare flagged links) make a group: the walk and the
+union-find follow them alone. Accounts tied to a group by **weak** links only (an IP or a device
+near a flagged item) are listed beside it as ``weak_members``, with those links, and are never
+counted, suspended or disclosed as members unless a person confirms each one
+(``suspend.suspend_network(confirm_weak=...)``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +27,7 @@ from suraksha.db import session_scope
 from suraksha.db.sql import aware
 from suraksha.errors import InvalidInput, NotFound
 from suraksha.items.models import Account, Item, ItemMatch
-from suraksha.networks.graph import EDGE_KINDS, FLAGGED_VERDICTS, Edge, find_edges
+from suraksha.networks.graph import EDGE_KINDS, FLAGGED_VERDICTS, Edge, find_edges, parse_ranges, strength_of
 from suraksha.networks.index import refresh_keys
 from suraksha.networks.settings import get_network_settings
 
@@ -44,6 +51,7 @@ class NetworkMember:
     suspended: bool  # a suspension is on record (requested or delivered) and not restored since
     suspension_status: str | None
     linked_by: list[str] = field(default_factory=list)  # "kind value" of the links it is part of
+    tie: str = "strong"  # strong: in the group by strong links; weak: only weak links tie it to the group
 
     @property
     def linked_kinds(self) -> list[str]:
@@ -64,6 +72,7 @@ class NetworkMember:
             "suspended": self.suspended,
             "suspension_status": self.suspension_status,
             "linked_by": list(self.linked_by),
+            "tie": self.tie,
         }
 
 
@@ -83,9 +92,15 @@ class NetworkLink:
     def label(self) -> str:
         return f"{self.kind} {self.value}"
 
+    @property
+    def strength(self) -> str:
+        """``strong`` (media, link) or ``weak`` (ip, device)."""
+        return strength_of(self.kind)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
+            "strength": self.strength,
             "value": self.value,
             "detail": self.detail,
             "accounts": list(self.accounts),
@@ -106,6 +121,7 @@ class Network:
     max_accounts: int
     truncated: bool  # more accounts are linked than max_accounts; members holds the first ones found
     accounts_total: int | None = None  # every account of the group when known (groups), None for a walk
+    weak_members: list[NetworkMember] = field(default_factory=list)  # tied to the group by weak links only
 
     @property
     def size(self) -> int:
@@ -152,6 +168,7 @@ class Network:
             "last_activity": _iso(self.last_activity),
             "linked_by": self.linked_by,
             "members": [m.to_dict() for m in self.members],
+            "weak_members": [m.to_dict() for m in self.weak_members],
             "links": [link.to_dict() for link in self.links],
         }
 
@@ -194,7 +211,7 @@ def _suspensions(session: Session, ids: list[int]) -> dict[int, str]:
     return {a: status[action_id] for a, action_id in live.items()}
 
 
-def _members(session: Session, ids: list[int], links: list[NetworkLink]) -> list[NetworkMember]:
+def _members(session: Session, ids: list[int], links: list[NetworkLink], tie: str = "strong") -> list[NetworkMember]:
     out: list[NetworkMember] = []
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
@@ -238,16 +255,18 @@ def _members(session: Session, ids: list[int], links: list[NetworkLink]) -> list
                     suspended=account_id in suspended,
                     suspension_status=suspended.get(account_id),
                     linked_by=[link.label for link in links if account_id in link.accounts],
+                    tie=tie,
                 )
             )
     return out
 
 
-def _links(edges: list[Edge], members: set[int]) -> list[NetworkLink]:
+def _links(edges: list[Edge], members: set[int], weak: set[int] = frozenset()) -> list[NetworkLink]:  # type: ignore[assignment]
+    """The links among ``members``, and the weak links from them to ``weak`` accounts."""
     out = []
     for e in edges:
-        accounts = sorted(e.accounts & members)
-        if len(accounts) < 2:
+        accounts = sorted(e.accounts & (members | weak if e.strength == "weak" else members))
+        if len(accounts) < 2 or not members.intersection(accounts):
             continue
         out.append(
             NetworkLink(
@@ -257,7 +276,7 @@ def _links(edges: list[Edge], members: set[int]) -> list[NetworkLink]:
                 accounts,
                 len(e.items),
                 sorted(e.items)[:EXAMPLES],
-                {a: set(v) for a, v in e.via.items() if a in members},
+                {a: set(v) for a, v in e.via.items() if a in accounts},
             )
         )
     order = {k: n for n, k in enumerate(EDGE_KINDS)}
@@ -268,7 +287,21 @@ def _caps(window_hours: int | None) -> dict[str, int]:
     s = get_network_settings()
     if window_hours is not None and not 1 <= window_hours <= 24 * 366:
         raise InvalidInput(f"window_hours must be between 1 and {24 * 366}, got {window_hours}")
-    return {"window_hours": window_hours or s.window_hours, "link_cap": s.link_max_accounts, "ip_cap": s.ip_max_accounts}
+    return {
+        "window_hours": window_hours or s.window_hours,
+        "link_cap": s.link_max_accounts,
+        "ip_cap": s.ip_max_accounts,
+        "shared": parse_ranges(s.shared_ranges),
+    }
+
+
+def _weak_of(edges: Iterable[Edge], members: set[int]) -> set[int]:
+    """Accounts outside ``members`` that a weak edge ties to one of them."""
+    out: set[int] = set()
+    for e in edges:
+        if e.strength == "weak" and e.accounts & members:
+            out |= e.accounts - members
+    return out
 
 
 def build_network(session: Session, account: int | str, *, window_hours: int | None = None, max_accounts: int = 500) -> Network:
@@ -291,15 +324,25 @@ def build_network(session: Session, account: int | str, *, window_hours: int | N
                 edges[e.key].merge(e)
             else:
                 edges[e.key] = e
-            new |= e.accounts - members
+            if e.strength == "strong":  # a weak link alone never brings an account into the group
+                new |= e.accounts - members
         if len(members) + len(new) > max_accounts:
             truncated = True
             new = set(sorted(new)[: max_accounts - len(members)])
         members |= new
         order.extend(sorted(new))
         frontier = new
-    links = _links(list(edges.values()), members)
-    return Network(root.id, _members(session, order, links), links, caps["window_hours"], max_accounts, truncated)
+    weak = _weak_of(edges.values(), members)
+    links = _links(list(edges.values()), members, weak)
+    return Network(
+        root.id,
+        _members(session, order, links),
+        links,
+        caps["window_hours"],
+        max_accounts,
+        truncated,
+        weak_members=_members(session, sorted(weak), links, tie="weak"),
+    )
 
 
 def network_for(account_id: int | str, *, window_hours: int | None = None, max_accounts: int = 500) -> Network:
@@ -394,6 +437,8 @@ def group_page(
         edges = find_edges(session, None, **caps)
         uf = _UnionFind()
         for e in edges:
+            if e.strength == "weak":
+                continue  # groups are made of strong links; weak ones are listed beside them
             first, *rest = sorted(e.accounts)
             for other in rest:
                 uf.union(first, other)
@@ -407,7 +452,9 @@ def group_page(
         out = []
         for component in big[offset : offset + limit]:
             ids = sorted(component)[:max_accounts]
-            links = _links([e for e in edges if e.accounts & component], set(ids))
+            touching = [e for e in edges if e.accounts & component]
+            weak = _weak_of(touching, component)
+            links = _links(touching, set(ids), weak)
             out.append(
                 Network(
                     None,
@@ -417,6 +464,7 @@ def group_page(
                     max_accounts,
                     len(component) > max_accounts,
                     accounts_total=len(component),
+                    weak_members=_members(session, sorted(weak)[:max_accounts], links, tie="weak"),
                 )
             )
         if actor is not None:
@@ -444,17 +492,37 @@ def groups(*, min_size: int = 2, window_hours: int | None = None, limit: int = 1
     return group_page(min_size=min_size, limit=limit, window_hours=window_hours, max_accounts=max_accounts).groups
 
 
-def shared_keys(network: Network) -> dict[int, set[str]]:
-    """Member -> what links it, in the short form enforcement records with a suspension."""
+def shared_keys(network: Network, *, weak: Collection[int] = ()) -> dict[int, set[str]]:
+    """Member -> what links it, in the short form enforcement records with a suspension; the weak
+    members in ``weak`` (confirmed by a person) are included with their weak links."""
     out: dict[int, set[str]] = {m.account_id: set() for m in network.members}
+    out.update({m.account_id: set() for m in network.weak_members if m.account_id in weak})
     for link in network.links:
         for account_id in link.accounts:
+            if account_id not in out:
+                continue
             via = link.via.get(account_id) if link.kind == "media" else None
             out[account_id].update(via or {f"{link.kind} {link.value}"})
     return out
 
 
-def network_of(session: Session, account_id: int, *, max_accounts: int = 500) -> dict[int, set[str]]:
-    """The accounts of ``account_id``'s network and what links each, inside an open session: the
-    short form of ``shared_keys`` (legal's data gathering uses it)."""
-    return shared_keys(build_network(session, account_id, max_accounts=max_accounts))
+@dataclass(frozen=True)
+class LinkedAccount:
+    """One account of a network as a disclosure states it: what links it and how strongly."""
+
+    account_id: int
+    links: tuple[tuple[str, str], ...]  # (strength, "kind value" or "sha256:<16>" / "entry:<id>"), strong first
+
+
+def network_of(session: Session, account_id: int, *, max_accounts: int = 500) -> dict[int, LinkedAccount]:
+    """The accounts of ``account_id``'s group (strong links only: weak ties are never disclosed as
+    linked accounts) and each link with its strength, inside an open session (legal's gathering)."""
+    network = build_network(session, account_id, max_accounts=max_accounts)
+    out: dict[int, list[tuple[str, str]]] = {m.account_id: [] for m in network.members}
+    for link in network.links:
+        for member in link.accounts:
+            if member in out:
+                via = link.via.get(member) if link.kind == "media" else None
+                out[member].extend((link.strength, v) for v in sorted(via or {link.label}))
+    rank = {"strong": 0, "weak": 1}
+    return {a: LinkedAccount(a, tuple(sorted(set(v), key=lambda x: (rank[x[0]], x[1])))) for a, v in out.items()}

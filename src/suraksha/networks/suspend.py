@@ -4,10 +4,15 @@
 member's suspension is enforcement's (``actions.enqueue_suspension``: one action per account, so a
 member already suspended is listed, not suspended twice). Here because it builds a network:
 enforcement, above networks in the layer order, never needs to know what a network is.
+
+Only members tied by strong links are suspended by default. An account tied to the group by weak
+links alone (an IP or device near a flagged item) is suspended only when a person names it in
+``confirm_weak`` after reading its links; every member's links are recorded with its suspension.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -15,6 +20,7 @@ from sqlalchemy import select
 from suraksha.audit import record
 from suraksha.db import session_scope
 from suraksha.enforcement.actions import ActionError, enqueue_suspension
+from suraksha.errors import InvalidInput
 from suraksha.items.models import Account
 from suraksha.networks.service import AccountNotFound, build_network, shared_keys
 
@@ -26,6 +32,7 @@ class SuspendedMember:
     action_id: int
     enqueued: bool  # False: a suspension was already on record
     shared: list[str]  # what links it: "sha256:<first 16>", "entry:<bank entry id>", "<kind> <value>"
+    tie: str = "strong"  # weak: tied by weak links only, suspended because a person confirmed it
 
 
 @dataclass
@@ -38,8 +45,13 @@ class NetworkSuspension:
         return [m for m in self.members if m.enqueued]
 
 
-def suspend_network(account_id: int, reason: str, actor: str, *, max_accounts: int = 500) -> NetworkSuspension:
+def suspend_network(
+    account_id: int, reason: str, actor: str, *, max_accounts: int = 500, confirm_weak: Collection[int] = ()
+) -> NetworkSuspension:
     """Suspend ``account_id`` and every account of its network, in one transaction (audited).
+
+    ``confirm_weak``: weakly tied accounts a person has checked and confirmed (each must be one of
+    the network's ``weak_members``, else the call is refused and nothing is suspended).
 
     Accounts already suspended (pipeline or an earlier call) are listed with ``enqueued=False``.
     More than ``max_accounts`` linked accounts is refused: a common image wrongly in a bank must not
@@ -56,12 +68,21 @@ def suspend_network(account_id: int, reason: str, actor: str, *, max_accounts: i
                 f"the network of account {account_id} has more than max_accounts={max_accounts} "
                 f"accounts; check the matches, then raise the limit to proceed"
             )
-        linked = shared_keys(network)
+        weak_ids = {m.account_id for m in network.weak_members}
+        unknown = sorted(set(confirm_weak) - weak_ids)
+        if unknown:
+            raise InvalidInput(
+                f"account(s) {', '.join(map(str, unknown[:10]))} are not weakly tied to the network of account "
+                f"{account_id}; reload the group and confirm from its list"
+            )
+        confirmed = set(confirm_weak)
+        linked = shared_keys(network, weak=confirmed)
         accounts = {a.id: a for a in session.scalars(select(Account).where(Account.id.in_(list(linked)))).all()}
         members = []
         for acc_id in sorted(linked):
             acc = accounts[acc_id]
             shared = sorted(linked[acc_id])
+            tie = "weak" if acc_id in confirmed else "strong"
             action_id, created = enqueue_suspension(
                 session,
                 acc_id,
@@ -69,9 +90,9 @@ def suspend_network(account_id: int, reason: str, actor: str, *, max_accounts: i
                 reason=reason,
                 actor=actor,
                 source="network",
-                details={"network_of": account_id, "shared": shared},
+                details={"network_of": account_id, "shared": shared, "tie": tie},
             )
-            members.append(SuspendedMember(acc_id, acc.platform_account_id, action_id, created, shared))
+            members.append(SuspendedMember(acc_id, acc.platform_account_id, action_id, created, shared, tie))
         record(
             session,
             actor,
@@ -83,6 +104,7 @@ def suspend_network(account_id: int, reason: str, actor: str, *, max_accounts: i
                 "reason": reason[:500],
                 "accounts": [m.account_id for m in members],
                 "enqueued": [m.account_id for m in members if m.enqueued],
+                "confirmed_weak": sorted(confirmed),
             },
         )
         return NetworkSuspension(account_id, members)

@@ -205,6 +205,7 @@ async def request_detail(request: Request, request_id: legal_forms.RowId) -> Res
             "notifications": notes,
             "connector_error": gathered.details.get("connector_error") if gathered else None,
             "executable": view.type in EXECUTABLE,
+            "zone_name": load_profile(view.jurisdiction).zone.key,
             "msg": request.query_params.get("msg"),
         },
     )
@@ -255,13 +256,43 @@ async def execute(request: Request, request_id: legal_forms.RowId) -> Response:
     form = await _form(request)
     actor, role = _actor(request)
     view = await run_in_threadpool(lambda: legal.execute_order(request_id, actor, role, country=_s(form, "country") or None))
+    waiting = sum(1 for t in view.targets if t.done_at is None)
+    unknown = len(view.answer.get("not_known", []))
+    note = "Actions requested: the order is answered when the platform confirms every target."
+    if view.status == "answered":
+        note = "Every target is done; the order is answered."
+    elif unknown:
+        note += f" {unknown} target(s) not known to Suraksha: record the action taken on the platform."
+    return _back(request_id, note + f" ({waiting} target(s) open.)")
+
+
+@router.post("/legal/requests/{request_id}/targets/{target_id}/done")
+@staff_page("legal.work")
+@answers_errors
+async def record_outside_action(request: Request, request_id: legal_forms.RowId, target_id: legal_forms.RowId) -> Response:
+    """Legal staff record an action taken outside Suraksha on one target: what, when (the
+    jurisdiction's local time), evidence; the actor is the signed-in user."""
+    form = await _form(request)
+    actor, role = _actor(request)
+    view = await run_in_threadpool(legal.get_request, request_id)
+    zone = load_profile(view.jurisdiction).zone
+    try:
+        when = legal_forms.local_time_field(_s(form, "when"), zone, "when")
+    except ValueError as exc:
+        raise legal.LegalError(str(exc)) from None
+    if when is None:
+        raise legal.LegalError("say when the action was taken")
+    done = await run_in_threadpool(
+        lambda: legal.record_outside_action(request_id, target_id, _s(form, "what"), when, _s(form, "evidence"), actor, role)
+    )
+    open_targets = sum(1 for t in done.targets if t.done_at is None)
     return _back(
         request_id,
-        "Order executed: "
+        "Action recorded. "
         + (
-            "every target acted on."
-            if view.answer.get("complete")
-            else f"{len(view.answer.get('not_done', []))} target(s) not known to Suraksha."
+            "Every target is done; the order is answered."
+            if done.status == "answered"
+            else f"{open_targets} target(s) still open."
         ),
     )
 
@@ -382,6 +413,22 @@ async def agencies_create(request: Request) -> Response:
     return _redirect("/legal/agencies?" + urlencode({"msg": f"Registered {a.name}."}))
 
 
+@router.get("/legal/officers/{officer_id}/authority")
+@staff_page("agencies.manage")
+@answers_errors
+async def officer_authority(request: Request, officer_id: legal_forms.RowId) -> Response:
+    """The officer's authorising PDF, for the legal team's approval (an audited vault read)."""
+    filename, content = await run_in_threadpool(officers.authority_document, officer_id, request.state.staff.actor)
+    safe = "".join(c for c in filename if c.isalnum() or c in "._- ")[:100] or "authority.pdf"
+    return harden(
+        Response(
+            content,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{safe}"', "Cache-Control": "no-store"},
+        )
+    )
+
+
 @router.post("/legal/officers/{officer_id}/{operation}")
 @staff_page("agencies.manage")
 @answers_errors
@@ -391,6 +438,13 @@ async def officer_change(request: Request, officer_id: legal_forms.RowId, operat
         await run_in_threadpool(officers.unlock, officer_id, actor)
     elif operation in ("deactivate", "activate"):
         await run_in_threadpool(officers.set_active, officer_id, operation == "activate", actor)
+    elif operation in ("approve", "refuse"):
+        form = await _form(request)
+        _, role = _actor(request)
+        await run_in_threadpool(
+            lambda: officers.approve_officer(officer_id, actor, role, _s(form, "note"), approve=operation == "approve")
+        )
+        return _redirect("/legal/agencies?" + urlencode({"msg": f"Officer {operation}d."}))
     elif operation == "reset":
         from suraksha.config import get_settings
 

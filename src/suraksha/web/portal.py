@@ -173,7 +173,12 @@ async def register_form(request: Request) -> Response:
     return _form_page(
         request,
         "register.html",
-        {"choices": [], "error": None, "values": {}, "ranks": legal_forms.rank_suggestions("in")},
+        {
+            "choices": [],
+            "error": None,
+            "values": {},
+            "ranks": officers.rank_choices("in", "police") + officers.rank_choices("in", "government"),
+        },
     )
 
 
@@ -181,7 +186,8 @@ async def register_form(request: Request) -> Response:
 async def register_submit(request: Request) -> Response:
     form = await request.form()
     values = {k: _s(form, k) for k in ("agency_id", "email", "name", "rank", "phone")}
-    context: dict[str, Any] = {"choices": [], "values": values, "ranks": legal_forms.rank_suggestions("in")}
+    ranks = officers.rank_choices("in", "police") + officers.rank_choices("in", "government")
+    context: dict[str, Any] = {"choices": [], "values": values, "ranks": ranks}
     if not _form_csrf_ok(request, form):
         return _form_page(request, "register.html", {**context, "error": "The form expired; please try again."}, 400)
     domain = _email_domain(values["email"])
@@ -203,16 +209,23 @@ async def register_submit(request: Request) -> Response:
         )
         return _form_page(request, "register.html", {**context, "error": error}, 400)
     context["choices"] = choices if len(choices) > 1 else []
+    authority, authority_name = await legal_forms.read_pdf_upload(form, "authority")
+    if authority is None:
+        error = "attach the document that authorises you (a PDF: your appointment or authorisation letter)"
+        return _form_page(request, "register.html", {**context, "error": error}, 400)
     try:
         await run_in_threadpool(
-            officers.register_officer,
-            agency_id,
-            values["email"],
-            values["name"],
-            values["rank"],
-            phone=values["phone"],
-            base_url=str(request.base_url),
-            mode="demo" if _demo() else "production",
+            lambda: officers.register_officer(
+                agency_id,
+                values["email"],
+                values["name"],
+                values["rank"],
+                phone=values["phone"],
+                authority=authority,
+                authority_name=authority_name,
+                base_url=str(request.base_url),
+                mode="demo" if _demo() else "production",
+            )
         )
     except officers.OfficerError as exc:
         return _form_page(request, "register.html", {**context, "error": str(exc)}, 400)
@@ -360,13 +373,25 @@ def _new_context(who: officers.OfficerPrincipal, values: dict[str, Any], error: 
 @router.get("/requests/new", response_class=HTMLResponse)
 @officer_page
 async def new_request_form(request: Request) -> Response:
-    return _page(request, "new.html", _new_context(_who(request), {"data_points": []}, None))
+    who = _who(request)
+    if not who.approved:
+        return _error(request, 403, _NOT_APPROVED[who.approval == "refused"])
+    return _page(request, "new.html", _new_context(who, {"data_points": []}, None))
+
+
+_NOT_APPROVED = {
+    False: "Your registration is awaiting approval by the platform's legal team (they check your rank and the "
+    "document that authorises you). You can file requests once it is approved.",
+    True: "Your registration was not approved by the platform's legal team; contact them.",
+}
 
 
 @router.post("/requests/new")
 @officer_page
 async def new_request_submit(request: Request) -> Response:
     who = _who(request)
+    if not who.approved:
+        return _error(request, 403, _NOT_APPROVED[who.approval == "refused"])
     form = await request.form()
     values = {
         k: _s(form, k)
