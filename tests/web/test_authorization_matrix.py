@@ -180,6 +180,7 @@ def concrete(path: str, ids: dict, role: str | None) -> str:
         "fmt": "csv",
         "action_id": 1,
         "report_id": 1,
+        "appeal_id": 1,
     }
     return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path)
 

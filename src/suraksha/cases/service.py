@@ -9,6 +9,7 @@ only a final decision feeds banks, cases and reports (``get_decision``).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -958,3 +959,95 @@ def set_case_status(case_id: int, status: str, actor: Actor) -> None:
         c.status = status
         c.updated_at = utcnow()
         audit.record(session, actor.name, "case.status", "case", case_id, {"status": status})
+
+
+# ------------------------------------------------------------------------- what reviewers decide on
+_URL = re.compile(r"(?i)\b((?:https?|ftp)://[^\s<>\"']+|[a-z0-9][a-z0-9\-]{1,62}\.onion\b[^\s<>\"']*)")
+
+
+def defang(url: str) -> str:
+    """A link made unclickable and unmistakable: ``hxxps[://]example[.]org/x`` (pages print it as text)."""
+    out = re.sub(r"(?i)^http", "hxxp", url.strip())
+    scheme, sep, rest = out.partition("://")
+    if not sep:
+        scheme, rest = "", out
+    host, slash, path = rest.partition("/")
+    return (f"{scheme}[://]" if sep else "") + host.replace(".", "[.]") + slash + path
+
+
+def defang_text(text: str) -> str:
+    """The item's text with every link in it defanged."""
+    return _URL.sub(lambda m: defang(m.group(0)), text)
+
+
+@dataclass(frozen=True)
+class ReviewContext:
+    """What the reviewer decides on besides the media: the text and links (defanged), why it was
+    flagged (the policy's facts: rule, bank, entry, distance, words), and the account's history."""
+
+    text: str | None
+    links: list[str]
+    flagged: list[dict[str, Any]]
+    reasons: list[str]
+    text_hits: list[dict[str, Any]]
+    account: dict[str, Any] | None
+    has_media: bool
+    has_text: bool
+
+
+def review_context(item_id: int) -> ReviewContext:
+    from suraksha.items.models import Account
+
+    with session_scope() as session:
+        item = session.get(Item, item_id)
+        if item is None:
+            raise NotFound(f"item {item_id} not found")
+        has_media, has_text = item_content(session, item_id)
+        flagged = []
+        for f in item.facts or []:
+            if isinstance(f, dict):
+                flagged.append({k: v for k, v in f.items() if v not in (None, "", [], {})})
+        account = None
+        if item.account_id is not None:
+            acc = session.get(Account, item.account_id)
+            if acc is not None:
+                total = session.scalar(select(func.count()).select_from(Item).where(Item.account_id == acc.id)) or 0
+                violating = (
+                    session.scalar(
+                        select(func.count(func.distinct(ReviewDecision.item_id)))
+                        .select_from(ReviewDecision)
+                        .join(Item, Item.id == ReviewDecision.item_id)
+                        .where(
+                            Item.account_id == acc.id,
+                            ReviewDecision.final.is_(True),
+                            ReviewDecision.category != "not_violating",
+                        )
+                    )
+                    or 0
+                )
+                cases = session.scalars(
+                    select(Case.id).join(CaseAccount, CaseAccount.case_id == Case.id).where(CaseAccount.account_id == acc.id)
+                ).all()
+                account = {
+                    "id": acc.id,
+                    "platform_account_id": acc.platform_account_id,
+                    "handle": acc.handle,
+                    "first_seen": _aware(acc.first_seen),
+                    "item_count": total,
+                    "violating_decisions": violating,
+                    "cases": list(cases),
+                }
+        ctx = dict(item.context or {})
+        if account is not None:
+            account["ip"] = ctx.get("ip")
+            account["country"] = ctx.get("country")
+        return ReviewContext(
+            text=defang_text(item.text) if item.text else None,
+            links=[defang(str(u)) for u in item.links or []],
+            flagged=flagged,
+            reasons=[str(r) for r in item.reasons or []],
+            text_hits=[h for h in item.text_hits or [] if isinstance(h, dict)],
+            account=account,
+            has_media=has_media,
+            has_text=has_text,
+        )

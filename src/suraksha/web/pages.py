@@ -23,6 +23,7 @@ from suraksha.cases import queue_listing
 from suraksha.cases import service as review
 from suraksha.dispatch import deliver
 from suraksha.errors import InvalidInput, SurakshaError
+from suraksha.policy.actions import REPORT_DESTINATIONS
 from suraksha.web import errors as error_pages
 from suraksha.web.headers import harden
 from suraksha.web.paging import Pager, page_number
@@ -41,16 +42,6 @@ router = APIRouter(include_in_schema=False)
 QUEUE_PAGE_SIZE = 50
 STATIC = Path(__file__).parent / "static"
 STATIC_FILES = {"review.js": "text/javascript", "review.css": "text/css"}
-DECISION_KEYS = [
-    ("0", "not_violating", "", "Not violating"),
-    ("1", "csam", "A1", "CSAM A1"),
-    ("2", "csam", "A2", "CSAM A2"),
-    ("3", "csam", "B1", "CSAM B1"),
-    ("4", "csam", "B2", "CSAM B2"),
-    ("i", "ncii", "", "NCII"),
-    ("a", "adult", "", "Adult"),
-    ("o", "other", "", "Other"),
-]
 
 
 def _actor(request: Request) -> review.Actor:
@@ -331,6 +322,8 @@ def _media_context(item: Any, states: dict[int, str]) -> list[dict[str, Any]]:
 @staff_page("review.work")
 @refusable
 async def task_page(request: Request, task_id: RowId) -> Response:
+    from suraksha.cases import appeals
+    from suraksha.cases.categories import choices_for
     from suraksha.pipeline.views import get_item
 
     view = await _call(request, review.get_task, task_id, _actor(request))
@@ -338,6 +331,9 @@ async def task_page(request: Request, task_id: RowId) -> Response:
     retained = await run_in_threadpool(review.media_states, item.id, _actor(request))
     banks = await run_in_threadpool(review.bank_choices)
     exposure = await run_in_threadpool(review.exposure_today, request.state.staff.user_id)
+    context = await _call(request, review.review_context, item.id)
+    appeal = await run_in_threadpool(appeals.appeal_for_task, view.task.id)
+    keys = [(c.key, c.category, c.industry_class, c.label) for c in choices_for(context.has_media, context.has_text)]
     return render(
         request,
         "task.html",
@@ -345,9 +341,11 @@ async def task_page(request: Request, task_id: RowId) -> Response:
             "view": view,
             "task": view.task,
             "item": item,
+            "ctx": context,
+            "appeal": appeal,
             "media": _media_context(item, retained),
             "banks": banks,
-            "keys": DECISION_KEYS,
+            "keys": keys,
             "exposure": exposure,
             "msg": request.query_params.get("msg"),
             "stage_param": view.task.status if view.task.status != "done" else "open",
@@ -365,7 +363,7 @@ async def task_decide(request: Request, task_id: RowId) -> Response:
         choice.partition(":") if choice else (form.get("category", ""), "", form.get("industry_class", ""))
     )
     if not category:
-        return _error(request, 400, "Choose a decision (keys 0-4, i, a, o).")
+        return _error(request, 400, "Choose a decision (the buttons, or their keys).")
     before = await _call(request, review.get_task, task_id, _actor(request))
     result = await _call(
         request,
@@ -460,11 +458,41 @@ async def item_page(request: Request, item_id: RowId) -> Response:
             audit.record(s, request.state.staff.actor, "item.view", "item", item_id, {"media_shown": show_media})
 
     await run_in_threadpool(_audit)
+    context = await _call(request, review.review_context, item_id)
     return render(
         request,
         "item.html",
-        {"item": item, "decision": decision, "show_media": show_media, "media": _media_context(item, retained)},
+        {
+            "item": item,
+            "decision": decision,
+            "show_media": show_media,
+            "media": _media_context(item, retained),
+            "ctx": context,
+            "can_act": can(request.state.staff.role, "items.act"),
+            "destinations": REPORT_DESTINATIONS,
+            "msg": request.query_params.get("msg"),
+        },
     )
+
+
+@router.post("/items/{item_id}/act")
+@staff_page("items.act")
+@refusable
+async def item_act(request: Request, item_id: RowId) -> Response:
+    """Remove, suspend the account, restore or report, with a reason, through the outbox."""
+    from suraksha.cases import actions
+
+    form = await _form(request)
+    done = await _call(
+        request,
+        actions.request,
+        _actor(request),
+        form.get("action", ""),
+        form.get("reason", ""),
+        item_id=item_id,
+        destination=form.get("destination") or None,
+    )
+    return _redirect(f"/items/{item_id}?msg=" + quote(done.message))
 
 
 # An account id in a path: out-of-range numbers get a 422, not a database overflow.
@@ -475,11 +503,35 @@ AccountId = Annotated[int, FastApiPath(ge=1, le=2**63 - 1)]
 @staff_page("accounts.read")
 @refusable
 async def account_page(request: Request, account_id: AccountId) -> Response:
+    from suraksha.auth.roles import can
     from suraksha.networks.service import network_for
 
     overview = await _call(request, account_links.account_overview, account_id, request.state.staff.actor)
     network = await _call(request, network_for, account_id)
-    return render(request, "account.html", {"a": overview, "network": network, "msg": request.query_params.get("msg")})
+    return render(
+        request,
+        "account.html",
+        {
+            "a": overview,
+            "network": network,
+            "msg": request.query_params.get("msg"),
+            "can_act": can(request.state.staff.role, "items.act"),
+        },
+    )
+
+
+@router.post("/accounts/{account_id}/act")
+@staff_page("items.act")
+@refusable
+async def account_act(request: Request, account_id: AccountId) -> Response:
+    """Suspend or restore the account, with a reason, through the outbox."""
+    from suraksha.cases import actions
+
+    form = await _form(request)
+    done = await _call(
+        request, actions.request, _actor(request), form.get("action", ""), form.get("reason", ""), account_id=account_id
+    )
+    return _redirect(f"/accounts/{account_id}?msg=" + quote(done.message))
 
 
 @router.post("/accounts/{account_id}/network/suspend")
@@ -555,6 +607,30 @@ async def case_status(request: Request, case_id: RowId) -> Response:
 
 
 # audit: suraksha.web.audit_pages
+
+
+# ------------------------------------------------------------------------------------------ appeals
+@router.get("/appeals", response_class=HTMLResponse)
+@staff_page("review.work")
+@refusable
+async def appeals_page(request: Request) -> Response:
+    from suraksha.cases import appeals
+
+    status = request.query_params.get("status") or None
+    rows = await _call(request, appeals.list_appeals, status)
+    return render(request, "appeals.html", {"appeals": rows, "status": status, "msg": request.query_params.get("msg")})
+
+
+@router.post("/appeals/{appeal_id}/decide")
+@staff_page("review.work")
+@refusable
+async def appeal_decide(request: Request, appeal_id: RowId) -> Response:
+    from suraksha.cases import appeals
+
+    form = await _form(request)
+    view, acted = await _call(request, appeals.decide, appeal_id, _actor(request), form.get("outcome", ""), form.get("note", ""))
+    note = f"Appeal #{view.id} {view.status}." + (f" Actions: {', '.join(acted)}." if acted else "")
+    return _redirect("/appeals?msg=" + quote(note))
 
 
 # -------------------------------------------------------------------------------------------- admin
