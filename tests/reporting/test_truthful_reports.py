@@ -233,3 +233,34 @@ def test_publicly_available_comes_from_the_surface(surface, public):
     from suraksha.reporting.subject import publicly_available
 
     assert publicly_available(surface) is public
+
+
+def test_india_gets_one_package_per_account_with_every_item_and_its_network(disp, sim, reference_dir):
+    import io
+
+    import pypdf
+
+    from suraksha.reporting.service import list_reports, package, package_pdf, record_acknowledgement, record_delivery
+
+    image = csam_bank(reference_dir)
+    submit("post-1", "acct-1", [image], ip="49.36.12.7", country="IN", created_at="2026-11-20T20:15:00+00:00")
+    submit("post-2", "acct-1", [image], ip="49.36.12.8", country="IN", created_at="2026-11-21T03:00:00+00:00")
+    submit("post-3", "acct-2", [image], country="IN")  # links acct-1 and acct-2 (the same known file)
+    scan_all()
+    disp.run_once()
+    packages = {r.account_id: r for r in list_reports(destination="in_police")}
+    assert len(packages) == 2
+    [mine] = [r for r in packages.values() if len(r.item_ids) == 2]
+    p = package(mine.id)
+    assert [i["platform_item_id"] for i in p["items"]] == ["post-1", "post-2"]
+    assert p["incident"]["first_posted_at"]["ist"] == "21-11-2026 01:45:00 IST"
+    assert p["incident"]["last_posted_at"]["ist"] == "21-11-2026 08:30:00 IST"
+    assert [e["ip"] for e in p["network_evidence"]] == ["49.36.12.7", "49.36.12.8"]
+    assert p["network"]["group_identifier"].startswith("suraksha-network-") and p["network"]["accounts"] == 2
+    assert {m["platform_account_id"] for m in p["network"]["members"]} == {"acct-1", "acct-2"}
+    record_delivery(mine.id, "portal", "user:nodal", police_unit="Cyber Crime PS, Bengaluru")
+    record_acknowledgement(mine.id, "user:nodal", fir_number="FIR 0457/2026")
+    text = "\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(package_pdf(mine.id))).pages)
+    assert "Cyber Crime PS, Bengaluru" in text and "FIR 0457/2026" in text
+    assert "post-1" in text and "post-2" in text and "acct-2" in text
+    assert "21-11-2026 08:30:00 IST" in text and "2026-11-21T03:00:00" in text

@@ -141,8 +141,9 @@ def _file_name(context: dict[str, Any], position: int, source_url: str | None) -
     """The platform's name for the file: context ``file_names`` (a list by media position), else the
     last part of the URL it was fetched from when that looks like a file name."""
     names = context.get("file_names") or context.get("filenames")
-    if isinstance(names, list) and 0 <= position < len(names) and isinstance(names[position], str) and names[position]:
-        return names[position][:300]
+    name = names[position] if isinstance(names, list) and 0 <= position < len(names) else None
+    if isinstance(name, str) and name:
+        return name[:300]
     if source_url:
         from urllib.parse import unquote, urlsplit
 
@@ -188,7 +189,7 @@ def original_views(session: Session, item_ids: list[int]) -> dict[tuple[int, int
         position = d.get("position")
         if not isinstance(position, int) or isinstance(position, bool):
             continue
-        out.setdefault((int(object_id), position), OriginalView(f"user:{actor}", aware(at), seq))
+        out.setdefault((int(object_id), position), OriginalView(f"user:{actor}", aware(at) or at, seq))
     return out
 
 
