@@ -35,6 +35,7 @@ from suraksha.legal.schemas import LegalError, PackageVerification
 
 FORMAT = "suraksha-disclosure/1"
 MANIFEST, SIGNATURE, PUBLIC_KEY = "manifest.json", "manifest.sig", "public_key.txt"
+CHECKSUMS = "SHA256SUMS"
 MAX_TOTAL_BYTES = 4 * 1024**3  # refuse ZIPs that would expand beyond this (bombs)
 _FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 _FONT_BOLD = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
@@ -145,6 +146,8 @@ def build_zip(files: dict[str, bytes], meta: dict[str, Any]) -> tuple[bytes, dic
     key = signing.signing_key()
     pub = base64.b64encode(signing.public_key_raw(key)).decode()
     files = {**files, PUBLIC_KEY: (pub + "\n").encode()}
+    # For ``sha256sum -c SHA256SUMS`` (docs/verify-disclosure.md): the manifest lists its hash too.
+    files[CHECKSUMS] = "".join(f"{hashlib.sha256(b).hexdigest()}  {p}\n" for p, b in sorted(files.items())).encode()
     manifest = {
         "format": FORMAT,
         **meta,
