@@ -33,10 +33,10 @@ def test_api_answers_each_format_and_needs_a_key(api):
     r = client.get("/v1/transparency", params=q, headers=auth)
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
     body = r.json()
-    assert body["total"]["identified"] == 9 and [p["label"] for p in body["periods"]] == ["2022", "2023", "2024", "2025"]
+    assert body["total"]["identified"] == 6 and [p["label"] for p in body["periods"]] == ["2022", "2023", "2024", "2025"]
     r = client.get("/v1/transparency", params={**q, "format": "csv"}, headers=auth)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
-    assert list(csv.DictReader(io.StringIO(r.text)))[-1]["removed"] == "5"
+    assert list(csv.DictReader(io.StringIO(r.text)))[-1]["removed"] == "4"
     assert 'filename="suraksha-figures-2022-01-01-2025-12-31.csv"' in r.headers["content-disposition"]
     r = client.get("/v1/transparency", params={**q, "format": "pdf", "kind": "summary"}, headers=auth)
     assert r.status_code == 200 and r.content.startswith(b"%PDF-") and r.headers["content-type"] == "application/pdf"

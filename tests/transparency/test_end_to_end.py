@@ -27,13 +27,14 @@ def test_a_scanned_and_removed_item_appears_in_the_figures(dispatcher, platform,
     today = dt.datetime.now(ZoneInfo("Asia/Kolkata")).date()
     f = figures("2025-01-01", today.isoformat(), by="year", jurisdiction="in")
     y2025 = next(p for p in f.periods if p.label == "2025")
-    assert (y2025.identified, y2025.proactive, y2025.removed) == (1, 1, 1)
-    assert y2025.by_signal == {"hash": 1, "classifier": 0, "link": 0, "text": 0, "human": 0}
-    assert y2025.automated_share == 1.0 and y2025.abuse.identified == 1 and y2025.abuse.removed == 1
-    expected = (removal.acknowledged_at - dt.datetime(2025, 6, 10, 6, tzinfo=dt.UTC)).total_seconds()
-    assert y2025.upload_to_removal.count == 1 and y2025.upload_to_removal.median_seconds == expected
-    # The suspension counts when it was acknowledged (now), not when the content was posted.
     this_year = next(p for p in f.periods if p.label == str(today.year))
+    # Booked when it happened: posted in 2025, found, removed and suspended now.
+    assert (y2025.posted, y2025.identified, y2025.removed) == (1, 0, 0)
+    assert (this_year.identified, this_year.proactive, this_year.removed) == (1, 1, 1)
+    assert this_year.by_signal == {"hash": 1, "classifier": 0, "link": 0, "text": 0, "human": 0}
+    assert this_year.automated_share == 1.0 and this_year.abuse.identified == 1 and this_year.abuse.removed == 1
+    expected = (removal.acknowledged_at - dt.datetime(2025, 6, 10, 6, tzinfo=dt.UTC)).total_seconds()
+    assert this_year.upload_to_removal.count == 1 and this_year.upload_to_removal.median_seconds == expected
     assert (y2025.accounts_suspended, this_year.accounts_suspended, f.total.accounts_suspended) == (0, 1, 1)
     # The NCMEC report waits for a reviewer (shipped policy): counted, not filed.
     assert (f.total.reports["ncmec"].reports, f.total.reports["ncmec"].filed) == (1, 0)

@@ -36,34 +36,50 @@ def test_yearly_figures_are_exactly_the_history(history):
     assert [p.label for p in f.periods] == ["2022", "2023", "2024", "2025"]
     assert f.timezone == "UTC" and f.jurisdiction is None
     y = by_label(f)
-    assert [y[k].identified for k in ("2022", "2023", "2024", "2025")] == [2, 2, 3, 2]
+    # Booked when it happened: I5 and I7 (posted in 2024) were found, removed and reported in 2026.
+    assert [y[k].identified for k in ("2022", "2023", "2024", "2025")] == [2, 1, 1, 2]
+    assert [y[k].flagged for k in ("2022", "2023", "2024", "2025")] == [2, 2, 0, 1]
+    assert [y[k].posted for k in ("2022", "2023", "2024", "2025")] == [2, 1, 3, 2]
     assert [y[k].by_complaint for k in ("2022", "2023", "2024", "2025")] == [0, 0, 1, 1]
-    assert [y[k].retroactive for k in ("2022", "2023", "2024", "2025")] == [0, 0, 2, 0]
-    assert [y[k].removed for k in ("2022", "2023", "2024", "2025")] == [2, 0, 2, 1]
+    assert [y[k].retroactive for k in ("2022", "2023", "2024", "2025")] == [0, 0, 0, 0]
+    assert [y[k].removed for k in ("2022", "2023", "2024", "2025")] == [2, 0, 1, 1]
     assert [y[k].withheld for k in ("2022", "2023", "2024", "2025")] == [0, 1, 0, 1]
-    assert [y[k].items_reported for k in ("2022", "2023", "2024", "2025")] == [1, 0, 2, 0]
+    assert [y[k].items_reported for k in ("2022", "2023", "2024", "2025")] == [1, 0, 0, 0]
     assert [y[k].accounts_suspended for k in ("2022", "2023", "2024", "2025")] == [1, 1, 0, 1]
     assert [y[k].appeals for k in ("2022", "2023", "2024", "2025")] == [0, 2, 0, 0]
     assert [y[k].restorations for k in ("2022", "2023", "2024", "2025")] == [0, 1, 0, 0]
+    # 2023: I3 (a url match and an onion link); I4 was flagged by a keyword and cleared on review.
     assert y["2023"].cleared_on_review == 1 and y["2023"].by_signal == {
         "hash": 0,
         "classifier": 0,
         "link": 1,
-        "text": 1,
+        "text": 0,
         "human": 0,
     }
     assert y["2022"].by_signal == {"hash": 1, "classifier": 1, "link": 0, "text": 0, "human": 0}
-    assert y["2024"].by_signal == {"hash": 2, "classifier": 0, "link": 0, "text": 0, "human": 1}
+    assert y["2024"].by_signal == {"hash": 0, "classifier": 0, "link": 0, "text": 0, "human": 1}
 
     t = f.total
-    assert (t.identified, t.proactive, t.by_complaint, t.retroactive) == (9, 7, 2, 2)
-    assert t.by_signal == {"hash": 4, "classifier": 1, "link": 1, "text": 1, "human": 2}
-    assert t.automated == 7 and t.automated_share == pytest.approx(7 / 9)
-    assert (t.removed, t.withheld, t.removed_proactive_automated, t.cleared_on_review) == (5, 2, 4, 1)
-    assert t.items_reported == 3
+    assert (t.identified, t.proactive, t.by_complaint, t.retroactive, t.flagged, t.posted) == (6, 4, 2, 0, 5, 8)
+    assert t.by_signal == {"hash": 2, "classifier": 1, "link": 1, "text": 0, "human": 2}
+    assert t.automated == 4 and t.automated_share == pytest.approx(4 / 6)
+    assert (t.removed, t.withheld, t.removed_proactive_automated, t.cleared_on_review) == (4, 2, 3, 1)
+    assert t.items_reported == 1
     # An account suspended in two years counts once in the total.
     assert t.accounts_suspended == 2 and (t.appeals, t.restorations) == (2, 1)
     assert (t.complaints_received, t.complaints_actioned) == (2, 2)
+
+
+def test_a_closed_year_is_the_same_after_later_findings(history):
+    """I5 and I7 (posted in 2024) were found in 2026: 2024 and 2025 as published at the end of
+    2025 are what the figures say now, and 2026 carries the findings."""
+    from suraksha.transparency.figures import figures
+
+    f = figures("2024-01-01", "2026-11-30", by="year", now=NOW)
+    y = by_label(f)
+    assert (y["2024"].identified, y["2024"].removed, y["2024"].items_reported) == (1, 1, 0)
+    assert (y["2026"].identified, y["2026"].retroactive, y["2026"].removed, y["2026"].items_reported) == (2, 2, 1, 2)
+    assert y["2026"].abuse.identified == 2 and y["2024"].posted == 3
 
 
 def test_reports_per_authority_and_their_states(history):
@@ -71,10 +87,11 @@ def test_reports_per_authority_and_their_states(history):
 
     t = figures("2022-01-01", "2025-12-31", by="year", now=NOW).total
     ncmec, police, nca = t.reports["ncmec"], t.reports["in_police"], t.reports["uk_nca"]
-    assert (ncmec.reports, ncmec.filed) == (3, 2)
-    assert {k: v for k, v in ncmec.states.items() if v} == {"finished": 2, "failed": 1}
-    assert (police.reports, police.filed) == (2, 2)
-    assert {k: v for k, v in police.states.items() if v} == {"submitted": 1, "finished": 1}
+    # Reports are booked when made and when filed: I5's and I7's (made in 2026) are not in 2022-2025.
+    assert (ncmec.reports, ncmec.filed) == (2, 1)
+    assert {k: v for k, v in ncmec.states.items() if v} == {"finished": 1, "failed": 1}
+    assert (police.reports, police.filed) == (1, 1)
+    assert {k: v for k, v in police.states.items() if v} == {"submitted": 1}
     assert (nca.reports, nca.filed) == (1, 0) and nca.states["queued"] == 1
 
 
@@ -98,13 +115,16 @@ def test_medians_and_95th_percentiles(history):
 
     f = figures("2022-01-01", "2025-12-31", by="year", now=NOW)
     backfilled = (utc(2026, 11, 20, 10) - utc(2024, 5, 5)).total_seconds()
-    removal = [2 * H, 4 * H, backfilled, 6 * H, 0.5 * H]
+    # Removals and reports of the range (I5's removal and the 2026 reports are booked in 2026).
+    removal = [2 * H, 4 * H, 6 * H, 0.5 * H]
     t = f.total.upload_to_removal
-    assert t.count == 5 and t.median_seconds == 4 * H
-    assert t.p95_seconds == pytest.approx(6 * H + (backfilled - 6 * H) * 0.8) == pytest.approx(interp(removal, 0.95))
+    assert t.count == 4 and t.median_seconds == 3 * H
+    assert t.p95_seconds == pytest.approx(interp(removal, 0.95))
     r = f.total.detection_to_report
-    assert r.count == 4 and r.median_seconds == pytest.approx(3.5 * H)
-    assert r.p95_seconds == pytest.approx(4 * H + (24 * H - 4 * H) * 0.85)
+    assert r.count == 2 and r.median_seconds == pytest.approx(13.5 * H)
+    assert r.p95_seconds == pytest.approx(3 * H + (24 * H - 3 * H) * 0.95)
+    later = figures("2026-01-01", "2026-11-30", by="year", now=NOW).total.upload_to_removal
+    assert later.count == 1 and later.median_seconds == (utc(2026, 11, 20, 10) - utc(2024, 5, 5)).total_seconds() == backfilled
     y2022 = by_label(f)["2022"]
     assert y2022.upload_to_removal.median_seconds == 3 * H
     assert y2022.upload_to_removal.p95_seconds == pytest.approx(2 * H + 0.95 * 2 * H)
@@ -118,13 +138,15 @@ def test_jurisdiction_filters_items_requests_accounts_and_uses_its_time_zone(his
     f = figures("2022-01-01", "2025-12-31", by="year", jurisdiction="in", now=NOW)
     assert f.timezone == "Asia/Kolkata"
     y = by_label(f)
-    # I7 is posted 2024-12-31 19:00 UTC = 2025-01-01 00:30 IST; GB/US items are gone.
-    assert [y[k].identified for k in ("2022", "2023", "2024", "2025")] == [2, 0, 2, 3]
-    assert f.total.by_signal == {"hash": 4, "classifier": 1, "link": 0, "text": 0, "human": 2}
+    # I9 is detected 2025-09-30 23:01 UTC = 2025-10-01 IST; GB/US items are gone; I5 and I7 were
+    # found in 2026. I7 is posted 2024-12-31 19:00 UTC = 2025-01-01 00:30 IST.
+    assert [y[k].identified for k in ("2022", "2023", "2024", "2025")] == [2, 0, 1, 2]
+    assert [y[k].posted for k in ("2022", "2023", "2024", "2025")] == [2, 0, 2, 3]
+    assert f.total.by_signal == {"hash": 2, "classifier": 1, "link": 0, "text": 0, "human": 2}
     assert [y[k].legal.received for k in ("2022", "2023", "2024", "2025")] == [0, 0, 2, 1]
     # A2 posted only in GB/US: its suspension is not India's; A1's two are.
     assert [y[k].accounts_suspended for k in ("2022", "2023", "2024", "2025")] == [1, 1, 0, 0]
-    assert f.total.reports["uk_nca"].reports == 0 and f.total.reports["in_police"].filed == 2
+    assert f.total.reports["uk_nca"].reports == 0 and f.total.reports["in_police"].filed == 1
 
 
 def test_month_and_quarter_boundaries_in_utc_and_ist(history):
@@ -132,8 +154,9 @@ def test_month_and_quarter_boundaries_in_utc_and_ist(history):
 
     utc_months = by_label(figures("2024-12-01", "2025-01-31", by="month", now=NOW))
     ist_months = by_label(figures("2024-12-01", "2025-01-31", by="month", jurisdiction="in", now=NOW))
-    assert (utc_months["2024-12"].identified, utc_months["2025-01"].identified) == (1, 0)
-    assert (ist_months["2024-12"].identified, ist_months["2025-01"].identified) == (0, 1)
+    # I7 (found in 2026) is posted 2024-12-31 19:00 UTC = 2025-01-01 00:30 IST.
+    assert (utc_months["2024-12"].posted, utc_months["2025-01"].posted) == (1, 0)
+    assert (ist_months["2024-12"].posted, ist_months["2025-01"].posted) == (0, 1)
     assert ist_months["2025-01"].start == dt.datetime(2025, 1, 1, tzinfo=ist_months["2025-01"].start.tzinfo)
     assert ist_months["2025-01"].start.utcoffset() == dt.timedelta(hours=5, minutes=30)
     # I9: 2025-09-30 23:00 UTC is Q3 in UTC and 2025-10-01 04:30, Q4, in IST.
@@ -158,26 +181,34 @@ def test_commission_summary_answers_the_question(history):
     s = commission_summary("2022-01-01", "2025-12-31", now=NOW)
     assert s.question == QUESTION and "past four years" in s.question
     rows = {r.period: r for r in s.years}
+    # Booked when it happened: I5 and I7 (posted 2024, found and reported in 2026) are not here.
     assert [(rows[y].identified, rows[y].deleted, rows[y].reported) for y in ("2022", "2023", "2024", "2025")] == [
         (2, 2, 1),
         (0, 0, 0),
-        (3, 2, 2),
+        (1, 1, 0),
         (0, 0, 0),
     ]
-    assert rows["2024"].found_retroactively == 2
+    assert rows["2024"].found_retroactively == 0
     t = s.total
-    assert (t.identified, t.deleted, t.reported, t.found_by_automated_tools) == (5, 4, 3, 4)
-    assert t.automated_share == pytest.approx(0.8) and t.by_tool == {"hash": 3, "classifier": 1, "link": 0, "text": 0}
+    assert (t.identified, t.deleted, t.reported, t.found_by_automated_tools) == (3, 3, 1, 2)
+    assert t.automated_share == pytest.approx(2 / 3) and t.by_tool == {"hash": 1, "classifier": 1, "link": 0, "text": 0}
     assert s.automated_tools_used is True
-    assert t.reported_to == {"ncmec": 2, "in_police": 2, "uk_nca": 0}
+    assert t.reported_to == {"ncmec": 1, "in_police": 1, "uk_nca": 0}
     assert rows["2022"].reported_to == {"ncmec": 1, "in_police": 1, "uk_nca": 0}
+    # I3's link to CSAM is counted apart from posts depicting it.
+    assert (t.links_to_csam, t.solicitation) == (1, 0)
+    assert t.report_latency["ncmec"].count == 1 and t.report_latency["ncmec"].median_seconds == 3 * H
+    assert t.report_latency["in_police"].median_seconds == 24 * H
     assert s.answer.startswith(
-        "From 2022-01-01 to 2025-12-31, 5 posts depicting child sexual abuse or rape were "
-        "identified, 4 were deleted and 3 were reported to the authorities (NCMEC 2, "
-        "Indian police 2)."
+        "From 2022-01-01 to 2025-12-31, 3 posts depicting child sexual abuse or rape were "
+        "identified, 3 were deleted and 1 were reported to the authorities (NCMEC 1, "
+        "Indian police 1)."
     )
-    assert "Automated tools used: yes; they found 4 of the 5 posts (80.0%): hash matching 3, image classifiers 1" in s.answer
-    assert "2 of the posts were found retroactively" in s.answer
+    assert "Automated tools used: yes; they found 2 of the 3 posts (66.7%): hash matching 1, image classifiers 1" in s.answer
+    assert "Counted apart: 1 links to such material" in s.answer
+    assert "NCMEC: 1 reports, median 3.0 h" in s.answer and "Indian police: 1 reports, median 24.0 h" in s.answer
+    later = commission_summary("2022-01-01", "2026-11-30", now=NOW)
+    assert later.total.found_retroactively == 2 and "2 of the posts were found retroactively" in later.answer
 
 
 def test_compliance_report_for_india_by_ist_month(history):
@@ -289,7 +320,8 @@ def test_a_review_calling_it_legal_adult_content_clears_it(db_url):
             )
         )
     t = figures("2023-01-01", "2023-12-31", by="year", now=NOW).total
-    assert (t.identified, t.cleared_on_review, t.by_signal["hash"]) == (1, 1, 1)
+    # Cleared by a reviewer: flagged, not a finding.
+    assert (t.identified, t.flagged, t.cleared_on_review, t.by_signal["hash"]) == (0, 1, 1, 0)
     assert t.abuse.identified == 0
 
 

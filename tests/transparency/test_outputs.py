@@ -38,17 +38,17 @@ def test_figures_csv_has_a_row_per_period_and_the_total(history):
     rows = list(csv.DictReader(io.StringIO(r.content.decode())))
     assert [row["label"] for row in rows] == ["2022", "2023", "2024", "2025", "total"]
     total = rows[-1]
-    assert (total["identified"], total["proactive"], total["by_complaint"], total["retroactive"]) == ("9", "7", "2", "2")
+    assert (total["identified"], total["proactive"], total["by_complaint"], total["retroactive"]) == ("6", "4", "2", "0")
     assert (
         total["by_signal.hash"],
         total["by_signal.classifier"],
         total["by_signal.link"],
         total["by_signal.text"],
         total["by_signal.human"],
-    ) == ("4", "1", "1", "1", "2")
-    assert (total["removed"], total["withheld"], total["items_reported"], total["accounts_suspended"]) == ("5", "2", "3", "2")
+    ) == ("2", "1", "1", "0", "2")
+    assert (total["removed"], total["withheld"], total["items_reported"], total["accounts_suspended"]) == ("4", "2", "1", "2")
     assert (total["reports.ncmec.filed"], total["reports.ncmec.states.failed"], total["reports.uk_nca.states.queued"]) == (
-        "2",
+        "1",
         "1",
         "1",
     )
@@ -67,9 +67,9 @@ def test_json_keeps_the_structure(history):
     )
     assert body["kind"] == "figures" and body["jurisdiction"] == "in" and body["timezone"] == "Asia/Kolkata"
     assert len(body["periods"]) == 16 and body["periods"][0]["start"] == "2022-01-01T00:00:00+05:30"
-    assert body["total"]["identified"] == 7 and body["total"]["reports"]["in_police"]["filed"] == 2
+    assert body["total"]["identified"] == 5 and body["total"]["reports"]["in_police"]["filed"] == 1
     summary = json.loads(render_report("summary", "json", "2022-01-01", "2025-12-31", now=NOW).content)
-    assert summary["automated_tools_used"] is True and summary["total"]["identified"] == 5
+    assert summary["automated_tools_used"] is True and summary["total"]["identified"] == 3
 
 
 def test_pdfs_are_real_pdfs_with_the_numbers(history):
@@ -79,12 +79,12 @@ def test_pdfs_are_real_pdfs_with_the_numbers(history):
     assert pdf_images(figures_pdf) == 2  # the two trend charts
     text = pdf_text(figures_pdf)
     assert "Suraksha transparency figures" in text
-    assert "Identified 9 (proactively 7, by complaint 2; found retroactively 2)" in " ".join(text.split())
-    assert "Found by automated tools: 7 (77.8%)" in " ".join(text.split())
+    assert "Identified 6 (proactively 4, by complaint 2; found retroactively 0)" in " ".join(text.split())
+    assert "Found by automated tools: 4 (66.7%)" in " ".join(text.split())
     summary_pdf = render_report("summary", "pdf", "2022-01-01", "2025-12-31", now=NOW).content
     assert pdf_images(summary_pdf) == 1
     summary = " ".join(pdf_text(summary_pdf).split())
-    assert "5 posts depicting child sexual abuse or rape were identified, 4 were deleted and 3 were reported" in summary
+    assert "3 posts depicting child sexual abuse or rape were identified, 3 were deleted and 1 were reported" in summary
     assert "Automated tools used: yes" in summary
     compliance = " ".join(pdf_text(render_report("compliance", "pdf", "2025-03-01", "2025-03-31", now=NOW).content).split())
     assert "Rule 4(1)(d)" in compliance and "Month 2025-03" in compliance and "Complaints received 1" in compliance
@@ -124,7 +124,7 @@ def test_cli_writes_each_format_and_refuses_bad_input_with_one_line(history, tmp
         ],
     )
     assert r.exit_code == 0, r.output
-    assert "4 were deleted" in " ".join(pdf_text(out.read_bytes()).split())
+    assert "3 were deleted" in " ".join(pdf_text(out.read_bytes()).split())
     r = runner.invoke(
         app,
         [
@@ -143,7 +143,7 @@ def test_cli_writes_each_format_and_refuses_bad_input_with_one_line(history, tmp
         ],
     )
     assert r.exit_code == 0, r.output
-    assert json.loads(r.stdout)["total"]["identified"] == 7
+    assert json.loads(r.stdout)["total"]["identified"] == 5
     r = runner.invoke(
         app, ["report", "transparency", "--from", "2022-01-01", "--to", "2022-12-31", "--format", "csv", "--by", "quarter"]
     )

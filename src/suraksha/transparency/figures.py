@@ -3,14 +3,14 @@
 ``figures(start, end, by=..., jurisdiction=...)`` reads the events (``transparency.events``) once
 for the whole range and buckets them into calendar periods of the jurisdiction's time zone.
 
-Two clocks, on purpose:
-
-- **content clock** (``items.created_at``, when the content was posted): everything about items
-  (identified, signals, removed, withheld, reported, reports per authority, the latencies). A
-  backfill that finds 2023 content in 2026 therefore adds to 2023, as the commission's question
-  ("in the past four years") needs; a published month can grow later, and says so.
-- **event clock** (when it happened): accounts suspended (acknowledged), appeals (restore
-  requested), restorations (restore acknowledged), complaints and legal requests (received).
+Every figure is booked **when it happened** (``transparency.events`` defines each event), so a
+period's figures never change once the period is over: identifications when confirmed, flags when
+the scan raised them, removals and suspensions when the platform acknowledged them, reports when
+filed, legal answers when sent, appeals when asked, restorations when acknowledged. A backfill that
+finds 2023 content in 2026 is booked in 2026. When the content was *posted* is a separate figure
+(``posted``: identified items posted in the period, counted as of when the figures are made — the
+one figure that can grow later, and is labelled so), which answers "content from the past four
+years".
 """
 
 from __future__ import annotations
@@ -77,6 +77,10 @@ class AbuseFigures:
     retroactive: int
     by_signal: dict[str, int]
     reported_to: dict[str, int]  # destination -> items with a filed report there
+    links_to_csam: int = 0  # identified links to such material (not posts depicting it)
+    solicitation: int = 0  # identified grooming / solicitation and sextortion
+    # per authority: reports filed in the period about abuse items, and the time from detection
+    report_latency: dict[str, Latency] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,9 @@ class PeriodFigures:
     label: str
     start: dt.datetime
     end: dt.datetime
-    identified: int
+    identified: int  # confirmed findings booked in the period
+    flagged: int  # automated flags raised in the period (confirmed later or not)
+    posted: int  # identified items (as of now) posted in the period: can grow later
     proactive: int
     by_complaint: int
     retroactive: int
@@ -185,9 +191,10 @@ def figures(
     whole = Period(f"{first.isoformat()}..{last.isoformat()}", periods[0].start, periods[-1].end)
     rows = [_one_period(*bucket, now) for bucket in _bucket(periods, items, reports, actions, complaints, requests)]
     total = _one_period(whole, items, reports, actions, complaints, requests, now)
-    notes = []
-    if ev.legal_models() is None:
-        notes.append("legal requests: the legal area is not installed; no requests counted")
+    notes = [
+        "Each figure is booked in the period it happened; 'posted' counts identified items by when they were posted "
+        "and can grow when older content is found later."
+    ]
     return Figures(first, last, gran, code, str(zone), now, rows, total, notes)
 
 
@@ -201,20 +208,19 @@ def _bucket(periods: list[Period], items, reports, actions, complaints, requests
         i = bisect.bisect_right(starts, at) - 1
         return i if 0 <= i < len(periods) and at < periods[i].end_utc else None
 
-    def group(rows: Iterable, clock) -> list[list]:
+    # An item or a report may have events in several periods (posted in one, removed in the next):
+    # it is kept in each, and _one_period counts each figure only by its own clock.
+    def spread(rows: Iterable, clocks) -> list[list]:
         out: list[list] = [[] for _ in periods]
         for r in rows:
-            for at in clock(r):
-                i = index(at)
-                if i is not None:
-                    out[i].append(r)
-                    break
+            for i in {index(at) for at in clocks(r)} - {None}:
+                out[i].append(r)
         return out
 
-    g_items = group(items, lambda r: (r.created_at,))
-    g_reports = group(reports, lambda r: (r.item_created_at,))
-    g_complaints = group(complaints, lambda r: (r.received_at,))
-    g_requests = group(requests, lambda r: (r.received_at,))
+    g_items = spread(items, lambda r: r.clocks())
+    g_reports = spread(reports, lambda r: (r.created_at, r.filed_at))
+    g_complaints = spread(complaints, lambda r: (r.received_at, r.actioned_at))
+    g_requests = spread(requests, lambda r: (r.received_at, r.answered_at))
     # An action may fall in two periods (restore asked in one, acknowledged in the next): keep it in
     # each, _one_period counts it only by the clock of the figure.
     g_actions: list[list] = [[] for _ in periods]
@@ -238,20 +244,28 @@ def _one_period(
     requests: list[ev.RequestFacts],
     now: dt.datetime,
 ) -> PeriodFigures:
-    signals = Counter(s for it in items for s in it.signals)
-    human = sum(1 for it in items if not it.signals)
-    automated = len(items) - human
-    by_complaint = sum(1 for it in items if it.by_complaint)
-    removed = [it for it in items if it.removed_at is not None]
-    reported_ids = {r.item_id for r in reports if r.filed_at is not None}
-    filed_to = {(r.item_id, r.destination) for r in reports if r.filed_at is not None}
+    def at(clock: str) -> list[ev.ItemFacts]:
+        return [it for it in items if _within(getattr(it, clock), p)]
+
+    found = at("identified_at")
+    signals = Counter(s for it in found for s in it.signals)
+    human = sum(1 for it in found if not it.signals)
+    automated = len(found) - human
+    by_complaint = sum(1 for it in found if it.by_complaint)
+    removed = at("removed_at")
+    filed = [r for r in reports if _within(r.filed_at, p)]
+    reported_ids = {i for r in filed for i in r.item_ids}
+    filed_to = {(i, r.destination) for r in filed for i in r.item_ids}
 
     per_dest: dict[str, AuthorityReports] = {}
     for dest in DESTINATIONS:
-        mine = [r for r in reports if r.destination == dest]
-        states = Counter(r.state for r in mine)
+        made = [r for r in reports if r.destination == dest and _within(r.created_at, p)]
+        states = Counter(r.state for r in made)
         per_dest[dest] = AuthorityReports(
-            dest, len(mine), sum(1 for r in mine if r.filed_at is not None), {s: states.get(s, 0) for s in REPORT_STATES}
+            dest,
+            len(made),
+            sum(1 for r in filed if r.destination == dest),
+            {s: states.get(s, 0) for s in REPORT_STATES},
         )
 
     suspended = {a.account_id for a in actions if a.kind == ActionKind.SUSPEND_ACCOUNT and _within(a.acknowledged_at, p)}
@@ -260,54 +274,72 @@ def _one_period(
         1 for a in actions if a.kind == ActionKind.RESTORE and a.status == "acknowledged" and _within(a.acknowledged_at, p)
     )
 
-    complaint_requests = [r for r in requests if r.complaint]
-    answered = [r for r in requests if r.answered_at is not None]
-    in_time = sum(1 for r in answered if r.answered_at <= r.due_at)
-    overdue = sum(1 for r in requests if r.answered_at is None and r.status not in ("rejected", "closed") and r.due_at < now)
+    received = [r for r in requests if _within(r.received_at, p)]
+    complaint_requests = [r for r in received if r.complaint]
+    answered = [r for r in requests if _within(r.answered_at, p)]
+    in_time = sum(1 for r in answered if r.answered_at is not None and r.answered_at <= r.due_at)
+    overdue = sum(1 for r in received if r.answered_at is None and r.status not in ("rejected", "closed") and r.due_at < now)
     legal = LegalFigures(
-        len(requests),
+        len(received),
         len(answered),
         in_time,
         len(answered) - in_time,
         overdue,
-        dict(sorted(Counter(r.type for r in requests).items())),
+        dict(sorted(Counter(r.type for r in received).items())),
     )
 
-    to_removal = [(it.removed_at - it.created_at).total_seconds() for it in removed]
-    to_report = [(r.filed_at - r.detected_at).total_seconds() for r in reports if r.filed_at and r.detected_at]
-    abuse = [it for it in items if it.csam]
+    to_removal = [(it.removed_at - it.created_at).total_seconds() for it in removed if it.removed_at is not None]
+    to_report = [(r.filed_at - r.detected_at).total_seconds() for r in filed if r.filed_at and r.detected_at]
+    abuse = [it for it in found if it.csam]
+    abuse_removed = [it for it in removed if it.csam]
+    abuse_ids = {it.id for it in items if it.csam}
+    abuse_reported = abuse_ids & reported_ids
     return PeriodFigures(
         label=p.label,
         start=p.start,
         end=p.end,
-        identified=len(items),
-        proactive=len(items) - by_complaint,
+        identified=len(found),
+        flagged=len(at("flagged_at")),
+        posted=sum(1 for it in items if it.identified_at is not None and _within(it.created_at, p)),
+        proactive=len(found) - by_complaint,
         by_complaint=by_complaint,
-        retroactive=sum(1 for it in items if it.retroactive),
+        retroactive=sum(1 for it in found if it.retroactive),
         by_signal={**{s: signals.get(s, 0) for s in SIGNALS}, "human": human},
         automated=automated,
-        automated_share=share(automated, len(items)),
-        cleared_on_review=sum(1 for it in items if it.cleared),
+        automated_share=share(automated, len(found)),
+        cleared_on_review=len(at("cleared_at")),
         removed=len(removed),
-        withheld=sum(1 for it in items if it.withheld),
+        withheld=len(at("withheld_at")),
         removed_proactive_automated=sum(1 for it in removed if not it.by_complaint and it.signals),
-        items_reported=sum(1 for it in items if it.id in reported_ids),
+        items_reported=len(reported_ids),
         reports=per_dest,
         accounts_suspended=len(suspended),
         appeals=appeals,
         restorations=restorations,
-        complaints_received=len(complaints) + len(complaint_requests),
-        complaints_actioned=sum(1 for c in complaints if c.actioned) + sum(1 for r in complaint_requests if r.answered_at),
+        complaints_received=sum(1 for c in complaints if _within(c.received_at, p)) + len(complaint_requests),
+        complaints_actioned=sum(1 for c in complaints if _within(c.actioned_at, p)) + sum(1 for r in answered if r.complaint),
         legal=legal,
         upload_to_removal=latency(to_removal),
         detection_to_report=latency(to_report),
         abuse=AbuseFigures(
             len(abuse),
-            sum(1 for it in abuse if it.removed_at),
-            sum(1 for it in abuse if it.id in reported_ids),
+            len(abuse_removed),
+            len(abuse_reported),
             sum(1 for it in abuse if it.signals),
             sum(1 for it in abuse if it.retroactive),
             {s: sum(1 for it in abuse if s in it.signals) for s in SIGNALS},
-            {d: sum(1 for it in abuse if (it.id, d) in filed_to) for d in DESTINATIONS},
+            {d: sum(1 for i in abuse_reported if (i, d) in filed_to) for d in DESTINATIONS},
+            sum(1 for it in found if it.csam_link and not it.csam),
+            sum(1 for it in found if it.solicitation),
+            {
+                d: latency(
+                    [
+                        (r.filed_at - r.detected_at).total_seconds()
+                        for r in filed
+                        if r.destination == d and r.filed_at and r.detected_at and any(i in abuse_ids for i in r.item_ids)
+                    ]
+                )
+                for d in DESTINATIONS
+            },
         ),
     )

@@ -136,8 +136,8 @@ def figures_pdf(f: Figures) -> bytes:
     where = f"jurisdiction {f.jurisdiction}" if f.jurisdiction else "all jurisdictions"
     doc.para(
         f"Period {f.start.isoformat()} to {f.end.isoformat()} by {f.by}, {where}, periods in {f.timezone}. "
-        f"Generated {f.generated_at.isoformat(timespec='seconds')} from stored events. Items count in the period "
-        "their content was posted; suspensions, appeals, complaints and legal requests when they happened."
+        f"Generated {f.generated_at.isoformat(timespec='seconds')} from stored events. Every figure counts in the period "
+        "it happened (found, removed, reported, answered); 'posted' counts findings by when the content was posted."
     )
     doc.table(
         ["period", *FIGURE_COLUMNS], [_figure_row(p) for p in f.periods] + [["total", *_figure_row(f.total)[1:]]], first_col=1.4
@@ -177,7 +177,7 @@ def compliance_pdf(c: ComplianceReport) -> bytes:
     doc = _Doc(c.title)
     doc.para(
         f"Jurisdiction: India; months in {c.timezone}. Generated {c.generated_at.isoformat(timespec='seconds')} "
-        "from stored events (items in the month their content was posted; complaints and orders when received)."
+        "from stored events; each figure counts in the month it happened, so a published month never changes."
     )
     for citation in c.citations:
         doc.para(f"Legal basis: {citation}", 8)
@@ -229,7 +229,7 @@ def summary_pdf(s: CommissionSummary) -> bytes:
     )
     doc.para(
         f"Automated tools used: {'yes' if s.automated_tools_used else 'no'}. Years are calendar years in {s.timezone}; "
-        "a post counts in the year it was posted, also when it was found later."
+        "a post counts in the year it was found, deleted or reported (content found later counts when it was found)."
     )
     if s.years:
         doc.image(summary_chart(s))
