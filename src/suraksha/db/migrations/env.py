@@ -16,6 +16,13 @@ def run_migrations_online() -> None:
     url = context.config.get_main_option("sqlalchemy.url")
     engine = make_engine(url)
     with engine.connect() as connection:
+        if url.startswith("sqlite"):
+            # Batch mode rebuilds a SQLite table (create a copy, drop the old one). With foreign keys on,
+            # dropping ``items`` would cascade into every table that references it (matches, media,
+            # jobs...): a downgrade or a column drop would delete data. Alembic's advice: keys off
+            # while migrating (the PRAGMA only takes effect outside a transaction, hence the commit).
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
