@@ -94,3 +94,30 @@ def test_actions_list_pages(fake_client, auth):
     only = fake_client.get("/v1/actions", params={"item_id": items[1]}, headers=auth).json()["actions"]
     assert [a["id"] for a in only] == [made[1].id]
     assert got[0]["kind"] == "remove_item" and got[0]["created_at"].endswith("+00:00")
+
+
+def test_banks_list_pages_by_name(fake_client, auth):
+    from suraksha.matching.banks import create_bank
+
+    for name in ("b-3", "b-1", "b-2"):
+        create_bank(name, "csam")
+    r = fake_client.get("/v1/banks", params={"limit": 2}, headers=auth)
+    assert r.status_code == 403  # the list needs banks:read, which these keys do not hold
+
+
+@pytest.fixture
+def bank_key():
+    from suraksha.api.keys import create_key
+
+    _info, secret = create_key("bank-lists", scopes=("banks:read",))
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def test_banks_list_cursor(fake_client, bank_key):
+    from suraksha.matching.banks import create_bank
+
+    for name in ("b-3", "b-1", "b-2"):
+        create_bank(name, "csam")
+    got = _all(fake_client, bank_key, "/v1/banks", "banks", limit=2)
+    assert [b["name"] for b in got] == ["b-1", "b-2", "b-3"]
+    assert fake_client.get("/v1/banks", params={"cursor": "zz"}, headers=bank_key).status_code == 400

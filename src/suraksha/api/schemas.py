@@ -33,6 +33,7 @@ class BankOut(BaseModel):
 
 class BankList(BaseModel):
     banks: list[BankOut]
+    next_cursor: str | None = Field(default=None, description="Pass as ?cursor= for the next page; null on the last.")
 
 
 class BankCreate(StorableText):

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 
-from fastapi import APIRouter, Depends, File, Form, Path, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Response, UploadFile
 
 from suraksha.api.auth import require_scope
 from suraksha.api.errors import ApiError, require_storable
+from suraksha.api.lists import DEFAULT_LIMIT, MAX_LIMIT, BadCursor, decode_cursor, encode_cursor
 from suraksha.api.schemas import ERRORS, AddResultOut, BankCreate, BankList, BankOut, BankUpdate, SignalsIn
 from suraksha.api.uploads import hash_pool, mime_hint, read_upload
 
@@ -28,10 +29,20 @@ def _result_out(res) -> AddResultOut:
 
 
 @router.get("", response_model=BankList, summary="List banks with their settings and entry counts", dependencies=READ)
-def list_banks() -> BankList:
+def list_banks(
+    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+    cursor: str | None = Query(None, max_length=500, description="next_cursor of the previous page."),
+) -> BankList:
+    """By name, one page at a time (``limit`` + ``cursor``, as every list)."""
     from suraksha.matching.banks import list_banks
 
-    return BankList(banks=[_bank_out(b) for b in list_banks()])
+    after = decode_cursor(cursor, {})
+    if after is not None and not isinstance(after, str):
+        raise BadCursor("cursor is not valid: pass back next_cursor exactly as it was given")
+    banks = [b for b in list_banks() if after is None or b.name > after]
+    page = banks[:limit]
+    nxt = encode_cursor(page[-1].name, {}) if len(banks) > limit else None
+    return BankList(banks=[_bank_out(b) for b in page], next_cursor=nxt)
 
 
 @router.post("", response_model=BankOut, status_code=201, summary="Create a bank", dependencies=WRITE)
