@@ -5,11 +5,13 @@ open and on the dashboard; post URLs are matched as the scanner canonicalises th
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from sqlalchemy import select
 from tests.enforcement.helpers import SECRET, FakePlatform
 from tests.legal.helpers import post
+from tests.legal.portal_client import make_client  # noqa: F401  (fixture)
 
 from suraksha import legal
 from suraksha.db.session import session_scope
@@ -138,3 +140,31 @@ def test_a_post_url_with_share_parameters_is_the_known_post(agencies, order_pdf)
     )
     known, other = r.targets
     assert known.item_id == item.id and other.item_id is None
+
+
+def test_the_officer_reads_progress_and_completion_in_ist_in_plain_words(make_client, db_url, order_pdf):
+    from tests.legal.portal_client import officer_client
+
+    from suraksha.legal import officers
+
+    agency = legal.register_agency("Test Cyber Crime Unit", "police", "in", ["cybercrime.gov.in"], "user:admin")
+    email = "dig.test@cybercrime.gov.in"  # a fictional officer
+    c = officer_client(make_client, agency.id, email)
+    officer_id = officers.list_officers()[0].id
+    post("p-1", "acct-p1")
+    data = _takedown(agency.id, [{"kind": "item", "value": "p-1"}]).model_copy(
+        update={"officer_id": officer_id, "channel": "portal", "officer_email": email}
+    )
+    r = legal.file_request(data, f"officer:{officer_id}", document=order_pdf)
+    legal.execute_order(r.id, "user:lena", "legal")
+    page = c.get(f"/portal/requests/{r.id}").text
+    assert "The platform is carrying out your order: 0 of 1 done so far." in page and "Not done yet" in page
+    _deliver()
+    page = c.get(f"/portal/requests/{r.id}").text
+    done = legal.get_request(r.id)
+    local = done.answered_at.astimezone(IST)
+    day, clock = f"{local.day} {local:%b %Y}", f"{local:%H:%M}"
+    said = re.search(r"Your order has been carried out: everything it names was acted on, the last of it on ([^<]*)\.</p>", page)
+    assert said and day in said.group(1) and clock in said.group(1) and said.group(1).endswith("IST"), said
+    assert "(confirmed by the platform)" in page
+    assert "+00:00" not in page and "order_executed" not in page and "remove_item" not in page
