@@ -9,6 +9,7 @@ parameters, and it buries the one line a person needs.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import uuid
@@ -53,6 +54,21 @@ def hide_flag_types() -> None:
 
     display_type_rich._suraksha_flags_hidden = True  # type: ignore[attr-defined]
     TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+def echo_record(record: dict[str, Any], as_json: bool) -> None:
+    """A ``show`` command's output: the record as JSON with ``--json``, else one ``key: value`` line
+    per field, and for a list its length and one compact JSON line per element."""
+    if as_json:
+        typer.echo(json.dumps(record, indent=2, default=str))
+        return
+    for key, value in record.items():
+        if isinstance(value, list):
+            typer.echo(f"{key}: {len(value)}")
+            for row in value:
+                typer.echo(f"  - {json.dumps(row, default=str, sort_keys=True)}")
+        else:
+            typer.echo(f"{key}: {'' if value is None else value}")
 
 
 def one_line_errors(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -9,6 +9,7 @@ from typing import Any
 
 import typer
 
+from suraksha.cli_support import echo_record
 from suraksha.errors import SurakshaError
 
 actions_app = typer.Typer(no_args_is_help=True, help="Actions sent to the platform (remove, suspend, withhold, restore, notify).")
@@ -60,16 +61,7 @@ def show_cmd(action_id: int = typer.Argument(...), as_json: bool = typer.Option(
         view = asdict(get_action(action_id))
     except SurakshaError as exc:
         _fail(exc)
-    if as_json:
-        typer.echo(_json(view))
-        return
-    for key, value in view.items():
-        if isinstance(value, list):
-            typer.echo(f"{key}: {len(value)}")
-            for row in value:
-                typer.echo(f"  - {json.dumps(row, default=str, sort_keys=True)}")
-        else:
-            typer.echo(f"{key}: {'' if value is None else value}")
+    echo_record(view, as_json)
 
 
 @actions_app.command("retry")

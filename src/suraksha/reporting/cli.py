@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from suraksha.cli_support import CliError
+from suraksha.cli_support import CliError, echo_record
 from suraksha.errors import SurakshaError
 
 reports_app = typer.Typer(no_args_is_help=True, help="Reports to NCMEC, Indian police (POCSO rule 11) and the UK NCA.")
@@ -58,14 +58,15 @@ def list_cmd(
 
 
 @reports_app.command("show")
-def show_cmd(report_id: int = typer.Argument(...)) -> None:
-    """One report with every state change (JSON)."""
+def show_cmd(report_id: int = typer.Argument(...), as_json: bool = typer.Option(False, "--json")) -> None:
+    """One report with every state change."""
     from suraksha.reporting.service import get_report
 
     try:
-        typer.echo(json.dumps(asdict(get_report(report_id)), indent=2, default=str))
+        view = asdict(get_report(report_id))
     except SurakshaError as exc:
         _fail(exc)
+    echo_record(view, as_json)
 
 
 @reports_app.command("retry")
