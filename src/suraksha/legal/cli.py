@@ -107,11 +107,15 @@ def agency_add(
 
 @agency_app.command("list")
 @one_line_errors
-def agency_list() -> None:
+def agency_list(as_json: bool = typer.Option(False, "--json")) -> None:
     """List agencies."""
     from suraksha.legal import list_agencies
 
-    for a in list_agencies():
+    agencies = list_agencies()
+    if as_json:
+        typer.echo(json.dumps([asdict(a) for a in agencies], indent=2, default=str))
+        return
+    for a in agencies:
         typer.echo(f"{a.id}\t{a.name}\t{a.kind}\t{a.jurisdiction}\t{','.join(a.email_domains)}")
 
 
@@ -188,11 +192,16 @@ def list_cmd(
     type_: str = typer.Option(None, "--type"),
     agency: int = typer.Option(None, "--agency"),
     limit: int = typer.Option(100, "--limit"),
+    as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """List requests, newest first."""
     from suraksha.legal import list_requests
 
-    for r in list_requests(agency_id=agency, status=status, type=type_, limit=limit):
+    rows = list_requests(agency_id=agency, status=status, type=type_, limit=limit)
+    if as_json:
+        typer.echo(json.dumps([asdict(r) for r in rows], indent=2, default=str))
+        return
+    for r in rows:
         typer.echo(f"{r.reference}\t{r.type}\t{r.status}\tdue {_fmt(r.due_at)}\t{r.agency_name or '-'}\t{r.case_number or '-'}")
 
 
