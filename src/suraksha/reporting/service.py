@@ -26,11 +26,14 @@ from prometheus_client import Counter
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from suraksha.cases.categories import REPORTABLE
 from suraksha.db import session_scope, utcnow
 from suraksha.db.sql import aware, dialect_name, insert_new
 from suraksha.errors import Conflict, InvalidInput, NotFound
 from suraksha.outbox import Done, Message, Skip, unfinished
 from suraksha.outbox.service import backoff_seconds as outbox_backoff
+from suraksha.pipeline.settings import get_pipeline_settings
+from suraksha.policy import default_policy, load_policy
 from suraksha.reporting.models import DELIVERY_METHODS, DESTINATIONS, REPORT_STATES, Report, ReportEvent, ReportItem
 from suraksha.reporting.settings import get_report_settings, get_reporter_settings
 
@@ -374,11 +377,6 @@ def _network(session: Session, account_id: int | None) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- gates
 def _policy() -> Any:
-    try:
-        from suraksha.pipeline.settings import get_pipeline_settings
-        from suraksha.policy import default_policy, load_policy
-    except ImportError:  # pragma: no cover
-        return None
     path = get_pipeline_settings().policy_path
     return load_policy(path) if path else default_policy()
 
@@ -391,7 +389,7 @@ def review_gate(destination: str, item_id: int, policy: Any = None) -> tuple[boo
     required = True if policy is None else policy.review_required_before_report(destination)
     two_person = False if policy is None else bool(policy.settings.two_person_rule)
     decision = decision_for(item_id)
-    if decision is not None and decision.category != "csam":
+    if decision is not None and decision.category not in REPORTABLE:
         return False, f"review decided {decision.category!r}: not reportable, withdrawn before filing"
     if not required:
         return True, "policy does not require review before this report"
@@ -401,7 +399,7 @@ def review_gate(destination: str, item_id: int, policy: Any = None) -> tuple[boo
 
     if not decision_satisfies_report_rule(item_id, two_person):
         return None, WAITING_REVIEW + " (a second reviewer must agree: two-person rule)"
-    return True, f"review decided csam{' ' + decision.industry_class if decision.industry_class else ''}"
+    return True, f"review decided {decision.category}{' ' + decision.industry_class if decision.industry_class else ''}"
 
 
 def _gate_items(destination: str, item_ids: list[int], policy: Any) -> dict[int, tuple[bool | None, str]]:

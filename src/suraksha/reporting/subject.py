@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from suraksha.cases.service import get_decision
 from suraksha.db.sql import aware
 from suraksha.errors import NotFound
 from suraksha.policy.actions import ActionKind
@@ -312,10 +313,6 @@ def _stored_facts(stored: Any) -> list[Fact]:
 
 def decision_for(item_id: int) -> DecisionFacts | None:
     """The final review decision on the item (cases area), if there is one."""
-    try:
-        from suraksha.cases.service import get_decision
-    except ImportError:  # pragma: no cover - cases not installed
-        return None
     d = get_decision(item_id)
     if d is None:
         return None
