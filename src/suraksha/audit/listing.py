@@ -20,7 +20,6 @@ import datetime as dt
 import io
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -29,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from suraksha.audit.log import ACTOR_TYPES, Actor, record
 from suraksha.audit.models import AuditEvent
-from suraksha.db import session_scope
+from suraksha.db import session_scope, unit_of_work
 from suraksha.errors import InvalidInput
 
 MAX_PAGE_SIZE = 500
@@ -127,16 +126,6 @@ class EventPage:
         return self.offset + len(self.events) < self.total
 
 
-@contextmanager
-def _unit(session: Session | None) -> Iterator[Session]:
-    """The caller's session, or a unit of work of our own (committed when it ends)."""
-    if session is not None:
-        yield session
-        return
-    with session_scope() as own:
-        yield own
-
-
 # Columns, not ORM objects: an export of 200,000 events spent most of its time building and
 # reading mapped instances (benchmarks/bench_workspace_lists.py).
 _COLUMNS = (
@@ -206,7 +195,7 @@ def list_events(
         raise InvalidInput(f"page size must be from 1 to {MAX_PAGE_SIZE}")
     if offset < 0:
         raise InvalidInput("offset must not be negative")
-    with _unit(session) as s:
+    with unit_of_work(session) as s:
         total = s.scalar(_where(select(func.count()).select_from(AuditEvent), f)) or 0
         rows = s.execute(_where(select(*_COLUMNS), f).order_by(AuditEvent.seq.desc()).limit(limit).offset(offset)).all()
         return EventPage(events=[_row(r) for r in rows], total=int(total), limit=limit, offset=offset, filters=f)
@@ -217,7 +206,7 @@ def iter_events(filters: AuditFilter | None = None, *, session: Session | None =
     f = filters or AuditFilter()
     after = 0
     while True:
-        with _unit(session) as s:
+        with unit_of_work(session) as s:
             stmt = _where(select(*_COLUMNS), f).where(AuditEvent.seq > after).order_by(AuditEvent.seq).limit(EXPORT_BATCH)
             batch = [_row(r) for r in s.execute(stmt).all()]
         if not batch:

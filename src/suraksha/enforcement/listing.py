@@ -8,15 +8,13 @@ a dead letter is ``actions.retry_action`` (audited there).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from suraksha.db import session_scope
+from suraksha.db import unit_of_work
 from suraksha.enforcement.actions import ActionError, ActionView, _view, action_kind
 from suraksha.enforcement.models import ACTION_STATUSES, Action, ActionItem
 from suraksha.errors import InvalidInput
@@ -56,15 +54,6 @@ class ActionPage:
     counts: dict[str, int] = field(default_factory=dict)  # per status, whatever the filters
 
 
-@contextmanager
-def _unit(session: Session | None) -> Iterator[Session]:
-    if session is not None:
-        yield session
-        return
-    with session_scope() as own:
-        yield own
-
-
 def _where(stmt: Select[Any], f: ActionFilter) -> Select[Any]:
     if f.status:
         stmt = stmt.where(Action.status == f.status)
@@ -94,7 +83,7 @@ def action_page(
         raise InvalidInput(f"page size must be from 1 to {MAX_PAGE_SIZE}")
     if offset < 0:
         raise InvalidInput("offset must not be negative")
-    with _unit(session) as s:
+    with unit_of_work(session) as s:
         total = s.scalar(_where(select(func.count()).select_from(Action), f)) or 0
         rows = s.scalars(_where(select(Action), f).order_by(Action.id.desc()).limit(limit).offset(offset)).all()
         counts = {str(k): int(v) for k, v in s.execute(select(Action.status, func.count()).group_by(Action.status)).all()}

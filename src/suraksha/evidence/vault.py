@@ -23,8 +23,7 @@ import json
 import logging
 import os
 import secrets
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,7 +37,7 @@ from suraksha.audit import Actor
 from suraksha.audit import record as audit_record
 from suraksha.audit.log import normalise_details
 from suraksha.config import get_settings
-from suraksha.db import session_scope, utcnow
+from suraksha.db import session_scope, unit_of_work, utcnow
 from suraksha.errors import InvalidInput, NotFound, SurakshaError, Unavailable
 from suraksha.evidence.keys import EvidenceKeyError, KeyRing, decode_key, encode_key, key_id, load_keyring, open_sealed, seal
 from suraksha.evidence.models import CustodyEvent, Evidence, LegalHold
@@ -137,16 +136,6 @@ def vault_dir() -> Path:
 
 def _blob_path(blob_name: str) -> Path:
     return vault_dir() / blob_name
-
-
-@contextmanager
-def _unit(session: Session | None) -> Iterator[Session]:
-    """The caller's transaction when given, else a new one."""
-    if session is not None:
-        yield session
-    else:
-        with session_scope() as own:
-            yield own
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -305,7 +294,7 @@ def preserve(
         retention_until=retention_until,
     )
     _write_blob(_blob_path(blob_name), BLOB_MAGIC + seal(data_key, media, evidence_id, "media"))
-    with _unit(session) as s:
+    with unit_of_work(session) as s:
         s.add(row)
         s.flush()
         _custody(
@@ -338,7 +327,7 @@ def _access(
         _note_read_error(session, EvidenceKeyMissing(evidence_id, str(exc)), who, purpose)
         raise
     try:
-        with _unit(session) as s:
+        with unit_of_work(session) as s:
             row = _get(s, evidence_id)
             media, rec = _decrypt(row, ring)
             _custody(s, evidence_id, who, action, purpose, {"sha256": row.sha256})
@@ -383,7 +372,7 @@ def export(evidence_id: str, actor: Actor | str, purpose: str, *, session: Sessi
 
 
 def custody_log(evidence_id: str, *, session: Session | None = None) -> list[CustodyEvent]:
-    with _unit(session) as s:
+    with unit_of_work(session) as s:
         _get(s, evidence_id)
         return list(
             s.execute(select(CustodyEvent).where(CustodyEvent.evidence_id == evidence_id).order_by(CustodyEvent.id)).scalars()
@@ -446,7 +435,7 @@ def place_hold(
     if not request_ref or not request_ref.strip() or len(request_ref) > 200:
         raise InvalidInput("a legal hold needs a request reference (1-200 characters)")
     holds = []
-    with _unit(session) as s:
+    with unit_of_work(session) as s:
         for ev_id in ids:
             row = _get(s, ev_id, lock=True)
             if row.status == "purged":
@@ -483,7 +472,7 @@ def release_hold(
     """
     who = Actor.parse(actor)
     released = 0
-    with _unit(session) as s:
+    with unit_of_work(session) as s:
         for ev_id in dict.fromkeys(evidence_ids):
             _get(s, ev_id, lock=True)
             for hold in s.execute(
@@ -501,7 +490,7 @@ def release_hold(
 
 
 def active_holds(evidence_id: str, *, session: Session | None = None) -> list[LegalHold]:
-    with _unit(session) as s:
+    with unit_of_work(session) as s:
         return list(
             s.execute(
                 select(LegalHold)

@@ -11,7 +11,6 @@ import datetime as dt
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -19,7 +18,7 @@ from sqlalchemy import Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from suraksha.db import session_scope
+from suraksha.db import session_scope, unit_of_work
 from suraksha.db.base import utcnow
 from suraksha.errors import Conflict, InvalidInput, NotFound
 from suraksha.matching.models import Bank, BankEntry, MatchingChange
@@ -414,7 +413,7 @@ def import_rows(
     With ``session`` the caller's transaction is used and not committed.
     """
     total = AddResult()
-    with _unit(session) as s:
+    with unit_of_work(session) as s:
         bank = _bank(s, bank_name)
         stage = _Stage(s, bank.id)
         try:
@@ -466,16 +465,6 @@ def _meta_json(meta: dict[str, Any] | None) -> str:
 
 def _where(n: int, lines: LineCounter | None) -> str:
     return f"line {lines.line} (row {n})" if lines is not None else f"row {n}"
-
-
-@contextmanager
-def _unit(session: Session | None) -> Iterator[Session]:
-    """The caller's transaction when given, else a new one."""
-    if session is not None:
-        yield session
-    else:
-        with session_scope() as own:
-            yield own
 
 
 class _Stage:

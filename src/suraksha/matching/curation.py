@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +21,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from suraksha.audit.log import Actor, record
-from suraksha.db import session_scope
+from suraksha.db import session_scope, unit_of_work
 from suraksha.errors import InvalidInput, NotFound
 from suraksha.matching import banks
 from suraksha.matching.formats import read_rows, write_entries
@@ -59,15 +57,6 @@ class ExchangeStatus:
     fetched_at: dt.datetime | None
     entries_fetched: int
     config_keys: list[str]
-
-
-@contextmanager
-def _unit(session: Session | None) -> Iterator[Session]:
-    if session is not None:
-        yield session
-        return
-    with session_scope() as own:
-        yield own
 
 
 def _audit(actor: Actor | str, action: str, bank: str, details: dict[str, Any]) -> None:
@@ -117,7 +106,7 @@ def entry_page(
         raise InvalidInput(f"page size must be from 1 to {MAX_PAGE_SIZE}")
     if offset < 0:
         raise InvalidInput("offset must not be negative")
-    with _unit(session) as s:
+    with unit_of_work(session) as s:
         bank_id = _bank_id(s, bank_name)
         total = s.scalar(_entry_filter(select(func.count()).select_from(BankEntry), bank_id, query, signal_type)) or 0
         rows = s.scalars(
@@ -136,7 +125,7 @@ def entry_page(
 
 def exchange_status(bank_name: str, *, session: Session | None = None) -> ExchangeStatus | None:
     """The exchange a bank is fed from and its last fetch; None for a bank no exchange feeds."""
-    with _unit(session) as s:
+    with unit_of_work(session) as s:
         bank_id = _bank_id(s, bank_name)
         cp = s.scalar(select(ExchangeCheckpoint).where(ExchangeCheckpoint.bank_id == bank_id))
         if cp is None:

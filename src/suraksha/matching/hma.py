@@ -13,15 +13,14 @@ routes map each matched entry to its content id.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, func, literal, select
 from sqlalchemy.orm import Session
 
-from suraksha.db import session_scope
+from suraksha.db import unit_of_work
 from suraksha.errors import Conflict, NotFound
 from suraksha.matching.banks import (
     BANK_NAME,
@@ -43,16 +42,6 @@ CONTENT = "content"
 CONTENT_ENTRIES = "content_entries"
 #: HMA's magic values of ``disable_until_ts``.
 DISABLED, ENABLED = 0, 1
-
-
-@contextmanager
-def _unit(session: Session | None) -> Iterator[Session]:
-    """Join the caller's unit of work, or open (and commit) one."""
-    if session is not None:
-        yield session
-        return
-    with session_scope() as own:
-        yield own
 
 
 @dataclass(frozen=True)
@@ -81,7 +70,7 @@ def add_content(bank_name: str, rows: Sequence[SignalRow], *, session: Session |
     if not rows:
         raise BankError("No signals given")
     clean = normalize_rows(rows)
-    with _unit(session) as s:
+    with unit_of_work(session) as s:
         bank = _bank(s, bank_name)
         result = _insert_entries(s, bank, clean)
         new = s.scalars(select(BankEntry).where(BankEntry.id.in_(result.entry_ids)).order_by(BankEntry.id)).all()
@@ -117,7 +106,7 @@ def content_ids(entry_ids: Iterable[int], *, session: Session | None = None) -> 
     ids = sorted(set(entry_ids))
     if not ids:
         return {}
-    with _unit(session) as s:
+    with unit_of_work(session) as s:
         rows = s.execute(select(BankEntry.id, BankEntry.extra).where(BankEntry.id.in_(ids))).all()
     out = {i: i for i in ids}
     for entry_id, extra in rows:
@@ -137,7 +126,7 @@ def _group(s: Session, bank: Bank, content_id: int) -> list[BankEntry]:
 
 
 def get_content(bank_name: str, content_id: int, *, session: Session | None = None) -> ContentView:
-    with _unit(session) as s:
+    with unit_of_work(session) as s:
         bank = _bank(s, bank_name)
         group = _group(s, bank, content_id)
         head = next(e for e in group if e.id == content_id)
@@ -155,7 +144,7 @@ def get_content(bank_name: str, content_id: int, *, session: Session | None = No
 
 def set_content_enabled(bank_name: str, content_id: int, enabled: bool, *, session: Session | None = None) -> None:
     """Stop matching the content (its rows stay) or match it again; matchers follow in < 1 s."""
-    with _unit(session) as s:
+    with unit_of_work(session) as s:
         for e in _group(s, _bank(s, bank_name), content_id):
             if e.enabled != enabled:
                 e.enabled = enabled
@@ -164,7 +153,7 @@ def set_content_enabled(bank_name: str, content_id: int, enabled: bool, *, sessi
 
 def remove_content(bank_name: str, content_id: int, *, session: Session | None = None) -> int:
     """Delete every entry of the content; returns how many were deleted (0: no such content)."""
-    with _unit(session) as s:
+    with unit_of_work(session) as s:
         bank = _bank(s, bank_name)
         try:
             group = _group(s, bank, content_id)
@@ -180,7 +169,7 @@ def remove_content(bank_name: str, content_id: int, *, session: Session | None =
 def delete_bank(bank_name: str, *, session: Session | None = None) -> int:
     """Delete a bank and all its entries; matchers drop them on their next refresh. Returns the
     number of entries deleted."""
-    with _unit(session) as s:
+    with unit_of_work(session) as s:
         bank = _bank(s, bank_name)
         enabled = select(BankEntry.id, BankEntry.bank_id, BankEntry.signal_type, BankEntry.signal, literal("remove")).where(
             BankEntry.bank_id == bank.id, BankEntry.enabled.is_(True)
@@ -201,7 +190,7 @@ def rename_bank(bank_name: str, new_name: str, *, session: Session | None = None
     """Rename a bank. Matches name the bank at lookup time, so the new name shows within a second."""
     if not isinstance(new_name, str) or not BANK_NAME.match(new_name):
         raise BankError(f"bank name must be 1-100 letters, digits, '_', '.' or '-'; got {str(new_name)[:100]!r}")
-    with _unit(session) as s:
+    with unit_of_work(session) as s:
         bank = _bank(s, bank_name)
         if new_name == bank.name:
             return
@@ -223,7 +212,7 @@ def index_state(signal_type: str, change_floor: int, *, session: Session | None 
     """The database side of HMA's index status: entries of ``signal_type`` that match, the time of
     the newest change to them, and the time of the newest change at or below ``change_floor``
     (the change-log position every change up to which the matcher has applied)."""
-    with _unit(session) as s:
+    with unit_of_work(session) as s:
         db_size = s.scalar(
             select(func.count())
             .select_from(BankEntry)
@@ -245,7 +234,7 @@ def index_state(signal_type: str, change_floor: int, *, session: Session | None 
 
 def exchange_links(*, session: Session | None = None) -> dict[str, ExchangeLink]:
     """Bank name -> its exchange link, for every bank linked to an exchange."""
-    with _unit(session) as s:
+    with unit_of_work(session) as s:
         rows = s.execute(select(Bank, ExchangeCheckpoint).join(ExchangeCheckpoint, ExchangeCheckpoint.bank_id == Bank.id)).all()
         return {
             b.name: ExchangeLink(

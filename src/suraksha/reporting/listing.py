@@ -12,8 +12,6 @@ downloaded and every "sent", acknowledgement and FIR number a person recorded.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +19,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from suraksha.audit.log import record
-from suraksha.db import session_scope
+from suraksha.db import session_scope, unit_of_work
 from suraksha.errors import InvalidInput
 from suraksha.reporting import service
 from suraksha.reporting.models import DESTINATIONS, REPORT_STATES, Report
@@ -64,15 +62,6 @@ class ReportPage:
     counts: dict[str, int] = field(default_factory=dict)  # per state, whatever the filters
 
 
-@contextmanager
-def _unit(session: Session | None) -> Iterator[Session]:
-    if session is not None:
-        yield session
-        return
-    with session_scope() as own:
-        yield own
-
-
 def _where(stmt: Select[Any], f: ReportFilter) -> Select[Any]:
     if f.state:
         stmt = stmt.where(Report.state == f.state)
@@ -100,7 +89,7 @@ def report_page(
         raise InvalidInput(f"page size must be from 1 to {MAX_PAGE_SIZE}")
     if offset < 0:
         raise InvalidInput("offset must not be negative")
-    with _unit(session) as s:
+    with unit_of_work(session) as s:
         total = s.scalar(_where(select(func.count()).select_from(Report), f)) or 0
         rows = list(s.scalars(_where(select(Report), f).order_by(Report.id.desc()).limit(limit).offset(offset)).all())
         ids = service._item_ids(s, rows)
