@@ -100,7 +100,8 @@ def test_make_run_sequence(tmp_path, reference_dir):
         assert status is not None and status.status_code == 200, status and status.text
         assert status.json()["index"]["pdq"] >= 1
         home = httpx.get(f"{base}/", timeout=5)
-        assert home.status_code == 200 and "demo-csam" in home.text
+        # The anonymous home page names no bank (issue 14.4); the banks are behind a key.
+        assert home.status_code == 200 and "/login" in home.text and "demo-csam" not in home.text
         assert httpx.get(f"{base}/docs", timeout=5).status_code == 200
         banks = httpx.get(f"{base}/v1/banks", headers={"Authorization": f"Bearer {key}"}, timeout=5)
         assert banks.status_code == 200

@@ -25,6 +25,7 @@ from suraksha.api.limits import BodySizeLimit, RateLimiter, RefuseNulInUrl
 from suraksha.api.matcher import MatcherState, default_loader
 from suraksha.api.metrics import REQUEST_LATENCY, register_collectors
 from suraksha.api.settings import get_api_settings, max_request_bytes
+from suraksha.pipeline.worker import start_background_workers
 
 if TYPE_CHECKING:
     from suraksha.dispatch import Dispatcher
@@ -192,11 +193,6 @@ async def _periodic_save(state: MatcherState, every: float, last: dict[str, Any]
 
 def _start_workers(n: int) -> Callable[[], None] | None:
     """Start the pipeline's in-process scan workers; returns their stop function."""
-    try:
-        from suraksha.pipeline.worker import start_background_workers
-    except ImportError:
-        log.warning("pipeline workers not available; items will queue until `suraksha worker` runs")
-        return None
     handle = start_background_workers(n)
     if callable(handle):
         return handle

@@ -41,6 +41,7 @@ from suraksha.pipeline.models import ScanJob
 from suraksha.pipeline.settings import get_pipeline_settings
 from suraksha.policy.actions import ActionKind
 from suraksha.policy.model import USER_REPORT_SOURCES, MatchFact, ScanFacts, ScoreFact, TextFact, Verdict
+from suraksha.signals.errors import MediaError
 
 log = logging.getLogger(__name__)
 
@@ -597,13 +598,7 @@ def _is_media_problem(exc: Exception) -> bool:
     """Errors that belong to one media (bad bytes, refused URL), as opposed to our own failures."""
     from suraksha.pipeline.fetch import FetchError
 
-    if isinstance(exc, (FetchError, ValueError)):
-        return True
-    try:
-        from suraksha.signals.errors import MediaError
-    except ImportError:  # pragma: no cover - signals not installed yet
-        return False
-    return isinstance(exc, MediaError)
+    return isinstance(exc, (FetchError, ValueError, MediaError))
 
 
 def _is_over_budget(exc: Exception) -> bool:
