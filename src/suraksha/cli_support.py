@@ -50,10 +50,10 @@ def hide_flag_types() -> None:
     def display_type_rich(self: TyperOption, ctx: click.Context) -> str | None:
         if self.is_flag and not self.count:
             return None
-        return shown(self, ctx)
+        return shown(self, ctx)  # type: ignore[arg-type]
 
     display_type_rich._suraksha_flags_hidden = True  # type: ignore[attr-defined]
-    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign,assignment]
 
 
 def echo_record(record: dict[str, Any], as_json: bool) -> None:

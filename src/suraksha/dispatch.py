@@ -68,8 +68,7 @@ def report_network(session: Any, account_id: int) -> dict[str, Any] | None:
         "size": len(strong),
         "truncated": net.truncated,
         "members": [
-            {"platform_account_id": m.platform_account_id, "handle": m.handle, "linked_by": list(m.linked_by)[:5]}
-            for m in strong
+            {"platform_account_id": m.platform_account_id, "handle": m.handle, "linked_by": list(m.linked_by)[:5]} for m in strong
         ],
         "linked_by": net.linked_by,
     }

@@ -18,7 +18,7 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -268,7 +268,7 @@ class _unit:
         if self.session is not None:
             return self.session
         self._cm = session_scope()
-        return self._cm.__enter__()
+        return cast(Session, self._cm.__enter__())
 
     def __exit__(self, *exc: Any) -> None:
         if self._cm is not None:

@@ -145,7 +145,7 @@ def match_out(m: Any) -> MatchOut:
     )
 
 
-ERRORS = {
+ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorResponse, "description": "Bad input (the message says what)."},
     401: {"model": ErrorResponse, "description": "Missing, invalid or revoked API key."},
     413: {"model": ErrorResponse, "description": "Request or media too large."},

@@ -13,6 +13,7 @@ existing databases upgrade unchanged; new migrations of these tables go in this 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -63,8 +64,8 @@ class Item(Base):
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), nullable=True)
     kind: Mapped[str] = mapped_column(String(20), default="post")
     text: Mapped[str | None] = mapped_column(Text, nullable=True, default=None)
-    links: Mapped[list] = mapped_column(JSONType, default=list)
-    context: Mapped[dict] = mapped_column(default=dict)
+    links: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    context: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True, nullable=True, default=None)
     # SHA-256 of the canonical request (ingest.request_fingerprint): a resend with another body under
     # the same idempotency key or platform item id is refused (409) instead of answered as this item.
@@ -79,13 +80,13 @@ class Item(Base):
     retroactive: Mapped[bool] = mapped_column(Boolean, default=False)
     verdict: Mapped[str | None] = mapped_column(String(10), nullable=True, default=None, index=True)
     rule: Mapped[str | None] = mapped_column(String(200), nullable=True, default=None)
-    reasons: Mapped[list] = mapped_column(JSONType, default=list)
-    actions: Mapped[list] = mapped_column(JSONType, default=list)  # ActionRequest texts: "remove_item", "report:ncmec"
+    reasons: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    actions: Mapped[list[Any]] = mapped_column(JSONType, default=list)  # ActionRequest texts: "remove_item", "report:ncmec"
     # The verdict's facts (policy.model.Fact.to_json): which kinds of condition fired, with their
     # details. Transparency counts these, never the words of ``reasons``. NULL until scanned (and for
     # items scanned before p0005 whose reasons were empty); migration p0005 filled it from reasons.
-    facts: Mapped[list | None] = mapped_column(JSONType, nullable=True)
-    text_hits: Mapped[list] = mapped_column(JSONType, default=list)
+    facts: Mapped[list[Any] | None] = mapped_column(JSONType, nullable=True)
+    text_hits: Mapped[list[Any]] = mapped_column(JSONType, default=list)
     priority: Mapped[int] = mapped_column(Integer, default=0)
     scanned_at: Mapped[dt.datetime | None] = mapped_column(nullable=True, default=None)
     error: Mapped[str | None] = mapped_column(Text, nullable=True, default=None)
@@ -110,7 +111,7 @@ class ItemMedia(Base):
     md5: Mapped[str | None] = mapped_column(String(32), nullable=True, default=None)
     pdq: Mapped[str | None] = mapped_column(String(64), nullable=True, default=None)
     pdq_quality: Mapped[int | None] = mapped_column(Integer, nullable=True, default=None)
-    vpdq: Mapped[list | None] = mapped_column(JSONType, nullable=True, default=None)
+    vpdq: Mapped[list[Any] | None] = mapped_column(JSONType, nullable=True, default=None)
     error: Mapped[str | None] = mapped_column(Text, nullable=True, default=None)
 
 

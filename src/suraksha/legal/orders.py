@@ -13,7 +13,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from suraksha.db.session import session_scope
-from suraksha.db.sql import aware
 from suraksha.enforcement.models import Action
 from suraksha.legal import store
 from suraksha.legal.models import OPEN_STATUSES, LegalRequest, LegalTarget
@@ -40,7 +39,7 @@ def settle(session: Session, req: LegalRequest, actor: str = ACTOR_SETTLE) -> bo
             continue
         mine = [actions.get(a) for a in ids]
         if all(a is not None and a.status == "acknowledged" and a.acknowledged_at for a in mine):
-            t.done_at = max(aware(a.acknowledged_at) for a in mine if a is not None and a.acknowledged_at)
+            t.done_at = max(a.acknowledged_at for a in mine if a is not None and a.acknowledged_at is not None)
             t.done_source, t.done_by = "platform", "platform connector"
             t.outcome = f"{len(ids)} {t.action_kind} action(s) acknowledged by the platform"
             store.event(session, req, actor, "order.target_done", {"target": t.value, "source": "platform", "actions": ids})
@@ -56,7 +55,7 @@ def settle(session: Session, req: LegalRequest, actor: str = ACTOR_SETTLE) -> bo
             f" ({unknown} not known to Suraksha: record the action taken on the platform)" if unknown else ""
         )
         return False
-    finished = max(aware(t.done_at) for t in targets if t.done_at is not None)
+    finished = max(t.done_at for t in targets if t.done_at is not None)
     answer = dict(req.answer)
     answer.update(
         {

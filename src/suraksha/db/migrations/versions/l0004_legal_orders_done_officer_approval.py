@@ -31,7 +31,7 @@ class _table:
     def __exit__(self, *exc: object) -> None:
         return None
 
-    def add_column(self, column: sa.Column) -> None:
+    def add_column(self, column: sa.Column) -> None:  # type: ignore[type-arg]
         op.add_column(self.name, column)
 
     def drop_column(self, name: str) -> None:
