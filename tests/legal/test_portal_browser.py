@@ -58,10 +58,19 @@ def test_officer_registers_enrols_signs_in_and_files_a_request(server, browser, 
     page.goto(f"{server}/portal/register")
     page.fill('input[name="email"]', "si.test@gmail.com")
     page.fill('input[name="name"]', "S. I. Test")
-    page.fill('input[name="rank"]', "Deputy Inspector General")
+    page.select_option('select[name="rank"]', "deputy_inspector_general")
+    page.set_input_files(
+        'input[name="authority"]',
+        files=[{"name": "authority.pdf", "mimeType": "application/pdf", "buffer": make_pdf("Authorisation of the DIG")}],
+    )
     page.click('button[type="submit"]')
     assert "gmail.com is not an official email domain" in page.locator(".error").inner_text()
     page.fill('input[name="email"]', email)
+    page.select_option('select[name="rank"]', "deputy_inspector_general")
+    page.set_input_files(
+        'input[name="authority"]',
+        files=[{"name": "authority.pdf", "mimeType": "application/pdf", "buffer": make_pdf("Authorisation of the DIG")}],
+    )
     page.screenshot(path=str(shots / "portal-register.png"), full_page=True)
     page.click('button[type="submit"]')
     page.click("#demo-link")  # demo mode: the link that was "mailed"
@@ -77,6 +86,9 @@ def test_officer_registers_enrols_signs_in_and_files_a_request(server, browser, 
 
     page.wait_for_url("**/portal/login*")
     assert "Your account is ready" in page.locator(".flash").inner_text()
+    # The platform's legal team approves the officer (rank and authorising document) before filing.
+    [officer] = [o for o in legal.officers.list_officers(agency.id) if o.email == email]
+    legal.officers.approve_officer(officer.id, "user:t-nodal", "legal")
     page.fill('input[name="email"]', email)
     page.fill('input[name="password"]', "a long portal passphrase")
     page.fill('input[name="code"]', totp.now())

@@ -200,7 +200,7 @@ def test_filing_and_the_wall_between_agencies(two_agencies, make_client):
     # Words in a crafted link are never shown as a message from the platform.
     assert "call this number" not in ca.get(f"/portal/requests/{rid}?msg=Account+suspended:+call+this+number").text
     assert "left" in page.text  # the clock is shown
-    assert "01 Nov 2026 00:00 IST – 30 Nov 2026 23:59 IST" in page.text  # the period as the officer wrote it
+    assert "1 Nov 2026, 00:00 IST – 30 Nov 2026, 23:59 IST" in page.text  # the period as the officer wrote it
 
     # A reminder is logged against the request.
     r = ca.post(

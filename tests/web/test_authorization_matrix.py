@@ -181,8 +181,15 @@ def concrete(path: str, ids: dict, role: str | None) -> str:
         "action_id": 1,
         "report_id": 1,
         "appeal_id": 1,
+        "target_id": 1,
+        "content_id": 1,
+        "exchange_name": "no-such-exchange",
+        "signal_type": "pdq",
+        "signal_type_name": "pdq",
+        "api_name": "no-such-api",
+        "bank": "review-demo-csam",
     }
-    return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path)
+    return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: str(values.get(m.group(1), 1)), path)
 
 
 def denied(status: int, location: str | None, who: str) -> bool:

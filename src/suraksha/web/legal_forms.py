@@ -140,17 +140,7 @@ def time_left(due: dt.datetime | None, now: dt.datetime | None = None) -> str:
     return f"{text} left" if seconds > 0 else f"overdue by {text}"
 
 
-def local_time(value: dt.datetime | None, jurisdiction: str | None = None) -> str:
-    """A time as officers read it: in the jurisdiction's zone when given (else as it comes)."""
-    if value is None:
-        return "-"
-    if jurisdiction:
-        value = value.astimezone(load_profile(jurisdiction).zone)
-    return value.strftime("%d %b %Y %H:%M %Z")
-
-
 def register_filters(env: Any) -> None:
     env.filters.setdefault("time_left", time_left)
-    env.filters.setdefault("local_time", local_time)
     env.globals.setdefault("DATA_POINT_LABELS", DATA_POINT_LABELS)
     env.globals.setdefault("STATUS_LABELS", STATUS_LABELS)

@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from suraksha.auth.roles import can
 from suraksha.auth.service import StaffPrincipal
+from suraksha.jurisdictions.profiles import ProfileError, load_profile
 from suraksha.settings import get_settings
 from suraksha.web.headers import harden
 
@@ -60,8 +61,16 @@ def display_zone() -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(get_settings().web.display_time_zone)
 
 
-def local_time(value: dt.datetime | None, seconds: bool = False) -> str:
-    """An absolute time in the display zone with the zone shown: ``1 Dec 2026, 20:15 IST``.
+def _jurisdiction_zone(code: str) -> dt.tzinfo:
+    try:
+        return load_profile(code).zone
+    except ProfileError:
+        return display_zone()
+
+
+def local_time(value: dt.datetime | None, jurisdiction: str | None = None, seconds: bool = False) -> str:
+    """An absolute time with its zone shown: ``1 Dec 2026, 20:15 IST``, in the display zone, or in
+    the zone of ``jurisdiction`` (a profile code, e.g. ``"in"``) where a legal request names one.
 
     Stored times are UTC (aware); a naive value is taken as UTC. ``seconds=True`` adds ``:SS``
     (the audit log, where order within a minute matters)."""
@@ -69,7 +78,8 @@ def local_time(value: dt.datetime | None, seconds: bool = False) -> str:
         return "-"
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
-    local = value.astimezone(display_zone())
+    zone = _jurisdiction_zone(jurisdiction) if jurisdiction else display_zone()
+    local = value.astimezone(zone)
     clock = local.strftime("%H:%M:%S" if seconds else "%H:%M")
     return f"{local.day} {local.strftime('%b %Y')}, {clock} {local.tzname()}"
 
