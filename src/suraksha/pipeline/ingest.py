@@ -209,8 +209,13 @@ def submit_items(payloads: list[ItemIn], session: Session | None = None) -> list
         if session is not None:
             stored = store_prepared(session, preps)
         else:
-            with get_engine().begin() as conn:  # Core statements on a Core connection (no ORM session)
-                stored = store_prepared(conn, preps)
+            with get_engine().connect() as conn:  # Core statements on a Core connection (no ORM session)
+                with conn.begin() as tx:
+                    stored = store_prepared(conn, preps)
+                    if not any(not isinstance(r, Exception) and r[1] for r in stored):
+                        # Nothing new (repeats, or a different body under a stored key): leave no
+                        # trace — the account upsert ran before the repeat was known.
+                        tx.rollback()
         for (n, _), result in zip(good, stored):
             out[n] = result
         if session is None and any(not isinstance(r, Exception) and r[1] for r in stored):
