@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 import pytest
@@ -21,8 +22,11 @@ from .conftest import BENIGN_IMAGE, CSAM_IMAGE, NCII_IMAGE, b64
 ONION = "a" * 55 + "d.onion"  # a v3 address ends in "d" (its version byte)
 
 
+_POSTS = itertools.count(1)
+
+
 def submit(**kw) -> int:
-    kw.setdefault("platform_id", "p")
+    kw.setdefault("platform_id", f"p{next(_POSTS)}")  # one platform item is one item: each post its own id
     kw.setdefault("account", {"id": "acct-1"})
     return submit_item(ItemIn(**kw))[0].id
 
