@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from suraksha.audit.log import ACTOR_TYPES, Actor, record
 from suraksha.audit.models import AuditEvent
 from suraksha.db import session_scope, unit_of_work
+from suraksha.db.sql import check_page, within_period
 from suraksha.errors import InvalidInput
 
 MAX_PAGE_SIZE = 500
@@ -179,11 +180,7 @@ def _where(stmt: Select[Any], f: AuditFilter) -> Select[Any]:
         stmt = stmt.where(AuditEvent.object_type == otype)
         if sep and oid:
             stmt = stmt.where(AuditEvent.object_id == oid)
-    if f.since is not None:
-        stmt = stmt.where(AuditEvent.at >= f.since.astimezone(dt.UTC))
-    if f.until is not None:
-        stmt = stmt.where(AuditEvent.at < f.until.astimezone(dt.UTC))
-    return stmt
+    return within_period(stmt, AuditEvent.at, f.since, f.until)
 
 
 def list_events(
@@ -191,10 +188,7 @@ def list_events(
 ) -> EventPage:
     """One page of matching events, newest first, with the total that match."""
     f = filters or AuditFilter()
-    if not 1 <= limit <= MAX_PAGE_SIZE:
-        raise InvalidInput(f"page size must be from 1 to {MAX_PAGE_SIZE}")
-    if offset < 0:
-        raise InvalidInput("offset must not be negative")
+    check_page(limit, offset, MAX_PAGE_SIZE)
     with unit_of_work(session) as s:
         total = s.scalar(_where(select(func.count()).select_from(AuditEvent), f)) or 0
         rows = s.execute(_where(select(*_COLUMNS), f).order_by(AuditEvent.seq.desc()).limit(limit).offset(offset)).all()

@@ -14,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from suraksha.db.session import get_engine
+from suraksha.errors import InvalidInput
 
 
 def dialect_name(session: Session | Connection) -> str:
@@ -62,3 +63,20 @@ def aware(value: dt.datetime | None) -> dt.datetime | None:
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=dt.UTC)
     return value
+
+
+def check_page(limit: int, offset: int, max_size: int) -> None:
+    """The one check of an offset page's bounds (the workspace's audit, action and report lists)."""
+    if not 1 <= limit <= max_size:
+        raise InvalidInput(f"page size must be from 1 to {max_size}")
+    if offset < 0:
+        raise InvalidInput("offset must not be negative")
+
+
+def within_period(stmt: Any, column: Any, since: dt.datetime | None, until: dt.datetime | None) -> Any:
+    """``stmt`` limited to rows whose ``column`` lies in ``[since, until)`` (either end open)."""
+    if since is not None:
+        stmt = stmt.where(column >= since.astimezone(dt.UTC))
+    if until is not None:
+        stmt = stmt.where(column < until.astimezone(dt.UTC))
+    return stmt

@@ -15,6 +15,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from suraksha.db import unit_of_work
+from suraksha.db.sql import check_page, within_period
 from suraksha.enforcement.actions import ActionError, ActionView, _view, action_kind
 from suraksha.enforcement.models import ACTION_STATUSES, Action, ActionItem
 from suraksha.errors import InvalidInput
@@ -67,11 +68,7 @@ def _where(stmt: Select[Any], f: ActionFilter) -> Select[Any]:
         )
     if f.dead_letters:
         stmt = stmt.where(Action.alert.is_(True))
-    if f.since is not None:
-        stmt = stmt.where(Action.created_at >= f.since.astimezone(dt.UTC))
-    if f.until is not None:
-        stmt = stmt.where(Action.created_at < f.until.astimezone(dt.UTC))
-    return stmt
+    return within_period(stmt, Action.created_at, f.since, f.until)
 
 
 def action_page(
@@ -79,10 +76,7 @@ def action_page(
 ) -> ActionPage:
     """Newest first, with the total that match and the count per status of all actions."""
     f = filters or ActionFilter()
-    if not 1 <= limit <= MAX_PAGE_SIZE:
-        raise InvalidInput(f"page size must be from 1 to {MAX_PAGE_SIZE}")
-    if offset < 0:
-        raise InvalidInput("offset must not be negative")
+    check_page(limit, offset, MAX_PAGE_SIZE)
     with unit_of_work(session) as s:
         total = s.scalar(_where(select(func.count()).select_from(Action), f)) or 0
         rows = s.scalars(_where(select(Action), f).order_by(Action.id.desc()).limit(limit).offset(offset)).all()

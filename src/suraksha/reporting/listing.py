@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from suraksha.audit.log import record
 from suraksha.db import session_scope, unit_of_work
+from suraksha.db.sql import check_page, within_period
 from suraksha.errors import InvalidInput
 from suraksha.reporting import service
 from suraksha.reporting.models import DESTINATIONS, REPORT_STATES, Report
@@ -73,11 +74,7 @@ def _where(stmt: Select[Any], f: ReportFilter) -> Select[Any]:
         stmt = stmt.where(Report.supplemental_to.is_not(None))
     if f.account_id is not None:
         stmt = stmt.where(Report.account_id == f.account_id)
-    if f.since is not None:
-        stmt = stmt.where(Report.created_at >= f.since.astimezone(dt.UTC))
-    if f.until is not None:
-        stmt = stmt.where(Report.created_at < f.until.astimezone(dt.UTC))
-    return stmt
+    return within_period(stmt, Report.created_at, f.since, f.until)
 
 
 def report_page(
@@ -85,10 +82,7 @@ def report_page(
 ) -> ReportPage:
     """Newest first, with the total that match and the count per state of all reports."""
     f = filters or ReportFilter()
-    if not 1 <= limit <= MAX_PAGE_SIZE:
-        raise InvalidInput(f"page size must be from 1 to {MAX_PAGE_SIZE}")
-    if offset < 0:
-        raise InvalidInput("offset must not be negative")
+    check_page(limit, offset, MAX_PAGE_SIZE)
     with unit_of_work(session) as s:
         total = s.scalar(_where(select(func.count()).select_from(Report), f)) or 0
         rows = list(s.scalars(_where(select(Report), f).order_by(Report.id.desc()).limit(limit).offset(offset)).all())
