@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, Select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -73,7 +73,7 @@ def check_page(limit: int, offset: int, max_size: int) -> None:
         raise InvalidInput("offset must not be negative")
 
 
-def within_period(stmt: Any, column: Any, since: dt.datetime | None, until: dt.datetime | None) -> Any:
+def within_period(stmt: Select[Any], column: Any, since: dt.datetime | None, until: dt.datetime | None) -> Select[Any]:
     """``stmt`` limited to rows whose ``column`` lies in ``[since, until)`` (either end open)."""
     if since is not None:
         stmt = stmt.where(column >= since.astimezone(dt.UTC))
